@@ -1,0 +1,224 @@
+"""One ASGI app mounting the three emulators under /prevail, /prospero and /previsto.
+
+A thin ASGI middleware in front of them records every request (the request log that tests and
+benchmarks count) and fires the injectable faults of `faults.py`. With `admin=True` the app also
+serves `/_sandbox/...`: the request log, the faults, and each emulator's seeding helpers.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from reconciler.sandbox import faults, prevail, previsto, prospero
+from reconciler.sandbox.context import (
+    Emulator,
+    RequestLog,
+    RequestRecord,
+    SandboxContext,
+    SandboxSettings,
+)
+from reconciler.sandbox.store import Store
+
+__all__ = ["Sandbox", "SandboxSettings", "create_app"]
+
+
+class Sandbox:
+    """The assembled sandbox: its ASGI app plus the handles tests use to observe and steer it."""
+
+    def __init__(self, settings: SandboxSettings, store: Store | None = None) -> None:
+        self.settings = settings
+        self.store = store or Store(settings.db_path)
+        self.context = SandboxContext(settings=settings, store=self.store)
+        self.faults = faults.FaultInjector()
+        self.requests = RequestLog()
+        self.emulators: dict[str, Emulator] = {
+            module.NAME: module.build(self.context) for module in (prevail, prospero, previsto)
+        }
+        routes: list[Any] = [Mount(f"/{name}", app=em.app) for name, em in self.emulators.items()]
+        if settings.admin:
+            routes.insert(0, Mount("/_sandbox", routes=self._admin_routes()))
+        self.app: ASGIApp = _Recorder(
+            Starlette(routes=routes), sandbox=self
+        )
+
+    def base_urls(self, origin: str) -> dict[str, str]:
+        return {name: f"{origin}/{name}" for name in self.emulators}
+
+    def _admin_routes(self) -> list[Any]:
+        async def list_requests(request: Request) -> Response:
+            return JSONResponse([record.to_json() for record in self.requests.snapshot()])
+
+        async def clear_requests(request: Request) -> Response:
+            self.requests.clear()
+            return Response(status_code=204)
+
+        async def list_faults(request: Request) -> Response:
+            return JSONResponse([fault.to_json() for fault in self.faults.armed()])
+
+        async def add_fault(request: Request) -> Response:
+            try:
+                fault = faults.Fault.from_json(await request.json())
+            except (ValueError, TypeError) as error:
+                return JSONResponse({"error": str(error)}, status_code=400)
+            self.faults.add(fault)
+            return JSONResponse(fault.to_json(), status_code=201)
+
+        async def clear_faults(request: Request) -> Response:
+            self.faults.clear()
+            return Response(status_code=204)
+
+        routes: list[Any] = [
+            Route("/requests", list_requests, methods=["GET"]),
+            Route("/requests", clear_requests, methods=["DELETE"]),
+            Route("/faults", list_faults, methods=["GET"]),
+            Route("/faults", add_fault, methods=["POST"]),
+            Route("/faults", clear_faults, methods=["DELETE"]),
+        ]
+        routes.extend(
+            Mount(f"/{name}", routes=em.admin_routes) for name, em in self.emulators.items()
+        )
+        return routes
+
+
+def create_app(settings: SandboxSettings | None = None) -> Sandbox:
+    """Build a sandbox; serve `create_app(...).app` with uvicorn or `httpx.ASGITransport`."""
+    return Sandbox(settings or SandboxSettings())
+
+
+class _Recorder:
+    """Records each API request and fires the faults armed for it."""
+
+    def __init__(self, app: ASGIApp, *, sandbox: Sandbox) -> None:
+        self.app = app
+        self.sandbox = sandbox
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/_sandbox"):
+            await self.app(scope, receive, send)
+            return
+        body = await _read_body(receive)
+        replay = _replay(body)
+        method, path = scope["method"], scope["path"]
+        record = RequestRecord(
+            method=method,
+            path=path,
+            query=scope.get("query_string", b"").decode("latin-1"),
+            body=_decode(body),
+            content_type=_header(scope, b"content-type"),
+        )
+        self.sandbox.requests.append(record)
+        emulator = self.sandbox.emulators.get(path.strip("/").split("/", 1)[0])
+        firing = self.sandbox.faults.take(method, path)
+        kinds = {fault.kind: fault for fault in firing}
+
+        if "latency" in kinds:
+            await faults.sleep(kinds["latency"].seconds)
+        if "reset" in kinds:
+            record.status = -1
+            await _drop(send)
+            return
+        if "status" in kinds and emulator is not None:
+            fault = kinds["status"]
+            headers = {}
+            if fault.retry_after is not None:
+                headers["Retry-After"] = _seconds(fault.retry_after)
+            response = JSONResponse(
+                emulator.error_body(fault.status, faults.reason(fault.status)),
+                status_code=fault.status,
+                headers=headers,
+            )
+            record.status = fault.status
+            await response(scope, replay, send)
+            return
+
+        captured: list[Message] = []
+        deferred = "drop" in kinds or "malformed" in kinds
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                record.status = int(message["status"])
+            if deferred:
+                captured.append(message)
+            else:
+                await send(message)
+
+        await self.app(scope, replay, capture)
+
+        if "drop" in kinds:
+            record.status = -1
+            await _drop(send)
+            return
+        if "malformed" in kinds:
+            start = next(m for m in captured if m["type"] == "http.response.start")
+            broken = b'{"malformed": [1, 2, '
+            headers = [
+                (name, value) for name, value in start.get("headers", [])
+                if name.lower() != b"content-length"
+            ]
+            headers.append((b"content-length", str(len(broken)).encode()))
+            await send({"type": "http.response.start", "status": start["status"],
+                        "headers": headers})
+            await send({"type": "http.response.body", "body": broken})
+            return
+        if "churn" in kinds and emulator is not None:
+            emulator.churn()
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes) -> Receive:
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return {"type": "http.disconnect"}
+
+    return receive
+
+
+async def _drop(send: Send) -> None:
+    # Start a response that promises a body, then abandon it: uvicorn closes the socket and the
+    # client sees the connection end mid-response, as after a reset.
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-length", b"64")]})
+    raise faults.ConnectionDropped("sandbox fault: connection dropped")
+
+
+def _decode(body: bytes) -> Any:
+    if not body:
+        return None
+    try:
+        return json.loads(body)
+    except ValueError:
+        return body.decode("utf-8", errors="replace")
+
+
+def _header(scope: Scope, name: bytes) -> str:
+    for key, value in scope.get("headers", []):
+        if key.lower() == name:
+            return bytes(value).decode("latin-1")
+    return ""
+
+
+def _seconds(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)

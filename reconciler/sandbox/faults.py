@@ -1,0 +1,132 @@
+"""Injectable faults, switched on per route by tests and benchmarks.
+
+A fault matches requests by method and a regular expression over the path (the full path, with
+the provider prefix, e.g. `^/prospero/events$`) and fires for the next `times` matching requests
+(`None`: every one). Kinds:
+
+- `status`: answer with `status` (429, 5xx, ...) and the provider's own error body, optionally
+  with `Retry-After: retry_after`; the request never reaches the emulator.
+- `latency`: wait `seconds` before handling the request (it is then handled normally).
+- `reset`: drop the connection before the emulator sees the request.
+- `drop`: commit-then-drop: the emulator handles the request (the write is stored), then the
+  connection is dropped before the response is sent.
+- `malformed`: the emulator handles the request, then the body sent is cut-off JSON.
+- `churn`: after the response is sent, the emulator adds one unmanaged object at the head of the
+  list order, so that the next page read sees a shifted list.
+
+Over a real socket (uvicorn) a dropped connection reaches the client as a protocol error
+(`httpx.RemoteProtocolError`); in-process (`httpx.ASGITransport`) as `ConnectionDropped`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+FaultKind = Literal["status", "latency", "reset", "drop", "malformed", "churn"]
+FAULT_KINDS: tuple[str, ...] = ("status", "latency", "reset", "drop", "malformed", "churn")
+
+
+class ConnectionDropped(ConnectionResetError):
+    """Raised inside the app to abandon a response: the peer sees a dropped connection."""
+
+
+@dataclass
+class Fault:
+    kind: FaultKind
+    path: str
+    method: str | None = None
+    times: int | None = 1
+    status: int = 503
+    retry_after: float | None = None
+    seconds: float = 0.0
+    fired: int = 0
+    _pattern: re.Pattern[str] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {self.kind!r}; expected one of {FAULT_KINDS}")
+        self._pattern = re.compile(self.path)
+        if self.method is not None:
+            self.method = self.method.upper()
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.times is not None and self.fired >= self.times:
+            return False
+        if self.method is not None and self.method != method:
+            return False
+        return self._pattern.search(path) is not None
+
+    @classmethod
+    def from_json(cls, spec: dict[str, Any]) -> Fault:
+        allowed = {"kind", "path", "method", "times", "status", "retry_after", "seconds"}
+        unknown = set(spec) - allowed
+        if unknown:
+            raise ValueError(f"unknown fault fields: {sorted(unknown)}")
+        return cls(**spec)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "path": self.path,
+            "method": self.method,
+            "times": self.times,
+            "status": self.status,
+            "retry_after": self.retry_after,
+            "seconds": self.seconds,
+            "fired": self.fired,
+        }
+
+
+class FaultInjector:
+    """The set of armed faults; thread-safe because tests arm faults from their own thread."""
+
+    def __init__(self) -> None:
+        self._faults: list[Fault] = []
+        self._lock = threading.Lock()
+
+    def add(self, fault: Fault) -> Fault:
+        with self._lock:
+            self._faults.append(fault)
+        return fault
+
+    def clear(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def armed(self) -> list[Fault]:
+        with self._lock:
+            return list(self._faults)
+
+    def take(self, method: str, path: str) -> list[Fault]:
+        """The faults that fire for this request; each one's count is used up here."""
+        with self._lock:
+            firing = [fault for fault in self._faults if fault.matches(method, path)]
+            for fault in firing:
+                fault.fired += 1
+        return firing
+
+
+ErrorBody = Callable[[int, str], dict[str, Any]]
+Churn = Callable[[], None]
+
+_REASONS = {
+    429: "Too many requests",
+    500: "Internal server error",
+    502: "Bad gateway",
+    503: "Service unavailable",
+    504: "Gateway timeout",
+}
+
+
+def reason(status: int) -> str:
+    return _REASONS.get(status, "Injected fault")
+
+
+async def sleep(seconds: float) -> None:
+    if seconds > 0:
+        await asyncio.sleep(seconds)

@@ -1,0 +1,56 @@
+"""Serving the sandbox with uvicorn: in the foreground (`reconciler sandbox`) or on a thread."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import uvicorn
+
+from reconciler.sandbox.app import Sandbox
+
+
+def _config(sandbox: Sandbox, host: str, port: int, *, quiet: bool) -> uvicorn.Config:
+    return uvicorn.Config(
+        sandbox.app,
+        host=host,
+        port=port,
+        log_level="warning" if quiet else "info",
+        access_log=not quiet,
+        lifespan="off",
+        # Keep-alive long enough that a client reuses its connections across a whole run.
+        timeout_keep_alive=30,
+    )
+
+
+def serve(sandbox: Sandbox, *, host: str, port: int) -> None:
+    """Serve until Ctrl-C (uvicorn handles SIGINT/SIGTERM and shuts down cleanly)."""
+    uvicorn.Server(_config(sandbox, host, port, quiet=False)).run()
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def running(sandbox: Sandbox, *, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+    """Serve on a background thread on loopback; yields the origin (`http://127.0.0.1:PORT`)."""
+    port = port or free_port(host)
+    server = uvicorn.Server(_config(sandbox, host, port, quiet=True))
+    thread = threading.Thread(target=server.run, name="reconciler-sandbox", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"sandbox did not start on {host}:{port}")
+        time.sleep(0.01)
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -1,0 +1,189 @@
+"""SQLite persistence shared by the three emulators.
+
+Every emulated object is one JSON document in one table, addressed by (collection, id). The
+emulators own the shape of their documents; the store only keeps them, filters them with
+`json_extract` and pages them in insertion order (or by a JSON field), so that a restart of
+`reconciler sandbox --db FILE` finds every object where it was.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+Document = dict[str, Any]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    collection TEXT NOT NULL,
+    id         TEXT NOT NULL,
+    body       TEXT NOT NULL,
+    UNIQUE (collection, id)
+);
+CREATE TABLE IF NOT EXISTS settings (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class Page:
+    """One slice of a filtered collection, with the size of the whole filtered collection."""
+
+    total: int
+    documents: list[Document]
+
+
+def json_path(dotted: str) -> str:
+    """Turn `customFields.reconciler_key` into the SQLite JSON path `$."customFields"."..."`."""
+    parts = dotted.split(".")
+    return "$" + "".join('."' + part.replace('"', '""') + '"' for part in parts)
+
+
+class Store:
+    """A thread-safe document store over one SQLite connection (a file or `:memory:`)."""
+
+    def __init__(self, path: str = ":memory:") -> None:
+        self.path = path
+        # One connection serialised by a lock: the sandbox serves from one event loop, and tests
+        # may reach the same store from helper threads.
+        self._connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._lock = threading.RLock()
+        with self._lock:
+            if path != ":memory:":
+                self._connection.execute("PRAGMA journal_mode=WAL")
+                self._connection.execute("PRAGMA synchronous=NORMAL")
+            self._connection.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._connection.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group several writes so they land all together or not at all (bulk create)."""
+        with self._lock:
+            self._connection.execute("BEGIN")
+            try:
+                yield
+            except BaseException:
+                self._connection.execute("ROLLBACK")
+                raise
+            self._connection.execute("COMMIT")
+
+    # -- documents ---------------------------------------------------------------------------
+
+    def insert(self, collection: str, id: str, document: Document) -> None:
+        with self._lock:
+            self._connection.execute(
+                "INSERT INTO documents (collection, id, body) VALUES (?, ?, ?)",
+                (collection, id, json.dumps(document, separators=(",", ":"))),
+            )
+
+    def insert_many(self, collection: str, documents: Sequence[tuple[str, Document]]) -> None:
+        with self._lock:
+            self._connection.executemany(
+                "INSERT INTO documents (collection, id, body) VALUES (?, ?, ?)",
+                [(collection, id, json.dumps(doc, separators=(",", ":"))) for id, doc in documents],
+            )
+
+    def replace(self, collection: str, id: str, document: Document) -> None:
+        """Overwrite an existing document, keeping its place in insertion order."""
+        with self._lock:
+            self._connection.execute(
+                "UPDATE documents SET body = ? WHERE collection = ? AND id = ?",
+                (json.dumps(document, separators=(",", ":")), collection, id),
+            )
+
+    def get(self, collection: str, id: str) -> Document | None:
+        with self._lock:
+            row = self._connection.execute(
+                "SELECT body FROM documents WHERE collection = ? AND id = ?", (collection, id)
+            ).fetchone()
+        return None if row is None else _load(row[0])
+
+    def delete(self, collection: str, id: str) -> bool:
+        with self._lock:
+            cursor = self._connection.execute(
+                "DELETE FROM documents WHERE collection = ? AND id = ?", (collection, id)
+            )
+        return cursor.rowcount > 0
+
+    def count(self, collection: str) -> int:
+        with self._lock:
+            row = self._connection.execute(
+                "SELECT COUNT(*) FROM documents WHERE collection = ?", (collection,)
+            ).fetchone()
+        return int(row[0])
+
+    def query(
+        self,
+        collection: str,
+        *,
+        where: Mapping[str, object] | None = None,
+        order_by: Sequence[tuple[str, bool]] = (),
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> Page:
+        """Filter by JSON field equality, order by JSON fields (ascending when True), then page.
+
+        `where` maps a dotted field path to the value it must equal; the value is compared as
+        SQLite sees the JSON value (text, integer, real; booleans are 0/1).
+        """
+        clauses = ["collection = ?"]
+        params: list[object] = [collection]
+        for field, value in (where or {}).items():
+            if value is None:
+                clauses.append("json_type(body, ?) IS NULL OR json_type(body, ?) = 'null'")
+                params.extend([json_path(field), json_path(field)])
+                continue
+            clauses.append("json_extract(body, ?) = ?")
+            params.extend([json_path(field), int(value) if isinstance(value, bool) else value])
+        condition = " AND ".join(f"({clause})" for clause in clauses)
+        ordering = ", ".join(
+            f"json_extract(body, ?) {'ASC' if ascending else 'DESC'}" for _, ascending in order_by
+        )
+        order_params = [json_path(field) for field, _ in order_by]
+        order_sql = f"ORDER BY {ordering + ', ' if ordering else ''}seq ASC"
+        with self._lock:
+            total = int(
+                self._connection.execute(
+                    f"SELECT COUNT(*) FROM documents WHERE {condition}", params
+                ).fetchone()[0]
+            )
+            rows = self._connection.execute(
+                f"SELECT body FROM documents WHERE {condition} {order_sql} LIMIT ? OFFSET ?",
+                [*params, *order_params, -1 if limit is None else limit, offset],
+            ).fetchall()
+        return Page(total=total, documents=[_load(row[0]) for row in rows])
+
+    # -- settings: small named values (seed markers, counters) ---------------------------------
+
+    def get_setting(self, name: str) -> str | None:
+        with self._lock:
+            row = self._connection.execute(
+                "SELECT value FROM settings WHERE name = ?", (name,)
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_setting(self, name: str, value: str) -> None:
+        with self._lock:
+            self._connection.execute(
+                "INSERT INTO settings (name, value) VALUES (?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                (name, value),
+            )
+
+
+def _load(body: str) -> Document:
+    document = json.loads(body)
+    if not isinstance(document, dict):  # pragma: no cover - the store only writes objects
+        raise ValueError("stored document is not an object")
+    return document

@@ -1,0 +1,60 @@
+"""Shared fixtures: a real sandbox on loopback, and no network beyond loopback."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from reconciler.sandbox import SandboxSettings, create_app
+from reconciler.sandbox.app import Sandbox
+from reconciler.sandbox.server import running
+
+_real_connect = socket.socket.connect
+
+
+def _loopback_only(self: socket.socket, address: Any) -> Any:
+    if self.family in (socket.AF_INET, socket.AF_INET6):
+        host = address[0]
+        try:
+            loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = False
+        if not loopback:
+            raise OSError(f"tests may only reach loopback, not {host!r}")
+    return _real_connect(self, address)
+
+
+@pytest.fixture(autouse=True)
+def _block_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(socket.socket, "connect", _loopback_only)
+
+
+@pytest.fixture
+def sandbox_settings() -> SandboxSettings:
+    """Override in a test module to change the sandbox (e.g. a lower Previsto rate limit)."""
+    return SandboxSettings(admin=True)
+
+
+@pytest.fixture
+def sandbox(sandbox_settings: SandboxSettings) -> Sandbox:
+    """A fresh seeded sandbox (in-memory SQLite) with its admin API on."""
+    return create_app(sandbox_settings)
+
+
+@pytest.fixture
+def sandbox_url(sandbox: Sandbox) -> Iterator[str]:
+    """The sandbox served by uvicorn on a free loopback port; yields `http://127.0.0.1:PORT`."""
+    with running(sandbox) as origin:
+        yield origin
+
+
+@pytest.fixture
+def http(sandbox_url: str) -> Iterator[httpx.Client]:
+    """A plain httpx client bound to the served sandbox's origin."""
+    with httpx.Client(base_url=sandbox_url, timeout=10) as client:
+        yield client
