@@ -1,0 +1,144 @@
+"""Execute a Plan: phase by phase, bounded concurrency, one outcome per change, and a journal.
+
+Apply never re-plans: it sends exactly the requests the plan holds. Removals run before replaces,
+creates and updates (the order lives on `Action`), and a phase finishes before the next starts, so
+a replace's cancel lands before its new session. Within a phase, independent changes run
+concurrently (`parallelism`); a failure does not stop the others unless `fail_fast`. The run ends
+with every change in exactly one of: applied, failed (with the API's message), not attempted.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from itertools import groupby
+from pathlib import Path
+from typing import Any
+
+from reconciler.errors import ReconcilerError
+from reconciler.model import Change, Plan
+from reconciler.providers.base import Outcome, Provider
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ApplyReport:
+    outcomes: list[Outcome] = field(default_factory=list)
+    not_attempted: list[Change] = field(default_factory=list)
+
+    @property
+    def applied(self) -> list[Outcome]:
+        return [outcome for outcome in self.outcomes if outcome.ok]
+
+    @property
+    def failed(self) -> list[Outcome]:
+        return [outcome for outcome in self.outcomes if not outcome.ok]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.not_attempted
+
+
+class Journal:
+    """Append-only JSON lines, one per attempt and outcome, so a killed apply can be inspected."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+    def write(self, event: str, change: Change, **details: Any) -> None:
+        entry = {
+            "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "event": event,
+            "address": str(change.address),
+            "action": change.action.value,
+            "remote_id": change.remote_id,
+            "requests": [f"{call.method} {call.path}" for call in change.requests],
+            **details,
+        }
+        line = json.dumps(entry, sort_keys=True)
+        with self._lock, self.path.open("a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
+
+
+def apply_plan(
+    plan: Plan,
+    providers: Mapping[str, Provider],
+    *,
+    parallelism: int = 8,
+    fail_fast: bool = False,
+    journal: Journal | None = None,
+    on_outcome: Callable[[Outcome], None] | None = None,
+) -> ApplyReport:
+    report = ApplyReport()
+    stop = threading.Event()
+    lock = threading.Lock()
+
+    def run(provider: Provider, batch: list[Change]) -> list[Outcome]:
+        if stop.is_set():
+            return []
+        for change in batch:
+            if journal:
+                journal.write("start", change)
+        try:
+            outcomes = provider.apply_batch(batch)
+        except ReconcilerError as error:
+            outcomes = [Outcome(change, ok=False, message=str(error)) for change in batch]
+        for outcome in outcomes:
+            if journal:
+                journal.write(
+                    "applied" if outcome.ok else "failed",
+                    outcome.change,
+                    message=outcome.message,
+                    created_id=outcome.remote_id,
+                    adopted=outcome.adopted,
+                )
+            if not outcome.ok and fail_fast:
+                stop.set()
+            if on_outcome:
+                with lock:
+                    on_outcome(outcome)
+        return outcomes
+
+    ordered = sorted(plan.changes, key=lambda change: change.sort_key)
+    phases = groupby(ordered, key=lambda change: change.action.order)
+    with ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="apply") as pool:
+        for _, phase_changes in phases:
+            phase = list(phase_changes)
+            if stop.is_set():
+                report.not_attempted.extend(phase)
+                continue
+            futures: dict[Future[list[Outcome]], list[Change]] = {}
+            for provider_name, group in groupby(
+                sorted(phase, key=lambda change: change.provider), key=lambda c: c.provider
+            ):
+                provider = providers.get(provider_name)
+                changes = list(group)
+                if provider is None:
+                    report.outcomes.extend(
+                        Outcome(change, ok=False, message=f"provider {provider_name} not set up")
+                        for change in changes
+                    )
+                    continue
+                for batch in provider.batches(changes):
+                    futures[pool.submit(run, provider, batch)] = batch
+            pending = set(futures)
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    outcomes = future.result()
+                    report.outcomes.extend(outcomes)
+                    reached = {id(outcome.change) for outcome in outcomes}
+                    report.not_attempted.extend(
+                        change for change in futures[future] if id(change) not in reached
+                    )
+    order = {id(change): index for index, change in enumerate(plan.changes)}
+    report.outcomes.sort(key=lambda outcome: order.get(id(outcome.change), 0))
+    return report

@@ -1,0 +1,310 @@
+"""The `reconciler` command: click commands that parse options, call the engine, choose exit codes.
+
+Exit codes (as Terraform and `kubectl diff`): 0 success; 1 error; with `plan
+--detailed-exitcode`, 2 when changes exist; `drift` 0 in sync, 2 drift, 1 error; `apply` 0 when
+everything planned was applied, 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+import click
+
+from reconciler import __version__
+from reconciler.apply import ApplyReport, Journal, apply_plan
+from reconciler.config import DesiredState, ProviderSettings, load
+from reconciler.errors import ConfigError, ReconcilerError
+from reconciler.model import Action, Plan
+from reconciler.plan import check_fresh, load_plan, plan_changes, refresh_all, save_plan
+from reconciler.providers import Outcome, Provider, build_providers
+from reconciler.render import plan_document, render_markdown, render_text
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+
+
+def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """One error handler: known errors print `Error: ...` (exit 1); others hide the traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        debug = bool(click.get_current_context().find_root().params.get("debug"))
+        try:
+            return command(*args, **kwargs)
+        except ConfigError as error:
+            for issue in error.issues:
+                click.echo(str(issue), err=True)
+            plural = "s" if len(error.issues) != 1 else ""
+            click.echo(f"Error: the configuration has {len(error.issues)} problem{plural}", err=True)
+            raise SystemExit(EXIT_ERROR) from None
+        except ReconcilerError as error:
+            if debug:
+                raise
+            click.echo(f"Error: {error}", err=True)
+            raise SystemExit(EXIT_ERROR) from None
+        except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            raise SystemExit(130) from None
+        except Exception as error:
+            if debug:
+                raise
+            click.echo(
+                f"Error: internal error ({type(error).__name__}); run again with --debug for "
+                "the traceback and report it",
+                err=True,
+            )
+            raise SystemExit(EXIT_ERROR) from None
+
+    return wrapper
+
+
+def use_color() -> bool:
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="reconciler")
+@click.option("--debug", is_flag=True, help="Show tracebacks and debug logs.")
+@click.option("-v", "--verbose", is_flag=True, help="Log each request.")
+def main(debug: bool, verbose: bool) -> None:
+    """Declarative reconciler for Prevail sessions, Prospero events and Previsto metadata."""
+    level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+sandbox_option = click.option(
+    "--sandbox",
+    "use_sandbox",
+    is_flag=True,
+    help="Run against the embedded sandbox (persisted in .reconciler/sandbox.db).",
+)
+sandbox_db_option = click.option(
+    "--sandbox-db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path(".reconciler") / "sandbox.db",
+    show_default=True,
+    help="The embedded sandbox's SQLite file.",
+)
+prune_option = click.option(
+    "--prune", is_flag=True, help="Cancel/delete managed objects that are no longer declared."
+)
+
+
+@contextmanager
+def target(
+    path: Path, *, use_sandbox: bool, sandbox_db: Path
+) -> Iterator[tuple[DesiredState, dict[str, Provider]]]:
+    """Load the configuration and build its providers (against the sandbox when asked)."""
+    if not use_sandbox:
+        state = load(path)
+        yield state, build_providers(state)
+        return
+    from reconciler.cli.embedded import embedded_sandbox
+
+    state = load(path, resolve_providers=False)
+    with embedded_sandbox(sandbox_db) as sandbox_settings:
+        settings: dict[str, ProviderSettings] = {}
+        for name, found in sandbox_settings.items():
+            declared = state.providers.get(name)
+            extra = {
+                k: v
+                for k, v in (declared.settings if declared else {}).items()
+                if k not in ("base_url", "api_key", "password", "refresh_token", "company_id",
+                             "email")
+            }
+            settings[name] = ProviderSettings(
+                name=name,
+                settings={**found.settings, **extra},
+                secrets=found.secrets,
+                location=found.location,
+            )
+        yield state, build_providers(state, settings=settings)
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=False, path_type=Path))
+@handle_errors
+def validate(path: Path) -> None:
+    """Check the YAML at PATH (a file or a directory) without contacting any API."""
+    state = load(path, resolve_providers=False)
+    counts = ", ".join(f"{len(objects)} {kind}" for kind, objects in state.objects.items())
+    click.echo(f"Valid: {counts} in {len(state.files)} file(s).")
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=False, path_type=Path))
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "-o", "--out", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan (JSON)."
+)
+@click.option(
+    "--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes (0 none, 1 error)."
+)
+@prune_option
+@sandbox_option
+@sandbox_db_option
+@handle_errors
+def plan(
+    path: Path,
+    output_format: str,
+    out: Path | None,
+    detailed_exitcode: bool,
+    prune: bool,
+    use_sandbox: bool,
+    sandbox_db: Path,
+) -> None:
+    """Show the minimal calls that bring the remote schedule to the state declared in PATH."""
+    with target(path, use_sandbox=use_sandbox, sandbox_db=sandbox_db) as (state, providers):
+        the_plan, _ = plan_changes(state, providers, prune=prune)
+    source = {"path": str(path), "sandbox": use_sandbox, "prune": prune}
+    if out is not None:
+        save_plan(the_plan, out, source=source)
+    emit(the_plan, output_format, source)
+    if out is not None and output_format == "text":
+        click.echo(f"Saved the plan to {out}; apply it with `reconciler apply {out}`.")
+    if detailed_exitcode and the_plan.has_changes:
+        raise SystemExit(EXIT_CHANGES)
+
+
+def emit(the_plan: Plan, output_format: str, source: dict[str, Any]) -> None:
+    if output_format == "json":
+        click.echo(json.dumps(plan_document(the_plan, source=source), indent=2))
+    elif output_format == "markdown":
+        click.echo(render_markdown(the_plan), nl=False)
+    else:
+        click.echo(render_text(the_plan, color=use_color()), nl=False)
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=False, path_type=Path))
+@click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
+@click.option("--parallelism", type=click.IntRange(1, 64), default=8, show_default=True)
+@click.option("--fail-fast", is_flag=True, help="Stop at the first failed change.")
+@click.option(
+    "--journal",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path(".reconciler") / "journal.jsonl",
+    show_default=True,
+    help="Where each write is recorded.",
+)
+@prune_option
+@sandbox_option
+@sandbox_db_option
+@handle_errors
+def apply(
+    path: Path,
+    auto_approve: bool,
+    parallelism: int,
+    fail_fast: bool,
+    journal: Path,
+    prune: bool,
+    use_sandbox: bool,
+    sandbox_db: Path,
+) -> None:
+    """Plan PATH and make exactly the planned calls; or apply a saved plan file (JSON)."""
+    saved = path.is_file() and path.suffix == ".json"
+    if saved:
+        the_plan, source = load_plan(path)
+        config_path = Path(str(source.get("path", "")))
+        use_sandbox = use_sandbox or bool(source.get("sandbox"))
+    else:
+        config_path = path
+    with target(config_path, use_sandbox=use_sandbox, sandbox_db=sandbox_db) as (
+        state,
+        providers,
+    ):
+        if saved:
+            check_fresh(the_plan, refresh_all(state, providers), path)
+        else:
+            the_plan, _ = plan_changes(state, providers, prune=prune)
+        click.echo(render_text(the_plan, color=use_color()), nl=False)
+        if not the_plan.has_changes:
+            return
+        if not auto_approve:
+            if not sys.stdin.isatty():
+                raise ReconcilerError(
+                    "apply needs --auto-approve when it cannot ask for confirmation (no terminal)"
+                )
+            if not click.confirm("\nApply these changes?", default=False):
+                click.echo("Apply cancelled; nothing was changed.")
+                raise SystemExit(EXIT_ERROR)
+        click.echo("")
+        report = apply_plan(
+            the_plan,
+            providers,
+            parallelism=parallelism,
+            fail_fast=fail_fast,
+            journal=Journal(journal),
+            on_outcome=print_outcome,
+        )
+    print_report(report)
+    if not report.ok:
+        raise SystemExit(EXIT_ERROR)
+
+
+PAST = {
+    Action.CREATE: "created",
+    Action.UPDATE: "updated",
+    Action.REPLACE: "replaced",
+    Action.CANCEL: "canceled",
+    Action.DELETE: "deleted",
+}
+
+
+def print_outcome(outcome: Outcome) -> None:
+    change = outcome.change
+    if outcome.ok:
+        ident = f" (id {outcome.remote_id})" if outcome.remote_id else ""
+        adopted = " (found after a lost response)" if outcome.adopted else ""
+        click.echo(f"  ✓ {change.address}: {PAST[change.action]}{ident}{adopted}")
+    else:
+        click.echo(f"  ✗ {change.address}: {change.action.value} failed: {outcome.message}")
+
+
+def print_report(report: ApplyReport) -> None:
+    click.echo("")
+    click.echo(
+        f"Apply complete: {len(report.applied)} applied, {len(report.failed)} failed, "
+        f"{len(report.not_attempted)} not attempted."
+    )
+    if report.failed or report.not_attempted:
+        click.echo("")
+        click.echo(f"  {'object':<40} {'action':<8} result")
+        for outcome in report.outcomes:
+            result = "applied" if outcome.ok else f"failed: {outcome.message}"
+            click.echo(f"  {outcome.change.address!s:<40} {outcome.change.action.value:<8} {result}")
+        for change in report.not_attempted:
+            click.echo(f"  {change.address!s:<40} {change.action.value:<8} not attempted")
+        click.echo("")
+        click.echo("Run `reconciler apply` again to converge once the cause is fixed.")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(0, 65535), default=8787, show_default=True)
+@click.option("--db", default=":memory:", show_default=True, help="SQLite file for the state.")
+@handle_errors
+def sandbox(host: str, port: int, db: str) -> None:
+    """Serve the Prevail, Prospero and Previsto emulators (Ctrl-C stops)."""
+    from reconciler.cli.embedded import serve_foreground
+
+    serve_foreground(host=host, port=port, db=db)

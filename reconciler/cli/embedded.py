@@ -1,0 +1,73 @@
+"""`--sandbox`: the emulators served in-process on loopback, with their own credentials.
+
+This module and `reconciler sandbox` are the only client-side code that imports the sandbox.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from reconciler.config import ProviderSettings
+from reconciler.errors import Location
+from reconciler.sandbox import SandboxSettings, create_app
+from reconciler.sandbox.server import running
+
+DEFAULT_DB = Path(".reconciler") / "sandbox.db"
+
+# Which of an emulator's published credentials a provider setting takes.
+SETTING_NAMES = {
+    "prevail": ("company_id", "api_key"),
+    "prospero": ("email", "password"),
+    "previsto": ("api_key",),
+}
+
+
+@contextmanager
+def embedded_sandbox(db: Path = DEFAULT_DB) -> Iterator[dict[str, ProviderSettings]]:
+    """Serve the sandbox persisted in `db`; yields provider settings pointing at it."""
+    db.parent.mkdir(parents=True, exist_ok=True)
+    sandbox = create_app(SandboxSettings(db_path=str(db)))
+    try:
+        with running(sandbox) as origin:
+            settings: dict[str, ProviderSettings] = {}
+            for name, emulator in sandbox.emulators.items():
+                values = {
+                    setting: emulator.credentials[setting]
+                    for setting in SETTING_NAMES[name]
+                    if setting in emulator.credentials
+                }
+                values["base_url"] = f"{origin}/{name}"
+                settings[name] = ProviderSettings(
+                    name=name,
+                    settings=values,
+                    secrets=frozenset(
+                        value for key, value in values.items() if key in ("api_key", "password")
+                    ),
+                    location=Location(str(db), 1, 1),
+                )
+            yield settings
+    finally:
+        sandbox.store.close()
+
+
+def serve_foreground(*, host: str, port: int, db: str) -> None:
+    """`reconciler sandbox`: print the base URLs and credentials, then serve until Ctrl-C."""
+    import click
+
+    from reconciler.sandbox.server import serve
+
+    sandbox = create_app(SandboxSettings(db_path=db))
+    origin = f"http://{host}:{port}"
+    click.echo(f"reconciler sandbox on {origin} (state: {db})")
+    for name, emulator in sandbox.emulators.items():
+        click.echo(f"  {name:<9} base_url {origin}/{name}")
+        for setting, value in emulator.credentials.items():
+            click.echo(f"            {setting}: {value}")
+    click.echo("Press Ctrl-C to stop.")
+    try:
+        serve(sandbox, host=host, port=port)
+    finally:
+        sandbox.store.close()
+        click.echo("sandbox stopped")

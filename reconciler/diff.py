@@ -1,0 +1,113 @@
+"""Desired vs current: field-level changes over canonical values, and RFC 7386 merge patches.
+
+A pure function over key-indexed objects, as octoDNS's `changes()`: only declared fields are
+compared; a field (or metadata key) the object records as owned but no longer declared is
+planned as removed (`null`); dict fields that merge on the server are compared key by key.
+Providers canonicalise both sides first (instants in UTC, IANA zones, sorted invitees), so plain
+equality here is semantic equality.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from reconciler.model import DesiredObject, FieldChange, RemoteObject
+
+
+def field_changes(
+    desired: DesiredObject, current: RemoteObject, *, merge_fields: frozenset[str] = frozenset()
+) -> list[FieldChange]:
+    """The fields whose declared value differs from the remote one, in declaration order."""
+    changes: list[FieldChange] = []
+    owned = current.owned or frozenset()
+    for name, wanted in desired.fields.items():
+        have = current.fields.get(name)
+        if name in merge_fields and isinstance(wanted, Mapping):
+            before, after = _merge_view(name, wanted, have, owned)
+            if before != after:
+                changes.append(FieldChange(name, before, after))
+        elif not same(wanted, have):
+            changes.append(FieldChange(name, have, wanted))
+    for name in sorted(field for field in owned if "." not in field):
+        if name in desired.fields or name in merge_fields:
+            continue
+        if current.fields.get(name) is not None:
+            changes.append(FieldChange(name, current.fields.get(name), None))
+    for name in sorted(merge_fields - desired.fields.keys()):
+        removed = {
+            sub.partition(".")[2]
+            for sub in owned
+            if sub.startswith(name + ".")
+        }
+        have = current.fields.get(name) or {}
+        before = {sub: have[sub] for sub in sorted(removed) if sub in have}
+        if before:
+            changes.append(FieldChange(name, before, dict.fromkeys(before)))
+    return changes
+
+
+def _merge_view(
+    name: str, wanted: Mapping[str, Any], have: Any, owned: frozenset[str]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Restrict a merging dict to the keys we declare or own: keys set by others are not ours."""
+    have = have if isinstance(have, Mapping) else {}
+    prefix = name + "."
+    ours = set(wanted) | {sub[len(prefix) :] for sub in owned if sub.startswith(prefix)}
+    before = {key: have.get(key) for key in sorted(ours)}
+    after = {key: wanted.get(key) for key in sorted(ours)}
+    # A key both absent remotely and undeclared is no change; drop it from both sides.
+    for key in sorted(ours):
+        if before[key] is None and after[key] is None:
+            del before[key], after[key]
+    return before, after
+
+
+def same(left: Any, right: Any) -> bool:
+    """Semantic equality of canonical values: dict key order never matters; None is absent."""
+    if isinstance(left, Mapping) and isinstance(right, Mapping):
+        keys = {k for k, v in left.items() if v is not None} | {
+            k for k, v in right.items() if v is not None
+        }
+        return all(same(left.get(key), right.get(key)) for key in keys)
+    if isinstance(left, list) and isinstance(right, list):
+        return len(left) == len(right) and all(same(a, b) for a, b in zip(left, right, strict=True))
+    if isinstance(left, bool) or isinstance(right, bool):
+        return left is right
+    if isinstance(left, int | float) and isinstance(right, int | float):
+        return float(left) == float(right)
+    return bool(left == right)
+
+
+def merge_patch(before: Any, after: Any) -> Any:
+    """The RFC 7386 merge patch that turns `before` into `after` (objects recurse, null removes).
+
+    Arrays and scalars are replaced whole, as RFC 7386 says. Only differing members appear.
+    """
+    if not isinstance(after, Mapping) or not isinstance(before, Mapping):
+        return after
+    patch: dict[str, Any] = {}
+    for key in before:
+        if (key not in after or after[key] is None) and before[key] is not None:
+            patch[key] = None
+    for key, value in after.items():
+        if value is None:
+            continue
+        if key not in before or before[key] is None:
+            patch[key] = value
+        elif not same(before[key], value):
+            patch[key] = merge_patch(before[key], value)
+    return patch
+
+
+def apply_merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7386 section 2, as pseudo-code there: used to check a patch before sending it."""
+    if not isinstance(patch, Mapping):
+        return patch
+    result = dict(target) if isinstance(target, Mapping) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = apply_merge_patch(result.get(key), value)
+    return result

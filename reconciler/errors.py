@@ -1,0 +1,94 @@
+"""The exceptions a user can meet, all rooted at `ReconcilerError`.
+
+    ReconcilerError                 one line for the user, exit code 1
+    ├── ConfigError                 the YAML (issues carry FILE:LINE:COL)
+    ├── ProviderError               an API answered in a way we cannot use
+    │   ├── AuthenticationError     "authentication failed for <provider>"
+    │   ├── UnreachableError        connection refused, DNS, TLS, timeouts after retries
+    │   └── ResponseError           unexpected status or malformed body (names the endpoint)
+    ├── PlanError                   the declared state cannot be planned (e.g. ambiguous select)
+    ├── UnsafePlanError             a safety rail refused the plan (numbers and what to do)
+    └── StalePlanError              a saved plan no longer matches the remote state
+
+Every message is one line that says what went wrong and what to do next, and never holds a
+secret: providers build messages from names and endpoints only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class ReconcilerError(Exception):
+    """Root of every error the CLI reports as `Error: <message>` with exit code 1."""
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where something was declared: a file and 1-based line and column."""
+
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class ConfigIssue:
+    """One problem in the YAML, reported as `FILE:LINE:COL: path: message`."""
+
+    location: Location
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}: " if self.path else ""
+        return f"{self.location}: {where}{self.message}"
+
+
+class ConfigError(ReconcilerError):
+    def __init__(self, issues: list[ConfigIssue]) -> None:
+        self.issues = issues
+        super().__init__("\n".join(str(issue) for issue in issues))
+
+
+class ProviderError(ReconcilerError):
+    def __init__(self, provider: str, message: str) -> None:
+        self.provider = provider
+        super().__init__(message)
+
+
+class AuthenticationError(ProviderError):
+    def __init__(self, provider: str, detail: str) -> None:
+        super().__init__(
+            provider,
+            f"authentication failed for {provider}: {detail}; check its credentials in the "
+            "providers block and the environment variables it names",
+        )
+
+
+class UnreachableError(ProviderError):
+    pass
+
+
+class ResponseError(ProviderError):
+    def __init__(
+        self, provider: str, endpoint: str, message: str, *, status: int | None = None
+    ) -> None:
+        self.endpoint = endpoint
+        self.status = status
+        super().__init__(provider, f"{provider} {endpoint}: {message}")
+
+
+class PlanError(ReconcilerError):
+    pass
+
+
+class UnsafePlanError(ReconcilerError):
+    pass
+
+
+class StalePlanError(ReconcilerError):
+    pass

@@ -1,0 +1,255 @@
+"""The engine's data: addresses, remote objects, changes and the plan. Plain frozen values, no I/O.
+
+Providers turn YAML objects and API documents into these; diff and plan compare and arrange them;
+renderers, the plan file and apply read them. Field values are JSON-ready and *canonical*
+(instants in UTC, IANA zone names), so that equality is semantic equality.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from reconciler.errors import Location
+
+
+@dataclass(frozen=True, order=True)
+class Address:
+    """A declared object's identity: its kind and its key, e.g. `events.winter-gala`."""
+
+    kind: str
+    key: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}.{self.key}"
+
+    @classmethod
+    def parse(cls, text: str) -> Address:
+        kind, _, key = text.partition(".")
+        return cls(kind, key)
+
+
+class Action(StrEnum):
+    """What a change does; the class order is the order apply runs them (as octoDNS does)."""
+
+    CANCEL = "cancel"
+    DELETE = "delete"
+    REPLACE = "replace"
+    CREATE = "create"
+    UPDATE = "update"
+
+    @property
+    def order(self) -> int:
+        return list(Action).index(self)
+
+    @property
+    def is_removal(self) -> bool:
+        return self in (Action.CANCEL, Action.DELETE)
+
+
+class Origin(StrEnum):
+    """Why a change exists, when the plan was made against a git base ref."""
+
+    CONFIG = "config"
+    DRIFT = "drift"
+
+
+@dataclass(frozen=True)
+class HttpCall:
+    """One request exactly as apply will send it (never holding a secret)."""
+
+    method: str
+    path: str
+    body: Any = None
+    query: Mapping[str, str] = field(default_factory=dict)
+    content_type: str = "application/json"
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"method": self.method, "path": self.path}
+        if self.query:
+            out["query"] = dict(self.query)
+        if self.body is not None:
+            out["body"] = self.body
+            out["content_type"] = self.content_type
+        return out
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> HttpCall:
+        return cls(
+            method=str(data["method"]),
+            path=str(data["path"]),
+            body=data.get("body"),
+            query=dict(data.get("query") or {}),
+            content_type=str(data.get("content_type", "application/json")),
+        )
+
+
+@dataclass(frozen=True)
+class RemoteObject:
+    """A managed object as the provider found it.
+
+    `fields` are canonical values under the YAML's field names (only what the provider can read);
+    `owned` is the set of fields (or metadata keys) the object records as managed by us, when the
+    provider records ownership; `remote_id` is the API's own id; `state` a provider status such as
+    Prevail's `ready`; `updated_at` the API's last-change time, shown in drift reports.
+    """
+
+    kind: str
+    key: str
+    remote_id: str
+    fields: Mapping[str, Any]
+    owned: frozenset[str] | None = None
+    state: str | None = None
+    updated_at: str | None = None
+    starts_at: str | None = None
+
+    @property
+    def address(self) -> Address:
+        return Address(self.kind, self.key)
+
+
+@dataclass(frozen=True)
+class DesiredObject:
+    """A declared object after the provider canonicalised its fields."""
+
+    kind: str
+    key: str
+    fields: Mapping[str, Any]
+    location: Location | None = None
+    field_locations: Mapping[str, Location] = field(default_factory=dict)
+    protect: bool = False
+    ignore_changes: frozenset[str] = frozenset()
+    allow_short_notice: bool = False
+    via: str | None = None
+    starts_at: str | None = None
+    # How the provider finds an existing remote object (Previsto's `select`); never compared.
+    lookup: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def address(self) -> Address:
+        return Address(self.kind, self.key)
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One field's difference: `before` is the remote value, `after` the declared one."""
+
+    name: str
+    before: Any
+    after: Any
+
+    def to_json(self) -> dict[str, Any]:
+        return {"field": self.name, "before": self.before, "after": self.after}
+
+
+@dataclass(frozen=True)
+class Change:
+    """One object's change, with the requests that make it and why it is needed."""
+
+    address: Address
+    provider: str
+    action: Action
+    reason: str
+    fields: tuple[FieldChange, ...] = ()
+    requests: tuple[HttpCall, ...] = ()
+    remote_id: str | None = None
+    origin: Origin | None = None
+    ignored: tuple[FieldChange, ...] = ()
+    location: Location | None = None
+    # Shown beside the action, e.g. "request" for a Prevail session request.
+    note: str | None = None
+
+    @property
+    def sort_key(self) -> tuple[int, str, str]:
+        return (self.action.order, self.address.kind, self.address.key)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "address": str(self.address),
+            "kind": self.address.kind,
+            "key": self.address.key,
+            "provider": self.provider,
+            "action": self.action.value,
+            "reason": self.reason,
+            "remote_id": self.remote_id,
+            "fields": [change.to_json() for change in self.fields],
+            "requests": [call.to_json() for call in self.requests],
+        }
+        if self.origin is not None:
+            out["origin"] = self.origin.value
+        if self.ignored:
+            out["ignored"] = [change.to_json() for change in self.ignored]
+        if self.location is not None:
+            out["location"] = str(self.location)
+        if self.note:
+            out["note"] = self.note
+        return out
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Change:
+        def fields_of(name: str) -> tuple[FieldChange, ...]:
+            return tuple(
+                FieldChange(item["field"], item.get("before"), item.get("after"))
+                for item in data.get(name, [])
+            )
+
+        origin = data.get("origin")
+        return cls(
+            address=Address.parse(str(data["address"])),
+            provider=str(data["provider"]),
+            action=Action(data["action"]),
+            reason=str(data["reason"]),
+            fields=fields_of("fields"),
+            requests=tuple(HttpCall.from_json(call) for call in data.get("requests", [])),
+            remote_id=data.get("remote_id"),
+            origin=Origin(origin) if origin else None,
+            ignored=fields_of("ignored"),
+            note=data.get("note"),
+        )
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A change the safety rails held back, with the reason (e.g. the session already started)."""
+
+    address: Address
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"address": str(self.address), "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What apply will do: ordered changes plus the checksum of the remote state they came from."""
+
+    changes: tuple[Change, ...]
+    state_checksum: str
+    providers: tuple[str, ...] = ()
+    skipped: tuple[Skipped, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.changes)
+
+    def count(self, *actions: Action) -> int:
+        return sum(1 for change in self.changes if change.action in actions)
+
+    @property
+    def summary(self) -> dict[str, int]:
+        return {
+            "create": self.count(Action.CREATE),
+            "update": self.count(Action.UPDATE),
+            "replace": self.count(Action.REPLACE),
+            "delete": self.count(Action.CANCEL, Action.DELETE),
+        }
+
+    def __repr__(self) -> str:
+        counts = self.summary
+        return (
+            f"Plan(create={counts['create']}, update={counts['update']}, "
+            f"replace={counts['replace']}, delete={counts['delete']})"
+        )

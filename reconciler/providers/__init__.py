@@ -1,0 +1,54 @@
+"""The providers, one module each behind `base.Provider`, and how the engine builds them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import httpx
+
+from reconciler.config import PROVIDER_OF, DesiredState, ProviderSettings
+from reconciler.errors import ReconcilerError
+from reconciler.http import build_client
+from reconciler.providers.base import Outcome, Provider, UpdatePlan
+from reconciler.providers.prevail import PrevailProvider
+from reconciler.providers.previsto import PrevistoProvider
+from reconciler.providers.prospero import ProsperoProvider
+
+__all__ = ["PROVIDERS", "Outcome", "Provider", "UpdatePlan", "build_providers"]
+
+PROVIDERS: dict[str, type[PrevailProvider] | type[ProsperoProvider] | type[PrevistoProvider]] = {
+    "prevail": PrevailProvider,
+    "prospero": ProsperoProvider,
+    "previsto": PrevistoProvider,
+}
+
+TransportFactory = Callable[[str], httpx.BaseTransport | None]
+
+
+def build_providers(
+    state: DesiredState,
+    *,
+    settings: Mapping[str, ProviderSettings] | None = None,
+    transport: TransportFactory | None = None,
+) -> dict[str, Provider]:
+    """A provider for every kind the configuration declares (and every configured provider)."""
+    configured = dict(settings if settings is not None else state.providers)
+    needed = {PROVIDER_OF[kind] for kind, objects in state.objects.items() if objects}
+    missing = sorted(needed - configured.keys())
+    if missing:
+        kinds = ", ".join(k for k, p in PROVIDER_OF.items() if p in missing)
+        raise ReconcilerError(
+            f"{kinds} are declared but providers.{missing[0]} is not configured; add it to the "
+            "providers block (or run with --sandbox)"
+        )
+    built: dict[str, Provider] = {}
+    for name, provider_settings in sorted(configured.items()):
+        cls = PROVIDERS[name]
+        client = build_client(
+            name,
+            provider_settings.settings.get("base_url", ""),
+            auth=cls.auth(provider_settings),
+            transport=transport(name) if transport else None,
+        )
+        built[name] = cls(settings=provider_settings, client=client)
+    return built

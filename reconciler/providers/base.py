@@ -1,0 +1,198 @@
+"""The Provider base: the fixed sequence every provider runs, and the hooks each one fills.
+
+As in octoDNS, the base owns the sequence (refresh, canonicalise, write) and one HTTP choke point
+that maps status codes to typed errors; `prevail.py`, `prospero.py` and `previsto.py` only say how
+to authenticate, list, map fields and build requests. Providers know HTTP; nothing else does: the
+engine sees `DesiredObject`, `RemoteObject`, `Change` and `HttpCall` only.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import httpx
+
+from reconciler.config import DeclaredObject, ProviderSettings
+from reconciler.errors import AuthenticationError, ResponseError, UnreachableError
+from reconciler.model import Action, Change, DesiredObject, FieldChange, HttpCall, RemoteObject
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one change when apply sent its requests."""
+
+    change: Change
+    ok: bool
+    message: str = ""
+    remote_id: str | None = None
+    # True when a lost response was recovered by finding the object the request created.
+    adopted: bool = False
+    requests_sent: int = 0
+
+
+@dataclass(frozen=True)
+class UpdatePlan:
+    """How a provider will make a field-level update: the action and its requests."""
+
+    action: Action
+    requests: tuple[HttpCall, ...]
+    reason: str
+
+
+class Provider(ABC):
+    """One API and one kind of object. Subclasses fill the hooks below."""
+
+    name: ClassVar[str]
+    kind: ClassVar[str]
+    # Dict-valued fields whose keys merge on the server (Prospero custom_fields, Previsto
+    # metadata): the diff compares only declared or owned keys and sends a merge patch.
+    merge_fields: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(self, *, settings: ProviderSettings, client: httpx.Client) -> None:
+        self.settings = settings
+        self.client = client
+        self.list_requests = 0
+
+    # -- hooks ---------------------------------------------------------------------------------
+
+    @abstractmethod
+    def canonical(self, declared: DeclaredObject) -> DesiredObject:
+        """The declared object with canonical field values (instants in UTC, IANA zones...)."""
+
+    @abstractmethod
+    def refresh(self, desired: Sequence[DesiredObject]) -> list[RemoteObject]:
+        """Every live managed object, in as few list requests as the API allows.
+
+        `desired` is given for providers that must resolve declared objects to existing remote
+        ones (Previsto's `select`); others ignore it.
+        """
+
+    @abstractmethod
+    def create_calls(self, desired: DesiredObject) -> tuple[HttpCall, ...]:
+        """The requests that create the object (a single-object POST)."""
+
+    @abstractmethod
+    def update_plan(
+        self, current: RemoteObject, desired: DesiredObject, changes: Sequence[FieldChange]
+    ) -> UpdatePlan:
+        """The requests that bring `current` to `desired` given the field changes."""
+
+    @abstractmethod
+    def removal_calls(self, current: RemoteObject) -> tuple[Action, tuple[HttpCall, ...]]:
+        """How a managed object no longer declared goes away (`--prune`): cancel or delete."""
+
+    def find(self, key: str) -> RemoteObject | None:
+        """Look one managed object up by its key (used after a lost create response)."""
+        return None
+
+    def batches(self, changes: Sequence[Change]) -> list[list[Change]]:
+        """Group changes that one request can carry (Prospero bulk create); default: one each."""
+        return [[change] for change in changes]
+
+    def apply_batch(self, batch: Sequence[Change]) -> list[Outcome]:
+        """Send a batch's requests; the default sends each change's requests in order."""
+        return [self.apply_one(change) for change in batch]
+
+    # -- shared machinery ------------------------------------------------------------------------
+
+    def apply_one(self, change: Change) -> Outcome:
+        sent = 0
+        remote_id = change.remote_id
+        try:
+            for call in change.requests:
+                sent += 1
+                body = self.send(call)
+                remote_id = self.created_id(body) or remote_id
+        except ResponseError as error:
+            return Outcome(change, ok=False, message=str(error), requests_sent=sent)
+        return Outcome(change, ok=True, remote_id=remote_id, requests_sent=sent)
+
+    def created_id(self, body: Any) -> str | None:
+        """The id of an object a response created, if it holds one."""
+        return None
+
+    def send(self, call: HttpCall) -> Any:
+        """Send one planned request and return its decoded JSON body (None when empty)."""
+        content = None if call.body is None else json.dumps(call.body).encode()
+        headers = {"Content-Type": call.content_type} if content is not None else {}
+        response = self.request(
+            call.method, call.path, params=dict(call.query), content=content, headers=headers
+        )
+        return self.decode(response, f"{call.method} {call.path}")
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        content: bytes | None = None,
+        json_body: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """The one HTTP choke point: sends, then maps failures to typed errors."""
+        endpoint = f"{method} {path}"
+        try:
+            response = self.client.request(
+                method,
+                path.lstrip("/"),
+                params=params,
+                content=content,
+                json=json_body,
+                headers=headers,
+            )
+        except httpx.TimeoutException as error:
+            raise UnreachableError(
+                self.name, f"{self.name} {endpoint}: timed out ({type(error).__name__})"
+            ) from None
+        except httpx.TransportError as error:
+            raise UnreachableError(
+                self.name,
+                f"{self.name} is unreachable at {self.client.base_url} ({type(error).__name__}); "
+                "check base_url and the network",
+            ) from None
+        if response.status_code in (401, 403):
+            raise AuthenticationError(self.name, f"{endpoint} answered {response.status_code}")
+        if response.status_code >= 400:
+            raise ResponseError(
+                self.name,
+                endpoint,
+                f"{response.status_code} {self.error_message(response)}",
+                status=response.status_code,
+            )
+        return response
+
+    def decode(self, response: httpx.Response, endpoint: str) -> Any:
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise ResponseError(
+                self.name, endpoint, "the response body is not valid JSON"
+            ) from None
+
+    def error_message(self, response: httpx.Response) -> str:
+        """The API's own message from an error body, in one line."""
+        try:
+            body = response.json()
+        except ValueError:
+            return response.reason_phrase
+        if isinstance(body, dict):
+            for name in ("error", "message"):
+                if isinstance(body.get(name), str):
+                    return str(body[name])
+        return response.reason_phrase
+
+
+def expect(condition: bool, provider: str, endpoint: str, what: str) -> None:
+    """Refuse a response of an unexpected shape with a message naming the endpoint."""
+    if not condition:
+        raise ResponseError(provider, endpoint, f"unexpected response: {what}")

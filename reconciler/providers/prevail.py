@@ -1,0 +1,330 @@
+"""Prevail sessions: HS256 JWTs minted per run, `pagy` pages of 1,000, PATCH edits and cancels.
+
+Prevail has no external id, so the key rides on the last line of
+`session_details.additional_details` as `reconciler-key: <key>`. Prevail edits in place only
+title, case, the start (date, time and zone, always sent together), the duration and invitees
+(add-only); any other change, or an invitee removed, is a `replace`: cancel, then schedule anew.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Generator, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import jwt
+
+from reconciler.config import DeclaredObject, ProviderSettings
+from reconciler.model import Action, DesiredObject, FieldChange, HttpCall, RemoteObject
+from reconciler.providers.base import Provider, UpdatePlan, expect
+from reconciler.timeutil import canonical_zone, iana_zone, parse_instant
+
+PAGE_MAX = 1000
+TOKEN_LIFETIME = 300  # seconds; the contract caps a minted token's life at five minutes
+MARKER = "reconciler-key: "
+
+# YAML fields Prevail keeps under session_details.
+DETAIL_FIELDS = ("session_type", "video_provider", "languages", "interpreter", "preferred_manager")
+# YAML fields Prevail can change with PATCH /sessions/{id}.
+EDITABLE = frozenset({"title", "case", "start", "time_zone", "duration_hours", "invites"})
+LIVE_STATES = frozenset({"initial", "scheduled", "ready", "active"})
+EDITABLE_STATES = frozenset({"scheduled", "ready"})
+
+
+class PrevailAuth(httpx.Auth):
+    """Signs each request with a short-lived HS256 JWT, re-minted well before it expires."""
+
+    def __init__(self, company_id: str, api_key: str) -> None:
+        self._company_id = company_id
+        self._api_key = api_key
+        self._token: str | None = None
+        self._expires = 0.0
+        self._lock = threading.Lock()
+
+    def token(self) -> str:
+        with self._lock:
+            now = time.time()
+            if self._token is None or self._expires - now < 60:
+                self._expires = int(now) + TOKEN_LIFETIME
+                self._token = jwt.encode(
+                    {"exp": int(self._expires), "slug": self._company_id},
+                    self._api_key,
+                    algorithm="HS256",
+                )
+            return self._token
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Authorization"] = f"Bearer {self.token()}"
+        yield request
+
+
+class PrevailProvider(Provider):
+    name = "prevail"
+    kind = "sessions"
+
+    @staticmethod
+    def auth(settings: ProviderSettings) -> httpx.Auth:
+        return PrevailAuth(
+            settings.settings.get("company_id", ""), settings.settings.get("api_key", "")
+        )
+
+    @property
+    def default_via(self) -> str:
+        return self.settings.settings.get("default_via", "direct")
+
+    # -- mapping ---------------------------------------------------------------------------------
+
+    def canonical(self, declared: DeclaredObject) -> DesiredObject:
+        fields = dict(declared.fields)
+        zone = fields.get("time_zone")
+        if isinstance(zone, str):
+            fields["time_zone"] = canonical_zone(zone)
+        if isinstance(fields.get("start"), str):
+            fields["start"] = _utc(parse_instant(fields["start"], zone))
+        if isinstance(fields.get("invites"), list):
+            fields["invites"] = _invites(fields["invites"])
+        fields.pop("postback_url", None)  # sent on create only; Prevail does not return it
+        options = declared.options
+        return DesiredObject(
+            kind=self.kind,
+            key=declared.key,
+            fields=fields,
+            location=declared.location,
+            field_locations=declared.field_locations,
+            protect=options.protect,
+            ignore_changes=frozenset(options.ignore_changes),
+            allow_short_notice=options.allow_short_notice,
+            via=options.via or self.default_via,
+            starts_at=fields.get("start") if isinstance(fields.get("start"), str) else None,
+            lookup={"postback_url": declared.fields.get("postback_url")},
+        )
+
+    def remote(self, session: Mapping[str, Any]) -> RemoteObject | None:
+        details = session.get("session_details") or {}
+        if not isinstance(details, Mapping):
+            return None
+        text, key = split_marker(details.get("additional_details"))
+        if key is None:
+            return None
+        zone_name = session.get("time_zone")
+        fields: dict[str, Any] = {
+            "title": session.get("title"),
+            "case": session.get("case"),
+            "duration_hours": session.get("estimated_duration"),
+            "deponent": session.get("deponent"),
+            "invites": _invites(session.get("invites") or []),
+            "details": text,
+        }
+        for name in DETAIL_FIELDS:
+            fields[name] = details.get(name)
+        if isinstance(zone_name, str):
+            try:
+                fields["time_zone"] = canonical_zone(zone_name)
+                start = _wall_clock(session.get("start_date"), session.get("start_time"))
+                fields["start"] = _utc(start.replace(tzinfo=iana_zone(zone_name)))
+            except (KeyError, ValueError):
+                fields["time_zone"] = zone_name
+        identifier = session.get("remote_session_id") or session.get("request_id")
+        return RemoteObject(
+            kind=self.kind,
+            key=key,
+            remote_id=str(identifier),
+            fields=fields,
+            state=session.get("state"),
+            updated_at=session.get("updated_at"),
+            starts_at=fields.get("start"),
+        )
+
+    # -- refresh ---------------------------------------------------------------------------------
+
+    def refresh(self, desired: Sequence[DesiredObject]) -> list[RemoteObject]:
+        found: dict[str, RemoteObject] = {}
+        for session in self.list_all("sessions"):
+            remote = self.remote(session)
+            if remote is not None and remote.state in LIVE_STATES:
+                found.setdefault(remote.key, remote)
+        # Pending requests are read only when the configuration submits requests at all, so a
+        # self-service repository pays one list walk, not two.
+        if self.default_via == "request" or any(item.via == "request" for item in desired):
+            for request in self.list_all("session_requests"):
+                remote = self.remote(request)
+                if remote is not None and remote.state == "initial":
+                    found.setdefault(remote.key, remote)
+        return list(found.values())
+
+    def list_all(self, collection: str) -> list[dict[str, Any]]:
+        endpoint = f"GET /{collection}"
+        items: list[dict[str, Any]] = []
+        page, pages = 1, 1
+        while page <= pages:
+            self.list_requests += 1
+            response = self.request(
+                "GET", collection, params={"page": str(page), "per_page": str(PAGE_MAX)}
+            )
+            body = self.decode(response, endpoint)
+            expect(isinstance(body, dict), self.name, endpoint, "expected a JSON object")
+            pagy = body.get("pagy")
+            expect(
+                isinstance(pagy, dict) and isinstance(pagy.get("pages"), int),
+                self.name,
+                endpoint,
+                "missing `pagy` page information",
+            )
+            expect(isinstance(body.get(collection), list), self.name, endpoint,
+                   f"missing the `{collection}` list")
+            pages = pagy["pages"]
+            items.extend(item for item in body[collection] if isinstance(item, dict))
+            page += 1
+        return items
+
+    # -- writes ----------------------------------------------------------------------------------
+
+    def create_calls(self, desired: DesiredObject) -> tuple[HttpCall, ...]:
+        path = "/session_requests" if desired.via == "request" else "/sessions"
+        return (HttpCall("POST", path, {"session_request": self.request_body(desired)}),)
+
+    def request_body(self, desired: DesiredObject) -> dict[str, Any]:
+        fields = desired.fields
+        remote_session: dict[str, Any] = {
+            name: fields[name] for name in ("title", "case") if fields.get(name) is not None
+        }
+        if fields.get("duration_hours") is not None:
+            remote_session["estimated_duration"] = fields["duration_hours"]
+        if isinstance(fields.get("start"), str) and isinstance(fields.get("time_zone"), str):
+            remote_session.update(_prevail_start(fields["start"], fields["time_zone"]))
+        details: dict[str, Any] = {
+            name: fields[name] for name in DETAIL_FIELDS if fields.get(name) is not None
+        }
+        details["additional_details"] = join_marker(fields.get("details"), desired.key)
+        body: dict[str, Any] = {
+            "invites": list(fields.get("invites") or []),
+            "remote_session": remote_session,
+            "session_details": details,
+        }
+        if fields.get("deponent") is not None:
+            body["deponent"] = fields["deponent"]
+        postback = desired.lookup.get("postback_url")
+        if postback:
+            body["postback_url"] = postback
+        return body
+
+    def update_plan(
+        self, current: RemoteObject, desired: DesiredObject, changes: Sequence[FieldChange]
+    ) -> UpdatePlan:
+        names = [change.name for change in changes]
+        removed = _removed_invitees(current, desired)
+        fixed = [name for name in names if name not in EDITABLE]
+        if removed or fixed or current.state not in EDITABLE_STATES:
+            why = (
+                f"invitees cannot be removed in place ({', '.join(removed)})"
+                if removed
+                else f"Prevail cannot change {', '.join(fixed)} in place"
+                if fixed
+                else f"a session in state {current.state} cannot be edited"
+            )
+            cancel = self.cancel_call(current)
+            return UpdatePlan(
+                action=Action.REPLACE,
+                requests=(cancel, *self.create_calls(desired)),
+                reason=f"{why}: cancel and schedule anew",
+            )
+        edit: dict[str, Any] = {}
+        for change in changes:
+            if change.name in ("title", "case"):
+                edit[change.name] = change.after
+            elif change.name == "duration_hours":
+                edit["estimated_duration"] = change.after
+            elif change.name == "invites":
+                have = {invite["email"]: invite for invite in current.fields.get("invites") or []}
+                edit["invites"] = [
+                    invite for invite in change.after or [] if have.get(invite["email"]) != invite
+                ]
+        if {"start", "time_zone"} & set(names):
+            # Prevail needs the date, time and zone together whenever one of them changes.
+            edit.update(_prevail_start(desired.fields["start"], desired.fields["time_zone"]))
+        return UpdatePlan(
+            action=Action.UPDATE,
+            requests=(
+                HttpCall("PATCH", f"/sessions/{current.remote_id}", {"remote_session": edit}),
+            ),
+            reason=f"{', '.join(names)} differ{'s' if len(names) == 1 else ''} from the "
+            "configuration",
+        )
+
+    def cancel_call(self, current: RemoteObject) -> HttpCall:
+        return HttpCall(
+            "PATCH",
+            f"/sessions/{current.remote_id}/cancel",
+            query={"cancel_without_email": "false"},
+        )
+
+    def removal_calls(self, current: RemoteObject) -> tuple[Action, tuple[HttpCall, ...]]:
+        return Action.CANCEL, (self.cancel_call(current),)
+
+    def created_id(self, body: Any) -> str | None:
+        session = body.get("session") if isinstance(body, dict) else None
+        if isinstance(session, dict):
+            identifier = session.get("remote_session_id") or session.get("request_id")
+            return str(identifier) if identifier else None
+        return None
+
+
+def split_marker(text: Any) -> tuple[str | None, str | None]:
+    """(user text, key) from additional_details whose last line may be our marker."""
+    if not isinstance(text, str):
+        return (None, None)
+    head, _, last = text.rstrip("\n").rpartition("\n")
+    if not last.startswith(MARKER):
+        return (text, None)
+    return (head if head else None, last[len(MARKER) :].strip())
+
+
+def join_marker(text: Any, key: str) -> str:
+    marker = MARKER + key
+    return f"{text}\n{marker}" if isinstance(text, str) and text else marker
+
+
+def _invites(items: Sequence[Any]) -> list[dict[str, str]]:
+    invites: dict[str, dict[str, str]] = {}
+    for item in items:
+        if isinstance(item, str):
+            invites[item.lower()] = {"email": item.lower(), "access_level": "participant"}
+        elif isinstance(item, Mapping) and isinstance(item.get("email"), str):
+            email = item["email"].lower()
+            invites[email] = {
+                "email": email,
+                "access_level": str(item.get("access_level") or "participant"),
+            }
+    return [invites[email] for email in sorted(invites)]
+
+
+def _removed_invitees(current: RemoteObject, desired: DesiredObject) -> list[str]:
+    if "invites" not in desired.fields:
+        return []
+    wanted = {invite["email"] for invite in desired.fields.get("invites") or []}
+    have = {invite["email"] for invite in current.fields.get("invites") or []}
+    return sorted(have - wanted)
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _wall_clock(date: Any, clock: Any) -> datetime:
+    if not isinstance(date, str) or not isinstance(clock, str):
+        raise ValueError("session without start_date/start_time")
+    return datetime.strptime(f"{date} {clock.upper()}", "%Y-%m-%d %I:%M %p")
+
+
+def _prevail_start(start: str, zone: str) -> dict[str, str]:
+    """Prevail's start_date / start_time (12-hour) / time_zone for an instant in a zone."""
+    local = datetime.strptime(start, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    local = local.astimezone(iana_zone(zone))
+    return {
+        "start_date": local.strftime("%Y-%m-%d"),
+        "start_time": local.strftime("%I:%M %p"),
+        "time_zone": zone,
+    }

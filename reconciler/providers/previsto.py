@@ -1,0 +1,212 @@
+"""Previsto assignment metadata: Basic auth, zero-based pages of 100, partial `PUT` of `meta`.
+
+Assignments exist already (Previsto creates them); a declared assignment `select`s exactly one,
+and the reconciler manages only metadata keys. It marks the assignment with two reserved keys:
+`reconciler_key` (our key) and `reconciler_owned` (the keys we set, comma-separated), so a key
+removed from YAML is removed remotely while keys set by anyone else are never touched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import httpx
+
+from reconciler.config import DeclaredObject, ProviderSettings
+from reconciler.errors import PlanError
+from reconciler.model import Action, DesiredObject, FieldChange, HttpCall, RemoteObject
+from reconciler.providers.base import Provider, UpdatePlan, expect
+
+PAGE_MAX = 100
+KEY_META = "reconciler_key"
+OWNED_META = "reconciler_owned"
+RESERVED = frozenset({KEY_META, OWNED_META})
+
+# `select` filter names (YAML) → assignment properties; `date` is plan.executionTime's day.
+SELECT_FIELDS = {
+    "id": "id",
+    "contact_id": "contactId",
+    "paying_contact_id": "payingContactId",
+    "account_id": "accountId",
+    "remote_order_id": "remoteOrderId",
+    "status": "status",
+    "action": "action",
+}
+
+
+class PrevistoProvider(Provider):
+    name = "previsto"
+    kind = "assignments"
+    merge_fields = frozenset({"metadata"})
+
+    @staticmethod
+    def auth(settings: ProviderSettings) -> httpx.Auth:
+        return httpx.BasicAuth(settings.settings.get("api_key", ""), "")
+
+    def canonical(self, declared: DeclaredObject) -> DesiredObject:
+        fields: dict[str, Any] = {}
+        if "metadata" in declared.fields:
+            metadata = declared.fields["metadata"] or {}
+            fields["metadata"] = {str(k): v for k, v in dict(metadata).items()}
+        options = declared.options
+        return DesiredObject(
+            kind=self.kind,
+            key=declared.key,
+            fields=fields,
+            location=declared.location,
+            field_locations=declared.field_locations,
+            protect=options.protect,
+            ignore_changes=frozenset(options.ignore_changes),
+            lookup=dict(declared.fields.get("select") or {}),
+        )
+
+    # -- refresh ---------------------------------------------------------------------------------
+
+    def refresh(self, desired: Sequence[DesiredObject]) -> list[RemoteObject]:
+        assignments = self.list_all()
+        selected = self.resolve(desired, assignments)
+        found: dict[str, RemoteObject] = {}
+        claimed: set[str] = set()
+        for item in desired:
+            assignment = selected[item.key]
+            claimed.add(str(assignment["id"]))
+            found[item.key] = self.remote(assignment, item.key)
+        for assignment in assignments:
+            meta = assignment.get("meta") or {}
+            key = meta.get(KEY_META) if isinstance(meta, Mapping) else None
+            if isinstance(key, str) and str(assignment["id"]) not in claimed and key not in found:
+                found[key] = self.remote(assignment, key)
+        return list(found.values())
+
+    def list_all(self) -> list[dict[str, Any]]:
+        assignments: dict[str, dict[str, Any]] = {}
+        page = 0
+        while True:
+            self.list_requests += 1
+            response = self.request(
+                "GET", "assignments", params={"page": str(page), "size": str(PAGE_MAX)}
+            )
+            body = self.decode(response, "GET /assignments")
+            expect(isinstance(body, list), self.name, "GET /assignments", "expected a JSON array")
+            for assignment in body:
+                expect(
+                    isinstance(assignment, dict) and isinstance(assignment.get("id"), str),
+                    self.name,
+                    "GET /assignments",
+                    "an assignment without an id",
+                )
+                assignments[assignment["id"]] = assignment
+            total = response.headers.get("X-Total-Count")
+            page += 1
+            if len(body) < PAGE_MAX:
+                break
+            if total is not None and total.isdigit() and page * PAGE_MAX >= int(total):
+                break
+        return list(assignments.values())
+
+    def resolve(
+        self, desired: Sequence[DesiredObject], assignments: list[dict[str, Any]]
+    ) -> dict[str, dict[str, Any]]:
+        """Each declared assignment's one match, or a PlanError listing every bad `select`."""
+        problems: list[str] = []
+        selected: dict[str, dict[str, Any]] = {}
+        owners: dict[str, str] = {}
+        for item in desired:
+            select = self.select_of(item)
+            matches = [a for a in assignments if _matches(a, select)]
+            where = f"{item.location}: " if item.location else ""
+            if len(matches) != 1:
+                problems.append(
+                    f"{where}assignments.{item.key}: select {select} matches "
+                    f"{len(matches)} assignments; it must match exactly one"
+                )
+                continue
+            assignment = matches[0]
+            meta = assignment.get("meta") or {}
+            marked = meta.get(KEY_META) if isinstance(meta, Mapping) else None
+            if isinstance(marked, str) and marked != item.key:
+                problems.append(
+                    f"{where}assignments.{item.key}: assignment {assignment['id']} is already "
+                    f"managed as {marked!r}"
+                )
+                continue
+            if assignment["id"] in owners:
+                problems.append(
+                    f"{where}assignments.{item.key}: assignment {assignment['id']} is also "
+                    f"selected by {owners[assignment['id']]!r}"
+                )
+                continue
+            owners[assignment["id"]] = item.key
+            selected[item.key] = assignment
+        if problems:
+            raise PlanError("\n".join(problems))
+        return selected
+
+    def select_of(self, item: DesiredObject) -> dict[str, Any]:
+        return dict(item.lookup)
+
+    def remote(self, assignment: Mapping[str, Any], key: str) -> RemoteObject:
+        meta = assignment.get("meta") or {}
+        meta = meta if isinstance(meta, Mapping) else {}
+        owned_text = meta.get(OWNED_META)
+        owned = (
+            frozenset(f"metadata.{name}" for name in owned_text.split(",") if name)
+            if isinstance(owned_text, str) and meta.get(KEY_META) == key
+            else None
+        )
+        return RemoteObject(
+            kind=self.kind,
+            key=key,
+            remote_id=str(assignment["id"]),
+            fields={"metadata": {k: v for k, v in meta.items() if k not in RESERVED}},
+            owned=owned,
+            state="managed" if meta.get(KEY_META) == key else "unmarked",
+            updated_at=assignment.get("timestamp"),
+        )
+
+    # -- writes ----------------------------------------------------------------------------------
+
+    def create_calls(self, desired: DesiredObject) -> tuple[HttpCall, ...]:
+        raise PlanError(f"assignments.{desired.key}: Previsto assignments cannot be created")
+
+    def update_plan(
+        self, current: RemoteObject, desired: DesiredObject, changes: Sequence[FieldChange]
+    ) -> UpdatePlan:
+        meta: dict[str, Any] = {}
+        for change in changes:
+            if change.name == "metadata" and isinstance(change.after, Mapping):
+                meta.update(change.after)
+        declared = desired.fields.get("metadata")
+        owned = ",".join(sorted(declared)) if isinstance(declared, Mapping) else ""
+        if current.state != "managed":
+            meta[KEY_META] = desired.key
+        recorded = sorted(name.partition(".")[2] for name in current.owned or ())
+        if current.state != "managed" or ",".join(recorded) != owned:
+            meta[OWNED_META] = owned or None
+        return UpdatePlan(
+            action=Action.UPDATE,
+            requests=(HttpCall("PUT", f"/assignments/{current.remote_id}", {"meta": meta}),),
+            reason="metadata differs from the configuration",
+        )
+
+    def removal_calls(self, current: RemoteObject) -> tuple[Action, tuple[HttpCall, ...]]:
+        owned = sorted(name.partition(".")[2] for name in current.owned or ())
+        meta: dict[str, Any] = dict.fromkeys(owned)
+        meta.update(dict.fromkeys(RESERVED))
+        return Action.DELETE, (
+            HttpCall("PUT", f"/assignments/{current.remote_id}", {"meta": meta}),
+        )
+
+
+def _matches(assignment: Mapping[str, Any], select: Mapping[str, Any]) -> bool:
+    for name, wanted in select.items():
+        if name == "date":
+            plan = assignment.get("plan") or {}
+            when = plan.get("executionTime") if isinstance(plan, Mapping) else None
+            if not isinstance(when, str) or when[:10] != str(wanted):
+                return False
+            continue
+        if str(assignment.get(SELECT_FIELDS.get(name, name))) != str(wanted):
+            return False
+    return True

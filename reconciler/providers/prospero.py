@@ -1,0 +1,311 @@
+"""Prospero events: cookie-token auth, camelCase wire fields, JSON merge patch updates.
+
+Identity: `customFields.reconciler_key` holds the key, `customFields.managed_by = reconciler`
+lets one filtered list return every managed event, and `customFields.reconciler_fields` records
+the fields we own, so a field removed from YAML can be sent as `null` (RFC 7386) without a state
+file. Several creates go in one bulk POST (at most 100 events each).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Generator, Mapping, Sequence
+from typing import Any
+
+import httpx
+
+from reconciler.config import DeclaredObject, ProviderSettings
+from reconciler.diff import merge_patch
+from reconciler.errors import AuthenticationError, ResponseError
+from reconciler.model import Action, Change, DesiredObject, FieldChange, HttpCall, RemoteObject
+from reconciler.providers.base import Outcome, Provider, UpdatePlan, expect
+from reconciler.timeutil import to_utc
+
+log = logging.getLogger(__name__)
+
+PAGE_MAX = 500
+BULK_MAX = 100
+MERGE_PATCH = "application/merge-patch+json"
+
+KEY_FIELD = "reconciler_key"
+OWNER_FIELD = "managed_by"
+OWNED_FIELD = "reconciler_fields"
+OWNER = "reconciler"
+RESERVED = frozenset({KEY_FIELD, OWNER_FIELD, OWNED_FIELD})
+
+# YAML field → wire field. `time_zone` is not sent: it only says how to read naive times.
+WIRE = {
+    "title": "title",
+    "details": "details",
+    "start": "start",
+    "end": "end",
+    "all_day": "allDay",
+    "is_draft": "isDraft",
+    "flagged": "flagged",
+    "location": "location",
+    "status": "status",
+    "capacity": "capacity",
+    "custom_fields": "customFields",
+}
+STATUS = {"confirmed": 0, "tentative": 1, "cancelled": 2}
+STATUS_NAME = {number: name for name, number in STATUS.items()}
+
+
+class ProsperoAuth(httpx.Auth):
+    """Logs in once per run (or starts from a refresh token) and refreshes once on a 401."""
+
+    requires_response_body = True
+
+    def __init__(self, settings: Mapping[str, str]) -> None:
+        self.email = settings.get("email")
+        self.password = settings.get("password")
+        self.refresh_token = settings.get("refresh_token")
+        self.access_token: str | None = settings.get("access_token")
+        self.base = settings.get("base_url", "").rstrip("/")
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if self.access_token is None:
+            yield from self._obtain(request)
+        request.headers["Cookie"] = f"access_token={self.access_token}"
+        response = yield request
+        if response.status_code == 401 and (self.refresh_token or self.password):
+            self.access_token = None
+            yield from self._obtain(request)
+            request.headers["Cookie"] = f"access_token={self.access_token}"
+            yield request
+
+    def _obtain(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        base = self.base
+        if self.refresh_token:
+            response = yield httpx.Request(
+                "GET",
+                base + "/auth/refresh",
+                headers={"Cookie": f"refresh_token={self.refresh_token}"},
+            )
+            if response.status_code == 200 and response.cookies.get("access_token"):
+                self.access_token = response.cookies["access_token"]
+                return
+            if not self.password:
+                raise AuthenticationError("prospero", "the refresh token was not accepted")
+        if self.email and self.password:
+            response = yield httpx.Request(
+                "POST", base + "/auth/login", json={"email": self.email, "password": self.password}
+            )
+            token = response.cookies.get("access_token")
+            if response.status_code != 200 or not token:
+                raise AuthenticationError(
+                    "prospero", f"POST /auth/login answered {response.status_code}"
+                )
+            self.access_token = token
+            self.refresh_token = response.cookies.get("refresh_token") or self.refresh_token
+            return
+        raise AuthenticationError("prospero", "no email/password or refresh token configured")
+
+
+class ProsperoProvider(Provider):
+    name = "prospero"
+    kind = "events"
+    merge_fields = frozenset({"custom_fields"})
+
+    @staticmethod
+    def auth(settings: ProviderSettings) -> httpx.Auth:
+        return ProsperoAuth(settings.settings)
+
+    # -- mapping ---------------------------------------------------------------------------------
+
+    def canonical(self, declared: DeclaredObject) -> DesiredObject:
+        fields = dict(declared.fields)
+        zone = fields.pop("time_zone", None)
+        for name in ("start", "end"):
+            value = fields.get(name)
+            if isinstance(value, str) and not (fields.get("all_day") and len(value) == 10):
+                fields[name] = to_utc(value, zone)
+        if isinstance(fields.get("custom_fields"), Mapping):
+            fields["custom_fields"] = dict(fields["custom_fields"])
+        options = declared.options
+        return DesiredObject(
+            kind=self.kind,
+            key=declared.key,
+            fields=fields,
+            location=declared.location,
+            field_locations=declared.field_locations,
+            protect=options.protect,
+            ignore_changes=frozenset(options.ignore_changes),
+            allow_short_notice=options.allow_short_notice,
+            starts_at=fields.get("start") if isinstance(fields.get("start"), str) else None,
+        )
+
+    def remote(self, event: Mapping[str, Any]) -> RemoteObject | None:
+        custom = event.get("customFields") or {}
+        if not isinstance(custom, Mapping) or not isinstance(custom.get(KEY_FIELD), str):
+            return None
+        fields: dict[str, Any] = {}
+        for name, wire in WIRE.items():
+            if wire not in event:
+                continue
+            value = event[wire]
+            if name == "status":
+                value = STATUS_NAME.get(value, value)
+            elif name == "custom_fields":
+                value = {k: v for k, v in custom.items() if k not in RESERVED}
+            elif name in ("start", "end") and isinstance(value, str) and len(value) > 10:
+                value = to_utc(value)
+            fields[name] = value
+        owned_text = custom.get(OWNED_FIELD)
+        owned = (
+            frozenset(part for part in owned_text.split(",") if part)
+            if isinstance(owned_text, str)
+            else None
+        )
+        return RemoteObject(
+            kind=self.kind,
+            key=str(custom[KEY_FIELD]),
+            remote_id=str(event["id"]),
+            fields=fields,
+            owned=owned,
+            updated_at=event.get("lastUpdatedAt"),
+            starts_at=fields.get("start"),
+        )
+
+    @staticmethod
+    def owned_fields(desired: DesiredObject) -> str:
+        names = {name for name in desired.fields if name != "custom_fields"}
+        custom = desired.fields.get("custom_fields")
+        if isinstance(custom, Mapping):
+            names |= {f"custom_fields.{key}" for key in custom}
+        return ",".join(sorted(names))
+
+    def wire_event(self, desired: DesiredObject) -> dict[str, Any]:
+        event: dict[str, Any] = {}
+        for name, value in desired.fields.items():
+            if value is None or name not in WIRE:
+                continue
+            event[WIRE[name]] = STATUS[value] if name == "status" else value
+        custom = dict(event.get("customFields") or {})
+        custom.update(
+            {KEY_FIELD: desired.key, OWNER_FIELD: OWNER, OWNED_FIELD: self.owned_fields(desired)}
+        )
+        event["customFields"] = custom
+        return event
+
+    # -- refresh ---------------------------------------------------------------------------------
+
+    def refresh(self, desired: Sequence[DesiredObject]) -> list[RemoteObject]:
+        events = self.list_all({f"customFields.{OWNER_FIELD}": OWNER})
+        found: dict[str, RemoteObject] = {}
+        for event in events:
+            remote = self.remote(event)
+            if remote is not None and remote.key not in found:
+                found[remote.key] = remote
+        return list(found.values())
+
+    def list_all(self, filters: Mapping[str, str]) -> list[dict[str, Any]]:
+        """Walk `GET /events` at the largest limit; restart once if the list shifts mid-walk."""
+        for _attempt in range(3):
+            events: dict[str, dict[str, Any]] = {}
+            offset, total = 0, None
+            shifted = False
+            while True:
+                params = {**filters, "limit": str(PAGE_MAX), "offset": str(offset)}
+                body = self.decode(self.get("events", params), "GET /events")
+                expect(
+                    isinstance(body, dict)
+                    and isinstance(body.get("events"), list)
+                    and isinstance(body.get("total"), int),
+                    self.name,
+                    "GET /events",
+                    "expected an object with an `events` list and an integer `total`",
+                )
+                if total is not None and body["total"] != total:
+                    shifted = True
+                    break
+                total = body["total"]
+                for event in body["events"]:
+                    expect(isinstance(event, dict) and "id" in event, self.name,
+                           "GET /events", "an event without an id")
+                    events[str(event["id"])] = event
+                offset += PAGE_MAX
+                if offset >= total or not body["events"]:
+                    break
+            if not shifted:
+                return list(events.values())
+            log.info("prospero: the event list changed during the walk; walking it again")
+        raise ResponseError(self.name, "GET /events", "the event list kept changing; try again")
+
+    def get(self, path: str, params: Mapping[str, str]) -> httpx.Response:
+        self.list_requests += 1
+        return self.request("GET", path, params=params)
+
+    def find(self, key: str) -> RemoteObject | None:
+        for event in self.list_all({f"customFields.{KEY_FIELD}": key}):
+            remote = self.remote(event)
+            if remote is not None and remote.key == key:
+                return remote
+        return None
+
+    # -- writes ----------------------------------------------------------------------------------
+
+    def create_calls(self, desired: DesiredObject) -> tuple[HttpCall, ...]:
+        return (HttpCall("POST", "/events", {"event": self.wire_event(desired)}),)
+
+    def update_plan(
+        self, current: RemoteObject, desired: DesiredObject, changes: Sequence[FieldChange]
+    ) -> UpdatePlan:
+        patch: dict[str, Any] = {}
+        for change in changes:
+            wire = WIRE.get(change.name)
+            if wire is None:
+                continue
+            after = change.after
+            if change.name == "status" and after is not None:
+                after = STATUS[after]
+            if isinstance(change.before, Mapping) and isinstance(after, Mapping):
+                after = merge_patch(change.before, after)
+            patch[wire] = after
+        owned = self.owned_fields(desired)
+        if current.owned is None or ",".join(sorted(current.owned)) != owned:
+            custom = patch.setdefault("customFields", {})
+            if isinstance(custom, dict):
+                custom[OWNED_FIELD] = owned
+        names = ", ".join(change.name for change in changes)
+        return UpdatePlan(
+            action=Action.UPDATE,
+            requests=(
+                HttpCall("PATCH", f"/events/{current.remote_id}", patch, content_type=MERGE_PATCH),
+            ),
+            reason=f"{names} differ{'s' if len(changes) == 1 else ''} from the configuration",
+        )
+
+    def removal_calls(self, current: RemoteObject) -> tuple[Action, tuple[HttpCall, ...]]:
+        return Action.DELETE, (HttpCall("DELETE", f"/events/{current.remote_id}"),)
+
+    def created_id(self, body: Any) -> str | None:
+        if isinstance(body, dict) and isinstance(body.get("event"), dict):
+            return str(body["event"].get("id"))
+        return None
+
+    def batches(self, changes: Sequence[Change]) -> list[list[Change]]:
+        creates = [change for change in changes if change.action is Action.CREATE]
+        others = [[change] for change in changes if change.action is not Action.CREATE]
+        bulk = [creates[i : i + BULK_MAX] for i in range(0, len(creates), BULK_MAX)]
+        return [batch for batch in bulk if batch] + others
+
+    def apply_batch(self, batch: Sequence[Change]) -> list[Outcome]:
+        if len(batch) < 2 or any(change.action is not Action.CREATE for change in batch):
+            return super().apply_batch(batch)
+        # Several creates: one bulk POST carries them all (all-or-nothing on the server).
+        events = [change.requests[0].body["event"] for change in batch]
+        call = HttpCall("POST", "/events", {"events": events})
+        try:
+            body = self.send(call)
+        except ResponseError as error:
+            return [Outcome(change, ok=False, message=str(error)) for change in batch]
+        created = body.get("events") if isinstance(body, dict) else None
+        if not isinstance(created, list) or len(created) != len(batch):
+            message = "POST /events (bulk): unexpected response: " + json.dumps(body)[:200]
+            return [Outcome(change, ok=False, message=message) for change in batch]
+        return [
+            Outcome(change, ok=True, remote_id=str(event.get("id")), requests_sent=1)
+            for change, event in zip(batch, created, strict=True)
+        ]

@@ -1,0 +1,56 @@
+"""The Markdown plan for pull-request comments and job summaries."""
+
+from __future__ import annotations
+
+from reconciler.model import Action, Plan
+from reconciler.render.values import NO_CHANGES, show, summary_line
+
+# Finds the one PR comment this tool edits in place.
+MARKER = "<!-- reconciler-plan -->"
+
+ICON = {
+    Action.CREATE: "🆕 create",
+    Action.UPDATE: "✏️ update",
+    Action.REPLACE: "♻️ replace",
+    Action.CANCEL: "🚫 cancel",
+    Action.DELETE: "🗑️ delete",
+}
+
+
+def render_markdown(plan: Plan, *, title: str = "reconciler plan") -> str:
+    lines = [MARKER, f"### {title}", ""]
+    for warning in plan.warnings:
+        lines.append(f"> ⚠️ {warning}")
+    for skipped in plan.skipped:
+        lines.append(f"> ⏭️ skipped `{skipped.address}`: {skipped.reason}")
+    if plan.warnings or plan.skipped:
+        lines.append("")
+    if not plan.changes:
+        lines.append(f"✅ {NO_CHANGES}")
+        return "\n".join(lines) + "\n"
+    lines.append(f"**{summary_line(plan)}**")
+    lines.append("")
+    lines.append("| | object | origin | fields | reason |")
+    lines.append("|---|---|---|---|---|")
+    for change in plan.changes:
+        fields = ", ".join(f"`{field.name}`" for field in change.fields) or "—"
+        origin = change.origin.value if change.origin else "—"
+        reason = change.reason + (f" ({change.note})" if change.note else "")
+        lines.append(
+            f"| {ICON[change.action]} | `{change.address}` | {origin} | {fields} | {reason} |"
+        )
+    lines.append("")
+    lines.append("<details><summary>Field changes</summary>")
+    lines.append("")
+    lines.append("```diff")
+    for change in plan.changes:
+        lines.append(f"# {change.address} ({change.action.value})")
+        for field in change.fields:
+            if change.action is Action.CREATE:
+                lines.append(f"+ {field.name}: {show(field.after)}")
+            else:
+                lines.append(f"- {field.name}: {show(field.before)}")
+                lines.append(f"+ {field.name}: {show(field.after)}")
+    lines.append("```")
+    lines.append("</details>")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,79 @@
+"""The terminal plan, Terraform-like: `+` create, `~` update, `-` cancel/delete, `-/+` replace."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import click
+
+from reconciler.model import Action, Change, Plan
+from reconciler.render.values import NO_CHANGES, show, summary_line
+
+SYMBOL = {
+    Action.CREATE: ("+", "green"),
+    Action.UPDATE: ("~", "yellow"),
+    Action.REPLACE: ("-/+", "magenta"),
+    Action.CANCEL: ("-", "red"),
+    Action.DELETE: ("-", "red"),
+}
+
+Painter = Callable[..., str]
+
+VERB = {
+    Action.CREATE: "will be created",
+    Action.UPDATE: "will be updated in place",
+    Action.REPLACE: "will be canceled and scheduled anew",
+    Action.CANCEL: "will be canceled",
+    Action.DELETE: "will be deleted",
+}
+
+
+def render_text(plan: Plan, *, color: bool = False) -> str:
+    def paint(text: str, colour: str | None = None, bold: bool = False) -> str:
+        return click.style(text, fg=colour, bold=bold) if color else text
+
+    lines: list[str] = []
+    for warning in plan.warnings:
+        lines.append(paint(f"Warning: {warning}", "yellow"))
+    for skipped in plan.skipped:
+        lines.append(paint(f"Skipped {skipped.address}: {skipped.reason}", "yellow"))
+    if lines:
+        lines.append("")
+    if not plan.changes:
+        lines.append(paint(NO_CHANGES, "green", bold=True))
+        return "\n".join(lines) + "\n"
+    lines.append("reconciler will perform the following actions:")
+    lines.append("")
+    for change in plan.changes:
+        lines.extend(_change_lines(change, paint))
+        lines.append("")
+    lines.append(paint(summary_line(plan), bold=True))
+    return "\n".join(lines) + "\n"
+
+
+def _change_lines(change: Change, paint: Painter) -> list[str]:
+    symbol, colour = SYMBOL[change.action]
+    note = f" ({change.note})" if change.note else ""
+    origin = f" [{change.origin.value}]" if change.origin else ""
+    ident = f" id={change.remote_id}" if change.remote_id else ""
+    lines = [
+        paint(f"  # {change.address} {VERB[change.action]}{note}{origin}", bold=True),
+        f"  # reason: {change.reason}",
+        paint(f"  {symbol} {change.address}{ident}", colour),
+    ]
+    width = max((len(field.name) for field in change.fields), default=0)
+    for field in change.fields:
+        name = field.name.ljust(width)
+        if change.action is Action.CREATE:
+            lines.append(paint(f"      + {name} = {show(field.after)}", "green"))
+        elif field.after is None:
+            lines.append(paint(f"      - {name} = {show(field.before)} → null", "red"))
+        else:
+            lines.append(
+                paint(f"      ~ {name} = {show(field.before)} → {show(field.after)}", "yellow")
+            )
+    for field in change.ignored:
+        lines.append(f"      # {field.name}: remote {show(field.before)} ignored (ignore_changes)")
+    for call in change.requests:
+        lines.append(f"      {call.method} {call.path}")
+    return lines

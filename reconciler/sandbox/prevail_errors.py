@@ -1,0 +1,55 @@
+"""Prevail's error body and the one exception the emulator raises to answer with it.
+
+Every non-2xx answer of the Prevail emulator, from a bad token to an injected fault, has the same
+shape: `{"error": "<one line>", "details": {"<field path>": ["<message>", ...]}}` (`details` is
+`{}` when no single field is at fault), so a client parses one error shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+# Prevail's own reference gives 500 as transient: "wait a few moments and retry the request".
+SERVER_ERROR_MESSAGE = (
+    "Internal server error: wait a few moments and retry the request; if the issue persists, "
+    "contact Prevail Support"
+)
+
+
+def error_body(
+    status: int, message: str, details: Mapping[str, Sequence[str]] | None = None
+) -> dict[str, Any]:
+    """The wire body of an error; `status` is accepted to match the sandbox's fault hook."""
+    return {"error": message, "details": {field: list(notes) for field, notes in (details or {}).items()}}
+
+
+class PrevailError(Exception):
+    """An answer in Prevail's error shape: status, one-line message, per-field details."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        details: Mapping[str, Sequence[str]] | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.details: dict[str, list[str]] = {k: list(v) for k, v in (details or {}).items()}
+        self.headers: dict[str, str] = dict(headers or {})
+
+    def body(self) -> dict[str, Any]:
+        return error_body(self.status, self.message, self.details)
+
+
+def summarise(prefix: str, details: Mapping[str, Sequence[str]], *, limit: int = 3) -> str:
+    """`Validation failed: title can't be blank; time_zone is not a known time zone`."""
+    notes = [f"{field} {note}" for field, field_notes in details.items() for note in field_notes]
+    if not notes:
+        return prefix
+    shown = "; ".join(notes[:limit])
+    more = f" (and {len(notes) - limit} more)" if len(notes) > limit else ""
+    return f"{prefix}: {shown}{more}"

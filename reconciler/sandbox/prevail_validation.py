@@ -1,0 +1,523 @@
+"""What the Prevail emulator accepts: request bodies, query parameters and time zone names.
+
+Shape errors (a body that is not an object, an unknown field, a wrong JSON type, a bad query
+parameter) answer 400; well-typed values that are invalid (a bad date, an unknown time zone, an
+unknown access level, a blank title) answer 422. `details` names each field as the session object
+names it (`time_zone`, `invites[1].access_level`, `deponent.email`), without the
+`session_request` / `remote_session` wrappers; an unknown field is named where it was sent
+(`remote_session.colour`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import zoneinfo
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+from reconciler.sandbox.prevail_errors import PrevailError, summarise
+
+STATES: Final = ("initial", "scheduled", "ready", "active", "canceled")
+ACCESS_LEVELS: Final = ("host", "participant")
+REMOTE_SESSION_FIELDS: Final = (
+    "title", "case", "start_date", "start_time", "time_zone", "estimated_duration",
+)
+REQUIRED_FIELDS: Final = frozenset({"title", "start_date", "start_time", "time_zone",
+                                    "estimated_duration"})
+START_FIELDS: Final = ("start_date", "start_time", "time_zone")
+EDITABLE_FIELDS: Final = (*REMOTE_SESSION_FIELDS, "invites")
+SESSION_REQUEST_FIELDS: Final = (
+    "invites", "deponent", "remote_session", "session_details", "postback_url",
+)
+DEPONENT_FIELDS: Final = ("name", "email", "role")
+SESSION_DETAIL_FIELDS: Final = (
+    "languages", "interpreter", "additional_details", "preferred_manager", "video_provider",
+    "session_type",
+)
+# Fields the server sets; the admin seed route takes them as given when a test supplies them.
+SERVER_FIELDS: Final = (
+    "remote_session_id", "request_id", "state", "transcript_status", "session_url",
+    "provider_specific_details", "created_at", "updated_at",
+)
+
+MAX_SHORT_TEXT: Final = 255
+MAX_DETAILS_TEXT: Final = 10_000
+MAX_INVITES: Final = 100
+MAX_DURATION_HOURS: Final = 24
+MAX_PER_PAGE: Final = 1000
+DEFAULT_PER_PAGE: Final = 100
+
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_TIME = re.compile(r"(0[1-9]|1[0-2]):[0-5][0-9] (AM|PM)")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_INTEGER = re.compile(r"-?[0-9]{1,30}")
+_EPOCH = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,9})?")
+_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+_TIME_ZONES_FILE = Path(__file__).resolve().parents[2] / "schemas" / "api" / "prevail-time-zones.json"
+
+
+# -- time zones ---------------------------------------------------------------------------------
+
+
+@cache
+def rails_time_zones() -> Mapping[str, str]:
+    """Prevail's (Rails') zone names mapped to IANA names, from the published API description."""
+    with _TIME_ZONES_FILE.open(encoding="utf-8") as file:
+        mapping = json.load(file)
+    return {str(name): str(iana) for name, iana in mapping.items()}
+
+
+@cache
+def _iana_names() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def iana_zone(name: str) -> str | None:
+    """The IANA name behind a Prevail or IANA zone name; None when Prevail would not accept it."""
+    rails = rails_time_zones().get(name)
+    if rails is not None:
+        return rails
+    return name if name in _iana_names() else None
+
+
+# -- parsed inputs ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Invite:
+    """One invitee as sent; `access_level` None when the client did not say."""
+
+    email: str
+    access_level: str | None
+
+
+@dataclass(frozen=True)
+class SessionRequest:
+    """A validated `session_request`: what `POST /sessions` and `/session_requests` carry."""
+
+    remote_session: dict[str, Any]
+    invites: tuple[Invite, ...]
+    deponent: dict[str, Any] | None
+    session_details: dict[str, Any]
+    postback_url: str | None
+
+
+@dataclass(frozen=True)
+class SessionEdit:
+    """A validated edit: the `remote_session` fields sent, and invitees to add."""
+
+    fields: dict[str, Any]
+    invites: tuple[Invite, ...]
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A validated list query: 1-based page, clamped per_page, optional state and time window."""
+
+    page: int
+    per_page: int
+    state: str | None
+    window_start: float | None
+    window_end: float | None
+
+
+class _Findings:
+    """Problems found in one input, split into shape (400) and value (422) problems."""
+
+    def __init__(self) -> None:
+        self.shape: dict[str, list[str]] = {}
+        self.value: dict[str, list[str]] = {}
+
+    def bad_shape(self, path: str, note: str) -> None:
+        self.shape.setdefault(path, []).append(note)
+
+    def bad_value(self, path: str, note: str) -> None:
+        self.value.setdefault(path, []).append(note)
+
+    def unknown_fields(self, source: Mapping[str, Any], allowed: tuple[str, ...], prefix: str,
+                       *, hint: str = "") -> None:
+        for name in source:
+            if name not in allowed:
+                self.bad_shape(f"{prefix}{name}", f"is not a permitted field{hint}")
+
+    def raise_if_any(self) -> None:
+        if self.shape:
+            raise PrevailError(400, summarise("Bad request", self.shape), self.shape)
+        if self.value:
+            raise PrevailError(422, summarise("Validation failed", self.value), self.value)
+
+
+# -- bodies -------------------------------------------------------------------------------------
+
+
+def parse_create(body: object) -> SessionRequest:
+    """`{"session_request": {...}}` (the `jwt_payload` already removed) → a SessionRequest."""
+    findings = _Findings()
+    if not isinstance(body, dict):
+        findings.bad_shape("session_request", "is required: send a JSON object body")
+        findings.raise_if_any()
+    assert isinstance(body, dict)
+    findings.unknown_fields(body, ("session_request",), "")
+    payload = body.get("session_request")
+    if not isinstance(payload, dict):
+        findings.bad_shape("session_request", "is required and must be an object")
+        findings.raise_if_any()
+    assert isinstance(payload, dict)
+    request = _session_request(findings, payload)
+    findings.raise_if_any()
+    return request
+
+
+def parse_edit(body: object) -> SessionEdit:
+    """`{"remote_session": {<subset of the editable fields>}}` → a SessionEdit."""
+    findings = _Findings()
+    if not isinstance(body, dict):
+        findings.bad_shape("remote_session", "is required: send a JSON object body")
+        findings.raise_if_any()
+    assert isinstance(body, dict)
+    findings.unknown_fields(body, ("remote_session",), "")
+    payload = body.get("remote_session")
+    if not isinstance(payload, dict):
+        findings.bad_shape("remote_session", "is required and must be an object")
+        findings.raise_if_any()
+    assert isinstance(payload, dict)
+    hint = " (only title, case, start_date, start_time, time_zone, estimated_duration and " \
+        "invites can be edited)"
+    findings.unknown_fields(payload, EDITABLE_FIELDS, "remote_session.", hint=hint)
+    fields = _remote_session(findings, payload, creating=False)
+    invites = _invites(findings, payload.get("invites"))
+    sent = [name for name in START_FIELDS if name in payload]
+    if sent and len(sent) < len(START_FIELDS):
+        for name in START_FIELDS:
+            if name not in payload:
+                findings.bad_value(
+                    name, "is required when changing the start: send start_date, start_time "
+                    "and time_zone together",
+                )
+    findings.raise_if_any()
+    return SessionEdit(fields=fields, invites=invites)
+
+
+def parse_session_object(entry: object) -> tuple[SessionRequest, dict[str, Any]]:
+    """A session in wire shape (admin seeding): its request part and the server fields given."""
+    findings = _Findings()
+    if not isinstance(entry, dict):
+        findings.bad_shape("", "must be a session object or {\"session_request\": {...}}")
+        findings.raise_if_any()
+    assert isinstance(entry, dict)
+    allowed = (*REMOTE_SESSION_FIELDS, "invites", "deponent", "session_details", "postback_url",
+               *SERVER_FIELDS)
+    findings.unknown_fields(entry, allowed, "")
+    payload: dict[str, Any] = {
+        "remote_session": {name: entry[name] for name in REMOTE_SESSION_FIELDS if name in entry},
+        **{name: entry[name] for name in SESSION_REQUEST_FIELDS if name in entry},
+    }
+    request = _session_request(findings, payload)
+    given = {name: entry[name] for name in SERVER_FIELDS if name in entry}
+    for name in ("remote_session_id", "request_id"):
+        value = given.get(name)
+        if value is not None and (not isinstance(value, str) or not _ID.fullmatch(value)):
+            findings.bad_value(name, "must be 1 to 64 letters, digits, '_', '.' or '-'")
+    if "state" in given and given["state"] not in STATES:
+        findings.bad_value("state", f"is not included in the list ({', '.join(STATES)})")
+    for name in ("transcript_status", "created_at", "updated_at"):
+        if name in given and not isinstance(given[name], str):
+            findings.bad_shape(name, "must be a string")
+    if given.get("session_url") is not None and not isinstance(given["session_url"], str):
+        findings.bad_shape("session_url", "must be a string or null")
+    if "provider_specific_details" in given and not isinstance(
+        given["provider_specific_details"], dict
+    ):
+        findings.bad_shape("provider_specific_details", "must be an object")
+    findings.raise_if_any()
+    return request, given
+
+
+def _session_request(findings: _Findings, payload: Mapping[str, Any]) -> SessionRequest:
+    findings.unknown_fields(payload, SESSION_REQUEST_FIELDS, "")
+    remote = payload.get("remote_session")
+    fields: dict[str, Any] = {}
+    if remote is None:
+        findings.bad_value("remote_session", "can't be blank")
+    elif not isinstance(remote, dict):
+        findings.bad_shape("remote_session", "must be an object")
+    else:
+        findings.unknown_fields(remote, REMOTE_SESSION_FIELDS, "remote_session.")
+        fields = _remote_session(findings, remote, creating=True)
+    return SessionRequest(
+        remote_session=fields,
+        invites=_invites(findings, payload.get("invites")),
+        deponent=_deponent(findings, payload.get("deponent")),
+        session_details=_session_details(findings, payload.get("session_details")),
+        postback_url=_postback_url(findings, payload.get("postback_url")),
+    )
+
+
+def _remote_session(
+    findings: _Findings, source: Mapping[str, Any], *, creating: bool
+) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for name in REMOTE_SESSION_FIELDS:
+        if name not in source:
+            if creating and name in REQUIRED_FIELDS:
+                findings.bad_value(name, "can't be blank")
+            elif creating:
+                fields[name] = None
+            continue
+        value = source[name]
+        if value is None:
+            if name in REQUIRED_FIELDS:
+                findings.bad_value(name, "can't be blank")
+            else:
+                fields[name] = None
+            continue
+        if name == "estimated_duration":
+            if _duration(findings, value):
+                fields[name] = value
+            continue
+        if not isinstance(value, str):
+            findings.bad_shape(name, "must be a string")
+            continue
+        if _text_field(findings, name, value):
+            fields[name] = value
+    return fields
+
+
+def _text_field(findings: _Findings, name: str, value: str) -> bool:
+    if name in REQUIRED_FIELDS and not value.strip():
+        findings.bad_value(name, "can't be blank")
+        return False
+    if name == "start_date":
+        if not _DATE.fullmatch(value) or not _is_date(value):
+            findings.bad_value(name, "must be a date in YYYY-MM-DD format")
+            return False
+    elif name == "start_time":
+        if not _TIME.fullmatch(value):
+            findings.bad_value(name, "must be a time in hh:mm AM/PM format, e.g. 09:00 AM")
+            return False
+    elif name == "time_zone":
+        if iana_zone(value) is None:
+            findings.bad_value(name, "is not a known time zone (a Prevail or IANA zone name)")
+            return False
+    elif len(value) > MAX_SHORT_TEXT:
+        findings.bad_value(name, f"is too long (maximum is {MAX_SHORT_TEXT} characters)")
+        return False
+    return True
+
+
+def _is_date(value: str) -> bool:
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _duration(findings: _Findings, value: object) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        findings.bad_shape("estimated_duration", "must be a number (hours)")
+        return False
+    # Huge integers compare exactly; only floats can be NaN or infinite.
+    if isinstance(value, float) and not math.isfinite(value):
+        findings.bad_value("estimated_duration", "must be a finite number of hours")
+        return False
+    if value <= 0:
+        findings.bad_value("estimated_duration", "must be greater than 0")
+        return False
+    if value > MAX_DURATION_HOURS:
+        findings.bad_value(
+            "estimated_duration", f"must be less than or equal to {MAX_DURATION_HOURS}"
+        )
+        return False
+    return True
+
+
+def _invites(findings: _Findings, value: object) -> tuple[Invite, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        findings.bad_shape("invites", "must be an array")
+        return ()
+    if len(value) > MAX_INVITES:
+        findings.bad_value("invites", f"is too long (maximum is {MAX_INVITES} invitees)")
+        return ()
+    invites: list[Invite] = []
+    for index, item in enumerate(value):
+        path = f"invites[{index}]"
+        if isinstance(item, str):
+            if _email(findings, path, item):
+                invites.append(Invite(email=item, access_level=None))
+        elif isinstance(item, dict):
+            invite = _invite_object(findings, path, item)
+            if invite is not None:
+                invites.append(invite)
+        else:
+            findings.bad_shape(path, "must be an email string or an object {email, access_level}")
+    return tuple(invites)
+
+
+def _invite_object(findings: _Findings, path: str, item: Mapping[str, Any]) -> Invite | None:
+    findings.unknown_fields(item, ("email", "access_level"), f"{path}.")
+    email = item.get("email")
+    level = item.get("access_level")
+    valid = True
+    if email is None:
+        findings.bad_value(f"{path}.email", "can't be blank")
+        valid = False
+    elif not isinstance(email, str):
+        findings.bad_shape(f"{path}.email", "must be a string")
+        valid = False
+    elif not _email(findings, f"{path}.email", email):
+        valid = False
+    if level is not None:
+        if not isinstance(level, str):
+            findings.bad_shape(f"{path}.access_level", "must be a string")
+            valid = False
+        elif level not in ACCESS_LEVELS:
+            findings.bad_value(
+                f"{path}.access_level", f"is not included in the list ({', '.join(ACCESS_LEVELS)})"
+            )
+            valid = False
+    if not valid or not isinstance(email, str):
+        return None
+    return Invite(email=email, access_level=level if isinstance(level, str) else None)
+
+
+def _email(findings: _Findings, path: str, value: str) -> bool:
+    if len(value) > 254 or not _EMAIL.fullmatch(value):
+        findings.bad_value(path, "is not a valid email address")
+        return False
+    return True
+
+
+def _deponent(findings: _Findings, value: object) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        findings.bad_shape("deponent", "must be an object {name, email, role}")
+        return None
+    findings.unknown_fields(value, DEPONENT_FIELDS, "deponent.")
+    for name in DEPONENT_FIELDS:
+        field = value.get(name)
+        path = f"deponent.{name}"
+        if field is None:
+            continue
+        if not isinstance(field, str):
+            findings.bad_shape(path, "must be a string")
+        elif name == "email" and field:
+            _email(findings, path, field)
+        elif len(field) > MAX_SHORT_TEXT:
+            findings.bad_value(path, f"is too long (maximum is {MAX_SHORT_TEXT} characters)")
+    return {name: value[name] for name in DEPONENT_FIELDS if name in value}
+
+
+def _session_details(findings: _Findings, value: object) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        findings.bad_shape("session_details", "must be an object")
+        return {}
+    findings.unknown_fields(value, SESSION_DETAIL_FIELDS, "session_details.")
+    for name in SESSION_DETAIL_FIELDS:
+        field = value.get(name)
+        path = f"session_details.{name}"
+        if field is None:
+            continue
+        if name == "interpreter":
+            if not isinstance(field, bool):
+                findings.bad_shape(path, "must be a boolean")
+            continue
+        if not isinstance(field, str):
+            findings.bad_shape(path, "must be a string")
+            continue
+        limit = MAX_DETAILS_TEXT if name == "additional_details" else MAX_SHORT_TEXT
+        if len(field) > limit:
+            findings.bad_value(path, f"is too long (maximum is {limit} characters)")
+    return {name: value[name] for name in SESSION_DETAIL_FIELDS if name in value}
+
+
+def _postback_url(findings: _Findings, value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        findings.bad_shape("postback_url", "must be a string")
+        return None
+    try:
+        parts = urlsplit(value)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        valid = False
+    if not valid or len(value) > 2048 or any(char.isspace() for char in value):
+        findings.bad_value("postback_url", "is not a valid http(s) URL")
+        return None
+    return value
+
+
+# -- query parameters ---------------------------------------------------------------------------
+
+
+def parse_listing(params: Mapping[str, str], *, with_window: bool = True) -> Listing:
+    """`page`, `per_page`, `state`, `start_time`, `end_time` of a list request."""
+    findings = _Findings()
+    page = _integer(findings, params, "page", default=1)
+    per_page = _integer(findings, params, "per_page", default=DEFAULT_PER_PAGE)
+    state = params.get("state")
+    if state is not None and state not in STATES:
+        findings.bad_shape("state", f"is not included in the list ({', '.join(STATES)})")
+    start = _epoch(findings, params, "start_time") if with_window else None
+    end = _epoch(findings, params, "end_time") if with_window else None
+    if start is not None and end is not None and end < start:
+        findings.bad_shape("end_time", "must not be before start_time")
+    findings.raise_if_any()
+    return Listing(
+        page=page,
+        per_page=min(per_page, MAX_PER_PAGE),
+        state=state,
+        window_start=start,
+        window_end=end,
+    )
+
+
+def _integer(findings: _Findings, params: Mapping[str, str], name: str, *, default: int) -> int:
+    raw = params.get(name)
+    if raw is None:
+        return default
+    if not _INTEGER.fullmatch(raw):
+        findings.bad_shape(name, "must be an integer")
+        return default
+    value = int(raw)
+    if value < 1:
+        findings.bad_shape(name, "must be greater than or equal to 1")
+        return default
+    return value
+
+
+def _epoch(findings: _Findings, params: Mapping[str, str], name: str) -> float | None:
+    raw = params.get(name)
+    if raw is None:
+        return None
+    if not _EPOCH.fullmatch(raw):
+        findings.bad_shape(name, "must be a Unix time in seconds")
+        return None
+    return float(raw)
+
+
+def parse_cancel_flag(params: Mapping[str, str]) -> bool:
+    """`cancel_without_email=true|false` (default false)."""
+    raw = params.get("cancel_without_email")
+    if raw is None or raw == "false":
+        return False
+    if raw == "true":
+        return True
+    raise PrevailError(
+        400,
+        "Bad request: cancel_without_email must be true or false",
+        {"cancel_without_email": ["must be true or false"]},
+    )
