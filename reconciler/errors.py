@@ -5,6 +5,7 @@
     ├── ProviderError               an API answered in a way we cannot use
     │   ├── AuthenticationError     "authentication failed for <provider>"
     │   ├── UnreachableError        connection refused, DNS, TLS, timeouts after retries
+    │   │   └── ResponseLostError       a POST may have been applied but its answer was lost
     │   └── ResponseError           unexpected status or malformed body (names the endpoint)
     ├── PlanError                   the declared state cannot be planned (e.g. ambiguous select)
     ├── UnsafePlanError             a safety rail refused the plan (numbers and what to do)
@@ -70,6 +71,10 @@ class AuthenticationError(ProviderError):
 
 
 class UnreachableError(ProviderError):
+    pass
+
+
+class ResponseLostError(UnreachableError):
     pass
 
 

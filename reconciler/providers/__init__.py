@@ -44,11 +44,13 @@ def build_providers(
     built: dict[str, Provider] = {}
     for name, provider_settings in sorted(configured.items()):
         cls = PROVIDERS[name]
+        rate = provider_settings.settings.get("requests_per_minute") or cls.requests_per_minute
         client = build_client(
             name,
             provider_settings.settings.get("base_url", ""),
             auth=cls.auth(provider_settings),
             transport=transport(name) if transport else None,
+            requests_per_minute=float(rate) if rate else None,
         )
         built[name] = cls(settings=provider_settings, client=client)
     return built

@@ -18,7 +18,14 @@ from typing import Any, ClassVar
 import httpx
 
 from reconciler.config import DeclaredObject, ProviderSettings
-from reconciler.errors import AuthenticationError, ResponseError, UnreachableError
+from reconciler.errors import (
+    AuthenticationError,
+    ProviderError,
+    ResponseError,
+    ResponseLostError,
+    UnreachableError,
+)
+from reconciler.http import ResponseLost
 from reconciler.model import Action, Change, DesiredObject, FieldChange, HttpCall, RemoteObject
 
 log = logging.getLogger(__name__)
@@ -54,6 +61,8 @@ class Provider(ABC):
     # Dict-valued fields whose keys merge on the server (Prospero custom_fields, Previsto
     # metadata): the diff compares only declared or owned keys and sends a merge patch.
     merge_fields: ClassVar[frozenset[str]] = frozenset()
+    # A documented request rate limit, met by client-side pacing (None: no pacing).
+    requests_per_minute: ClassVar[float | None] = None
 
     def __init__(self, *, settings: ProviderSettings, client: httpx.Client) -> None:
         self.settings = settings
@@ -104,15 +113,27 @@ class Provider(ABC):
 
     def apply_one(self, change: Change) -> Outcome:
         sent = 0
+        adopted = False
         remote_id = change.remote_id
         try:
             for call in change.requests:
                 sent += 1
-                body = self.send(call)
+                try:
+                    body = self.send(call)
+                except ResponseLostError:
+                    if call.method != "POST":
+                        raise
+                    # The create may have landed: look before sending it again.
+                    found = self.find(change.address.key)
+                    if found is not None:
+                        remote_id, adopted = found.remote_id, True
+                        continue
+                    sent += 1
+                    body = self.send(call)
                 remote_id = self.created_id(body) or remote_id
-        except ResponseError as error:
+        except ProviderError as error:
             return Outcome(change, ok=False, message=str(error), requests_sent=sent)
-        return Outcome(change, ok=True, remote_id=remote_id, requests_sent=sent)
+        return Outcome(change, ok=True, remote_id=remote_id, adopted=adopted, requests_sent=sent)
 
     def created_id(self, body: Any) -> str | None:
         """The id of an object a response created, if it holds one."""
@@ -148,6 +169,8 @@ class Provider(ABC):
                 json=json_body,
                 headers=headers,
             )
+        except ResponseLost as error:
+            raise ResponseLostError(self.name, f"{self.name} {error}") from None
         except httpx.TimeoutException as error:
             raise UnreachableError(
                 self.name, f"{self.name} {endpoint}: timed out ({type(error).__name__})"

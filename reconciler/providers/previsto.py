@@ -39,6 +39,7 @@ class PrevistoProvider(Provider):
     name = "previsto"
     kind = "assignments"
     merge_fields = frozenset({"metadata"})
+    requests_per_minute = 120.0
 
     @staticmethod
     def auth(settings: ProviderSettings) -> httpx.Auth:
