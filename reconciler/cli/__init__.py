@@ -46,7 +46,8 @@ def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
             for issue in error.issues:
                 click.echo(str(issue), err=True)
             plural = "s" if len(error.issues) != 1 else ""
-            click.echo(f"Error: the configuration has {len(error.issues)} problem{plural}", err=True)
+            count = len(error.issues)
+            click.echo(f"Error: the configuration has {count} problem{plural}", err=True)
             raise SystemExit(EXIT_ERROR) from None
         except ReconcilerError as error:
             if debug:
@@ -291,7 +292,8 @@ def print_report(report: ApplyReport) -> None:
         click.echo(f"  {'object':<40} {'action':<8} result")
         for outcome in report.outcomes:
             result = "applied" if outcome.ok else f"failed: {outcome.message}"
-            click.echo(f"  {outcome.change.address!s:<40} {outcome.change.action.value:<8} {result}")
+            change = outcome.change
+            click.echo(f"  {change.address!s:<40} {change.action.value:<8} {result}")
         for change in report.not_attempted:
             click.echo(f"  {change.address!s:<40} {change.action.value:<8} not attempted")
         click.echo("")
