@@ -14,19 +14,25 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import click
 
 from reconciler import __version__
+from reconciler.adopt import write_remote_values
 from reconciler.apply import ApplyReport, Journal, apply_plan
 from reconciler.config import DesiredState, ProviderSettings, load
+from reconciler.drift import detect_drift, label_origins
 from reconciler.errors import ConfigError, ReconcilerError
+from reconciler.gitref import declared_at_ref
 from reconciler.model import Action, Plan
 from reconciler.plan import check_fresh, load_plan, plan_changes, refresh_all, save_plan
 from reconciler.providers import Outcome, Provider, build_providers
 from reconciler.render import plan_document, render_markdown, render_text
+from reconciler.render.drift import drift_document, render_drift_markdown, render_drift_text
+from reconciler.safety import Rails, enforce, guard
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -99,6 +105,16 @@ sandbox_db_option = click.option(
     show_default=True,
     help="The embedded sandbox's SQLite file.",
 )
+force_option = click.option(
+    "--force", is_flag=True, help="Apply despite the safety rails (mass changes, short notice)."
+)
+threshold_option = click.option(
+    "--max-change-percent",
+    type=click.FloatRange(0, 100),
+    default=30.0,
+    show_default=True,
+    help="Refuse cancels/deletes or updates of more than this share of a kind's managed objects.",
+)
 prune_option = click.option(
     "--prune", is_flag=True, help="Cancel/delete managed objects that are no longer declared."
 )
@@ -161,6 +177,12 @@ def validate(path: Path) -> None:
     "--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes (0 none, 1 error)."
 )
 @prune_option
+@threshold_option
+@click.option(
+    "--base-ref",
+    metavar="REF",
+    help="Label each change `config` (changed since REF) or `drift` (remote edited outside git).",
+)
 @sandbox_option
 @sandbox_db_option
 @handle_errors
@@ -170,12 +192,23 @@ def plan(
     out: Path | None,
     detailed_exitcode: bool,
     prune: bool,
+    max_change_percent: float,
+    base_ref: str | None,
     use_sandbox: bool,
     sandbox_db: Path,
 ) -> None:
     """Show the minimal calls that bring the remote schedule to the state declared in PATH."""
     with target(path, use_sandbox=use_sandbox, sandbox_db=sandbox_db) as (state, providers):
-        the_plan, _ = plan_changes(state, providers, prune=prune)
+        the_plan, refreshed = plan_changes(state, providers, prune=prune)
+        if base_ref:
+            the_plan = label_origins(
+                the_plan, refreshed, declared_at_ref(path, base_ref, providers)
+            )
+    the_plan, violations = guard(the_plan, refreshed, Rails(threshold_percent=max_change_percent))
+    the_plan = replace(
+        the_plan,
+        warnings=(*the_plan.warnings, *(f"apply will refuse: {v}" for v in violations)),
+    )
     source = {"path": str(path), "sandbox": use_sandbox, "prune": prune}
     if out is not None:
         save_plan(the_plan, out, source=source)
@@ -208,6 +241,8 @@ def emit(the_plan: Plan, output_format: str, source: dict[str, Any]) -> None:
     help="Where each write is recorded.",
 )
 @prune_option
+@force_option
+@threshold_option
 @sandbox_option
 @sandbox_db_option
 @handle_errors
@@ -218,6 +253,8 @@ def apply(
     fail_fast: bool,
     journal: Path,
     prune: bool,
+    force: bool,
+    max_change_percent: float,
     use_sandbox: bool,
     sandbox_db: Path,
 ) -> None:
@@ -234,10 +271,14 @@ def apply(
         providers,
     ):
         if saved:
-            check_fresh(the_plan, refresh_all(state, providers), path)
+            refreshed = refresh_all(state, providers)
+            check_fresh(the_plan, refreshed, path)
         else:
-            the_plan, _ = plan_changes(state, providers, prune=prune)
+            the_plan, refreshed = plan_changes(state, providers, prune=prune)
+        rails = Rails(force=force, threshold_percent=max_change_percent)
+        the_plan, violations = guard(the_plan, refreshed, rails)
         click.echo(render_text(the_plan, color=use_color()), nl=False)
+        enforce(violations, force=force)
         if not the_plan.has_changes:
             return
         if not auto_approve:
@@ -301,6 +342,53 @@ def print_report(report: ApplyReport) -> None:
 
 
 @main.command()
+@click.argument("path", type=click.Path(exists=False, path_type=Path))
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "-o", "--out", type=click.Path(dir_okay=False, path_type=Path), help="Save the report (JSON)."
+)
+@click.option(
+    "--write", is_flag=True, help="Rewrite the YAML so drifted fields match the remote."
+)
+@sandbox_option
+@sandbox_db_option
+@handle_errors
+def drift(
+    path: Path,
+    output_format: str,
+    out: Path | None,
+    write: bool,
+    use_sandbox: bool,
+    sandbox_db: Path,
+) -> None:
+    """Report what changed remotely outside the repository (exit 0 in sync, 2 drift, 1 error)."""
+    with target(path, use_sandbox=use_sandbox, sandbox_db=sandbox_db) as (state, providers):
+        refreshed = refresh_all(state, providers)
+    report = detect_drift(refreshed)
+    source = {"path": str(path), "sandbox": use_sandbox}
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(drift_document(report, source=source), indent=2) + "\n")
+    if output_format == "json":
+        click.echo(json.dumps(drift_document(report, source=source), indent=2))
+    elif output_format == "markdown":
+        click.echo(render_drift_markdown(report), nl=False)
+    else:
+        click.echo(render_drift_text(report), nl=False)
+    if write and not report.in_sync:
+        for written in write_remote_values(report, refreshed):
+            click.echo(f"Wrote remote values into {written}", err=True)
+    if not report.in_sync:
+        raise SystemExit(EXIT_CHANGES)
+
+
+@main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(0, 65535), default=8787, show_default=True)
 @click.option("--db", default=":memory:", show_default=True, help="SQLite file for the state.")
@@ -310,3 +398,8 @@ def sandbox(host: str, port: int, db: str) -> None:
     from reconciler.cli.embedded import serve_foreground
 
     serve_foreground(host=host, port=port, db=db)
+
+
+from reconciler.cli.github import github  # noqa: E402  (registered after the core commands)
+
+main.add_command(github)

@@ -97,6 +97,10 @@ class Provider(ABC):
     def removal_calls(self, current: RemoteObject) -> tuple[Action, tuple[HttpCall, ...]]:
         """How a managed object no longer declared goes away (`--prune`): cancel or delete."""
 
+    def yaml_value(self, desired: DesiredObject, name: str, remote_value: Any) -> Any:
+        """A remote (canonical) value in the form the YAML writes it, for `drift --write`."""
+        return remote_value
+
     def find(self, key: str) -> RemoteObject | None:
         """Look one managed object up by its key (used after a lost create response)."""
         return None

@@ -18,6 +18,7 @@ import httpx
 import jwt
 
 from reconciler.config import DeclaredObject, ProviderSettings
+from reconciler.errors import AuthenticationError
 from reconciler.model import Action, DesiredObject, FieldChange, HttpCall, RemoteObject
 from reconciler.providers.base import Provider, UpdatePlan, expect
 from reconciler.timeutil import canonical_zone, iana_zone, parse_instant
@@ -45,6 +46,8 @@ class PrevailAuth(httpx.Auth):
         self._lock = threading.Lock()
 
     def token(self) -> str:
+        if not self._api_key or not self._company_id:
+            raise AuthenticationError("prevail", "company_id and api_key must both be set")
         with self._lock:
             now = time.time()
             if self._token is None or self._expires - now < 60:
@@ -253,6 +256,13 @@ class PrevailProvider(Provider):
             reason=f"{', '.join(names)} differ{'s' if len(names) == 1 else ''} from the "
             "configuration",
         )
+
+    def yaml_value(self, desired: DesiredObject, name: str, remote_value: Any) -> Any:
+        zone = desired.fields.get("time_zone")
+        if name == "start" and isinstance(remote_value, str) and isinstance(zone, str):
+            moment = datetime.strptime(remote_value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+            return moment.astimezone(iana_zone(zone)).strftime("%Y-%m-%dT%H:%M")
+        return remote_value
 
     def cancel_call(self, current: RemoteObject) -> HttpCall:
         return HttpCall(

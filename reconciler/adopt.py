@@ -1,0 +1,90 @@
+"""`drift --write`: rewrite the YAML so drifted fields match the remote, keeping its comments.
+
+ruamel.yaml's round-trip mode is used for this (and only this): it keeps comments, key order,
+flow style and quoting of everything it does not touch, which PyYAML cannot. Each drifted field's
+remote value is turned back into the form the YAML uses by its provider (e.g. a Prevail start as
+wall-clock time in the session's zone).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+from reconciler.drift import DriftReport
+from reconciler.errors import ReconcilerError
+from reconciler.plan import Refreshed
+
+
+def write_remote_values(report: DriftReport, refreshed: Mapping[str, Refreshed]) -> list[Path]:
+    """Apply every drifted field's remote value to its YAML file; returns the files written."""
+    sides = {side.provider.kind: side for side in refreshed.values()}
+    by_file: dict[Path, list[tuple[str, str, str, Any, bool]]] = {}
+    for item in report.items:
+        if item.status != "drifted" or item.location is None:
+            continue
+        side = sides[item.address.kind]
+        desired = side.desired[item.address.key]
+        for field in item.fields:
+            value = side.provider.yaml_value(desired, field.name, field.before)
+            by_file.setdefault(Path(item.location.file), []).append(
+                (
+                    item.address.kind,
+                    item.address.key,
+                    field.name,
+                    value,
+                    field.name in side.provider.merge_fields,
+                )
+            )
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True
+    yaml.width = 4096
+    written = []
+    for path, edits in sorted(by_file.items()):
+        document = yaml.load(path.read_text(encoding="utf-8"))
+        for kind, key, name, value, merges in edits:
+            entry = _find(document, kind, key)
+            if entry is None:
+                raise ReconcilerError(f"{path}: cannot find {kind}.{key} to update")
+            _set(entry, name, value, merges=merges)
+        with path.open("w", encoding="utf-8") as handle:
+            yaml.dump(document, handle)
+        written.append(path)
+    return written
+
+
+def _find(document: Any, kind: str, key: str) -> CommentedMap | None:
+    items = document.get(kind) if isinstance(document, CommentedMap) else None
+    if not isinstance(items, CommentedSeq):
+        return None
+    for entry in items:
+        if isinstance(entry, CommentedMap) and str(entry.get("key")) == key:
+            return entry
+    return None
+
+
+def _set(entry: CommentedMap, name: str, value: Any, *, merges: bool) -> None:
+    """Set one field; mappings change key by key (None removes a key) to keep their layout.
+
+    A merging field (metadata, custom fields) carries only the keys that differ; any other
+    mapping is the whole remote value, so keys it lacks are removed.
+    """
+    current = entry.get(name)
+    if isinstance(value, Mapping) and isinstance(current, CommentedMap):
+        if not merges:
+            for sub in [sub for sub in current if sub not in value]:
+                current.pop(sub)
+        for sub, sub_value in value.items():
+            if sub_value is None:
+                current.pop(sub, None)
+            else:
+                current[sub] = sub_value
+        return
+    if value is None:
+        entry.pop(name, None)
+        return
+    entry[name] = value

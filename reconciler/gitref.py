@@ -1,0 +1,59 @@
+"""The declared state at a git ref (`plan --base-ref origin/main`): git is the record of what was
+applied, so no state file is needed to tell a PR's changes from drift."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import tarfile
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from reconciler.config import PROVIDER_OF, load
+from reconciler.errors import ConfigError, ReconcilerError
+from reconciler.model import Address
+from reconciler.providers.base import Provider
+
+
+def _git(cwd: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+    try:
+        return subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=False)
+    except OSError as error:
+        raise ReconcilerError(f"--base-ref needs git on PATH ({error.strerror})") from None
+
+
+def declared_at_ref(
+    path: Path, ref: str, providers: Mapping[str, Provider]
+) -> dict[Address, Mapping[str, Any]]:
+    """Canonical declared fields of every object under `path` as of `ref`."""
+    here = path if path.is_dir() else path.parent
+    top = _git(here, "rev-parse", "--show-toplevel")
+    if top.returncode != 0:
+        raise ReconcilerError(f"--base-ref: {path} is not inside a git repository")
+    root = Path(top.stdout.decode().strip())
+    relative = path.resolve().relative_to(root.resolve())
+    if _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").returncode != 0:
+        raise ReconcilerError(f"--base-ref: {ref!r} is not a commit here (fetch it first)")
+    archive = _git(root, "archive", "--format=tar", ref, "--", str(relative))
+    if archive.returncode != 0:
+        # The path did not exist at the base ref: every declared object is new in this change.
+        return {}
+    with tempfile.TemporaryDirectory(prefix="reconciler-base-") as scratch:
+        with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as bundle:
+            bundle.extractall(scratch, filter="data")
+        try:
+            state = load(Path(scratch) / relative, resolve_providers=False)
+        except ConfigError as error:
+            raise ReconcilerError(
+                f"--base-ref: the configuration at {ref} does not load ({len(error.issues)} "
+                "problem(s)); compare against a ref whose configuration is valid"
+            ) from None
+    declared: dict[Address, Mapping[str, Any]] = {}
+    for kind, objects in state.objects.items():
+        provider = providers.get(PROVIDER_OF[kind])
+        for obj in objects:
+            fields = provider.canonical(obj).fields if provider else obj.fields
+            declared[Address(kind, obj.key)] = fields
+    return declared

@@ -1,0 +1,97 @@
+"""Drift reports in text, JSON and Markdown (exit 0 in sync, 2 drift)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from reconciler import __version__
+from reconciler.drift import DriftItem, DriftReport
+from reconciler.model import FieldChange
+from reconciler.render.values import show
+
+MARKER = "<!-- reconciler-drift -->"
+
+HEADLINE = {
+    "drifted": "changed remotely",
+    "missing": "declared but missing remotely",
+    "undeclared": "managed remotely but no longer declared",
+    "ignored": "differs only in ignored fields",
+}
+
+
+def summary(report: DriftReport) -> str:
+    if report.in_sync:
+        return "In sync: the remote schedule matches the configuration."
+    return (
+        f"Drift: {report.count('drifted')} changed remotely, {report.count('missing')} missing, "
+        f"{report.count('undeclared')} no longer declared."
+    )
+
+
+def _item_lines(item: DriftItem) -> list[str]:
+    when = f" (last updated {item.updated_at})" if item.updated_at else ""
+    where = f" [{item.location}]" if item.location else ""
+    lines = [f"{item.address}: {HEADLINE[item.status]}{when}{where}"]
+    for field in item.fields:
+        lines.append(f"    {field.name}: remote {show(field.before)}, declared {show(field.after)}")
+    for field in item.ignored:
+        lines.append(
+            f"    {field.name}: remote {show(field.before)}, declared {show(field.after)} "
+            "(ignored: ignore_changes)"
+        )
+    return lines
+
+
+def render_drift_text(report: DriftReport) -> str:
+    lines: list[str] = []
+    for item in report.items:
+        lines.extend(_item_lines(item))
+    lines.append(summary(report))
+    return "\n".join(lines) + "\n"
+
+
+def render_drift_markdown(report: DriftReport) -> str:
+    lines = [MARKER, "### reconciler drift", "", f"**{summary(report)}**", ""]
+    if report.items:
+        lines.append("| object | status | field | remote | declared | last updated |")
+        lines.append("|---|---|---|---|---|---|")
+        for item in report.items:
+            rows: list[FieldChange | None] = [*item.fields, *item.ignored] or [None]
+            for field in rows:
+                status = HEADLINE[item.status]
+                if field is None:
+                    lines.append(
+                        f"| `{item.address}` | {status} | — | — | — | {item.updated_at or '—'} |"
+                    )
+                    continue
+                note = " (ignored)" if field in item.ignored else ""
+                lines.append(
+                    f"| `{item.address}` | {status} | `{field.name}`{note} | "
+                    f"`{show(field.before)}` | `{show(field.after)}` | {item.updated_at or '—'} |"
+                )
+    return "\n".join(lines) + "\n"
+
+
+def drift_document(report: DriftReport, *, source: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "format_version": 1,
+        "reconciler_version": __version__,
+        "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "source": source,
+        "in_sync": report.in_sync,
+        "has_changes": not report.in_sync,
+        # The plan's counts (what an apply would do to revert the drift), for tools that read
+        # both documents alike, and the drift's own counts.
+        "summary": {
+            "create": report.count("missing"),
+            "update": report.count("drifted"),
+            "replace": 0,
+            "delete": report.count("undeclared"),
+        },
+        "drift": {
+            status: report.count(status)
+            for status in ("drifted", "missing", "undeclared", "ignored")
+        },
+        "items": [item.to_json() for item in report.items],
+    }

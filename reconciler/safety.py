@@ -1,0 +1,119 @@
+"""Safety rails over a Plan: the frozen past, protected objects, short notice, mass changes.
+
+- A session or event that has already started is never changed: its change is skipped, with the
+  reason, and the plan says so.
+- A `protect: true` object is never cancelled or deleted (a replace counts as a cancel): skipped.
+- A change to anything starting within 24 hours needs `--force` (or `allow_short_notice: true`).
+- A plan whose cancels/deletes (replaces included) or updates exceed a share (default 30 %) of a
+  kind's managed objects, when there are at least 10, needs `--force`.
+
+The last two are *violations*: `plan` shows them as warnings; `apply` refuses unless `--force`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+
+from reconciler.errors import UnsafePlanError
+from reconciler.model import Action, Change, Plan, Skipped
+from reconciler.plan import Refreshed
+from reconciler.timeutil import from_utc
+
+SHORT_NOTICE = timedelta(hours=24)
+MIN_OBJECTS_FOR_THRESHOLD = 10
+TIMED_KINDS = frozenset({"sessions", "events"})
+
+
+@dataclass(frozen=True)
+class Rails:
+    force: bool = False
+    threshold_percent: float = 30.0
+    now: datetime | None = None
+
+
+def guard(plan: Plan, refreshed: Mapping[str, Refreshed], rails: Rails) -> tuple[Plan, list[str]]:
+    """The plan with held-back changes moved to `skipped`, and the violations that need --force."""
+    now = rails.now or datetime.now(UTC)
+    sides = {side.provider.kind: side for side in refreshed.values()}
+    kept: list[Change] = []
+    skipped: list[Skipped] = list(plan.skipped)
+    short_notice: list[str] = []
+    for change in plan.changes:
+        side = sides.get(change.address.kind)
+        desired = side.desired.get(change.address.key) if side else None
+        current = side.current.get(change.address.key) if side else None
+        removes = change.action.is_removal or change.action is Action.REPLACE
+        if removes and desired is not None and desired.protect:
+            skipped.append(Skipped(change.address, "protect: true; it is never cancelled/deleted"))
+            continue
+        starts = [
+            moment
+            for moment in (
+                _instant(current.starts_at if current else None),
+                _instant(desired.starts_at if desired else None),
+            )
+            if moment is not None
+        ]
+        if change.address.kind in TIMED_KINDS and current is not None and current.starts_at:
+            begun = _instant(current.starts_at)
+            if begun is not None and begun <= now:
+                skipped.append(
+                    Skipped(change.address, f"it started at {current.starts_at}; the past is "
+                            "frozen")
+                )
+                continue
+        soon = [moment for moment in starts if now < moment <= now + SHORT_NOTICE]
+        allowed = desired is not None and desired.allow_short_notice
+        if change.address.kind in TIMED_KINDS and soon and not allowed:
+            short_notice.append(str(change.address))
+        kept.append(change)
+    guarded = replace(plan, changes=tuple(kept), skipped=tuple(skipped))
+    violations: list[str] = []
+    if short_notice:
+        violations.append(
+            f"{len(short_notice)} change(s) to objects starting within 24 hours "
+            f"({', '.join(short_notice[:5])}{', …' if len(short_notice) > 5 else ''}); "
+            "apply with --force, or set allow_short_notice: true on the object"
+        )
+    violations.extend(_mass_changes(guarded, sides, rails.threshold_percent))
+    return guarded, violations
+
+
+def enforce(violations: list[str], *, force: bool) -> None:
+    if violations and not force:
+        raise UnsafePlanError("refusing to apply: " + "; ".join(violations))
+
+
+def _mass_changes(
+    plan: Plan, sides: Mapping[str, Refreshed], threshold_percent: float
+) -> list[str]:
+    violations = []
+    for kind, side in sorted(sides.items()):
+        managed = len(side.current)
+        if managed < MIN_OBJECTS_FOR_THRESHOLD:
+            continue
+        changes = [change for change in plan.changes if change.address.kind == kind]
+        removals = sum(
+            1 for c in changes if c.action.is_removal or c.action is Action.REPLACE
+        )
+        updates = sum(1 for c in changes if c.action is Action.UPDATE)
+        limit = managed * threshold_percent / 100
+        for count, what in ((removals, "cancel/delete"), (updates, "update")):
+            if count > limit:
+                violations.append(
+                    f"the plan would {what} {count} of {managed} managed {kind} "
+                    f"({count * 100 / managed:.0f} % > {threshold_percent:g} %); review it and "
+                    "apply with --force if it is intended (or raise --max-change-percent)"
+                )
+    return violations
+
+
+def _instant(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return from_utc(text)
+    except ValueError:
+        return None
