@@ -46,11 +46,29 @@ def sandbox(sandbox_settings: SandboxSettings) -> Sandbox:
     return create_app(sandbox_settings)
 
 
+class _Switch:
+    """One ASGI entry point whose target each test sets, so one server serves the session."""
+
+    def __init__(self) -> None:
+        self.target: Any = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.target(scope, receive, send)
+
+
+@pytest.fixture(scope="session")
+def _served() -> Iterator[tuple[_Switch, str]]:
+    switch = _Switch()
+    with running(switch) as origin:
+        yield switch, origin
+
+
 @pytest.fixture
-def sandbox_url(sandbox: Sandbox) -> Iterator[str]:
-    """The sandbox served by uvicorn on a free loopback port; yields `http://127.0.0.1:PORT`."""
-    with running(sandbox) as origin:
-        yield origin
+def sandbox_url(sandbox: Sandbox, _served: tuple[_Switch, str]) -> str:
+    """The test's sandbox served by uvicorn on a loopback port; `http://127.0.0.1:PORT`."""
+    switch, origin = _served
+    switch.target = sandbox.app
+    return origin
 
 
 @pytest.fixture

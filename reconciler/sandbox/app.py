@@ -45,8 +45,20 @@ class Sandbox:
         if settings.admin:
             routes.insert(0, Mount("/_sandbox", routes=self._admin_routes()))
         self.app: ASGIApp = _Recorder(
-            Starlette(routes=routes), sandbox=self
+            Starlette(
+                routes=routes,
+                exception_handlers={404: self._not_found, 405: self._not_found},
+            ),
+            sandbox=self,
         )
+
+    async def _not_found(self, request: Request, error: Exception) -> Response:
+        """Paths no mount matches still answer in the provider's own error shape."""
+        status = getattr(error, "status_code", 404)
+        emulator = self.emulators.get(request.url.path.strip("/").split("/", 1)[0])
+        if emulator is None:
+            return JSONResponse({"error": "Not Found"}, status_code=status)
+        return JSONResponse(emulator.error_body(status, "Not Found"), status_code=status)
 
     def base_urls(self, origin: str) -> dict[str, str]:
         return {name: f"{origin}/{name}" for name in self.emulators}
@@ -126,7 +138,7 @@ class _Recorder:
             return
         if "status" in kinds and emulator is not None:
             fault = kinds["status"]
-            headers = {}
+            headers: dict[str, str] = {}
             if fault.retry_after is not None:
                 headers["Retry-After"] = _seconds(fault.retry_after)
             response = JSONResponse(
@@ -158,13 +170,13 @@ class _Recorder:
         if "malformed" in kinds:
             start = next(m for m in captured if m["type"] == "http.response.start")
             broken = b'{"malformed": [1, 2, '
-            headers = [
+            raw_headers = [
                 (name, value) for name, value in start.get("headers", [])
                 if name.lower() != b"content-length"
             ]
-            headers.append((b"content-length", str(len(broken)).encode()))
+            raw_headers.append((b"content-length", str(len(broken)).encode()))
             await send({"type": "http.response.start", "status": start["status"],
-                        "headers": headers})
+                        "headers": raw_headers})
             await send({"type": "http.response.body", "body": broken})
             return
         if "churn" in kinds and emulator is not None:
@@ -209,7 +221,7 @@ def _decode(body: bytes) -> Any:
         return None
     try:
         return json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return body.decode("utf-8", errors="replace")
 
 

@@ -9,13 +9,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from reconciler.sandbox.app import Sandbox
 
 
-def _config(sandbox: Sandbox, host: str, port: int, *, quiet: bool) -> uvicorn.Config:
+def _config(
+    sandbox: Sandbox | ASGIApp, host: str, port: int, *, quiet: bool
+) -> uvicorn.Config:
     return uvicorn.Config(
-        sandbox.app,
+        sandbox.app if isinstance(sandbox, Sandbox) else sandbox,
         host=host,
         port=port,
         log_level="warning" if quiet else "info",
@@ -38,7 +41,7 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 @contextmanager
-def running(sandbox: Sandbox, *, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+def running(sandbox: Sandbox | ASGIApp, *, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
     """Serve on a background thread on loopback; yields the origin (`http://127.0.0.1:PORT`)."""
     port = port or free_port(host)
     server = uvicorn.Server(_config(sandbox, host, port, quiet=True))

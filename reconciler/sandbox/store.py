@@ -26,6 +26,8 @@ CREATE TABLE IF NOT EXISTS documents (
     body       TEXT NOT NULL,
     UNIQUE (collection, id)
 );
+-- Pages walk one collection in insertion order: without this index each page sorts every row.
+CREATE INDEX IF NOT EXISTS documents_collection_seq ON documents (collection, seq);
 CREATE TABLE IF NOT EXISTS settings (
     name  TEXT PRIMARY KEY,
     value TEXT NOT NULL
