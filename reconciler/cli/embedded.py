@@ -52,13 +52,17 @@ def embedded_sandbox(db: Path = DEFAULT_DB) -> Iterator[dict[str, ProviderSettin
         sandbox.store.close()
 
 
-def serve_foreground(*, host: str, port: int, db: str) -> None:
+def serve_foreground(
+    *, host: str, port: int, db: str, admin: bool = False, previsto_rate_limit: int = 120
+) -> None:
     """`reconciler sandbox`: print the base URLs and credentials, then serve until Ctrl-C."""
     import click
 
     from reconciler.sandbox.server import serve
 
-    sandbox = create_app(SandboxSettings(db_path=db))
+    sandbox = create_app(
+        SandboxSettings(db_path=db, admin=admin, previsto_requests_per_minute=previsto_rate_limit)
+    )
     origin = f"http://{host}:{port}"
     click.echo(f"reconciler sandbox on {origin} (state: {db})")
     for name, emulator in sandbox.emulators.items():
