@@ -42,6 +42,16 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
+def _short(tag: str) -> str:
+    """`tag:yaml.org,2002:python/object` as it is written: `!!python/object`."""
+    prefix = "tag:yaml.org,2002:"
+    return "!!" + tag[len(prefix) :] if tag.startswith(prefix) else tag
+
+
+def _unsupported(tag: str) -> str:
+    return f"unsupported tag {_short(tag)}: only plain YAML values are read"
+
+
 def format_path(path: JsonPath) -> str:
     """`events[2].location.name`; names that are not plain identifiers are quoted in brackets."""
     text = ""
@@ -129,10 +139,11 @@ class _Builder:
         if via_alias:
             self.aliased += 1
         if self.aliased > MAX_ALIAS_NODES or self.total > MAX_NODES:
+            # name the top-level entry that expands: the value reached here is just the last one
             raise _Abort(
                 ConfigIssue(
-                    where,
-                    format_path(path),
+                    self.keys.get(path[:1], where),
+                    format_path(path[:1]),
                     f"the document expands to too many values through aliases (limit "
                     f"{MAX_ALIAS_NODES:,}); write the values out instead of nesting aliases",
                 )
@@ -150,10 +161,10 @@ class _Builder:
         try:
             if isinstance(node, yaml.MappingNode):
                 if node.tag != _MAP:
-                    self.report(path, where, f"unsupported tag {node.tag}: write a plain mapping")
+                    self.report(path, where, _unsupported(node.tag))
                 return self.mapping(node, path, via_alias)
             if node.tag != _SEQ:
-                self.report(path, where, f"unsupported tag {node.tag}: write a plain list")
+                self.report(path, where, _unsupported(node.tag))
             assert isinstance(node, yaml.SequenceNode)
             return [
                 self.build(item, (*path, index), via_alias=via_alias)
@@ -171,7 +182,7 @@ class _Builder:
             value is None and node.tag != "tag:yaml.org,2002:null"
         ):
             # !!python/object, !!binary, an explicit !!timestamp...: keep the text, refuse the tag
-            self.report(path, where, f"unsupported tag {node.tag}: write a plain value")
+            self.report(path, where, _unsupported(node.tag))
             return node.value
         if isinstance(value, float) and not math.isfinite(value):
             self.report(path, where, f"{node.value} is not a finite number")
@@ -224,8 +235,9 @@ class _Builder:
         """Mapping keys must be strings; anything else is reported and used as written."""
         where = self.location(node.start_mark)
         if not isinstance(node, yaml.ScalarNode):
-            self.report(path, where, "a mapping key must be a plain string")
-            return f"<key at line {where.line}>"
+            placeholder = f"<key at line {where.line}>"
+            self.report((*path, placeholder), where, "a mapping key must be a plain string")
+            return placeholder
         if node.tag != _STR:
             self.report(
                 (*path, node.value),
@@ -259,16 +271,19 @@ def _problem(exc: yaml.YAMLError, text: str, filename: str) -> ConfigIssue:
         return ConfigIssue(
             Location(filename, line, column),
             "",
-            f"not YAML text: character {exc.character!r} is not allowed",
+            f"not YAML text: the character #x{exc.character:04x} is not allowed",
         )
     return ConfigIssue(Location(filename, 1, 1), "", f"invalid YAML: {exc}")
 
 
 def parse_yaml(text: str, filename: str) -> ParsedFile:
     """Parse one file; an empty file is an empty document (None), as YAML says."""
-    loader = _Loader(text)
-    builder = _Builder(loader, filename)
     empty = SourceMap(filename, {}, {})
+    try:
+        loader = _Loader(text)  # the reader checks the characters here
+    except yaml.YAMLError as exc:
+        return ParsedFile(None, empty, (((), _problem(exc, text, filename)),))
+    builder = _Builder(loader, filename)
     try:
         node = loader.get_single_node()
         if node is None:

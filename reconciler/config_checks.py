@@ -1,0 +1,163 @@
+"""Semantic checks the JSON Schema cannot express: date-times, time zones, start before end.
+
+Each check takes one declared object that already passed the schema and returns its issues,
+located by the file's marks. Nothing here converts values: the engine normalises instants and
+zones; this module only refuses what the engine could not make sense of.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from datetime import date, datetime, tzinfo
+from functools import cache
+from typing import Any
+from zoneinfo import ZoneInfo, available_timezones
+
+from reconciler.config_yaml import JsonPath, SourceMap
+from reconciler.errors import ConfigIssue
+from reconciler.resources import load_json
+
+PREVAIL_TIME_ZONES = "api/prevail-time-zones.json"
+
+
+@cache
+def iana_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+@cache
+def prevail_zones() -> Mapping[str, str]:
+    """Prevail's own zone names (the Rails set) and the IANA zone each stands for."""
+    names: dict[str, str] = load_json(PREVAIL_TIME_ZONES)
+    return names
+
+
+def zone_of(name: str, *, prevail_names: bool) -> tzinfo | None:
+    """The zone an IANA name (or, for Prevail, one of its names) means; None when unknown."""
+    if name in iana_zones():
+        return ZoneInfo(name)
+    if prevail_names and name in prevail_zones():
+        return ZoneInfo(prevail_zones()[name])
+    return None
+
+
+def parse_when(text: str) -> datetime | date | None:
+    """An ISO 8601 date-time, or a bare date (YYYY-MM-DD); None when it does not parse."""
+    if len(text) == 10:
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def check_object(
+    kind: str,
+    item: Mapping[str, Any],
+    path: JsonPath,
+    source: SourceMap,
+    *,
+    flawed: frozenset[str] = frozenset(),
+) -> list[ConfigIssue]:
+    """The object's semantic issues; fields in `flawed` already have one and are left out."""
+    checks = {"sessions": _check_session, "events": _check_event}
+    check = checks.get(kind)
+    if check is None:
+        return []
+    if "time_zone" in flawed:  # present but unusable: nothing that depends on it can be judged
+        item = {name: value for name, value in item.items() if name not in ("start", "end")}
+    return check({name: value for name, value in item.items() if name not in flawed}, path, source)
+
+
+def _check_session(item: Mapping[str, Any], path: JsonPath, source: SourceMap) -> list[ConfigIssue]:
+    issues: list[ConfigIssue] = []
+    zone_name = item.get("time_zone")
+    if isinstance(zone_name, str) and zone_of(zone_name, prevail_names=True) is None:
+        issues.append(
+            source.issue((*path, "time_zone"), _unknown_zone(zone_name, prevail_names=True))
+        )
+    start = item.get("start")
+    if isinstance(start, str):
+        when = parse_when(start)
+        where: JsonPath = (*path, "start")
+        if when is None:
+            issues.append(source.issue(where, _unparsable(start, "2026-12-01T09:00")))
+        elif not isinstance(when, datetime):
+            issues.append(
+                source.issue(where, f'"{start}" has no time of day: write e.g. {start}T09:00')
+            )
+        elif when.tzinfo is None and zone_name is None:
+            issues.append(source.issue(where, "a start without a UTC offset needs time_zone"))
+    return issues
+
+
+def _check_event(item: Mapping[str, Any], path: JsonPath, source: SourceMap) -> list[ConfigIssue]:
+    issues: list[ConfigIssue] = []
+    zone_name = item.get("time_zone")
+    zone: tzinfo | None = None
+    if isinstance(zone_name, str):
+        zone = zone_of(zone_name, prevail_names=False)
+        if zone is None:
+            issues.append(
+                source.issue((*path, "time_zone"), _unknown_zone(zone_name, prevail_names=False))
+            )
+    all_day = item.get("all_day") is True
+    instants: dict[str, datetime | date] = {}
+    for name in ("start", "end"):
+        text = item.get(name)
+        if not isinstance(text, str):
+            continue
+        where: JsonPath = (*path, name)
+        when = parse_when(text)
+        if when is None:
+            issues.append(source.issue(where, _unparsable(text, "2026-12-12T18:00:00+01:00")))
+        elif not isinstance(when, datetime):
+            if all_day:
+                instants[name] = when
+            else:
+                issues.append(
+                    source.issue(
+                        where,
+                        f'"{text}" has no time of day: add one (e.g. {text}T18:00) or set '
+                        "all_day: true",
+                    )
+                )
+        elif when.tzinfo is not None:
+            instants[name] = when
+        elif zone_name is None:
+            issues.append(
+                source.issue(
+                    where,
+                    f'"{text}" has no UTC offset: add one (e.g. {text}+01:00) or set time_zone',
+                )
+            )
+        elif zone is not None:
+            instants[name] = when.replace(tzinfo=zone)
+    start, end = instants.get("start"), instants.get("end")
+    comparable = type(start) is type(end)  # two dates, or two aware date-times
+    if start is not None and end is not None and comparable and end < start:
+        issues.append(
+            source.issue((*path, "end"), f'end "{item["end"]}" is before start "{item["start"]}"')
+        )
+    return issues
+
+
+def _unparsable(text: str, example: str) -> str:
+    return f'"{text}" is not an ISO 8601 date-time (e.g. {example})'
+
+
+def _unknown_zone(name: str, *, prevail_names: bool) -> str:
+    if not prevail_names and name in prevail_zones():
+        return (
+            f'"{name}" is a Prevail time zone name; events take IANA names such as '
+            f'"{prevail_zones()[name]}"'
+        )
+    candidates = sorted(iana_zones() | (set(prevail_zones()) if prevail_names else set()))
+    guess = difflib.get_close_matches(name, candidates, n=1)
+    hint = f' (did you mean "{guess[0]}"?)' if guess else ""
+    expected = "an IANA name or one of Prevail's names" if prevail_names else "an IANA name"
+    return f'unknown time zone "{name}"{hint}: use {expected}, e.g. "America/New_York"'

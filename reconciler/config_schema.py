@@ -1,0 +1,281 @@
+"""Schema validation of one config file, with every violation as a one-line ConfigIssue.
+
+The JSON Schema (`schemas/reconciler.schema.json`, published for editors) is the formal format;
+this module runs it with `Draft202012Validator` and words each violation for people: the field's
+path, FILE:LINE:COL from the YAML marks, a did-you-mean for unknown names. Values under
+`providers` are never echoed, so that no message can carry a secret.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from functools import cache
+from typing import Any
+
+# jsonschema ships no type hints (types-jsonschema is not a dependency yet)
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import (
+    ValidationError,
+    best_match,
+)
+
+from reconciler.config_yaml import JsonPath, SourceMap
+from reconciler.errors import ConfigIssue
+from reconciler.resources import load_json
+
+SCHEMA_FILE = "reconciler.schema.json"
+
+KEY_RULE = (
+    "must be 1 to 63 characters: lowercase letters, digits, '.', '_' or '-', "
+    "starting with a letter or digit"
+)
+LITERAL_SECRET = "literal secrets are refused: write ${NAME} and set NAME in the environment"
+_PATTERN_RULES = {
+    "^[a-z0-9][a-z0-9._-]{0,62}$": KEY_RULE,
+    "^\\$\\{[A-Za-z_][A-Za-z0-9_]*\\}$": LITERAL_SECRET,
+    "^(https?://|\\$\\{[A-Za-z_][A-Za-z0-9_]*\\})\\S*$": (
+        "must be an http:// or https:// URL (or a ${NAME} reference)"
+    ),
+    "^https?://\\S+$": "must be an http:// or https:// URL",
+    "^[^@\\s]+@[^@\\s]+$": "must be an email address",
+    "^\\d{4}-\\d{2}-\\d{2}$": "must be a date like 2026-12-03",
+}
+_TYPE_WORDS = {
+    "string": "a string",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "object": "a mapping",
+    "array": "a list",
+    "null": "null",
+}
+_KIND_NOUNS = {"sessions": "a session", "events": "an event", "assignments": "an assignment"}
+
+
+@cache
+def schema() -> dict[str, Any]:
+    document: dict[str, Any] = load_json(SCHEMA_FILE)
+    return document
+
+
+@cache
+def _validator() -> Draft202012Validator:
+    return Draft202012Validator(schema())
+
+
+def schema_issues(document: Any, source: SourceMap) -> list[tuple[JsonPath, ConfigIssue]]:
+    """Every schema violation of one file, each located by the file's marks."""
+    found: list[tuple[JsonPath, ConfigIssue]] = []
+    for error in _validator().iter_errors(document):
+        for path, message in _explain(error):
+            found.append((path, source.issue(path, message)))
+    return found
+
+
+def _explain(error: ValidationError) -> Iterator[tuple[JsonPath, str]]:
+    """Turn one jsonschema error into (path, message) pairs (several for additionalProperties)."""
+    path: JsonPath = tuple(error.absolute_path)
+    # jsonschema types these as "set or Unset"; a reported error always has them set.
+    instance: Any = error.instance
+    expected: Any = error.validator_value
+    schema: Any = error.schema
+    kind = error.validator
+    in_providers = bool(path) and path[0] == "providers"
+
+    if "propertyNames" in error.relative_schema_path:
+        yield from _explain_property_name(error, path)
+    elif kind in ("anyOf", "oneOf"):
+        yield from _explain_alternatives(error, path)
+    elif kind == "additionalProperties":
+        known = list(schema.get("properties", {}))
+        for name in instance:
+            if name not in known:
+                yield (*path, name), _unknown(path, name, known)
+    elif kind == "required":
+        for name in expected:
+            if name not in instance:
+                yield path, f'missing required field "{name}"'
+    elif kind == "type":
+        yield path, _type_message(expected, instance, echo=not in_providers)
+    elif kind == "enum":
+        yield path, _enum_message(path, expected, instance, echo=not in_providers)
+    elif kind == "const":
+        if path == ("version",):
+            yield path, f"unsupported version {_show(instance)}: this reconciler reads version 1"
+        else:
+            yield path, f"must be {_show(expected)}"
+    elif kind == "pattern":
+        rule = _PATTERN_RULES.get(expected, "has the wrong form")
+        if path and path[-1] == "key" and not in_providers:
+            yield path, f"key {_show(instance)} {rule}"
+        elif in_providers or rule == LITERAL_SECRET:
+            yield path, rule
+        else:
+            yield path, f"{_show(instance)} {rule}"
+    elif kind == "minLength":
+        yield path, "must not be empty"
+    elif kind == "maxLength":
+        yield (
+            path,
+            (f"is too long: {len(instance)} characters, at most {expected} allowed"),
+        )
+    elif kind in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
+        words = {
+            "minimum": "at least",
+            "exclusiveMinimum": "greater than",
+            "maximum": "at most",
+            "exclusiveMaximum": "less than",
+        }[kind]
+        yield path, f"must be {words} {expected}"
+    elif kind == "maxProperties":
+        yield path, _too_many(path, instance, expected)
+    elif kind == "minProperties":
+        if path and path[-1] == "select":
+            yield path, "select is empty: give an id or at least one filter"
+        else:
+            yield path, "must not be empty"
+    elif kind == "uniqueItems":
+        yield path, "lists the same item twice"
+    else:  # a keyword this module does not word yet: jsonschema's own text, never a secret
+        yield path, "is not valid here" if in_providers else error.message
+
+
+def _explain_property_name(
+    error: ValidationError, path: JsonPath
+) -> Iterator[tuple[JsonPath, str]]:
+    name = str(error.instance)
+    where: JsonPath = (*path, name)
+    if error.validator == "not":
+        if path and path[-1] == "metadata":
+            yield (
+                where,
+                (
+                    f'"{name}" is reserved for the reconciler\'s own bookkeeping (with '
+                    f"{_reserved_list()}); choose another key"
+                ),
+            )
+        else:
+            yield where, f'"{name}" is reserved: the reconciler keeps its key there'
+    elif error.validator == "maxLength":
+        yield (
+            where,
+            (
+                f'the key "{name}" is too long: {len(name)} characters, at most '
+                f"{error.validator_value} allowed"
+            ),
+        )
+    elif error.validator == "minLength":
+        yield where, "a key must not be empty"
+    else:
+        yield where, f'the key "{name}" is not allowed here'
+
+
+def _explain_alternatives(error: ValidationError, path: JsonPath) -> Iterator[tuple[JsonPath, str]]:
+    """anyOf/oneOf: explain the branches that accept this type of value, else say which types."""
+    branches: dict[int, list[ValidationError]] = {}
+    for sub in error.context or ():
+        branches.setdefault(int(sub.relative_schema_path[0]), []).append(sub)
+    fitting = {
+        index: errors
+        for index, errors in branches.items()
+        if not any(sub.validator == "type" and len(sub.relative_schema_path) == 2 for sub in errors)
+    }
+    alternatives: Sequence[dict[str, Any]] = error.validator_value  # type: ignore[assignment]
+    if not fitting:
+        types = [branch.get("type") for branch in alternatives]
+        flat = [t for entry in types for t in (entry if isinstance(entry, list) else [entry]) if t]
+        yield path, _type_message(flat, error.instance, echo=path[:1] != ("providers",))
+    elif all(sub.validator == "required" for errors in fitting.values() for sub in errors):
+        needs = [" and ".join(alternatives[index]["required"]) for index in sorted(fitting)]
+        yield path, "needs " + ", or ".join(needs)
+    elif len(fitting) == 1:
+        for sub in next(iter(fitting.values())):
+            yield from _explain(sub)
+    else:
+        yield from _explain(best_match(sub for errors in fitting.values() for sub in errors))
+
+
+def _unknown(path: JsonPath, name: str, known: Iterable[str]) -> str:
+    if path == ("providers",):
+        what = "provider"
+    elif len(path) == 2 and path[0] == "providers":
+        what = "setting"
+    elif not path:
+        what = "section"
+    else:
+        what = "field"
+    guess = difflib.get_close_matches(name, list(known), n=1)
+    hint = f' (did you mean "{guess[0]}"?)' if guess else ""
+    return f'unknown {what} "{name}"{hint}'
+
+
+def _type_message(expected: str | list[str], instance: Any, *, echo: bool) -> str:
+    wanted = [expected] if isinstance(expected, str) else list(dict.fromkeys(expected))
+    words = [_TYPE_WORDS.get(name, name) for name in wanted]
+    text = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+    message = f"must be {text}, not {_kind_of(instance)}"
+    if "string" in wanted and isinstance(instance, int | float | bool) and echo:
+        message += f' (quote it: "{_yaml_text(instance)}")'
+    elif "string" in wanted and isinstance(instance, int | float | bool):
+        message += " (quote it)"
+    return message
+
+
+def _enum_message(path: JsonPath, choices: list[Any], instance: Any, *, echo: bool) -> str:
+    names = [str(choice) for choice in choices if choice is not None]
+    guess = difflib.get_close_matches(instance, names, n=1) if isinstance(instance, str) else []
+    hint = f' (did you mean "{guess[0]}"?)' if guess else ""
+    if len(path) >= 2 and path[-2] == "ignore_changes" and path[0] in _KIND_NOUNS:
+        return f"{_show(instance)} is not a field of {path[0]}{hint}"
+    options = ", ".join(names) + (" or null" if None in choices else "")
+    if not echo:
+        return f"must be one of: {options}"
+    return f"{_show(instance)} is not one of: {options}{hint}"
+
+
+def _too_many(path: JsonPath, instance: Any, limit: int) -> str:
+    if path and path[-1] == "select":
+        return "select by id takes no other filters: give the id alone, or filters without it"
+    if path and path[-1] == "metadata":
+        reserved = len(_reserved_names())
+        return (
+            f"has {len(instance)} keys, at most {limit}: Previsto allows {limit + reserved} "
+            f"per assignment and the reconciler keeps {reserved} of them ({_reserved_list()})"
+        )
+    return f"has {len(instance)} entries, at most {limit}"
+
+
+def _reserved_names() -> list[str]:
+    metadata = schema()["$defs"]["assignment"]["properties"]["metadata"]
+    names: list[str] = metadata["propertyNames"]["not"]["enum"]
+    return names
+
+
+def _reserved_list() -> str:
+    return " and ".join(_reserved_names())
+
+
+def _kind_of(instance: Any) -> str:
+    if instance is None:
+        return "null"
+    if isinstance(instance, bool):
+        return "true or false"
+    if isinstance(instance, int | float):
+        return "a number"
+    if isinstance(instance, str):
+        return "a string"
+    if isinstance(instance, list):
+        return "a list"
+    return "a mapping"
+
+
+def _show(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _yaml_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

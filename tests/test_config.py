@@ -1,0 +1,619 @@
+"""The desired-state loader: good configs load to the right DesiredState, bad ones say where."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from reconciler.config import (
+    KINDS,
+    PROVIDER_OF,
+    RESERVED_METADATA_KEYS,
+    DeclaredObject,
+    DesiredState,
+    ObjectOptions,
+    load,
+    load_text,
+)
+from reconciler.config_schema import schema
+from reconciler.errors import ConfigError, ConfigIssue, Location
+
+CONFIGS = Path(__file__).parent / "configs"
+GOOD = CONFIGS / "good"
+BAD = CONFIGS / "bad"
+
+ENV = {
+    "PREVAIL_COMPANY_ID": "acme-co",
+    "PREVAIL_API_KEY": "prevail-key-123",
+    "PROSPERO_EMAIL": "ops@example.com",
+    "PROSPERO_PASSWORD": "prospero-pw-456",
+    "PROSPERO_REFRESH_TOKEN": "prospero-refresh-789",
+    "PREVISTO_API_KEY": "sk_test_abc",
+    "SANDBOX": "http://127.0.0.1:8787",
+}
+
+
+def issues_of(path: str | Path, **options: Any) -> list[ConfigIssue]:
+    with pytest.raises(ConfigError) as caught:
+        load(path, **options)
+    return caught.value.issues
+
+
+def by_key(state: DesiredState, kind: str) -> dict[str, DeclaredObject]:
+    return {obj.key: obj for obj in state.objects[kind]}
+
+
+# --- good configs ---------------------------------------------------------------------------
+
+
+def test_single_file_loads_every_kind_with_providers_resolved() -> None:
+    state = load(GOOD / "single.yaml", environ=ENV)
+
+    assert state.files == (str(GOOD / "single.yaml"),)
+    assert set(state.objects) == set(KINDS)
+    assert [obj.key for obj in state.objects["sessions"]] == ["smith-deposition", "jones-hearing"]
+    assert [obj.key for obj in state.objects["events"]] == ["winter-gala", "new-year", "market"]
+    assert [obj.key for obj in state.objects["assignments"]] == [
+        "acme-december-clean",
+        "acme-friday-clean",
+    ]
+
+    prevail = state.providers["prevail"]
+    assert prevail.settings == {
+        "base_url": "https://prevail.ai/api/v1",
+        "company_id": "acme-co",
+        "api_key": "prevail-key-123",
+    }
+    assert prevail.secrets == frozenset({"prevail-key-123"})
+    assert prevail.location == Location(str(GOOD / "single.yaml"), 4, 3)
+    assert state.providers["prospero"].settings == {
+        "base_url": "https://api.prosperoapp.com",
+        "email": "ops@example.com",
+        "password": "prospero-pw-456",
+    }
+    assert state.providers["prospero"].secrets == frozenset({"prospero-pw-456"})
+    assert state.providers["previsto"].settings["base_url"] == "https://api.previsto.io"
+
+
+def test_fields_are_kept_exactly_as_written_and_dates_stay_strings() -> None:
+    state = load(GOOD / "single.yaml", environ=ENV)
+    smith = by_key(state, "sessions")["smith-deposition"]
+    assert smith.kind == "sessions"
+    assert smith.fields == {
+        "title": "Deposition of J. Smith",
+        "case": "2026-CV-0142",
+        "start": "2026-12-01T09:00",
+        "time_zone": "America/New_York",
+        "duration_hours": 1.5,
+        "deponent": {"name": "Jane Smith", "email": "jane@example.com", "role": "witness"},
+        "invites": [
+            "counsel@example.com",
+            {"email": "host@example.com", "access_level": "host"},
+        ],
+        "session_type": "remote_deposition",
+        "video_provider": "zoom_meeting",
+        "languages": "English",
+        "details": "Bring exhibits A-F.",
+    }
+    assert smith.options == ObjectOptions()
+
+    events = by_key(state, "events")
+    assert events["winter-gala"].fields["start"] == "2026-12-12T18:00:00+01:00"
+    assert events["new-year"].fields == {
+        "title": "New Year's Day",
+        "start": "2027-01-01",
+        "end": "2027-01-01",
+        "all_day": True,
+        "details": None,  # managed and absent
+    }
+    friday = by_key(state, "assignments")["acme-friday-clean"]
+    assert friday.fields["select"] == {"contact_id": "cont-242342", "date": "2026-12-03"}
+    assert friday.fields["metadata"] == {"crew": "south", "po_number": None}
+
+
+def test_options_are_separated_from_fields() -> None:
+    state = load(GOOD / "single.yaml", environ=ENV)
+    jones = by_key(state, "sessions")["jones-hearing"]
+    assert jones.options == ObjectOptions(
+        protect=False,
+        ignore_changes=("invites", "details"),
+        allow_short_notice=True,
+        via="request",
+    )
+    assert not {"key", "via", "ignore_changes", "allow_short_notice"} & set(jones.fields)
+    assert jones.fields["time_zone"] == "Pacific Time (US & Canada)"  # Prevail's own name
+    assert by_key(state, "events")["market"].options == ObjectOptions(protect=True)
+    friday = by_key(state, "assignments")["acme-friday-clean"]
+    assert friday.options == ObjectOptions(protect=True, ignore_changes=("metadata",))
+
+
+def test_locations_point_at_the_key_line_and_at_each_value() -> None:
+    file = str(GOOD / "single.yaml")
+    smith = by_key(load(GOOD / "single.yaml", environ=ENV), "sessions")["smith-deposition"]
+    assert smith.location == Location(file, 15, 5)
+    assert smith.field_locations["title"] == Location(file, 16, 12)
+    assert smith.field_locations["start"] == Location(file, 18, 12)
+    assert smith.field_locations["deponent"] == Location(file, 21, 15)
+    assert smith.field_locations["invites"] == Location(file, 23, 7)
+
+
+def test_directory_merges_files_in_sorted_order_and_skips_hidden_ones() -> None:
+    state = load(GOOD / "dir", environ=ENV)
+    root = GOOD / "dir"
+    assert state.files == (
+        str(root / "00-providers.yaml"),
+        str(root / "events.yml"),
+        str(root / "team" / "sessions.yaml"),
+    )
+    assert [obj.key for obj in state.objects["events"]] == [
+        "winter-gala",
+        "summer-gala",
+        "team-offsite",
+    ]
+    assert state.objects["events"][2].location == Location(
+        str(root / "team" / "sessions.yaml"), 8, 5
+    )
+    assert [obj.key for obj in state.objects["sessions"]] == ["smith-deposition"]
+    assert state.objects["assignments"] == ()
+    assert set(state.providers) == {"prevail", "prospero"}
+    prevail = state.providers["prevail"].settings
+    assert prevail["base_url"] == "http://127.0.0.1:8787/prevail"  # ${NAME} inside a URL
+    assert prevail["default_via"] == "request"
+    assert state.providers["prospero"].secrets == frozenset({"prospero-refresh-789"})
+
+
+def test_sandbox_mode_validates_providers_but_keeps_references() -> None:
+    state = load(GOOD / "dir", environ={}, resolve_providers=False)
+    prevail = state.providers["prevail"]
+    assert prevail.settings["api_key"] == "${PREVAIL_API_KEY}"
+    assert prevail.settings["base_url"] == "${SANDBOX}/prevail"
+    assert prevail.secrets == frozenset()
+    # the schema still runs on the providers block
+    with pytest.raises(ConfigError, match="literal secrets are refused"):
+        load(BAD / "literal-secret.yaml", resolve_providers=False)
+
+
+def test_sandbox_mode_needs_no_providers_block() -> None:
+    text = "events:\n  - {key: gala, title: Gala, start: '2026-12-12T18:00:00Z'}\n"
+    state = load_text(text, filename="x.yaml", resolve_providers=False)
+    assert state.providers == {}
+    assert state.files == ("x.yaml",)
+
+
+def test_environ_defaults_to_the_process_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RECONCILER_TEST_KEY", "from-os-environ")
+    text = "providers:\n  previsto:\n    api_key: ${RECONCILER_TEST_KEY}\n"
+    state = load_text(text, filename="p.yaml")
+    assert state.providers["previsto"].settings["api_key"] == "from-os-environ"
+
+
+def test_merge_keys_and_aliases_are_expanded() -> None:
+    text = (
+        "events:\n"
+        "  - &gala {key: winter-gala, title: Gala, status: tentative, "
+        "start: '2026-12-12T18:00:00Z'}\n"
+        "  - <<: *gala\n"
+        "    key: summer-gala\n"
+        "    start: 2027-06-12T18:00:00Z\n"
+    )
+    state = load_text(text, filename="m.yaml", resolve_providers=False)
+    summer = by_key(state, "events")["summer-gala"]
+    assert summer.fields == {
+        "title": "Gala",
+        "status": "tentative",
+        "start": "2027-06-12T18:00:00Z",
+    }
+    assert summer.location == Location("m.yaml", 4, 5)
+
+
+def test_empty_file_declares_nothing() -> None:
+    state = load_text("# nothing yet\n", filename="empty.yaml")
+    assert state.objects == {kind: () for kind in KINDS}
+    assert state.providers == {}
+
+
+# --- bad configs: exact FILE:LINE:COL, path and message -------------------------------------
+
+# (file or directory under tests/configs/bad, resolve providers?, expected issues in order as
+# (the "FILE:LINE:COL: path" prefix, a fragment of the message))
+BAD_CASES: list[tuple[str, bool, list[tuple[str, str]]]] = [
+    ("yaml-syntax.yaml", False, [("yaml-syntax.yaml:4:10:", "invalid YAML: expected ','")]),
+    ("not-a-mapping.yaml", False, [("not-a-mapping.yaml:1:1:", "top level must be a mapping")]),
+    ("not-utf8.yaml", False, [("not-utf8.yaml:3:15:", "not valid UTF-8")]),
+    (
+        "duplicate-yaml-key.yaml",
+        False,
+        [("duplicate-yaml-key.yaml:5:5: events[0].title:", "first at line 3, column 5")],
+    ),
+    (
+        "python-tag.yaml",
+        False,
+        [("python-tag.yaml:3:12: events[0].title:", "unsupported tag !!python/object/apply")],
+    ),
+    ("alias-bomb.yaml", False, [("alias-bomb.yaml:4:1: d:", "too many values through aliases")]),
+    (
+        "unknown-field.yaml",
+        False,
+        [
+            (
+                "unknown-field.yaml:6:5: events[1].titel:",
+                'unknown field "titel" (did you mean "title"?)',
+            )
+        ],
+    ),
+    (
+        "unknown-section.yaml",
+        False,
+        [("unknown-section.yaml:2:1: event:", '(did you mean "events"?)')],
+    ),
+    (
+        "missing-required.yaml",
+        False,
+        [("missing-required.yaml:2:5: events[0]:", 'missing required field "title"')],
+    ),
+    ("bad-version.yaml", False, [("bad-version.yaml:1:1: version:", "reads version 1")]),
+    (
+        "bad-key.yaml",
+        False,
+        [("bad-key.yaml:2:5: events[0].key:", '"Winter Gala" must be 1 to 63')],
+    ),
+    (
+        "bad-status.yaml",
+        False,
+        [("bad-status.yaml:5:5: events[0].status:", '(did you mean "confirmed"?)')],
+    ),
+    ("bad-via.yaml", False, [("bad-via.yaml:6:5: sessions[0].via:", '"requested" is not one of')]),
+    (
+        "number-for-string.yaml",
+        False,
+        [("number-for-string.yaml:4:5: sessions[0].case:", 'quote it: "20260142"')],
+    ),
+    (
+        "negative-capacity.yaml",
+        False,
+        [("negative-capacity.yaml:5:5: events[0].capacity:", "must be at least 0")],
+    ),
+    (
+        "bad-invite.yaml",
+        False,
+        [("bad-invite.yaml:8:35: sessions[0].invites[1].access_level:", '(did you mean "host"?)')],
+    ),
+    (
+        "literal-secret.yaml",
+        True,
+        [("literal-secret.yaml:3:5: providers.previsto.api_key:", "literal secrets are refused")],
+    ),
+    (
+        "missing-env.yaml",
+        True,
+        [("missing-env.yaml:4:5: providers.prevail.api_key:", "UNSET_PREVAIL_KEY is not set")],
+    ),
+    (
+        "unknown-provider.yaml",
+        True,
+        [("unknown-provider.yaml:2:3: providers.previal:", '(did you mean "prevail"?)')],
+    ),
+    (
+        "prospero-auth.yaml",
+        True,
+        [("prospero-auth.yaml:2:3: providers.prospero:", "needs email and password, or refresh")],
+    ),
+    (
+        "bad-base-url.yaml",
+        True,
+        [("bad-base-url.yaml:3:5: providers.previsto.base_url:", "http:// or https:// URL")],
+    ),
+    (
+        "missing-provider.yaml",
+        True,
+        [("missing-provider.yaml:5:1: events:", "providers.prospero is not configured")],
+    ),
+    (
+        "end-before-start.yaml",
+        False,
+        [("end-before-start.yaml:5:5: events[0].end:", "is before start")],
+    ),
+    (
+        "end-before-start-in-zone.yaml",
+        False,
+        [("end-before-start-in-zone.yaml:6:5: events[0].end:", "is before start")],
+    ),
+    (
+        "naive-without-zone.yaml",
+        False,
+        [("naive-without-zone.yaml:4:5: events[0].start:", "no UTC offset")],
+    ),
+    (
+        "bad-datetime.yaml",
+        False,
+        [("bad-datetime.yaml:4:5: events[0].start:", "not an ISO 8601 date-time")],
+    ),
+    (
+        "unknown-zone.yaml",
+        False,
+        [("unknown-zone.yaml:5:5: sessions[0].time_zone:", '(did you mean "America/New_York"?)')],
+    ),
+    (
+        "prevail-zone-on-event.yaml",
+        False,
+        [("prevail-zone-on-event.yaml:5:5: events[0].time_zone:", "events take IANA names")],
+    ),
+    (
+        "session-date-only.yaml",
+        False,
+        [("session-date-only.yaml:4:5: sessions[0].start:", "has no time of day")],
+    ),
+    (
+        "metadata-too-many.yaml",
+        False,
+        [("metadata-too-many.yaml:4:5: assignments[0].metadata:", "has 19 keys, at most 18")],
+    ),
+    (
+        "metadata-reserved.yaml",
+        False,
+        [
+            (
+                "metadata-reserved.yaml:6:7: assignments[0].metadata.reconciler_owned:",
+                "is reserved",
+            )
+        ],
+    ),
+    (
+        "metadata-long-key.yaml",
+        False,
+        [
+            (
+                "metadata-long-key.yaml:5:7: "
+                "assignments[0].metadata.a_very_long_metadata_key_name_over_forty_c:",
+                "42 characters, at most 40",
+            )
+        ],
+    ),
+    (
+        "metadata-long-value.yaml",
+        False,
+        [
+            (
+                "metadata-long-value.yaml:5:7: assignments[0].metadata.notes:",
+                "501 characters, at most 500",
+            )
+        ],
+    ),
+    (
+        "metadata-number.yaml",
+        False,
+        [("metadata-number.yaml:5:7: assignments[0].metadata.po_number:", "quote it")],
+    ),
+    (
+        "ignore-unknown-field.yaml",
+        False,
+        [
+            (
+                "ignore-unknown-field.yaml:5:31: events[0].ignore_changes[1]:",
+                '"titel" is not a field of events (did you mean "title"?)',
+            )
+        ],
+    ),
+    (
+        "select-empty.yaml",
+        False,
+        [("select-empty.yaml:3:5: assignments[0].select:", "select is empty")],
+    ),
+    (
+        "select-id-and-filter.yaml",
+        False,
+        [("select-id-and-filter.yaml:3:5: assignments[0].select:", "takes no other filters")],
+    ),
+    (
+        "reserved-custom-field.yaml",
+        False,
+        [("reserved-custom-field.yaml:7:7: events[0].custom_fields.reconciler_key:", "reserved")],
+    ),
+    (
+        "non-string-key.yaml",
+        False,
+        [('non-string-key.yaml:6:7: events[0].custom_fields["2026"]:', "quote it")],
+    ),
+    (
+        "duplicate-key-in-file.yaml",
+        False,
+        [
+            (
+                "duplicate-key-in-file.yaml:2:5: events[0].key:",
+                'duplicate key "gala" (also at duplicate-key-in-file.yaml:5:5)',
+            )
+        ],
+    ),
+    (
+        "duplicate-key-dir",
+        False,
+        [
+            (
+                "duplicate-key-dir/a.yaml:2:5: events[0].key:",
+                'duplicate key "gala" (also at duplicate-key-dir/b.yaml:6:5)',
+            )
+        ],
+    ),
+    (
+        "duplicate-provider-dir",
+        True,
+        [
+            (
+                "duplicate-provider-dir/b.yaml:5:3: providers.previsto:",
+                "configured twice (first at duplicate-provider-dir/a.yaml:2:3)",
+            )
+        ],
+    ),
+    ("no-yaml-dir", False, [("no-yaml-dir:1:1:", "no *.yaml or *.yml files")]),
+    ("does-not-exist.yaml", False, [("does-not-exist.yaml:1:1:", "no such file")]),
+    (
+        "several-issues.yaml",
+        False,
+        [
+            ("several-issues.yaml:6:5: events[0].end:", "is before start"),
+            ("several-issues.yaml:7:5: events[1]:", 'missing required field "title"'),
+            ("several-issues.yaml:8:5: events[1].start:", '"tomorrow" is not an ISO 8601'),
+            ("several-issues.yaml:13:5: sessions[0].time_zone:", "unknown time zone"),
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "resolve", "expected"), BAD_CASES, ids=[case[0] for case in BAD_CASES]
+)
+def test_bad_config_is_reported_at_its_exact_place(
+    name: str,
+    resolve: bool,
+    expected: list[tuple[str, str]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(BAD)  # so that issues name the file as the table does
+    lines = [str(issue) for issue in issues_of(name, environ=ENV, resolve_providers=resolve)]
+    assert len(lines) == len(expected), lines
+    for line, (prefix, fragment) in zip(lines, expected, strict=True):
+        assert line.startswith(prefix + " "), line
+        assert fragment in line[len(prefix) :], line
+
+
+def test_bad_table_covers_every_fixture() -> None:
+    fixtures = {entry.name for entry in BAD.iterdir()}
+    assert fixtures <= {case[0] for case in BAD_CASES}
+    assert len(BAD_CASES) >= 25
+
+
+def test_error_carries_every_issue_one_per_line() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load(BAD / "several-issues.yaml", resolve_providers=False)
+    assert str(caught.value).splitlines() == [str(issue) for issue in caught.value.issues]
+
+
+def test_issues_are_sorted_by_line_whatever_order_they_were_found_in() -> None:
+    text = (
+        "events:\n"
+        "  - {key: a, title: A, start: nope}\n"
+        "sessions:\n"
+        "  - {key: s, title: S, start: nope, time_zone: UTC}\n"
+        "version: 3\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_text(text, filename="a.yaml", resolve_providers=False)
+    assert [(issue.location.line, issue.path) for issue in caught.value.issues] == [
+        (2, "events[0].start"),
+        (4, "sessions[0].start"),
+        (5, "version"),
+    ]
+
+
+def test_directory_issues_are_sorted_in_file_order(tmp_path: Path) -> None:
+    (tmp_path / "b.yaml").write_text("events:\n  - {key: x, title: X, start: bad}\n")
+    (tmp_path / "a.yaml").write_text("\n\n\nversion: 2\n")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "c.yml").write_text("events: 5\n")
+    issues = issues_of(tmp_path, resolve_providers=False)
+    assert [(Path(i.location.file).name, i.location.line) for i in issues] == [
+        ("a.yaml", 4),
+        ("b.yaml", 2),
+        ("c.yml", 1),
+    ]
+
+
+def test_tagged_timestamps_and_binary_are_refused() -> None:
+    text = "events:\n  - key: a\n    title: !!binary aGk=\n    start: !!timestamp 2026-01-01\n"
+    with pytest.raises(ConfigError) as caught:
+        load_text(text, filename="t.yaml", resolve_providers=False)
+    assert [str(issue) for issue in caught.value.issues] == [
+        "t.yaml:3:12: events[0].title: unsupported tag !!binary: only plain YAML values are read",
+        "t.yaml:4:12: events[0].start: unsupported tag !!timestamp: only plain YAML values are "
+        "read",
+    ]
+
+
+def test_recursive_alias_is_refused_cleanly() -> None:
+    with pytest.raises(ConfigError, match="an alias refers to itself"):
+        load_text("events: &loop [*loop]\n", filename="r.yaml")
+
+
+# --- secrets ---------------------------------------------------------------------------------
+
+
+def test_no_issue_message_carries_a_secret_value() -> None:
+    secrets = {
+        "PREVAIL_API_KEY": "SECRET-prevail-value",
+        "PREVAIL_COMPANY_ID": "SECRET-company",
+        "PROSPERO_PASSWORD": "SECRET-prospero-value",
+        "PREVISTO_API_KEY": "SECRET-previsto-value",
+        "PREVISTO_URL": "SECRET-not-a-url",
+    }
+    text = (
+        "providers:\n"
+        "  prevail:\n"
+        "    company_id: ${PREVAIL_COMPANY_ID}\n"
+        "    api_key: ${PREVAIL_API_KEY}\n"
+        "    base_url: ${PREVAIL_URL_UNSET}\n"
+        "    default_via: SECRET-literal-via\n"
+        "  prospero:\n"
+        "    email: 12345\n"
+        "    password: SECRET-literal-password\n"
+        "  previsto:\n"
+        "    base_url: ${PREVISTO_URL}\n"
+        "    api_key: ${PREVISTO_API_KEY}\n"
+        "    token: SECRET-unknown-setting\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_text(text, filename="s.yaml", environ=secrets)
+    message = str(caught.value)
+    assert len(caught.value.issues) == 6, message
+    assert "SECRET" not in message
+    assert "PREVAIL_URL_UNSET is not set" in message
+    assert "literal secrets are refused" in message
+
+
+# --- the schema ------------------------------------------------------------------------------
+
+
+def _subschemas(node: Any, path: str = "#") -> list[tuple[str, dict[str, Any]]]:
+    found: list[tuple[str, dict[str, Any]]] = []
+    if isinstance(node, dict):
+        found.append((path, node))
+        for name, child in node.items():
+            if name in ("properties", "$defs"):
+                for key, sub in child.items():
+                    found += _subschemas(sub, f"{path}/{name}/{key}")
+            elif name in ("items", "additionalProperties", "propertyNames", "not", "if", "then"):
+                found += _subschemas(child, f"{path}/{name}")
+            elif name in ("anyOf", "oneOf", "allOf"):
+                for index, sub in enumerate(child):
+                    found += _subschemas(sub, f"{path}/{name}/{index}")
+    return found
+
+
+def test_schema_is_valid_draft_2020_12_with_titles_and_descriptions() -> None:
+    document = schema()
+    Draft202012Validator.check_schema(document)
+    assert document["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert document["$id"]
+    for path, node in _subschemas(document):
+        if "$ref" in node:
+            continue  # described where it points ($defs are checked too)
+        assert "title" in node and "description" in node, path
+        if "properties" in node:
+            assert node.get("additionalProperties") is False, path
+
+
+def test_schema_encodes_previsto_limits_with_the_reserved_keys() -> None:
+    metadata = schema()["$defs"]["assignment"]["properties"]["metadata"]
+    assert metadata["maxProperties"] == 20 - len(RESERVED_METADATA_KEYS)
+    assert tuple(metadata["propertyNames"]["not"]["enum"]) == RESERVED_METADATA_KEYS
+    assert metadata["propertyNames"]["maxLength"] == 40
+    assert metadata["additionalProperties"]["maxLength"] == 500
+    assert "20" in metadata["description"] and "reserves 2" in metadata["description"]
+
+
+def test_schema_kinds_match_the_providers() -> None:
+    properties = schema()["properties"]
+    assert set(KINDS) <= set(properties)
+    assert set(PROVIDER_OF.values()) == set(properties["providers"]["properties"])
