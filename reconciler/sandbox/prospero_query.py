@@ -93,29 +93,37 @@ def parse_event_query(params: dict[str, str]) -> ListQuery:
     window = None if window_start is None and window_end is None else (window_start, window_end)
     return ListQuery(
         where=where,
-        order_by=[*order_by, (f"{INDEX}.rank", True)],
+        order_by=order_by,
         window=window,
         limit=limit,
         offset=offset,
     )
 
 
-def run_event_query(store: Store, collection: str, query: ListQuery) -> tuple[int, list[Document]]:
-    """Total matching and the requested page (documents still carry `_index`)."""
+def run_event_query(
+    store: Store, collection: str, query: ListQuery, *, ranked: bool
+) -> tuple[int, list[Document]]:
+    """Total matching and the requested page (documents still carry `_index`).
+
+    Ties, and the default order, follow the creation `rank`; until a churned event took a rank
+    ahead of the rest (`ranked`), rank order is insertion order, which the store sorts faster.
+    """
+    order_by = [*query.order_by, (f"{INDEX}.rank", True)] if ranked else query.order_by
     if query.window is None:
         page = store.query(
             collection,
             where=query.where,
-            order_by=query.order_by,
+            order_by=order_by,
             limit=query.limit,
             offset=query.offset,
         )
         return page.total, page.documents
     # Overlap is a range test the store cannot express: filter the ordered matches here.
     window_start, window_end = query.window
+    ordered = store.query(collection, where=query.where, order_by=order_by)
     matches = [
         document
-        for document in store.query(collection, where=query.where, order_by=query.order_by).documents
+        for document in ordered.documents
         if _overlaps(document[INDEX], window_start, window_end)
     ]
     return len(matches), matches[query.offset : query.offset + query.limit]

@@ -107,7 +107,8 @@ def parse_instant(value: object, *, field: str, allow_date: bool = False) -> Ins
     match = _DATE.fullmatch(value) if allow_date else None
     if match is not None:
         try:
-            moment = datetime(*(int(part) for part in match.groups()), tzinfo=UTC)
+            year, month, day = (int(part) for part in match.groups())
+            moment = datetime(year, month, day, tzinfo=UTC)
         except ValueError:
             raise bad_request(f"{field}: {value!r} is not a valid date") from None
         return Instant(value, (moment - _EPOCH).total_seconds(), True)
@@ -193,7 +194,8 @@ def validate_event(body: object, *, where: str = "") -> ValidEvent:
         content["customFields"] = _custom_fields(body["customFields"], where)
     valid = ValidEvent(content=content, start=start, end=end)
     span_start, span_end = valid.span
-    if span_end < span_start:
+    # A date-only end covers its whole day, so it must end strictly after the start.
+    if span_end < span_start or (end.date_only and span_end <= span_start):
         raise ProsperoError(422, f"{where}end: must not be before start")
     return valid
 
@@ -311,13 +313,9 @@ def _custom_value(value: object, field: str) -> str | int | float | bool:
         return value
     if isinstance(value, str):
         return _string(value, field, MAX_CUSTOM_STRING)
-    if isinstance(value, int):
-        if abs(value) > MAX_SAFE_INTEGER:
-            raise bad_request(f"{field}: integers must be within +/-{MAX_SAFE_INTEGER}")
-        return value
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise bad_request(f"{field}: must be a finite number")
+    if isinstance(value, int | float):
+        # abs() first: math.isfinite cannot take an int too large for a float.
+        if not (abs(value) <= MAX_SAFE_INTEGER and math.isfinite(value)):
+            raise bad_request(f"{field}: numbers must be within +/-{MAX_SAFE_INTEGER}")
         return value
     raise bad_request(f"{field}: must be a string, number, boolean or null")
-
