@@ -127,7 +127,11 @@ def target(
     """Load the configuration and build its providers (against the sandbox when asked)."""
     if not use_sandbox:
         state = load(path)
-        yield state, build_providers(state)
+        providers = build_providers(state)
+        try:
+            yield state, providers
+        finally:
+            close_all(providers)
         return
     from reconciler.cli.embedded import embedded_sandbox
 
@@ -148,7 +152,16 @@ def target(
                 secrets=found.secrets,
                 location=found.location,
             )
-        yield state, build_providers(state, settings=settings)
+        providers = build_providers(state, settings=settings)
+        try:
+            yield state, providers
+        finally:
+            close_all(providers)
+
+
+def close_all(providers: dict[str, Provider]) -> None:
+    for provider in providers.values():
+        provider.client.close()
 
 
 @main.command()

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import threading
 import time
+import warnings
 from collections.abc import Generator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import jwt
+import jwt.warnings
 
 from reconciler.config import DeclaredObject, ProviderSettings
 from reconciler.errors import AuthenticationError
@@ -52,11 +54,14 @@ class PrevailAuth(httpx.Auth):
             now = time.time()
             if self._token is None or self._expires - now < 60:
                 self._expires = int(now) + TOKEN_LIFETIME
-                self._token = jwt.encode(
-                    {"exp": int(self._expires), "slug": self._company_id},
-                    self._api_key,
-                    algorithm="HS256",
-                )
+                with warnings.catch_warnings():
+                    # Prevail issues the key; its length is not ours to choose or to warn about.
+                    warnings.simplefilter("ignore", jwt.warnings.InsecureKeyLengthWarning)
+                    self._token = jwt.encode(
+                        {"exp": int(self._expires), "slug": self._company_id},
+                        self._api_key,
+                        algorithm="HS256",
+                    )
             return self._token
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
