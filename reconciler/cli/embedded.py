@@ -72,6 +72,9 @@ def serve_foreground(
     click.echo("Press Ctrl-C to stop.")
     try:
         serve(sandbox, host=host, port=port)
+    except KeyboardInterrupt:
+        # uvicorn shuts down gracefully, then re-raises the Ctrl-C it caught: a normal stop.
+        pass
     finally:
         sandbox.store.close()
         click.echo("sandbox stopped")

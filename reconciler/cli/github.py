@@ -1,10 +1,158 @@
-"""`reconciler github ...`: the GitHub Action's steps (placeholder until implemented)."""
+"""`reconciler github ...`: the GitHub Action's steps (hidden; `action.yml` runs them).
+
+    reconciler github args --command apply [--for plan] -- "$INPUT_ARGS"
+    reconciler github mask PATH
+    reconciler github publish --command plan --exitcode N --plan-file F --markdown M ...
+"""
 
 from __future__ import annotations
 
+import os
+import shlex
+from pathlib import Path
+
 import click
+
+from reconciler.github import (
+    COMMANDS,
+    mask_commands,
+    publish,
+    read_report,
+    secret_values,
+)
+
+# Options the Action sets itself; a second value in `args` would silently win over them.
+RESERVED = frozenset({"--format", "-o", "--out", "--detailed-exitcode", "-h", "--help"})
 
 
 @click.group(hidden=True)
 def github() -> None:
     """Steps of the GitHub Action (job summary, PR comment, outputs, annotations)."""
+
+
+def _command(name: str) -> click.Command:
+    root = click.get_current_context().find_root().command
+    assert isinstance(root, click.Group)
+    return root.commands[name]
+
+
+def _option(command: click.Command, name: str) -> click.Option | None:
+    for param in command.params:
+        if isinstance(param, click.Option) and name in (*param.opts, *param.secondary_opts):
+            return param
+    return None
+
+
+def split_args(text: str, *, command: click.Command, only_for: click.Command | None) -> list[str]:
+    """The `args` input split as a shell would (no expansion), each option checked against
+    `command`; with `only_for`, only the options that command takes too (and their values)."""
+    try:
+        tokens = shlex.split(text)
+    except ValueError as error:
+        raise click.ClickException(f"args: cannot split {text!r}: {error}") from None
+    kept: list[str] = []
+    position = 0
+    while position < len(tokens):
+        token = tokens[position]
+        position += 1
+        if not token.startswith("-") or token == "--":
+            raise click.ClickException(
+                f"args: unexpected {token!r}: only options go in `args` (the schedule's path "
+                "goes in the `path` input)"
+            )
+        name, has_value, _ = token.partition("=")
+        option = _option(command, name)
+        if option is None:
+            raise click.ClickException(f"args: {name} is not an option of `{command.name}`")
+        if name in RESERVED:
+            raise click.ClickException(f"args: {name} is set by the action; leave it out")
+        group = [token]
+        if not (option.is_flag or option.count or has_value):
+            if position >= len(tokens):
+                raise click.ClickException(f"args: {name} needs a value")
+            group.append(tokens[position])
+            position += 1
+        if only_for is None or _option(only_for, name) is not None:
+            kept.extend(group)
+    return kept
+
+
+@github.command("args")
+@click.option("--command", "command_name", type=click.Choice(COMMANDS), required=True)
+@click.option(
+    "--for",
+    "stage",
+    type=click.Choice(COMMANDS),
+    help="Keep only the options this command takes too (the plan made before an apply).",
+)
+@click.argument("text", default="")
+def args(command_name: str, stage: str | None, text: str) -> None:
+    """Split and check the Action's `args` input; print the words NUL-terminated."""
+    words = split_args(
+        text, command=_command(command_name), only_for=_command(stage) if stage else None
+    )
+    click.echo("".join(word + "\0" for word in words), nl=False)
+
+
+@github.command()
+@click.argument("path", type=click.Path(path_type=Path))
+def mask(path: Path) -> None:
+    """Mask, in the job log, the secret values the providers block reads from the environment."""
+    if os.environ.get("GITHUB_ACTIONS") != "true":
+        click.echo("Not running on GitHub Actions: nothing to mask.", err=True)
+        return
+    values = secret_values(path, os.environ)
+    for line in mask_commands(values):
+        click.echo(line)
+    click.echo(f"Masked {len(values)} secret value(s) named in the providers block.")
+
+
+@github.command("publish")
+@click.option("--command", "command_name", type=click.Choice(COMMANDS), required=True)
+@click.option("--exitcode", type=int, required=True, help="The exit code of the command.")
+@click.option("--plan-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="The JSON document it saved with -o (plan or drift report).")
+@click.option("--markdown", type=click.Path(dir_okay=False, path_type=Path),
+              help="Its --format markdown output.")
+@click.option("--apply-log", type=click.Path(dir_okay=False, path_type=Path),
+              help="The output of `reconciler apply` (apply only).")
+@click.option("--stderr", "stderr_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Its standard error (configuration errors become annotations).")
+@click.option("--path", "config_path", type=click.Path(path_type=Path),
+              help="The configuration, to keep its secret values out of the comment.")
+@click.option("--comment", type=click.BOOL, default=False, show_default=True,
+              help="Keep one comment with the report on the pull request.")
+@click.option("--fail-on-changes", type=click.BOOL, default=False, show_default=True,
+              help="Fail the step when plan or drift finds changes.")
+def publish_command(
+    command_name: str,
+    exitcode: int,
+    plan_file: Path | None,
+    markdown: Path | None,
+    apply_log: Path | None,
+    stderr_file: Path | None,
+    config_path: Path | None,
+    comment: bool,
+    fail_on_changes: bool,
+) -> None:
+    """Write the step outputs, the job summary, the annotations and the PR comment."""
+    report = read_report(
+        command=command_name,
+        exitcode=exitcode,
+        plan_file=plan_file,
+        markdown=markdown,
+        apply_log=apply_log,
+        stderr=stderr_file,
+    )
+    secrets = secret_values(config_path, os.environ) if config_path else []
+    published = publish(
+        report,
+        environ=os.environ,
+        comment=comment,
+        fail_on_changes=fail_on_changes,
+        secrets=secrets,
+    )
+    for line in published.lines:
+        click.echo(line)
+    if published.exit_code:
+        raise SystemExit(published.exit_code)

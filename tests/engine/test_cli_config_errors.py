@@ -1,0 +1,35 @@
+"""Every bad configuration ends, through the CLI, in exit 1 and `FILE:LINE:COL:` lines only."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from click.testing import CliRunner
+
+from reconciler.cli import main
+from tests.test_config import BAD, BAD_CASES, ENV
+
+ISSUE_LINE = re.compile(r"^[^:\n]+:\d+:\d+: ")
+
+
+@pytest.mark.parametrize(
+    ("name", "resolve", "expected"), BAD_CASES, ids=[case[0] for case in BAD_CASES]
+)
+def test_cli_reports_config_errors_without_traceback(
+    name: str, resolve: bool, expected: list[tuple[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(BAD)
+    for variable, value in ENV.items():
+        monkeypatch.setenv(variable, value)
+    # `plan` resolves ${NAME} references; `validate` checks the YAML alone. Neither gets as far as
+    # the network with a bad configuration.
+    command = "plan" if resolve else "validate"
+    result = CliRunner().invoke(main, [command, name])
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    issues = result.stderr.splitlines()[:-1]
+    assert issues, result.stderr
+    assert all(ISSUE_LINE.match(line) for line in issues), issues
+    assert issues[0].startswith(expected[0][0]), issues
+    assert result.stderr.splitlines()[-1].startswith("Error: the configuration has")

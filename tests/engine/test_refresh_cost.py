@@ -1,0 +1,63 @@
+"""Refresh costs ⌈N / largest page⌉ list requests per kind, never one request per object."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.engine.conftest import Repo, Run
+
+
+def session_body(n: int) -> dict[str, object]:
+    return {
+        "session_request": {
+            "remote_session": {
+                "title": f"Hearing {n}",
+                "start_date": "2027-04-01",
+                "start_time": "09:00 AM",
+                "time_zone": "America/New_York",
+                "estimated_duration": 1,
+            },
+            "invites": [f"counsel{n}@example.com"],
+            "session_details": {"additional_details": f"reconciler-key: hearing-{n}"},
+        }
+    }
+
+
+def test_2500_managed_sessions_cost_three_list_requests(repo: Repo, cli: Run, http: httpx.Client):
+    seeded = http.post(
+        "/_sandbox/prevail/seed", json={"sessions": [session_body(n) for n in range(2500)]}
+    )
+    assert seeded.status_code == 201, seeded.text
+    repo.write(
+        "sessions.yaml",
+        "version: 1\nsessions:\n  - key: hearing-7\n    title: Hearing 7\n"
+        "    start: 2027-04-01T09:00\n    time_zone: America/New_York\n    duration_hours: 1\n"
+        "    invites: [counsel7@example.com]\n",
+    )
+    repo.forget_requests()
+    result = cli("plan", repo.root, "--detailed-exitcode", expect=0)
+    assert "No changes" in result.stdout
+    walks = repo.lists("/prevail/sessions")
+    assert len(walks) == 3
+    assert all("per_page=1000" in record.query for record in walks)
+    assert repo.lists("/prevail/session_requests") == []
+
+
+def test_250_assignments_cost_three_list_requests(repo: Repo, cli: Run, http: httpx.Client):
+    seeded = http.post(
+        "/_sandbox/previsto/assignments",
+        json={"assignments": [{"meta": {"note": f"n{n}"}} for n in range(245)]},
+    )
+    assert seeded.status_code == 201, seeded.text
+    total = int(http.get("/previsto/assignments", auth=("sk_sandbox", "")).headers["X-Total-Count"])
+    assert total == 250  # 245 seeded here + the 5 the demo organisation starts with
+    repo.write(
+        "a.yaml",
+        "version: 1\nassignments:\n  - key: jan\n    select: {id: asgmt-klJ23j4L23j43}\n"
+        "    metadata: {crew: north}\n",
+    )
+    repo.forget_requests()
+    cli("plan", repo.root)
+    walks = repo.lists("/previsto/assignments")
+    assert len(walks) == 3
+    assert all("size=100" in record.query for record in walks)

@@ -1,0 +1,83 @@
+"""`reconciler sandbox` as a real process: start-up banner, persistence across restarts, Ctrl-C."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from reconciler.sandbox.server import free_port
+
+TOKEN = {"Authorization": "Bearer sandbox-prospero-token"}
+
+
+@contextmanager
+def sandbox_process(db: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reconciler", "sandbox", "--port", str(port), "--db", str(db)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    origin = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if httpx.get(f"{origin}/prospero/", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert process.poll() is None, process.stdout.read() if process.stdout else ""
+            assert time.monotonic() < deadline, "the sandbox did not start"
+            time.sleep(0.1)
+        yield origin, process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            process.wait(timeout=15)
+        if process.stdout:
+            process.stdout.close()
+
+
+def test_sandbox_process_prints_urls_and_credentials_and_keeps_state(tmp_path: Path):
+    db = tmp_path / "sandbox.db"
+    with sandbox_process(db) as (origin, process):
+        created = httpx.post(
+            f"{origin}/prospero/events",
+            json={"event": {"title": "Kept", "start": "2027-01-01T10:00:00Z",
+                            "end": "2027-01-01T11:00:00Z"}},
+            headers=TOKEN,
+        )
+        assert created.status_code == 201, created.text
+        event_id = created.json()["event"]["id"]
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=15) == 0
+        banner = process.stdout.read() if process.stdout else ""
+    for expected in (
+        f"{origin}/prevail",
+        f"{origin}/prospero",
+        f"{origin}/previsto",
+        "sandbox-co",
+        "sandbox-prevail-key",
+        "sandbox@prospero.test",
+        "sk_sandbox",
+        "sandbox stopped",
+    ):
+        assert expected in banner, banner
+    assert "Traceback" not in banner
+
+    with sandbox_process(db) as (origin, _):
+        again = httpx.get(f"{origin}/prospero/events/{event_id}", headers=TOKEN)
+        assert again.status_code == 200
+        assert again.json()["event"]["title"] == "Kept"
+        listed = httpx.get(f"{origin}/prospero/events", headers=TOKEN).json()
+        # The demo events were seeded once, on first start, not again on restart.
+        assert sum(1 for e in listed["events"] if e["title"] == "Quarterly all-hands") == 1
