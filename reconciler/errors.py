@@ -75,7 +75,9 @@ class UnreachableError(ProviderError):
 
 
 class ResponseLostError(UnreachableError):
-    pass
+    def __init__(self, provider: str, message: str, *, timed_out: bool = False) -> None:
+        super().__init__(provider, message)
+        self.timed_out = timed_out
 
 
 class ResponseError(ProviderError):

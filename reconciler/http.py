@@ -51,7 +51,15 @@ PACING_SHARE = 0.98
 
 
 class ResponseLost(httpx.TransportError):
-    """A non-idempotent request may have been applied, but its response never arrived."""
+    """A non-idempotent request may have been applied, but its response never arrived.
+
+    `timed_out` says the server may still be working on it (as opposed to having answered and
+    the answer being lost), so a lookup should give it a moment first.
+    """
+
+    def __init__(self, message: str, *, request: httpx.Request, timed_out: bool = False) -> None:
+        super().__init__(message, request=request)
+        self.timed_out = timed_out
 
 
 @dataclass(frozen=True)
@@ -139,6 +147,7 @@ class ResilientTransport(httpx.BaseTransport):
                     f"{request.method} {request.url.path}: the response was lost "
                     f"({type(error).__name__})",
                     request=request,
+                    timed_out=isinstance(error, httpx.TimeoutException),
                 ) from None
             raise _Retry(f"{type(error).__name__}") from None
         if response.status_code in RETRY_STATUSES:

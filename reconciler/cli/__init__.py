@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -27,6 +27,7 @@ from reconciler.config import DesiredState, ProviderSettings, load
 from reconciler.drift import detect_drift, label_origins
 from reconciler.errors import ConfigError, ReconcilerError
 from reconciler.gitref import declared_at_ref
+from reconciler.http import RetryPolicy
 from reconciler.model import Action, Plan
 from reconciler.plan import check_fresh, load_plan, plan_changes, refresh_all, save_plan
 from reconciler.providers import Outcome, Provider, build_providers
@@ -85,11 +86,44 @@ def use_color() -> bool:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="reconciler")
 @click.option("--debug", is_flag=True, help="Show tracebacks and debug logs.")
-@click.option("-v", "--verbose", is_flag=True, help="Log each request.")
-def main(debug: bool, verbose: bool) -> None:
+@click.option("-v", "--verbose", is_flag=True, help="Log retries and recoveries.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(0.1, 600),
+    default=30.0,
+    show_default=True,
+    help="Seconds to wait for each API response.",
+)
+@click.option(
+    "--max-retries",
+    type=click.IntRange(0, 20),
+    default=4,
+    show_default=True,
+    help="Retries of a request after 429, 5xx or a connection failure.",
+)
+@click.option(
+    "--retry-wait",
+    type=click.FloatRange(0, 60),
+    default=0.5,
+    show_default=True,
+    help="First backoff in seconds (exponential with jitter; Retry-After wins).",
+)
+@click.pass_context
+def main(
+    context: click.Context,
+    debug: bool,
+    verbose: bool,
+    timeout: float,
+    max_retries: int,
+    retry_wait: float,
+) -> None:
     """Declarative reconciler for Prevail sessions, Prospero events and Previsto metadata."""
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    context.obj = Transport(
+        timeout=timeout,
+        policy=RetryPolicy(attempts=max_retries + 1, initial_wait=retry_wait),
+    )
 
 
 sandbox_option = click.option(
@@ -120,6 +154,20 @@ prune_option = click.option(
 )
 
 
+@dataclass(frozen=True)
+class Transport:
+    timeout: float
+    policy: RetryPolicy
+
+
+def transport_options() -> dict[str, Any]:
+    context = click.get_current_context(silent=True)
+    options = context.find_object(Transport) if context else None
+    if options is None:
+        return {}
+    return {"timeout": options.timeout, "policy": options.policy}
+
+
 @contextmanager
 def target(
     path: Path, *, use_sandbox: bool, sandbox_db: Path
@@ -127,7 +175,7 @@ def target(
     """Load the configuration and build its providers (against the sandbox when asked)."""
     if not use_sandbox:
         state = load(path)
-        providers = build_providers(state)
+        providers = build_providers(state, **transport_options())
         try:
             yield state, providers
         finally:
@@ -152,7 +200,7 @@ def target(
                 secrets=found.secrets,
                 location=found.location,
             )
-        providers = build_providers(state, settings=settings)
+        providers = build_providers(state, settings=settings, **transport_options())
         try:
             yield state, providers
         finally:

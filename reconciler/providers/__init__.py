@@ -8,7 +8,7 @@ import httpx
 
 from reconciler.config import PROVIDER_OF, DesiredState, ProviderSettings
 from reconciler.errors import ReconcilerError
-from reconciler.http import build_client
+from reconciler.http import RetryPolicy, build_client
 from reconciler.providers.base import Outcome, Provider, UpdatePlan
 from reconciler.providers.prevail import PrevailProvider
 from reconciler.providers.previsto import PrevistoProvider
@@ -30,6 +30,8 @@ def build_providers(
     *,
     settings: Mapping[str, ProviderSettings] | None = None,
     transport: TransportFactory | None = None,
+    timeout: float = 30.0,
+    policy: RetryPolicy | None = None,
 ) -> dict[str, Provider]:
     """A provider for every kind the configuration declares (and every configured provider)."""
     configured = dict(settings if settings is not None else state.providers)
@@ -51,6 +53,8 @@ def build_providers(
             auth=cls.auth(provider_settings),
             transport=transport(name) if transport else None,
             requests_per_minute=float(rate) if rate else None,
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            policy=policy,
         )
         built[name] = cls(settings=provider_settings, client=client)
     return built

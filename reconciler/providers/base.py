@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -29,6 +30,10 @@ from reconciler.http import ResponseLost
 from reconciler.model import Action, Change, DesiredObject, FieldChange, HttpCall, RemoteObject
 
 log = logging.getLogger(__name__)
+
+# After a timed-out create, wait up to this long before looking for the object: the server may
+# still be committing it, and a lookup that runs first would send a duplicate.
+LOOKUP_PAUSE = 5.0
 
 
 @dataclass(frozen=True)
@@ -105,6 +110,13 @@ class Provider(ABC):
         """Look one managed object up by its key (used after a lost create response)."""
         return None
 
+    def find_after_loss(self, key: str, *, timed_out: bool) -> RemoteObject | None:
+        """`find`, after giving a server that may still be working on the request a moment."""
+        if timed_out:
+            read = self.client.timeout.read or LOOKUP_PAUSE
+            time.sleep(min(read, LOOKUP_PAUSE))
+        return self.find(key)
+
     def batches(self, changes: Sequence[Change]) -> list[list[Change]]:
         """Group changes that one request can carry (Prospero bulk create); default: one each."""
         return [[change] for change in changes]
@@ -124,16 +136,21 @@ class Provider(ABC):
                 sent += 1
                 try:
                     body = self.send(call)
-                except ResponseLostError:
+                except ResponseLostError as lost:
                     if call.method != "POST":
                         raise
                     # The create may have landed: look before sending it again.
-                    found = self.find(change.address.key)
+                    found = self.find_after_loss(change.address.key, timed_out=lost.timed_out)
                     if found is not None:
+                        log.info("%s: found %s after a lost response", self.name, change.address)
                         remote_id, adopted = found.remote_id, True
                         continue
                     sent += 1
                     body = self.send(call)
+                except ResponseError as error:
+                    if call.method == "DELETE" and error.status == 404:
+                        continue  # already gone: a retried delete whose first answer was lost
+                    raise
                 remote_id = self.created_id(body) or remote_id
         except ProviderError as error:
             return Outcome(change, ok=False, message=str(error), requests_sent=sent)
@@ -174,7 +191,9 @@ class Provider(ABC):
                 headers=headers,
             )
         except ResponseLost as error:
-            raise ResponseLostError(self.name, f"{self.name} {error}") from None
+            raise ResponseLostError(
+                self.name, f"{self.name} {error}", timed_out=error.timed_out
+            ) from None
         except httpx.TimeoutException as error:
             raise UnreachableError(
                 self.name, f"{self.name} {endpoint}: timed out ({type(error).__name__})"

@@ -8,6 +8,7 @@ title, case, the start (date, time and zone, always sent together), the duration
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import warnings
@@ -20,10 +21,12 @@ import jwt
 import jwt.warnings
 
 from reconciler.config import DeclaredObject, ProviderSettings
-from reconciler.errors import AuthenticationError
+from reconciler.errors import AuthenticationError, ResponseError
 from reconciler.model import Action, DesiredObject, FieldChange, HttpCall, RemoteObject
 from reconciler.providers.base import Provider, UpdatePlan, expect
 from reconciler.timeutil import canonical_zone, iana_zone, parse_instant
+
+log = logging.getLogger(__name__)
 
 PAGE_MAX = 1000
 TOKEN_LIFETIME = 300  # seconds; the contract caps a minted token's life at five minutes
@@ -164,9 +167,20 @@ class PrevailProvider(Provider):
         return list(found.values())
 
     def list_all(self, collection: str) -> list[dict[str, Any]]:
+        """Walk every page; walk again (at most twice) if the count changes mid-walk."""
+        for _attempt in range(3):
+            items = self._walk(collection)
+            if items is not None:
+                return items
+            log.info("prevail: /%s changed during the walk; walking it again", collection)
+        raise ResponseError(
+            self.name, f"GET /{collection}", "the list kept changing during the walk; try again"
+        )
+
+    def _walk(self, collection: str) -> list[dict[str, Any]] | None:
         endpoint = f"GET /{collection}"
-        items: list[dict[str, Any]] = []
-        page, pages = 1, 1
+        items: dict[str, dict[str, Any]] = {}
+        page, pages, count = 1, 1, None
         while page <= pages:
             self.list_requests += 1
             response = self.request(
@@ -176,17 +190,32 @@ class PrevailProvider(Provider):
             expect(isinstance(body, dict), self.name, endpoint, "expected a JSON object")
             pagy = body.get("pagy")
             expect(
-                isinstance(pagy, dict) and isinstance(pagy.get("pages"), int),
+                isinstance(pagy, dict)
+                and isinstance(pagy.get("pages"), int)
+                and isinstance(pagy.get("count"), int),
                 self.name,
                 endpoint,
                 "missing `pagy` page information",
             )
             expect(isinstance(body.get(collection), list), self.name, endpoint,
                    f"missing the `{collection}` list")
-            pages = pagy["pages"]
-            items.extend(item for item in body[collection] if isinstance(item, dict))
+            if count is not None and pagy["count"] != count:
+                return None
+            count, pages = pagy["count"], pagy["pages"]
+            for item in body[collection]:
+                if isinstance(item, dict):
+                    ident = item.get("remote_session_id") or item.get("request_id")
+                    items[str(ident) if ident else str(len(items))] = item
             page += 1
-        return items
+        return list(items.values())
+
+    def find(self, key: str) -> RemoteObject | None:
+        for collection in ("sessions", "session_requests"):
+            for item in self.list_all(collection):
+                remote = self.remote(item)
+                if remote is not None and remote.key == key and remote.state in LIVE_STATES:
+                    return remote
+        return None
 
     # -- writes ----------------------------------------------------------------------------------
 

@@ -8,15 +8,18 @@ removed from YAML is removed remotely while keys set by anyone else are never to
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import httpx
 
 from reconciler.config import DeclaredObject, ProviderSettings
-from reconciler.errors import PlanError
+from reconciler.errors import PlanError, ResponseError
 from reconciler.model import Action, DesiredObject, FieldChange, HttpCall, RemoteObject
 from reconciler.providers.base import Provider, UpdatePlan, expect
+
+log = logging.getLogger(__name__)
 
 PAGE_MAX = 100
 KEY_META = "reconciler_key"
@@ -81,8 +84,19 @@ class PrevistoProvider(Provider):
         return list(found.values())
 
     def list_all(self) -> list[dict[str, Any]]:
+        """Walk every page; walk again (at most twice) if the total changes mid-walk."""
+        for _attempt in range(3):
+            assignments = self._walk()
+            if assignments is not None:
+                return assignments
+            log.info("previsto: /assignments changed during the walk; walking it again")
+        raise ResponseError(
+            self.name, "GET /assignments", "the list kept changing during the walk; try again"
+        )
+
+    def _walk(self) -> list[dict[str, Any]] | None:
         assignments: dict[str, dict[str, Any]] = {}
-        page = 0
+        page, total = 0, None
         while True:
             self.list_requests += 1
             response = self.request(
@@ -98,13 +112,14 @@ class PrevistoProvider(Provider):
                     "an assignment without an id",
                 )
                 assignments[assignment["id"]] = assignment
-            total = response.headers.get("X-Total-Count")
+            header = response.headers.get("X-Total-Count", "")
+            now_total = int(header) if header.isdigit() else None
+            if total is not None and now_total is not None and now_total != total:
+                return None
+            total = now_total if now_total is not None else total
             page += 1
-            if len(body) < PAGE_MAX:
-                break
-            if total is not None and total.isdigit() and page * PAGE_MAX >= int(total):
-                break
-        return list(assignments.values())
+            if len(body) < PAGE_MAX or (total is not None and page * PAGE_MAX >= total):
+                return list(assignments.values())
 
     def resolve(
         self, desired: Sequence[DesiredObject], assignments: list[dict[str, Any]]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Generator, Mapping, Sequence
 from typing import Any
 
@@ -17,9 +18,9 @@ import httpx
 
 from reconciler.config import DeclaredObject, ProviderSettings
 from reconciler.diff import merge_patch
-from reconciler.errors import AuthenticationError, ResponseError
+from reconciler.errors import AuthenticationError, ResponseError, ResponseLostError
 from reconciler.model import Action, Change, DesiredObject, FieldChange, HttpCall, RemoteObject
-from reconciler.providers.base import Outcome, Provider, UpdatePlan, expect
+from reconciler.providers.base import LOOKUP_PAUSE, Outcome, Provider, UpdatePlan, expect
 from reconciler.timeutil import to_utc
 
 log = logging.getLogger(__name__)
@@ -299,6 +300,8 @@ class ProsperoProvider(Provider):
         call = HttpCall("POST", "/events", {"events": events})
         try:
             body = self.send(call)
+        except ResponseLostError as lost:
+            return self._recover_bulk(batch, timed_out=lost.timed_out)
         except ResponseError as error:
             return [Outcome(change, ok=False, message=str(error)) for change in batch]
         created = body.get("events") if isinstance(body, dict) else None
@@ -309,3 +312,20 @@ class ProsperoProvider(Provider):
             Outcome(change, ok=True, remote_id=str(event.get("id")), requests_sent=1)
             for change, event in zip(batch, created, strict=True)
         ]
+
+    def _recover_bulk(self, batch: Sequence[Change], *, timed_out: bool) -> list[Outcome]:
+        """A bulk create whose answer was lost: adopt what landed, create the rest again."""
+        if timed_out:
+            time.sleep(min(self.client.timeout.read or LOOKUP_PAUSE, LOOKUP_PAUSE))
+        landed = {remote.key: remote for remote in self.refresh([])}
+        outcomes = [
+            Outcome(change, ok=True, remote_id=landed[change.address.key].remote_id,
+                    adopted=True, requests_sent=1)
+            for change in batch
+            if change.address.key in landed
+        ]
+        missing = [change for change in batch if change.address.key not in landed]
+        if missing:
+            outcomes.extend(self.apply_batch(missing) if len(missing) > 1 else
+                            [self.apply_one(missing[0])])
+        return outcomes
