@@ -137,6 +137,9 @@ class ResilientTransport(httpx.BaseTransport):
         idempotent = request.method in IDEMPOTENT
         try:
             response = self.inner.handle_request(request)
+            # Read the body here, inside the retry: a connection dropped mid-body is a lost
+            # response like any other, not an error the caller meets later.
+            response.read()
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
             # Never reached the server: safe to send again whatever the method.
             raise _Retry(f"{type(error).__name__}") from None
@@ -151,7 +154,6 @@ class ResilientTransport(httpx.BaseTransport):
                 ) from None
             raise _Retry(f"{type(error).__name__}") from None
         if response.status_code in RETRY_STATUSES:
-            response.read()
             response.close()
             if response.status_code == 429:
                 self.rate_limited += 1
