@@ -1,4 +1,4 @@
-"""The fault matrix: fault kind × operation × provider, each against the real sandbox.
+"""The fault matrix: fault kind by operation by provider, each against the real sandbox.
 
 Every case applies a baseline, then changes the configuration so that one operation (list,
 create, update, cancel/delete) is needed, arms one fault on that operation's route and applies.
