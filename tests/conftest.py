@@ -76,3 +76,9 @@ def http(sandbox_url: str) -> Iterator[httpx.Client]:
     """A plain httpx client bound to the served sandbox's origin."""
     with httpx.Client(base_url=sandbox_url, timeout=10) as client:
         yield client
+
+
+# The end-to-end fixtures (a YAML repository on the sandbox, the CLI) for every test package.
+from tests.engine.conftest import cli, examples_repo, repo  # noqa: E402
+
+__all__ = ["cli", "examples_repo", "repo"]

@@ -119,7 +119,7 @@ def main(
 ) -> None:
     """Declarative reconciler for Prevail sessions, Prospero events and Previsto metadata."""
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", force=True)
     context.obj = Transport(
         timeout=timeout,
         policy=RetryPolicy(attempts=max_retries + 1, initial_wait=retry_wait),

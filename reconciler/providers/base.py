@@ -180,7 +180,7 @@ class Provider(ABC):
         headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
         """The one HTTP choke point: sends, then maps failures to typed errors."""
-        endpoint = f"{method} {path}"
+        endpoint = f"{method} /{path.lstrip('/')}"
         try:
             response = self.client.request(
                 method,
