@@ -36,9 +36,12 @@ class RequestRecord:
     body: Any
     status: int = 0
     content_type: str = ""
+    # When the request arrived (wall clock, seconds): lets benchmarks measure pacing.
+    received_at: float = field(default_factory=time.time)
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "received_at": self.received_at,
             "method": self.method,
             "path": self.path,
             "query": self.query,

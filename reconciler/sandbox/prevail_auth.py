@@ -12,7 +12,7 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 import jwt
 from jwt.algorithms import HMACAlgorithm
@@ -73,11 +73,15 @@ class Authenticator:
             raise _unauthorized("the JWT is missing or empty")
         try:
             header = jwt.get_unverified_header(token)
-            unverified = json.loads(_SIGNER.decode_complete(token, options={"verify_signature": False})["payload"])
+            unverified = json.loads(
+                _SIGNER.decode_complete(token, options={"verify_signature": False})["payload"]
+            )
         except (jwt.PyJWTError, ValueError, TypeError) as error:
             raise _unauthorized(f"the JWT is malformed ({error})") from None
         if header.get("alg") != ALGORITHM:
-            raise _unauthorized(f"the JWT must be signed with {ALGORITHM}, not {header.get('alg')!r}")
+            raise _unauthorized(
+                f"the JWT must be signed with {ALGORITHM}, not {header.get('alg')!r}"
+            )
         if not isinstance(unverified, dict):
             raise _unauthorized("the JWT payload must be a JSON object")
         slug = unverified.get("slug")
@@ -89,7 +93,9 @@ class Authenticator:
         try:
             _SIGNER.decode_complete(token, organisation.api_key, algorithms=[ALGORITHM])
         except jwt.InvalidSignatureError:
-            raise _unauthorized("the JWT signature does not match the organisation's API key") from None
+            raise _unauthorized(
+                "the JWT signature does not match the organisation's API key"
+            ) from None
         except (jwt.PyJWTError, ValueError, TypeError) as error:
             raise _unauthorized(f"the JWT cannot be verified ({error})") from None
         _check_times(unverified, now=now)
@@ -107,7 +113,7 @@ def _check_times(claims: Mapping[str, Any], *, now: float) -> None:
         raise _unauthorized("the JWT is not valid yet (`nbf`)")
 
 
-def _is_epoch(value: Any) -> bool:
+def _is_epoch(value: object) -> TypeGuard[int | float]:
     # Huge integers compare exactly with the float clock; only floats can be NaN or infinite.
     if isinstance(value, bool):
         return False

@@ -21,7 +21,10 @@ def error_body(
     status: int, message: str, details: Mapping[str, Sequence[str]] | None = None
 ) -> dict[str, Any]:
     """The wire body of an error; `status` is accepted to match the sandbox's fault hook."""
-    return {"error": message, "details": {field: list(notes) for field, notes in (details or {}).items()}}
+    return {
+        "error": message,
+        "details": {field: list(notes) for field, notes in (details or {}).items()},
+    }
 
 
 class PrevailError(Exception):
@@ -53,3 +56,30 @@ def summarise(prefix: str, details: Mapping[str, Sequence[str]], *, limit: int =
     shown = "; ".join(notes[:limit])
     more = f" (and {len(notes) - limit} more)" if len(notes) > limit else ""
     return f"{prefix}: {shown}{more}"
+
+
+class Findings:
+    """Problems found in one input, split into shape (400) and value (422) problems."""
+
+    def __init__(self) -> None:
+        self.shape: dict[str, list[str]] = {}
+        self.value: dict[str, list[str]] = {}
+
+    def bad_shape(self, path: str, note: str) -> None:
+        self.shape.setdefault(path, []).append(note)
+
+    def bad_value(self, path: str, note: str) -> None:
+        self.value.setdefault(path, []).append(note)
+
+    def unknown_fields(
+        self, source: Mapping[str, Any], allowed: tuple[str, ...], prefix: str, *, hint: str = ""
+    ) -> None:
+        for name in source:
+            if name not in allowed:
+                self.bad_shape(f"{prefix}{name}", f"is not a permitted field{hint}")
+
+    def raise_if_any(self) -> None:
+        if self.shape:
+            raise PrevailError(400, summarise("Bad request", self.shape), self.shape)
+        if self.value:
+            raise PrevailError(422, summarise("Validation failed", self.value), self.value)

@@ -1,90 +1,78 @@
-"""What the Prevail emulator accepts: request bodies, query parameters and time zone names.
+"""What the Prevail emulator accepts in a body: a create, an edit, an admin-seeded session.
 
-Shape errors (a body that is not an object, an unknown field, a wrong JSON type, a bad query
-parameter) answer 400; well-typed values that are invalid (a bad date, an unknown time zone, an
-unknown access level, a blank title) answer 422. `details` names each field as the session object
-names it (`time_zone`, `invites[1].access_level`, `deponent.email`), without the
-`session_request` / `remote_session` wrappers; an unknown field is named where it was sent
+Shape errors (a body that is not an object, an unknown field, a wrong JSON type) answer 400;
+well-typed values that are invalid (a bad date, an unknown time zone, an unknown access level, a
+blank title) answer 422. `details` names each field as the session object names it
+(`time_zone`, `invites[1].access_level`, `deponent.email`), without the `session_request` /
+`remote_session` wrappers; an unknown field is named where it was sent
 (`remote_session.colour`).
 """
 
 from __future__ import annotations
 
-import json
 import math
 import re
-import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
-from functools import cache
-from pathlib import Path
+from datetime import date, datetime
 from typing import Any, Final
 from urllib.parse import urlsplit
 
-from reconciler.sandbox.prevail_errors import PrevailError, summarise
+from reconciler.sandbox.prevail_errors import Findings
+from reconciler.sandbox.prevail_time_zones import iana_zone
 
 STATES: Final = ("initial", "scheduled", "ready", "active", "canceled")
 ACCESS_LEVELS: Final = ("host", "participant")
 REMOTE_SESSION_FIELDS: Final = (
-    "title", "case", "start_date", "start_time", "time_zone", "estimated_duration",
+    "title",
+    "case",
+    "start_date",
+    "start_time",
+    "time_zone",
+    "estimated_duration",
 )
-REQUIRED_FIELDS: Final = frozenset({"title", "start_date", "start_time", "time_zone",
-                                    "estimated_duration"})
+REQUIRED_FIELDS: Final = frozenset(
+    {"title", "start_date", "start_time", "time_zone", "estimated_duration"}
+)
 START_FIELDS: Final = ("start_date", "start_time", "time_zone")
 EDITABLE_FIELDS: Final = (*REMOTE_SESSION_FIELDS, "invites")
 SESSION_REQUEST_FIELDS: Final = (
-    "invites", "deponent", "remote_session", "session_details", "postback_url",
+    "invites",
+    "deponent",
+    "remote_session",
+    "session_details",
+    "postback_url",
 )
 DEPONENT_FIELDS: Final = ("name", "email", "role")
 SESSION_DETAIL_FIELDS: Final = (
-    "languages", "interpreter", "additional_details", "preferred_manager", "video_provider",
+    "languages",
+    "interpreter",
+    "additional_details",
+    "preferred_manager",
+    "video_provider",
     "session_type",
 )
 # Fields the server sets; the admin seed route takes them as given when a test supplies them.
 SERVER_FIELDS: Final = (
-    "remote_session_id", "request_id", "state", "transcript_status", "session_url",
-    "provider_specific_details", "created_at", "updated_at",
+    "remote_session_id",
+    "request_id",
+    "state",
+    "transcript_status",
+    "session_url",
+    "provider_specific_details",
+    "created_at",
+    "updated_at",
 )
 
 MAX_SHORT_TEXT: Final = 255
 MAX_DETAILS_TEXT: Final = 10_000
 MAX_INVITES: Final = 100
 MAX_DURATION_HOURS: Final = 24
-MAX_PER_PAGE: Final = 1000
-DEFAULT_PER_PAGE: Final = 100
 
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _TIME = re.compile(r"(0[1-9]|1[0-2]):[0-5][0-9] (AM|PM)")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-_INTEGER = re.compile(r"-?[0-9]{1,30}")
-_EPOCH = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,9})?")
 _ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
-_TIME_ZONES_FILE = Path(__file__).resolve().parents[2] / "schemas" / "api" / "prevail-time-zones.json"
-
-
-# -- time zones ---------------------------------------------------------------------------------
-
-
-@cache
-def rails_time_zones() -> Mapping[str, str]:
-    """Prevail's (Rails') zone names mapped to IANA names, from the published API description."""
-    with _TIME_ZONES_FILE.open(encoding="utf-8") as file:
-        mapping = json.load(file)
-    return {str(name): str(iana) for name, iana in mapping.items()}
-
-
-@cache
-def _iana_names() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
-
-
-def iana_zone(name: str) -> str | None:
-    """The IANA name behind a Prevail or IANA zone name; None when Prevail would not accept it."""
-    rails = rails_time_zones().get(name)
-    if rails is not None:
-        return rails
-    return name if name in _iana_names() else None
 
 
 # -- parsed inputs ------------------------------------------------------------------------------
@@ -117,49 +105,12 @@ class SessionEdit:
     invites: tuple[Invite, ...]
 
 
-@dataclass(frozen=True)
-class Listing:
-    """A validated list query: 1-based page, clamped per_page, optional state and time window."""
-
-    page: int
-    per_page: int
-    state: str | None
-    window_start: float | None
-    window_end: float | None
-
-
-class _Findings:
-    """Problems found in one input, split into shape (400) and value (422) problems."""
-
-    def __init__(self) -> None:
-        self.shape: dict[str, list[str]] = {}
-        self.value: dict[str, list[str]] = {}
-
-    def bad_shape(self, path: str, note: str) -> None:
-        self.shape.setdefault(path, []).append(note)
-
-    def bad_value(self, path: str, note: str) -> None:
-        self.value.setdefault(path, []).append(note)
-
-    def unknown_fields(self, source: Mapping[str, Any], allowed: tuple[str, ...], prefix: str,
-                       *, hint: str = "") -> None:
-        for name in source:
-            if name not in allowed:
-                self.bad_shape(f"{prefix}{name}", f"is not a permitted field{hint}")
-
-    def raise_if_any(self) -> None:
-        if self.shape:
-            raise PrevailError(400, summarise("Bad request", self.shape), self.shape)
-        if self.value:
-            raise PrevailError(422, summarise("Validation failed", self.value), self.value)
-
-
 # -- bodies -------------------------------------------------------------------------------------
 
 
 def parse_create(body: object) -> SessionRequest:
     """`{"session_request": {...}}` (the `jwt_payload` already removed) → a SessionRequest."""
-    findings = _Findings()
+    findings = Findings()
     if not isinstance(body, dict):
         findings.bad_shape("session_request", "is required: send a JSON object body")
         findings.raise_if_any()
@@ -177,7 +128,7 @@ def parse_create(body: object) -> SessionRequest:
 
 def parse_edit(body: object) -> SessionEdit:
     """`{"remote_session": {<subset of the editable fields>}}` → a SessionEdit."""
-    findings = _Findings()
+    findings = Findings()
     if not isinstance(body, dict):
         findings.bad_shape("remote_session", "is required: send a JSON object body")
         findings.raise_if_any()
@@ -188,8 +139,10 @@ def parse_edit(body: object) -> SessionEdit:
         findings.bad_shape("remote_session", "is required and must be an object")
         findings.raise_if_any()
     assert isinstance(payload, dict)
-    hint = " (only title, case, start_date, start_time, time_zone, estimated_duration and " \
+    hint = (
+        " (only title, case, start_date, start_time, time_zone, estimated_duration and "
         "invites can be edited)"
+    )
     findings.unknown_fields(payload, EDITABLE_FIELDS, "remote_session.", hint=hint)
     fields = _remote_session(findings, payload, creating=False)
     invites = _invites(findings, payload.get("invites"))
@@ -198,7 +151,8 @@ def parse_edit(body: object) -> SessionEdit:
         for name in START_FIELDS:
             if name not in payload:
                 findings.bad_value(
-                    name, "is required when changing the start: send start_date, start_time "
+                    name,
+                    "is required when changing the start: send start_date, start_time "
                     "and time_zone together",
                 )
     findings.raise_if_any()
@@ -207,13 +161,19 @@ def parse_edit(body: object) -> SessionEdit:
 
 def parse_session_object(entry: object) -> tuple[SessionRequest, dict[str, Any]]:
     """A session in wire shape (admin seeding): its request part and the server fields given."""
-    findings = _Findings()
+    findings = Findings()
     if not isinstance(entry, dict):
-        findings.bad_shape("", "must be a session object or {\"session_request\": {...}}")
+        findings.bad_shape("", 'must be a session object or {"session_request": {...}}')
         findings.raise_if_any()
     assert isinstance(entry, dict)
-    allowed = (*REMOTE_SESSION_FIELDS, "invites", "deponent", "session_details", "postback_url",
-               *SERVER_FIELDS)
+    allowed = (
+        *REMOTE_SESSION_FIELDS,
+        "invites",
+        "deponent",
+        "session_details",
+        "postback_url",
+        *SERVER_FIELDS,
+    )
     findings.unknown_fields(entry, allowed, "")
     payload: dict[str, Any] = {
         "remote_session": {name: entry[name] for name in REMOTE_SESSION_FIELDS if name in entry},
@@ -227,9 +187,11 @@ def parse_session_object(entry: object) -> tuple[SessionRequest, dict[str, Any]]
             findings.bad_value(name, "must be 1 to 64 letters, digits, '_', '.' or '-'")
     if "state" in given and given["state"] not in STATES:
         findings.bad_value("state", f"is not included in the list ({', '.join(STATES)})")
-    for name in ("transcript_status", "created_at", "updated_at"):
-        if name in given and not isinstance(given[name], str):
-            findings.bad_shape(name, "must be a string")
+    if "transcript_status" in given and not isinstance(given["transcript_status"], str):
+        findings.bad_shape("transcript_status", "must be a string")
+    for name in ("created_at", "updated_at"):
+        if name in given and not _is_timestamp(given[name]):
+            findings.bad_value(name, "must be an ISO 8601 date-time, e.g. 2027-03-15T14:00:00.000Z")
     if given.get("session_url") is not None and not isinstance(given["session_url"], str):
         findings.bad_shape("session_url", "must be a string or null")
     if "provider_specific_details" in given and not isinstance(
@@ -240,7 +202,7 @@ def parse_session_object(entry: object) -> tuple[SessionRequest, dict[str, Any]]
     return request, given
 
 
-def _session_request(findings: _Findings, payload: Mapping[str, Any]) -> SessionRequest:
+def _session_request(findings: Findings, payload: Mapping[str, Any]) -> SessionRequest:
     findings.unknown_fields(payload, SESSION_REQUEST_FIELDS, "")
     remote = payload.get("remote_session")
     fields: dict[str, Any] = {}
@@ -261,7 +223,7 @@ def _session_request(findings: _Findings, payload: Mapping[str, Any]) -> Session
 
 
 def _remote_session(
-    findings: _Findings, source: Mapping[str, Any], *, creating: bool
+    findings: Findings, source: Mapping[str, Any], *, creating: bool
 ) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     for name in REMOTE_SESSION_FIELDS:
@@ -290,7 +252,7 @@ def _remote_session(
     return fields
 
 
-def _text_field(findings: _Findings, name: str, value: str) -> bool:
+def _text_field(findings: Findings, name: str, value: str) -> bool:
     if name in REQUIRED_FIELDS and not value.strip():
         findings.bad_value(name, "can't be blank")
         return False
@@ -312,6 +274,16 @@ def _text_field(findings: _Findings, name: str, value: str) -> bool:
     return True
 
 
+def _is_timestamp(value: object) -> bool:
+    if not isinstance(value, str) or "T" not in value:
+        return False
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
 def _is_date(value: str) -> bool:
     try:
         date.fromisoformat(value)
@@ -320,7 +292,7 @@ def _is_date(value: str) -> bool:
     return True
 
 
-def _duration(findings: _Findings, value: object) -> bool:
+def _duration(findings: Findings, value: object) -> bool:
     if isinstance(value, bool) or not isinstance(value, int | float):
         findings.bad_shape("estimated_duration", "must be a number (hours)")
         return False
@@ -339,7 +311,7 @@ def _duration(findings: _Findings, value: object) -> bool:
     return True
 
 
-def _invites(findings: _Findings, value: object) -> tuple[Invite, ...]:
+def _invites(findings: Findings, value: object) -> tuple[Invite, ...]:
     if value is None:
         return ()
     if not isinstance(value, list):
@@ -363,7 +335,7 @@ def _invites(findings: _Findings, value: object) -> tuple[Invite, ...]:
     return tuple(invites)
 
 
-def _invite_object(findings: _Findings, path: str, item: Mapping[str, Any]) -> Invite | None:
+def _invite_object(findings: Findings, path: str, item: Mapping[str, Any]) -> Invite | None:
     findings.unknown_fields(item, ("email", "access_level"), f"{path}.")
     email = item.get("email")
     level = item.get("access_level")
@@ -390,14 +362,14 @@ def _invite_object(findings: _Findings, path: str, item: Mapping[str, Any]) -> I
     return Invite(email=email, access_level=level if isinstance(level, str) else None)
 
 
-def _email(findings: _Findings, path: str, value: str) -> bool:
+def _email(findings: Findings, path: str, value: str) -> bool:
     if len(value) > 254 or not _EMAIL.fullmatch(value):
         findings.bad_value(path, "is not a valid email address")
         return False
     return True
 
 
-def _deponent(findings: _Findings, value: object) -> dict[str, Any] | None:
+def _deponent(findings: Findings, value: object) -> dict[str, Any] | None:
     if value is None:
         return None
     if not isinstance(value, dict):
@@ -418,7 +390,7 @@ def _deponent(findings: _Findings, value: object) -> dict[str, Any] | None:
     return {name: value[name] for name in DEPONENT_FIELDS if name in value}
 
 
-def _session_details(findings: _Findings, value: object) -> dict[str, Any]:
+def _session_details(findings: Findings, value: object) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, dict):
@@ -443,7 +415,7 @@ def _session_details(findings: _Findings, value: object) -> dict[str, Any]:
     return {name: value[name] for name in SESSION_DETAIL_FIELDS if name in value}
 
 
-def _postback_url(findings: _Findings, value: object) -> str | None:
+def _postback_url(findings: Findings, value: object) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
@@ -458,66 +430,3 @@ def _postback_url(findings: _Findings, value: object) -> str | None:
         findings.bad_value("postback_url", "is not a valid http(s) URL")
         return None
     return value
-
-
-# -- query parameters ---------------------------------------------------------------------------
-
-
-def parse_listing(params: Mapping[str, str], *, with_window: bool = True) -> Listing:
-    """`page`, `per_page`, `state`, `start_time`, `end_time` of a list request."""
-    findings = _Findings()
-    page = _integer(findings, params, "page", default=1)
-    per_page = _integer(findings, params, "per_page", default=DEFAULT_PER_PAGE)
-    state = params.get("state")
-    if state is not None and state not in STATES:
-        findings.bad_shape("state", f"is not included in the list ({', '.join(STATES)})")
-    start = _epoch(findings, params, "start_time") if with_window else None
-    end = _epoch(findings, params, "end_time") if with_window else None
-    if start is not None and end is not None and end < start:
-        findings.bad_shape("end_time", "must not be before start_time")
-    findings.raise_if_any()
-    return Listing(
-        page=page,
-        per_page=min(per_page, MAX_PER_PAGE),
-        state=state,
-        window_start=start,
-        window_end=end,
-    )
-
-
-def _integer(findings: _Findings, params: Mapping[str, str], name: str, *, default: int) -> int:
-    raw = params.get(name)
-    if raw is None:
-        return default
-    if not _INTEGER.fullmatch(raw):
-        findings.bad_shape(name, "must be an integer")
-        return default
-    value = int(raw)
-    if value < 1:
-        findings.bad_shape(name, "must be greater than or equal to 1")
-        return default
-    return value
-
-
-def _epoch(findings: _Findings, params: Mapping[str, str], name: str) -> float | None:
-    raw = params.get(name)
-    if raw is None:
-        return None
-    if not _EPOCH.fullmatch(raw):
-        findings.bad_shape(name, "must be a Unix time in seconds")
-        return None
-    return float(raw)
-
-
-def parse_cancel_flag(params: Mapping[str, str]) -> bool:
-    """`cancel_without_email=true|false` (default false)."""
-    raw = params.get("cancel_without_email")
-    if raw is None or raw == "false":
-        return False
-    if raw == "true":
-        return True
-    raise PrevailError(
-        400,
-        "Bad request: cancel_without_email must be true or false",
-        {"cancel_without_email": ["must be true or false"]},
-    )
