@@ -9,7 +9,8 @@
     │   └── ResponseError           unexpected status or malformed body (names the endpoint)
     ├── PlanError                   the declared state cannot be planned (e.g. ambiguous select)
     ├── UnsafePlanError             a safety rail refused the plan (numbers and what to do)
-    └── StalePlanError              a saved plan no longer matches the remote state
+    ├── StalePlanError              a saved plan no longer matches the remote state
+    └── GitHubApiError              a GitHub REST call failed after its retry (a warning in CI)
 
 Every message is one line that says what went wrong and what to do next, and never holds a
 secret: providers build messages from names and endpoints only.

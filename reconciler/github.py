@@ -1,0 +1,494 @@
+"""The GitHub Action's reporting: step outputs, job summary, PR comment, annotations and masks.
+
+The Action (`action.yml`) runs `reconciler plan|drift|apply` itself and hands the files they
+wrote to `publish`, which speaks the runner's protocol: `name=value` lines in `$GITHUB_OUTPUT`,
+Markdown appended to `$GITHUB_STEP_SUMMARY`, `::error file=...::` workflow commands on stdout, and
+one pull-request comment kept up to date through the REST API (`github_api.py`).
+Nothing here prints: functions return the workflow-command lines and the CLI echoes them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from reconciler.github_api import (
+    DEFAULT_API_URL,
+    CommentOutcome,
+    CommentsApi,
+    GitHubApiError,
+    PullRequest,
+    api_client,
+    upsert_comment,
+)
+from reconciler.render.drift import MARKER as DRIFT_MARKER
+from reconciler.render.markdown import MARKER as PLAN_MARKER
+
+COMMANDS = ("plan", "apply", "drift")
+MARKERS = {"plan": PLAN_MARKER, "drift": DRIFT_MARKER, "apply": "<!-- reconciler-apply -->"}
+
+# GitHub refuses a step summary over 1 MiB and a comment body over 65,536 characters.
+SUMMARY_LIMIT = 1024 * 1024 - 1024
+COMMENT_LIMIT = 65_535 - 35
+
+SECRET_FIELDS = ("api_key", "password", "refresh_token")
+ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+CONFIG_ISSUE = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<col>\d+): (?P<message>.+)$")
+
+
+# -- workflow commands -------------------------------------------------------------------------
+
+
+def escape_data(text: str) -> str:
+    """The runner's escaping of a workflow command's message (as @actions/core does it)."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def workflow_command(name: str, message: str, **properties: str | int) -> str:
+    """`::name key=value,...::message`, escaped."""
+    props = ",".join(f"{key}={escape_property(str(value))}" for key, value in properties.items())
+    return f"::{name}{' ' + props if props else ''}::{escape_data(message)}"
+
+
+# -- secrets -----------------------------------------------------------------------------------
+
+
+def yaml_files(path: Path) -> list[Path]:
+    """The files `reconciler` reads at PATH: the file itself, or every *.yaml/*.yml below it
+    with hidden files and folders skipped."""
+    if not path.is_dir():
+        return [path] if path.is_file() else []
+    found: list[Path] = []
+    for folder, directories, files in os.walk(path):
+        directories[:] = [name for name in directories if not name.startswith(".")]
+        found.extend(
+            Path(folder, name)
+            for name in files
+            if not name.startswith(".") and name.endswith((".yaml", ".yml"))
+        )
+    return sorted(found)
+
+
+def secret_variables(path: Path) -> list[str]:
+    """Names of the environment variables the providers block reads secrets from (`${NAME}`)."""
+    names: list[str] = []
+    for file in yaml_files(path):
+        try:
+            document = yaml.safe_load(file.read_text(encoding="utf-8-sig"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue  # `reconciler` itself reports the file; masking only needs what it can read
+        providers = document.get("providers") if isinstance(document, dict) else None
+        if not isinstance(providers, dict):
+            continue
+        for settings in providers.values():
+            if not isinstance(settings, dict):
+                continue
+            for key in SECRET_FIELDS:
+                value = settings.get(key)
+                if isinstance(value, str):
+                    names.extend(m.group(1) for m in ENV_REFERENCE.finditer(value))
+    return list(dict.fromkeys(names))
+
+
+def secret_values(path: Path, environ: Mapping[str, str]) -> list[str]:
+    values = (environ.get(name, "") for name in secret_variables(path))
+    return list(dict.fromkeys(value for value in values if value.strip()))
+
+
+def mask_commands(values: Iterable[str]) -> list[str]:
+    """`::add-mask::` for each value, and for each line of a multi-line value."""
+    lines: list[str] = []
+    for value in values:
+        parts = [value, *(line.strip() for line in value.splitlines() if "\n" in value)]
+        lines.extend(f"::add-mask::{escape_data(part)}" for part in dict.fromkeys(parts) if part)
+    return lines
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """What the runner's masking does to logs, for text it never sees (the PR comment)."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
+
+
+# -- annotations -------------------------------------------------------------------------------
+
+
+def error_annotations(stderr: str, *, command: str, workspace: str | None) -> list[str]:
+    """Configuration errors (`FILE:LINE:COL: path: message`) become `::error file=...` lines on
+    the file; other `Error: ...` lines become plain error annotations."""
+    title = f"reconciler {command}"
+    lines: list[str] = []
+    for line in stderr.splitlines():
+        issue = CONFIG_ISSUE.match(line)
+        if issue:
+            lines.append(
+                workflow_command(
+                    "error",
+                    issue["message"],
+                    file=_workspace_relative(issue["file"], workspace),
+                    line=int(issue["line"]),
+                    col=int(issue["col"]),
+                    title=title,
+                )
+            )
+        elif line.startswith("Error: "):
+            lines.append(workflow_command("error", line[len("Error: ") :], title=title))
+    return lines
+
+
+def _workspace_relative(file: str, workspace: str | None) -> str:
+    if workspace and os.path.isabs(file):
+        try:
+            return Path(file).resolve().relative_to(Path(workspace).resolve()).as_posix()
+        except ValueError:
+            return file
+    return file
+
+
+# -- outputs -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Counts:
+    """The plan's numbers as the Action's outputs: a replace counts as a create and a delete."""
+
+    has_changes: bool = False
+    creates: int = 0
+    updates: int = 0
+    deletes: int = 0
+
+    @classmethod
+    def from_document(cls, document: Mapping[str, Any] | None) -> Counts:
+        if not document:
+            return cls()
+        summary = document.get("summary") or {}
+
+        def count(name: str) -> int:
+            value = summary.get(name, 0)
+            return value if isinstance(value, int) else 0
+
+        return cls(
+            has_changes=bool(document.get("has_changes")),
+            creates=count("create") + count("replace"),
+            updates=count("update"),
+            deletes=count("delete") + count("replace"),
+        )
+
+
+def write_outputs(path: Path, outputs: Mapping[str, str]) -> None:
+    """Append `name=value` lines to $GITHUB_OUTPUT (the heredoc form for multi-line values)."""
+    with path.open("a", encoding="utf-8") as file:
+        for name, value in outputs.items():
+            if "\n" in value or "\r" in value:
+                delimiter = f"ghadelimiter_{uuid.uuid4()}"
+                file.write(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
+            else:
+                file.write(f"{name}={value}\n")
+
+
+# -- Markdown that fits ------------------------------------------------------------------------
+
+
+def utf8_bytes(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+def utf16_units(text: str) -> int:
+    """How GitHub counts a comment's characters (an emoji is two)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def fit(text: str, *, limit: int, measure: Callable[[str], int], note: str) -> str:
+    """`text` if it fits in `limit`; else whole lines of it, open code fences and <details>
+    closed, then `note`."""
+    if measure(text) <= limit:
+        return text
+    closers = "```\n</details>\n"
+    budget = limit - measure(note) - measure(closers) - 2
+    kept: list[str] = []
+    used = 0
+    for line in text.splitlines(keepends=True):
+        size = measure(line)
+        if used + size > budget:
+            if not kept:  # one enormous line: keep what fits of it
+                while line and measure(line) > budget:
+                    line = line[: len(line) * max(budget, 0) // measure(line)]
+                kept.append(line)
+            break
+        kept.append(line)
+        used += size
+    body = "".join(kept)
+    if not body.endswith("\n"):
+        body += "\n"
+    if sum(1 for line in kept if line.lstrip().startswith("```")) % 2:
+        body += "```\n"
+    if body.count("<details") > body.count("</details>"):
+        body += "</details>\n"
+    return body + "\n" + note
+
+
+# -- the report --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """What one `reconciler plan|drift|apply` run left behind for the Action to publish."""
+
+    command: str
+    exitcode: int
+    markdown: str = ""
+    document: dict[str, Any] | None = None
+    plan_file: Path | None = None
+    apply_log: str | None = None
+    stderr: str = ""
+
+    @property
+    def counts(self) -> Counts:
+        return Counts.from_document(self.document)
+
+    @property
+    def failed(self) -> bool:
+        if self.exitcode == 0:
+            return False
+        # Exit 2 means "changes" only from plan/drift, and only when they wrote their document
+        # (click also exits 2, on a usage error).
+        return not (self.exitcode == 2 and self.command != "apply" and self.document is not None)
+
+    def outputs(self) -> dict[str, str]:
+        counts = self.counts
+        return {
+            "exitcode": str(self.exitcode),
+            "has_changes": "true" if counts.has_changes else "false",
+            "creates": str(counts.creates),
+            "updates": str(counts.updates),
+            "deletes": str(counts.deletes),
+            "plan-file": str(self.plan_file) if self.plan_file and self.document else "",
+        }
+
+
+def read_report(
+    *,
+    command: str,
+    exitcode: int,
+    plan_file: Path | None,
+    markdown: Path | None,
+    apply_log: Path | None = None,
+    stderr: Path | None = None,
+) -> RunReport:
+    """Gather a run's files; any of them may be missing (an error stops a run early)."""
+    document: dict[str, Any] | None = None
+    if plan_file is not None:
+        try:
+            loaded = json.loads(plan_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            loaded = None
+        document = loaded if isinstance(loaded, dict) else None
+    return RunReport(
+        command=command,
+        exitcode=exitcode,
+        markdown=_read(markdown) or "",
+        document=document,
+        plan_file=plan_file,
+        apply_log=_read(apply_log),
+        stderr=_read(stderr) or "",
+    )
+
+
+def _read(path: Path | None) -> str | None:
+    if path is None:
+        return None
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+
+
+def report_markdown(report: RunReport) -> str:
+    """The Markdown for the job summary and the comment; it starts with the command's marker."""
+    marker = MARKERS[report.command]
+    if report.command == "apply":
+        return _apply_markdown(report, marker)
+    if report.failed:
+        return _failure_markdown(report, marker, heading=f"reconciler {report.command}")
+    markdown = report.markdown
+    return markdown if markdown.lstrip().startswith(marker) else f"{marker}\n{markdown}"
+
+
+def _error_lines(stderr: str) -> str:
+    return "\n".join(
+        line for line in stderr.splitlines()
+        if CONFIG_ISSUE.match(line) or line.startswith("Error: ")
+    )
+
+
+def _failure_markdown(report: RunReport, marker: str, *, heading: str) -> str:
+    lines = [marker, f"### {heading}", "",
+             f"❌ **`reconciler {report.command}` failed** (exit {report.exitcode}).", ""]
+    errors = _error_lines(report.stderr)
+    if errors:
+        lines += ["```text", errors, "```", ""]
+    return "\n".join(lines) + "\n"
+
+
+def _apply_markdown(report: RunReport, marker: str) -> str:
+    """The verdict, the plan that was applied, then the apply log (folded)."""
+    plan_part = report.markdown.replace(PLAN_MARKER + "\n", "", 1)
+    if report.apply_log is None:
+        if report.failed:  # the plan itself failed
+            return _failure_markdown(report, marker, heading="reconciler apply") + plan_part
+        return f"{marker}\n### reconciler apply\n\nNothing to apply.\n\n{plan_part}"
+    done = "Apply complete: "
+    tally = next(
+        (line[len(done) :] for line in report.apply_log.splitlines() if line.startswith(done)),
+        "",
+    )
+    verdict = (
+        f"❌ **Apply failed** (exit {report.exitcode})" if report.failed else "✅ **Applied**"
+    ) + (f": {tally}" if tally else ".")
+    lines = [marker, "### reconciler apply", "", verdict, ""]
+    errors = _error_lines(report.stderr) if report.failed else ""
+    if errors:
+        lines += ["```text", errors, "```", ""]
+    log = ["<details><summary>Apply log</summary>", "", "```text",
+           report.apply_log.rstrip("\n"), "```", "</details>", ""]
+    return "\n".join(lines) + "\n" + plan_part + "\n" + "\n".join(log)
+
+
+# -- publish -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Published:
+    """What `publish` did: the workflow-command lines to print and the step's exit code."""
+
+    lines: list[str] = field(default_factory=list)
+    exit_code: int = 0
+
+
+def run_url(environ: Mapping[str, str]) -> str | None:
+    server, repository, run_id = (
+        environ.get("GITHUB_SERVER_URL", "https://github.com"),
+        environ.get("GITHUB_REPOSITORY"),
+        environ.get("GITHUB_RUN_ID"),
+    )
+    if not repository or not run_id:
+        return None
+    return f"{server.rstrip('/')}/{repository}/actions/runs/{run_id}"
+
+
+def pull_request(environ: Mapping[str, str]) -> PullRequest | None:
+    """The pull request of a `pull_request`/`pull_request_target` run, from its event payload."""
+    if environ.get("GITHUB_EVENT_NAME") not in ("pull_request", "pull_request_target"):
+        return None
+    try:
+        event = json.loads(Path(environ["GITHUB_EVENT_PATH"]).read_text(encoding="utf-8"))
+    except (KeyError, OSError, ValueError):
+        return None
+    pull = event.get("pull_request") if isinstance(event, dict) else None
+    if not isinstance(pull, dict) or not isinstance(pull.get("number"), int):
+        return None
+    repository = environ.get("GITHUB_REPOSITORY") or (
+        (event.get("repository") or {}).get("full_name")
+    )
+    if not repository:
+        return None
+    head = pull.get("head") or {}
+    return PullRequest(repository=repository, number=pull["number"], head_sha=head.get("sha"))
+
+
+def comment_body(markdown: str, *, environ: Mapping[str, str], pull: PullRequest) -> str:
+    """The comment: the report cut to GitHub's limit, then which commit and where the rest is."""
+    url = run_url(environ)
+    where = f"[the job summary]({url})" if url else "the job summary"
+    commit = f"for commit `{pull.head_sha[:7]}` · " if pull.head_sha else ""
+    footer = f"\n---\n<sub>reconciler {commit}full report in {where}</sub>\n"
+    note = f"> ✂️ Cut to fit a comment: the whole report is in {where}.\n"
+    return fit(markdown, limit=COMMENT_LIMIT - utf16_units(footer), measure=utf16_units,
+               note=note) + footer
+
+
+def publish(
+    report: RunReport,
+    *,
+    environ: Mapping[str, str],
+    comment: bool = False,
+    fail_on_changes: bool = False,
+    secrets: Iterable[str] = (),
+    retry_delay: float = 1.0,
+) -> Published:
+    """Write the outputs and the job summary, annotate errors, and keep the PR comment."""
+    secrets = list(secrets)
+    lines = error_annotations(report.stderr, command=report.command,
+                        workspace=environ.get("GITHUB_WORKSPACE"))
+    if report.failed and not lines:
+        lines.append(workflow_command(
+            "error", f"reconciler {report.command} failed (exit {report.exitcode}); see the log",
+            title=f"reconciler {report.command}"))
+
+    if environ.get("GITHUB_OUTPUT"):
+        write_outputs(Path(environ["GITHUB_OUTPUT"]), report.outputs())
+
+    markdown = redact(report_markdown(report), secrets)
+    if environ.get("GITHUB_STEP_SUMMARY"):
+        where = f"`{report.plan_file}` (the `plan-file` output)" if report.document else "the log"
+        note = (f"> ✂️ Cut to fit GitHub's 1 MiB job summary: {utf8_bytes(markdown):,} bytes in "
+                f"all; the whole report is in {where}.\n")
+        summary = fit(markdown, limit=SUMMARY_LIMIT, measure=utf8_bytes, note=note)
+        with Path(environ["GITHUB_STEP_SUMMARY"]).open("a", encoding="utf-8") as file:
+            file.write(summary if summary.endswith("\n") else summary + "\n")
+
+    if comment:
+        lines.extend(_comment(report, markdown, environ=environ, retry_delay=retry_delay))
+
+    exit_code = 1 if report.failed else 0
+    if fail_on_changes and report.command != "apply" and report.counts.has_changes:
+        what = "drift was found" if report.command == "drift" else "the plan has changes"
+        lines.append(workflow_command(
+            "error", f"{what} and fail-on-changes is true", title=f"reconciler {report.command}"))
+        exit_code = 1
+    return Published(lines=lines, exit_code=exit_code)
+
+
+def _comment(
+    report: RunReport, markdown: str, *, environ: Mapping[str, str], retry_delay: float
+) -> list[str]:
+    pull = pull_request(environ)
+    if pull is None:
+        return [workflow_command("notice", "comment: true is only used on pull_request runs; "
+                                 "no comment was written")]
+    token = environ.get("GITHUB_TOKEN", "")
+    if not token:
+        return [workflow_command("warning", "no github-token: the plan comment was not written")]
+    body = comment_body(markdown, environ=environ, pull=pull)
+    api_url = environ.get("GITHUB_API_URL") or DEFAULT_API_URL
+    try:
+        with api_client(token=token, api_url=api_url) as client:
+            result = upsert_comment(
+                CommentsApi(client=client, retry_delay=retry_delay),
+                pull,
+                marker=MARKERS[report.command],
+                body=body,
+                create=report.counts.has_changes or report.failed,
+            )
+    except GitHubApiError as error:
+        hint = " (give the job `permissions: pull-requests: write`)" if error.status == 403 else ""
+        return [workflow_command(
+            "warning", f"could not write the comment on #{pull.number}: {error}{hint}",
+            title="reconciler comment")]
+    if result.outcome is CommentOutcome.SKIPPED:
+        return [f"No changes: no comment on #{pull.number}."]
+    where = f": {result.comment.html_url}" if result.comment and result.comment.html_url else ""
+    return [f"Comment {result.outcome.value} on #{pull.number}{where}"]
