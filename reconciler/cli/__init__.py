@@ -23,6 +23,7 @@ import click
 from reconciler import __version__
 from reconciler.adopt import write_remote_values
 from reconciler.apply import ApplyReport, Journal, apply_plan
+from reconciler.cli.progress import Progress
 from reconciler.config import DesiredState, ProviderSettings, load
 from reconciler.drift import detect_drift, label_origins
 from reconciler.errors import ConfigError, ReconcilerError
@@ -154,6 +155,9 @@ prune_option = click.option(
 )
 
 
+PROGRESS = Progress()
+
+
 @dataclass(frozen=True)
 class Transport:
     timeout: float
@@ -176,9 +180,11 @@ def target(
     if not use_sandbox:
         state = load(path)
         providers = build_providers(state, **transport_options())
+        PROGRESS.watch(providers)
         try:
             yield state, providers
         finally:
+            PROGRESS.finish()
             close_all(providers)
         return
     from reconciler.cli.embedded import embedded_sandbox
@@ -201,9 +207,11 @@ def target(
                 location=found.location,
             )
         providers = build_providers(state, settings=settings, **transport_options())
+        PROGRESS.watch(providers)
         try:
             yield state, providers
         finally:
+            PROGRESS.finish()
             close_all(providers)
 
 
@@ -338,6 +346,7 @@ def apply(
             the_plan, refreshed = plan_changes(state, providers, prune=prune)
         rails = Rails(force=force, threshold_percent=max_change_percent)
         the_plan, violations = guard(the_plan, refreshed, rails)
+        PROGRESS.finish()
         click.echo(render_text(the_plan, color=use_color()), nl=False)
         enforce(violations, force=force)
         if not the_plan.has_changes:
@@ -357,8 +366,9 @@ def apply(
             parallelism=parallelism,
             fail_fast=fail_fast,
             journal=Journal(journal),
-            on_outcome=print_outcome,
+            on_outcome=OutcomePrinter(total=len(the_plan.changes)),
         )
+    PROGRESS.finish()
     print_report(report)
     if not report.ok:
         raise SystemExit(EXIT_ERROR)
@@ -371,6 +381,20 @@ PAST = {
     Action.CANCEL: "canceled",
     Action.DELETE: "deleted",
 }
+
+
+class OutcomePrinter:
+    """Prints each outcome as it lands, with the progress line below it on a terminal."""
+
+    def __init__(self, *, total: int) -> None:
+        self.total = total
+        self.done = 0
+
+    def __call__(self, outcome: Outcome) -> None:
+        self.done += 1
+        PROGRESS.finish()
+        print_outcome(outcome)
+        PROGRESS.applied(self.done, self.total, outcome)
 
 
 def print_outcome(outcome: Outcome) -> None:

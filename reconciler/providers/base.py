@@ -12,7 +12,7 @@ import json
 import logging
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -73,6 +73,8 @@ class Provider(ABC):
         self.settings = settings
         self.client = client
         self.list_requests = 0
+        # Told after each list page how many objects have been read so far (progress display).
+        self.on_page: Callable[[Provider, int], None] | None = None
 
     # -- hooks ---------------------------------------------------------------------------------
 
@@ -126,6 +128,10 @@ class Provider(ABC):
         return [self.apply_one(change) for change in batch]
 
     # -- shared machinery ------------------------------------------------------------------------
+
+    def page_read(self, fetched: int) -> None:
+        if self.on_page is not None:
+            self.on_page(self, fetched)
 
     def apply_one(self, change: Change) -> Outcome:
         sent = 0

@@ -206,6 +206,7 @@ class PrevailProvider(Provider):
                 if isinstance(item, dict):
                     ident = item.get("remote_session_id") or item.get("request_id")
                     items[str(ident) if ident else str(len(items))] = item
+            self.page_read(len(items))
             page += 1
         return list(items.values())
 

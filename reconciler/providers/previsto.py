@@ -112,6 +112,7 @@ class PrevistoProvider(Provider):
                     "an assignment without an id",
                 )
                 assignments[assignment["id"]] = assignment
+            self.page_read(len(assignments))
             header = response.headers.get("X-Total-Count", "")
             now_total = int(header) if header.isdigit() else None
             if total is not None and now_total is not None and now_total != total:

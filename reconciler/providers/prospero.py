@@ -226,6 +226,7 @@ class ProsperoProvider(Provider):
                     expect(isinstance(event, dict) and "id" in event, self.name,
                            "GET /events", "an event without an id")
                     events[str(event["id"])] = event
+                self.page_read(len(events))
                 offset += PAGE_MAX
                 if offset >= total or not body["events"]:
                     break
