@@ -14,6 +14,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.util import load_yaml_guess_indent
 
 from reconciler.drift import DriftReport
 from reconciler.errors import ReconcilerError
@@ -40,12 +41,17 @@ def write_remote_values(report: DriftReport, refreshed: Mapping[str, Refreshed])
                     field.name in side.provider.merge_fields,
                 )
             )
-    yaml = YAML(typ="rt")
-    yaml.preserve_quotes = True
-    yaml.width = 4096
     written = []
     for path, edits in sorted(by_file.items()):
-        document = yaml.load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        # Keep the file's own indentation (ruamel would otherwise impose its defaults).
+        _, sequence, offset = load_yaml_guess_indent(text)
+        sequence, offset = sequence or 2, offset or 0
+        yaml = YAML(typ="rt")
+        yaml.preserve_quotes = True
+        yaml.width = 4096
+        yaml.indent(mapping=max(2, sequence - offset), sequence=sequence, offset=offset)
+        document = yaml.load(text)
         for kind, key, name, value, merges in edits:
             entry = _find(document, kind, key)
             if entry is None:
