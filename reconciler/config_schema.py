@@ -15,6 +15,7 @@ from functools import cache
 from typing import Any
 
 # jsonschema ships no type hints (types-jsonschema is not a dependency yet)
+import jsonschema_rs
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import (
     ValidationError,
@@ -41,6 +42,8 @@ _PATTERN_RULES = {
     "^https?://\\S+$": "must be an http:// or https:// URL",
     "^[^@\\s]+@[^@\\s]+$": "must be an email address",
     "^\\d{4}-\\d{2}-\\d{2}$": "must be a date like 2026-12-03",
+    "^([01]\\d|2[0-3]):[0-5]\\d$": "must be a time of day like 09:00",
+    "^(([01]\\d|2[0-3]):[0-5]\\d|24:00)$": "must be a time of day like 17:30 (or 24:00)",
 }
 _TYPE_WORDS = {
     "string": "a string",
@@ -65,8 +68,19 @@ def _validator() -> Draft202012Validator:
     return Draft202012Validator(schema())
 
 
+@cache
+def _fast_validator() -> jsonschema_rs.Draft202012Validator:
+    return jsonschema_rs.Draft202012Validator(schema())
+
+
 def schema_issues(document: Any, source: SourceMap) -> list[tuple[JsonPath, ConfigIssue]]:
-    """Every schema violation of one file, each located by the file's marks."""
+    """Every schema violation of one file, each located by the file's marks.
+
+    jsonschema-rs (compiled) answers "valid?" for a 10,000-object file in milliseconds; only an
+    invalid file goes through jsonschema's error tree, which words the messages.
+    """
+    if _fast_validator().is_valid(document):
+        return []
     found: list[tuple[JsonPath, ConfigIssue]] = []
     for error in _validator().iter_errors(document):
         for path, message in _explain(error):
@@ -168,6 +182,8 @@ def _explain_property_name(
         )
     elif error.validator == "minLength":
         yield where, "a key must not be empty"
+    elif error.validator == "pattern" and error.validator_value in _PATTERN_RULES:
+        yield where, f'the key "{name}" {_PATTERN_RULES[error.validator_value]}'
     else:
         yield where, f'the key "{name}" is not allowed here'
 
