@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from deepdiff import DeepDiff
+from deepdiff.helper import NotPresent
+
 from reconciler import __version__
 from reconciler.drift import DriftItem, DriftReport
 from reconciler.model import FieldChange
@@ -35,12 +38,33 @@ def _item_lines(item: DriftItem) -> list[str]:
     lines = [f"{item.address}: {HEADLINE[item.status]}{when}{where}"]
     for field in item.fields:
         lines.append(f"    {field.name}: remote {show(field.before)}, declared {show(field.after)}")
+        lines.extend(f"      {detail}" for detail in nested_differences(field))
     for field in item.ignored:
         lines.append(
             f"    {field.name}: remote {show(field.before)}, declared {show(field.after)} "
             "(ignored: ignore_changes)"
         )
     return lines
+
+
+def nested_differences(field: FieldChange) -> list[str]:
+    """For a mapping or list field, which parts differ (deepdiff, order-insensitive)."""
+    if not (
+        isinstance(field.before, dict | list) and isinstance(field.after, dict | list)
+    ):
+        return []
+    tree = DeepDiff(field.before, field.after, ignore_order=True, view="tree")
+    lines = []
+    for items in tree.values():
+        for item in items:
+            where = field.name + "".join(
+                f"[{part}]" if isinstance(part, int) else f".{part}"
+                for part in item.path(output_format="list")
+            )
+            before = "absent" if isinstance(item.t1, NotPresent) else show(item.t1)
+            after = "absent" if isinstance(item.t2, NotPresent) else show(item.t2)
+            lines.append(f"{where}: remote {before}, declared {after}")
+    return sorted(lines)
 
 
 def render_drift_text(report: DriftReport) -> str:
