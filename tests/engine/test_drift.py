@@ -41,7 +41,8 @@ def test_drift_report(repo: Repo, cli: Run, http: httpx.Client):
     patched = http.patch(f"/prospero/events/{fair}", headers=TOKEN,
                          json={"location": {"name": "Old Mill"}, "capacity": 250})
     assert patched.status_code == 200
-    assert http.delete(f"/prospero/events/{event_id(repo, 'gone')}", headers=TOKEN).status_code == 204
+    deleted = http.delete(f"/prospero/events/{event_id(repo, 'gone')}", headers=TOKEN)
+    assert deleted.status_code == 204
     repo.write("e.yaml", EVENTS.replace("ignore_changes: [capacity]",
                                         "ignore_changes: [capacity]\n  - key: new\n"
                                         "    title: New\n    start: 2027-05-01T10:00:00Z\n"
