@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,9 @@ from reconciler.config_checks import check_object
 from reconciler.config_schema import LITERAL_SECRET, schema_issues
 from reconciler.config_yaml import JsonPath, SourceMap, parse_yaml
 from reconciler.errors import ConfigError, ConfigIssue, Location
+from reconciler.recurrence import Series, expand_series
+from reconciler.timeutil import now
+from reconciler.working_hours import WorkingHours, collect
 
 __all__ = [
     "KINDS",
@@ -44,7 +47,10 @@ DEFAULT_BASE_URLS = {
     "prospero": "https://api.prosperoapp.com",
     "previsto": "https://api.previsto.io",
 }
-OPTION_FIELDS = frozenset({"key", "protect", "ignore_changes", "allow_short_notice", "via"})
+OPTION_FIELDS = frozenset(
+    {"key", "protect", "ignore_changes", "allow_short_notice", "via", "remote_id", "recurrence",
+     "overrides"}
+)
 
 _REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -57,6 +63,7 @@ class ObjectOptions:
     ignore_changes: tuple[str, ...] = ()
     allow_short_notice: bool = False
     via: str | None = None  # sessions only: "direct" | "request" (None = provider default)
+    remote_id: str | None = None  # the unmanaged object `reconciler import` read it from
 
 
 @dataclass(frozen=True)
@@ -86,6 +93,9 @@ class DesiredState:
     providers: Mapping[str, ProviderSettings]
     objects: Mapping[str, tuple[DeclaredObject, ...]]  # kind -> objects, in file order
     files: tuple[str, ...]
+    # kind -> series key -> recurring series (its occurrences are in `objects`)
+    series: Mapping[str, Mapping[str, Series]] = field(default_factory=dict)
+    working_hours: Mapping[str, WorkingHours] = field(default_factory=dict)  # canonical zone ->
 
 
 @dataclass(frozen=True)
@@ -182,14 +192,14 @@ def _load_texts(
     providers = _merge_providers(
         files, issues, os.environ if environ is None else environ, resolve_providers
     )
-    objects = _merge_objects(files, issues)
+    objects, series = _merge_objects(files, issues)
+    working_hours = collect([(file.document, file.source, file.clean) for file in files], issues)
     if resolve_providers:
         _require_providers(files, providers, issues)
     if issues:
         raise ConfigError(_sorted(issues, [name for name, _ in texts]))
-    return DesiredState(
-        providers=providers, objects=objects, files=tuple(name for name, _ in texts)
-    )
+    files_read = tuple(name for name, _ in texts)
+    return DesiredState(providers, objects, files_read, series, working_hours)
 
 
 def _parse(name: str, text: str, issues: list[ConfigIssue]) -> _File | None:
@@ -314,8 +324,10 @@ def _resolve(
 
 def _merge_objects(
     files: list[_File], issues: list[ConfigIssue]
-) -> dict[str, tuple[DeclaredObject, ...]]:
+) -> tuple[dict[str, tuple[DeclaredObject, ...]], dict[str, dict[str, Series]]]:
     objects: dict[str, tuple[DeclaredObject, ...]] = {}
+    series: dict[str, dict[str, Series]] = {}
+    moment = now()  # one clock reading per load: every series expands against the same now
     for kind in KINDS:
         declared: list[DeclaredObject] = []
         seen: dict[str, list[tuple[_File, JsonPath]]] = {}
@@ -336,14 +348,23 @@ def _merge_objects(
                 found = check_object(kind, item, path, file.source, flawed=flawed)
                 issues.extend(found)
                 if not found and file.clean(path) and isinstance(key, str):
-                    declared.append(_declared(kind, key, item, path, file.source))
+                    base = _declared(kind, key, item, path, file.source)
+                    if "recurrence" not in item and "overrides" not in item:
+                        declared.append(base)
+                        continue
+                    # A series becomes its occurrences here, before any provider sees it.
+                    expansion = expand_series(base, item, path, file.source, now=moment)
+                    issues.extend(expansion.issues)
+                    declared.extend(expansion.occurrences)
+                    if expansion.series is not None:
+                        series.setdefault(kind, {})[key] = expansion.series
         for key, places in seen.items():
             if len(places) > 1:
                 (first, path), later = places[0], places[1:]
                 also = ", ".join(str(other.source.at(where)) for other, where in later)
                 issues.append(first.source.issue(path, f'duplicate key "{key}" (also at {also})'))
         objects[kind] = tuple(declared)
-    return objects
+    return objects, series
 
 
 def _declared(
@@ -354,6 +375,7 @@ def _declared(
         ignore_changes=tuple(item.get("ignore_changes") or ()),
         allow_short_notice=bool(item.get("allow_short_notice", False)),
         via=item.get("via"),
+        remote_id=item.get("remote_id"),
     )
     return DeclaredObject(
         kind=kind,

@@ -126,6 +126,8 @@ class DesiredObject:
     starts_at: str | None = None
     # How the provider finds an existing remote object (Previsto's `select`); never compared.
     lookup: Mapping[str, Any] = field(default_factory=dict)
+    # The zone as the YAML spells it (an alias stays an alias), for showing times; never compared.
+    time_zone: str | None = None
 
     @property
     def address(self) -> Address:
@@ -160,6 +162,10 @@ class Change:
     location: Location | None = None
     # Shown beside the action, e.g. "request" for a Prevail session request.
     note: str | None = None
+    # For showing times in the object's own zone (field values stay canonical UTC): the zone
+    # as declared (or the remote's), and the object's start even when the start is unchanged.
+    time_zone: str | None = None
+    starts_at: str | None = None
 
     @property
     def sort_key(self) -> tuple[int, str, str]:
@@ -185,6 +191,10 @@ class Change:
             out["location"] = str(self.location)
         if self.note:
             out["note"] = self.note
+        if self.time_zone:
+            out["time_zone"] = self.time_zone
+        if self.starts_at:
+            out["starts_at"] = self.starts_at
         return out
 
     @classmethod
@@ -207,6 +217,8 @@ class Change:
             origin=Origin(origin) if origin else None,
             ignored=fields_of("ignored"),
             note=data.get("note"),
+            time_zone=data.get("time_zone"),
+            starts_at=data.get("starts_at"),
         )
 
 
@@ -230,6 +242,8 @@ class Plan:
     providers: tuple[str, ...] = ()
     skipped: tuple[Skipped, ...] = ()
     warnings: tuple[str, ...] = ()
+    # Recurring series: the series' address (`sessions.weekly`) → occurrences declared now.
+    series_sizes: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def has_changes(self) -> bool:

@@ -29,6 +29,7 @@ from reconciler.model import (
     RemoteObject,
 )
 from reconciler.providers.base import Provider
+from reconciler.recurrence import Membership, Series, membership, series_sizes
 from reconciler.render.json import FORMAT_VERSION, plan_document
 
 log = logging.getLogger(__name__)
@@ -71,17 +72,19 @@ def plan_changes(
     refreshed = refresh_all(state, providers)
     changes: list[Change] = []
     for side in refreshed.values():
-        changes.extend(_changes_for(side, prune=prune))
+        series = state.series.get(side.provider.kind, {})
+        changes.extend(_changes_for(side, prune=prune, series=series))
     changes.sort(key=lambda change: change.sort_key)
     plan = Plan(
         changes=tuple(changes),
         state_checksum=state_checksum(refreshed, [change.address for change in changes]),
         providers=tuple(sorted(providers)),
+        series_sizes=series_sizes(state.series),
     )
     return plan, refreshed
 
 
-def _changes_for(side: Refreshed, *, prune: bool) -> list[Change]:
+def _changes_for(side: Refreshed, *, prune: bool, series: Mapping[str, Series]) -> list[Change]:
     provider = side.provider
     changes: list[Change] = []
     for key, desired in side.desired.items():
@@ -100,6 +103,8 @@ def _changes_for(side: Refreshed, *, prune: bool) -> list[Change]:
                     requests=calls,
                     location=desired.location,
                     note="request" if desired.via == "request" else None,
+                    time_zone=desired.time_zone,
+                    starts_at=desired.starts_at,
                 )
             )
             continue
@@ -122,23 +127,35 @@ def _changes_for(side: Refreshed, *, prune: bool) -> list[Change]:
                 remote_id=current.remote_id,
                 ignored=ignored,
                 location=desired.location,
+                time_zone=desired.time_zone,
+                starts_at=desired.starts_at,
             )
         )
-    if prune:
-        for key, current in side.current.items():
-            if key in side.desired:
-                continue
-            action, calls = provider.removal_calls(current)
-            changes.append(
-                Change(
-                    address=current.address,
-                    provider=provider.name,
-                    action=action,
-                    reason="managed but no longer declared (--prune)",
-                    requests=calls,
-                    remote_id=current.remote_id,
-                )
+    for key, current in side.current.items():
+        if key in side.desired:
+            continue
+        # A declared series owns its occurrences: one its rule dropped goes without --prune;
+        # one it still has (past, or beyond the horizon) stays even with --prune.
+        member = membership(key, series)
+        if member is Membership.DROPPED:
+            reason = "no longer an occurrence of its series (exdates, until or the rule changed)"
+        elif prune and member is None:
+            reason = "managed but no longer declared (--prune)"
+        else:
+            continue
+        action, calls = provider.removal_calls(current)
+        changes.append(
+            Change(
+                address=current.address,
+                provider=provider.name,
+                action=action,
+                reason=reason,
+                requests=calls,
+                remote_id=current.remote_id,
+                time_zone=current.fields.get("time_zone"),
+                starts_at=current.starts_at,
             )
+        )
     return changes
 
 
@@ -190,6 +207,7 @@ def load_plan(path: Path) -> tuple[Plan, dict[str, Any]]:
             changes=tuple(Change.from_json(item) for item in document["changes"]),
             state_checksum=str(document["state_checksum"]),
             providers=tuple(document.get("providers", ())),
+            series_sizes={str(k): int(v) for k, v in (document.get("series") or {}).items()},
         )
     except (KeyError, TypeError, ValueError) as error:
         raise ReconcilerError(f"{path}: the plan file is damaged ({error!r})") from None

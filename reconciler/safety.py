@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from reconciler.errors import UnsafePlanError
 from reconciler.model import Action, Change, Plan, Skipped
 from reconciler.plan import Refreshed
 from reconciler.timeutil import from_utc
+from reconciler.timeutil import now as current_time
 
 SHORT_NOTICE = timedelta(hours=24)
 MIN_OBJECTS_FOR_THRESHOLD = 10
@@ -35,7 +36,7 @@ class Rails:
 
 def guard(plan: Plan, refreshed: Mapping[str, Refreshed], rails: Rails) -> tuple[Plan, list[str]]:
     """The plan with held-back changes moved to `skipped`, and the violations that need --force."""
-    now = rails.now or datetime.now(UTC)
+    now = rails.now or current_time()  # RECONCILER_NOW can pin it
     sides = {side.provider.kind: side for side in refreshed.values()}
     kept: list[Change] = []
     skipped: list[Skipped] = list(plan.skipped)
@@ -65,7 +66,8 @@ def guard(plan: Plan, refreshed: Mapping[str, Refreshed], rails: Rails) -> tuple
                 )
                 continue
         soon = [moment for moment in starts if now < moment <= now + SHORT_NOTICE]
-        allowed = desired is not None and desired.allow_short_notice
+        # Adopting only marks an object as ours: nothing about its schedule changes.
+        allowed = (desired is not None and desired.allow_short_notice) or change.note == "adopt"
         if change.address.kind in TIMED_KINDS and soon and not allowed:
             short_notice.append(str(change.address))
         kept.append(change)
@@ -98,7 +100,7 @@ def _mass_changes(
         removals = sum(
             1 for c in changes if c.action.is_removal or c.action is Action.REPLACE
         )
-        updates = sum(1 for c in changes if c.action is Action.UPDATE)
+        updates = sum(1 for c in changes if c.action is Action.UPDATE and c.note != "adopt")
         limit = managed * threshold_percent / 100
         for count, what in ((removals, "cancel/delete"), (updates, "update")):
             if count > limit:

@@ -2,18 +2,24 @@
 
 Every datetime is compared as an instant; the canonical form is `YYYY-MM-DDThh:mm:ssZ` in UTC.
 Zone names are IANA names (zoneinfo with the tzdata package); Prevail's Rails-style names
-("Eastern Time (US & Canada)") map to IANA through the table published with its API description.
+("Eastern Time (US & Canada)") map to IANA through the table published with its API description,
+and aliases (`US/Eastern`) to their canonical name through tzdata's links (`zones.py`). `now()`
+is the clock recurrence and the safety rails read (`RECONCILER_NOW` pins it).
 """
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from reconciler.errors import ReconcilerError
 from reconciler.resources import load_json
+from reconciler.zones import canonical_name
 
 UTC_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+NOW_VARIABLE = "RECONCILER_NOW"
 
 
 @cache
@@ -33,8 +39,8 @@ def iana_zone(name: str) -> ZoneInfo:
 
 
 def canonical_zone(name: str) -> str:
-    """One spelling per zone, so `Eastern Time (US & Canada)` equals `America/New_York`."""
-    return iana_zone(name).key
+    """One spelling per zone: `Eastern Time (US & Canada)` or `US/Eastern` → `America/New_York`."""
+    return canonical_name(iana_zone(name).key)
 
 
 def parse_instant(text: str, zone: str | None = None) -> datetime:
@@ -57,3 +63,23 @@ def from_utc(text: str) -> datetime:
 
 def hours(value: float) -> timedelta:
     return timedelta(seconds=round(value * 3600))
+
+
+def now() -> datetime:
+    """The current instant; `RECONCILER_NOW` (ISO 8601 with an offset) pins it.
+
+    Pinning makes a plan reproducible (recurrence horizons and the frozen past depend on the
+    clock): for tests, and for documentation showing what a plan looks like on a given day.
+    """
+    pinned = os.environ.get(NOW_VARIABLE)
+    if not pinned:
+        return datetime.now(UTC)
+    try:
+        moment = datetime.fromisoformat(pinned.replace("Z", "+00:00"))
+    except ValueError:
+        raise ReconcilerError(
+            f"{NOW_VARIABLE}={pinned!r} is not an ISO 8601 instant (e.g. 2026-03-01T12:00:00Z)"
+        ) from None
+    if moment.tzinfo is None:
+        raise ReconcilerError(f"{NOW_VARIABLE}={pinned!r} needs a UTC offset (e.g. Z)")
+    return moment.astimezone(UTC)

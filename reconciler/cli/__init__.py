@@ -23,12 +23,14 @@ import click
 from reconciler import __version__
 from reconciler.adopt import write_remote_values
 from reconciler.apply import ApplyReport, Journal, apply_plan
+from reconciler.checks import checked_plan
 from reconciler.cli.progress import Progress
 from reconciler.config import DesiredState, ProviderSettings, load
 from reconciler.drift import detect_drift, label_origins
 from reconciler.errors import ConfigError, ReconcilerError
 from reconciler.gitref import declared_at_ref
 from reconciler.http import RetryPolicy
+from reconciler.importer import import_objects, parse_filters, plan_adoptions
 from reconciler.model import Action, Plan
 from reconciler.plan import check_fresh, load_plan, plan_changes, refresh_all, save_plan
 from reconciler.providers import Outcome, Provider, build_providers
@@ -153,6 +155,14 @@ threshold_option = click.option(
 prune_option = click.option(
     "--prune", is_flag=True, help="Cancel/delete managed objects that are no longer declared."
 )
+strict_option = click.option(
+    "--strict", is_flag=True, help="Scheduling-check warnings are errors (exit 1)."
+)
+adopt_option = click.option(
+    "--adopt",
+    is_flag=True,
+    help="Mark imported objects (entries with remote_id) as managed instead of skipping them.",
+)
 
 
 PROGRESS = Progress()
@@ -254,6 +264,8 @@ def validate(path: Path) -> None:
 )
 @sandbox_option
 @sandbox_db_option
+@strict_option
+@adopt_option
 @handle_errors
 def plan(
     path: Path,
@@ -265,14 +277,18 @@ def plan(
     base_ref: str | None,
     use_sandbox: bool,
     sandbox_db: Path,
+    strict: bool,
+    adopt: bool,
 ) -> None:
     """Show the minimal calls that bring the remote schedule to the state declared in PATH."""
     with target(path, use_sandbox=use_sandbox, sandbox_db=sandbox_db) as (state, providers):
         the_plan, refreshed = plan_changes(state, providers, prune=prune)
+        the_plan = plan_adoptions(the_plan, refreshed, adopt=adopt)
         if base_ref:
             the_plan = label_origins(
                 the_plan, refreshed, declared_at_ref(path, base_ref, providers)
             )
+    the_plan = checked_plan(the_plan, refreshed, state.working_hours, strict=strict)
     the_plan, violations = guard(the_plan, refreshed, Rails(threshold_percent=max_change_percent))
     the_plan = replace(
         the_plan,
@@ -314,6 +330,8 @@ def emit(the_plan: Plan, output_format: str, source: dict[str, Any]) -> None:
 @threshold_option
 @sandbox_option
 @sandbox_db_option
+@strict_option
+@adopt_option
 @handle_errors
 def apply(
     path: Path,
@@ -326,6 +344,8 @@ def apply(
     max_change_percent: float,
     use_sandbox: bool,
     sandbox_db: Path,
+    strict: bool,
+    adopt: bool,
 ) -> None:
     """Plan PATH and make exactly the planned calls; or apply a saved plan file (JSON)."""
     saved = path.is_file() and path.suffix == ".json"
@@ -344,6 +364,8 @@ def apply(
             check_fresh(the_plan, refreshed, path)
         else:
             the_plan, refreshed = plan_changes(state, providers, prune=prune)
+            the_plan = plan_adoptions(the_plan, refreshed, adopt=adopt)
+            the_plan = checked_plan(the_plan, refreshed, state.working_hours, strict=strict)
         rails = Rails(force=force, threshold_percent=max_change_percent)
         the_plan, violations = guard(the_plan, refreshed, rails)
         PROGRESS.finish()
@@ -498,3 +520,64 @@ def sandbox(host: str, port: int, db: str, admin: bool, previsto_rate_limit: int
 from reconciler.cli.github import github  # noqa: E402  (registered after the core commands)
 
 main.add_command(github)
+
+
+@main.command("import")
+@click.argument("path", type=click.Path(exists=False, path_type=Path))
+@click.option(
+    "--kind", type=click.Choice(["events", "sessions", "assignments"]), required=True
+)
+@click.option(
+    "--where",
+    "filters",
+    multiple=True,
+    metavar="FIELD=VALUE",
+    help="Only objects whose field equals VALUE (repeatable; nested: location.name=...).",
+)
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Only objects starting on or after this date (YYYY-MM-DD).",
+)
+@click.option(
+    "-o", "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the YAML here."
+)
+@sandbox_option
+@sandbox_db_option
+@handle_errors
+def import_command(
+    path: Path,
+    kind: str,
+    filters: tuple[str, ...],
+    since: Any,
+    out: Path | None,
+    use_sandbox: bool,
+    sandbox_db: Path,
+) -> None:
+    """Write YAML for existing unmanaged objects; `apply PATH --adopt` then marks them managed.
+
+    PATH is the configuration whose providers are read (the YAML already there keeps its keys).
+    """
+    where = parse_filters(filters)
+    with target(path, use_sandbox=use_sandbox, sandbox_db=sandbox_db) as (state, providers):
+        imported = import_objects(
+            state,
+            providers,
+            kind=kind,
+            where=where,
+            since=since.date() if since else None,
+            source="the embedded sandbox" if use_sandbox else str(path),
+        )
+    PROGRESS.finish()
+    for note in imported.notes:
+        click.echo(f"Warning: {note}", err=True)
+    if out is None:
+        click.echo(imported.text, nl=False)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(imported.text, encoding="utf-8")
+    click.echo(
+        f"Wrote {imported.count} {kind} to {out}; `reconciler apply {path} --adopt` marks them "
+        "as managed.",
+        err=True,
+    )

@@ -21,6 +21,7 @@ import httpx
 from reconciler.config import DeclaredObject, ProviderSettings
 from reconciler.errors import (
     AuthenticationError,
+    PlanError,
     ProviderError,
     ResponseError,
     ResponseLostError,
@@ -242,6 +243,24 @@ class Provider(ABC):
                 if isinstance(body.get(name), str):
                     return str(body[name])
         return response.reason_phrase
+
+    # -- import and adoption (`reconciler import`, `apply --adopt`) ---------------------------
+
+    def list_unmanaged(self) -> list[RemoteObject]:
+        """Every live object without our marker; its `key` is a name to derive a key from."""
+        raise PlanError(f"{self.kind} cannot be imported from {self.name}")
+
+    def declared_from_remote(self, remote: RemoteObject) -> dict[str, Any]:
+        """The YAML fields (all but the key) that declare `remote` exactly as it is."""
+        raise PlanError(f"{self.kind} cannot be imported from {self.name}")
+
+    def adoption_refusal(self) -> str | None:
+        """Why this API cannot mark an existing object as managed (None: it can)."""
+        return None
+
+    def adopt_calls(self, current: RemoteObject, desired: DesiredObject) -> tuple[HttpCall, ...]:
+        """The requests that mark `current` as managed under `desired.key`, and nothing else."""
+        raise PlanError(self.adoption_refusal() or f"{self.kind} cannot be adopted")
 
 
 def expect(condition: bool, provider: str, endpoint: str, what: str) -> None:

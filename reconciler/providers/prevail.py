@@ -110,7 +110,9 @@ class PrevailProvider(Provider):
             allow_short_notice=options.allow_short_notice,
             via=options.via or self.default_via,
             starts_at=fields.get("start") if isinstance(fields.get("start"), str) else None,
-            lookup={"postback_url": declared.fields.get("postback_url")},
+            lookup={"postback_url": declared.fields.get("postback_url"),
+                    "remote_id": options.remote_id},
+            time_zone=zone if isinstance(zone, str) else None,
         )
 
     def remote(self, session: Mapping[str, Any]) -> RemoteObject | None:
@@ -315,6 +317,62 @@ class PrevailProvider(Provider):
             identifier = session.get("remote_session_id") or session.get("request_id")
             return str(identifier) if identifier else None
         return None
+
+    # -- import and adoption ---------------------------------------------------------------------
+
+    def list_unmanaged(self) -> list[RemoteObject]:
+        found: list[RemoteObject] = []
+        for session in self.list_all("sessions"):
+            details = session.get("session_details") or {}
+            if not isinstance(details, Mapping) or session.get("state") not in LIVE_STATES:
+                continue
+            text, key = split_marker(details.get("additional_details"))
+            if key is not None:
+                continue
+            # Read exactly as a managed session is, under its title as the key to derive from.
+            title = str(session.get("title") or "session").replace("\n", " ")
+            marked = {**details, "additional_details": join_marker(text, title)}
+            remote = self.remote({**session, "session_details": marked})
+            if remote is not None:
+                found.append(remote)
+        return found
+
+    def declared_from_remote(self, remote: RemoteObject) -> dict[str, Any]:
+        fields = remote.fields
+        declared: dict[str, Any] = {}
+        for name in ("title", "case"):
+            if fields.get(name) is not None:
+                declared[name] = fields[name]
+        zone, start = fields.get("time_zone"), fields.get("start")
+        if isinstance(zone, str) and isinstance(start, str):
+            declared["start"] = self.yaml_value(
+                DesiredObject(self.kind, remote.key, {"time_zone": zone}), "start", start
+            )
+            declared["time_zone"] = zone
+        if fields.get("duration_hours") is not None:
+            declared["duration_hours"] = fields["duration_hours"]
+        deponent = fields.get("deponent")
+        if isinstance(deponent, Mapping) and deponent.get("name"):
+            declared["deponent"] = {k: v for k, v in deponent.items() if v is not None}
+        invites = fields.get("invites") or []
+        if invites:
+            declared["invites"] = [
+                invite["email"] if invite["access_level"] == "participant" else dict(invite)
+                for invite in invites
+            ]
+        for name in (*DETAIL_FIELDS, "details"):
+            if fields.get(name) is not None:
+                declared[name] = fields[name]
+        return declared
+
+    def adoption_refusal(self) -> str | None:
+        return (
+            "Prevail cannot mark an existing session as managed: the reconciler keeps its key "
+            "on the last line of additional_details, which Prevail does not let anyone edit "
+            "after scheduling; adopting a session would mean cancelling it and scheduling it "
+            "anew (new link, new invitations). Such entries are left alone; to take one over "
+            "that way, delete its remote_id"
+        )
 
 
 def split_marker(text: Any) -> tuple[str | None, str | None]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -215,6 +216,32 @@ class PrevistoProvider(Provider):
             HttpCall("PUT", f"/assignments/{current.remote_id}", {"meta": meta}),
         )
 
+    # -- import and adoption ---------------------------------------------------------------------
+
+    def list_unmanaged(self) -> list[RemoteObject]:
+        found: list[RemoteObject] = []
+        for assignment in self.list_all():
+            meta = assignment.get("meta") or {}
+            if isinstance(meta, Mapping) and isinstance(meta.get(KEY_META), str):
+                continue
+            tasks = assignment.get("tasks") or [{}]
+            first = tasks[0] if isinstance(tasks[0], Mapping) else {}
+            plan = assignment.get("plan") or {}
+            # The first task's description is the name a key is derived from.
+            remote = self.remote(assignment, str(first.get("description") or "assignment"))
+            when = plan.get("executionTime") if isinstance(plan, Mapping) else None
+            found.append(replace(remote, starts_at=when if isinstance(when, str) else None))
+        return found
+
+    def declared_from_remote(self, remote: RemoteObject) -> dict[str, Any]:
+        return {"select": {"id": remote.remote_id}, "metadata": dict(remote.fields["metadata"])}
+
+    def adopt_calls(self, current: RemoteObject, desired: DesiredObject) -> tuple[HttpCall, ...]:
+        # Only the two reserved keys: the metadata itself is already what the YAML declares.
+        declared = desired.fields.get("metadata")
+        owned = ",".join(sorted(declared)) if isinstance(declared, Mapping) else ""
+        meta = {KEY_META: desired.key, OWNED_META: owned or None}
+        return (HttpCall("PUT", f"/assignments/{current.remote_id}", {"meta": meta}),)
 
 def _matches(assignment: Mapping[str, Any], select: Mapping[str, Any]) -> bool:
     for name, wanted in select.items():

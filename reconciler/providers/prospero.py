@@ -135,6 +135,8 @@ class ProsperoProvider(Provider):
             ignore_changes=frozenset(options.ignore_changes),
             allow_short_notice=options.allow_short_notice,
             starts_at=fields.get("start") if isinstance(fields.get("start"), str) else None,
+            lookup={"remote_id": options.remote_id},
+            time_zone=zone if isinstance(zone, str) else None,
         )
 
     def remote(self, event: Mapping[str, Any]) -> RemoteObject | None:
@@ -330,3 +332,39 @@ class ProsperoProvider(Provider):
             outcomes.extend(self.apply_batch(missing) if len(missing) > 1 else
                             [self.apply_one(missing[0])])
         return outcomes
+
+    # -- import and adoption -----------------------------------------------------------------
+
+    def list_unmanaged(self) -> list[RemoteObject]:
+        found: list[RemoteObject] = []
+        for event in self.list_all({}):
+            custom = event.get("customFields") or {}
+            custom = custom if isinstance(custom, Mapping) else {}
+            if isinstance(custom.get(KEY_FIELD), str):
+                continue
+            # Read exactly as a managed event is, under its title as the key to derive from.
+            named = {**custom, KEY_FIELD: str(event.get("title") or "event")}
+            remote = self.remote({**event, "customFields": named})
+            if remote is not None:
+                found.append(remote)
+        return found
+
+    def declared_from_remote(self, remote: RemoteObject) -> dict[str, Any]:
+        declared: dict[str, Any] = {}
+        for name, value in remote.fields.items():
+            if isinstance(value, Mapping):
+                value = {key: item for key, item in value.items() if item is not None}
+            # Absent, false and empty values stay undeclared (so unmanaged), as YAML omits them.
+            if value is None or value is False or value == {}:
+                continue
+            declared[name] = value
+        return declared
+
+    def adopt_calls(self, current: RemoteObject, desired: DesiredObject) -> tuple[HttpCall, ...]:
+        # A merge patch of our three markers only: every other field and custom field stays.
+        owned = self.owned_fields(desired)
+        marker = {KEY_FIELD: desired.key, OWNER_FIELD: OWNER, OWNED_FIELD: owned}
+        return (
+            HttpCall("PATCH", f"/events/{current.remote_id}", {"customFields": marker},
+                     content_type=MERGE_PATCH),
+        )

@@ -27,4 +27,5 @@ def plan_document(plan: Plan, *, source: dict[str, Any] | None = None) -> dict[s
         "changes": [change.to_json() for change in plan.changes],
         "skipped": [skipped.to_json() for skipped in plan.skipped],
         "warnings": list(plan.warnings),
+        "series": dict(plan.series_sizes),
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reconciler.model import Action, Plan
+from reconciler.render.times import describe_field, group_changes
 from reconciler.render.values import NO_CHANGES, show, summary_line
 
 # Finds the one PR comment this tool edits in place.
@@ -30,6 +31,11 @@ def render_markdown(plan: Plan, *, title: str = "reconciler plan") -> str:
         return "\n".join(lines) + "\n"
     lines.append(f"**{summary_line(plan)}**")
     lines.append("")
+    series = [group for group in group_changes(plan.changes, plan.series_sizes) if group.series]
+    for group in series:  # recurring series first, one line each
+        lines.append(f"- 🔁 series `{group.series}`: {group.summary}")
+    if series:
+        lines.append("")
     lines.append("| | object | origin | fields | reason |")
     lines.append("|---|---|---|---|---|")
     for change in plan.changes:
@@ -46,8 +52,11 @@ def render_markdown(plan: Plan, *, title: str = "reconciler plan") -> str:
     for change in plan.changes:
         lines.append(f"# {change.address} ({change.action.value})")
         for field in change.fields:
+            shown = describe_field(change, field)  # times in the object's zone, moves, DST
             if change.action is Action.CREATE:
-                lines.append(f"+ {field.name}: {show(field.after)}")
+                lines.append(f"+ {field.name}: {shown or show(field.after)}")
+            elif shown is not None:
+                lines.append(f"! {field.name}: {shown}")
             else:
                 lines.append(f"- {field.name}: {show(field.before)}")
                 lines.append(f"+ {field.name}: {show(field.after)}")

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import click
 
 from reconciler.model import Action, Change, Plan
+from reconciler.render.times import describe_field, group_changes
 from reconciler.render.values import NO_CHANGES, show, summary_line
 
 SYMBOL = {
@@ -44,9 +45,13 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
         return "\n".join(lines) + "\n"
     lines.append("reconciler will perform the following actions:")
     lines.append("")
-    for change in plan.changes:
-        lines.extend(_change_lines(change, paint))
-        lines.append("")
+    for group in group_changes(plan.changes, plan.series_sizes):
+        if group.series is not None:  # a recurring series: one line, then its occurrences
+            lines.append(paint(f"  # series {group.series}: {group.summary}", bold=True))
+            lines.append("")
+        for change in group.changes:
+            lines.extend(_change_lines(change, paint))
+            lines.append("")
     lines.append(paint(summary_line(plan), bold=True))
     return "\n".join(lines) + "\n"
 
@@ -64,14 +69,15 @@ def _change_lines(change: Change, paint: Painter) -> list[str]:
     width = max((len(field.name) for field in change.fields), default=0)
     for field in change.fields:
         name = field.name.ljust(width)
+        shown = describe_field(change, field)  # times in the object's zone, moves, DST
         if change.action is Action.CREATE:
-            lines.append(paint(f"      + {name} = {show(field.after)}", "green"))
+            lines.append(paint(f"      + {name} = {shown or show(field.after)}", "green"))
         elif field.after is None:
-            lines.append(paint(f"      - {name} = {show(field.before)} → null", "red"))
+            shown = shown or f"{show(field.before)} → null"
+            lines.append(paint(f"      - {name} = {shown}", "red"))
         else:
-            lines.append(
-                paint(f"      ~ {name} = {show(field.before)} → {show(field.after)}", "yellow")
-            )
+            shown = shown or f"{show(field.before)} → {show(field.after)}"
+            lines.append(paint(f"      ~ {name} = {shown}", "yellow"))
     for field in change.ignored:
         lines.append(f"      # {field.name}: remote {show(field.before)} ignored (ignore_changes)")
     for call in change.requests:

@@ -1,0 +1,311 @@
+"""`reconciler import` and `apply --adopt`: bring existing, unmanaged objects under management.
+
+    import ──list unmanaged, filter──▶ YAML entries (key from name and date, remote_id)
+    apply --adopt ──▶ one marking request per entry (our key on the object), nothing else
+
+Import writes YAML that declares each chosen object exactly as it is, with a key derived from
+its name and date (slugified, unique) and `remote_id`, the object it came from. Planning such an
+entry finds no managed twin, so it would be a create; `plan_adoptions` turns that create into
+an adoption when `--adopt` is given (Prospero: a merge patch of the customFields markers only)
+and into a skipped entry otherwise, so an imported object is never created a second time.
+Previsto assignments are found by `select: {id}` and only gain the two reserved metadata keys.
+Prevail cannot adopt (additional_details, where the key lives, is not editable): such entries
+are skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date
+from typing import Any
+
+import yaml
+
+from reconciler import __version__
+from reconciler.config import PROVIDER_OF, DesiredState
+from reconciler.diff import field_changes
+from reconciler.errors import ReconcilerError
+from reconciler.model import Action, Change, Plan, RemoteObject, Skipped
+from reconciler.plan import Refreshed, state_checksum
+from reconciler.providers.base import Provider
+from reconciler.recurrence import split_key
+from reconciler.timeutil import iana_zone, now, parse_instant
+
+log = logging.getLogger(__name__)
+
+MAX_KEY = 63
+ADOPT_NOTE = "adopt"
+SINGULAR = {"sessions": "session", "events": "event", "assignments": "assignment"}
+_NOT_KEY = re.compile(r"[^a-z0-9]+")
+
+
+@dataclass(frozen=True)
+class Imported:
+    """What `reconciler import` produced: the YAML text, how many entries, and notes for people."""
+
+    text: str
+    count: int
+    notes: tuple[str, ...] = ()
+
+
+def parse_filters(texts: Sequence[str]) -> dict[str, str]:
+    """`--where status=confirmed` options as {field path: value}."""
+    filters: dict[str, str] = {}
+    for text in texts:
+        name, equals, value = text.partition("=")
+        if not equals or not name.strip():
+            raise ReconcilerError(f"--where {text!r}: write FIELD=VALUE, e.g. status=confirmed")
+        filters[name.strip()] = value
+    return filters
+
+
+def import_objects(
+    state: DesiredState,
+    providers: Mapping[str, Provider],
+    *,
+    kind: str,
+    where: Mapping[str, str],
+    since: date | None,
+    source: str,
+) -> Imported:
+    """YAML declaring every unmanaged `kind` object that passes the filters."""
+    provider = providers.get(PROVIDER_OF[kind])
+    if provider is None:
+        raise ReconcilerError(
+            f"importing {kind} needs providers.{PROVIDER_OF[kind]} in the configuration "
+            "(or run with --sandbox)"
+        )
+    known = _declared_ids(state, kind)  # imported before, or selected: never twice
+    candidates = [remote for remote in provider.list_unmanaged() if remote.remote_id not in known]
+    _check_filter_names(where, candidates, kind)
+    chosen = [
+        remote
+        for remote in candidates
+        if _passes(remote, where) and (since is None or _starts_on_or_after(remote, since))
+    ]
+    chosen.sort(key=lambda remote: (remote.starts_at or "", remote.key, remote.remote_id))
+    taken = {obj.key for obj in state.objects.get(kind, ())} | {
+        parts[0] for obj in state.objects.get(kind, ()) if (parts := split_key(obj.key))
+    }
+    entries = []
+    for remote in chosen:
+        key = unique_key(remote.key, _day(remote), taken, SINGULAR[kind])
+        entry: dict[str, Any] = {"key": key}
+        if kind != "assignments":  # an assignment's `select: {id}` already names it
+            entry["remote_id"] = remote.remote_id
+        entry.update(provider.declared_from_remote(remote))
+        entries.append(entry)
+    notes = []
+    refusal = provider.adoption_refusal()
+    if refusal and entries:
+        notes.append(f"these {kind} cannot be adopted: {refusal}")
+    return Imported(_document(kind, entries, source, where, since), len(entries), tuple(notes))
+
+
+def unique_key(name: str, day: date | None, taken: set[str], fallback: str) -> str:
+    """`quarterly-all-hands-2027-01-14`: slugified name and date, made unique with -2, -3..."""
+    suffix = f"-{day.isoformat()}" if day else ""
+    slug = slugify(name) or fallback
+    stem = slug[: MAX_KEY - len(suffix) - 4].rstrip("-._") + suffix
+    key, number = stem, 2
+    while key in taken:
+        key, number = f"{stem}-{number}", number + 1
+    taken.add(key)
+    return key
+
+
+def slugify(text: str) -> str:
+    """Lower-case ASCII letters and digits joined by '-', as keys are written."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return _NOT_KEY.sub("-", ascii_text.lower()).strip("-")
+
+
+# -- adoption ------------------------------------------------------------------------------------
+
+
+def plan_adoptions(plan: Plan, refreshed: Mapping[str, Refreshed], *, adopt: bool) -> Plan:
+    """The plan with imported entries adopted (`adopt`) or skipped, never created again."""
+    sides = {side.provider.kind: side for side in refreshed.values()}
+    changes: list[Change] = []
+    skipped = list(plan.skipped)
+    warnings = list(plan.warnings)
+    pools: dict[str, dict[str, RemoteObject]] = {}
+    for change in plan.changes:
+        side = sides.get(change.address.kind)
+        desired = side.desired.get(change.address.key) if side else None
+        remote_id = desired.lookup.get("remote_id") if desired else None
+        if side is None or desired is None or change.action is not Action.CREATE or not remote_id:
+            changes.append(change)
+            continue
+        provider, what = side.provider, SINGULAR.get(side.provider.kind, "object")
+        refusal = provider.adoption_refusal()
+        if refusal is not None:
+            skipped.append(Skipped(change.address, f"remote_id {remote_id}: {refusal}"))
+            continue
+        if not adopt:
+            skipped.append(
+                Skipped(
+                    change.address,
+                    f"imported from the {provider.name} {what} {remote_id}, not managed yet: "
+                    "`reconciler apply --adopt` marks it (it is never created again)",
+                )
+            )
+            continue
+        if provider.kind not in pools:  # one list walk per kind, only when adopting
+            pools[provider.kind] = {r.remote_id: r for r in provider.list_unmanaged()}
+        found = pools[provider.kind].get(str(remote_id))
+        if found is None:
+            skipped.append(
+                Skipped(
+                    change.address,
+                    f"remote_id {remote_id}: no unmanaged {what} has this id (deleted, or managed "
+                    "under another key); delete remote_id to create it anew",
+                )
+            )
+            continue
+        differing = field_changes(desired, found, merge_fields=provider.merge_fields)
+        if differing:
+            names = ", ".join(field.name for field in differing)
+            warnings.append(
+                f"{change.address}: adopted as it is; {names} differ from the configuration, "
+                "and the next plan updates them"
+            )
+        changes.append(
+            _adoption(change, provider, provider.adopt_calls(found, desired), found.remote_id)
+        )
+    if adopt:
+        changes.extend(_unmarked(sides, {change.address for change in changes}))
+    changes.sort(key=lambda change: change.sort_key)
+    return replace(
+        plan,
+        changes=tuple(changes),
+        skipped=tuple(skipped),
+        warnings=tuple(warnings),
+        state_checksum=state_checksum(refreshed, [change.address for change in changes]),
+    )
+
+
+def _unmarked(sides: Mapping[str, Refreshed], planned: set[Any]) -> list[Change]:
+    """Declared objects found by a lookup (Previsto's select) but not yet marked as ours.
+
+    A change to one marks it anyway; one already as declared gets a marking-only request.
+    """
+    found = []
+    for side in sides.values():
+        for key, current in side.current.items():
+            desired = side.desired.get(key)
+            # Previsto reports a selected but unmarked assignment in this state.
+            if desired is None or current.state != "unmarked" or desired.address in planned:
+                continue
+            calls = side.provider.adopt_calls(current, desired)
+            template = Change(desired.address, side.provider.name, Action.UPDATE, "",
+                              location=desired.location)
+            found.append(_adoption(template, side.provider, calls, current.remote_id))
+    return found
+
+
+def _adoption(
+    change: Change, provider: Provider, calls: tuple[Any, ...], remote_id: str
+) -> Change:
+    what = SINGULAR.get(provider.kind, "object")
+    return replace(
+        change,
+        action=Action.UPDATE,
+        reason=f"adopt the existing {what} {remote_id}: mark it as managed, nothing else changes",
+        fields=(),
+        requests=calls,
+        remote_id=remote_id,
+        note=ADOPT_NOTE,
+    )
+
+
+# -- import helpers ------------------------------------------------------------------------------
+
+
+def _declared_ids(state: DesiredState, kind: str) -> set[str]:
+    """Remote ids the configuration already names (imported before, or selected)."""
+    ids = set()
+    for obj in state.objects.get(kind, ()):
+        if obj.options.remote_id:
+            ids.add(obj.options.remote_id)
+        select = obj.fields.get("select")
+        if isinstance(select, Mapping) and isinstance(select.get("id"), str):
+            ids.add(select["id"])
+    return ids
+
+
+def _check_filter_names(
+    where: Mapping[str, str], candidates: list[RemoteObject], kind: str
+) -> None:
+    known = {name for remote in candidates for name in remote.fields}
+    for name in where:
+        if candidates and name.partition(".")[0] not in known:
+            raise ReconcilerError(
+                f"--where {name}=...: {kind} have no field {name.partition('.')[0]!r} "
+                f"(fields: {', '.join(sorted(known))})"
+            )
+
+
+def _passes(remote: RemoteObject, where: Mapping[str, str]) -> bool:
+    return all(_text(_lookup(remote.fields, name)) == value for name, value in where.items())
+
+
+def _lookup(fields: Mapping[str, Any], dotted: str) -> Any:
+    value: Any = fields
+    for part in dotted.split("."):
+        value = value.get(part) if isinstance(value, Mapping) else None
+    return value
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _starts_on_or_after(remote: RemoteObject, since: date) -> bool:
+    day = _day(remote)
+    return day is not None and day >= since
+
+
+def _day(remote: RemoteObject) -> date | None:
+    """The object's start date: local in its zone when it has one, else UTC."""
+    start = remote.starts_at or remote.fields.get("start")
+    if not isinstance(start, str):
+        return None
+    if len(start) == 10:
+        return date.fromisoformat(start)
+    moment = parse_instant(start)
+    zone = remote.fields.get("time_zone")
+    if isinstance(zone, str):
+        return moment.astimezone(iana_zone(zone)).date()
+    return moment.astimezone(UTC).date()
+
+
+def _document(
+    kind: str,
+    entries: list[dict[str, Any]],
+    source: str,
+    where: Mapping[str, str],
+    since: date | None,
+) -> str:
+    chosen = " ".join(
+        [*(f"--where {name}={value}" for name, value in where.items()),
+         *([f"--since {since.isoformat()}"] if since else [])]
+    )
+    header = [
+        f"# Imported by reconciler {__version__} on {now():%Y-%m-%d} from {source}:",
+        f"# {len(entries)} unmanaged {kind}{' chosen by ' + chosen if chosen else ''}.",
+        "# `reconciler apply PATH --adopt` marks them as managed without changing them; until",
+        "# then plan and apply leave them alone (remote_id names the object each came from).",
+    ]
+    body = yaml.safe_dump(
+        {"version": 1, kind: entries}, sort_keys=False, allow_unicode=True, width=100
+    )
+    return "\n".join(header) + "\n" + body

@@ -1,0 +1,98 @@
+"""Canonical IANA zone names: one spelling per zone, old and alias names resolved through tzdata.
+
+`zoneinfo` keeps whatever name it was given (`ZoneInfo("US/Eastern").key == "US/Eastern"`), so
+two spellings of one zone would compare unequal. The links that make `US/Eastern` another name
+for `America/New_York` are tzdata's own: its compiled source `tzdata.zi` lists every link as
+`L <target> <name>`. Since tzdata 2022b that list also links distinct current locations whose
+clocks merely agree since 1970 (`Europe/Copenhagen` → `Europe/Berlin`); those are kept, because
+`zone.tab` still lists them as the name of their own region. So a name is canonical when it is a
+Zone or a `zone.tab` location; any other linked name (the `backward` file's renamed and
+deprecated names: `US/Eastern`, `Europe/Kiev`, `Asia/Rangoon`, `UTC`) resolves to its target.
+Read from the `tzdata` package (a dependency) or, failing that, the system's zone database.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from zoneinfo import TZPATH
+
+log = logging.getLogger(__name__)
+
+TZDATA_SOURCE = "tzdata.zi"
+LOCATION_TABLES = ("zone.tab", "zone1970.tab")
+
+
+@dataclass(frozen=True)
+class ZoneTable:
+    """tzdata's zones, links (name → target) and region locations."""
+
+    zones: frozenset[str]
+    links: dict[str, str]
+    locations: frozenset[str]
+
+    def canonical(self, name: str) -> str:
+        seen: set[str] = set()
+        while name in self.links and not self.is_kept(name) and name not in seen:
+            seen.add(name)
+            name = self.links[name]
+        return name
+
+    def is_kept(self, name: str) -> bool:
+        return name in self.zones or name in self.locations
+
+
+def canonical_name(name: str) -> str:
+    """The canonical IANA name for `name` (itself when it is canonical or unknown)."""
+    return zone_table().canonical(name)
+
+
+def is_alias(name: str) -> bool:
+    """True for an old or alternative name of a zone, such as `US/Eastern`."""
+    return canonical_name(name) != name
+
+
+@cache
+def zone_table() -> ZoneTable:
+    for folder in _sources():
+        source = folder / TZDATA_SOURCE
+        if source.is_file():
+            tables = [folder / name for name in LOCATION_TABLES if (folder / name).is_file()]
+            return parse_tables(
+                source.read_text(encoding="utf-8").splitlines(),
+                (line for table in tables for line in table.read_text("utf-8").splitlines()),
+            )
+    # No tzdata source at all: every name stays as written (aliases then stay distinct).
+    log.warning("no %s found; time zone aliases are not resolved", TZDATA_SOURCE)
+    return ZoneTable(frozenset(), {}, frozenset())
+
+
+def parse_tables(source: Iterable[str], locations: Iterable[str]) -> ZoneTable:
+    """Zones and links from `tzdata.zi` lines; locations from `zone.tab`-style lines."""
+    zones: set[str] = set()
+    links: dict[str, str] = {}
+    for line in source:
+        parts = line.split()
+        if len(parts) >= 2 and parts[0] == "Z":
+            zones.add(parts[1])
+        elif len(parts) >= 3 and parts[0] == "L":
+            links[parts[2]] = parts[1]
+    named = {
+        parts[2]
+        for parts in (line.split("\t") for line in locations if not line.startswith("#"))
+        if len(parts) >= 3
+    }
+    return ZoneTable(frozenset(zones), links, frozenset(named))
+
+
+def _sources() -> list[Path]:
+    folders = [Path(folder) for folder in TZPATH]
+    try:
+        package = resources.files("tzdata")
+    except ModuleNotFoundError:
+        return folders
+    return [Path(str(package.joinpath("zoneinfo"))), *folders]
