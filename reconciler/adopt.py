@@ -9,6 +9,7 @@ wall-clock time in the session's zone).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +22,24 @@ from reconciler.errors import ReconcilerError
 from reconciler.plan import Refreshed
 
 
-def write_remote_values(report: DriftReport, refreshed: Mapping[str, Refreshed]) -> list[Path]:
-    """Apply every drifted field's remote value to its YAML file; returns the files written."""
+@dataclass(frozen=True)
+class Written:
+    files: list[Path]
+    # Drifted occurrences of a recurring series: their YAML is the rule, not the object, so they
+    # are named for a person to turn into an override rather than rewritten.
+    occurrences: list[str]
+
+
+def write_remote_values(report: DriftReport, refreshed: Mapping[str, Refreshed]) -> Written:
+    """Apply every drifted field's remote value to its YAML file."""
     sides = {side.provider.kind: side for side in refreshed.values()}
     by_file: dict[Path, list[tuple[str, str, str, Any, bool]]] = {}
+    occurrences: list[str] = []
     for item in report.items:
         if item.status != "drifted" or item.location is None:
+            continue
+        if "@" in item.address.key:
+            occurrences.append(str(item.address))
             continue
         side = sides[item.address.kind]
         desired = side.desired[item.address.key]
@@ -60,7 +73,7 @@ def write_remote_values(report: DriftReport, refreshed: Mapping[str, Refreshed])
         with path.open("w", encoding="utf-8") as handle:
             yaml.dump(document, handle)
         written.append(path)
-    return written
+    return Written(files=written, occurrences=occurrences)
 
 
 def _find(document: Any, kind: str, key: str) -> CommentedMap | None:

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from reconciler.errors import UnsafePlanError
 from reconciler.model import Action, Change, Plan, Skipped
-from reconciler.plan import Refreshed
+from reconciler.plan import Refreshed, state_checksum
 from reconciler.timeutil import from_utc
 from reconciler.timeutil import now as current_time
 
@@ -71,7 +71,14 @@ def guard(plan: Plan, refreshed: Mapping[str, Refreshed], rails: Rails) -> tuple
         if change.address.kind in TIMED_KINDS and soon and not allowed:
             short_notice.append(str(change.address))
         kept.append(change)
-    guarded = replace(plan, changes=tuple(kept), skipped=tuple(skipped))
+    guarded = replace(
+        plan,
+        changes=tuple(kept),
+        skipped=tuple(skipped),
+        # The checksum covers exactly the changes kept, so that a saved plan with skipped
+        # changes is not mistaken for a stale one.
+        state_checksum=state_checksum(refreshed, [change.address for change in kept]),
+    )
     violations: list[str] = []
     if short_notice:
         violations.append(

@@ -489,8 +489,15 @@ def drift(
     else:
         click.echo(render_drift_text(report), nl=False)
     if write and not report.in_sync:
-        for written in write_remote_values(report, refreshed):
-            click.echo(f"Wrote remote values into {written}", err=True)
+        written = write_remote_values(report, refreshed)
+        for path_written in written.files:
+            click.echo(f"Wrote remote values into {path_written}", err=True)
+        for occurrence in written.occurrences:
+            click.echo(
+                f"Not written: {occurrence} is an occurrence of a recurring series; add an "
+                "override for its date to keep the remote values",
+                err=True,
+            )
     if not report.in_sync:
         raise SystemExit(EXIT_CHANGES)
 

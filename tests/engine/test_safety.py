@@ -100,3 +100,23 @@ def test_short_notice_needs_force_or_allow_short_notice(repo: Repo, cli: Run):
     repo.write("e.yaml", events_yaml(1, title="Moved", start=start, end=end))
     cli("apply", repo.root, "--auto-approve", "--force")
     cli("plan", repo.root, "--detailed-exitcode", expect=0)
+
+
+def test_saved_plan_with_skipped_changes_is_not_stale(repo: Repo, cli: Run, http: httpx.Client):
+    past = (datetime.now(UTC) - timedelta(days=2)).strftime("%Y-%m-%dT%H:00:00Z")
+    later = (datetime.now(UTC) - timedelta(days=2) + timedelta(hours=1)).strftime(
+        "%Y-%m-%dT%H:00:00Z"
+    )
+    seeded = http.post("/_sandbox/prospero/seed", json={"events": [{
+        "title": "Yesterday's meeting", "start": past, "end": later,
+        "customFields": {"reconciler_key": "old", "managed_by": "reconciler",
+                         "reconciler_fields": "end,start,title"},
+    }]})
+    assert seeded.status_code == 201
+    repo.write("e.yaml", f"version: 1\nevents:\n  - key: old\n    title: Renamed\n"
+               f"    start: {past}\n    end: {later}\n" + events_yaml(1).split("events:\n")[1])
+    plan_file = repo.root.parent / "plan.json"
+    cli("plan", repo.root, "-o", plan_file)
+    result = cli("apply", plan_file, "--auto-approve")
+    assert "stale" not in result.output
+    assert "1 applied" in result.stdout
