@@ -1,0 +1,167 @@
+"""`apply`: plan (or load a saved plan), confirm, execute, and report every outcome."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from reconciler.apply import ApplyReport, Journal, apply_plan
+from reconciler.checks import checked_plan
+from reconciler.cli.common import (
+    EXIT_ERROR,
+    PROGRESS,
+    adopt_option,
+    force_option,
+    handle_errors,
+    prune_option,
+    sandbox_db_option,
+    sandbox_option,
+    strict_option,
+    target,
+    threshold_option,
+    use_color,
+)
+from reconciler.errors import ReconcilerError
+from reconciler.importer import plan_adoptions
+from reconciler.model import Action
+from reconciler.plan import check_fresh, load_plan, plan_changes, refresh_all
+from reconciler.providers import Outcome
+from reconciler.render import render_text
+from reconciler.safety import Rails, enforce, guard
+
+
+@click.command()
+@click.argument("path", type=click.Path(exists=False, path_type=Path))
+@click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
+@click.option("--parallelism", type=click.IntRange(1, 64), default=8, show_default=True)
+@click.option("--fail-fast", is_flag=True, help="Stop at the first failed change.")
+@click.option(
+    "--journal",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path(".reconciler") / "journal.jsonl",
+    show_default=True,
+    help="Where each write is recorded.",
+)
+@prune_option
+@force_option
+@threshold_option
+@sandbox_option
+@sandbox_db_option
+@strict_option
+@adopt_option
+@handle_errors
+def apply(
+    path: Path,
+    auto_approve: bool,
+    parallelism: int,
+    fail_fast: bool,
+    journal: Path,
+    prune: bool,
+    force: bool,
+    max_change_percent: float,
+    use_sandbox: bool,
+    sandbox_db: Path,
+    strict: bool,
+    adopt: bool,
+) -> None:
+    """Plan PATH and make exactly the planned calls; or apply a saved plan file (JSON)."""
+    saved = path.is_file() and path.suffix == ".json"
+    if saved:
+        the_plan, source = load_plan(path)
+        config_path = Path(str(source.get("path", "")))
+        use_sandbox = use_sandbox or bool(source.get("sandbox"))
+    else:
+        config_path = path
+    with target(config_path, use_sandbox=use_sandbox, sandbox_db=sandbox_db) as (
+        state,
+        providers,
+    ):
+        if saved:
+            refreshed = refresh_all(state, providers)
+            check_fresh(the_plan, refreshed, path)
+        else:
+            the_plan, refreshed = plan_changes(state, providers, prune=prune)
+            the_plan = plan_adoptions(the_plan, refreshed, adopt=adopt)
+            the_plan = checked_plan(the_plan, refreshed, state.working_hours, strict=strict)
+        rails = Rails(force=force, threshold_percent=max_change_percent)
+        the_plan, violations = guard(the_plan, refreshed, rails)
+        PROGRESS.finish()
+        click.echo(render_text(the_plan, color=use_color()), nl=False)
+        enforce(violations, force=force)
+        if not the_plan.has_changes:
+            return
+        if not auto_approve:
+            if not sys.stdin.isatty():
+                raise ReconcilerError(
+                    "apply needs --auto-approve when it cannot ask for confirmation (no terminal)"
+                )
+            if not click.confirm("\nApply these changes?", default=False):
+                click.echo("Apply cancelled; nothing was changed.")
+                raise SystemExit(EXIT_ERROR)
+        click.echo("")
+        report = apply_plan(
+            the_plan,
+            providers,
+            parallelism=parallelism,
+            fail_fast=fail_fast,
+            journal=Journal(journal),
+            on_outcome=OutcomePrinter(total=len(the_plan.changes)),
+        )
+    PROGRESS.finish()
+    print_report(report)
+    if not report.ok:
+        raise SystemExit(EXIT_ERROR)
+
+
+PAST = {
+    Action.CREATE: "created",
+    Action.UPDATE: "updated",
+    Action.REPLACE: "replaced",
+    Action.CANCEL: "canceled",
+    Action.DELETE: "deleted",
+}
+
+
+class OutcomePrinter:
+    """Prints each outcome as it lands, with the progress line below it on a terminal."""
+
+    def __init__(self, *, total: int) -> None:
+        self.total = total
+        self.done = 0
+
+    def __call__(self, outcome: Outcome) -> None:
+        self.done += 1
+        PROGRESS.finish()
+        print_outcome(outcome)
+        PROGRESS.applied(self.done, self.total, outcome)
+
+
+def print_outcome(outcome: Outcome) -> None:
+    change = outcome.change
+    if outcome.ok:
+        ident = f" (id {outcome.remote_id})" if outcome.remote_id else ""
+        adopted = " (found after a lost response)" if outcome.adopted else ""
+        click.echo(f"  ✓ {change.address}: {PAST[change.action]}{ident}{adopted}")
+    else:
+        click.echo(f"  ✗ {change.address}: {change.action.value} failed: {outcome.message}")
+
+
+def print_report(report: ApplyReport) -> None:
+    click.echo("")
+    click.echo(
+        f"Apply complete: {len(report.applied)} applied, {len(report.failed)} failed, "
+        f"{len(report.not_attempted)} not attempted."
+    )
+    if report.failed or report.not_attempted:
+        click.echo("")
+        click.echo(f"  {'object':<40} {'action':<8} result")
+        for outcome in report.outcomes:
+            result = "applied" if outcome.ok else f"failed: {outcome.message}"
+            change = outcome.change
+            click.echo(f"  {change.address!s:<40} {change.action.value:<8} {result}")
+        for change in report.not_attempted:
+            click.echo(f"  {change.address!s:<40} {change.action.value:<8} not attempted")
+        click.echo("")
+        click.echo("Run `reconciler apply` again to converge once the cause is fixed.")

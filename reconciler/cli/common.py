@@ -1,0 +1,168 @@
+"""What the commands share: the error handler, options, and the providers for a run."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+import click
+
+from reconciler.cli.progress import Progress
+from reconciler.config import DesiredState, ProviderSettings, load
+from reconciler.errors import ConfigError, ReconcilerError
+from reconciler.http import RetryPolicy
+from reconciler.providers import Provider, build_providers
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+
+
+def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """One error handler: known errors print `Error: ...` (exit 1); others hide the traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        debug = bool(click.get_current_context().find_root().params.get("debug"))
+        try:
+            return command(*args, **kwargs)
+        except ConfigError as error:
+            for issue in error.issues:
+                click.echo(str(issue), err=True)
+            plural = "s" if len(error.issues) != 1 else ""
+            count = len(error.issues)
+            click.echo(f"Error: the configuration has {count} problem{plural}", err=True)
+            raise SystemExit(EXIT_ERROR) from None
+        except ReconcilerError as error:
+            if debug:
+                raise
+            click.echo(f"Error: {error}", err=True)
+            raise SystemExit(EXIT_ERROR) from None
+        except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            raise SystemExit(130) from None
+        except Exception as error:
+            if debug:
+                raise
+            click.echo(
+                f"Error: internal error ({type(error).__name__}); run again with --debug for "
+                "the traceback and report it",
+                err=True,
+            )
+            raise SystemExit(EXIT_ERROR) from None
+
+    return wrapper
+
+
+def use_color() -> bool:
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+sandbox_option = click.option(
+    "--sandbox",
+    "use_sandbox",
+    is_flag=True,
+    help="Run against the embedded sandbox (persisted in .reconciler/sandbox.db).",
+)
+sandbox_db_option = click.option(
+    "--sandbox-db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path(".reconciler") / "sandbox.db",
+    show_default=True,
+    help="The embedded sandbox's SQLite file.",
+)
+force_option = click.option(
+    "--force", is_flag=True, help="Apply despite the safety rails (mass changes, short notice)."
+)
+threshold_option = click.option(
+    "--max-change-percent",
+    type=click.FloatRange(0, 100),
+    default=30.0,
+    show_default=True,
+    help="Refuse cancels/deletes or updates of more than this share of a kind's managed objects.",
+)
+prune_option = click.option(
+    "--prune", is_flag=True, help="Cancel/delete managed objects that are no longer declared."
+)
+strict_option = click.option(
+    "--strict", is_flag=True, help="Scheduling-check warnings are errors (exit 1)."
+)
+adopt_option = click.option(
+    "--adopt",
+    is_flag=True,
+    help="Mark imported objects (entries with remote_id) as managed instead of skipping them.",
+)
+
+
+PROGRESS = Progress()
+
+
+@dataclass(frozen=True)
+class Transport:
+    timeout: float
+    policy: RetryPolicy
+
+
+def transport_options() -> dict[str, Any]:
+    context = click.get_current_context(silent=True)
+    options = context.find_object(Transport) if context else None
+    if options is None:
+        return {}
+    return {"timeout": options.timeout, "policy": options.policy}
+
+
+@contextmanager
+def target(
+    path: Path, *, use_sandbox: bool, sandbox_db: Path
+) -> Iterator[tuple[DesiredState, dict[str, Provider]]]:
+    """Load the configuration and build its providers (against the sandbox when asked)."""
+    if not use_sandbox:
+        state = load(path)
+        providers = build_providers(state, **transport_options())
+        PROGRESS.watch(providers)
+        try:
+            yield state, providers
+        finally:
+            PROGRESS.finish()
+            close_all(providers)
+        return
+    from reconciler.cli.embedded import embedded_sandbox
+
+    state = load(path, resolve_providers=False)
+    with embedded_sandbox(sandbox_db) as sandbox_settings:
+        settings: dict[str, ProviderSettings] = {}
+        for name, found in sandbox_settings.items():
+            declared = state.providers.get(name)
+            extra = {
+                k: v
+                for k, v in (declared.settings if declared else {}).items()
+                if k
+                not in ("base_url", "api_key", "password", "refresh_token", "company_id", "email")
+            }
+            settings[name] = ProviderSettings(
+                name=name,
+                settings={**found.settings, **extra},
+                secrets=found.secrets,
+                location=found.location,
+            )
+        providers = build_providers(state, settings=settings, **transport_options())
+        PROGRESS.watch(providers)
+        try:
+            yield state, providers
+        finally:
+            PROGRESS.finish()
+            close_all(providers)
+
+
+def close_all(providers: dict[str, Provider]) -> None:
+    for provider in providers.values():
+        provider.client.close()

@@ -1,0 +1,76 @@
+"""`reconciler import`: write YAML for existing unmanaged objects."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from reconciler.cli.common import (
+    PROGRESS,
+    handle_errors,
+    sandbox_db_option,
+    sandbox_option,
+    target,
+)
+from reconciler.importer import import_objects, parse_filters
+
+
+@click.command("import")
+@click.argument("path", type=click.Path(exists=False, path_type=Path))
+@click.option("--kind", type=click.Choice(["events", "sessions", "assignments"]), required=True)
+@click.option(
+    "--where",
+    "filters",
+    multiple=True,
+    metavar="FIELD=VALUE",
+    help="Only objects whose field equals VALUE (repeatable; nested: location.name=...).",
+)
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Only objects starting on or after this date (YYYY-MM-DD).",
+)
+@click.option(
+    "-o", "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the YAML here."
+)
+@sandbox_option
+@sandbox_db_option
+@handle_errors
+def import_command(
+    path: Path,
+    kind: str,
+    filters: tuple[str, ...],
+    since: Any,
+    out: Path | None,
+    use_sandbox: bool,
+    sandbox_db: Path,
+) -> None:
+    """Write YAML for existing unmanaged objects; `apply PATH --adopt` then marks them managed.
+
+    PATH is the configuration whose providers are read (the YAML already there keeps its keys).
+    """
+    where = parse_filters(filters)
+    with target(path, use_sandbox=use_sandbox, sandbox_db=sandbox_db) as (state, providers):
+        imported = import_objects(
+            state,
+            providers,
+            kind=kind,
+            where=where,
+            since=since.date() if since else None,
+            source="the embedded sandbox" if use_sandbox else str(path),
+        )
+    PROGRESS.finish()
+    for note in imported.notes:
+        click.echo(f"Warning: {note}", err=True)
+    if out is None:
+        click.echo(imported.text, nl=False)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(imported.text, encoding="utf-8")
+    click.echo(
+        f"Wrote {imported.count} {kind} to {out}; `reconciler apply {path} --adopt` marks them "
+        "as managed.",
+        err=True,
+    )

@@ -1,0 +1,169 @@
+"""`validate`, `plan` and `drift`: read the configuration and the remote state, and report."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import click
+
+from reconciler.adopt import write_remote_values
+from reconciler.checks import checked_plan
+from reconciler.cli.common import (
+    EXIT_CHANGES,
+    adopt_option,
+    handle_errors,
+    prune_option,
+    sandbox_db_option,
+    sandbox_option,
+    strict_option,
+    target,
+    threshold_option,
+    use_color,
+)
+from reconciler.config import load
+from reconciler.drift import detect_drift, label_origins
+from reconciler.gitref import declared_at_ref
+from reconciler.importer import plan_adoptions
+from reconciler.model import Plan
+from reconciler.plan import plan_changes, refresh_all, save_plan
+from reconciler.render import plan_document, render_markdown, render_text
+from reconciler.render.drift import drift_document, render_drift_markdown, render_drift_text
+from reconciler.safety import Rails, guard
+
+
+@click.command()
+@click.argument("path", type=click.Path(exists=False, path_type=Path))
+@handle_errors
+def validate(path: Path) -> None:
+    """Check the YAML at PATH (a file or a directory) without contacting any API."""
+    state = load(path, resolve_providers=False)
+    counts = ", ".join(f"{len(objects)} {kind}" for kind, objects in state.objects.items())
+    click.echo(f"Valid: {counts} in {len(state.files)} file(s).")
+
+
+@click.command()
+@click.argument("path", type=click.Path(exists=False, path_type=Path))
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "-o", "--out", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan (JSON)."
+)
+@click.option(
+    "--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes (0 none, 1 error)."
+)
+@prune_option
+@threshold_option
+@click.option(
+    "--base-ref",
+    metavar="REF",
+    help="Label each change `config` (changed since REF) or `drift` (remote edited outside git).",
+)
+@sandbox_option
+@sandbox_db_option
+@strict_option
+@adopt_option
+@handle_errors
+def plan(
+    path: Path,
+    output_format: str,
+    out: Path | None,
+    detailed_exitcode: bool,
+    prune: bool,
+    max_change_percent: float,
+    base_ref: str | None,
+    use_sandbox: bool,
+    sandbox_db: Path,
+    strict: bool,
+    adopt: bool,
+) -> None:
+    """Show the minimal calls that bring the remote schedule to the state declared in PATH."""
+    with target(path, use_sandbox=use_sandbox, sandbox_db=sandbox_db) as (state, providers):
+        the_plan, refreshed = plan_changes(state, providers, prune=prune)
+        the_plan = plan_adoptions(the_plan, refreshed, adopt=adopt)
+        if base_ref:
+            the_plan = label_origins(
+                the_plan, refreshed, declared_at_ref(path, base_ref, providers)
+            )
+    the_plan = checked_plan(the_plan, refreshed, state.working_hours, strict=strict)
+    the_plan, violations = guard(the_plan, refreshed, Rails(threshold_percent=max_change_percent))
+    the_plan = replace(
+        the_plan,
+        warnings=(*the_plan.warnings, *(f"apply will refuse: {v}" for v in violations)),
+    )
+    source = {"path": str(path), "sandbox": use_sandbox, "prune": prune}
+    if out is not None:
+        save_plan(the_plan, out, source=source)
+    emit(the_plan, output_format, source)
+    if out is not None and output_format == "text":
+        click.echo(f"Saved the plan to {out}; apply it with `reconciler apply {out}`.")
+    if detailed_exitcode and the_plan.has_changes:
+        raise SystemExit(EXIT_CHANGES)
+
+
+def emit(the_plan: Plan, output_format: str, source: dict[str, Any]) -> None:
+    if output_format == "json":
+        click.echo(json.dumps(plan_document(the_plan, source=source), indent=2))
+    elif output_format == "markdown":
+        click.echo(render_markdown(the_plan), nl=False)
+    else:
+        click.echo(render_text(the_plan, color=use_color()), nl=False)
+
+
+@click.command()
+@click.argument("path", type=click.Path(exists=False, path_type=Path))
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "-o", "--out", type=click.Path(dir_okay=False, path_type=Path), help="Save the report (JSON)."
+)
+@click.option("--write", is_flag=True, help="Rewrite the YAML so drifted fields match the remote.")
+@sandbox_option
+@sandbox_db_option
+@handle_errors
+def drift(
+    path: Path,
+    output_format: str,
+    out: Path | None,
+    write: bool,
+    use_sandbox: bool,
+    sandbox_db: Path,
+) -> None:
+    """Report what changed remotely outside the repository (exit 0 in sync, 2 drift, 1 error)."""
+    with target(path, use_sandbox=use_sandbox, sandbox_db=sandbox_db) as (state, providers):
+        refreshed = refresh_all(state, providers)
+    report = detect_drift(refreshed)
+    source = {"path": str(path), "sandbox": use_sandbox}
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(drift_document(report, source=source), indent=2) + "\n")
+    if output_format == "json":
+        click.echo(json.dumps(drift_document(report, source=source), indent=2))
+    elif output_format == "markdown":
+        click.echo(render_drift_markdown(report), nl=False)
+    else:
+        click.echo(render_drift_text(report), nl=False)
+    if write and not report.in_sync:
+        written = write_remote_values(report, refreshed)
+        for path_written in written.files:
+            click.echo(f"Wrote remote values into {path_written}", err=True)
+        for occurrence in written.occurrences:
+            click.echo(
+                f"Not written: {occurrence} is an occurrence of a recurring series; add an "
+                "override for its date to keep the remote values",
+                err=True,
+            )
+    if not report.in_sync:
+        raise SystemExit(EXIT_CHANGES)

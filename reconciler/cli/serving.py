@@ -1,0 +1,31 @@
+"""`reconciler sandbox`: serve the emulators in the foreground."""
+
+from __future__ import annotations
+
+import click
+
+from reconciler.cli.common import (
+    handle_errors,
+)
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(0, 65535), default=8787, show_default=True)
+@click.option("--db", default=":memory:", show_default=True, help="SQLite file for the state.")
+@click.option("--admin", is_flag=True, hidden=True, help="Serve /_sandbox (faults, seeding).")
+@click.option(
+    "--previsto-rate-limit",
+    type=click.IntRange(1),
+    default=120,
+    show_default=True,
+    help="Previsto's requests per minute per key.",
+)
+@handle_errors
+def sandbox(host: str, port: int, db: str, admin: bool, previsto_rate_limit: int) -> None:
+    """Serve the Prevail, Prospero and Previsto emulators (Ctrl-C stops)."""
+    from reconciler.cli.embedded import serve_foreground
+
+    serve_foreground(
+        host=host, port=port, db=db, admin=admin, previsto_rate_limit=previsto_rate_limit
+    )
