@@ -130,9 +130,10 @@ class PrevistoProvider(Provider):
         problems: list[str] = []
         selected: dict[str, dict[str, Any]] = {}
         owners: dict[str, str] = {}
+        index = _SelectIndex(assignments)
         for item in desired:
             select = self.select_of(item)
-            matches = [a for a in assignments if _matches(a, select)]
+            matches = index.matches(select)
             where = f"{item.location}: " if item.location else ""
             if len(matches) != 1:
                 problems.append(
@@ -243,14 +244,40 @@ class PrevistoProvider(Provider):
         meta = {KEY_META: desired.key, OWNED_META: owned or None}
         return (HttpCall("PUT", f"/assignments/{current.remote_id}", {"meta": meta}),)
 
-def _matches(assignment: Mapping[str, Any], select: Mapping[str, Any]) -> bool:
-    for name, wanted in select.items():
-        if name == "date":
-            plan = assignment.get("plan") or {}
-            when = plan.get("executionTime") if isinstance(plan, Mapping) else None
-            if not isinstance(when, str) or when[:10] != str(wanted):
-                return False
-            continue
-        if str(assignment.get(SELECT_FIELDS.get(name, name))) != str(wanted):
-            return False
-    return True
+class _SelectIndex:
+    """Assignments grouped by the value of each `select` field, built on first use.
+
+    Resolving 10,000 selects against 10,000 assignments by scanning is 10^8 comparisons; with the
+    groups, each select looks up its first filter and checks the few candidates left.
+    """
+
+    def __init__(self, assignments: list[dict[str, Any]]) -> None:
+        self.assignments = assignments
+        self.groups: dict[str, dict[str, list[dict[str, Any]]]] = {}
+
+    def matches(self, select: Mapping[str, Any]) -> list[dict[str, Any]]:
+        if not select:
+            return list(self.assignments)
+        first, wanted = next(iter(select.items()))
+        return [
+            assignment
+            for assignment in self._group(first).get(str(wanted), [])
+            if all(_value(assignment, name) == str(value) for name, value in select.items())
+        ]
+
+    def _group(self, name: str) -> dict[str, list[dict[str, Any]]]:
+        if name not in self.groups:
+            grouped: dict[str, list[dict[str, Any]]] = {}
+            for assignment in self.assignments:
+                grouped.setdefault(_value(assignment, name), []).append(assignment)
+            self.groups[name] = grouped
+        return self.groups[name]
+
+
+def _value(assignment: Mapping[str, Any], name: str) -> str:
+    """The assignment's value for a `select` field, as text (`date`: executionTime's day)."""
+    if name == "date":
+        plan = assignment.get("plan") or {}
+        when = plan.get("executionTime") if isinstance(plan, Mapping) else None
+        return when[:10] if isinstance(when, str) else ""
+    return str(assignment.get(SELECT_FIELDS.get(name, name)))
