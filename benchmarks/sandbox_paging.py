@@ -16,17 +16,20 @@ from benchmarks.harness import PREVISTO_KEY, machine, prevail_token, sandbox_pro
 
 
 def seed_prevail(client: httpx.Client, count: int) -> None:
+    # The admin seed route takes create bodies (`{"session_request": {...}}`), as POST /sessions.
     sessions = [
         {
-            "remote_session": {
-                "title": f"Session {n}",
-                "start_date": "2027-04-01",
-                "start_time": "09:00 AM",
-                "time_zone": "America/New_York",
-                "estimated_duration": 1,
-            },
-            "invites": [f"counsel{n}@example.com"],
-            "session_details": {"additional_details": f"reconciler-key: bench-{n}"},
+            "session_request": {
+                "remote_session": {
+                    "title": f"Session {n}",
+                    "start_date": "2027-04-01",
+                    "start_time": "09:00 AM",
+                    "time_zone": "America/New_York",
+                    "estimated_duration": 1,
+                },
+                "invites": [f"counsel{n}@example.com"],
+                "session_details": {"additional_details": f"reconciler-key: bench-{n}"},
+            }
         }
         for n in range(count)
     ]

@@ -1,0 +1,63 @@
+"""Smoke test of the benchmark harness: `python -m benchmarks --quick` end to end (N = 1,000).
+
+It proves the runner works and writes every table with its columns; the figures themselves are
+the benchmark's business, except for the counts that do not depend on the machine.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from benchmarks.run import main
+from benchmarks.scenarios import KINDS, lower_bound
+
+TABLE_HEADERS = (
+    "| target | measured | verdict |",
+    "| N per kind | kind | listed | engine list requests | ⌈listed/page max⌉ | ⌈N/page max⌉ "
+    "| peer GETs | peer ÷ engine |",
+    "| N per kind | objects | state | tool | wall s | CPU s | peak RSS MB | diff share of CPU "
+    "| requests | changes found |",
+    "| N per kind | kind | changed | engine writes | peer writes | engine bytes/write "
+    "| changed fields' bytes | engine ÷ changed | peer bytes/write |",
+    "| N per kind | new events | engine POSTs | events in the largest POST | peer POSTs "
+    "| engine apply wall s | peer wall s |",
+    "| parallelism | apply phase s | updates/s | process wall s | failed |",
+    "| updates | limit R/min | steady PUTs/min | share of R | overall PUTs/min "
+    "| Previsto requests | 429s | process wall s |",
+)
+
+
+def test_quick_run_writes_every_table(tmp_path: Path) -> None:
+    out = tmp_path / "RESULTS.md"
+    results = main(["--quick", "--out", str(out)])
+
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("# Benchmarks: minimal requests and speed at scale\n")
+    assert "Machine: " in text and " cores, " in text and "Python 3." in text
+    for header in TABLE_HEADERS:
+        assert header in text, header
+    for target in ("plan ≤ 5 s wall", "engine CPU ≤ 2 s", "diff ≤ 10 % of engine CPU",
+                   "peak RSS ≤ 250 MB", "zero 429s", "converged apply = 0 writes"):
+        assert target in text, target
+
+    # Counts that hold on any machine: the quick run measured what it says it measured.
+    (scale,) = results.scale
+    assert scale.n == 1000
+    engine = [run for run in scale.plans if run.tool == "engine"]
+    peer = [run for run in scale.plans if run.tool == "peer"]
+    assert [run.changes for run in engine] == [0, 30]
+    assert [run.requests for run in peer] == [
+        {"sessions": 1000, "events": 1000, "assignments": 1000}
+    ]
+    # One paged list per kind at the largest page: the sandbox's unmanaged demo objects count.
+    assert engine[0].requests == {
+        kind: lower_bound(kind, scale.listed[kind]) for kind in KINDS
+    }
+    assert scale.listed["events"] == 1000  # Prospero's list is filtered to managed events
+    assert [(w.kind, w.changed, w.engine_writes, w.peer_writes) for w in scale.writes] == [
+        ("sessions", 10, 10, 10), ("events", 10, 10, 10), ("assignments", 10, 10, 10)
+    ]
+    assert scale.converged_apply_writes == 0
+    assert scale.creates["engine_posts"] == 10 and scale.creates["peer_posts"] == 1000
+    assert results.throughput is not None and results.throughput.failed == {1: 0, 8: 0}
+    assert [p.rate_limited for p in results.pacing] == [0]
