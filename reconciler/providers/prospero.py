@@ -12,6 +12,7 @@ import json
 import logging
 import time
 from collections.abc import Generator, Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 import httpx
@@ -51,6 +52,12 @@ WIRE = {
 }
 STATUS = {"confirmed": 0, "tentative": 1, "cancelled": 2}
 STATUS_NAME = {number: name for name, number in STATUS.items()}
+
+
+@lru_cache(maxsize=1024)
+def owned_fields_set(text: str) -> frozenset[str]:
+    """One shared set per distinct owned-fields text: 10,000 events mostly own the same fields."""
+    return frozenset(part for part in text.split(",") if part)
 
 
 class ProsperoAuth(httpx.Auth):
@@ -156,11 +163,7 @@ class ProsperoProvider(Provider):
                 value = to_utc(value)
             fields[name] = value
         owned_text = custom.get(OWNED_FIELD)
-        owned = (
-            frozenset(part for part in owned_text.split(",") if part)
-            if isinstance(owned_text, str)
-            else None
-        )
+        owned = owned_fields_set(owned_text) if isinstance(owned_text, str) else None
         return RemoteObject(
             kind=self.kind,
             key=str(custom[KEY_FIELD]),
