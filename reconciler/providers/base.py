@@ -105,6 +105,28 @@ class Provider(ABC):
     def removal_calls(self, current: RemoteObject) -> tuple[Action, tuple[HttpCall, ...]]:
         """How a managed object no longer declared goes away (`--prune`): cancel or delete."""
 
+    def desired_object(
+        self, declared: DeclaredObject, fields: dict[str, Any], **provider_data: Any
+    ) -> DesiredObject:
+        """A DesiredObject carrying the declared object's identity, place and options.
+
+        `provider_data` sets what only some providers know (via, lookup, time_zone, ...).
+        """
+        options = declared.options
+        start = fields.get("start")
+        return DesiredObject(
+            kind=self.kind,
+            key=declared.key,
+            fields=fields,
+            location=declared.location,
+            field_locations=declared.field_locations,
+            protect=options.protect,
+            ignore_changes=frozenset(options.ignore_changes),
+            allow_short_notice=options.allow_short_notice,
+            starts_at=start if isinstance(start, str) else None,
+            **provider_data,
+        )
+
     def yaml_value(self, desired: DesiredObject, name: str, remote_value: Any) -> Any:
         """A remote (canonical) value in the form the YAML writes it, for `drift --write`."""
         return remote_value

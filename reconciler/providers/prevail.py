@@ -99,17 +99,10 @@ class PrevailProvider(Provider):
             fields["invites"] = _invites(fields["invites"])
         fields.pop("postback_url", None)  # sent on create only; Prevail does not return it
         options = declared.options
-        return DesiredObject(
-            kind=self.kind,
-            key=declared.key,
-            fields=fields,
-            location=declared.location,
-            field_locations=declared.field_locations,
-            protect=options.protect,
-            ignore_changes=frozenset(options.ignore_changes),
-            allow_short_notice=options.allow_short_notice,
+        return self.desired_object(
+            declared,
+            fields,
             via=options.via or self.default_via,
-            starts_at=fields.get("start") if isinstance(fields.get("start"), str) else None,
             lookup={"postback_url": declared.fields.get("postback_url"),
                     "remote_id": options.remote_id},
             time_zone=zone if isinstance(zone, str) else None,

@@ -54,16 +54,8 @@ class PrevistoProvider(Provider):
         if "metadata" in declared.fields:
             metadata = declared.fields["metadata"] or {}
             fields["metadata"] = {str(k): v for k, v in dict(metadata).items()}
-        options = declared.options
-        return DesiredObject(
-            kind=self.kind,
-            key=declared.key,
-            fields=fields,
-            location=declared.location,
-            field_locations=declared.field_locations,
-            protect=options.protect,
-            ignore_changes=frozenset(options.ignore_changes),
-            lookup=dict(declared.fields.get("select") or {}),
+        return self.desired_object(
+            declared, fields, lookup=dict(declared.fields.get("select") or {})
         )
 
     # -- refresh ---------------------------------------------------------------------------------

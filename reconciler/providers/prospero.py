@@ -131,18 +131,10 @@ class ProsperoProvider(Provider):
                 fields[name] = to_utc(value, zone)
         if isinstance(fields.get("custom_fields"), Mapping):
             fields["custom_fields"] = dict(fields["custom_fields"])
-        options = declared.options
-        return DesiredObject(
-            kind=self.kind,
-            key=declared.key,
-            fields=fields,
-            location=declared.location,
-            field_locations=declared.field_locations,
-            protect=options.protect,
-            ignore_changes=frozenset(options.ignore_changes),
-            allow_short_notice=options.allow_short_notice,
-            starts_at=fields.get("start") if isinstance(fields.get("start"), str) else None,
-            lookup={"remote_id": options.remote_id},
+        return self.desired_object(
+            declared,
+            fields,
+            lookup={"remote_id": declared.options.remote_id},
             time_zone=zone if isinstance(zone, str) else None,
         )
 
