@@ -10,15 +10,10 @@ Nothing here prints: functions return the workflow-command lines and the CLI ech
 from __future__ import annotations
 
 import json
-import os
-import re
-import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from reconciler.github_api import (
     DEFAULT_API_URL,
@@ -29,6 +24,17 @@ from reconciler.github_api import (
     api_client,
     upsert_comment,
 )
+from reconciler.github_runner import (
+    CONFIG_ISSUE,
+    Counts,
+    error_annotations,
+    fit,
+    redact,
+    utf8_bytes,
+    utf16_units,
+    workflow_command,
+    write_outputs,
+)
 from reconciler.render.drift import MARKER as DRIFT_MARKER
 from reconciler.render.markdown import MARKER as PLAN_MARKER
 
@@ -38,210 +44,6 @@ MARKERS = {"plan": PLAN_MARKER, "drift": DRIFT_MARKER, "apply": "<!-- reconciler
 # GitHub refuses a step summary over 1 MiB and a comment body over 65,536 characters.
 SUMMARY_LIMIT = 1024 * 1024 - 1024
 COMMENT_LIMIT = 65_535 - 35
-
-SECRET_FIELDS = ("api_key", "password", "refresh_token")
-ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-CONFIG_ISSUE = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<col>\d+): (?P<message>.+)$")
-
-
-# -- workflow commands -------------------------------------------------------------------------
-
-
-def escape_data(text: str) -> str:
-    """The runner's escaping of a workflow command's message (as @actions/core does it)."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def escape_property(text: str) -> str:
-    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
-def workflow_command(name: str, message: str, **properties: str | int) -> str:
-    """`::name key=value,...::message`, escaped."""
-    props = ",".join(f"{key}={escape_property(str(value))}" for key, value in properties.items())
-    return f"::{name}{' ' + props if props else ''}::{escape_data(message)}"
-
-
-# -- secrets -----------------------------------------------------------------------------------
-
-
-def yaml_files(path: Path) -> list[Path]:
-    """The files `reconciler` reads at PATH: the file itself, or every *.yaml/*.yml below it
-    with hidden files and folders skipped."""
-    if not path.is_dir():
-        return [path] if path.is_file() else []
-    found: list[Path] = []
-    for folder, directories, files in os.walk(path):
-        directories[:] = [name for name in directories if not name.startswith(".")]
-        found.extend(
-            Path(folder, name)
-            for name in files
-            if not name.startswith(".") and name.endswith((".yaml", ".yml"))
-        )
-    return sorted(found)
-
-
-def secret_variables(path: Path) -> list[str]:
-    """Names of the environment variables the providers block reads secrets from (`${NAME}`)."""
-    names: list[str] = []
-    for file in yaml_files(path):
-        try:
-            document = yaml.safe_load(file.read_text(encoding="utf-8-sig"))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError):
-            continue  # `reconciler` itself reports the file; masking only needs what it can read
-        providers = document.get("providers") if isinstance(document, dict) else None
-        if not isinstance(providers, dict):
-            continue
-        for settings in providers.values():
-            if not isinstance(settings, dict):
-                continue
-            for key in SECRET_FIELDS:
-                value = settings.get(key)
-                if isinstance(value, str):
-                    names.extend(m.group(1) for m in ENV_REFERENCE.finditer(value))
-    return list(dict.fromkeys(names))
-
-
-def secret_values(path: Path, environ: Mapping[str, str]) -> list[str]:
-    values = (environ.get(name, "") for name in secret_variables(path))
-    return list(dict.fromkeys(value for value in values if value.strip()))
-
-
-def mask_commands(values: Iterable[str]) -> list[str]:
-    """`::add-mask::` for each value, and for each line of a multi-line value."""
-    lines: list[str] = []
-    for value in values:
-        parts = [value, *(line.strip() for line in value.splitlines() if "\n" in value)]
-        lines.extend(f"::add-mask::{escape_data(part)}" for part in dict.fromkeys(parts) if part)
-    return lines
-
-
-def redact(text: str, secrets: Iterable[str]) -> str:
-    """What the runner's masking does to logs, for text it never sees (the PR comment)."""
-    for secret in sorted(secrets, key=len, reverse=True):
-        text = text.replace(secret, "***")
-    return text
-
-
-# -- annotations -------------------------------------------------------------------------------
-
-
-def error_annotations(stderr: str, *, command: str, workspace: str | None) -> list[str]:
-    """Configuration errors (`FILE:LINE:COL: path: message`) become `::error file=...` lines on
-    the file; other `Error: ...` lines become plain error annotations."""
-    title = f"reconciler {command}"
-    lines: list[str] = []
-    for line in stderr.splitlines():
-        issue = CONFIG_ISSUE.match(line)
-        if issue:
-            lines.append(
-                workflow_command(
-                    "error",
-                    issue["message"],
-                    file=_workspace_relative(issue["file"], workspace),
-                    line=int(issue["line"]),
-                    col=int(issue["col"]),
-                    title=title,
-                )
-            )
-        elif line.startswith("Error: "):
-            lines.append(workflow_command("error", line[len("Error: ") :], title=title))
-    return lines
-
-
-def _workspace_relative(file: str, workspace: str | None) -> str:
-    if workspace and os.path.isabs(file):
-        try:
-            return Path(file).resolve().relative_to(Path(workspace).resolve()).as_posix()
-        except ValueError:
-            return file
-    return file
-
-
-# -- outputs -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Counts:
-    """The plan's numbers as the Action's outputs: a replace counts as a create and a delete."""
-
-    has_changes: bool = False
-    creates: int = 0
-    updates: int = 0
-    deletes: int = 0
-
-    @classmethod
-    def from_document(cls, document: Mapping[str, Any] | None) -> Counts:
-        if not document:
-            return cls()
-        summary = document.get("summary") or {}
-
-        def count(name: str) -> int:
-            value = summary.get(name, 0)
-            return value if isinstance(value, int) else 0
-
-        return cls(
-            has_changes=bool(document.get("has_changes")),
-            creates=count("create") + count("replace"),
-            updates=count("update"),
-            deletes=count("delete") + count("replace"),
-        )
-
-
-def write_outputs(path: Path, outputs: Mapping[str, str]) -> None:
-    """Append `name=value` lines to $GITHUB_OUTPUT (the heredoc form for multi-line values)."""
-    with path.open("a", encoding="utf-8") as file:
-        for name, value in outputs.items():
-            if "\n" in value or "\r" in value:
-                delimiter = f"ghadelimiter_{uuid.uuid4()}"
-                file.write(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
-            else:
-                file.write(f"{name}={value}\n")
-
-
-# -- Markdown that fits ------------------------------------------------------------------------
-
-
-def utf8_bytes(text: str) -> int:
-    return len(text.encode("utf-8"))
-
-
-def utf16_units(text: str) -> int:
-    """How GitHub counts a comment's characters (an emoji is two)."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-def fit(text: str, *, limit: int, measure: Callable[[str], int], note: str) -> str:
-    """`text` if it fits in `limit`; else whole lines of it, open code fences and <details>
-    closed, then `note`."""
-    if measure(text) <= limit:
-        return text
-    closers = "```\n</details>\n"
-    budget = limit - measure(note) - measure(closers) - 2
-    kept: list[str] = []
-    used = 0
-    for line in text.splitlines(keepends=True):
-        size = measure(line)
-        if used + size > budget:
-            if not kept:  # one enormous line: keep what fits of it
-                while line and measure(line) > budget:
-                    line = line[: len(line) * max(budget, 0) // measure(line)]
-                kept.append(line)
-            break
-        kept.append(line)
-        used += size
-    body = "".join(kept)
-    if not body.endswith("\n"):
-        body += "\n"
-    if sum(1 for line in kept if line.lstrip().startswith("```")) % 2:
-        body += "```\n"
-    if body.count("<details") > body.count("</details>"):
-        body += "</details>\n"
-    return body + "\n" + note
-
-
-# -- the report --------------------------------------------------------------------------------
-
 
 @dataclass(frozen=True)
 class RunReport:

@@ -80,6 +80,13 @@ sandbox_db_option = click.option(
     show_default=True,
     help="The embedded sandbox's SQLite file.",
 )
+format_option = click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+)
 force_option = click.option(
     "--force", is_flag=True, help="Apply despite the safety rails (mass changes, short notice)."
 )

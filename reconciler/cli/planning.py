@@ -14,6 +14,7 @@ from reconciler.checks import checked_plan
 from reconciler.cli.common import (
     EXIT_CHANGES,
     adopt_option,
+    format_option,
     handle_errors,
     prune_option,
     sandbox_db_option,
@@ -46,13 +47,7 @@ def validate(path: Path) -> None:
 
 @click.command()
 @click.argument("path", type=click.Path(exists=False, path_type=Path))
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json", "markdown"]),
-    default="text",
-    show_default=True,
-)
+@format_option
 @click.option(
     "-o", "--out", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan (JSON)."
 )
@@ -119,13 +114,7 @@ def emit(the_plan: Plan, output_format: str, source: dict[str, Any]) -> None:
 
 @click.command()
 @click.argument("path", type=click.Path(exists=False, path_type=Path))
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json", "markdown"]),
-    default="text",
-    show_default=True,
-)
+@format_option
 @click.option(
     "-o", "--out", type=click.Path(dir_okay=False, path_type=Path), help="Save the report (JSON)."
 )

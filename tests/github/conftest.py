@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.engine.conftest import providers_yaml as engine_providers
 from tests.github.fake_github import FakeGitHub, serving
 from tests.github.runner import BIN, Runner
 
@@ -27,21 +28,9 @@ SANDBOX_ENV = {
 
 
 def providers_yaml(origin: str) -> str:
-    return f"""# Where the schedule lives; secrets come from the environment.
-version: 1
-providers:
-  prevail:
-    base_url: {origin}/prevail
-    company_id: ${{PREVAIL_COMPANY_ID}}
-    api_key: ${{PREVAIL_API_KEY}}
-  prospero:
-    base_url: {origin}/prospero
-    email: ${{PROSPERO_EMAIL}}
-    password: ${{PROSPERO_PASSWORD}}
-  previsto:
-    base_url: {origin}/previsto
-    api_key: ${{PREVISTO_API_KEY}}
-"""
+    return "# Where the schedule lives; secrets come from the environment.\n" + engine_providers(
+        origin
+    )
 
 
 def event_yaml(*, capacity: int = 12, title: str = "Board dinner") -> str:

@@ -13,21 +13,11 @@ from reconciler.cli import main
 from reconciler.github import (
     COMMENT_LIMIT,
     SUMMARY_LIMIT,
-    Counts,
     RunReport,
     comment_body,
-    error_annotations,
-    fit,
-    mask_commands,
     publish,
     pull_request,
-    redact,
     report_markdown,
-    secret_variables,
-    utf8_bytes,
-    utf16_units,
-    workflow_command,
-    write_outputs,
 )
 from reconciler.github_api import (
     CommentOutcome,
@@ -36,6 +26,18 @@ from reconciler.github_api import (
     PullRequest,
     api_client,
     upsert_comment,
+)
+from reconciler.github_runner import (
+    Counts,
+    error_annotations,
+    fit,
+    mask_commands,
+    redact,
+    secret_variables,
+    utf8_bytes,
+    utf16_units,
+    workflow_command,
+    write_outputs,
 )
 from tests.github.conftest import PR_NUMBER, PULL_REQUEST_EVENT, REPOSITORY
 from tests.github.fake_github import FakeGitHub
