@@ -7,6 +7,7 @@ import json
 import httpx
 
 from tests.engine.conftest import Repo, Run
+from tests.faults.test_matrix import unmanaged_snapshot
 
 EVENT = """version: 1
 events:
@@ -160,16 +161,16 @@ def test_unmanaged_objects_are_never_touched(examples_repo: Repo, cli: Run, http
     assert examples_repo.writes() == []
 
     # Remove every declared object: --prune then touches only what we manage.
+    before = unmanaged_snapshot(examples_repo)
+    assert len(before) >= 8  # the demo organisation's sessions, events and assignments
     for path in examples_repo.root.rglob("*.yaml"):
         if path.name != "providers.yaml":
             path.unlink()
     examples_repo.forget_requests()
-    cli("apply", examples_repo.root, "--auto-approve", "--prune")
-    touched = {w.path for w in examples_repo.writes()}
-    unmanaged_events = examples_repo.sandbox.store.query("prospero.events")
-    for event in unmanaged_events.documents:
-        if "reconciler_key" not in (event.get("customFields") or {}):
-            assert not any(str(event["id"]) in path for path in touched)
+    cli("apply", examples_repo.root, "--auto-approve", "--prune", "--force")
+    assert examples_repo.writes(), "--prune must remove what we manage"
+    after = unmanaged_snapshot(examples_repo)
+    assert {ident: after.get(ident) for ident in before} == before
 
 
 def test_foreign_metadata_keys_survive(repo: Repo, cli: Run):
