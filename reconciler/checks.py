@@ -23,7 +23,7 @@ from reconciler.errors import Location, PlanError
 from reconciler.model import Plan
 from reconciler.plan import Refreshed
 from reconciler.render.times import local
-from reconciler.timeutil import UTC_FORMAT, canonical_zone, hours, parse_instant
+from reconciler.timeutil import canonical_zone, format_utc, hours, parse_instant
 from reconciler.working_hours import WorkingHours
 
 # A session without duration_hours is taken to last this long (Prevail's own default is unset).
@@ -289,7 +289,7 @@ def _overlapping(bookings: Iterable[Booking]) -> Iterator[tuple[Booking, Booking
 
 
 def _text(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime(UTC_FORMAT)
+    return format_utc(moment)
 
 
 def _order(location: Location | None) -> tuple[str, int, int]:

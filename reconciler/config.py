@@ -74,8 +74,7 @@ class DeclaredObject:
     key: str
     fields: Mapping[str, Any]
     options: ObjectOptions
-    location: Location
-    field_locations: Mapping[str, Location]  # top-level field name -> where its value is
+    location: Location  # where the object's entry starts
 
 
 @dataclass(frozen=True)
@@ -382,8 +381,7 @@ def _declared(
         key=key,
         fields={name: value for name, value in item.items() if name not in OPTION_FIELDS},
         options=options,
-        location=source.at((*path, "key")),
-        field_locations={name: source.value_at((*path, name)) for name in item},
+        location=source.value_at(path),
     )
 
 

@@ -1,8 +1,13 @@
-"""YAML with marks: parse one config file into plain JSON values and a map back to FILE:LINE:COL.
+"""Parse one config file into plain JSON values and a map back to FILE:LINE:COL.
 
-Built on PyYAML's safe composer only. Dates and times stay strings (the implicit timestamp
-resolver is removed: date handling is the engine's), duplicate mapping keys are errors, merge keys
-(`<<`) work, and alias expansion is bounded so that a small file cannot expand into a huge one.
+Two readers, one meaning. ryaml (serde_yaml, in Rust) reads a file about twenty times faster than
+PyYAML and records no positions; PyYAML's composer records where every value starts. A file is
+read with ryaml when it uses nothing ryaml reads differently (tags, merge keys, non-finite
+numbers) and it reads cleanly; positions are then found only when asked for (`config_locate`).
+Otherwise, or when ryaml finds a problem, PyYAML reads it with marks and words the problem.
+Scalars mean the same in both (`yaml_scalars`: YAML 1.2 core, dates and times as strings);
+duplicate mapping keys are errors, merge keys (`<<`) work, and alias expansion is bounded so that
+a small file cannot expand into a huge one.
 """
 
 from __future__ import annotations
@@ -14,9 +19,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+import ryaml
 import yaml
 
+from reconciler.config_locate import object_starts
 from reconciler.errors import ConfigIssue, Location
+from reconciler.yaml_scalars import resolve_plain
 
 JsonPath = tuple[str | int, ...]
 
@@ -28,17 +37,26 @@ _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 _STR = "tag:yaml.org,2002:str"
 _MERGE = "tag:yaml.org,2002:merge"
-_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_NULL = "tag:yaml.org,2002:null"
+# Every unquoted, untagged scalar gets this tag and is resolved by `resolve_plain`, so that
+# PyYAML's YAML 1.1 resolvers (yes/no as booleans, 010 as octal, timestamps) never apply.
+_PLAIN = "tag:reconciler,2026:plain"
 _PLAIN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+# What sends a file to the marked reader even when ryaml could read it: a tag or a directive (ryaml
+# drops unknown tags silently), a merge key (ryaml keeps `<<` as a plain key), a non-finite number
+# (reported as an issue). False alarms only cost speed.
+_NEEDS_MARKS = re.compile(
+    r"(?:^|[\s\[\{,])!|^%|<<|\.(?:inf|Inf|INF|nan|NaN|NAN)\b", re.MULTILINE
+)
 
 
 class _Loader(yaml.SafeLoader):
-    """The safe loader without the implicit timestamp resolver."""
+    """The safe loader with one implicit resolver: plain scalars are resolved by `resolve_plain`."""
 
 
 _Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != _TIMESTAMP]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    "<": [(_MERGE, re.compile(r"^<<$"))],
+    None: [(_PLAIN, re.compile(r".*", re.DOTALL))],
 }
 
 
@@ -75,16 +93,38 @@ def format_path(path: JsonPath) -> str:
     return text
 
 
-@dataclass(frozen=True)
 class SourceMap:
-    """Where every value (and every mapping key) of one file starts."""
+    """Where the values (and mapping keys) of one file start."""
 
-    file: str
-    values: Mapping[JsonPath, Location]
-    keys: Mapping[JsonPath, Location]
+    def __init__(self, file: str) -> None:
+        self.file = file
 
     def value_at(self, path: JsonPath) -> Location:
         """Where the value at `path` starts (or its nearest recorded ancestor)."""
+        raise NotImplementedError
+
+    def at(self, path: JsonPath) -> Location:
+        """Where an issue about `path` points: a mapping entry's key, else the value's start."""
+        raise NotImplementedError
+
+    def issue(self, path: JsonPath, message: str) -> ConfigIssue:
+        return ConfigIssue(self.at(path), format_path(path), message)
+
+
+class MarkedSourceMap(SourceMap):
+    """Every position recorded while the file was read."""
+
+    def __init__(
+        self,
+        file: str,
+        values: Mapping[JsonPath, Location],
+        keys: Mapping[JsonPath, Location],
+    ) -> None:
+        super().__init__(file)
+        self.values = values
+        self.keys = keys
+
+    def value_at(self, path: JsonPath) -> Location:
         for end in range(len(path), -1, -1):
             found = self.values.get(path[:end])
             if found is not None:
@@ -92,7 +132,6 @@ class SourceMap:
         return Location(self.file, 1, 1)
 
     def at(self, path: JsonPath) -> Location:
-        """Where an issue about `path` points: a mapping entry's key, else the value's start."""
         for end in range(len(path), -1, -1):
             prefix = path[:end]
             found = self.keys.get(prefix) or self.values.get(prefix)
@@ -100,8 +139,45 @@ class SourceMap:
                 return found
         return Location(self.file, 1, 1)
 
-    def issue(self, path: JsonPath, message: str) -> ConfigIssue:
-        return ConfigIssue(self.at(path), format_path(path), message)
+
+class DeferredSourceMap(SourceMap):
+    """Positions of a file read without marks, found when first asked for.
+
+    Where each object of a top-level list starts, and where each top-level key is, come from a
+    scan of the text (`config_locate`), which every plan needs; any other position reads the file
+    again with marks, which only a problem to report (or a rarely used feature) needs.
+    """
+
+    def __init__(self, file: str, text: str, document: Mapping[str, Any]) -> None:
+        super().__init__(file)
+        self._text = text
+        self._document = document
+        self._starts: Mapping[JsonPath, Location] | None = None
+        self._marked: SourceMap | None = None
+
+    def value_at(self, path: JsonPath) -> Location:
+        if len(path) == 2 and isinstance(path[1], int):
+            found = self._object_starts().get(path)
+            if found is not None:
+                return found
+        return self._marks().value_at(path)
+
+    def at(self, path: JsonPath) -> Location:
+        if len(path) == 1:
+            found = self._object_starts().get(path)
+            if found is not None:
+                return found
+        return self._marks().at(path)
+
+    def _object_starts(self) -> Mapping[JsonPath, Location]:
+        if self._starts is None:
+            self._starts = object_starts(self._text, self._document, self.file)
+        return self._starts
+
+    def _marks(self) -> SourceMap:
+        if self._marked is None:
+            self._marked = _parse_with(_FastLoader or _Loader, self._text, self.file).source
+        return self._marked
 
 
 @dataclass(frozen=True)
@@ -184,12 +260,17 @@ class _Builder:
             self.active.discard(id(node))
 
     def scalar(self, node: yaml.ScalarNode, path: JsonPath, where: Location) -> Any:
+        if node.tag == _PLAIN:
+            value = resolve_plain(node.value)
+            if isinstance(value, float) and not math.isfinite(value):
+                self.report(path, where, f"{node.value} is not a finite number")
+            return value
         try:
             value = self.loader.construct_object(node)
         except yaml.constructor.ConstructorError:
             value = None
         if not isinstance(value, str | int | float | bool | type(None)) or (
-            value is None and node.tag != "tag:yaml.org,2002:null"
+            value is None and node.tag != _NULL
         ):
             # !!python/object, !!binary, an explicit !!timestamp...: keep the text, refuse the tag
             self.report(path, where, _unsupported(node.tag))
@@ -248,7 +329,9 @@ class _Builder:
             placeholder = f"<key at line {where.line}>"
             self.report((*path, placeholder), where, "a mapping key must be a plain string")
             return placeholder
-        if node.tag != _STR:
+        if node.tag != _STR and not (
+            node.tag == _PLAIN and isinstance(resolve_plain(node.value), str)
+        ):
             self.report(
                 (*path, node.value),
                 where,
@@ -293,6 +376,9 @@ def parse_yaml(text: str, filename: str) -> ParsedFile:
     parser words its errors better. So a file is read with libyaml when it is available, and read
     again with the Python parser whenever that finds any problem, for the better message.
     """
+    document = _read_fast(text)
+    if document is not None:
+        return ParsedFile(document, DeferredSourceMap(filename, text, document), ())
     if _FastLoader is not None:
         fast = _parse_with(_FastLoader, text, filename)
         if not fast.issues:
@@ -300,8 +386,32 @@ def parse_yaml(text: str, filename: str) -> ParsedFile:
     return _parse_with(_Loader, text, filename)
 
 
+def _read_fast(text: str) -> dict[str, Any] | None:
+    """The document as ryaml reads it, or None where the marked reader must read the file.
+
+    Read with ryaml only if it reads cleanly (a syntax error, duplicate key or alias bomb is for
+    the marked reader to locate and word), its top level is a mapping, and every mapping key is a
+    string (orjson refuses any other key, faster than a walk in Python).
+    """
+    if _NEEDS_MARKS.search(text):
+        return None
+    try:
+        document = ryaml.loads(text)  # type: ignore[attr-defined]  # re-exported untyped
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:  # an error, or a Rust panic (a BaseException): marks
+        return None
+    if not isinstance(document, dict):
+        return None
+    try:
+        orjson.dumps(document)
+    except TypeError:
+        return None
+    return document
+
+
 def _parse_with(loader_class: type[_Loader], text: str, filename: str) -> ParsedFile:
-    empty = SourceMap(filename, {}, {})
+    empty = MarkedSourceMap(filename, {}, {})
     try:
         loader = loader_class(text)  # the reader checks the characters here
     except yaml.YAMLError as exc:
@@ -310,7 +420,9 @@ def _parse_with(loader_class: type[_Loader], text: str, filename: str) -> Parsed
     try:
         node = loader.get_single_node()
         if node is None:
-            return ParsedFile(None, SourceMap(filename, {(): Location(filename, 1, 1)}, {}), ())
+            return ParsedFile(
+                None, MarkedSourceMap(filename, {(): Location(filename, 1, 1)}, {}), ()
+            )
         document = builder.build(node, ())
     except yaml.YAMLError as exc:
         return ParsedFile(None, empty, (((), _problem(exc, text, filename)),))
@@ -321,5 +433,5 @@ def _parse_with(loader_class: type[_Loader], text: str, filename: str) -> Parsed
         return ParsedFile(None, empty, (((), abort.issue),))
     finally:
         loader.dispose()
-    source = SourceMap(filename, builder.values, builder.keys)
+    source = MarkedSourceMap(filename, builder.values, builder.keys)
     return ParsedFile(document, source, tuple(builder.issues))

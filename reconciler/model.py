@@ -118,7 +118,6 @@ class DesiredObject:
     key: str
     fields: Mapping[str, Any]
     location: Location | None = None
-    field_locations: Mapping[str, Location] = field(default_factory=dict)
     protect: bool = False
     ignore_changes: frozenset[str] = frozenset()
     allow_short_notice: bool = False

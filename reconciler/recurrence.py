@@ -365,7 +365,6 @@ def _occurrence(
     span = _span(item)
     if span is not None:
         fields["end"] = _local_text(local + span, all_day=all_day)
-    locations = dict(base.field_locations)
     location = base.location
     if override is not None:
         text, changes = override
@@ -376,13 +375,11 @@ def _occurrence(
             moved = _wall_clock(str(changes["start"]), zone)
             fields["end"] = _local_text(moved + span, all_day=all_day)
         where: JsonPath = (*path, "overrides", text)
-        locations.update({name: source.value_at((*where, name)) for name in changes})
         location = source.at(where)
     return replace(
         base,
         key=occurrence_key(base.key, local.date()),
         fields=fields,
-        field_locations=locations,
         location=location,
     )
 

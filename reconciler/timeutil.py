@@ -53,12 +53,22 @@ def parse_instant(text: str, zone: str | None = None) -> datetime:
     return value
 
 
+def format_utc(moment: datetime) -> str:
+    """The canonical text of an aware instant: `YYYY-MM-DDThh:mm:ssZ` (UTC_FORMAT).
+
+    isoformat rather than strftime: a plan formats every declared and remote instant, and
+    strftime costs several times more.
+    """
+    return moment.astimezone(UTC).replace(tzinfo=None, microsecond=0).isoformat() + "Z"
+
+
 def to_utc(text: str, zone: str | None = None) -> str:
-    return parse_instant(text, zone).astimezone(UTC).strftime(UTC_FORMAT)
+    return format_utc(parse_instant(text, zone))
 
 
 def from_utc(text: str) -> datetime:
-    return datetime.strptime(text, UTC_FORMAT).replace(tzinfo=UTC)
+    """The instant of a canonical UTC text."""
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 def hours(value: float) -> timedelta:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import httpx
+import orjson
 
 from reconciler.config import DeclaredObject, ProviderSettings
 from reconciler.errors import (
@@ -119,7 +120,6 @@ class Provider(ABC):
             key=declared.key,
             fields=fields,
             location=declared.location,
-            field_locations=declared.field_locations,
             protect=options.protect,
             ignore_changes=frozenset(options.ignore_changes),
             allow_short_notice=options.allow_short_notice,
@@ -248,7 +248,8 @@ class Provider(ABC):
         if not response.content:
             return None
         try:
-            return response.json()
+            # orjson decodes a page of a thousand objects several times faster than json
+            return orjson.loads(response.content)
         except ValueError:
             raise ResponseError(
                 self.name, endpoint, "the response body is not valid JSON"

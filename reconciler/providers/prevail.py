@@ -9,11 +9,14 @@ title, case, the start (date, time and zone, always sent together), the duration
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 import warnings
 from collections.abc import Generator, Mapping, Sequence
 from datetime import UTC, datetime
+from datetime import date as date_type
+from datetime import time as time_of_day
 from typing import Any
 
 import httpx
@@ -24,13 +27,14 @@ from reconciler.config import DeclaredObject, ProviderSettings
 from reconciler.errors import AuthenticationError, ResponseError
 from reconciler.model import Action, DesiredObject, FieldChange, HttpCall, RemoteObject
 from reconciler.providers.base import Provider, UpdatePlan, expect
-from reconciler.timeutil import canonical_zone, iana_zone, parse_instant
+from reconciler.timeutil import canonical_zone, format_utc, iana_zone, parse_instant
 
 log = logging.getLogger(__name__)
 
 PAGE_MAX = 1000
 TOKEN_LIFETIME = 300  # seconds; the contract caps a minted token's life at five minutes
 MARKER = "reconciler-key: "
+_CLOCK = re.compile(r"(?P<hour>\d{1,2}):(?P<minute>[0-5]\d) ?(?P<half>AM|PM)")
 
 # YAML fields Prevail keeps under session_details.
 DETAIL_FIELDS = ("session_type", "video_provider", "languages", "interpreter", "preferred_manager")
@@ -94,7 +98,7 @@ class PrevailProvider(Provider):
         if isinstance(zone, str):
             fields["time_zone"] = canonical_zone(zone)
         if isinstance(fields.get("start"), str):
-            fields["start"] = _utc(parse_instant(fields["start"], zone))
+            fields["start"] = format_utc(parse_instant(fields["start"], zone))
         if isinstance(fields.get("invites"), list):
             fields["invites"] = _invites(fields["invites"])
         fields.pop("postback_url", None)  # sent on create only; Prevail does not return it
@@ -130,7 +134,7 @@ class PrevailProvider(Provider):
             try:
                 fields["time_zone"] = canonical_zone(zone_name)
                 start = _wall_clock(session.get("start_date"), session.get("start_time"))
-                fields["start"] = _utc(start.replace(tzinfo=iana_zone(zone_name)))
+                fields["start"] = format_utc(start.replace(tzinfo=iana_zone(zone_name)))
             except (KeyError, ValueError):
                 fields["time_zone"] = zone_name
         identifier = session.get("remote_session_id") or session.get("request_id")
@@ -405,14 +409,16 @@ def _removed_invitees(current: RemoteObject, desired: DesiredObject) -> list[str
     return sorted(have - wanted)
 
 
-def _utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _wall_clock(date: Any, clock: Any) -> datetime:
+    """Prevail's `start_date` and 12-hour `start_time` (`09:00 AM`) as a naive datetime."""
     if not isinstance(date, str) or not isinstance(clock, str):
         raise ValueError("session without start_date/start_time")
-    return datetime.strptime(f"{date} {clock.upper()}", "%Y-%m-%d %I:%M %p")
+    # a regular expression rather than strptime: every listed session goes through here
+    found = _CLOCK.fullmatch(clock.upper())
+    if found is None or not 1 <= int(found["hour"]) <= 12:
+        raise ValueError(f"{clock!r} is not a 12-hour time like 09:00 AM")
+    hour = int(found["hour"]) % 12 + (12 if found["half"] == "PM" else 0)
+    return datetime.combine(date_type.fromisoformat(date), time_of_day(hour, int(found["minute"])))
 
 
 def _prevail_start(start: str, zone: str) -> dict[str, str]:
