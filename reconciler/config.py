@@ -109,6 +109,12 @@ class _File:
     def clean(self, path: JsonPath) -> bool:
         return not any(bad[: len(path)] == path for bad in self.flawed)
 
+    def flawed_fields(self, path: JsonPath) -> frozenset[str]:
+        """The fields of the object at `path` that already have an issue."""
+        if not self.flawed:  # the usual case, decided without a pass over the object's paths
+            return frozenset()
+        return frozenset(str(bad[2]) for bad in self.flawed if len(bad) > 2 and bad[:2] == path)
+
 
 def load(
     path: str | Path,
@@ -341,12 +347,10 @@ def _merge_objects(
                 key = item.get("key")
                 if isinstance(key, str):
                     seen.setdefault(key, []).append((file, (*path, "key")))
-                flawed = frozenset(
-                    str(bad[2]) for bad in file.flawed if len(bad) > 2 and bad[:2] == path
-                )
+                flawed = file.flawed_fields(path)
                 found = check_object(kind, item, path, file.source, flawed=flawed)
                 issues.extend(found)
-                if not found and file.clean(path) and isinstance(key, str):
+                if not found and isinstance(key, str) and (not file.flawed or file.clean(path)):
                     base = _declared(kind, key, item, path, file.source)
                     if "recurrence" not in item and "overrides" not in item:
                         declared.append(base)

@@ -70,7 +70,9 @@ def check_object(
         return []
     if "time_zone" in flawed:  # present but unusable: nothing that depends on it can be judged
         item = {name: value for name, value in item.items() if name not in ("start", "end")}
-    return check({name: value for name, value in item.items() if name not in flawed}, path, source)
+    if flawed:
+        item = {name: value for name, value in item.items() if name not in flawed}
+    return check(item, path, source)
 
 
 def _check_session(item: Mapping[str, Any], path: JsonPath, source: SourceMap) -> list[ConfigIssue]:

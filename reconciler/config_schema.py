@@ -12,15 +12,13 @@ import difflib
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-# jsonschema ships no type hints (types-jsonschema is not a dependency yet)
 import jsonschema_rs
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import (
-    ValidationError,
-    best_match,
-)
+
+if TYPE_CHECKING:  # jsonschema is imported only when a file is invalid (it costs ~80 ms)
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 from reconciler.config_yaml import JsonPath, SourceMap
 from reconciler.errors import ConfigIssue
@@ -65,6 +63,8 @@ def schema() -> dict[str, Any]:
 
 @cache
 def _validator() -> Draft202012Validator:
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(schema())
 
 
@@ -210,6 +210,8 @@ def _explain_alternatives(error: ValidationError, path: JsonPath) -> Iterator[tu
         for sub in next(iter(fitting.values())):
             yield from _explain(sub)
     else:
+        from jsonschema.exceptions import best_match
+
         yield from _explain(best_match(sub for errors in fitting.values() for sub in errors))
 
 

@@ -44,10 +44,19 @@ _PLAIN = "tag:reconciler,2026:plain"
 _PLAIN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 # What sends a file to the marked reader even when ryaml could read it: a tag or a directive (ryaml
 # drops unknown tags silently), a merge key (ryaml keeps `<<` as a plain key), a non-finite number
-# (reported as an issue). False alarms only cost speed.
-_NEEDS_MARKS = re.compile(
-    r"(?:^|[\s\[\{,])!|^%|<<|\.(?:inf|Inf|INF|nan|NaN|NAN)\b", re.MULTILINE
-)
+# (reported as an issue). False alarms only cost speed. Each pattern runs only if a plain
+# substring search (much faster on a large file) finds its first character.
+_TAG_OR_DIRECTIVE = re.compile(r"(?:^|[\s\[\{,])!|^%", re.MULTILINE)
+_NON_FINITE_WORDS = (".inf", ".Inf", ".INF", ".nan", ".NaN", ".NAN")
+_NON_FINITE = re.compile(r"\.(?:inf|Inf|INF|nan|NaN|NAN)\b")
+
+
+def _needs_marks(text: str) -> bool:
+    if ("!" in text or "%" in text) and _TAG_OR_DIRECTIVE.search(text):
+        return True
+    if "<<" in text:
+        return True
+    return any(word in text for word in _NON_FINITE_WORDS) and bool(_NON_FINITE.search(text))
 
 
 class _Loader(yaml.SafeLoader):
@@ -393,7 +402,7 @@ def _read_fast(text: str) -> dict[str, Any] | None:
     the marked reader to locate and word), its top level is a mapping, and every mapping key is a
     string (orjson refuses any other key, faster than a walk in Python).
     """
-    if _NEEDS_MARKS.search(text):
+    if _needs_marks(text):
         return None
     try:
         document = ryaml.loads(text)  # type: ignore[attr-defined]  # re-exported untyped

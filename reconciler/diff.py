@@ -63,8 +63,14 @@ def _merge_view(
     return before, after
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def same(left: Any, right: Any) -> bool:
     """Semantic equality of canonical values: dict key order never matters; None is absent."""
+    kind = type(left)
+    if kind is type(right) and kind in _SCALARS:
+        return bool(left == right)  # most comparisons: two strings or two numbers, decided here
     if isinstance(left, Mapping) and isinstance(right, Mapping):
         keys = {k for k, v in left.items() if v is not None} | {
             k for k, v in right.items() if v is not None

@@ -7,6 +7,7 @@ everything planned was applied, 1 otherwise.
 
 from __future__ import annotations
 
+import gc
 import logging
 
 import click
@@ -21,6 +22,8 @@ from reconciler.cli.serving import sandbox
 from reconciler.http import RetryPolicy
 
 __all__ = ["main"]
+
+GC_THRESHOLD = 200_000  # allocations between collections of the youngest generation
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -58,6 +61,10 @@ def main(
     retry_wait: float,
 ) -> None:
     """Declarative reconciler for Prevail sessions, Prospero events and Previsto metadata."""
+    # A run builds hundreds of thousands of small objects and frees none of them in cycles; the
+    # default thresholds would collect every 700 allocations, a quarter of a 30,000-object plan's
+    # CPU. Collect far less often, as mypy does for the same reason.
+    gc.set_threshold(GC_THRESHOLD, 30, 30)
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", force=True)
     context.obj = Transport(

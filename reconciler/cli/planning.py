@@ -9,7 +9,6 @@ from typing import Any
 
 import click
 
-from reconciler.adopt import write_remote_values
 from reconciler.checks import checked_plan
 from reconciler.cli.common import (
     EXIT_CHANGES,
@@ -145,6 +144,8 @@ def drift(
     else:
         click.echo(render_drift_text(report), nl=False)
     if write and not report.in_sync:
+        from reconciler.adopt import write_remote_values  # ruamel.yaml: only for --write
+
         written = write_remote_values(report, refreshed)
         for path_written in written.files:
             click.echo(f"Wrote remote values into {path_written}", err=True)

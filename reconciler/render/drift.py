@@ -5,9 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from deepdiff import DeepDiff
-from deepdiff.helper import NotPresent
-
 from reconciler import __version__
 from reconciler.drift import DriftItem, DriftReport
 from reconciler.model import FieldChange
@@ -53,6 +50,9 @@ def nested_differences(field: FieldChange) -> list[str]:
         isinstance(field.before, dict | list) and isinstance(field.after, dict | list)
     ):
         return []
+    from deepdiff import DeepDiff  # here: only a drift report with nested differences needs it
+    from deepdiff.helper import NotPresent
+
     tree = DeepDiff(field.before, field.after, ignore_order=True, view="tree")
     lines = []
     for items in tree.values():
