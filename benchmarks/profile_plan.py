@@ -34,7 +34,8 @@ TOP = 15
 # Where a plan spends its time, by the function that owns each phase (file suffix, name).
 PHASES = {
     "config: load (all)": ("reconciler/config.py", "load"),
-    "config: YAML parse with marks": ("reconciler/config_yaml.py", "parse_yaml"),
+    "config: YAML parse": ("reconciler/config_yaml.py", "parse_yaml"),
+    "config: object positions (text scan)": ("reconciler/config_locate.py", "object_starts"),
     "config: JSON Schema validation": ("reconciler/config_schema.py", "schema_issues"),
     "refresh: Prevail (thread)": ("reconciler/providers/prevail.py", "refresh"),
     "refresh: Prospero (thread)": ("reconciler/providers/prospero.py", "refresh"),

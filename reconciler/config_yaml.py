@@ -381,9 +381,10 @@ def _problem(exc: yaml.YAMLError, text: str, filename: str) -> ConfigIssue:
 def parse_yaml(text: str, filename: str) -> ParsedFile:
     """Parse one file; an empty file is an empty document (None), as YAML says.
 
-    libyaml (PyYAML's C parser) composes large files about ten times faster; the pure-Python
-    parser words its errors better. So a file is read with libyaml when it is available, and read
-    again with the Python parser whenever that finds any problem, for the better message.
+    ryaml first (positions found later, only where asked for). Where the marked reader is needed,
+    libyaml (PyYAML's C parser) composes about ten times faster than the pure-Python parser, which
+    words its errors better: so libyaml reads the file, and the Python parser reads it again
+    whenever libyaml finds a problem, for the better message.
     """
     document = _read_fast(text)
     if document is not None:

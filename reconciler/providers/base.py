@@ -14,7 +14,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import httpx
 import orjson
@@ -30,6 +30,14 @@ from reconciler.errors import (
 )
 from reconciler.http import ResponseLost
 from reconciler.model import Action, Change, DesiredObject, FieldChange, HttpCall, RemoteObject
+
+T = TypeVar("T")  # what a list walk turns each listed item into
+
+
+def as_sent(item: dict[str, Any]) -> dict[str, Any]:
+    """A list walk's conversion that keeps each item as the API sent it."""
+    return item
+
 
 log = logging.getLogger(__name__)
 

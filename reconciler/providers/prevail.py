@@ -13,7 +13,7 @@ import re
 import threading
 import time
 import warnings
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from datetime import UTC, datetime
 from datetime import date as date_type
 from datetime import time as time_of_day
@@ -26,7 +26,7 @@ import jwt.warnings
 from reconciler.config import DeclaredObject, ProviderSettings
 from reconciler.errors import AuthenticationError, ResponseError
 from reconciler.model import Action, DesiredObject, FieldChange, HttpCall, RemoteObject
-from reconciler.providers.base import Provider, UpdatePlan, expect
+from reconciler.providers.base import Provider, T, UpdatePlan, as_sent, expect
 from reconciler.timeutil import canonical_zone, format_utc, iana_zone, parse_instant
 
 log = logging.getLogger(__name__)
@@ -152,23 +152,29 @@ class PrevailProvider(Provider):
 
     def refresh(self, desired: Sequence[DesiredObject]) -> list[RemoteObject]:
         found: dict[str, RemoteObject] = {}
-        for session in self.list_all("sessions"):
-            remote = self.remote(session)
-            if remote is not None and remote.state in LIVE_STATES:
+        for remote in self.walk("sessions", self.remote):
+            if remote.state in LIVE_STATES:
                 found.setdefault(remote.key, remote)
         # Pending requests are read only when the configuration submits requests at all, so a
         # self-service repository pays one list walk, not two.
         if self.default_via == "request" or any(item.via == "request" for item in desired):
-            for request in self.list_all("session_requests"):
-                remote = self.remote(request)
-                if remote is not None and remote.state == "initial":
+            for remote in self.walk("session_requests", self.remote):
+                if remote.state == "initial":
                     found.setdefault(remote.key, remote)
         return list(found.values())
 
     def list_all(self, collection: str) -> list[dict[str, Any]]:
-        """Walk every page; walk again (at most twice) if the count changes mid-walk."""
+        """Every item of the collection, as the API sends it."""
+        return self.walk(collection, as_sent)
+
+    def walk(self, collection: str, convert: Callable[[dict[str, Any]], T | None]) -> list[T]:
+        """Walk every page; walk again (at most twice) if the count changes mid-walk.
+
+        Each item is converted (None: left out) as its page arrives, so that a large walk holds
+        the converted objects, not every page as sent.
+        """
         for _attempt in range(3):
-            items = self._walk(collection)
+            items = self._walk(collection, convert)
             if items is not None:
                 return items
             log.info("prevail: /%s changed during the walk; walking it again", collection)
@@ -176,9 +182,12 @@ class PrevailProvider(Provider):
             self.name, f"GET /{collection}", "the list kept changing during the walk; try again"
         )
 
-    def _walk(self, collection: str) -> list[dict[str, Any]] | None:
+    def _walk(
+        self, collection: str, convert: Callable[[dict[str, Any]], T | None]
+    ) -> list[T] | None:
         endpoint = f"GET /{collection}"
-        items: dict[str, dict[str, Any]] = {}
+        items: dict[str, T] = {}
+        read = 0
         page, pages, count = 1, 1, None
         while page <= pages:
             self.list_requests += 1
@@ -204,8 +213,11 @@ class PrevailProvider(Provider):
             for item in body[collection]:
                 if isinstance(item, dict):
                     ident = item.get("remote_session_id") or item.get("request_id")
-                    items[str(ident) if ident else str(len(items))] = item
-            self.page_read(len(items))
+                    converted = convert(item)
+                    if converted is not None:
+                        items[str(ident) if ident else f"#{read}"] = converted
+                    read += 1
+            self.page_read(read)
             page += 1
         return list(items.values())
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -21,7 +21,15 @@ from reconciler.config import DeclaredObject, ProviderSettings
 from reconciler.diff import merge_patch
 from reconciler.errors import AuthenticationError, ResponseError, ResponseLostError
 from reconciler.model import Action, Change, DesiredObject, FieldChange, HttpCall, RemoteObject
-from reconciler.providers.base import LOOKUP_PAUSE, Outcome, Provider, UpdatePlan, expect
+from reconciler.providers.base import (
+    LOOKUP_PAUSE,
+    Outcome,
+    Provider,
+    T,
+    UpdatePlan,
+    as_sent,
+    expect,
+)
 from reconciler.timeutil import to_utc
 
 log = logging.getLogger(__name__)
@@ -190,18 +198,26 @@ class ProsperoProvider(Provider):
     # -- refresh ---------------------------------------------------------------------------------
 
     def refresh(self, desired: Sequence[DesiredObject]) -> list[RemoteObject]:
-        events = self.list_all({f"customFields.{OWNER_FIELD}": OWNER})
         found: dict[str, RemoteObject] = {}
-        for event in events:
-            remote = self.remote(event)
-            if remote is not None and remote.key not in found:
-                found[remote.key] = remote
+        for remote in self.walk({f"customFields.{OWNER_FIELD}": OWNER}, self.remote):
+            found.setdefault(remote.key, remote)
         return list(found.values())
 
     def list_all(self, filters: Mapping[str, str]) -> list[dict[str, Any]]:
-        """Walk `GET /events` at the largest limit; restart once if the list shifts mid-walk."""
+        """Every event the filters select, as the API sends it."""
+        return self.walk(filters, as_sent)
+
+    def walk(
+        self, filters: Mapping[str, str], convert: Callable[[dict[str, Any]], T | None]
+    ) -> list[T]:
+        """Walk `GET /events` at the largest limit; restart once if the list shifts mid-walk.
+
+        Each event is converted (None: left out) as its page arrives, so that a large walk holds
+        the converted objects, not every page as sent.
+        """
         for _attempt in range(3):
-            events: dict[str, dict[str, Any]] = {}
+            events: dict[str, T] = {}
+            read = 0
             offset, total = 0, None
             shifted = False
             while True:
@@ -222,8 +238,11 @@ class ProsperoProvider(Provider):
                 for event in body["events"]:
                     expect(isinstance(event, dict) and "id" in event, self.name,
                            "GET /events", "an event without an id")
-                    events[str(event["id"])] = event
-                self.page_read(len(events))
+                    converted = convert(event)
+                    if converted is not None:
+                        events[str(event["id"])] = converted
+                read += len(body["events"])
+                self.page_read(read)
                 offset += PAGE_MAX
                 if offset >= total or not body["events"]:
                     break

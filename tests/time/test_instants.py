@@ -1,0 +1,58 @@
+"""Instants as the engine compares them: the fast paths give what strptime/strftime gave."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from reconciler.providers.prevail import _wall_clock
+from reconciler.timeutil import UTC_FORMAT, format_utc, from_utc, to_utc
+
+MOMENTS = st.datetimes(
+    min_value=datetime(1970, 1, 2), max_value=datetime(2200, 1, 1), timezones=st.just(UTC)
+)
+
+
+@given(MOMENTS)
+def test_format_utc_is_the_canonical_text(moment: datetime) -> None:
+    assert format_utc(moment) == moment.strftime(UTC_FORMAT)
+    assert from_utc(format_utc(moment)) == moment.replace(microsecond=0)
+
+
+@given(MOMENTS, st.sampled_from(["America/New_York", "Europe/Copenhagen", "Asia/Kolkata"]))
+def test_to_utc_reads_offsets_zones_and_canonical_text_alike(moment: datetime, zone: str) -> None:
+    moment = moment.replace(microsecond=0)
+    canonical = moment.strftime(UTC_FORMAT)
+    local = moment.astimezone(ZoneInfo(zone))
+    assert to_utc(canonical) == canonical
+    assert to_utc(local.isoformat()) == canonical
+    assert to_utc(local.replace(tzinfo=None).isoformat(), zone) == format_utc(
+        local.replace(tzinfo=None).replace(tzinfo=ZoneInfo(zone))
+    )
+
+
+def test_an_impossible_canonical_instant_is_refused() -> None:
+    with pytest.raises(ValueError):
+        to_utc("2027-02-30T09:00:00Z")
+
+
+@pytest.mark.parametrize(
+    ("clock", "hour", "minute"),
+    [("09:00 AM", 9, 0), ("9:05 am", 9, 5), ("12:00 AM", 0, 0), ("12:30 PM", 12, 30),
+     ("01:15 PM", 13, 15), ("11:59 PM", 23, 59)],
+)
+def test_prevail_twelve_hour_clock(clock: str, hour: int, minute: int) -> None:
+    assert _wall_clock("2027-03-01", clock) == datetime(2027, 3, 1, hour, minute)
+    assert _wall_clock("2027-03-01", clock) == datetime.strptime(
+        f"2027-03-01 {clock.upper()}", "%Y-%m-%d %I:%M %p"
+    )
+
+
+@pytest.mark.parametrize("clock", ["13:00 PM", "00:30 AM", "9 AM", "09:60 AM", "09:00", ""])
+def test_prevail_clock_that_is_not_twelve_hour_is_refused(clock: str) -> None:
+    with pytest.raises(ValueError):
+        _wall_clock("2027-03-01", clock)
