@@ -52,6 +52,8 @@ OPTION_FIELDS = frozenset(
      "overrides"}
 )
 
+_OPTIONS_ONLY = frozenset({"protect", "ignore_changes", "allow_short_notice", "via", "remote_id"})
+
 _REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -66,7 +68,10 @@ class ObjectOptions:
     remote_id: str | None = None  # the unmanaged object `reconciler import` read it from
 
 
-@dataclass(frozen=True)
+_NO_OPTIONS = ObjectOptions()
+
+
+@dataclass(frozen=True, slots=True)
 class DeclaredObject:
     """One object as the YAML declares it: managed fields exactly as written, and options."""
 
@@ -373,12 +378,16 @@ def _merge_objects(
 def _declared(
     kind: str, key: str, item: Mapping[str, Any], path: JsonPath, source: SourceMap
 ) -> DeclaredObject:
-    options = ObjectOptions(
-        protect=bool(item.get("protect", False)),
-        ignore_changes=tuple(item.get("ignore_changes") or ()),
-        allow_short_notice=bool(item.get("allow_short_notice", False)),
-        via=item.get("via"),
-        remote_id=item.get("remote_id"),
+    options = (
+        ObjectOptions(
+            protect=bool(item.get("protect", False)),
+            ignore_changes=tuple(item.get("ignore_changes") or ()),
+            allow_short_notice=bool(item.get("allow_short_notice", False)),
+            via=item.get("via"),
+            remote_id=item.get("remote_id"),
+        )
+        if _OPTIONS_ONLY & item.keys()
+        else _NO_OPTIONS  # most objects set none: one shared, immutable instance
     )
     return DeclaredObject(
         kind=kind,

@@ -24,8 +24,8 @@ _TOP_KEY = re.compile(
     r"[ \t]*:(?=[ \t\r\n]|$)",
     re.MULTILINE,
 )
-# A block sequence entry: indentation, a dash, then a space or the line's end.
-_DASH = re.compile(r"^( *)-(?=[ \t\r\n]|$)", re.MULTILINE)
+# A block sequence entry: indentation, a dash, then a space or the line's end (and the spaces).
+_DASH = re.compile(r"^( *)-(?=[ \t\r\n]|$)[ \t]*", re.MULTILINE)
 # Lines that end a top-level list: any other line at column 0 (a key, a document marker).
 _COLUMN_ZERO = re.compile(r"^(?:[^\s#-]|---|\.\.\.)", re.MULTILINE)
 
@@ -63,7 +63,11 @@ def _item_starts(text: str, key_offset: int, lines: _LineNumbers, file: str) -> 
             indent = width
         if width != indent:
             continue  # a nested list's entry
-        starts.append(_node_start(text, match.end(), lines, file))
+        after = match.end()
+        if after < len(text) and text[after] not in "#\r\n":  # the node starts on the dash's line
+            starts.append(Location(file, lines.line(after), after - match.start() + 1))
+        else:
+            starts.append(_node_start(text, after, lines, file))
     return starts
 
 

@@ -10,6 +10,7 @@ equality here is semantic equality.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from reconciler.model import DesiredObject, FieldChange, RemoteObject
@@ -29,22 +30,30 @@ def field_changes(
                 changes.append(FieldChange(name, before, after))
         elif not same(wanted, have):
             changes.append(FieldChange(name, have, wanted))
-    for name in sorted(field for field in owned if "." not in field):
+    for name in _top_level(owned):
         if name in desired.fields or name in merge_fields:
             continue
         if current.fields.get(name) is not None:
             changes.append(FieldChange(name, current.fields.get(name), None))
     for name in sorted(merge_fields - desired.fields.keys()):
-        removed = {
-            sub.partition(".")[2]
-            for sub in owned
-            if sub.startswith(name + ".")
-        }
         have = current.fields.get(name) or {}
-        before = {sub: have[sub] for sub in sorted(removed) if sub in have}
+        before = {sub: have[sub] for sub in _owned_keys(owned, name) if sub in have}
         if before:
             changes.append(FieldChange(name, before, dict.fromkeys(before)))
     return changes
+
+
+@lru_cache(maxsize=1024)
+def _top_level(owned: frozenset[str]) -> tuple[str, ...]:
+    """The owned top-level field names, sorted (owned sets repeat: computed once per set)."""
+    return tuple(sorted(field for field in owned if "." not in field))
+
+
+@lru_cache(maxsize=1024)
+def _owned_keys(owned: frozenset[str], name: str) -> tuple[str, ...]:
+    """The owned keys under the merging dict field `name`, sorted: `metadata.crew` -> `crew`."""
+    prefix = name + "."
+    return tuple(sorted(sub[len(prefix) :] for sub in owned if sub.startswith(prefix)))
 
 
 def _merge_view(
@@ -52,14 +61,13 @@ def _merge_view(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Restrict a merging dict to the keys we declare or own: keys set by others are not ours."""
     have = have if isinstance(have, Mapping) else {}
-    prefix = name + "."
-    ours = set(wanted) | {sub[len(prefix) :] for sub in owned if sub.startswith(prefix)}
-    before = {key: have.get(key) for key in sorted(ours)}
-    after = {key: wanted.get(key) for key in sorted(ours)}
-    # A key both absent remotely and undeclared is no change; drop it from both sides.
-    for key in sorted(ours):
-        if before[key] is None and after[key] is None:
-            del before[key], after[key]
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    for key in sorted({*wanted, *_owned_keys(owned, name)}):
+        was, wants = have.get(key), wanted.get(key)
+        if was is None and wants is None:
+            continue  # absent remotely and undeclared: no change, left out of both sides
+        before[key], after[key] = was, wants
     return before, after
 
 

@@ -86,7 +86,7 @@ class HttpCall:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RemoteObject:
     """A managed object as the provider found it.
 
@@ -110,7 +110,7 @@ class RemoteObject:
         return Address(self.kind, self.key)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DesiredObject:
     """A declared object after the provider canonicalised its fields."""
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from functools import lru_cache
 from typing import Any
 
 import httpx
@@ -23,6 +25,7 @@ from reconciler.providers.base import Provider, UpdatePlan, expect
 log = logging.getLogger(__name__)
 
 PAGE_MAX = 100
+READ_AHEAD = 4  # pages in flight during a walk, once the first page has told the total
 KEY_META = "reconciler_key"
 OWNED_META = "reconciler_owned"
 RESERVED = frozenset({KEY_META, OWNED_META})
@@ -88,32 +91,51 @@ class PrevistoProvider(Provider):
         )
 
     def _walk(self) -> list[dict[str, Any]] | None:
+        """Read every page, or None when the total moved between pages (walk again).
+
+        Pages are 100 at most, so a large account takes many; once the first page has told the
+        total, the rest are read a few at a time (within the same pacing) and taken in order.
+        """
         assignments: dict[str, dict[str, Any]] = {}
-        page, total = 0, None
-        while True:
-            self.list_requests += 1
-            response = self.request(
-                "GET", "assignments", params={"page": str(page), "size": str(PAGE_MAX)}
+        body, total = self._page(0)
+        self._take(body, assignments)
+        if total is None:  # no X-Total-Count: page on until a short page
+            page = 1
+            while len(body) == PAGE_MAX:
+                body, _ = self._page(page)
+                self._take(body, assignments)
+                page += 1
+            return list(assignments.values())
+        pages = range(1, -(-total // PAGE_MAX))
+        with ThreadPoolExecutor(READ_AHEAD, thread_name_prefix="previsto-page") as pool:
+            for body, now_total in pool.map(self._page, pages):
+                if now_total is not None and now_total != total:
+                    return None
+                self._take(body, assignments)
+        return list(assignments.values())
+
+    def _page(self, page: int) -> tuple[list[Any], int | None]:
+        """One page of assignments and the X-Total-Count it was read with."""
+        response = self.request(
+            "GET", "assignments", params={"page": str(page), "size": str(PAGE_MAX)}
+        )
+        body = self.decode(response, "GET /assignments")
+        expect(isinstance(body, list), self.name, "GET /assignments", "expected a JSON array")
+        header = response.headers.get("X-Total-Count", "")
+        return body, int(header) if header.isdigit() else None
+
+    def _take(self, body: list[Any], assignments: dict[str, dict[str, Any]]) -> None:
+        """Keep one page's assignments (by id) and count its request."""
+        self.list_requests += 1
+        for assignment in body:
+            expect(
+                isinstance(assignment, dict) and isinstance(assignment.get("id"), str),
+                self.name,
+                "GET /assignments",
+                "an assignment without an id",
             )
-            body = self.decode(response, "GET /assignments")
-            expect(isinstance(body, list), self.name, "GET /assignments", "expected a JSON array")
-            for assignment in body:
-                expect(
-                    isinstance(assignment, dict) and isinstance(assignment.get("id"), str),
-                    self.name,
-                    "GET /assignments",
-                    "an assignment without an id",
-                )
-                assignments[assignment["id"]] = assignment
-            self.page_read(len(assignments))
-            header = response.headers.get("X-Total-Count", "")
-            now_total = int(header) if header.isdigit() else None
-            if total is not None and now_total is not None and now_total != total:
-                return None
-            total = now_total if now_total is not None else total
-            page += 1
-            if len(body) < PAGE_MAX or (total is not None and page * PAGE_MAX >= total):
-                return list(assignments.values())
+            assignments[assignment["id"]] = assignment
+        self.page_read(len(assignments))
 
     def resolve(
         self, desired: Sequence[DesiredObject], assignments: list[dict[str, Any]]
@@ -162,7 +184,7 @@ class PrevistoProvider(Provider):
         meta = meta if isinstance(meta, Mapping) else {}
         owned_text = meta.get(OWNED_META)
         owned = (
-            frozenset(f"metadata.{name}" for name in owned_text.split(",") if name)
+            _owned_metadata(owned_text)
             if isinstance(owned_text, str) and meta.get(KEY_META) == key
             else None
         )
@@ -264,6 +286,12 @@ class _SelectIndex:
                 grouped.setdefault(_value(assignment, name), []).append(assignment)
             self.groups[name] = grouped
         return self.groups[name]
+
+
+@lru_cache(maxsize=1024)
+def _owned_metadata(owned_text: str) -> frozenset[str]:
+    """`crew,po_number` -> {metadata.crew, metadata.po_number}; one shared set per distinct text."""
+    return frozenset(f"metadata.{name}" for name in owned_text.split(",") if name)
 
 
 def _value(assignment: Mapping[str, Any], name: str) -> str:
