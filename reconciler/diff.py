@@ -77,13 +77,15 @@ _SCALARS = frozenset({str, int, float, bool, type(None)})
 def same(left: Any, right: Any) -> bool:
     """Semantic equality of canonical values: dict key order never matters; None is absent."""
     kind = type(left)
-    if kind is type(right) and kind in _SCALARS:
-        return bool(left == right)  # most comparisons: two strings or two numbers, decided here
+    if kind is type(right):  # the usual case, decided without abstract-class checks
+        if kind in _SCALARS:
+            return bool(left == right)
+        if kind is dict:
+            return _same_mappings(left, right)
+        if kind is list:
+            return len(left) == len(right) and all(map(same, left, right))
     if isinstance(left, Mapping) and isinstance(right, Mapping):
-        keys = {k for k, v in left.items() if v is not None} | {
-            k for k, v in right.items() if v is not None
-        }
-        return all(same(left.get(key), right.get(key)) for key in keys)
+        return _same_mappings(left, right)
     if isinstance(left, list) and isinstance(right, list):
         return len(left) == len(right) and all(same(a, b) for a, b in zip(left, right, strict=True))
     if isinstance(left, bool) or isinstance(right, bool):
@@ -91,6 +93,14 @@ def same(left: Any, right: Any) -> bool:
     if isinstance(left, int | float) and isinstance(right, int | float):
         return float(left) == float(right)
     return bool(left == right)
+
+
+def _same_mappings(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
+    """Every key means the same on both sides; a key with None is the same as no key."""
+    for key, value in left.items():
+        if not same(value, right.get(key)):
+            return False
+    return all(value is None or key in left for key, value in right.items())
 
 
 def merge_patch(before: Any, after: Any) -> Any:

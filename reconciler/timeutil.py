@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from reconciler.errors import ReconcilerError
@@ -29,6 +29,7 @@ def prevail_zone_names() -> dict[str, str]:
     return {str(name): str(iana) for name, iana in table.items()}
 
 
+@lru_cache(maxsize=1024)  # a schedule names few zones, each looked up for every object
 def iana_zone(name: str) -> ZoneInfo:
     """The zone for an IANA name or a Prevail name; KeyError when neither."""
     iana = prevail_zone_names().get(name, name)
@@ -38,6 +39,7 @@ def iana_zone(name: str) -> ZoneInfo:
         raise KeyError(name) from None
 
 
+@lru_cache(maxsize=1024)
 def canonical_zone(name: str) -> str:
     """One spelling per zone: `Eastern Time (US & Canada)` or `US/Eastern` → `America/New_York`."""
     return canonical_name(iana_zone(name).key)
