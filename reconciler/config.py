@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -392,7 +393,11 @@ def _declared(
     return DeclaredObject(
         kind=kind,
         key=key,
-        fields={name: value for name, value in item.items() if name not in OPTION_FIELDS},
+        # Field names interned: the YAML reader makes a new string for every key of every object,
+        # and a plan holds these dicts for all of them.
+        fields={
+            sys.intern(name): value for name, value in item.items() if name not in OPTION_FIELDS
+        },
         options=options,
         location=source.value_at(path),
     )
