@@ -15,6 +15,9 @@ from typing import Any
 
 from reconciler.model import DesiredObject, FieldChange, RemoteObject
 
+# Values compared with plain equality when both sides have one of these types.
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
 
 def field_changes(
     desired: DesiredObject, current: RemoteObject, *, merge_fields: frozenset[str] = frozenset()
@@ -24,6 +27,11 @@ def field_changes(
     owned = current.owned or frozenset()
     for name, wanted in desired.fields.items():
         have = current.fields.get(name)
+        kind = type(wanted)
+        if kind is type(have) and kind in _SCALARS:  # most fields: `same` inlined
+            if wanted != have:
+                changes.append(FieldChange(name, have, wanted))
+            continue
         if name in merge_fields and isinstance(wanted, Mapping):
             before, after = _merge_view(name, wanted, have, owned)
             if before != after:
@@ -35,6 +43,8 @@ def field_changes(
             continue
         if current.fields.get(name) is not None:
             changes.append(FieldChange(name, current.fields.get(name), None))
+    if not merge_fields:
+        return changes
     for name in sorted(merge_fields - desired.fields.keys()):
         have = current.fields.get(name) or {}
         before = {sub: have[sub] for sub in _owned_keys(owned, name) if sub in have}
@@ -69,9 +79,6 @@ def _merge_view(
             continue  # absent remotely and undeclared: no change, left out of both sides
         before[key], after[key] = was, wants
     return before, after
-
-
-_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def same(left: Any, right: Any) -> bool:
