@@ -84,6 +84,10 @@ class Booking:
         clock = "%H:%M" if begin.date() == end.date() else WHEN
         return f"{begin.strftime(WHEN)}-{end.strftime(clock)} {self.zone or 'UTC'}"
 
+    def described(self) -> str:
+        """`events.gala (Mon 2027-03-01 18:00-23:00 Europe/Copenhagen, events.yaml:4:5)`."""
+        return f"{self.address} ({self.span()}, {self.where()})"
+
 
 def check_schedule(
     plan: Plan,
@@ -134,8 +138,8 @@ def _double_bookings(sessions: Sequence[Booking]) -> Iterator[Finding]:
             shared = sorted(_participants(first.fields) & _participants(second.fields))
             yield Finding(
                 Severity.WARNING,
-                f"double booking: {', '.join(shared)} in {first.address} ({first.span()}, "
-                f"{first.where()}) and {second.address} ({second.span()}, {second.where()})",
+                f"double booking: {', '.join(shared)} in {first.described()} and "
+                f"{second.described()}",
                 first.location or second.location,
             )
 
@@ -151,8 +155,8 @@ def _shared_locations(events: Sequence[Booking]) -> Iterator[Finding]:
             name = " / ".join(part for part in place if part)
             yield Finding(
                 Severity.WARNING,
-                f'{first.address} ({first.span()}, {first.where()}) and {second.address} '
-                f'({second.span()}, {second.where()}) overlap at the same location "{name}"',
+                f"{first.described()} and {second.described()} overlap at the same location "
+                f'"{name}"',
                 first.location or second.location,
             )
 

@@ -15,6 +15,7 @@ import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from pathlib import Path
 from typing import Any
 
@@ -53,8 +54,6 @@ OPTION_FIELDS = frozenset(
      "overrides"}
 )
 
-_OPTIONS_ONLY = frozenset({"protect", "ignore_changes", "allow_short_notice", "via", "remote_id"})
-
 _REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -70,6 +69,7 @@ class ObjectOptions:
 
 
 _NO_OPTIONS = ObjectOptions()
+_OPTION_NAMES = frozenset(option.name for option in dataclass_fields(ObjectOptions))
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,7 +356,7 @@ def _merge_objects(
                 flawed = file.flawed_fields(path)
                 found = check_object(kind, item, path, file.source, flawed=flawed)
                 issues.extend(found)
-                if not found and isinstance(key, str) and (not file.flawed or file.clean(path)):
+                if not found and file.clean(path) and isinstance(key, str):
                     base = _declared(kind, key, item, path, file.source)
                     if "recurrence" not in item and "overrides" not in item:
                         declared.append(base)
@@ -387,7 +387,7 @@ def _declared(
             via=item.get("via"),
             remote_id=item.get("remote_id"),
         )
-        if _OPTIONS_ONLY & item.keys()
+        if _OPTION_NAMES & item.keys()
         else _NO_OPTIONS  # most objects set none: one shared, immutable instance
     )
     return DeclaredObject(

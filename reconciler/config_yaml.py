@@ -1,6 +1,6 @@
 """Parse one config file into plain JSON values and a map back to FILE:LINE:COL.
 
-Two readers, one meaning. ryaml (serde_yaml, in Rust) reads a file about twenty times faster than
+Two readers, one meaning. ryaml (serde_yaml, in Rust) reads a file about ten times faster than
 PyYAML and records no positions; PyYAML's composer records where every value starts. A file is
 read with ryaml when it uses nothing ryaml reads differently (tags, merge keys, non-finite
 numbers) and it reads cleanly; positions are then found only when asked for (`config_locate`).
@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -23,11 +24,10 @@ import orjson
 import ryaml
 import yaml
 
+from reconciler.config_locate import JsonPath as JsonPath  # re-exported: the config modules use it
 from reconciler.config_locate import object_starts
 from reconciler.errors import ConfigIssue, Location
 from reconciler.yaml_scalars import resolve_plain
-
-JsonPath = tuple[str | int, ...]
 
 MAX_ALIAS_NODES = 10_000  # nodes reached again through aliases; a billion-laughs file hits it
 MAX_NODES = 1_000_000  # all nodes of one file, whatever their origin
@@ -102,19 +102,19 @@ def format_path(path: JsonPath) -> str:
     return text
 
 
-class SourceMap:
+class SourceMap(ABC):
     """Where the values (and mapping keys) of one file start."""
 
     def __init__(self, file: str) -> None:
         self.file = file
 
+    @abstractmethod
     def value_at(self, path: JsonPath) -> Location:
         """Where the value at `path` starts (or its nearest recorded ancestor)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def at(self, path: JsonPath) -> Location:
         """Where an issue about `path` points: a mapping entry's key, else the value's start."""
-        raise NotImplementedError
 
     def issue(self, path: JsonPath, message: str) -> ConfigIssue:
         return ConfigIssue(self.at(path), format_path(path), message)

@@ -65,7 +65,7 @@ def format_utc(moment: datetime) -> str:
 
 
 def to_utc(text: str, zone: str | None = None) -> str:
-    if len(text) == 20 and text[10] == "T" and text[19] == "Z":
+    if len(text) == 20 and text[10] == "T" and text[13] == text[16] == ":" and text[19] == "Z":
         # already canonical, as the APIs send instants: check it is a real instant, keep the text
         datetime.fromisoformat(text)
         return text

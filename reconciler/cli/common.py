@@ -5,8 +5,8 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -132,35 +132,16 @@ def target(
     path: Path, *, use_sandbox: bool, sandbox_db: Path
 ) -> Iterator[tuple[DesiredState, dict[str, Provider]]]:
     """Load the configuration and build its providers (against the sandbox when asked)."""
-    if not use_sandbox:
-        state = load(path)
-        providers = build_providers(state, **transport_options())
-        PROGRESS.watch(providers)
-        try:
-            yield state, providers
-        finally:
-            PROGRESS.finish()
-            close_all(providers)
-        return
-    from reconciler.cli.embedded import embedded_sandbox
+    with ExitStack() as stack:
+        settings: dict[str, ProviderSettings] | None = None
+        if use_sandbox:
+            from reconciler.cli.embedded import embedded_sandbox
 
-    state = load(path, resolve_providers=False)
-    with embedded_sandbox(sandbox_db) as sandbox_settings:
-        settings: dict[str, ProviderSettings] = {}
-        for name, found in sandbox_settings.items():
-            declared = state.providers.get(name)
-            extra = {
-                k: v
-                for k, v in (declared.settings if declared else {}).items()
-                if k
-                not in ("base_url", "api_key", "password", "refresh_token", "company_id", "email")
-            }
-            settings[name] = ProviderSettings(
-                name=name,
-                settings={**found.settings, **extra},
-                secrets=found.secrets,
-                location=found.location,
-            )
+            state = load(path, resolve_providers=False)
+            served = stack.enter_context(embedded_sandbox(sandbox_db))
+            settings = _sandbox_settings(state, served)
+        else:
+            state = load(path)
         providers = build_providers(state, settings=settings, **transport_options())
         PROGRESS.watch(providers)
         try:
@@ -168,6 +149,27 @@ def target(
         finally:
             PROGRESS.finish()
             close_all(providers)
+
+
+def _sandbox_settings(
+    state: DesiredState, served: Mapping[str, ProviderSettings]
+) -> dict[str, ProviderSettings]:
+    """The sandbox's URLs and credentials, with the configuration's other settings kept."""
+    settings: dict[str, ProviderSettings] = {}
+    for name, found in served.items():
+        declared = state.providers.get(name)
+        extra = {
+            k: v
+            for k, v in (declared.settings if declared else {}).items()
+            if k not in ("base_url", "api_key", "password", "refresh_token", "company_id", "email")
+        }
+        settings[name] = ProviderSettings(
+            name=name,
+            settings={**found.settings, **extra},
+            secrets=found.secrets,
+            location=found.location,
+        )
+    return settings
 
 
 def close_all(providers: dict[str, Provider]) -> None:

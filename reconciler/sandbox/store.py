@@ -92,29 +92,20 @@ class Store:
     # -- documents ---------------------------------------------------------------------------
 
     def insert(self, collection: str, id: str, document: Document) -> None:
-        with self._lock:
-            self._connection.execute(
-                "INSERT INTO documents (collection, id, body) VALUES (?, ?, ?)",
-                (collection, id, json.dumps(document, separators=(",", ":"))),
-            )
-            self._writes += 1
+        self.insert_many(collection, [(id, document)])
 
     def insert_many(self, collection: str, documents: Sequence[tuple[str, Document]]) -> None:
-        with self._lock:
-            self._connection.executemany(
-                "INSERT INTO documents (collection, id, body) VALUES (?, ?, ?)",
-                [(collection, id, json.dumps(doc, separators=(",", ":"))) for id, doc in documents],
-            )
-            self._writes += 1
+        self._write(
+            "INSERT INTO documents (collection, id, body) VALUES (?, ?, ?)",
+            [(collection, id, _dump(document)) for id, document in documents],
+        )
 
     def replace(self, collection: str, id: str, document: Document) -> None:
         """Overwrite an existing document, keeping its place in insertion order."""
-        with self._lock:
-            self._connection.execute(
-                "UPDATE documents SET body = ? WHERE collection = ? AND id = ?",
-                (json.dumps(document, separators=(",", ":")), collection, id),
-            )
-            self._writes += 1
+        self._write(
+            "UPDATE documents SET body = ? WHERE collection = ? AND id = ?",
+            [(_dump(document), collection, id)],
+        )
 
     def get(self, collection: str, id: str) -> Document | None:
         with self._lock:
@@ -124,12 +115,19 @@ class Store:
         return None if row is None else _load(row[0])
 
     def delete(self, collection: str, id: str) -> bool:
+        return self._write(
+            "DELETE FROM documents WHERE collection = ? AND id = ?", [(collection, id)]
+        ) > 0
+
+    def _write(self, sql: str, rows: Sequence[tuple[object, ...]]) -> int:
+        """Run a statement once per row and return the rows changed.
+
+        Every document write goes through here, so that remembered filter matches expire.
+        """
         with self._lock:
-            cursor = self._connection.execute(
-                "DELETE FROM documents WHERE collection = ? AND id = ?", (collection, id)
-            )
+            cursor = self._connection.executemany(sql, rows)
             self._writes += 1
-        return cursor.rowcount > 0
+        return cursor.rowcount
 
     def count(self, collection: str) -> int:
         with self._lock:
@@ -216,6 +214,10 @@ class Store:
                 "ON CONFLICT(name) DO UPDATE SET value = excluded.value",
                 (name, value),
             )
+
+
+def _dump(document: Document) -> str:
+    return json.dumps(document, separators=(",", ":"))
 
 
 def _load(body: str) -> Document:

@@ -30,9 +30,10 @@ def test_to_utc_reads_offsets_zones_and_canonical_text_alike(moment: datetime, z
     local = moment.astimezone(ZoneInfo(zone))
     assert to_utc(canonical) == canonical
     assert to_utc(local.isoformat()) == canonical
-    assert to_utc(local.replace(tzinfo=None).isoformat(), zone) == format_utc(
-        local.replace(tzinfo=None).replace(tzinfo=ZoneInfo(zone))
-    )
+    wall_clock = local.replace(tzinfo=None)
+    if wall_clock.replace(tzinfo=ZoneInfo(zone)).utcoffset() == local.utcoffset():
+        # not the hour a change to winter time repeats, which names two instants
+        assert to_utc(wall_clock.isoformat(), zone) == canonical
 
 
 def test_an_impossible_canonical_instant_is_refused() -> None:
