@@ -205,25 +205,10 @@ def scale(n: int, work: Path, log: Log, *, new_events: int = 1000, profile: bool
                 changes = plan["changes"]
             elif light:
                 continue
-            timing = work / "timing.json"
-            bench.run(measure.python_module(
-                "benchmarks.profile_plan", "timing", timing, "--", "plan", config,
-                "--format", "json",
-            ), 0)
-            result.plans[-1].diff_share = json.loads(timing.read_text())["diff_share"]
+            result.plans[-1].diff_share = _profiled_plan(bench, "timing", config)["diff_share"]
         if profile:
-            hot = work / "cprofile.json"
-            bench.run(measure.python_module(
-                "benchmarks.profile_plan", "cprofile", hot, "--", "plan", changed,
-                "--format", "json",
-            ), 0)
-            result.hot_spots = json.loads(hot.read_text())
-            held = work / "memory.json"
-            bench.run(measure.python_module(
-                "benchmarks.profile_plan", "memory", held, "--", "plan", changed,
-                "--format", "json",
-            ), 0)
-            result.memory = json.loads(held.read_text())
+            result.hot_spots = _profiled_plan(bench, "cprofile", changed)
+            result.memory = _profiled_plan(bench, "memory", changed)
         peer_plans = (("converged", converged),) if light else (
             ("converged", converged), ("1 % changed", changed)
         )
@@ -290,6 +275,16 @@ def _creates(bench: Bench, data: Dataset, count: int) -> dict[str, Any]:
         "peer_posts": len(peer_seen.writes("events", "POST")),
         "peer_wall_s": peer_done.wall_s,
     }
+
+
+def _profiled_plan(bench: Bench, mode: str, config: Path) -> dict[str, Any]:
+    """`plan CONFIG` run by `benchmarks.profile_plan` in `mode` (timing, cprofile, memory)."""
+    out = bench.work / f"{mode}.json"
+    bench.run(measure.python_module(
+        "benchmarks.profile_plan", mode, out, "--", "plan", config, "--format", "json",
+    ), 0)
+    found: dict[str, Any] = json.loads(out.read_text())
+    return found
 
 
 # -- apply throughput under latency -----------------------------------------------------------
