@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
+import orjson
+
 from reconciler.model import DesiredObject, FieldChange, RemoteObject
 
 # Values compared with plain equality when both sides have one of these types.
@@ -23,8 +25,10 @@ def field_changes(
     desired: DesiredObject, current: RemoteObject, *, merge_fields: frozenset[str] = frozenset()
 ) -> list[FieldChange]:
     """The fields whose declared value differs from the remote one, in declaration order."""
-    changes: list[FieldChange] = []
     owned = current.owned or frozenset()
+    if _unchanged(desired.fields, current.fields, owned):
+        return []
+    changes: list[FieldChange] = []
     for name, wanted in desired.fields.items():
         have = current.fields.get(name)
         kind = type(wanted)
@@ -51,6 +55,30 @@ def field_changes(
         if before:
             changes.append(FieldChange(name, before, dict.fromkeys(before)))
     return changes
+
+
+def _unchanged(wanted: Mapping[str, Any], have: Mapping[str, Any], owned: frozenset[str]) -> bool:
+    """True when nothing differs, decided in C for the usual object (most of a plan's objects).
+
+    Every declared value must have the remote one's JSON text (keys sorted): `==` alone would
+    take `true` for `1`. Owned fields must all be declared, so that none is due for removal.
+    Anything else (a difference, a value JSON cannot hold, an owned field no longer declared)
+    goes to the field-by-field comparison, which decides it exactly.
+    """
+    if owned and not _owned_names(owned) <= wanted.keys():
+        return False
+    try:
+        return orjson.dumps(wanted, option=orjson.OPT_SORT_KEYS) == orjson.dumps(
+            dict(zip(wanted, map(have.get, wanted), strict=True)), option=orjson.OPT_SORT_KEYS
+        )
+    except TypeError:
+        return False
+
+
+@lru_cache(maxsize=1024)
+def _owned_names(owned: frozenset[str]) -> frozenset[str]:
+    """The top-level field names an owned set mentions: `custom_fields.room` -> `custom_fields`."""
+    return frozenset(field.partition(".")[0] for field in owned)
 
 
 @lru_cache(maxsize=1024)

@@ -109,6 +109,8 @@ def _changes_for(side: Refreshed, *, prune: bool, series: Mapping[str, Series]) 
             )
             continue
         differing = field_changes(desired, current, merge_fields=provider.merge_fields)
+        if not differing:
+            continue
         applied = [c for c in differing if c.name not in desired.ignore_changes]
         ignored = tuple(c for c in differing if c.name in desired.ignore_changes)
         if not applied:
