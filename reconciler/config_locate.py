@@ -1,7 +1,7 @@
 """Where top-level keys and the objects of top-level lists start, from a scan of the text.
 
-A plan names each object's place (`events.yaml:120:5`), so every object's start is needed on
-every run; reading a large file again with PyYAML's marks for that costs seconds. The objects of
+A plan names each changed object's place (`events.yaml:120:5`); reading a large file again with
+PyYAML's marks for that costs seconds. The objects of
 a block sequence start at its `- ` lines of one indentation, which a regular expression finds in
 milliseconds. The scan is trusted only where it agrees with the document: a top-level key found
 once, and exactly as many `- ` lines as the list has items. Anything else (a list written in flow
@@ -11,67 +11,124 @@ style, a key spelt unusually) is simply left out, and its position is read with 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from bisect import bisect_left
+from collections.abc import Iterator, Mapping
+from functools import lru_cache
 from typing import Any
 
 from reconciler.errors import Location
 
 JsonPath = tuple[str | int, ...]
 
+# The patterns start with the newline before a line rather than `^`: a literal first character
+# lets the regular expression engine skip ahead instead of trying every offset of a large file.
+# They run over the text with a newline put in front (`lines`), so that the first line has one.
+
 # A top-level key: at column 0, plain or quoted, followed by a colon and a space or the line's end.
 _TOP_KEY = re.compile(
-    r"""^(?:"(?P<double>[^"\\\n]*)"|'(?P<single>[^'\n]*)'|(?P<plain>[A-Za-z_][\w-]*))"""
-    r"[ \t]*:(?=[ \t\r\n]|$)",
-    re.MULTILINE,
+    r"""\n(?:"(?P<double>[^"\\\n]*)"|'(?P<single>[^'\n]*)'|(?P<plain>[A-Za-z_][\w-]*))"""
+    r"[ \t]*:(?=[ \t\r\n]|$)"
 )
 # A block sequence entry: indentation, a dash, then a space or the line's end (and the spaces).
-_DASH = re.compile(r"^( *)-(?=[ \t\r\n]|$)[ \t]*", re.MULTILINE)
+_DASH = re.compile(r"\n( *)-(?=[ \t\r\n]|$)[ \t]*")
 # Lines that end a top-level list: any other line at column 0 (a key, a document marker).
-_COLUMN_ZERO = re.compile(r"^(?:[^\s#-]|---|\.\.\.)", re.MULTILINE)
+_COLUMN_ZERO = re.compile(r"\n(?:[^\s#-]|---|\.\.\.)")
+_NEWLINE = re.compile("\n")
 
 
-def object_starts(text: str, document: Mapping[str, Any], file: str) -> dict[JsonPath, Location]:
+def object_starts(text: str, document: Mapping[str, Any], file: str) -> ObjectStarts:
     """`(key,)` -> where a top-level key is; `(key, index)` -> where that list item starts."""
-    lines = _LineNumbers(text)
+    # In `lines`, the newline before the line that starts at offset n of `text` is at offset n.
+    lines = "\n" + text
     keys: dict[str, list[int]] = {}
-    for match in _TOP_KEY.finditer(text):
+    for match in _TOP_KEY.finditer(lines):
         name = match.group("double") or match.group("single") or match.group("plain")
         keys.setdefault(name, []).append(match.start())
-    found: dict[JsonPath, Location] = {}
+    top: dict[str, int] = {}
+    entries: dict[str, list[int]] = {}
     for name, offsets in keys.items():
         if name not in document or len(offsets) != 1:
             continue
-        found[(name,)] = Location(file, lines.line(offsets[0]), 1)
+        top[name] = offsets[0]
         items = document[name]
         if isinstance(items, list) and items:
-            starts = _item_starts(text, offsets[0], lines, file)
-            if len(starts) == len(items):
-                found.update(((name, index), where) for index, where in enumerate(starts))
-    return found
+            nodes = _entry_nodes(lines, offsets[0])
+            if len(nodes) == len(items):
+                entries[name] = nodes
+    return ObjectStarts(text, file, top, entries)
 
 
-def _item_starts(text: str, key_offset: int, lines: _LineNumbers, file: str) -> list[Location]:
-    newline = text.find("\n", key_offset)
-    body = len(text) if newline < 0 else newline + 1
-    end_match = _COLUMN_ZERO.search(text, body)
-    end = end_match.start() if end_match is not None else len(text)
-    starts: list[Location] = []
-    indent: int | None = None
-    for match in _DASH.finditer(text, body, end):
-        width = len(match.group(1))
-        if indent is None:
-            indent = width
-        if width != indent:
-            continue  # a nested list's entry
-        after = match.end()
+def _entry_nodes(lines: str, key_offset: int) -> list[int]:
+    """Where each entry of the list under a top-level key goes on after its dash and spaces.
+
+    `lines` is the text with a newline in front; offsets in and out are the text's own.
+    """
+    newline = lines.find("\n", key_offset + 1)
+    body = len(lines) if newline < 0 else newline  # the newline before the line after the key
+    end_match = _COLUMN_ZERO.search(lines, body)
+    end = end_match.start() if end_match is not None else len(lines)
+    first = _DASH.search(lines, body, end)
+    if first is None:
+        return []
+    # Entries of this list are the dashes at the first one's indentation; a nested list's
+    # entries sit deeper and do not match.
+    entry = _entries_at(len(first.group(1)))
+    return [match.end() - 1 for match in entry.finditer(lines, body, end)]
+
+
+@lru_cache(maxsize=16)
+def _entries_at(indent: int) -> re.Pattern[str]:
+    return re.compile(rf"\n {{{indent}}}-(?=[ \t\r\n]|$)[ \t]*")
+
+
+class ObjectStarts(Mapping[JsonPath, Location]):
+    """The scan's positions, turned into lines and columns only when one is asked for.
+
+    A plan asks for a few (the changed objects'); the scan itself keeps offsets only, so that
+    a file of 10,000 objects costs one pass of the regular expression.
+    """
+
+    def __init__(
+        self, text: str, file: str, top: dict[str, int], entries: dict[str, list[int]]
+    ) -> None:
+        self._text = text
+        self._file = file
+        self._top = top
+        self._entries = entries
+        self._newlines: list[int] | None = None
+
+    def __getitem__(self, path: JsonPath) -> Location:
+        if len(path) == 1 and path[0] in self._top:
+            return self._at(self._top[str(path[0])])
+        if len(path) == 2 and isinstance(path[1], int) and path[0] in self._entries:
+            nodes = self._entries[str(path[0])]
+            if 0 <= path[1] < len(nodes):
+                return self._entry(nodes[path[1]])
+        raise KeyError(path)
+
+    def __iter__(self) -> Iterator[JsonPath]:
+        yield from ((name,) for name in self._top)
+        for name, nodes in self._entries.items():
+            yield from ((name, index) for index in range(len(nodes)))
+
+    def __len__(self) -> int:
+        return len(self._top) + sum(len(nodes) for nodes in self._entries.values())
+
+    def _entry(self, after: int) -> Location:
+        text = self._text
         if after < len(text) and text[after] not in "#\r\n":  # the node starts on the dash's line
-            starts.append(Location(file, lines.line(after), after - match.start() + 1))
-        else:
-            starts.append(_node_start(text, after, lines, file))
-    return starts
+            return self._at(after)
+        return self._at(_node_start(text, after))
+
+    def _at(self, offset: int) -> Location:
+        if self._newlines is None:
+            self._newlines = [match.start() for match in _NEWLINE.finditer(self._text)]
+        before = bisect_left(self._newlines, offset)  # newlines before the offset
+        line_start = self._newlines[before - 1] + 1 if before else 0
+        return Location(self._file, before + 1, offset - line_start + 1)
 
 
-def _node_start(text: str, after_dash: int, lines: _LineNumbers, file: str) -> Location:
+def _node_start(text: str, after_dash: int) -> int:
     """Where the node of a `- ` entry starts: after the dash, or on the next line with content."""
     position = after_dash
     while True:
@@ -80,28 +137,7 @@ def _node_start(text: str, after_dash: int, lines: _LineNumbers, file: str) -> L
         segment = text[position:line_end]
         stripped = segment.lstrip(" \t")
         if stripped and not stripped.startswith("#") and stripped != "\r":
-            start = position + len(segment) - len(stripped)
-            return Location(file, lines.line(start), lines.column(start))
+            return position + len(segment) - len(stripped)
         if line_end >= len(text):
-            start = after_dash
-            return Location(file, lines.line(start), lines.column(start))
+            return after_dash
         position = line_end + 1
-
-
-class _LineNumbers:
-    """Offsets to 1-based lines and columns, counting newlines once as offsets increase."""
-
-    def __init__(self, text: str) -> None:
-        self._text = text
-        self._offset = 0
-        self._line = 1
-
-    def line(self, offset: int) -> int:
-        if offset < self._offset:
-            self._offset, self._line = 0, 1
-        self._line += self._text.count("\n", self._offset, offset)
-        self._offset = offset
-        return self._line
-
-    def column(self, offset: int) -> int:
-        return offset - (self._text.rfind("\n", 0, offset) + 1) + 1
