@@ -69,12 +69,16 @@ class Booking:
     begin: datetime
     end: datetime
     zone: str | None
-    location: Location | None  # None for a remote object
+    locate: Callable[[], Location] | None  # None for a remote object
     fields: Mapping[str, Any]
 
     @property
     def declared(self) -> bool:
-        return self.location is not None
+        return self.locate is not None
+
+    @property
+    def location(self) -> Location | None:
+        return self.locate() if self.locate is not None else None
 
     def where(self) -> str:
         return str(self.location) if self.location else "remote, not declared here"
@@ -207,12 +211,12 @@ def _bookings(
     """Declared objects, then remote managed ones not declared and not being removed."""
     if side is None:
         return
-    for desired in side.desired.values():
+    for key, desired in side.desired.items():
         span = span_of(desired.fields)
         if span is not None:
             # An occurrence's location is its override's line when it has one.
             zone = desired.time_zone or desired.fields.get("time_zone")
-            yield Booking(str(desired.address), *span, zone, desired.location, desired.fields)
+            yield Booking(f"{desired.kind}.{key}", *span, zone, desired.locate, desired.fields)
     for key, current in side.current.items():
         if key in side.desired or str(current.address) in leaving:
             continue

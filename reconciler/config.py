@@ -13,9 +13,10 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -80,7 +81,13 @@ class DeclaredObject:
     key: str
     fields: Mapping[str, Any]
     options: ObjectOptions
-    location: Location  # where the object's entry starts
+    # Where the object's entry starts, worked out when asked for: a plan names only the objects
+    # it changes or has a finding about, and a large configuration declares tens of thousands.
+    locate: Callable[[], Location] = field(compare=False, repr=False)
+
+    @property
+    def location(self) -> Location:
+        return self.locate()
 
 
 @dataclass(frozen=True)
@@ -399,7 +406,7 @@ def _declared(
             sys.intern(name): value for name, value in item.items() if name not in OPTION_FIELDS
         },
         options=options,
-        location=source.value_at(path),
+        locate=partial(source.value_at, path),
     )
 
 

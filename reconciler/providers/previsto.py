@@ -154,10 +154,9 @@ class PrevistoProvider(Provider):
         for item in desired:
             select = self.select_of(item)
             matches = index.matches(select)
-            where = f"{item.location}: " if item.location else ""
             if len(matches) != 1:
                 problems.append(
-                    f"{where}assignments.{item.key}: select {select} matches "
+                    f"{_where(item)}assignments.{item.key}: select {select} matches "
                     f"{len(matches)} assignments; it must match exactly one"
                 )
                 continue
@@ -166,13 +165,13 @@ class PrevistoProvider(Provider):
             marked = meta.get(KEY_META) if isinstance(meta, Mapping) else None
             if isinstance(marked, str) and marked != item.key:
                 problems.append(
-                    f"{where}assignments.{item.key}: assignment {assignment['id']} is already "
-                    f"managed as {marked!r}"
+                    f"{_where(item)}assignments.{item.key}: assignment {assignment['id']} is "
+                    f"already managed as {marked!r}"
                 )
                 continue
             if assignment["id"] in owners:
                 problems.append(
-                    f"{where}assignments.{item.key}: assignment {assignment['id']} is also "
+                    f"{_where(item)}assignments.{item.key}: assignment {assignment['id']} is also "
                     f"selected by {owners[assignment['id']]!r}"
                 )
                 continue
@@ -292,6 +291,11 @@ class _SelectIndex:
                 grouped.setdefault(_value(assignment, name), []).append(assignment)
             self.groups[name] = grouped
         return self.groups[name]
+
+
+def _where(item: DesiredObject) -> str:
+    """`assignments.yaml:12:5: ` before a problem with a declared assignment."""
+    return f"{item.location}: " if item.location else ""
 
 
 @lru_cache(maxsize=1024)
