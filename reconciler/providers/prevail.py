@@ -128,8 +128,7 @@ class PrevailProvider(Provider):
             "invites": _invites(session.get("invites") or []),
             "details": text,
         }
-        for name in DETAIL_FIELDS:
-            fields[name] = details.get(name)
+        fields.update(zip(DETAIL_FIELDS, map(details.get, DETAIL_FIELDS), strict=True))
         if isinstance(zone_name, str):
             try:
                 fields["time_zone"] = canonical_zone(zone_name)

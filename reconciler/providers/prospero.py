@@ -150,18 +150,16 @@ class ProsperoProvider(Provider):
         custom = event.get("customFields") or {}
         if not isinstance(custom, Mapping) or not isinstance(custom.get(KEY_FIELD), str):
             return None
-        fields: dict[str, Any] = {}
-        for name, wire in WIRE.items():
-            if wire not in event:
-                continue
-            value = event[wire]
-            if name == "status":
-                value = STATUS_NAME.get(value, value)
-            elif name == "custom_fields":
-                value = {k: v for k, v in custom.items() if k not in RESERVED}
-            elif name in ("start", "end") and isinstance(value, str) and len(value) > 10:
-                value = to_utc(value)
-            fields[name] = value
+        # Every field as sent (in WIRE's order), then the few that need converting.
+        fields: dict[str, Any] = {name: event[wire] for name, wire in WIRE.items() if wire in event}
+        if "status" in fields:
+            fields["status"] = STATUS_NAME.get(fields["status"], fields["status"])
+        if "custom_fields" in fields:
+            fields["custom_fields"] = {k: v for k, v in custom.items() if k not in RESERVED}
+        for name in ("start", "end"):
+            value = fields.get(name)
+            if isinstance(value, str) and len(value) > 10:
+                fields[name] = to_utc(value)
         owned_text = custom.get(OWNED_FIELD)
         owned = owned_fields_set(owned_text) if isinstance(owned_text, str) else None
         return RemoteObject(
