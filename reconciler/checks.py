@@ -69,16 +69,12 @@ class Booking:
     begin: datetime
     end: datetime
     zone: str | None
-    locate: Callable[[], Location] | None  # None for a remote object
+    location: Location | None  # None for a remote object
     fields: Mapping[str, Any]
 
     @property
     def declared(self) -> bool:
-        return self.locate is not None
-
-    @property
-    def location(self) -> Location | None:
-        return self.locate() if self.locate is not None else None
+        return self.location is not None
 
     def where(self) -> str:
         return str(self.location) if self.location else "remote, not declared here"
@@ -216,7 +212,7 @@ def _bookings(
         if span is not None:
             # An occurrence's location is its override's line when it has one.
             zone = desired.time_zone or desired.fields.get("time_zone")
-            yield Booking(f"{desired.kind}.{key}", *span, zone, desired.locate, desired.fields)
+            yield Booking(f"{desired.kind}.{key}", *span, zone, desired.location, desired.fields)
     for key, current in side.current.items():
         if key in side.desired or str(current.address) in leaving:
             continue

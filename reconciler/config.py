@@ -13,10 +13,9 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -81,13 +80,7 @@ class DeclaredObject:
     key: str
     fields: Mapping[str, Any]
     options: ObjectOptions
-    # Where the object's entry starts, worked out when asked for: a plan names only the objects
-    # it changes or has a finding about, and a large configuration declares tens of thousands.
-    locate: Callable[[], Location] = field(compare=False, repr=False)
-
-    @property
-    def location(self) -> Location:
-        return self.locate()
+    location: Location  # where the object's entry starts
 
 
 @dataclass(frozen=True)
@@ -353,6 +346,7 @@ def _merge_objects(
             items = file.document.get(kind)
             if not isinstance(items, list):
                 continue
+            starts = file.source.entry_starts(kind, len(items))
             for index, item in enumerate(items):
                 path: JsonPath = (kind, index)
                 if not isinstance(item, dict):
@@ -364,7 +358,7 @@ def _merge_objects(
                 found = check_object(kind, item, path, file.source, flawed=flawed)
                 issues.extend(found)
                 if not found and file.clean(path) and isinstance(key, str):
-                    base = _declared(kind, key, item, path, file.source)
+                    base = _declared(kind, key, item, starts[index])
                     if "recurrence" not in item and "overrides" not in item:
                         declared.append(base)
                         continue
@@ -383,9 +377,7 @@ def _merge_objects(
     return objects, series
 
 
-def _declared(
-    kind: str, key: str, item: Mapping[str, Any], path: JsonPath, source: SourceMap
-) -> DeclaredObject:
+def _declared(kind: str, key: str, item: Mapping[str, Any], location: Location) -> DeclaredObject:
     options = (
         ObjectOptions(
             protect=bool(item.get("protect", False)),
@@ -406,7 +398,7 @@ def _declared(
             sys.intern(name): value for name, value in item.items() if name not in OPTION_FIELDS
         },
         options=options,
-        locate=partial(source.value_at, path),
+        location=location,
     )
 
 

@@ -14,6 +14,7 @@ import re
 from bisect import bisect_left
 from collections.abc import Iterator, Mapping
 from functools import lru_cache
+from itertools import repeat
 from typing import Any
 
 from reconciler.errors import Location
@@ -36,8 +37,23 @@ _COLUMN_ZERO = re.compile(r"\n(?:[^\s#-]|---|\.\.\.)")
 _NEWLINE = re.compile("\n")
 
 
-def object_starts(text: str, document: Mapping[str, Any], file: str) -> ObjectStarts:
-    """`(key,)` -> where a top-level key is; `(key, index)` -> where that list item starts."""
+def top_level_shape(document: Mapping[str, Any]) -> dict[str, int | None]:
+    """Each top-level key and its list's length (None: not a list): all the scan checks against.
+
+    Kept instead of the document, so that remembering positions does not keep every parsed
+    value alive.
+    """
+    return {
+        str(name): len(value) if isinstance(value, list) else None
+        for name, value in document.items()
+    }
+
+
+def object_starts(text: str, shape: Mapping[str, int | None], file: str) -> ObjectStarts:
+    """`(key,)` -> where a top-level key is; `(key, index)` -> where that list item starts.
+
+    `shape` is the document's `top_level_shape`.
+    """
     # In `lines`, the newline before the line that starts at offset n of `text` is at offset n.
     lines = "\n" + text
     keys: dict[str, list[int]] = {}
@@ -47,13 +63,13 @@ def object_starts(text: str, document: Mapping[str, Any], file: str) -> ObjectSt
     top: dict[str, int] = {}
     entries: dict[str, list[int]] = {}
     for name, offsets in keys.items():
-        if name not in document or len(offsets) != 1:
+        if name not in shape or len(offsets) != 1:
             continue
         top[name] = offsets[0]
-        items = document[name]
-        if isinstance(items, list) and items:
+        length = shape[name]
+        if length:
             nodes = _entry_nodes(lines, offsets[0])
-            if len(nodes) == len(items):
+            if len(nodes) == length:
                 entries[name] = nodes
     return ObjectStarts(text, file, top, entries)
 
@@ -114,17 +130,41 @@ class ObjectStarts(Mapping[JsonPath, Location]):
     def __len__(self) -> int:
         return len(self._top) + sum(len(nodes) for nodes in self._entries.values())
 
+    def entries(self, name: str) -> list[Location] | None:
+        """Where every item of the list `name` starts (None: the scan left that list out).
+
+        All at once, for loading: one pass over the sorted offsets instead of a lookup each.
+        """
+        nodes = self._entries.get(name)
+        if nodes is None:
+            return None
+        text, file = self._text, self._file
+        newlines = self._newline_offsets()
+        starts = [
+            after if after < len(text) and text[after] not in "#\r\n" else _node_start(text, after)
+            for after in nodes
+        ]
+        lines = map(bisect_left, repeat(newlines), starts)  # newlines before each start
+        return [
+            Location(file, before + 1, start - (newlines[before - 1] + 1 if before else 0) + 1)
+            for start, before in zip(starts, lines, strict=True)
+        ]
+
     def _entry(self, after: int) -> Location:
         text = self._text
         if after < len(text) and text[after] not in "#\r\n":  # the node starts on the dash's line
             return self._at(after)
         return self._at(_node_start(text, after))
 
-    def _at(self, offset: int) -> Location:
+    def _newline_offsets(self) -> list[int]:
         if self._newlines is None:
             self._newlines = [match.start() for match in _NEWLINE.finditer(self._text)]
-        before = bisect_left(self._newlines, offset)  # newlines before the offset
-        line_start = self._newlines[before - 1] + 1 if before else 0
+        return self._newlines
+
+    def _at(self, offset: int) -> Location:
+        newlines = self._newline_offsets()
+        before = bisect_left(newlines, offset)  # newlines before the offset
+        line_start = newlines[before - 1] + 1 if before else 0
         return Location(self._file, before + 1, offset - line_start + 1)
 
 

@@ -16,7 +16,7 @@ import json
 import math
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +25,7 @@ import ryaml
 import yaml
 
 from reconciler.config_locate import JsonPath as JsonPath  # re-exported: the config modules use it
-from reconciler.config_locate import object_starts
+from reconciler.config_locate import ObjectStarts, object_starts, top_level_shape
 from reconciler.errors import ConfigIssue, Location
 from reconciler.yaml_scalars import resolve_plain
 
@@ -116,6 +116,10 @@ class SourceMap(ABC):
     def at(self, path: JsonPath) -> Location:
         """Where an issue about `path` points: a mapping entry's key, else the value's start."""
 
+    def entry_starts(self, name: str, count: int) -> Sequence[Location]:
+        """Where each of the `count` items of the top-level list `name` starts."""
+        return [self.value_at((name, index)) for index in range(count)]
+
     def issue(self, path: JsonPath, message: str) -> ConfigIssue:
         return ConfigIssue(self.at(path), format_path(path), message)
 
@@ -160,8 +164,8 @@ class DeferredSourceMap(SourceMap):
     def __init__(self, file: str, text: str, document: Mapping[str, Any]) -> None:
         super().__init__(file)
         self._text = text
-        self._document = document
-        self._starts: Mapping[JsonPath, Location] | None = None
+        self._shape = top_level_shape(document)
+        self._starts: ObjectStarts | None = None
         self._marked: SourceMap | None = None
 
     def value_at(self, path: JsonPath) -> Location:
@@ -171,6 +175,12 @@ class DeferredSourceMap(SourceMap):
                 return found
         return self._marks().value_at(path)
 
+    def entry_starts(self, name: str, count: int) -> Sequence[Location]:
+        found = self._object_starts().entries(name)
+        if found is not None and len(found) == count:
+            return found
+        return super().entry_starts(name, count)
+
     def at(self, path: JsonPath) -> Location:
         if len(path) == 1:
             found = self._object_starts().get(path)
@@ -178,9 +188,9 @@ class DeferredSourceMap(SourceMap):
                 return found
         return self._marks().at(path)
 
-    def _object_starts(self) -> Mapping[JsonPath, Location]:
+    def _object_starts(self) -> ObjectStarts:
         if self._starts is None:
-            self._starts = object_starts(self._text, self._document, self.file)
+            self._starts = object_starts(self._text, self._shape, self.file)
         return self._starts
 
     def _marks(self) -> SourceMap:

@@ -7,7 +7,7 @@ renderers, the plan file and apply read them. Field values are JSON-ready and *c
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -117,8 +117,7 @@ class DesiredObject:
     kind: str
     key: str
     fields: Mapping[str, Any]
-    # Where it is declared, worked out when asked for (DeclaredObject.locate).
-    locate: Callable[[], Location] | None = field(default=None, compare=False, repr=False)
+    location: Location | None = None
     protect: bool = False
     ignore_changes: frozenset[str] = frozenset()
     allow_short_notice: bool = False
@@ -132,10 +131,6 @@ class DesiredObject:
     @property
     def address(self) -> Address:
         return Address(self.kind, self.key)
-
-    @property
-    def location(self) -> Location | None:
-        return self.locate() if self.locate is not None else None
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from enum import Enum
-from functools import partial
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -366,7 +365,7 @@ def _occurrence(
     span = _span(item)
     if span is not None:
         fields["end"] = _local_text(local + span, all_day=all_day)
-    locate = base.locate
+    location = base.location
     if override is not None:
         text, changes = override
         fields.update(changes)
@@ -376,12 +375,12 @@ def _occurrence(
             moved = _wall_clock(str(changes["start"]), zone)
             fields["end"] = _local_text(moved + span, all_day=all_day)
         where: JsonPath = (*path, "overrides", text)
-        locate = partial(source.at, where)
+        location = source.at(where)
     return replace(
         base,
         key=occurrence_key(base.key, local.date()),
         fields=fields,
-        locate=locate,
+        location=location,
     )
 
 

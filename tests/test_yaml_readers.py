@@ -15,7 +15,7 @@ import ryaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler.config_locate import object_starts
+from reconciler.config_locate import object_starts, top_level_shape
 from reconciler.config_yaml import (
     DeferredSourceMap,
     MarkedSourceMap,
@@ -105,12 +105,13 @@ def _marked_starts(text: str) -> tuple[dict[str, Any], MarkedSourceMap]:
 
 def _assert_scan_agrees(text: str) -> dict[Any, Location]:
     document, marked = _marked_starts(text)
-    scanned = object_starts(text, document, "f.yaml")
+    scanned = object_starts(text, top_level_shape(document), "f.yaml")
     lists = [name for name, value in document.items() if isinstance(value, list) and value]
     assert lists, "the text declares no list"
     for name in lists:
         for index in range(len(document[name])):
             assert scanned[(name, index)] == marked.value_at((name, index)), (name, index)
+        assert scanned.entries(name) == [scanned[(name, i)] for i in range(len(document[name]))]
     for name in document:
         assert scanned[(name,)] == marked.at((name,))
     return scanned
@@ -178,7 +179,7 @@ def test_the_scan_agrees_with_the_marks_on_each_layout(text: str) -> None:
 def test_a_list_in_flow_style_is_left_to_the_marks() -> None:
     text = "events: [{key: a}, {key: b}]\n"
     document, marked = _marked_starts(text)
-    assert ("events", 0) not in object_starts(text, document, "f.yaml")
+    assert ("events", 0) not in object_starts(text, top_level_shape(document), "f.yaml")
     deferred = DeferredSourceMap("f.yaml", text, document)
     assert deferred.value_at(("events", 1)) == marked.value_at(("events", 1)) == Location(
         "f.yaml", 1, 20

@@ -127,7 +127,7 @@ class Provider(ABC):
             kind=self.kind,
             key=declared.key,
             fields=fields,
-            locate=declared.locate,
+            location=declared.location,
             protect=options.protect,
             ignore_changes=frozenset(options.ignore_changes),
             allow_short_notice=options.allow_short_notice,
