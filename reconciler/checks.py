@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from reconciler.errors import Location, PlanError
 from reconciler.model import Plan
@@ -61,9 +61,11 @@ class SchedulingError(PlanError):
         )
 
 
-@dataclass(frozen=True)
-class Booking:
-    """A declared or remote managed object reduced to what the checks compare."""
+class Booking(NamedTuple):
+    """A declared or remote managed object reduced to what the checks compare.
+
+    A named tuple: a plan makes one for every declared and remote object it checks.
+    """
 
     address: str
     begin: datetime
@@ -248,6 +250,8 @@ def _instant(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
     try:
+        if len(value) == 20 and value[19] == "Z":  # canonical UTC, as providers make instants
+            return datetime.fromisoformat(value)
         if _is_day(value):  # all-day: the day in UTC, as Prospero stores dates without a zone
             return datetime.combine(date.fromisoformat(value), time.min, tzinfo=UTC)
         return parse_instant(value).astimezone(UTC)
