@@ -113,6 +113,8 @@ class _File:
     flawed: frozenset[JsonPath]
 
     def clean(self, path: JsonPath) -> bool:
+        if not self.flawed:  # the usual case, decided without a pass over the paths
+            return True
         return not any(bad[: len(path)] == path for bad in self.flawed)
 
     def flawed_fields(self, path: JsonPath) -> frozenset[str]:

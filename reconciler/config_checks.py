@@ -8,7 +8,7 @@ zones; this module only refuses what the engine could not make sense of.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, tzinfo
 from functools import cache
 from typing import Any
@@ -64,8 +64,7 @@ def check_object(
     flawed: frozenset[str] = frozenset(),
 ) -> list[ConfigIssue]:
     """The object's semantic issues; fields in `flawed` already have one and are left out."""
-    checks = {"sessions": _check_session, "events": _check_event}
-    check = checks.get(kind)
+    check = _CHECKS.get(kind)
     if check is None:
         return []
     if "time_zone" in flawed:  # present but unusable: nothing that depends on it can be judged
@@ -163,3 +162,9 @@ def _unknown_zone(name: str, *, prevail_names: bool) -> str:
     hint = f' (did you mean "{guess[0]}"?)' if guess else ""
     expected = "an IANA name or one of Prevail's names" if prevail_names else "an IANA name"
     return f'unknown time zone "{name}"{hint}: use {expected}, e.g. "America/New_York"'
+
+
+_CHECKS: Mapping[str, Callable[[Mapping[str, Any], JsonPath, SourceMap], list[ConfigIssue]]] = {
+    "sessions": _check_session,
+    "events": _check_event,
+}

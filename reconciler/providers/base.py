@@ -34,6 +34,9 @@ from reconciler.model import Action, Change, DesiredObject, FieldChange, HttpCal
 T = TypeVar("T")  # what a list walk turns each listed item into
 
 
+_IGNORE_NONE: frozenset[str] = frozenset()  # shared by the objects that ignore no changes
+
+
 def as_sent(item: dict[str, Any]) -> dict[str, Any]:
     """A list walk's conversion that keeps each item as the API sent it."""
     return item
@@ -129,7 +132,7 @@ class Provider(ABC):
             fields=fields,
             location=declared.location,
             protect=options.protect,
-            ignore_changes=frozenset(options.ignore_changes),
+            ignore_changes=frozenset(options.ignore_changes) if options.ignore_changes else _IGNORE_NONE,
             allow_short_notice=options.allow_short_notice,
             starts_at=start if isinstance(start, str) else None,
             **provider_data,
