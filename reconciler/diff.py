@@ -38,7 +38,7 @@ def field_changes(
             continue
         if name in merge_fields and isinstance(wanted, Mapping):
             before, after = _merge_view(name, wanted, have, owned)
-            if before != after:
+            if not same(before, after):  # `!=` would take true for 1
                 changes.append(FieldChange(name, before, after))
         elif not same(wanted, have):
             changes.append(FieldChange(name, have, wanted))

@@ -132,7 +132,9 @@ class Provider(ABC):
             fields=fields,
             location=declared.location,
             protect=options.protect,
-            ignore_changes=frozenset(options.ignore_changes) if options.ignore_changes else _IGNORE_NONE,
+            ignore_changes=(
+                frozenset(options.ignore_changes) if options.ignore_changes else _IGNORE_NONE
+            ),
             allow_short_notice=options.allow_short_notice,
             starts_at=start if isinstance(start, str) else None,
             **provider_data,

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconciler.diff import merge_patch, same
+from reconciler.diff import field_changes, merge_patch, same
+from reconciler.model import DesiredObject, FieldChange, RemoteObject
 from reconciler.sandbox.prospero_wire import merge_patch as server_merge
 
 JSON = st.recursive(
@@ -62,3 +63,43 @@ def test_a_merge_patch_turns_before_into_after(
     if same(before, after):
         assert patch == {}
 
+
+
+@given(OBJECTS, OBJECTS)
+def test_an_object_changes_in_exactly_the_fields_whose_values_are_not_the_same(
+    wanted: dict[str, Any], have: dict[str, Any]
+) -> None:
+    # most objects are decided by comparing JSON texts; the answer must be `same`'s, field by field
+    desired, current = DesiredObject("events", "k", wanted), RemoteObject("events", "k", "1", have)
+    changes = field_changes(desired, current)
+    differing = [name for name, value in wanted.items() if not same(value, have.get(name))]
+    assert [change.name for change in changes] == differing
+
+
+def _changes(
+    wanted: dict[str, Any], have: dict[str, Any], owned: frozenset[str] | None = None
+) -> list[FieldChange]:
+    return field_changes(
+        DesiredObject("events", "k", wanted),
+        RemoteObject("events", "k", "1", have, owned=owned),
+        merge_fields=frozenset({"custom_fields"}),
+    )
+
+
+def test_a_boolean_is_not_its_number_inside_a_merging_field() -> None:
+    assert _changes({"custom_fields": {"vip": 1}}, {"custom_fields": {"vip": True}}) == [
+        FieldChange("custom_fields", {"vip": True}, {"vip": 1})
+    ]
+
+
+def test_an_owned_field_no_longer_declared_is_removed_even_when_the_rest_is_equal() -> None:
+    owned = frozenset({"title", "capacity", "custom_fields.team"})
+    have = {"title": "Gala", "capacity": 10, "custom_fields": {"team": "north", "room": "B"}}
+    assert _changes({"title": "Gala", "custom_fields": {"team": "north"}}, have, owned) == [
+        FieldChange("capacity", 10, None)
+    ]
+    assert _changes({"title": "Gala", "capacity": 10}, have, owned) == [
+        FieldChange("custom_fields", {"team": "north"}, {"team": None})
+    ]
+    same_as_remote = {"title": "Gala", "capacity": 10, "custom_fields": {"team": "north"}}
+    assert _changes(same_as_remote, have, owned) == []
