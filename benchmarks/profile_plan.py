@@ -35,7 +35,7 @@ TOP = 15
 PHASES = {
     "config: load (all)": ("reconciler/config.py", "load"),
     "config: YAML parse": ("reconciler/config_yaml.py", "parse_yaml"),
-    "config: object positions (text scan)": ("reconciler/config_locate.py", "object_starts"),
+    "config: object positions (text scan)": ("reconciler/config_yaml.py", "entry_starts"),
     "config: JSON Schema validation": ("reconciler/config_schema.py", "schema_issues"),
     "refresh: Prevail (thread)": ("reconciler/providers/prevail.py", "refresh"),
     "refresh: Prospero (thread)": ("reconciler/providers/prospero.py", "refresh"),
@@ -44,6 +44,7 @@ PHASES = {
     "diff + change building": ("reconciler/plan.py", "_changes_for"),
     "diff: field_changes": ("reconciler/diff.py", "field_changes"),
     "state checksum": ("reconciler/plan.py", "state_checksum"),
+    "scheduling checks": ("reconciler/checks.py", "check_schedule"),
     "safety rails": ("reconciler/safety.py", "guard"),
     "render (JSON document)": ("reconciler/render/json.py", "plan_document"),
     "render (text)": ("reconciler/render/text.py", "render_text"),
