@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from benchmarks.scenarios import (
     KINDS,
     PAGE_MAX,
+    PLAN_RUNS,
     PacingResult,
     ScaleResult,
     ThroughputResult,
@@ -81,7 +82,9 @@ def plan_table(results: list[ScaleResult], startup: tuple[float, float, float] |
         "",
         "Each row is one process (`reconciler plan DIR --format json`, or the peer without "
         "`--apply`): wall time, its own CPU (user + system, start-up and imports included) and "
-        "peak RSS, from `os.wait4`. Diff share: the diff's CPU over the process's CPU, from a "
+        "peak RSS, from `os.wait4`; for the engine, the run with the median CPU of "
+        f"{PLAN_RUNS} (one run's CPU varies by about 20 % on a shared machine). Diff share: "
+        "the diff's CPU over the process's CPU, from a "
         "separate run of `benchmarks/profile_plan.py timing` (no profiler).",
         "",
         *_header("N per kind", "objects", "state", "tool", "wall s", "CPU s", "peak RSS MB",
