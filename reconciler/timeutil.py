@@ -10,7 +10,7 @@ is the clock recurrence and the safety rails read (`RECONCILER_NOW` pins it).
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from functools import cache, lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -64,11 +64,29 @@ def format_utc(moment: datetime) -> str:
     return moment.astimezone(UTC).replace(tzinfo=None, microsecond=0).isoformat() + "Z"
 
 
+def wall_clock_utc(wall: datetime, zone: tzinfo) -> str:
+    """The canonical text of a naive wall-clock time in `zone`.
+
+    The same instant as `format_utc(wall.replace(tzinfo=zone))` (in a repeated or skipped hour,
+    the offset the zone gives fold 0), in a third of the time: subtracting the zone's offset from
+    the wall clock is all `astimezone(UTC)` does, and a plan converts every declared and listed
+    session's start.
+    """
+    offset = zone.utcoffset(wall)
+    if offset is None:
+        raise ValueError(f"{zone} gives no UTC offset for {wall}")
+    utc = wall - offset
+    return (utc.replace(microsecond=0) if utc.microsecond else utc).isoformat() + "Z"
+
+
 def to_utc(text: str, zone: str | None = None) -> str:
     if len(text) == 20 and text[10] == "T" and text[13] == text[16] == ":" and text[19] == "Z":
         # already canonical, as the APIs send instants: check it is a real instant, keep the text
         datetime.fromisoformat(text)
         return text
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if value.tzinfo is None and zone is not None:
+        return wall_clock_utc(value, iana_zone(zone))
     return format_utc(parse_instant(text, zone))
 
 

@@ -27,7 +27,7 @@ from reconciler.config import DeclaredObject, ProviderSettings
 from reconciler.errors import AuthenticationError, ResponseError
 from reconciler.model import Action, DesiredObject, FieldChange, HttpCall, RemoteObject
 from reconciler.providers.base import Provider, T, UpdatePlan, as_sent, expect
-from reconciler.timeutil import canonical_zone, format_utc, iana_zone, parse_instant
+from reconciler.timeutil import canonical_zone, iana_zone, to_utc, wall_clock_utc
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ class PrevailProvider(Provider):
         if isinstance(zone, str):
             fields["time_zone"] = canonical_zone(zone)
         if isinstance(fields.get("start"), str):
-            fields["start"] = format_utc(parse_instant(fields["start"], zone))
+            fields["start"] = to_utc(fields["start"], zone)
         if isinstance(fields.get("invites"), list):
             fields["invites"] = _invites(fields["invites"])
         fields.pop("postback_url", None)  # sent on create only; Prevail does not return it
@@ -133,7 +133,7 @@ class PrevailProvider(Provider):
             try:
                 fields["time_zone"] = canonical_zone(zone_name)
                 start = _wall_clock(session.get("start_date"), session.get("start_time"))
-                fields["start"] = format_utc(start.replace(tzinfo=iana_zone(zone_name)))
+                fields["start"] = wall_clock_utc(start, iana_zone(zone_name))
             except (KeyError, ValueError):
                 fields["time_zone"] = zone_name
         identifier = session.get("remote_session_id") or session.get("request_id")

@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from reconciler.providers.prevail import _wall_clock
-from reconciler.timeutil import UTC_FORMAT, format_utc, from_utc, to_utc
+from reconciler.timeutil import UTC_FORMAT, format_utc, from_utc, to_utc, wall_clock_utc
 
 MOMENTS = st.datetimes(
     min_value=datetime(1970, 1, 2), max_value=datetime(2200, 1, 1), timezones=st.just(UTC)
@@ -34,6 +34,26 @@ def test_to_utc_reads_offsets_zones_and_canonical_text_alike(moment: datetime, z
     if wall_clock.replace(tzinfo=ZoneInfo(zone)).utcoffset() == local.utcoffset():
         # not the hour a change to winter time repeats, which names two instants
         assert to_utc(wall_clock.isoformat(), zone) == canonical
+
+
+WALL_CLOCKS = st.datetimes(min_value=datetime(1970, 1, 2), max_value=datetime(2200, 1, 1))
+ZONES = st.sampled_from(
+    ["America/New_York", "Europe/Copenhagen", "Asia/Kolkata", "Australia/Lord_Howe", "UTC"]
+)
+
+
+@given(WALL_CLOCKS, ZONES)
+@example(datetime(2027, 3, 14, 2, 30), "America/New_York")  # skipped by the change to summer time
+@example(datetime(2027, 11, 7, 1, 30), "America/New_York")  # repeated by the change to winter time
+@example(datetime(2027, 4, 4, 1, 45), "Australia/Lord_Howe")  # a half-hour change
+@example(datetime(2027, 3, 1, 9, 0, 0, 999_999), "Europe/Copenhagen")  # microseconds dropped
+def test_a_wall_clock_time_is_the_instant_astimezone_makes_of_it(
+    wall: datetime, zone: str
+) -> None:
+    # every time of day, the skipped and repeated hours of a change of offset included
+    expected = wall.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC).strftime(UTC_FORMAT)
+    assert wall_clock_utc(wall, ZoneInfo(zone)) == expected
+    assert to_utc(wall.isoformat(), zone) == expected
 
 
 def test_an_impossible_canonical_instant_is_refused() -> None:
