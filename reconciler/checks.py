@@ -23,7 +23,7 @@ from reconciler.errors import Location, PlanError
 from reconciler.model import Plan
 from reconciler.plan import Refreshed
 from reconciler.render.times import local
-from reconciler.timeutil import canonical_zone, format_utc, hours, parse_instant
+from reconciler.timeutil import canonical_zone, format_utc, hours, is_canonical_utc, parse_instant
 from reconciler.working_hours import WorkingHours
 
 # A session without duration_hours is taken to last this long (Prevail's own default is unset).
@@ -250,7 +250,7 @@ def _instant(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
     try:
-        if len(value) == 20 and value[19] == "Z":  # canonical UTC, as providers make instants
+        if is_canonical_utc(value):  # as providers make instants: read without conversion
             return datetime.fromisoformat(value)
         if _is_day(value):  # all-day: the day in UTC, as Prospero stores dates without a zone
             return datetime.combine(date.fromisoformat(value), time.min, tzinfo=UTC)

@@ -1,8 +1,8 @@
 """Where top-level keys and the objects of top-level lists start, from a scan of the text.
 
-A plan names each changed object's place (`events.yaml:120:5`); reading a large file again with
-PyYAML's marks for that costs seconds. The objects of
-a block sequence start at its `- ` lines of one indentation, which a regular expression finds in
+Every declared object carries its place (`events.yaml:120:5`) for plans and findings to name;
+reading a large file again with PyYAML's marks for that costs seconds. The objects of a block
+sequence start at its `- ` lines of one indentation, which a regular expression finds in
 milliseconds. The scan is trusted only where it agrees with the document: a top-level key found
 once, and exactly as many `- ` lines as the list has items. Anything else (a list written in flow
 style, a key spelt unusually) is simply left out, and its position is read with marks instead.
@@ -14,7 +14,6 @@ import re
 from bisect import bisect_left
 from collections.abc import Iterator, Mapping
 from functools import lru_cache
-from itertools import repeat
 from typing import Any
 
 from reconciler.errors import Location
@@ -100,8 +99,8 @@ def _entries_at(indent: int) -> re.Pattern[str]:
 class ObjectStarts(Mapping[JsonPath, Location]):
     """The scan's positions, turned into lines and columns only when one is asked for.
 
-    A plan asks for a few (the changed objects'); the scan itself keeps offsets only, so that
-    a file of 10,000 objects costs one pass of the regular expression.
+    The scan itself keeps offsets only, so that a file of 10,000 objects costs one pass of the
+    regular expression; loading asks for a whole list at once (`entries`).
     """
 
     def __init__(
@@ -119,7 +118,7 @@ class ObjectStarts(Mapping[JsonPath, Location]):
         if len(path) == 2 and isinstance(path[1], int) and path[0] in self._entries:
             nodes = self._entries[str(path[0])]
             if 0 <= path[1] < len(nodes):
-                return self._entry(nodes[path[1]])
+                return self._at(self._node(nodes[path[1]]))
         raise KeyError(path)
 
     def __iter__(self) -> Iterator[JsonPath]:
@@ -131,30 +130,18 @@ class ObjectStarts(Mapping[JsonPath, Location]):
         return len(self._top) + sum(len(nodes) for nodes in self._entries.values())
 
     def entries(self, name: str) -> list[Location] | None:
-        """Where every item of the list `name` starts (None: the scan left that list out).
-
-        All at once, for loading: one pass over the sorted offsets instead of a lookup each.
-        """
+        """Where every item of the list `name` starts (None: the scan left that list out)."""
         nodes = self._entries.get(name)
         if nodes is None:
             return None
-        text, file = self._text, self._file
-        newlines = self._newline_offsets()
-        starts = [
-            after if after < len(text) and text[after] not in "#\r\n" else _node_start(text, after)
-            for after in nodes
-        ]
-        lines = map(bisect_left, repeat(newlines), starts)  # newlines before each start
-        return [
-            Location(file, before + 1, start - (newlines[before - 1] + 1 if before else 0) + 1)
-            for start, before in zip(starts, lines, strict=True)
-        ]
+        return [self._at(self._node(after)) for after in nodes]
 
-    def _entry(self, after: int) -> Location:
+    def _node(self, after_dash: int) -> int:
+        """Where an entry's node starts: on the dash's line, or the next line with content."""
         text = self._text
-        if after < len(text) and text[after] not in "#\r\n":  # the node starts on the dash's line
-            return self._at(after)
-        return self._at(_node_start(text, after))
+        if after_dash < len(text) and text[after_dash] not in "#\r\n":
+            return after_dash
+        return _node_start(text, after_dash)
 
     def _newline_offsets(self) -> list[int]:
         if self._newlines is None:

@@ -31,11 +31,6 @@ def field_changes(
     changes: list[FieldChange] = []
     for name, wanted in desired.fields.items():
         have = current.fields.get(name)
-        kind = type(wanted)
-        if kind is type(have) and kind in _SCALARS:  # most fields: `same` inlined
-            if wanted != have:
-                changes.append(FieldChange(name, have, wanted))
-            continue
         if name in merge_fields and isinstance(wanted, Mapping):
             before, after = _merge_view(name, wanted, have, owned)
             if not same(before, after):  # `!=` would take true for 1

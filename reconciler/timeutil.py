@@ -49,10 +49,20 @@ def parse_instant(text: str, zone: str | None = None) -> datetime:
     """An aware datetime from ISO 8601; naive text is wall-clock time in `zone`."""
     value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if value.tzinfo is None:
-        if zone is None:
-            raise ValueError(f"{text!r} has no UTC offset and no time_zone")
-        value = value.replace(tzinfo=iana_zone(zone))
+        value = value.replace(tzinfo=_zone_for(text, zone))
     return value
+
+
+def _zone_for(text: str, zone: str | None) -> ZoneInfo:
+    """The zone that naive `text` is read in; ValueError when there is none."""
+    if zone is None:
+        raise ValueError(f"{text!r} has no UTC offset and no time_zone")
+    return iana_zone(zone)
+
+
+def is_canonical_utc(text: str) -> bool:
+    """Shaped like `YYYY-MM-DDThh:mm:ssZ` (whether it is a real instant is not checked here)."""
+    return len(text) == 20 and text[10] == "T" and text[13] == text[16] == ":" and text[19] == "Z"
 
 
 def format_utc(moment: datetime) -> str:
@@ -80,14 +90,14 @@ def wall_clock_utc(wall: datetime, zone: tzinfo) -> str:
 
 
 def to_utc(text: str, zone: str | None = None) -> str:
-    if len(text) == 20 and text[10] == "T" and text[13] == text[16] == ":" and text[19] == "Z":
+    if is_canonical_utc(text):
         # already canonical, as the APIs send instants: check it is a real instant, keep the text
         datetime.fromisoformat(text)
         return text
     value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if value.tzinfo is None and zone is not None:
-        return wall_clock_utc(value, iana_zone(zone))
-    return format_utc(parse_instant(text, zone))
+    if value.tzinfo is not None:
+        return format_utc(value)
+    return wall_clock_utc(value, _zone_for(text, zone))
 
 
 def from_utc(text: str) -> datetime:

@@ -16,14 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconciler.config_locate import object_starts, top_level_shape
-from reconciler.config_yaml import (
-    DeferredSourceMap,
-    MarkedSourceMap,
-    _Loader,
-    _parse_with,
-    _read_fast,
-    parse_yaml,
-)
+from reconciler.config_source import MarkedSourceMap
+from reconciler.config_yaml import DeferredSourceMap, _read_fast, parse_yaml
+from reconciler.config_yaml_marked import _Loader, _parse_with
 from reconciler.errors import Location
 from reconciler.yaml_scalars import resolve_plain
 
@@ -111,7 +106,9 @@ def _assert_scan_agrees(text: str) -> dict[Any, Location]:
     for name in lists:
         for index in range(len(document[name])):
             assert scanned[(name, index)] == marked.value_at((name, index)), (name, index)
-        assert scanned.entries(name) == [scanned[(name, i)] for i in range(len(document[name]))]
+        assert scanned.entries(name) == [
+            marked.value_at((name, index)) for index in range(len(document[name]))
+        ]
     for name in document:
         assert scanned[(name,)] == marked.at((name,))
     return scanned
@@ -184,6 +181,9 @@ def test_a_list_in_flow_style_is_left_to_the_marks() -> None:
     assert deferred.value_at(("events", 1)) == marked.value_at(("events", 1)) == Location(
         "f.yaml", 1, 20
     )
+    assert deferred.entry_starts("events", 2) == [
+        Location("f.yaml", 1, 10), Location("f.yaml", 1, 20)
+    ]
 
 
 def test_a_file_read_fast_still_locates_a_problem_exactly() -> None:
