@@ -1,7 +1,9 @@
 """Where the project's published schemas live, for code that reads them at run time.
 
 The JSON Schema of the YAML format and the OpenAPI descriptions sit in the top-level `schemas/`
-folder (published for editors and API readers); the package reads them from there.
+folder (published for editors and API readers). A wheel carries that folder inside the package
+(`reconciler/schemas`, mapped in pyproject.toml), which is how the GitHub Action and any
+`pip install` get it; a source checkout installed in editable mode reads the folder itself.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
+_PACKAGE = Path(__file__).resolve().parent
+SCHEMAS = _PACKAGE / "schemas" if (_PACKAGE / "schemas").is_dir() else _PACKAGE.parent / "schemas"
 
 
 def schema_path(relative: str) -> Path:

@@ -19,12 +19,16 @@ def imports_of(path: Path) -> set[str]:
     return found
 
 
+# Not client code: where the published schemas are, which the emulators read too.
+SHARED_WITH_THE_SANDBOX = {"reconciler.resources"}
+
+
 def test_the_sandbox_never_imports_client_code():
     for path in (PACKAGE / "sandbox").glob("*.py"):
         client = {
             name for name in imports_of(path)
             if name.startswith("reconciler") and not name.startswith("reconciler.sandbox")
-        }
+        } - SHARED_WITH_THE_SANDBOX
         assert client == set(), f"{path.name} imports {client}"
 
 

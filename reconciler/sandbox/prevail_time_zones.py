@@ -10,12 +10,11 @@ import json
 import zoneinfo
 from collections.abc import Mapping
 from functools import cache
-from pathlib import Path
 from typing import Final
 
-TIME_ZONES_FILE: Final = (
-    Path(__file__).resolve().parents[2] / "schemas" / "api" / "prevail-time-zones.json"
-)
+from reconciler.resources import schema_path
+
+TIME_ZONES_FILE: Final = schema_path("api/prevail-time-zones.json")
 
 
 @cache
