@@ -22,7 +22,6 @@ from reconciler.config_locate import JsonPath as JsonPath  # re-exported: the co
 from reconciler.config_locate import ObjectStarts, object_starts, top_level_shape
 from reconciler.config_source import ParsedFile as ParsedFile
 from reconciler.config_source import SourceMap as SourceMap
-from reconciler.config_yaml_marked import marked_positions, read_marked
 from reconciler.errors import Location
 
 # What sends a file to the marked reader even when ryaml could read it: a tag or a directive (ryaml
@@ -84,6 +83,8 @@ class DeferredSourceMap(SourceMap):
 
     def _marks(self) -> SourceMap:
         if self._marked is None:
+            from reconciler.config_yaml_marked import marked_positions  # PyYAML: see parse_yaml
+
             self._marked = marked_positions(self._text, self.file)
         return self._marked
 
@@ -96,6 +97,10 @@ def parse_yaml(text: str, filename: str) -> ParsedFile:
     document = _read_fast(text)
     if document is not None:
         return ParsedFile(document, DeferredSourceMap(filename, text, document), ())
+    # Imported here: PyYAML takes a noticeable share of start-up, and a run whose files ryaml
+    # reads cleanly never needs it.
+    from reconciler.config_yaml_marked import read_marked
+
     return read_marked(text, filename)
 
 

@@ -27,7 +27,6 @@ from urllib.parse import urlsplit
 
 import certifi
 import httpx
-from pyrate_limiter import GCRA, Duration, InMemoryStateStore, Limiter, Rate, StateBucket
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -84,6 +83,10 @@ class Pacer:
     """Evenly spaced request slots at a share of a rate limit (thread-safe, blocking)."""
 
     def __init__(self, requests_per_minute: float) -> None:
+        # Imported here: pyrate-limiter loads asyncio and multiprocessing, a sixth of start-up,
+        # and only a provider with a documented limit is paced.
+        from pyrate_limiter import GCRA, Duration, InMemoryStateStore, Limiter, Rate, StateBucket
+
         per_minute = max(1, int(requests_per_minute * PACING_SHARE))
         bucket = StateBucket(
             [Rate(per_minute, Duration.MINUTE, burst=1)], GCRA(), InMemoryStateStore()

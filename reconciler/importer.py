@@ -23,8 +23,6 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date
 from typing import Any
 
-import yaml
-
 from reconciler import __version__
 from reconciler.config import PROVIDER_OF, DesiredState
 from reconciler.diff import field_changes
@@ -305,6 +303,8 @@ def _document(
         "# `reconciler apply PATH --adopt` marks them as managed without changing them; until",
         "# then plan and apply leave them alone (remote_id names the object each came from).",
     ]
+    import yaml  # here: only `import` writes YAML, and plan/apply import this module for --adopt
+
     body = yaml.safe_dump(
         {"version": 1, kind: entries}, sort_keys=False, allow_unicode=True, width=100
     )

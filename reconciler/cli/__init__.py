@@ -8,25 +8,48 @@ everything planned was applied, 1 otherwise.
 from __future__ import annotations
 
 import gc
+import importlib
 import logging
 
 import click
 
 from reconciler import __version__
-from reconciler.cli.applying import apply
 from reconciler.cli.common import Transport
-from reconciler.cli.github import github
-from reconciler.cli.importing import import_command
-from reconciler.cli.planning import drift, plan, validate
-from reconciler.cli.serving import sandbox
 from reconciler.http import RetryPolicy
 
 __all__ = ["main"]
 
 GC_THRESHOLD = 1_000_000  # allocations between collections of the youngest generation
 
+# Each command's module, imported when the command runs (or its help is shown): `plan` does not
+# pay for the GitHub, import and sandbox code, nor `--version` for any of it.
+COMMANDS = {
+    "validate": "reconciler.cli.planning:validate",
+    "plan": "reconciler.cli.planning:plan",
+    "apply": "reconciler.cli.applying:apply",
+    "drift": "reconciler.cli.planning:drift",
+    "sandbox": "reconciler.cli.serving:sandbox",
+    "import": "reconciler.cli.importing:import_command",
+    "github": "reconciler.cli.github:github",
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class LazyGroup(click.Group):
+    """A group whose commands are named up front and imported on first use (click's own recipe)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            module, _, name = COMMANDS[cmd_name].partition(":")
+            command = getattr(importlib.import_module(module), name)
+            assert isinstance(command, click.Command), COMMANDS[cmd_name]
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="reconciler")
 @click.option("--debug", is_flag=True, help="Show tracebacks and debug logs.")
 @click.option("-v", "--verbose", is_flag=True, help="Log retries and recoveries.")
@@ -72,7 +95,3 @@ def main(
         timeout=timeout,
         policy=RetryPolicy(attempts=max_retries + 1, initial_wait=retry_wait),
     )
-
-
-for command in (validate, plan, apply, drift, sandbox, import_command, github):
-    main.add_command(command)

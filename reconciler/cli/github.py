@@ -26,9 +26,11 @@ def github() -> None:
 
 
 def _command(name: str) -> click.Command:
-    root = click.get_current_context().find_root().command
-    assert isinstance(root, click.Group)
-    return root.commands[name]
+    context = click.get_current_context().find_root()
+    assert isinstance(context.command, click.Group)
+    command = context.command.get_command(context, name)
+    assert command is not None, name
+    return command
 
 
 def _option(command: click.Command, name: str) -> click.Option | None:
