@@ -343,7 +343,9 @@ def _merge_objects(
     moment = now()  # one clock reading per load: every series expands against the same now
     for kind in KINDS:
         declared: list[DeclaredObject] = []
-        seen: dict[str, list[tuple[_File, JsonPath]]] = {}
+        # Where each key is first declared; the places of any key declared twice or more.
+        first: dict[str, tuple[_File, int]] = {}
+        repeated: dict[str, list[tuple[_File, int]]] = {}
         for file in files:
             items = file.document.get(kind)
             if not isinstance(items, list):
@@ -355,7 +357,10 @@ def _merge_objects(
                     continue
                 key = item.get("key")
                 if isinstance(key, str):
-                    seen.setdefault(key, []).append((file, (*path, "key")))
+                    if key in first:
+                        repeated.setdefault(key, [first[key]]).append((file, index))
+                    else:
+                        first[key] = (file, index)
                 flawed = file.flawed_fields(path)
                 found = check_object(kind, item, path, file.source, flawed=flawed)
                 issues.extend(found)
@@ -370,11 +375,11 @@ def _merge_objects(
                     declared.extend(expansion.occurrences)
                     if expansion.series is not None:
                         series.setdefault(kind, {})[key] = expansion.series
-        for key, places in seen.items():
-            if len(places) > 1:
-                (first, path), later = places[0], places[1:]
-                also = ", ".join(str(other.source.at(where)) for other, where in later)
-                issues.append(first.source.issue(path, f'duplicate key "{key}" (also at {also})'))
+        for key, ((where, index), *later) in repeated.items():
+            also = ", ".join(str(other.source.at((kind, at, "key"))) for other, at in later)
+            issues.append(
+                where.source.issue((kind, index, "key"), f'duplicate key "{key}" (also at {also})')
+            )
         objects[kind] = tuple(declared)
     return objects, series
 
@@ -388,7 +393,7 @@ def _declared(kind: str, key: str, item: Mapping[str, Any], location: Location) 
             via=item.get("via"),
             remote_id=item.get("remote_id"),
         )
-        if _OPTION_NAMES & item.keys()
+        if not _OPTION_NAMES.isdisjoint(item)
         else _NO_OPTIONS  # most objects set none: one shared, immutable instance
     )
     return DeclaredObject(

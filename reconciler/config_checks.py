@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from reconciler.config_yaml import JsonPath, SourceMap
 from reconciler.errors import ConfigIssue
 from reconciler.resources import load_json
+from reconciler.zones import zone_table
 
 PREVAIL_TIME_ZONES = "api/prevail-time-zones.json"
 
@@ -34,8 +35,13 @@ def prevail_zones() -> Mapping[str, str]:
 
 
 def zone_of(name: str, *, prevail_names: bool) -> tzinfo | None:
-    """The zone an IANA name (or, for Prevail, one of its names) means; None when unknown."""
-    if name in iana_zones():
+    """The zone an IANA name (or, for Prevail, one of its names) means; None when unknown.
+
+    tzdata's own list of names answers first (it is read anyway, to canonicalise names);
+    `available_timezones()` opens every file of every zone folder, a few tens of milliseconds,
+    and is asked only about a name that list lacks (a system-only name such as `localtime`).
+    """
+    if zone_table().knows(name) or name in iana_zones():
         return ZoneInfo(name)
     if prevail_names and name in prevail_zones():
         return ZoneInfo(prevail_zones()[name])

@@ -45,6 +45,10 @@ class ZoneTable:
     def is_kept(self, name: str) -> bool:
         return name in self.zones or name in self.locations
 
+    def knows(self, name: str) -> bool:
+        """A zone or link name of this table."""
+        return name in self.zones or name in self.links
+
 
 def canonical_name(name: str) -> str:
     """The canonical IANA name for `name` (itself when it is canonical or unknown)."""

@@ -419,7 +419,8 @@ BAD_CASES: list[tuple[str, bool, list[tuple[str, str]]]] = [
         [
             (
                 "duplicate-key-in-file.yaml:2:5: events[0].key:",
-                'duplicate key "gala" (also at duplicate-key-in-file.yaml:5:5)',
+                'duplicate key "gala" (also at duplicate-key-in-file.yaml:5:5, '
+                'duplicate-key-in-file.yaml:11:5)',
             )
         ],
     ),

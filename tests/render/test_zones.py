@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from zoneinfo import available_timezones
+
 import pytest
 
+from reconciler.config_checks import iana_zones, zone_of
 from reconciler.timeutil import canonical_zone
 from reconciler.zones import canonical_name, is_alias, parse_tables, zone_table
 
@@ -47,3 +50,20 @@ def test_tzdata_source_lines_are_parsed() -> None:
     assert table.canonical("Europe/Copenhagen") == "Europe/Copenhagen"
     assert table.canonical("Europe/Old_Name") == "Europe/Berlin"
     assert table.canonical("Mars/Olympus") == "Mars/Olympus"
+
+
+def test_a_zone_name_is_known_exactly_when_zoneinfo_lists_it() -> None:
+    for name in sorted(available_timezones()):
+        zone = zone_of(name, prevail_names=False)
+        assert zone is not None and str(zone) == name, name
+    for unknown in ("Europe/Atlantis", "US/Eastern ", "europe/copenhagen", "", "Etc"):
+        assert zone_of(unknown, prevail_names=False) is None, unknown
+    assert zone_of("Eastern Time (US & Canada)", prevail_names=False) is None
+    assert str(zone_of("Eastern Time (US & Canada)", prevail_names=True)) == "America/New_York"
+
+
+def test_a_listed_zone_is_known_without_scanning_the_zone_folders() -> None:
+    iana_zones.cache_clear()
+    assert zone_of("Europe/Copenhagen", prevail_names=False) is not None
+    assert zone_of("US/Eastern", prevail_names=False) is not None  # a link
+    assert iana_zones.cache_info().misses == 0  # available_timezones() was never asked
