@@ -88,21 +88,24 @@ def plan_table(results: list[ScaleResult], startup: tuple[float, float, float] |
         "the diff's CPU over the process's CPU, from a "
         "separate run of `benchmarks/profile_plan.py timing` (no profiler).",
         "",
-        *_header("N per kind", "objects", "state", "tool", "wall s", "CPU s", "peak RSS MB",
-                 "diff share of CPU", "requests", "changes found"),
+        *_header("N per kind", "objects", "state", "tool", "wall s", "CPU s",
+                 "CPU s, every run", "peak RSS MB", "diff share of CPU", "requests",
+                 "changes found"),
     ]
     for result in results:
         for run in result.plans:
             share = f"{run.diff_share:.1%}" if run.diff_share is not None else DASH
+            every = ", ".join(f"{cpu:.2f}" for cpu in run.cpu_runs) or DASH
             lines.append(_row(
                 f"{result.n:,}", f"{3 * result.n:,}", run.state, run.tool, f"{run.wall_s:.2f}",
-                f"{run.cpu_s:.2f}", f"{run.peak_rss_mb:.0f}", share,
+                f"{run.cpu_s:.2f}", every, f"{run.peak_rss_mb:.0f}", share,
                 f"{sum(run.requests.values()):,}", f"{run.changes:,}",
             ))
     if startup is not None:
         wall, cpu, rss = startup
-        lines += ["", f"Start-up alone (`reconciler --version`: interpreter and imports, "
-                  f"median of 3): {wall:.2f} s wall, {cpu:.2f} s CPU, {rss:.0f} MB peak RSS."]
+        lines += ["", f"Start-up alone (`reconciler plan --help`: the interpreter and what plan "
+                  f"imports, median of 3): {wall:.2f} s wall, {cpu:.2f} s CPU, {rss:.0f} MB "
+                  "peak RSS."]
     return [*lines, ""]
 
 

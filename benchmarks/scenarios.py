@@ -53,6 +53,7 @@ class PlanRun:
     requests: dict[str, int]  # per kind: list requests (engine) or GETs by id (peer)
     changes: int
     diff_share: float | None = None
+    cpu_runs: tuple[float, ...] = ()  # every run's CPU, when the row is the median of several
 
 
 @dataclass
@@ -211,6 +212,7 @@ def scale(n: int, work: Path, log: Log, *, new_events: int = 1000, profile: bool
             result.plans.append(PlanRun(
                 "engine", state, done.wall_s, done.cpu_s, done.peak_rss_mb,
                 {kind: seen.lists(kind) for kind in KINDS}, len(plan["changes"]),
+                cpu_runs=tuple(run[0].cpu_s for run in runs),
             ))
             if state == "1 % changed":
                 changes = plan["changes"]

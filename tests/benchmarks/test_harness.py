@@ -9,14 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from benchmarks.run import main
-from benchmarks.scenarios import KINDS, lower_bound
+from benchmarks.scenarios import KINDS, PLAN_RUNS, lower_bound
 
 TABLE_HEADERS = (
     "| target | measured | verdict |",
     "| N per kind | kind | listed | engine list requests | ⌈listed/page max⌉ | ⌈N/page max⌉ "
     "| peer GETs | peer ÷ engine |",
-    "| N per kind | objects | state | tool | wall s | CPU s | peak RSS MB | diff share of CPU "
-    "| requests | changes found |",
+    "| N per kind | objects | state | tool | wall s | CPU s | CPU s, every run | peak RSS MB "
+    "| diff share of CPU | requests | changes found |",
     "| N per kind | kind | changed | engine writes | peer writes | engine bytes/write "
     "| changed fields' bytes | engine ÷ changed | peer bytes/write |",
     "| N per kind | new events | engine POSTs | events in the largest POST | peer POSTs "
@@ -46,6 +46,9 @@ def test_quick_run_writes_every_table(tmp_path: Path) -> None:
     engine = [run for run in scale.plans if run.tool == "engine"]
     peer = [run for run in scale.plans if run.tool == "peer"]
     assert [run.changes for run in engine] == [0, 30]
+    for run in engine:  # the row is the median-CPU run of those listed
+        assert len(run.cpu_runs) == PLAN_RUNS
+        assert run.cpu_s == sorted(run.cpu_runs)[PLAN_RUNS // 2]
     assert [run.requests for run in peer] == [
         {"sessions": 1000, "events": 1000, "assignments": 1000}
     ]
