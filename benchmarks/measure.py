@@ -1,9 +1,11 @@
-"""How the benchmarks measure: a child process's wall, CPU and peak RSS, and the sandbox's log.
+"""How the benchmarks measure: a command's own wall, CPU and peak RSS, and the sandbox's log.
 
-A command runs as its own process and is reaped with `os.wait4`, whose rusage is that one
-child's: user + system CPU and peak RSS (`ru_maxrss`, KiB on Linux), start-up and imports
-included. Requests are counted where they land, in the sandbox's request log
-(`GET /_sandbox/requests`), which the runner clears before each measured command.
+A command runs as its own process, forked by a small middleman (`benchmarks/reaper.py`) that
+reaps it with `os.wait4`, whose rusage is that one process's: user + system CPU and peak RSS
+(`ru_maxrss`, KiB on Linux), start-up and imports included. (Spawned straight from the runner, the
+command would report at least the runner's own peak RSS: Linux carries it across `exec`.)
+Requests are counted where they land, in the sandbox's request log (`GET /_sandbox/requests`),
+which the runner clears before each measured command.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -37,6 +40,7 @@ OBJECT_PATHS = {
     "assignments": re.compile(r"^/previsto/assignments/[^/]+$"),
 }
 PREFIXES = {"sessions": "/prevail/", "events": "/prospero/", "assignments": "/previsto/"}
+REAPER = Path(__file__).resolve().with_name("reaper.py")
 
 
 @dataclass(frozen=True)
@@ -54,31 +58,35 @@ def run_process(
     args: Sequence[str], *, env: Mapping[str, str], cwd: Path, timeout: float = 3600.0
 ) -> ProcessRun:
     """Run `args` to completion and measure that process alone (not the runner, not the sandbox)."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    with tempfile.TemporaryDirectory(prefix="reconciler-run-") as scratch:
+        usage_file = Path(scratch) / "usage.json"
+        out_file, err_file = Path(scratch) / "stdout", Path(scratch) / "stderr"
+        # -I -S: the middleman imports no site packages, so its child starts small.
+        reaper = [sys.executable, "-I", "-S", str(REAPER), str(usage_file), "--", *args]
         started = time.perf_counter()
-        process = subprocess.Popen(list(args), stdout=out, stderr=err, env=dict(env), cwd=cwd)
-        deadline = started + timeout
-        while True:
-            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.perf_counter() > deadline:
-                process.kill()
-                _, status, usage = os.wait4(process.pid, 0)
-                break
-            time.sleep(0.005)
-        wall = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
+        with out_file.open("wb") as out, err_file.open("wb") as err:
+            process = subprocess.Popen(
+                reaper, stdout=out, stderr=err, env=dict(env), cwd=cwd, start_new_session=True
+            )
+            try:
+                process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)  # the middleman and the command
+                process.wait()
+        usage = (
+            json.loads(usage_file.read_text(encoding="utf-8"))
+            if usage_file.exists()
+            else {"exit_code": -signal.SIGKILL, "wall_s": time.perf_counter() - started,
+                  "cpu_s": 0.0, "peak_rss_kib": 0}
+        )
         return ProcessRun(
             command=tuple(args),
-            exit_code=process.returncode,
-            wall_s=wall,
-            cpu_s=usage.ru_utime + usage.ru_stime,
-            peak_rss_mb=usage.ru_maxrss / 1024,
-            stdout=out.read().decode("utf-8", errors="replace"),
-            stderr=err.read().decode("utf-8", errors="replace"),
+            exit_code=int(usage["exit_code"]),
+            wall_s=float(usage["wall_s"]),
+            cpu_s=float(usage["cpu_s"]),
+            peak_rss_mb=usage["peak_rss_kib"] / 1024,
+            stdout=out_file.read_bytes().decode("utf-8", errors="replace"),
+            stderr=err_file.read_bytes().decode("utf-8", errors="replace"),
         )
 
 
