@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Generator, Mapping, Sequence
 from functools import lru_cache
@@ -69,7 +70,12 @@ def owned_fields_set(text: str) -> frozenset[str]:
 
 
 class ProsperoAuth(httpx.Auth):
-    """Logs in once per run (or starts from a refresh token) and refreshes once on a 401."""
+    """Logs in once per run (or starts from a refresh token) and refreshes once on a 401.
+
+    Shared by every thread of an apply: when the hour-long access token expires under eight
+    requests in flight, one of them refreshes it and the others take the new one, rather than
+    each asking for its own.
+    """
 
     requires_response_body = True
 
@@ -79,19 +85,35 @@ class ProsperoAuth(httpx.Auth):
         self.refresh_token = settings.get("refresh_token")
         self.access_token: str | None = settings.get("access_token")
         self.base = settings.get("base_url", "").rstrip("/")
+        self._obtaining = threading.Lock()
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        if self.access_token is None:
-            yield from self._obtain(request)
-        request.headers["Cookie"] = f"access_token={self.access_token}"
+        token = self.access_token
+        if token is None:
+            token = yield from self._token_replacing(None)
+        request.headers["Cookie"] = f"access_token={token}"
         response = yield request
         if response.status_code == 401 and (self.refresh_token or self.password):
-            self.access_token = None
-            yield from self._obtain(request)
-            request.headers["Cookie"] = f"access_token={self.access_token}"
+            token = yield from self._token_replacing(token)
+            request.headers["Cookie"] = f"access_token={token}"
             yield request
 
-    def _obtain(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+    def _token_replacing(
+        self, stale: str | None
+    ) -> Generator[httpx.Request, httpx.Response, str | None]:
+        """A token newer than `stale`: one another thread just obtained, or a new one from here.
+
+        The lock is held across the auth request (this thread sends it and resumes here), so
+        threads that met the same expired token wait for one refresh instead of making their own.
+        """
+        with self._obtaining:
+            if self.access_token is not None and self.access_token != stale:
+                return self.access_token
+            self.access_token = None
+            yield from self._obtain()
+            return self.access_token
+
+    def _obtain(self) -> Generator[httpx.Request, httpx.Response, None]:
         base = self.base
         if self.refresh_token:
             response = yield httpx.Request(
