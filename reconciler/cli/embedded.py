@@ -53,7 +53,13 @@ def embedded_sandbox(db: Path = DEFAULT_DB) -> Iterator[dict[str, ProviderSettin
 
 
 def serve_foreground(
-    *, host: str, port: int, db: str, admin: bool = False, previsto_rate_limit: int = 120
+    *,
+    host: str,
+    port: int,
+    db: str,
+    admin: bool = False,
+    previsto_rate_limit: int = 120,
+    seed: bool = True,
 ) -> None:
     """`reconciler sandbox`: print the base URLs and credentials, then serve until Ctrl-C."""
     import click
@@ -61,7 +67,9 @@ def serve_foreground(
     from reconciler.sandbox.server import serve
 
     sandbox = create_app(
-        SandboxSettings(db_path=db, admin=admin, previsto_requests_per_minute=previsto_rate_limit)
+        SandboxSettings(
+            db_path=db, admin=admin, previsto_requests_per_minute=previsto_rate_limit, seed=seed
+        )
     )
     origin = f"http://{host}:{port}"
     click.echo(f"reconciler sandbox on {origin} (state: {db})")

@@ -21,11 +21,25 @@ from reconciler.cli.common import (
     show_default=True,
     help="Previsto's requests per minute per key.",
 )
+@click.option(
+    "--seed/--no-seed",
+    default=True,
+    show_default=True,
+    help="Start with the demo data (the examples' sessions and the assignments they select); "
+    "--no-seed starts with no sessions, events or assignments.",
+)
 @handle_errors
-def sandbox(host: str, port: int, db: str, admin: bool, previsto_rate_limit: int) -> None:
+def sandbox(
+    host: str, port: int, db: str, admin: bool, previsto_rate_limit: int, seed: bool
+) -> None:
     """Serve the Prevail, Prospero and Previsto emulators (Ctrl-C stops)."""
     from reconciler.cli.embedded import serve_foreground
 
     serve_foreground(
-        host=host, port=port, db=db, admin=admin, previsto_rate_limit=previsto_rate_limit
+        host=host,
+        port=port,
+        db=db,
+        admin=admin,
+        previsto_rate_limit=previsto_rate_limit,
+        seed=seed,
     )

@@ -12,16 +12,18 @@ from pathlib import Path
 
 import httpx
 
+from reconciler.providers.prevail import PrevailAuth
 from reconciler.sandbox.server import free_port
 
 TOKEN = {"Authorization": "Bearer sandbox-prospero-token"}
 
 
 @contextmanager
-def sandbox_process(db: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+def sandbox_process(db: Path, *options: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "reconciler", "sandbox", "--port", str(port), "--db", str(db)],
+        [sys.executable, "-m", "reconciler", "sandbox", "--port", str(port), "--db", str(db),
+         *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -81,3 +83,20 @@ def test_sandbox_process_prints_urls_and_credentials_and_keeps_state(tmp_path: P
         listed = httpx.get(f"{origin}/prospero/events", headers=TOKEN).json()
         # The demo events were seeded once, on first start, not again on restart.
         assert sum(1 for e in listed["events"] if e["title"] == "Quarterly all-hands") == 1
+
+
+def test_no_seed_starts_every_emulator_empty_with_working_credentials(tmp_path: Path):
+    token = PrevailAuth("sandbox-co", "sandbox-prevail-key").token()
+    prevail = {"Authorization": f"Bearer {token}"}
+    previsto = httpx.BasicAuth("sk_sandbox", "")
+    with sandbox_process(tmp_path / "empty.db", "--no-seed") as (origin, _):
+        events = httpx.get(f"{origin}/prospero/events", headers=TOKEN)
+        sessions = httpx.get(f"{origin}/prevail/sessions", headers=prevail)
+        assignments = httpx.get(f"{origin}/previsto/assignments", auth=previsto)
+        assert (events.status_code, sessions.status_code, assignments.status_code) == (200,) * 3
+        assert events.json()["events"] == []
+        assert sessions.json()["sessions"] == []
+        assert assignments.json() == []
+    with sandbox_process(tmp_path / "demo.db") as (origin, _):  # the default: the demo data
+        assert httpx.get(f"{origin}/prospero/events", headers=TOKEN).json()["events"]
+        assert httpx.get(f"{origin}/previsto/assignments", auth=previsto).json()
