@@ -22,11 +22,12 @@ def main(argv: list[str]) -> int:
         raise SystemExit("usage: reaper.py OUT -- COMMAND [ARG...]")
     started = time.perf_counter()
     pid = os.fork()
-    if pid == 0:  # the child: become the command
+    if pid == 0:  # the child: become the command, or say why it could not
         try:
             os.execvp(command[0], command)
-        finally:
-            os._exit(127)
+        except OSError as error:
+            print(f"reaper.py: cannot run {command[0]}: {error}", file=sys.stderr, flush=True)
+        os._exit(127)
     _, status, usage = os.wait4(pid, 0)
     wall = time.perf_counter() - started
     code = os.waitstatus_to_exitcode(status)

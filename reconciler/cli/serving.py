@@ -25,8 +25,8 @@ from reconciler.cli.common import (
     "--seed/--no-seed",
     default=True,
     show_default=True,
-    help="Start with the demo data (the examples' sessions and the assignments they select); "
-    "--no-seed starts with no sessions, events or assignments.",
+    help="On first start, give each emulator its demo organisation's objects (the examples' "
+    "assignments among them); --no-seed starts with none.",
 )
 @handle_errors
 def sandbox(

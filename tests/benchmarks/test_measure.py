@@ -41,3 +41,9 @@ def test_a_command_past_its_time_is_killed(tmp_path: Path) -> None:
                        cwd=tmp_path, timeout=0.5)
     assert done.exit_code < 0
     assert done.wall_s < 10
+
+
+def test_a_command_that_cannot_start_says_why(tmp_path: Path) -> None:
+    done = run_process([str(tmp_path / "missing")], env=os.environ, cwd=tmp_path)
+    assert done.exit_code == 127
+    assert "cannot run" in done.stderr and "missing" in done.stderr
