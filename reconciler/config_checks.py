@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from reconciler.config_yaml import JsonPath, SourceMap
 from reconciler.errors import ConfigIssue
-from reconciler.resources import load_json
+from reconciler.published import load_published
 from reconciler.zones import zone_table
 
 PREVAIL_TIME_ZONES = "api/prevail-time-zones.json"
@@ -30,7 +30,7 @@ def iana_zones() -> frozenset[str]:
 @cache
 def prevail_zones() -> Mapping[str, str]:
     """Prevail's own zone names (the Rails set) and the IANA zone each stands for."""
-    names: dict[str, str] = load_json(PREVAIL_TIME_ZONES)
+    names: dict[str, str] = load_published(PREVAIL_TIME_ZONES)
     return names
 
 

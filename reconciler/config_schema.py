@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # jsonschema is imported only when a file is invalid (it cost
 
 from reconciler.config_yaml import JsonPath, SourceMap
 from reconciler.errors import ConfigIssue
-from reconciler.resources import load_json
+from reconciler.published import load_published
 
 SCHEMA_FILE = "reconciler.schema.json"
 
@@ -57,7 +57,7 @@ _KIND_NOUNS = {"sessions": "a session", "events": "an event", "assignments": "an
 
 @cache
 def schema() -> dict[str, Any]:
-    document: dict[str, Any] = load_json(SCHEMA_FILE)
+    document: dict[str, Any] = load_published(SCHEMA_FILE)
     return document
 
 

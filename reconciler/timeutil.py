@@ -15,7 +15,7 @@ from functools import cache, lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from reconciler.errors import ReconcilerError
-from reconciler.resources import load_json
+from reconciler.published import load_published
 from reconciler.zones import canonical_name
 
 UTC_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -25,7 +25,7 @@ NOW_VARIABLE = "RECONCILER_NOW"
 @cache
 def prevail_zone_names() -> dict[str, str]:
     """Prevail (Rails) zone name → IANA name."""
-    table = load_json("api/prevail-time-zones.json")
+    table = load_published("api/prevail-time-zones.json")
     return {str(name): str(iana) for name, iana in table.items()}
 
 

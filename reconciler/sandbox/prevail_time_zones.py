@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Final
 
-from reconciler.resources import schema_path
+from reconciler.published import published_file
 
-TIME_ZONES_FILE: Final = schema_path("api/prevail-time-zones.json")
+TIME_ZONES_FILE: Final = published_file("api/prevail-time-zones.json")
 
 
 @cache

@@ -1,4 +1,4 @@
-"""Where the project's published schemas live, for code that reads them at run time.
+"""The project's published files (JSON Schemas, OpenAPI, zone data), for code that reads them.
 
 The JSON Schema of the YAML format and the OpenAPI descriptions sit in the top-level `schemas/`
 folder (published for editors and API readers). A wheel carries that folder inside the package
@@ -17,11 +17,11 @@ _PACKAGE = Path(__file__).resolve().parent
 SCHEMAS = _PACKAGE / "schemas" if (_PACKAGE / "schemas").is_dir() else _PACKAGE.parent / "schemas"
 
 
-def schema_path(relative: str) -> Path:
+def published_file(relative: str) -> Path:
     return SCHEMAS / relative
 
 
 @cache
-def load_json(relative: str) -> Any:
-    with schema_path(relative).open(encoding="utf-8") as handle:
+def load_published(relative: str) -> Any:
+    with published_file(relative).open(encoding="utf-8") as handle:
         return json.load(handle)
