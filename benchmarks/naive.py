@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.config import load
-from reconciler.diff import field_changes
+from reconciler.engine.diff import field_changes
 from reconciler.errors import ReconcilerError
 from reconciler.model import DesiredObject, HttpCall, RemoteObject
 from reconciler.providers import Provider, build_providers

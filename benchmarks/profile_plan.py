@@ -68,7 +68,7 @@ def run_cli(args: list[str]) -> int:
 
 
 def timed_diff(args: list[str]) -> dict[str, Any]:
-    import reconciler.plan
+    import reconciler.engine.plan
     import reconciler.providers.prospero
 
     spent = [0.0]
@@ -88,7 +88,7 @@ def timed_diff(args: list[str]) -> dict[str, Any]:
 
         setattr(module, name, wrapper)
 
-    clock(reconciler.plan, "field_changes")
+    clock(reconciler.engine.plan, "field_changes")
     clock(reconciler.providers.prospero, "merge_patch")
     code = run_cli(args)
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -107,10 +107,10 @@ def timed_diff(args: list[str]) -> dict[str, Any]:
 def traced_memory(args: list[str]) -> dict[str, Any]:
     import tracemalloc
 
-    import reconciler.plan
+    import reconciler.engine.plan
 
     # Patched on the defining module before the CLI imports the name, so the CLI calls this.
-    original = reconciler.plan.plan_changes
+    original = reconciler.engine.plan.plan_changes
     held: dict[str, Any] = {}
 
     def snapshotting(*positional: Any, **named: Any) -> Any:
@@ -127,7 +127,7 @@ def traced_memory(args: list[str]) -> dict[str, Any]:
         ]
         return result
 
-    reconciler.plan.plan_changes = snapshotting
+    reconciler.engine.plan.plan_changes = snapshotting
     tracemalloc.start()
     code = run_cli(args)
     _, peak = tracemalloc.get_traced_memory()

@@ -18,39 +18,14 @@ secret: providers build messages from names and endpoints only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from reconciler.model import ConfigIssue
 
 
 class ReconcilerError(Exception):
     """Root of every error the CLI reports as `Error: <message>` with exit code 1."""
-
-
-class Location(NamedTuple):
-    """Where something was declared: a file and 1-based line and column.
-
-    A named tuple rather than a dataclass: a large configuration records hundreds of thousands.
-    """
-
-    file: str
-    line: int
-    column: int
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}"
-
-
-@dataclass(frozen=True)
-class ConfigIssue:
-    """One problem in the YAML, reported as `FILE:LINE:COL: path: message`."""
-
-    location: Location
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.path}: " if self.path else ""
-        return f"{self.location}: {where}{self.message}"
 
 
 class ConfigError(ReconcilerError):

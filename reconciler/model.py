@@ -1,7 +1,9 @@
-"""The engine's data: addresses, remote objects, changes and the plan. Plain frozen values, no I/O.
+"""The data the stages pass each other. Plain frozen values, no I/O.
 
-Providers turn YAML objects and API documents into these; diff and plan compare and arrange them;
-renderers, the plan file and apply read them. Field values are JSON-ready and *canonical*
+The config stage makes `DeclaredObject`s (with their `Location`s and `ConfigIssue`s) and
+`ProviderSettings`; providers turn those and API documents into `DesiredObject`s and
+`RemoteObject`s; diff and plan compare and arrange them into a `Plan` of `Change`s; renderers, the
+plan file, apply and the drift report read them. Field values are JSON-ready and *canonical*
 (instants in UTC, IANA zone names), so that equality is semantic equality.
 """
 
@@ -10,9 +12,76 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
-from reconciler.errors import Location
+# The declared kinds, in file order, and the provider that serves each.
+KINDS = ("sessions", "events", "assignments")
+PROVIDER_OF = {"sessions": "prevail", "events": "prospero", "assignments": "previsto"}
+
+
+# -- the configuration's side ---------------------------------------------------------------------
+
+
+class Location(NamedTuple):
+    """Where something was declared: a file and 1-based line and column.
+
+    A named tuple rather than a dataclass: a large configuration records hundreds of thousands.
+    """
+
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class ConfigIssue:
+    """One problem in the YAML, reported as `FILE:LINE:COL: path: message`."""
+
+    location: Location
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}: " if self.path else ""
+        return f"{self.location}: {where}{self.message}"
+
+
+@dataclass(frozen=True)
+class ObjectOptions:
+    """How the reconciler treats one object, apart from its fields."""
+
+    protect: bool = False
+    ignore_changes: tuple[str, ...] = ()
+    allow_short_notice: bool = False
+    via: str | None = None  # sessions only: "direct" | "request" (None = provider default)
+    remote_id: str | None = None  # the unmanaged object `reconciler import` read it from
+
+
+@dataclass(frozen=True, slots=True)
+class DeclaredObject:
+    """One object as the YAML declares it: managed fields exactly as written, and options."""
+
+    kind: str
+    key: str
+    fields: Mapping[str, Any]
+    options: ObjectOptions
+    location: Location  # where the object's entry starts
+
+
+@dataclass(frozen=True)
+class ProviderSettings:
+    """One provider's settings with ${NAME} resolved; `secrets` holds the values to redact."""
+
+    name: str
+    settings: Mapping[str, str]
+    secrets: frozenset[str]
+    location: Location
+
+
+# -- the engine's side ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, order=True)
@@ -266,3 +335,46 @@ class Plan:
             f"Plan(create={counts['create']}, update={counts['update']}, "
             f"replace={counts['replace']}, delete={counts['delete']})"
         )
+
+
+# -- drift ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DriftItem:
+    """One object out of sync. `fields` hold before = remote, after = declared."""
+
+    address: Address
+    status: str  # "drifted" | "missing" | "undeclared" | "ignored"
+    fields: tuple[FieldChange, ...] = ()
+    ignored: tuple[FieldChange, ...] = ()
+    remote_id: str | None = None
+    updated_at: str | None = None
+    location: Location | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "address": str(self.address),
+            "status": self.status,
+            "remote_id": self.remote_id,
+            "last_updated": self.updated_at,
+            "location": str(self.location) if self.location else None,
+            "fields": [
+                {"field": f.name, "remote": f.before, "declared": f.after} for f in self.fields
+            ],
+            "ignored": [
+                {"field": f.name, "remote": f.before, "declared": f.after} for f in self.ignored
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class DriftReport:
+    items: tuple[DriftItem, ...]
+
+    @property
+    def in_sync(self) -> bool:
+        return all(item.status == "ignored" for item in self.items)
+
+    def count(self, status: str) -> int:
+        return sum(1 for item in self.items if item.status == status)

@@ -8,18 +8,17 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from reconciler.config import (
+from reconciler.config import DesiredState, load, load_text
+from reconciler.config.schema import RESERVED_METADATA_KEYS, schema
+from reconciler.errors import ConfigError
+from reconciler.model import (
     KINDS,
     PROVIDER_OF,
-    RESERVED_METADATA_KEYS,
+    ConfigIssue,
     DeclaredObject,
-    DesiredState,
+    Location,
     ObjectOptions,
-    load,
-    load_text,
 )
-from reconciler.config_schema import schema
-from reconciler.errors import ConfigError, ConfigIssue, Location
 
 CONFIGS = Path(__file__).parent / "configs"
 GOOD = CONFIGS / "good"

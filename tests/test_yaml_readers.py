@@ -15,12 +15,12 @@ import ryaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler.config_locate import object_starts, top_level_shape
-from reconciler.config_source import MarkedSourceMap
-from reconciler.config_yaml import DeferredSourceMap, _read_fast, parse_yaml
-from reconciler.config_yaml_marked import _Loader, _parse_with
-from reconciler.errors import Location
-from reconciler.yaml_scalars import resolve_plain
+from reconciler.config.yaml.locate import object_starts, top_level_shape
+from reconciler.config.yaml.marked import _Loader, _parse_with
+from reconciler.config.yaml.reader import DeferredSourceMap, _read_fast, parse_yaml
+from reconciler.config.yaml.scalars import resolve_plain
+from reconciler.config.yaml.source import MarkedSourceMap
+from reconciler.model import Location
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = sorted(

@@ -7,8 +7,6 @@ from pathlib import Path
 
 import click
 
-from reconciler.apply import ApplyReport, Journal, apply_plan
-from reconciler.checks import checked_plan
 from reconciler.cli.common import (
     EXIT_ERROR,
     PROGRESS,
@@ -23,13 +21,14 @@ from reconciler.cli.common import (
     threshold_option,
     use_color,
 )
+from reconciler.engine.apply import ApplyReport, Journal, apply_plan
+from reconciler.engine.plan import PlanOptions, build_plan, recheck_saved
+from reconciler.engine.planfile import load_plan
+from reconciler.engine.safety import Rails, enforce
 from reconciler.errors import ReconcilerError
-from reconciler.importer import plan_adoptions
 from reconciler.model import Action
-from reconciler.plan import check_fresh, load_plan, plan_changes, refresh_all
 from reconciler.providers import Outcome
 from reconciler.render import render_text
-from reconciler.safety import Rails, enforce, guard
 
 
 @click.command()
@@ -78,15 +77,13 @@ def apply(
         state,
         providers,
     ):
-        if saved:
-            refreshed = refresh_all(state, providers)
-            check_fresh(the_plan, refreshed, path)
-        else:
-            the_plan, refreshed = plan_changes(state, providers, prune=prune)
-            the_plan = plan_adoptions(the_plan, refreshed, adopt=adopt)
-            the_plan = checked_plan(the_plan, refreshed, state.working_hours, strict=strict)
         rails = Rails(force=force, threshold_percent=max_change_percent)
-        the_plan, violations = guard(the_plan, refreshed, rails)
+        if saved:
+            result = recheck_saved(the_plan, state, providers, rails=rails, path=path)
+        else:
+            options = PlanOptions(prune=prune, adopt=adopt, strict=strict, rails=rails)
+            result = build_plan(state, providers, options)
+        the_plan, violations = result.plan, list(result.violations)
         PROGRESS.finish()
         click.echo(render_text(the_plan, color=use_color()), nl=False)
         enforce(violations, force=force)

@@ -14,9 +14,10 @@ from typing import Any, ParamSpec, TypeVar
 import click
 
 from reconciler.cli.progress import Progress
-from reconciler.config import DesiredState, ProviderSettings, load
+from reconciler.config import DesiredState, load
 from reconciler.errors import ConfigError, ReconcilerError
 from reconciler.http import RetryPolicy
+from reconciler.model import ProviderSettings
 from reconciler.providers import Provider, build_providers
 
 P = ParamSpec("P")

@@ -9,8 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from reconciler.config import ProviderSettings
-from reconciler.errors import Location
+from reconciler.model import Location, ProviderSettings
 from reconciler.sandbox import SandboxSettings, create_app
 from reconciler.sandbox.server import running
 

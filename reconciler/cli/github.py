@@ -13,8 +13,8 @@ from pathlib import Path
 
 import click
 
-from reconciler.github import COMMANDS, publish, read_report
-from reconciler.github_runner import mask_commands, secret_values
+from reconciler.github.publish import COMMANDS, publish, read_report
+from reconciler.github.runner import mask_commands, secret_values
 
 # Options the Action sets itself; a second value in `args` would silently win over them.
 RESERVED = frozenset({"--format", "-o", "--out", "--detailed-exitcode", "-h", "--help"})

@@ -14,7 +14,7 @@ from reconciler.cli.common import (
     sandbox_option,
     target,
 )
-from reconciler.importer import import_objects, parse_filters
+from reconciler.engine.importer import import_objects, parse_filters
 
 
 @click.command("import")

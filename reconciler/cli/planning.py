@@ -9,7 +9,6 @@ from typing import Any
 
 import click
 
-from reconciler.checks import checked_plan
 from reconciler.cli.common import (
     EXIT_CHANGES,
     adopt_option,
@@ -24,14 +23,15 @@ from reconciler.cli.common import (
     use_color,
 )
 from reconciler.config import load
-from reconciler.drift import detect_drift, label_origins
-from reconciler.gitref import declared_at_ref
-from reconciler.importer import plan_adoptions
+from reconciler.engine.drift import detect_drift
+from reconciler.engine.origins import declared_at_ref
+from reconciler.engine.plan import PlanOptions, build_plan
+from reconciler.engine.planfile import save_plan
+from reconciler.engine.refresh import refresh_all
+from reconciler.engine.safety import Rails
 from reconciler.model import Plan
-from reconciler.plan import plan_changes, refresh_all, save_plan
 from reconciler.render import plan_document, render_markdown, render_text
 from reconciler.render.drift import drift_document, render_drift_markdown, render_drift_text
-from reconciler.safety import Rails, guard
 
 
 @click.command()
@@ -80,17 +80,17 @@ def plan(
 ) -> None:
     """Show the minimal calls that bring the remote schedule to the state declared in PATH."""
     with target(path, use_sandbox=use_sandbox, sandbox_db=sandbox_db) as (state, providers):
-        the_plan, refreshed = plan_changes(state, providers, prune=prune)
-        the_plan = plan_adoptions(the_plan, refreshed, adopt=adopt)
-        if base_ref:
-            the_plan = label_origins(
-                the_plan, refreshed, declared_at_ref(path, base_ref, providers)
-            )
-    the_plan = checked_plan(the_plan, refreshed, state.working_hours, strict=strict)
-    the_plan, violations = guard(the_plan, refreshed, Rails(threshold_percent=max_change_percent))
+        options = PlanOptions(
+            prune=prune,
+            adopt=adopt,
+            strict=strict,
+            rails=Rails(threshold_percent=max_change_percent),
+            base_declared=declared_at_ref(path, base_ref, providers) if base_ref else None,
+        )
+        result = build_plan(state, providers, options)
     the_plan = replace(
-        the_plan,
-        warnings=(*the_plan.warnings, *(f"apply will refuse: {v}" for v in violations)),
+        result.plan,
+        warnings=(*result.plan.warnings, *(f"apply will refuse: {v}" for v in result.violations)),
     )
     source = {"path": str(path), "sandbox": use_sandbox, "prune": prune}
     if out is not None:
@@ -144,7 +144,7 @@ def drift(
     else:
         click.echo(render_drift_text(report), nl=False)
     if write and not report.in_sync:
-        from reconciler.adopt import write_remote_values  # ruamel.yaml: only for --write
+        from reconciler.engine.writeback import write_remote_values  # ruamel.yaml: only for --write
 
         written = write_remote_values(report, refreshed)
         for path_written in written.files:

@@ -6,9 +6,10 @@ from collections.abc import Callable, Mapping
 
 import httpx
 
-from reconciler.config import PROVIDER_OF, DesiredState, ProviderSettings
+from reconciler.config import DesiredState
 from reconciler.errors import ReconcilerError
 from reconciler.http import RetryPolicy, build_client
+from reconciler.model import PROVIDER_OF, ProviderSettings
 from reconciler.providers.base import Outcome, Provider, UpdatePlan
 from reconciler.providers.prevail import PrevailProvider
 from reconciler.providers.previsto import PrevistoProvider

@@ -19,7 +19,6 @@ from typing import Any, ClassVar, TypeVar
 import httpx
 import orjson
 
-from reconciler.config import DeclaredObject, ProviderSettings
 from reconciler.errors import (
     AuthenticationError,
     PlanError,
@@ -29,7 +28,16 @@ from reconciler.errors import (
     UnreachableError,
 )
 from reconciler.http import ResponseLost
-from reconciler.model import Action, Change, DesiredObject, FieldChange, HttpCall, RemoteObject
+from reconciler.model import (
+    Action,
+    Change,
+    DeclaredObject,
+    DesiredObject,
+    FieldChange,
+    HttpCall,
+    ProviderSettings,
+    RemoteObject,
+)
 
 T = TypeVar("T")  # what a list walk turns each listed item into
 

@@ -23,11 +23,18 @@ import httpx
 import jwt
 import jwt.warnings
 
-from reconciler.config import DeclaredObject, ProviderSettings
 from reconciler.errors import AuthenticationError, ResponseError
-from reconciler.model import Action, DesiredObject, FieldChange, HttpCall, RemoteObject
+from reconciler.instants import canonical_zone, iana_zone, to_utc, wall_clock_utc
+from reconciler.model import (
+    Action,
+    DeclaredObject,
+    DesiredObject,
+    FieldChange,
+    HttpCall,
+    ProviderSettings,
+    RemoteObject,
+)
 from reconciler.providers.base import Provider, T, UpdatePlan, as_sent, expect
-from reconciler.timeutil import canonical_zone, iana_zone, to_utc, wall_clock_utc
 
 log = logging.getLogger(__name__)
 

@@ -17,9 +17,16 @@ from typing import Any
 
 import httpx
 
-from reconciler.config import DeclaredObject, ProviderSettings
 from reconciler.errors import PlanError, ResponseError
-from reconciler.model import Action, DesiredObject, FieldChange, HttpCall, RemoteObject
+from reconciler.model import (
+    Action,
+    DeclaredObject,
+    DesiredObject,
+    FieldChange,
+    HttpCall,
+    ProviderSettings,
+    RemoteObject,
+)
 from reconciler.providers.base import Provider, UpdatePlan, expect
 
 log = logging.getLogger(__name__)

@@ -18,10 +18,19 @@ from typing import Any
 
 import httpx
 
-from reconciler.config import DeclaredObject, ProviderSettings
-from reconciler.diff import merge_patch
+from reconciler.engine.diff import merge_patch
 from reconciler.errors import AuthenticationError, ResponseError, ResponseLostError
-from reconciler.model import Action, Change, DesiredObject, FieldChange, HttpCall, RemoteObject
+from reconciler.instants import to_utc
+from reconciler.model import (
+    Action,
+    Change,
+    DeclaredObject,
+    DesiredObject,
+    FieldChange,
+    HttpCall,
+    ProviderSettings,
+    RemoteObject,
+)
 from reconciler.providers.base import (
     LOOKUP_PAUSE,
     Outcome,
@@ -31,7 +40,6 @@ from reconciler.providers.base import (
     as_sent,
     expect,
 )
-from reconciler.timeutil import to_utc
 
 log = logging.getLogger(__name__)
 

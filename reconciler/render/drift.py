@@ -6,8 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from reconciler import __version__
-from reconciler.drift import DriftItem, DriftReport
-from reconciler.model import FieldChange
+from reconciler.model import DriftItem, DriftReport, FieldChange
 from reconciler.render.values import show
 
 MARKER = "<!-- reconciler-drift -->"

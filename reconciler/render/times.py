@@ -15,12 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, timedelta
 from typing import Any
 
+from reconciler.config.recurrence import split_key
+from reconciler.instants import canonical_zone, hours, local
 from reconciler.model import Action, Change, FieldChange
-from reconciler.recurrence import split_key
-from reconciler.timeutil import canonical_zone, hours, iana_zone, parse_instant
 
 TIME_FIELDS = frozenset({"start", "end"})
 WHEN = "%a %Y-%m-%d %H:%M"
@@ -36,11 +36,6 @@ def describe_field(change: Change, field: FieldChange) -> str | None:
     if field.name == "time_zone":
         return _zone_field(change, field)
     return None
-
-
-def local(instant: str, zone_name: str | None) -> datetime:
-    """An instant (ISO 8601) on the wall clock of a zone (UTC when there is none)."""
-    return parse_instant(instant).astimezone(_zone(zone_name))
 
 
 def move(before: str, after: str, zone_before: str | None, zone_after: str | None) -> str:
@@ -217,15 +212,6 @@ def _field_before(change: Change, name: str) -> str | None:
 
 def _moves(change: Change) -> bool:
     return any(field.name == "start" for field in change.fields)
-
-
-def _zone(name: str | None) -> tzinfo:
-    if name is None:
-        return UTC
-    try:
-        return iana_zone(name)
-    except KeyError:
-        return UTC
 
 
 def _name(zone: str | None) -> str:

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconciler.diff import field_changes, merge_patch, same
+from reconciler.engine.diff import field_changes, merge_patch, same
 from reconciler.model import DesiredObject, FieldChange, RemoteObject
 from reconciler.sandbox.prospero_wire import merge_patch as server_merge
 

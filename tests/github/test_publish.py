@@ -1,4 +1,4 @@
-"""`reconciler.github` and `reconciler github ...`: runner protocol, limits, REST calls."""
+"""`reconciler.github.publish` and `reconciler github ...`: runner protocol, limits, REST calls."""
 
 from __future__ import annotations
 
@@ -10,7 +10,16 @@ import pytest
 from click.testing import CliRunner
 
 from reconciler.cli import main
-from reconciler.github import (
+from reconciler.config import secret_variables
+from reconciler.github.comments import (
+    CommentOutcome,
+    CommentsApi,
+    GitHubApiError,
+    PullRequest,
+    api_client,
+    upsert_comment,
+)
+from reconciler.github.publish import (
     COMMENT_LIMIT,
     SUMMARY_LIMIT,
     RunReport,
@@ -19,21 +28,12 @@ from reconciler.github import (
     pull_request,
     report_markdown,
 )
-from reconciler.github_api import (
-    CommentOutcome,
-    CommentsApi,
-    GitHubApiError,
-    PullRequest,
-    api_client,
-    upsert_comment,
-)
-from reconciler.github_runner import (
+from reconciler.github.runner import (
     Counts,
     error_annotations,
     fit,
     mask_commands,
     redact,
-    secret_variables,
     utf8_bytes,
     utf16_units,
     workflow_command,

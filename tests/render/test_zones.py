@@ -6,8 +6,8 @@ from zoneinfo import available_timezones
 
 import pytest
 
-from reconciler.config_checks import iana_zones, zone_of
-from reconciler.timeutil import canonical_zone
+from reconciler.config.checks import iana_zones, zone_of
+from reconciler.instants import canonical_zone
 from reconciler.zones import canonical_name, is_alias, parse_tables, zone_table
 
 

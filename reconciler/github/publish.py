@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reconciler.github_api import (
+from reconciler.github.comments import (
     DEFAULT_API_URL,
     CommentOutcome,
     CommentsApi,
@@ -24,7 +24,7 @@ from reconciler.github_api import (
     api_client,
     upsert_comment,
 )
-from reconciler.github_runner import (
+from reconciler.github.runner import (
     CONFIG_ISSUE,
     Counts,
     error_annotations,

@@ -17,9 +17,9 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.util import load_yaml_guess_indent
 
-from reconciler.drift import DriftReport
+from reconciler.engine.refresh import Refreshed
 from reconciler.errors import ReconcilerError
-from reconciler.plan import Refreshed
+from reconciler.model import DriftReport
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """The runner's protocol: workflow commands, masks, annotations, step outputs and size limits.
 
-Pure functions over text; `github.py` composes them into the Action's publish step.
+Pure functions over text (and the configuration's secret names); `publish` composes them into
+the Action's publish step.
 """
 
 from __future__ import annotations
@@ -13,10 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
+from reconciler.config import secret_variables
 
-SECRET_FIELDS = ("api_key", "password", "refresh_token")
-ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 CONFIG_ISSUE = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<col>\d+): (?P<message>.+)$")
 
 
@@ -41,44 +40,8 @@ def workflow_command(name: str, message: str, **properties: str | int) -> str:
 # -- secrets -----------------------------------------------------------------------------------
 
 
-def yaml_files(path: Path) -> list[Path]:
-    """The files `reconciler` reads at PATH: the file itself, or every *.yaml/*.yml below it
-    with hidden files and folders skipped."""
-    if not path.is_dir():
-        return [path] if path.is_file() else []
-    found: list[Path] = []
-    for folder, directories, files in os.walk(path):
-        directories[:] = [name for name in directories if not name.startswith(".")]
-        found.extend(
-            Path(folder, name)
-            for name in files
-            if not name.startswith(".") and name.endswith((".yaml", ".yml"))
-        )
-    return sorted(found)
-
-
-def secret_variables(path: Path) -> list[str]:
-    """Names of the environment variables the providers block reads secrets from (`${NAME}`)."""
-    names: list[str] = []
-    for file in yaml_files(path):
-        try:
-            document = yaml.safe_load(file.read_text(encoding="utf-8-sig"))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError):
-            continue  # `reconciler` itself reports the file; masking only needs what it can read
-        providers = document.get("providers") if isinstance(document, dict) else None
-        if not isinstance(providers, dict):
-            continue
-        for settings in providers.values():
-            if not isinstance(settings, dict):
-                continue
-            for key in SECRET_FIELDS:
-                value = settings.get(key)
-                if isinstance(value, str):
-                    names.extend(m.group(1) for m in ENV_REFERENCE.finditer(value))
-    return list(dict.fromkeys(names))
-
-
 def secret_values(path: Path, environ: Mapping[str, str]) -> list[str]:
+    """The values of the secrets the configuration at `path` reads, to mask in the runner's log."""
     values = (environ.get(name, "") for name in secret_variables(path))
     return list(dict.fromkeys(value for value in values if value.strip()))
 

@@ -16,11 +16,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from reconciler.engine.refresh import Refreshed
 from reconciler.errors import UnsafePlanError
+from reconciler.instants import from_utc
+from reconciler.instants import now as current_time
 from reconciler.model import Action, Change, Plan, Skipped
-from reconciler.plan import Refreshed, state_checksum
-from reconciler.timeutil import from_utc
-from reconciler.timeutil import now as current_time
 
 SHORT_NOTICE = timedelta(hours=24)
 MIN_OBJECTS_FOR_THRESHOLD = 10
@@ -75,9 +75,6 @@ def guard(plan: Plan, refreshed: Mapping[str, Refreshed], rails: Rails) -> tuple
         plan,
         changes=tuple(kept),
         skipped=tuple(skipped),
-        # The checksum covers exactly the changes kept, so that a saved plan with skipped
-        # changes is not mistaken for a stale one.
-        state_checksum=state_checksum(refreshed, [change.address for change in kept]),
     )
     violations: list[str] = []
     if short_notice:

@@ -14,8 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.config_locate import JsonPath
-from reconciler.errors import ConfigIssue, Location
+from reconciler.config.yaml.locate import JsonPath
+from reconciler.model import ConfigIssue, Location
 
 _PLAIN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 

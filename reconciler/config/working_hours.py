@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from reconciler.config_yaml import JsonPath, SourceMap
-from reconciler.errors import ConfigIssue, Location
-from reconciler.timeutil import canonical_zone
+from reconciler.config.yaml import JsonPath, SourceMap
+from reconciler.instants import canonical_zone
+from reconciler.model import ConfigIssue, Location
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DEFAULT_DAYS = DAYS[:5]

@@ -18,11 +18,9 @@ from typing import Any
 import orjson
 import ryaml
 
-from reconciler.config_locate import JsonPath as JsonPath  # re-exported: the config modules use it
-from reconciler.config_locate import ObjectStarts, object_starts, top_level_shape
-from reconciler.config_source import ParsedFile as ParsedFile
-from reconciler.config_source import SourceMap as SourceMap
-from reconciler.errors import Location
+from reconciler.config.yaml.locate import JsonPath, ObjectStarts, object_starts, top_level_shape
+from reconciler.config.yaml.source import ParsedFile, SourceMap
+from reconciler.model import Location
 
 # What sends a file to the marked reader even when ryaml could read it: a tag or a directive (ryaml
 # drops unknown tags silently), a merge key (ryaml keeps `<<` as a plain key), a non-finite number
@@ -83,7 +81,7 @@ class DeferredSourceMap(SourceMap):
 
     def _marks(self) -> SourceMap:
         if self._marked is None:
-            from reconciler.config_yaml_marked import marked_positions  # PyYAML: see parse_yaml
+            from reconciler.config.yaml.marked import marked_positions  # PyYAML: see parse_yaml
 
             self._marked = marked_positions(self._text, self.file)
         return self._marked
@@ -99,7 +97,7 @@ def parse_yaml(text: str, filename: str) -> ParsedFile:
         return ParsedFile(document, DeferredSourceMap(filename, text, document), ())
     # Imported here: PyYAML takes a noticeable share of start-up, and a run whose files ryaml
     # reads cleanly never needs it.
-    from reconciler.config_yaml_marked import read_marked
+    from reconciler.config.yaml.marked import read_marked
 
     return read_marked(text, filename)
 

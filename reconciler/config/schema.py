@@ -20,11 +20,13 @@ if TYPE_CHECKING:  # jsonschema is imported only when a file is invalid (it cost
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import ValidationError
 
-from reconciler.config_yaml import JsonPath, SourceMap
-from reconciler.errors import ConfigIssue
+from reconciler.config.yaml import JsonPath, SourceMap
+from reconciler.model import ConfigIssue
 from reconciler.published import load_published
 
 SCHEMA_FILE = "reconciler.schema.json"
+# Previsto metadata keys the reconciler writes itself; the schema counts them toward its 20.
+RESERVED_METADATA_KEYS = ("reconciler_key", "reconciler_owned")
 
 KEY_RULE = (
     "must be 1 to 63 characters: lowercase letters, digits, '.', '_' or '-', "

@@ -127,3 +127,18 @@ def now() -> datetime:
     if moment.tzinfo is None:
         raise ReconcilerError(f"{NOW_VARIABLE}={pinned!r} needs a UTC offset (e.g. Z)")
     return moment.astimezone(UTC)
+
+
+def zone_or_utc(name: str | None) -> tzinfo:
+    """The zone of a name (IANA or Prevail's), UTC when there is none or it is unknown."""
+    if name is None:
+        return UTC
+    try:
+        return iana_zone(name)
+    except KeyError:
+        return UTC
+
+
+def local(instant: str, zone_name: str | None) -> datetime:
+    """An instant (ISO 8601) on the wall clock of a zone (UTC when there is none)."""
+    return parse_instant(instant).astimezone(zone_or_utc(zone_name))

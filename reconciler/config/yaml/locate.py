@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from typing import Any
 
-from reconciler.errors import Location
+from reconciler.model import Location
 
 JsonPath = tuple[str | int, ...]
 

@@ -15,10 +15,10 @@ from typing import Any
 
 import yaml
 
-from reconciler.config_locate import JsonPath
-from reconciler.config_source import MarkedSourceMap, ParsedFile, SourceMap, format_path
-from reconciler.errors import ConfigIssue, Location
-from reconciler.yaml_scalars import resolve_plain
+from reconciler.config.yaml.locate import JsonPath
+from reconciler.config.yaml.scalars import resolve_plain
+from reconciler.config.yaml.source import MarkedSourceMap, ParsedFile, SourceMap, format_path
+from reconciler.model import ConfigIssue, Location
 
 MAX_ALIAS_NODES = 10_000  # nodes reached again through aliases; a billion-laughs file hits it
 MAX_NODES = 1_000_000  # all nodes of one file, whatever their origin

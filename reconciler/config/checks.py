@@ -14,8 +14,8 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
-from reconciler.config_yaml import JsonPath, SourceMap
-from reconciler.errors import ConfigIssue
+from reconciler.config.yaml import JsonPath, SourceMap
+from reconciler.model import ConfigIssue
 from reconciler.published import load_published
 from reconciler.zones import zone_table
 

@@ -19,12 +19,18 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any, NamedTuple
 
-from reconciler.errors import Location, PlanError
-from reconciler.model import Plan
-from reconciler.plan import Refreshed
-from reconciler.render.times import local
-from reconciler.timeutil import canonical_zone, format_utc, hours, is_canonical_utc, parse_instant
-from reconciler.working_hours import WorkingHours
+from reconciler.config.working_hours import WorkingHours
+from reconciler.engine.refresh import Refreshed
+from reconciler.errors import PlanError
+from reconciler.instants import (
+    canonical_zone,
+    format_utc,
+    hours,
+    is_canonical_utc,
+    local,
+    parse_instant,
+)
+from reconciler.model import Location, Plan
 
 # A session without duration_hours is taken to last this long (Prevail's own default is unset).
 DEFAULT_SESSION_HOURS = 1.0

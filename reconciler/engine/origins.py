@@ -1,5 +1,11 @@
-"""The declared state at a git ref (`plan --base-ref origin/main`): git is the record of what was
-applied, so no state file is needed to tell a PR's changes from drift."""
+"""Where each change comes from (`plan --base-ref origin/main`): the PR, or an edit outside git.
+
+Git is the record of what was applied, so no state file is needed to tell a PR's changes from
+drift: `declared_at_ref` reads the declared state at the base ref, and `label_origins` answers the
+reviewer's question: does this change come from the PR (`config`: the object's declaration
+differs between the base ref and HEAD) or does it revert an edit made outside git (`drift`: the
+declaration is the same at both, the remote differs)?
+"""
 
 from __future__ import annotations
 
@@ -8,12 +14,15 @@ import subprocess
 import tarfile
 import tempfile
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from reconciler.config import PROVIDER_OF, load
+from reconciler.config import load
+from reconciler.engine.diff import same
+from reconciler.engine.refresh import Refreshed
 from reconciler.errors import ConfigError, ReconcilerError
-from reconciler.model import Address
+from reconciler.model import PROVIDER_OF, Address, Change, Origin, Plan
 from reconciler.providers.base import Provider
 
 
@@ -57,3 +66,28 @@ def declared_at_ref(
             fields = provider.canonical(obj).fields if provider else obj.fields
             declared[Address(kind, obj.key)] = fields
     return declared
+
+
+def label_origins(
+    plan: Plan,
+    head: Mapping[str, Refreshed],
+    base_declared: Mapping[Address, Mapping[str, Any]],
+) -> Plan:
+    """Each change marked `config` (the PR changed the object) or `drift` (the remote did)."""
+    declared_now = {
+        desired.address: desired.fields
+        for side in head.values()
+        for desired in side.desired.values()
+    }
+    labelled: list[Change] = []
+    for change in plan.changes:
+        now = declared_now.get(change.address)
+        before = base_declared.get(change.address)
+        if now is None and before is None:
+            origin = Origin.DRIFT
+        elif now is None or before is None:
+            origin = Origin.CONFIG
+        else:
+            origin = Origin.DRIFT if same(dict(now), dict(before)) else Origin.CONFIG
+        labelled.append(replace(change, origin=origin))
+    return replace(plan, changes=tuple(labelled))

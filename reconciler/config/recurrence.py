@@ -26,12 +26,12 @@ from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrule, rruleset, rrulestr
 
-from reconciler.config_yaml import JsonPath, SourceMap
-from reconciler.errors import ConfigIssue, Location
-from reconciler.timeutil import iana_zone, parse_instant
+from reconciler.config.yaml import JsonPath, SourceMap
+from reconciler.instants import iana_zone, parse_instant
+from reconciler.model import ConfigIssue, Location
 
 if TYPE_CHECKING:  # config imports this module; the loader hands us its objects
-    from reconciler.config import DeclaredObject
+    from reconciler.model import DeclaredObject
 
 HORIZON_DAYS = 180
 SEPARATOR = "@"

@@ -1,0 +1,247 @@
+"""The desired state: load one YAML file or a directory of them, validated, merged and resolved.
+
+    path ──read──▶ YAML with marks ──schema──▶ per-file documents ──merge──▶ DesiredState
+                                                                  └─ ${NAME}, semantic checks
+
+Every problem found on the way becomes a `ConfigIssue` (`FILE:LINE:COL: path: message`), and
+`load` raises one `ConfigError` carrying all of them, sorted by file and line. The YAML format is
+`../shared/config.md`'s; its formal version is `schemas/reconciler.schema.json`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
+from pathlib import Path
+from typing import Any
+
+from reconciler.config.checks import check_object
+from reconciler.config.discovery import discover, whole_file
+from reconciler.config.document import ConfigFile
+from reconciler.config.recurrence import Series, expand_series
+from reconciler.config.schema import schema_issues
+from reconciler.config.settings import merge_providers, require_providers
+from reconciler.config.working_hours import WorkingHours, collect
+from reconciler.config.yaml import JsonPath, parse_yaml
+from reconciler.errors import ConfigError
+from reconciler.instants import now
+from reconciler.model import (
+    KINDS,
+    ConfigIssue,
+    DeclaredObject,
+    Location,
+    ObjectOptions,
+    ProviderSettings,
+)
+
+# The entry names that are options of the object, not fields the provider manages.
+OPTION_FIELDS = frozenset(
+    {"key", "protect", "ignore_changes", "allow_short_notice", "via", "remote_id", "recurrence",
+     "overrides"}
+)
+
+_NO_OPTIONS = ObjectOptions()
+_OPTION_NAMES = frozenset(option.name for option in dataclass_fields(ObjectOptions))
+
+
+@dataclass(frozen=True, kw_only=True)
+class DesiredState:
+    """The configuration as loaded: providers' settings, declared objects, series, working hours.
+
+    What the engine plans from. `objects` holds every series' occurrences already expanded;
+    `series` keeps what the plan needs to judge remote occurrences the rule no longer produces.
+    """
+
+    providers: Mapping[str, ProviderSettings]
+    objects: Mapping[str, tuple[DeclaredObject, ...]]  # kind -> objects, in file order
+    files: tuple[str, ...]
+    # kind -> series key -> recurring series (its occurrences are in `objects`)
+    series: Mapping[str, Mapping[str, Series]] = field(default_factory=dict)
+    working_hours: Mapping[str, WorkingHours] = field(default_factory=dict)  # canonical zone ->
+
+
+def load(
+    path: str | Path,
+    *,
+    environ: Mapping[str, str] | None = None,
+    resolve_providers: bool = True,
+) -> DesiredState:
+    """Load one YAML file, or every *.yaml/*.yml under a directory (hidden ones skipped)."""
+    root = Path(path)
+    texts: list[tuple[str, str]] = []
+    files, issues = discover(root)
+    for file in files:
+        name = str(file)
+        try:
+            raw = file.read_bytes()
+        except OSError as exc:
+            issues.append(whole_file(name, f"cannot read: {exc.strerror or exc}"))
+            continue
+        try:
+            texts.append((name, raw.decode("utf-8-sig")))
+        except UnicodeDecodeError as exc:
+            line = raw[: exc.start].count(b"\n") + 1
+            column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+            issues.append(
+                ConfigIssue(Location(name, line, column), "", "not YAML text: not valid UTF-8")
+            )
+    return _load_texts(texts, issues, environ=environ, resolve_providers=resolve_providers)
+
+
+def load_text(
+    text: str,
+    *,
+    filename: str,
+    environ: Mapping[str, str] | None = None,
+    resolve_providers: bool = True,
+) -> DesiredState:
+    """Load one YAML document given as text; `filename` is what issues name."""
+    return _load_texts([(filename, text)], [], environ=environ, resolve_providers=resolve_providers)
+
+
+def _load_texts(
+    texts: list[tuple[str, str]],
+    issues: list[ConfigIssue],
+    *,
+    environ: Mapping[str, str] | None,
+    resolve_providers: bool,
+) -> DesiredState:
+    files: list[ConfigFile] = []
+    for name, text in texts:
+        parsed = _parse(name, text, issues)
+        if parsed is not None:
+            files.append(parsed)
+    providers = merge_providers(
+        files, issues, os.environ if environ is None else environ, resolve_providers
+    )
+    objects, series = _merge_objects(files, issues)
+    working_hours = collect([(file.document, file.source, file.clean) for file in files], issues)
+    if resolve_providers:
+        require_providers(files, providers, issues)
+    if issues:
+        raise ConfigError(_sorted(issues, [name for name, _ in texts]))
+    files_read = tuple(name for name, _ in texts)
+    return DesiredState(
+        providers=providers,
+        objects=objects,
+        files=files_read,
+        series=series,
+        working_hours=working_hours,
+    )
+
+
+def _parse(name: str, text: str, issues: list[ConfigIssue]) -> ConfigFile | None:
+    parsed = parse_yaml(text, name)
+    issues.extend(issue for _, issue in parsed.issues)
+    flawed = {path for path, _ in parsed.issues}
+    document = {} if parsed.document is None and not parsed.issues else parsed.document
+    if document is None:
+        return None
+    if not isinstance(document, dict):
+        kind = "a list" if isinstance(document, list) else "a single value"
+        issues.append(
+            ConfigIssue(
+                parsed.source.value_at(()),
+                "",
+                f"the top level must be a mapping (version, providers, sessions, events, "
+                f"assignments), not {kind}",
+            )
+        )
+        return None
+    for path, issue in schema_issues(document, parsed.source):
+        # a YAML-level problem (duplicate key, tag) already explains what lies under it
+        if not any(path[: len(bad)] == bad for bad in flawed if bad):
+            issues.append(issue)
+        flawed.add(path)
+    return ConfigFile(name, document, parsed.source, frozenset(flawed))
+
+
+def _merge_objects(
+    files: list[ConfigFile], issues: list[ConfigIssue]
+) -> tuple[dict[str, tuple[DeclaredObject, ...]], dict[str, dict[str, Series]]]:
+    objects: dict[str, tuple[DeclaredObject, ...]] = {}
+    series: dict[str, dict[str, Series]] = {}
+    moment = now()  # one clock reading per load: every series expands against the same now
+    for kind in KINDS:
+        declared: list[DeclaredObject] = []
+        # Where each key is first declared; the places of any key declared twice or more.
+        first: dict[str, tuple[ConfigFile, int]] = {}
+        repeated: dict[str, list[tuple[ConfigFile, int]]] = {}
+        for file in files:
+            items = file.document.get(kind)
+            if not isinstance(items, list):
+                continue
+            starts = file.source.entry_starts(kind, len(items))
+            for index, item in enumerate(items):
+                path: JsonPath = (kind, index)
+                if not isinstance(item, dict):
+                    continue
+                key = item.get("key")
+                if isinstance(key, str):
+                    if key in first:
+                        repeated.setdefault(key, [first[key]]).append((file, index))
+                    else:
+                        first[key] = (file, index)
+                flawed = file.flawed_fields(path)
+                found = check_object(kind, item, path, file.source, flawed=flawed)
+                issues.extend(found)
+                if not found and file.clean(path) and isinstance(key, str):
+                    base = _declared(kind, key, item, starts[index])
+                    if "recurrence" not in item and "overrides" not in item:
+                        declared.append(base)
+                        continue
+                    # A series becomes its occurrences here, before any provider sees it.
+                    expansion = expand_series(base, item, path, file.source, now=moment)
+                    issues.extend(expansion.issues)
+                    declared.extend(expansion.occurrences)
+                    if expansion.series is not None:
+                        series.setdefault(kind, {})[key] = expansion.series
+        for key, ((where, index), *later) in repeated.items():
+            also = ", ".join(str(other.source.at((kind, at, "key"))) for other, at in later)
+            issues.append(
+                where.source.issue((kind, index, "key"), f'duplicate key "{key}" (also at {also})')
+            )
+        objects[kind] = tuple(declared)
+    return objects, series
+
+
+def _declared(kind: str, key: str, item: Mapping[str, Any], location: Location) -> DeclaredObject:
+    options = (
+        ObjectOptions(
+            protect=bool(item.get("protect", False)),
+            ignore_changes=tuple(item.get("ignore_changes") or ()),
+            allow_short_notice=bool(item.get("allow_short_notice", False)),
+            via=item.get("via"),
+            remote_id=item.get("remote_id"),
+        )
+        if not _OPTION_NAMES.isdisjoint(item)
+        else _NO_OPTIONS  # most objects set none: one shared, immutable instance
+    )
+    return DeclaredObject(
+        kind=kind,
+        key=key,
+        # Field names interned: the YAML reader makes a new string for every key of every object,
+        # and a plan holds these dicts for all of them.
+        fields={
+            sys.intern(name): value for name, value in item.items() if name not in OPTION_FIELDS
+        },
+        options=options,
+        location=location,
+    )
+
+
+def _sorted(issues: list[ConfigIssue], order: list[str]) -> list[ConfigIssue]:
+    rank = {name: index for index, name in enumerate(order)}
+    unique = list(dict.fromkeys(issues))
+    return sorted(
+        unique,
+        key=lambda issue: (
+            rank.get(issue.location.file, len(rank)),
+            issue.location.file,
+            issue.location.line,
+            issue.location.column,
+        ),
+    )

@@ -1,0 +1,170 @@
+"""The providers block: each provider's settings, `${NAME}` references, and which are secret.
+
+A secret setting (`SECRET_SETTINGS`) must be written as a `${NAME}` reference, never a literal;
+`${NAME}` reads the environment when the configuration is loaded, and the resolved secret values
+ride in `ProviderSettings.secrets` so that every output can redact them. The Action's masking
+reads the same references through `secret_variables`, with the same reader as `load`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from reconciler.config.discovery import discover
+from reconciler.config.document import ConfigFile
+from reconciler.config.schema import LITERAL_SECRET
+from reconciler.config.yaml import JsonPath, SourceMap, parse_yaml
+from reconciler.model import KINDS, PROVIDER_OF, ConfigIssue, Location, ProviderSettings
+
+SECRET_SETTINGS = frozenset({"api_key", "password", "refresh_token"})
+REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+DEFAULT_BASE_URLS = {
+    "prevail": "https://prevail.ai/api/v1",
+    "prospero": "https://api.prosperoapp.com",
+    "previsto": "https://api.previsto.io",
+}
+
+
+def merge_providers(
+    files: list[ConfigFile],
+    issues: list[ConfigIssue],
+    environ: Mapping[str, str],
+    resolve: bool,
+) -> dict[str, ProviderSettings]:
+    providers: dict[str, ProviderSettings] = {}
+    first_at: dict[str, Location] = {}
+    for file in files:
+        block = file.document.get("providers")
+        if not isinstance(block, dict):
+            continue
+        for name, raw in block.items():
+            path: JsonPath = ("providers", name)
+            here = file.source.at(path)
+            if name in first_at:
+                issues.append(
+                    file.source.issue(
+                        path,
+                        f'provider "{name}" is configured twice (first at {first_at[name]}); '
+                        "keep one",
+                    )
+                )
+                continue
+            first_at[name] = here
+            if name not in DEFAULT_BASE_URLS or not isinstance(raw, dict):
+                continue
+            providers[name] = _provider(name, raw, file, here, issues, environ, resolve)
+    return providers
+
+
+def _provider(
+    name: str,
+    raw: Mapping[str, Any],
+    file: ConfigFile,
+    here: Location,
+    issues: list[ConfigIssue],
+    environ: Mapping[str, str],
+    resolve: bool,
+) -> ProviderSettings:
+    settings: dict[str, str] = {"base_url": DEFAULT_BASE_URLS[name]}
+    secrets: set[str] = set()
+    for setting, value in raw.items():
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)  # numeric settings (requests_per_minute) travel as text too
+        if not isinstance(value, str):
+            continue
+        path: JsonPath = ("providers", name, setting)
+        if not file.clean(path):  # the schema said what is wrong with it
+            continue
+        if not resolve:
+            settings[setting] = value
+            continue
+        if setting in SECRET_SETTINGS and not REFERENCE.fullmatch(value):
+            issues.append(file.source.issue(path, LITERAL_SECRET))  # the schema's rule, kept here
+            continue
+        resolved = _resolve(value, path, file.source, environ, issues)
+        if resolved is None:
+            continue
+        if setting == "base_url" and not resolved.startswith(("http://", "https://")):
+            issues.append(file.source.issue(path, "must resolve to an http:// or https:// URL"))
+            continue
+        settings[setting] = resolved
+        if setting in SECRET_SETTINGS:
+            secrets.add(resolved)
+    return ProviderSettings(name, settings, frozenset(secrets), here)
+
+
+def _resolve(
+    value: str,
+    path: JsonPath,
+    source: SourceMap,
+    environ: Mapping[str, str],
+    issues: list[ConfigIssue],
+) -> str | None:
+    """Replace every ${NAME} with the environment's value; None (and an issue) when one lacks."""
+    missing = False
+    for variable in dict.fromkeys(REFERENCE.findall(value)):
+        if variable not in environ:
+            issues.append(
+                source.issue(
+                    path,
+                    f"environment variable {variable} is not set: export it before running",
+                )
+            )
+            missing = True
+        elif environ[variable] == "":
+            issues.append(source.issue(path, f"environment variable {variable} is set but empty"))
+            missing = True
+    if missing:
+        return None
+    return REFERENCE.sub(lambda match: environ[match.group(1)], value)
+
+
+def require_providers(
+    files: list[ConfigFile], providers: Mapping[str, ProviderSettings], issues: list[ConfigIssue]
+) -> None:
+    """Objects of a kind need their provider configured somewhere."""
+    for kind in KINDS:
+        provider = PROVIDER_OF[kind]
+        if provider in providers:
+            continue
+        for file in files:
+            items = file.document.get(kind)
+            if isinstance(items, list) and items:
+                issues.append(
+                    file.source.issue(
+                        (kind,),
+                        f"{kind} are declared but providers.{provider} is not configured "
+                        "in any file",
+                    )
+                )
+                break
+
+
+def secret_variables(path: Path) -> list[str]:
+    """Names of the environment variables that secret settings read (`${NAME}`), in file order.
+
+    Read with the loader's own discovery and YAML reader, and tolerant: a file that does not
+    parse gives no names (`reconciler` itself reports it), the others still do.
+    """
+    names: list[str] = []
+    files, _ = discover(path)
+    for file in files:
+        try:
+            text = file.read_bytes().decode("utf-8-sig")
+        except (OSError, UnicodeDecodeError):
+            continue
+        document = parse_yaml(text, str(file)).document
+        block = document.get("providers") if isinstance(document, dict) else None
+        if not isinstance(block, dict):
+            continue
+        for settings in block.values():
+            if not isinstance(settings, dict):
+                continue
+            for setting in sorted(SECRET_SETTINGS & settings.keys()):
+                value = settings[setting]
+                if isinstance(value, str):
+                    names.extend(REFERENCE.findall(value))
+    return list(dict.fromkeys(names))

@@ -1,0 +1,1 @@
+"""The engine: refresh, diff, plan, apply, drift and import over the providers."""

@@ -1,0 +1,55 @@
+"""Drift: what changed remotely outside the repository.
+
+`detect_drift` compares the refreshed remote state with the declared state and reports, per
+object, the drifted fields (remote value vs declared value, with the object's last-updated time),
+objects declared but missing remotely, and managed objects no longer declared. Fields under
+`ignore_changes` are reported as ignored, never as drift.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from reconciler.engine.diff import field_changes
+from reconciler.engine.refresh import Refreshed
+from reconciler.model import DriftItem, DriftReport
+
+
+def detect_drift(refreshed: Mapping[str, Refreshed]) -> DriftReport:
+    items: list[DriftItem] = []
+    for side in refreshed.values():
+        merge = side.provider.merge_fields
+        for key, desired in side.desired.items():
+            current = side.current.get(key)
+            if current is None:
+                items.append(
+                    DriftItem(desired.address, "missing", location=desired.location)
+                )
+                continue
+            differing = field_changes(desired, current, merge_fields=merge)
+            drifted = tuple(c for c in differing if c.name not in desired.ignore_changes)
+            ignored = tuple(c for c in differing if c.name in desired.ignore_changes)
+            if drifted or ignored:
+                items.append(
+                    DriftItem(
+                        desired.address,
+                        "drifted" if drifted else "ignored",
+                        fields=drifted,
+                        ignored=ignored,
+                        remote_id=current.remote_id,
+                        updated_at=current.updated_at,
+                        location=desired.location,
+                    )
+                )
+        for key, current in side.current.items():
+            if key not in side.desired:
+                items.append(
+                    DriftItem(
+                        current.address,
+                        "undeclared",
+                        remote_id=current.remote_id,
+                        updated_at=current.updated_at,
+                    )
+                )
+    items.sort(key=lambda item: (item.address.kind, item.address.key))
+    return DriftReport(items=tuple(items))

@@ -1,0 +1,1 @@
+"""The GitHub Action's side: the runner's protocol, PR comments, publishing."""
