@@ -4,7 +4,7 @@
     python -m benchmarks.profile_plan cprofile OUT.json -- plan CONFIG_DIR [options]
     python -m benchmarks.profile_plan memory OUT.json -- plan CONFIG_DIR [options]
 
-`timing` wraps the diff's entry points (`field_changes` as `plan.py` calls it, `merge_patch` as
+`timing` wraps the diff's entry points (`field_changes` as `engine/changes.py` calls it, `merge_patch` as
 the Prospero provider calls it) with a per-thread CPU clock and divides by the process's own CPU
 (`getrusage`, start-up and imports included, as for the engine measured on its own): the diff
 share without a profiler's distortion. `cprofile` runs cProfile in every thread (the refresh
@@ -33,19 +33,19 @@ from typing import Any
 TOP = 15
 # Where a plan spends its time, by the function that owns each phase (file suffix, name).
 PHASES = {
-    "config: load (all)": ("reconciler/config.py", "load"),
-    "config: YAML parse": ("reconciler/config_yaml.py", "parse_yaml"),
-    "config: object positions (text scan)": ("reconciler/config_yaml.py", "entry_starts"),
-    "config: JSON Schema validation": ("reconciler/config_schema.py", "schema_issues"),
+    "config: load (all)": ("reconciler/config/loader.py", "load"),
+    "config: YAML parse": ("reconciler/config/yaml/reader.py", "parse_yaml"),
+    "config: object positions (text scan)": ("reconciler/config/yaml/reader.py", "entry_starts"),
+    "config: JSON Schema validation": ("reconciler/config/schema.py", "schema_issues"),
     "refresh: Prevail (thread)": ("reconciler/providers/prevail.py", "refresh"),
     "refresh: Prospero (thread)": ("reconciler/providers/prospero.py", "refresh"),
     "refresh: Previsto (thread)": ("reconciler/providers/previsto.py", "refresh"),
     "refresh: Previsto select resolution": ("reconciler/providers/previsto.py", "resolve"),
-    "diff + change building": ("reconciler/plan.py", "_changes_for"),
-    "diff: field_changes": ("reconciler/diff.py", "field_changes"),
-    "state checksum": ("reconciler/plan.py", "state_checksum"),
-    "scheduling checks": ("reconciler/checks.py", "check_schedule"),
-    "safety rails": ("reconciler/safety.py", "guard"),
+    "diff + change building": ("reconciler/engine/changes.py", "_changes_for"),
+    "diff: field_changes": ("reconciler/engine/diff.py", "field_changes"),
+    "state checksum": ("reconciler/engine/refresh.py", "state_checksum"),
+    "scheduling checks": ("reconciler/engine/scheduling.py", "check_schedule"),
+    "safety rails": ("reconciler/engine/safety.py", "guard"),
     "render (JSON document)": ("reconciler/render/json.py", "plan_document"),
     "render (text)": ("reconciler/render/text.py", "render_text"),
 }
@@ -68,7 +68,7 @@ def run_cli(args: list[str]) -> int:
 
 
 def timed_diff(args: list[str]) -> dict[str, Any]:
-    import reconciler.engine.plan
+    import reconciler.engine.changes
     import reconciler.providers.prospero
 
     spent = [0.0]
@@ -88,7 +88,7 @@ def timed_diff(args: list[str]) -> dict[str, Any]:
 
         setattr(module, name, wrapper)
 
-    clock(reconciler.engine.plan, "field_changes")
+    clock(reconciler.engine.changes, "field_changes")
     clock(reconciler.providers.prospero, "merge_patch")
     code = run_cli(args)
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -109,7 +109,7 @@ def traced_memory(args: list[str]) -> dict[str, Any]:
 
     import reconciler.engine.plan
 
-    # Patched on the defining module before the CLI imports the name, so the CLI calls this.
+    # Patched where the pipeline looks the name up, so `build_plan` calls this.
     original = reconciler.engine.plan.plan_changes
     held: dict[str, Any] = {}
 

@@ -64,8 +64,11 @@ class ResponseLost(httpx.TransportError):
         self.timed_out = timed_out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RetryPolicy:
+    """How often and how patiently a request is tried: `attempts` in all, with exponential
+    backoff (full jitter) from `initial_wait` up to `max_wait` seconds between them."""
+
     attempts: int = 5
     initial_wait: float = 0.5
     max_wait: float = 30.0
@@ -258,8 +261,13 @@ def build_client(
     policy: RetryPolicy | None = None,
     requests_per_minute: float | None = None,
     max_connections: int = 16,
+    headers: dict[str, str] | None = None,
 ) -> httpx.Client:
-    """A client bound to one provider's base URL, with retries and (when given) pacing."""
+    """A client bound to one API's base URL, with retries and (when given) pacing.
+
+    `provider` names the API in messages and logs (a provider, or `github` for the Action's
+    REST calls); `headers` are sent with every request, after the defaults.
+    """
     origin = check_base_url(provider, base_url)
     inner = transport or httpx.HTTPTransport(
         verify=_tls_context(https=origin.startswith("https:")),
@@ -276,6 +284,6 @@ def build_client(
         auth=auth,
         transport=resilient,
         timeout=timeout,
-        headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+        headers={"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})},
         follow_redirects=False,
     )

@@ -71,14 +71,19 @@ class DeclaredObject:
     location: Location  # where the object's entry starts
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ProviderSettings:
-    """One provider's settings with ${NAME} resolved; `secrets` holds the values to redact."""
+    """One provider's settings with ${NAME} resolved; `secrets` holds the values to redact.
+
+    `settings` are the text settings (base_url, credentials, default_via); numeric ones are
+    typed fields of their own.
+    """
 
     name: str
     settings: Mapping[str, str]
     secrets: frozenset[str]
     location: Location
+    requests_per_minute: float | None = None  # client-side pacing below the API's own limit
 
 
 # -- the engine's side ---------------------------------------------------------------------------

@@ -14,6 +14,10 @@ from reconciler.sandbox import SandboxSettings, create_app
 from reconciler.sandbox.app import Sandbox
 from reconciler.sandbox.server import running
 
+# Fixtures every package shares: a YAML repository on the sandbox and the CLI (`repo`, `cli`),
+# and the Action's fake GitHub and simulated runner.
+pytest_plugins = ["tests.fixtures.repo", "tests.fixtures.action"]
+
 _real_connect = socket.socket.connect
 
 
@@ -77,8 +81,3 @@ def http(sandbox_url: str) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=sandbox_url, timeout=10) as client:
         yield client
 
-
-# The end-to-end fixtures (a YAML repository on the sandbox, the CLI) for every test package.
-from tests.engine.conftest import cli, examples_repo, repo  # noqa: E402
-
-__all__ = ["cli", "examples_repo", "repo"]

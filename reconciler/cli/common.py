@@ -15,6 +15,7 @@ import click
 
 from reconciler.cli.progress import Progress
 from reconciler.config import DesiredState, load
+from reconciler.config.settings import ACCOUNT_SETTINGS
 from reconciler.errors import ConfigError, ReconcilerError
 from reconciler.http import RetryPolicy
 from reconciler.model import ProviderSettings
@@ -162,13 +163,14 @@ def _sandbox_settings(
         extra = {
             k: v
             for k, v in (declared.settings if declared else {}).items()
-            if k not in ("base_url", "api_key", "password", "refresh_token", "company_id", "email")
+            if k not in ACCOUNT_SETTINGS
         }
         settings[name] = ProviderSettings(
             name=name,
             settings={**found.settings, **extra},
             secrets=found.secrets,
             location=found.location,
+            requests_per_minute=declared.requests_per_minute if declared else None,
         )
     return settings
 

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from reconciler.config.settings import SECRET_SETTINGS
 from reconciler.model import Location, ProviderSettings
 from reconciler.sandbox import SandboxSettings, create_app
 from reconciler.sandbox.server import running
@@ -42,7 +43,7 @@ def embedded_sandbox(db: Path = DEFAULT_DB) -> Iterator[dict[str, ProviderSettin
                     name=name,
                     settings=values,
                     secrets=frozenset(
-                        value for key, value in values.items() if key in ("api_key", "password")
+                        value for key, value in values.items() if key in SECRET_SETTINGS
                     ),
                     location=Location(str(db), 1, 1),
                 )

@@ -20,6 +20,8 @@ from reconciler.config.yaml import JsonPath, SourceMap, parse_yaml
 from reconciler.model import KINDS, PROVIDER_OF, ConfigIssue, Location, ProviderSettings
 
 SECRET_SETTINGS = frozenset({"api_key", "password", "refresh_token"})
+# The settings that say which account is used: `--sandbox` replaces all of them with its own.
+ACCOUNT_SETTINGS = SECRET_SETTINGS | {"base_url", "company_id", "email"}
 REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 DEFAULT_BASE_URLS = {
     "prevail": "https://prevail.ai/api/v1",
@@ -70,13 +72,17 @@ def _provider(
 ) -> ProviderSettings:
     settings: dict[str, str] = {"base_url": DEFAULT_BASE_URLS[name]}
     secrets: set[str] = set()
+    rate: float | None = None
     for setting, value in raw.items():
-        if isinstance(value, int) and not isinstance(value, bool):
-            value = str(value)  # numeric settings (requests_per_minute) travel as text too
-        if not isinstance(value, str):
-            continue
         path: JsonPath = ("providers", name, setting)
         if not file.clean(path):  # the schema said what is wrong with it
+            continue
+        if setting == "requests_per_minute":
+            # The schema allows only a positive integer here.
+            if isinstance(value, int) and not isinstance(value, bool):
+                rate = float(value)
+            continue
+        if not isinstance(value, str):
             continue
         if not resolve:
             settings[setting] = value
@@ -93,7 +99,13 @@ def _provider(
         settings[setting] = resolved
         if setting in SECRET_SETTINGS:
             secrets.add(resolved)
-    return ProviderSettings(name, settings, frozenset(secrets), here)
+    return ProviderSettings(
+        name=name,
+        settings=settings,
+        secrets=frozenset(secrets),
+        location=here,
+        requests_per_minute=rate,
+    )
 
 
 def _resolve(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import enum
 import logging
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -18,8 +17,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from reconciler import __version__
 from reconciler.errors import ReconcilerError
+from reconciler.http import ResponseLost, RetryPolicy, build_client
 
 log = logging.getLogger(__name__)
 
@@ -27,11 +26,10 @@ DEFAULT_API_URL = "https://api.github.com"
 PER_PAGE = 100
 # Enough for 10,000 comments; a pull request with more is not worth following further.
 MAX_PAGES = 100
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
 class GitHubApiError(ReconcilerError):
-    """A REST call failed (after its one retry); the message names the call, never the token."""
+    """A REST call failed (after its retry); the message names the call, never the token."""
 
     def __init__(self, message: str, *, status: int | None = None) -> None:
         self.status = status
@@ -76,50 +74,53 @@ class CommentResult:
 
 
 def api_client(
-    *, token: str, api_url: str = DEFAULT_API_URL, timeout: float = 30.0
+    *, token: str, api_url: str = DEFAULT_API_URL, timeout: float = 30.0, retry_delay: float = 1.0
 ) -> httpx.Client:
-    """An httpx client for the REST API at `api_url` (GITHUB_API_URL on GitHub Enterprise)."""
-    headers = {
-        "Accept": "application/vnd.github+json",
-        "X-GitHub-Api-Version": "2022-11-28",
-        "User-Agent": f"reconciler/{__version__}",
-    }
+    """A client for the REST API at `api_url` (GITHUB_API_URL on GitHub Enterprise).
+
+    Built by `http.build_client`, so GitHub's calls share the providers' transport policy: one
+    retry on 429/5xx or a connection failure (after `Retry-After` when given), and a POST whose
+    response was lost is reported rather than sent twice (no duplicate comment).
+    """
+    headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
-    return httpx.Client(base_url=api_url.rstrip("/"), headers=headers, timeout=timeout)
+    try:
+        return build_client(
+            "github",
+            api_url,
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            policy=RetryPolicy(
+                attempts=2, initial_wait=retry_delay, max_wait=max(retry_delay, 10.0)
+            ),
+            headers=headers,
+        )
+    except ReconcilerError as error:  # a GITHUB_API_URL that is not an https URL
+        raise GitHubApiError(str(error)) from None
 
 
 class CommentsApi:
-    """Issue comments of one repository's pull requests, each call retried once on failure."""
+    """Issue comments of one repository's pull requests; retries are the client's (`api_client`)."""
 
-    def __init__(self, *, client: httpx.Client, retry_delay: float = 1.0) -> None:
+    def __init__(self, *, client: httpx.Client) -> None:
         self._client = client
-        self._retry_delay = retry_delay
 
     def _call(self, method: str, url: str, *, json: Any = None,
               params: dict[str, Any] | None = None) -> httpx.Response:
         what = f"{method} {urlsplit(url).path or url}"
-        for attempt in (1, 2):
-            try:
-                response = self._client.request(method, url, json=json, params=params)
-            except httpx.HTTPError as error:
-                problem = f"{what}: {type(error).__name__}"
-                if attempt == 1:
-                    log.info("%s; retrying once", problem)
-                    time.sleep(self._retry_delay)
-                    continue
-                raise GitHubApiError(problem) from None
-            if response.status_code in RETRY_STATUSES and attempt == 1:
-                log.info("%s answered %s; retrying once", what, response.status_code)
-                time.sleep(self._retry_delay)
-                continue
-            if response.is_error:
-                raise GitHubApiError(
-                    f"{what} answered {response.status_code}{_api_message(response)}",
-                    status=response.status_code,
-                )
-            return response
-        raise AssertionError("unreachable")  # pragma: no cover
+        try:
+            response = self._client.request(method, url, json=json, params=params)
+        except ResponseLost as lost:
+            # `lost` names the call and what happened, never the token.
+            raise GitHubApiError(f"{lost}; not sent again, so nothing is posted twice") from None
+        except httpx.HTTPError as error:
+            raise GitHubApiError(f"{what}: {type(error).__name__}") from None
+        if response.is_error:
+            raise GitHubApiError(
+                f"{what} answered {response.status_code}{_api_message(response)}",
+                status=response.status_code,
+            )
+        return response
 
     def list(self, pull: PullRequest) -> Iterator[Comment]:
         """Every comment on the pull request, oldest first, following the `Link: rel=next` pages."""

@@ -277,9 +277,9 @@ def _comment(
     body = comment_body(markdown, environ=environ, pull=pull)
     api_url = environ.get("GITHUB_API_URL") or DEFAULT_API_URL
     try:
-        with api_client(token=token, api_url=api_url) as client:
+        with api_client(token=token, api_url=api_url, retry_delay=retry_delay) as client:
             result = upsert_comment(
-                CommentsApi(client=client, retry_delay=retry_delay),
+                CommentsApi(client=client),
                 pull,
                 marker=MARKERS[report.command],
                 body=body,

@@ -17,7 +17,7 @@ from reconciler.providers.prospero import ProsperoProvider
 
 __all__ = ["PROVIDERS", "Outcome", "Provider", "UpdatePlan", "build_providers"]
 
-PROVIDERS: dict[str, type[PrevailProvider] | type[ProsperoProvider] | type[PrevistoProvider]] = {
+PROVIDERS: dict[str, type[Provider]] = {
     "prevail": PrevailProvider,
     "prospero": ProsperoProvider,
     "previsto": PrevistoProvider,
@@ -47,13 +47,13 @@ def build_providers(
     built: dict[str, Provider] = {}
     for name, provider_settings in sorted(configured.items()):
         cls = PROVIDERS[name]
-        rate = provider_settings.settings.get("requests_per_minute") or cls.requests_per_minute
+        rate = provider_settings.requests_per_minute or cls.requests_per_minute
         client = build_client(
             name,
             provider_settings.settings.get("base_url", ""),
             auth=cls.auth(provider_settings),
             transport=transport(name) if transport else None,
-            requests_per_minute=float(rate) if rate else None,
+            requests_per_minute=rate,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             policy=policy,
         )

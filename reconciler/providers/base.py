@@ -80,7 +80,24 @@ class UpdatePlan:
 
 
 class Provider(ABC):
-    """One API and one kind of object. Subclasses fill the hooks below."""
+    """One API and one kind of object. The base runs the sequence; subclasses fill hooks.
+
+    A provider **must** set `name` and `kind` and fill:
+      - `auth(settings)`: the httpx auth flow for its credentials (JWT, cookie, basic);
+      - `canonical(declared)`: the declared object with canonical values (UTC, IANA zones);
+      - `refresh(desired)`: every live managed object, in as few list requests as it can;
+      - `create_calls`, `update_plan`, `removal_calls`: the requests that make each change.
+    It **may** set `merge_fields` and `requests_per_minute`, and override:
+      - `find(key)`: look one object up by key (after a lost create response; default: none);
+      - `created_id(body)`: the id a create's answer holds;
+      - `batches` / `apply_batch`: several changes in one request (Prospero's bulk create);
+      - `yaml_value`: a remote value as YAML writes it (`drift --write`);
+      - `list_unmanaged`, `declared_from_remote`, `adoption_refusal`, `adopt_calls`: import
+        and `apply --adopt`;
+      - `error_message(response)`: the API's own message from an error body.
+    Everything else (`request`, `send`, `decode`, `apply_one`) is the shared machinery: the one
+    HTTP choke point that maps failures to typed errors, and the lost-response recovery.
+    """
 
     name: ClassVar[str]
     kind: ClassVar[str]
@@ -98,6 +115,11 @@ class Provider(ABC):
         self.on_page: Callable[[Provider, int], None] | None = None
 
     # -- hooks ---------------------------------------------------------------------------------
+
+    @staticmethod
+    @abstractmethod
+    def auth(settings: ProviderSettings) -> httpx.Auth:
+        """The authentication flow for this provider's credentials in `settings`."""
 
     @abstractmethod
     def canonical(self, declared: DeclaredObject) -> DesiredObject:

@@ -139,7 +139,7 @@ class PrevailProvider(Provider):
         if isinstance(zone_name, str):
             try:
                 fields["time_zone"] = canonical_zone(zone_name)
-                start = _wall_clock(session.get("start_date"), session.get("start_time"))
+                start = listed_wall_clock(session.get("start_date"), session.get("start_time"))
                 fields["start"] = wall_clock_utc(start, iana_zone(zone_name))
             except (KeyError, ValueError):
                 fields["time_zone"] = zone_name
@@ -427,7 +427,7 @@ def _removed_invitees(current: RemoteObject, desired: DesiredObject) -> list[str
     return sorted(have - wanted)
 
 
-def _wall_clock(date: Any, clock: Any) -> datetime:
+def listed_wall_clock(date: Any, clock: Any) -> datetime:
     """Prevail's `start_date` and 12-hour `start_time` (`09:00 AM`) as a naive datetime."""
     if not isinstance(date, str) or not isinstance(clock, str):
         raise ValueError("session without start_date/start_time")

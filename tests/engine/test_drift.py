@@ -7,7 +7,7 @@ import json
 
 import httpx
 
-from tests.engine.conftest import Repo, Run
+from tests.fixtures.repo import Repo, Run
 
 TOKEN = {"Authorization": "Bearer sandbox-prospero-token"}
 

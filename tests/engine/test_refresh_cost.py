@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.engine.conftest import Repo, Run
+from tests.fixtures.repo import Repo, Run
 
 
 def session_body(n: int) -> dict[str, object]:

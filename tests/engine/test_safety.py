@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from tests.engine.conftest import Repo, Run
+from tests.fixtures.repo import Repo, Run
 
 
 def events_yaml(count: int, *, title: str = "Event", start: str = "2027-09-01T10:00:00Z",

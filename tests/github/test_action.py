@@ -6,9 +6,9 @@ import json
 import subprocess
 from pathlib import Path
 
-from tests.github.conftest import PR_NUMBER, REPOSITORY, SANDBOX_ENV, event_yaml
-from tests.github.fake_github import FakeGitHub
-from tests.github.runner import ActionResult, Runner
+from tests.fixtures.action import PR_NUMBER, REPOSITORY, SANDBOX_ENV, event_yaml
+from tests.fixtures.action_runner import ActionResult, Runner
+from tests.fixtures.fake_github import FakeGitHub
 
 MARKER = "<!-- reconciler-plan -->"
 

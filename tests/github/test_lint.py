@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.github.runner import ACTION, BIN, ROOT, load_action
+from tests.fixtures.action_runner import ACTION, BIN, ROOT, load_action
 
 WORKFLOWS = sorted((ROOT / "examples" / ".github" / "workflows").glob("*.yml"))
 PUBLISHED = "reconciler/reconciler@v1"

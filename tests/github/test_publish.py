@@ -39,9 +39,9 @@ from reconciler.github.runner import (
     workflow_command,
     write_outputs,
 )
-from tests.github.conftest import PR_NUMBER, PULL_REQUEST_EVENT, REPOSITORY
-from tests.github.fake_github import FakeGitHub
-from tests.github.runner import read_output_file
+from tests.fixtures.action import PR_NUMBER, PULL_REQUEST_EVENT, REPOSITORY
+from tests.fixtures.action_runner import read_output_file
+from tests.fixtures.fake_github import FakeGitHub
 
 PULL = PullRequest(repository=REPOSITORY, number=PR_NUMBER, head_sha="9f2c4e1b7a3d")
 
@@ -226,8 +226,10 @@ def test_the_pull_request_comes_from_the_event_payload(tmp_path: Path):
 
 @pytest.fixture
 def api(fake_github: FakeGitHub) -> Iterator[CommentsApi]:
-    with api_client(token=fake_github.token, api_url=fake_github.origin) as client:
-        yield CommentsApi(client=client, retry_delay=0)
+    with api_client(
+        token=fake_github.token, api_url=fake_github.origin, retry_delay=0
+    ) as client:
+        yield CommentsApi(client=client)
 
 
 def test_listing_follows_every_page(fake_github: FakeGitHub, api: CommentsApi):
@@ -257,10 +259,10 @@ def test_an_identical_body_is_not_patched_again(fake_github: FakeGitHub, api: Co
 
 def test_a_wrong_token_is_reported_without_the_token(fake_github: FakeGitHub):
     with (
-        api_client(token="ghs_wrong", api_url=fake_github.origin) as client,
+        api_client(token="ghs_wrong", api_url=fake_github.origin, retry_delay=0) as client,
         pytest.raises(GitHubApiError) as error,
     ):
-        CommentsApi(client=client, retry_delay=0).create(PULL, "hello")
+        CommentsApi(client=client).create(PULL, "hello")
     assert "401" in str(error.value) and "ghs_wrong" not in str(error.value)
 
 
@@ -296,3 +298,14 @@ def test_a_failed_apply_says_what_was_done_and_why():
     plan_failed = report_markdown(RunReport(command="apply", exitcode=1,
                                             stderr="Error: authentication failed for prevail\n"))
     assert "❌ **`reconciler apply` failed** (exit 1)." in plan_failed
+
+
+def test_a_comment_whose_answer_was_lost_is_not_posted_twice(
+    fake_github: FakeGitHub, api: CommentsApi
+):
+    # A 502 may follow a commit: the shared transport reports it rather than sending the POST
+    # again, so a flaky proxy never leaves two plan comments on the pull request.
+    fake_github.failures = [502]
+    with pytest.raises(GitHubApiError, match="502"):
+        api.create(PULL, "hello")
+    assert [call.method for call in fake_github.calls] == ["POST"]

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from reconciler.render.times import move, signed
-from tests.engine.conftest import Repo, Run
+from tests.fixtures.repo import Repo, Run
 
 SESSION = """version: 1
 sessions:

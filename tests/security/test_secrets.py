@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.engine.conftest import SANDBOX_ENV, Repo, Run
+from tests.fixtures.repo import SANDBOX_ENV, Repo, Run
 
 JWT = re.compile(r"eyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]{5,}")
 

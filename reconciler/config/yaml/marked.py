@@ -32,23 +32,23 @@ _NULL = "tag:yaml.org,2002:null"
 # Every unquoted, untagged scalar gets this tag and is resolved by `resolve_plain`, so that
 # PyYAML's YAML 1.1 resolvers (yes/no as booleans, 010 as octal, timestamps) never apply.
 _PLAIN = "tag:reconciler,2026:plain"
-class _Loader(yaml.SafeLoader):
+class MarkedLoader(yaml.SafeLoader):
     """The safe loader with one implicit resolver: plain scalars are resolved by `resolve_plain`."""
 
 
-_Loader.yaml_implicit_resolvers = {
+MarkedLoader.yaml_implicit_resolvers = {
     "<": [(_MERGE, re.compile(r"^<<$"))],
     None: [(_PLAIN, re.compile(r".*", re.DOTALL))],
 }
 
 
-_FastLoader: type[_Loader] | None = None
+_FastLoader: type[MarkedLoader] | None = None
 if yaml.__with_libyaml__:
 
     class _CLoader(yaml.CSafeLoader):
-        """libyaml's safe loader with the same resolvers as `_Loader`."""
+        """libyaml's safe loader with the same resolvers as `MarkedLoader`."""
 
-    _CLoader.yaml_implicit_resolvers = _Loader.yaml_implicit_resolvers
+    _CLoader.yaml_implicit_resolvers = MarkedLoader.yaml_implicit_resolvers
     _FastLoader = _CLoader  # type: ignore[assignment]
 
 
@@ -73,7 +73,7 @@ class _Abort(Exception):
 class _Builder:
     """Turns a composed node graph into JSON values, recording marks and problems as it goes."""
 
-    def __init__(self, loader: _Loader, filename: str) -> None:
+    def __init__(self, loader: MarkedLoader, filename: str) -> None:
         self.loader = loader
         self.file = filename
         self.values: dict[JsonPath, Location] = {}
@@ -250,18 +250,18 @@ def read_marked(text: str, filename: str) -> ParsedFile:
     whenever libyaml finds a problem, for the better message.
     """
     if _FastLoader is not None:
-        fast = _parse_with(_FastLoader, text, filename)
+        fast = parse_with(_FastLoader, text, filename)
         if not fast.issues:
             return fast
-    return _parse_with(_Loader, text, filename)
+    return parse_with(MarkedLoader, text, filename)
 
 
 def marked_positions(text: str, filename: str) -> SourceMap:
     """Every position in a file already read cleanly elsewhere (no need to word problems)."""
-    return _parse_with(_FastLoader or _Loader, text, filename).source
+    return parse_with(_FastLoader or MarkedLoader, text, filename).source
 
 
-def _parse_with(loader_class: type[_Loader], text: str, filename: str) -> ParsedFile:
+def parse_with(loader_class: type[MarkedLoader], text: str, filename: str) -> ParsedFile:
     empty = MarkedSourceMap(filename, {}, {})
     try:
         loader = loader_class(text)  # the reader checks the characters here

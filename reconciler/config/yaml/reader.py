@@ -92,7 +92,7 @@ def parse_yaml(text: str, filename: str) -> ParsedFile:
 
     ryaml first (positions found later, only where asked for), else the marked reader.
     """
-    document = _read_fast(text)
+    document = read_fast(text)
     if document is not None:
         return ParsedFile(document, DeferredSourceMap(filename, text, document), ())
     # Imported here: PyYAML takes a noticeable share of start-up, and a run whose files ryaml
@@ -102,7 +102,7 @@ def parse_yaml(text: str, filename: str) -> ParsedFile:
     return read_marked(text, filename)
 
 
-def _read_fast(text: str) -> dict[str, Any] | None:
+def read_fast(text: str) -> dict[str, Any] | None:
     """The document as ryaml reads it, or None where the marked reader must read the file.
 
     Read with ryaml only if it reads cleanly (a syntax error, duplicate key or alias bomb is for

@@ -9,7 +9,7 @@ import httpx
 import pytest
 import yaml
 
-from tests.engine.conftest import Repo, Run
+from tests.fixtures.repo import Repo, Run
 
 
 @pytest.fixture(autouse=True)

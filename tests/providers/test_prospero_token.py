@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from reconciler.config import load
 from reconciler.providers import build_providers
 from reconciler.providers.prospero import ProsperoProvider
-from tests.engine.conftest import Repo
+from tests.fixtures.repo import Repo
 
 ACCESS_TOKEN_HOURS = 1  # as Prospero's docs say; the sandbox's default
 IN_FLIGHT = 8  # apply's default --parallelism

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from reconciler.sandbox.faults import Fault
-from tests.engine.conftest import Repo, Run
-from tests.faults.test_matrix import FAST, event, managed_keys, session
+from tests.fixtures.faults import FAST, event, managed_keys, session
+from tests.fixtures.repo import Repo, Run
 
 CREATE_PATHS = {
     "prevail-session": (r"^/prevail/sessions$", "sessions:\n" + session("s-new", "New", 5)),

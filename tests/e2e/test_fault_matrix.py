@@ -9,7 +9,6 @@ happened.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,11 +17,16 @@ import pytest
 
 from reconciler.sandbox import SandboxSettings
 from reconciler.sandbox.faults import Fault
-from tests.engine.conftest import Repo, Run, providers_yaml
-
-RATE = 60_000  # Previsto's limit raised (in the sandbox and the config) to keep the matrix short
-# Fast retries and a short timeout: the matrix exercises recovery, not patience.
-FAST = ("--timeout", "1", "--retry-wait", "0.05", "--max-retries", "4")
+from tests.fixtures.faults import (
+    FAST,
+    RATE,
+    assignment,
+    event,
+    managed_keys,
+    session,
+    unmanaged_snapshot,
+)
+from tests.fixtures.repo import Repo, Run, providers_yaml
 
 
 @pytest.fixture
@@ -38,25 +42,6 @@ class Operation:
     path: str  # regex over the sandbox path
     baseline: str  # YAML of the objects before
     changed: str  # YAML of the objects after (needing this operation)
-
-
-def session(key: str, title: str, day: int) -> str:
-    return (
-        f"  - key: {key}\n    title: {title}\n    start: 2027-06-{day:02d}T09:00\n"
-        "    time_zone: America/New_York\n    duration_hours: 1\n"
-        f"    invites: [{key}@example.com]\n"
-    )
-
-
-def event(key: str, title: str, day: int) -> str:
-    return (
-        f"  - key: {key}\n    title: {title}\n    start: 2027-07-{day:02d}T10:00:00Z\n"
-        f"    end: 2027-07-{day:02d}T11:00:00Z\n    capacity: 10\n"
-    )
-
-
-def assignment(key: str, ident: str, crew: str) -> str:
-    return f"  - key: {key}\n    select: {{id: {ident}}}\n    metadata: {{crew: {crew}}}\n"
 
 
 SESSIONS_AB = "sessions:\n" + session("s-a", "Alpha", 1) + session("s-b", "Bravo", 2)
@@ -117,39 +102,6 @@ CASES = [
 
 # Extra unmanaged objects so that a list spans two pages and a churn between them matters.
 SECOND_PAGE = {"prevail": 1001, "prospero": 501, "previsto": 101}
-
-
-def unmanaged_snapshot(repo: Repo) -> dict[str, str]:
-    """Every unmanaged object's stored JSON, by collection and id."""
-    snapshot = {}
-    for collection, marker in (
-        ("prevail.sessions", "reconciler-key:"),
-        ("prospero.events", "reconciler_key"),
-        ("previsto.assignments", "reconciler_key"),
-    ):
-        for document in repo.sandbox.store.query(collection).documents:
-            text = json.dumps(document, sort_keys=True)
-            if marker not in text:
-                ident = document.get("id") or document.get("remote_session_id")
-                snapshot[f"{collection}/{ident}"] = text
-    return snapshot
-
-
-def managed_keys(repo: Repo) -> list[str]:
-    keys = []
-    for document in repo.sandbox.store.query("prevail.sessions").documents:
-        details = (document.get("session_details") or {}).get("additional_details") or ""
-        if "reconciler-key: " in details and document.get("state") != "canceled":
-            keys.append("sessions." + details.rsplit("reconciler-key: ", 1)[1].strip())
-    for document in repo.sandbox.store.query("prospero.events").documents:
-        key = (document.get("customFields") or {}).get("reconciler_key")
-        if key:
-            keys.append("events." + key)
-    for document in repo.sandbox.store.query("previsto.assignments").documents:
-        key = (document.get("meta") or {}).get("reconciler_key")
-        if key:
-            keys.append("assignments." + key)
-    return keys
 
 
 def seed_second_page(provider: str, http: httpx.Client) -> None:

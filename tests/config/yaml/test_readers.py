@@ -16,13 +16,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconciler.config.yaml.locate import object_starts, top_level_shape
-from reconciler.config.yaml.marked import _Loader, _parse_with
-from reconciler.config.yaml.reader import DeferredSourceMap, _read_fast, parse_yaml
+from reconciler.config.yaml.marked import MarkedLoader, parse_with
+from reconciler.config.yaml.reader import DeferredSourceMap, parse_yaml, read_fast
 from reconciler.config.yaml.scalars import resolve_plain
 from reconciler.config.yaml.source import MarkedSourceMap
 from reconciler.model import Location
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 CORPUS = sorted(
     path
     for path in [*ROOT.glob("examples/*.yaml"), *ROOT.glob("tests/configs/good/**/*.yaml")]
@@ -76,15 +76,15 @@ def test_a_plain_scalar_means_what_ryaml_reads(text: str) -> None:
 )
 def test_scalars_follow_yaml_1_2(text: str, value: Any) -> None:
     assert _same(resolve_plain(text), value)
-    marked = _parse_with(_Loader, f"value: {text}\n", "f.yaml")
+    marked = parse_with(MarkedLoader, f"value: {text}\n", "f.yaml")
     assert _same(marked.document["value"], value)
 
 
 @pytest.mark.parametrize("path", CORPUS, ids=lambda path: str(path.relative_to(ROOT)))
 def test_both_readers_give_the_same_document(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
-    marked = _parse_with(_Loader, text, str(path))
-    fast = _read_fast(text)
+    marked = parse_with(MarkedLoader, text, str(path))
+    fast = read_fast(text)
     if fast is None:
         pytest.skip("uses what only the marked reader reads (tags, merge keys)")
     assert not marked.issues
@@ -92,7 +92,7 @@ def test_both_readers_give_the_same_document(path: Path) -> None:
 
 
 def _marked_starts(text: str) -> tuple[dict[str, Any], MarkedSourceMap]:
-    parsed = _parse_with(_Loader, text, "f.yaml")
+    parsed = parse_with(MarkedLoader, text, "f.yaml")
     assert not parsed.issues, parsed.issues
     assert isinstance(parsed.source, MarkedSourceMap)
     return parsed.document, parsed.source
@@ -206,5 +206,5 @@ def test_a_file_read_fast_still_locates_a_problem_exactly() -> None:
     ],
 )
 def test_what_ryaml_would_read_differently_goes_to_the_marked_reader(text: str) -> None:
-    assert _read_fast(text) is None
+    assert read_fast(text) is None
     assert isinstance(parse_yaml(text, "f.yaml").source, MarkedSourceMap)

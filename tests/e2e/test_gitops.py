@@ -12,7 +12,7 @@ import httpx
 import jwt
 import jwt.warnings
 
-from tests.engine.conftest import Repo, Run
+from tests.fixtures.repo import Repo, Run
 
 SCHEDULE = """version: 1
 

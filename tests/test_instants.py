@@ -10,7 +10,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from reconciler.instants import UTC_FORMAT, format_utc, from_utc, to_utc, wall_clock_utc
-from reconciler.providers.prevail import _wall_clock
+from reconciler.providers.prevail import listed_wall_clock
 
 MOMENTS = st.datetimes(
     min_value=datetime(1970, 1, 2), max_value=datetime(2200, 1, 1), timezones=st.just(UTC)
@@ -67,8 +67,8 @@ def test_an_impossible_canonical_instant_is_refused() -> None:
      ("01:15 PM", 13, 15), ("11:59 PM", 23, 59)],
 )
 def test_prevail_twelve_hour_clock(clock: str, hour: int, minute: int) -> None:
-    assert _wall_clock("2027-03-01", clock) == datetime(2027, 3, 1, hour, minute)
-    assert _wall_clock("2027-03-01", clock) == datetime.strptime(
+    assert listed_wall_clock("2027-03-01", clock) == datetime(2027, 3, 1, hour, minute)
+    assert listed_wall_clock("2027-03-01", clock) == datetime.strptime(
         f"2027-03-01 {clock.upper()}", "%Y-%m-%d %I:%M %p"
     )
 
@@ -76,4 +76,4 @@ def test_prevail_twelve_hour_clock(clock: str, hour: int, minute: int) -> None:
 @pytest.mark.parametrize("clock", ["13:00 PM", "00:30 AM", "9 AM", "09:60 AM", "09:00", ""])
 def test_prevail_clock_that_is_not_twelve_hour_is_refused(clock: str) -> None:
     with pytest.raises(ValueError):
-        _wall_clock("2027-03-01", clock)
+        listed_wall_clock("2027-03-01", clock)

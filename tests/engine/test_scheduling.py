@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.engine.conftest import Repo, Run
+from tests.fixtures.repo import Repo, Run
 
 FIRST = """version: 1
 sessions:

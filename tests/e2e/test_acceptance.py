@@ -6,8 +6,8 @@ import json
 
 import httpx
 
-from tests.engine.conftest import Repo, Run
-from tests.faults.test_matrix import unmanaged_snapshot
+from tests.fixtures.faults import unmanaged_snapshot
+from tests.fixtures.repo import Repo, Run
 
 EVENT = """version: 1
 events:
@@ -147,7 +147,7 @@ def test_wrong_credentials_fail_cleanly_per_provider(repo: Repo, cli: Run, monke
         assert f"authentication failed for {provider}" in result.stderr
         assert value not in result.output
         monkeypatch.undo()
-        from tests.engine.conftest import SANDBOX_ENV
+        from tests.fixtures.repo import SANDBOX_ENV
 
         for name, good in SANDBOX_ENV.items():
             monkeypatch.setenv(name, good)

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.engine.conftest import Repo, Run
+from tests.fixtures.repo import Repo, Run
 
 MARKER = "reconciler-key: "
 

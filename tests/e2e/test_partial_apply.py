@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 from reconciler.sandbox.faults import Fault
-from tests.engine.conftest import Repo, Run
-from tests.faults.test_matrix import FAST, event
+from tests.fixtures.faults import FAST, event
+from tests.fixtures.repo import Repo, Run
 
 
 def two_events(title: str) -> str:

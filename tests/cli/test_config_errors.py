@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from reconciler.cli import main
-from tests.test_config import BAD, BAD_CASES, ENV
+from tests.fixtures.configs import BAD, BAD_CASES, ENV
 
 ISSUE_LINE = re.compile(r"^[^:\n]+:\d+:\d+: ")
 
