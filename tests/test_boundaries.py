@@ -26,11 +26,11 @@ def imports_of(path: Path) -> set[str]:
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
-            base = (
-                ".".join([*package[: len(package) - node.level + 1], *([node.module] or [])])
-                if node.level
-                else node.module or ""
-            )
+            if node.level:
+                parent = package[: len(package) - node.level + 1]
+                base = ".".join([*parent, node.module] if node.module else parent)
+            else:
+                base = node.module or ""
             found.add(base)
             # `from reconciler.config import yaml` imports a module, not a name
             found.update(f"{base}.{alias.name}" for alias in node.names)
@@ -54,7 +54,7 @@ def test_no_import_cycle_among_the_modules():
 
     def visit(name: str, trail: list[str]) -> None:
         if name in trail:
-            cycle = trail[trail.index(name):] + [name]
+            cycle = [*trail[trail.index(name):], name]
             raise AssertionError("import cycle: " + " -> ".join(cycle))
         if name in done:
             return
