@@ -7,12 +7,12 @@
 `timing` wraps the diff's entry points (`field_changes` as `engine/changes.py` calls it,
 `merge_patch` as the Prospero provider calls it) with a per-thread CPU clock and divides by the
 process's own CPU (`getrusage`, start-up and imports included, as for the engine measured on its
-own): the diff share without a profiler's distortion. `cprofile` runs cProfile in every thread (the refresh
-walks run on a pool; only threads that ended are read) and lists the hot spots by own time and,
-for the reconciler's functions, by cumulative time. Its clock is wall time per thread, so a
-refresh thread's waits on the network show up as socket calls. `memory` runs under tracemalloc:
-the traced peak, and the allocation sites still held right after planning (Python allocations
-only, so less than the RSS).
+own): the diff share without a profiler's distortion. `cprofile` runs cProfile in every thread (the
+refresh walks run on a pool; only threads that ended are read) and lists the hot spots by own time
+and, for the reconciler's functions, by cumulative time. Its clock is wall time per thread, so a
+refresh thread's waits on the network show up as socket calls. `memory` runs under tracemalloc: the
+traced peak, and the allocation sites still held right after planning (Python allocations only, so
+less than the RSS).
 """
 
 from __future__ import annotations
