@@ -85,13 +85,13 @@ class NaiveReconciler:
 
     def fetch(self, provider: Provider, remote_id: str, key: str) -> RemoteObject | None:
         if isinstance(provider, PrevailProvider):
-            body = provider.send(HttpCall("GET", f"/sessions/{remote_id}"))
+            body = provider.send(HttpCall(method="GET", path=f"/sessions/{remote_id}"))
             return provider.remote(body["session"])
         if isinstance(provider, ProsperoProvider):
-            body = provider.send(HttpCall("GET", f"/events/{remote_id}"))
+            body = provider.send(HttpCall(method="GET", path=f"/events/{remote_id}"))
             return provider.remote(body["event"])
         if isinstance(provider, PrevistoProvider):
-            body = provider.send(HttpCall("GET", f"/assignments/{remote_id}"))
+            body = provider.send(HttpCall(method="GET", path=f"/assignments/{remote_id}"))
             return provider.remote(body, key)
         raise TypeError(f"no per-object GET for {provider.name}")
 
@@ -104,15 +104,19 @@ class NaiveReconciler:
         if isinstance(provider, PrevailProvider):
             body = provider.request_body(desired)
             edit = {**body["remote_session"], "invites": body["invites"]}
-            return HttpCall("PATCH", f"/sessions/{remote_id}", {"remote_session": edit})
+            return HttpCall(
+                method="PATCH", path=f"/sessions/{remote_id}", body={"remote_session": edit}
+            )
         if isinstance(provider, ProsperoProvider):
             event = provider.wire_event(desired)
-            return HttpCall("PATCH", f"/events/{remote_id}", event, content_type=MERGE_PATCH)
+            return HttpCall(
+                method="PATCH", path=f"/events/{remote_id}", body=event, content_type=MERGE_PATCH
+            )
         if isinstance(provider, PrevistoProvider):
             metadata = dict(desired.fields.get("metadata") or {})
             metadata[KEY_META] = desired.key
             metadata[OWNED_META] = ",".join(sorted(desired.fields.get("metadata") or {}))
-            return HttpCall("PUT", f"/assignments/{remote_id}", {"meta": metadata})
+            return HttpCall(method="PUT", path=f"/assignments/{remote_id}", body={"meta": metadata})
         raise TypeError(f"no full-body write for {provider.name}")
 
     def summary(self) -> dict[str, Any]:

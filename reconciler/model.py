@@ -49,7 +49,7 @@ class ConfigIssue:
         return f"{self.location}: {where}{self.message}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ObjectOptions:
     """How the reconciler treats one object, apart from its fields."""
 
@@ -60,7 +60,7 @@ class ObjectOptions:
     remote_id: str | None = None  # the unmanaged object `reconciler import` read it from
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DeclaredObject:
     """One object as the YAML declares it: managed fields exactly as written, and options."""
 
@@ -130,7 +130,7 @@ class Origin(StrEnum):
     DRIFT = "drift"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class HttpCall:
     """One request exactly as apply will send it (never holding a secret)."""
 
@@ -160,7 +160,7 @@ class HttpCall:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RemoteObject:
     """A managed object as the provider found it.
 
@@ -184,7 +184,7 @@ class RemoteObject:
         return Address(self.kind, self.key)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DesiredObject:
     """A declared object after the provider canonicalised its fields."""
 
@@ -219,7 +219,7 @@ class FieldChange:
         return {"field": self.name, "before": self.before, "after": self.after}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Change:
     """One object's change, with the requests that make it and why it is needed."""
 
@@ -306,7 +306,7 @@ class Skipped:
         return {"address": str(self.address), "reason": self.reason}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Plan:
     """What apply will do: ordered changes plus the checksum of the remote state they came from."""
 
@@ -345,7 +345,7 @@ class Plan:
 # -- drift ---------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DriftItem:
     """One object out of sync. `fields` hold before = remote, after = declared."""
 

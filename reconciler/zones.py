@@ -27,7 +27,7 @@ TZDATA_SOURCE = "tzdata.zi"
 LOCATION_TABLES = ("zone.tab", "zone1970.tab")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ZoneTable:
     """tzdata's zones, links (name → target) and region locations."""
 
@@ -72,7 +72,7 @@ def zone_table() -> ZoneTable:
             )
     # No tzdata source at all: every name stays as written (aliases then stay distinct).
     log.warning("no %s found; time zone aliases are not resolved", TZDATA_SOURCE)
-    return ZoneTable(frozenset(), {}, frozenset())
+    return ZoneTable(zones=frozenset(), links={}, locations=frozenset())
 
 
 def parse_tables(source: Iterable[str], locations: Iterable[str]) -> ZoneTable:
@@ -90,7 +90,7 @@ def parse_tables(source: Iterable[str], locations: Iterable[str]) -> ZoneTable:
         for parts in (line.split("\t") for line in locations if not line.startswith("#"))
         if len(parts) >= 3
     }
-    return ZoneTable(frozenset(zones), links, frozenset(named))
+    return ZoneTable(zones=frozenset(zones), links=links, locations=frozenset(named))
 
 
 def _sources() -> list[Path]:

@@ -115,7 +115,7 @@ adopt_option = click.option(
 PROGRESS = Progress()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Transport:
     timeout: float
     policy: RetryPolicy

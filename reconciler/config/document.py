@@ -9,7 +9,7 @@ from typing import Any
 from reconciler.config.yaml import JsonPath, SourceMap
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ConfigFile:
     """One parsed file and the paths that already have an issue (later checks skip them)."""
 

@@ -156,7 +156,7 @@ def _parse(name: str, text: str, issues: list[ConfigIssue]) -> ConfigFile | None
         if not any(path[: len(bad)] == bad for bad in flawed if bad):
             issues.append(issue)
         flawed.add(path)
-    return ConfigFile(name, document, parsed.source, frozenset(flawed))
+    return ConfigFile(name=name, document=document, source=parsed.source, flawed=frozenset(flawed))
 
 
 def _merge_objects(

@@ -47,7 +47,7 @@ class Membership(Enum):
     DROPPED = "dropped"  # the rule no longer yields it (an exdate, `until`, a changed rule)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Series:
     """A declared recurring object: what the plan needs to judge remote occurrences."""
 
@@ -67,7 +67,7 @@ class Series:
         return self.rule.on_day(day)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Rule:
     """A parsed RRULE over wall-clock times in `zone`.
 
@@ -88,7 +88,7 @@ class Rule:
             # dateutil only warns about what RFC 5545 forbids (COUNT with UNTIL): refuse it.
             warnings.simplefilter("error")
             try:
-                return cls(rrulestr(text, dtstart=first), zone, zoned=False)
+                return cls(recurrence=rrulestr(text, dtstart=first), zone=zone, zoned=False)
             except Warning as warning:
                 raise ValueError(str(warning)) from None
             except ValueError as naive_error:
@@ -96,7 +96,7 @@ class Rule:
                     zoned = rrulestr(text, dtstart=first.replace(tzinfo=zone))
                 except (ValueError, Warning):
                     raise naive_error from None
-                return cls(zoned, zone, zoned=True)
+                return cls(recurrence=zoned, zone=zone, zoned=True)
 
     def walk(self, until: date | None, horizon_end: datetime) -> Iterator[datetime]:
         """Naive local start times, up to `until` (a local date) and the horizon."""
@@ -121,7 +121,7 @@ class Rule:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Expansion:
     occurrences: tuple[DeclaredObject, ...] = ()
     series: Series | None = None
@@ -171,49 +171,10 @@ def expand_series(
 ) -> Expansion:
     """The occurrences of one recurring object (declared from `now` to the horizon)."""
     where: JsonPath = (*path, "recurrence")
-    spec = item.get("recurrence")
-    if not isinstance(spec, Mapping):
-        return _fail(source.issue((*path, "overrides"), "overrides need recurrence"))
-    if "remote_id" in item:
-        return _fail(source.issue((*path, "remote_id"), "a recurring object cannot be imported"))
-    zone_name = item.get("time_zone")
-    if not isinstance(zone_name, str):
-        return _fail(
-            source.issue(
-                where,
-                f"a recurring {_NOUN.get(base.kind, 'object')} needs time_zone: its occurrences "
-                "keep their wall-clock time in that zone across DST changes",
-            )
-        )
-    try:
-        zone = iana_zone(zone_name)
-        first = _wall_clock(str(item["start"]), zone)
-    except (KeyError, ValueError):
-        return Expansion()  # the zone or start is unusable: config_checks has said why
-    text = str(spec["rrule"]).strip()
-    if text.upper().startswith("RRULE:"):
-        text = text[len("RRULE:") :]
-    if "\n" in text or ":" in text:
-        return _fail(
-            source.issue(
-                (*where, "rrule"),
-                "write the RRULE alone (e.g. FREQ=WEEKLY;BYDAY=MO;COUNT=10): the start is the "
-                f"{_NOUN.get(base.kind, 'object')}'s start, excluded dates go in exdates",
-            )
-        )
-    try:
-        rule = Rule.parse(text, first, zone)
-    except ValueError as error:
-        return _fail(source.issue((*where, "rrule"), f'"{text}" is not an RFC 5545 rule: {error}'))
-    parts = {part.partition("=")[0].strip().upper() for part in text.split(";")}
-    if not parts & {"COUNT", "UNTIL"} and "until" not in spec and "horizon" not in spec:
-        return _fail(
-            source.issue(
-                where,
-                f'the rule "{text}" never ends: add COUNT or UNTIL to it, or give until '
-                "(a date) or horizon (days ahead to declare) under recurrence",
-            )
-        )
+    parsed = _rule_of(base, item, path, source)
+    if isinstance(parsed, Expansion):
+        return parsed
+    rule, spec = parsed
     issues: list[ConfigIssue] = []
     exdates = _dates(spec.get("exdates") or [], (*where, "exdates"), source, issues)
     for index, text_day in enumerate(spec.get("exdates") or []):
@@ -230,29 +191,101 @@ def expand_series(
         kind=base.kind,
         key=base.key,
         location=base.location,
-        zone=zone,
+        zone=rule.zone,
         exdates=frozenset(exdates.values()),
         until=until,
         declared=0,
         rule=rule,
     )
     horizon_end = now + timedelta(days=int(spec.get("horizon", HORIZON_DAYS)))
-    occurrences: list[DeclaredObject] = []
     try:
-        for local in rule.walk(series.until, horizon_end):
-            if local.date() in series.exdates:
-                continue
-            occurrence = _occurrence(base, item, path, source, local, overrides.get(local.date()))
-            if _starts(occurrence, zone) < now:
-                continue  # the past is frozen: never created, never changed
-            occurrences.append(occurrence)
-            if len(occurrences) > MAX_OCCURRENCES:
-                raise OverflowError(f"more than {MAX_OCCURRENCES} occurrences within the horizon")
+        occurrences = _occurrences(
+            series, base, item, path, source, overrides, now=now, horizon_end=horizon_end
+        )
     except OverflowError as error:
         return _fail(
             source.issue(where, f"the rule has {error}; make it less frequent or shorten it")
         )
-    return Expansion(tuple(occurrences), replace(series, declared=len(occurrences)))
+    return Expansion(
+        occurrences=tuple(occurrences), series=replace(series, declared=len(occurrences))
+    )
+
+
+def _rule_of(
+    base: DeclaredObject, item: Mapping[str, Any], path: JsonPath, source: SourceMap
+) -> tuple[Rule, Mapping[str, Any]] | Expansion:
+    """The object's parsed rule and its `recurrence` block, or the Expansion that refuses it."""
+    where: JsonPath = (*path, "recurrence")
+    spec = item.get("recurrence")
+    if not isinstance(spec, Mapping):
+        return _fail(source.issue((*path, "overrides"), "overrides need recurrence"))
+    if "remote_id" in item:
+        return _fail(source.issue((*path, "remote_id"), "a recurring object cannot be imported"))
+    noun = _NOUN.get(base.kind, "object")
+    zone_name = item.get("time_zone")
+    if not isinstance(zone_name, str):
+        return _fail(
+            source.issue(
+                where,
+                f"a recurring {noun} needs time_zone: its occurrences keep their wall-clock "
+                "time in that zone across DST changes",
+            )
+        )
+    try:
+        zone = iana_zone(zone_name)
+        first = _wall_clock(str(item["start"]), zone)
+    except (KeyError, ValueError):
+        return Expansion()  # the zone or start is unusable: the config checks have said why
+    text = str(spec["rrule"]).strip()
+    if text.upper().startswith("RRULE:"):
+        text = text[len("RRULE:") :]
+    if "\n" in text or ":" in text:
+        return _fail(
+            source.issue(
+                (*where, "rrule"),
+                "write the RRULE alone (e.g. FREQ=WEEKLY;BYDAY=MO;COUNT=10): the start is the "
+                f"{noun}'s start, excluded dates go in exdates",
+            )
+        )
+    try:
+        rule = Rule.parse(text, first, zone)
+    except ValueError as error:
+        return _fail(source.issue((*where, "rrule"), f'"{text}" is not an RFC 5545 rule: {error}'))
+    parts = {part.partition("=")[0].strip().upper() for part in text.split(";")}
+    if not parts & {"COUNT", "UNTIL"} and "until" not in spec and "horizon" not in spec:
+        return _fail(
+            source.issue(
+                where,
+                f'the rule "{text}" never ends: add COUNT or UNTIL to it, or give until '
+                "(a date) or horizon (days ahead to declare) under recurrence",
+            )
+        )
+    return rule, spec
+
+
+def _occurrences(
+    series: Series,
+    base: DeclaredObject,
+    item: Mapping[str, Any],
+    path: JsonPath,
+    source: SourceMap,
+    overrides: Mapping[date, tuple[str, Mapping[str, Any]]],
+    *,
+    now: datetime,
+    horizon_end: datetime,
+) -> list[DeclaredObject]:
+    """The series' occurrences from `now` to the horizon; OverflowError past the maximum."""
+    occurrences: list[DeclaredObject] = []
+    for local in series.rule.walk(series.until, horizon_end):
+        if local.date() in series.exdates:
+            continue
+        occurrence = _occurrence(base, item, path, source, local, overrides.get(local.date()))
+        if _starts(occurrence, series.zone) < now:
+            continue  # the past is frozen: never created, never changed
+        occurrences.append(occurrence)
+        if len(occurrences) > MAX_OCCURRENCES:
+            raise OverflowError(f"more than {MAX_OCCURRENCES} occurrences within the horizon")
+    return occurrences
 
 
 def _fail(issue: ConfigIssue) -> Expansion:

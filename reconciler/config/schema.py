@@ -113,49 +113,55 @@ def _explain(error: ValidationError) -> Iterator[tuple[JsonPath, str]]:
         for name in expected:
             if name not in instance:
                 yield path, f'missing required field "{name}"'
-    elif kind == "type":
-        yield path, _type_message(expected, instance, echo=not in_providers)
-    elif kind == "enum":
-        yield path, _enum_message(path, expected, instance, echo=not in_providers)
-    elif kind == "const":
+    else:
+        message = _value_message(str(kind), path, instance, expected, in_providers=in_providers)
+        # A keyword this module does not word yet: jsonschema's own text, never a secret.
+        fallback = "is not valid here" if in_providers else error.message
+        yield path, message if message is not None else fallback
+
+
+_BOUNDS = {
+    "minimum": "at least",
+    "exclusiveMinimum": "greater than",
+    "maximum": "at most",
+    "exclusiveMaximum": "less than",
+}
+
+
+def _value_message(
+    kind: str, path: JsonPath, instance: Any, expected: Any, *, in_providers: bool
+) -> str | None:
+    """The message for a keyword about one value's type, form or size (None: not worded)."""
+    if kind == "type":
+        return _type_message(expected, instance, echo=not in_providers)
+    if kind == "enum":
+        return _enum_message(path, expected, instance, echo=not in_providers)
+    if kind == "const":
         if path == ("version",):
-            yield path, f"unsupported version {_show(instance)}: this reconciler reads version 1"
-        else:
-            yield path, f"must be {_show(expected)}"
-    elif kind == "pattern":
+            return f"unsupported version {_show(instance)}: this reconciler reads version 1"
+        return f"must be {_show(expected)}"
+    if kind == "pattern":
         rule = _PATTERN_RULES.get(expected, "has the wrong form")
         if path and path[-1] == "key" and not in_providers:
-            yield path, f"key {_show(instance)} {rule}"
-        elif in_providers or rule == LITERAL_SECRET:
-            yield path, rule
-        else:
-            yield path, f"{_show(instance)} {rule}"
-    elif kind == "minLength":
-        yield path, "must not be empty"
-    elif kind == "maxLength":
-        yield (
-            path,
-            (f"is too long: {len(instance)} characters, at most {expected} allowed"),
-        )
-    elif kind in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
-        words = {
-            "minimum": "at least",
-            "exclusiveMinimum": "greater than",
-            "maximum": "at most",
-            "exclusiveMaximum": "less than",
-        }[kind]
-        yield path, f"must be {words} {expected}"
-    elif kind == "maxProperties":
-        yield path, _too_many(path, instance, expected)
-    elif kind == "minProperties":
+            return f"key {_show(instance)} {rule}"
+        if in_providers or rule == LITERAL_SECRET:
+            return rule
+        return f"{_show(instance)} {rule}"
+    if kind == "minLength":
+        return "must not be empty"
+    if kind == "maxLength":
+        return f"is too long: {len(instance)} characters, at most {expected} allowed"
+    if kind in _BOUNDS:
+        return f"must be {_BOUNDS[kind]} {expected}"
+    if kind == "maxProperties":
+        return _too_many(path, instance, expected)
+    if kind == "minProperties":
         if path and path[-1] == "select":
-            yield path, "select is empty: give an id or at least one filter"
-        else:
-            yield path, "must not be empty"
-    elif kind == "uniqueItems":
-        yield path, "lists the same item twice"
-    else:  # a keyword this module does not word yet: jsonschema's own text, never a secret
-        yield path, "is not valid here" if in_providers else error.message
+            return "select is empty: give an id or at least one filter"
+        return "must not be empty"
+    if kind == "uniqueItems":
+        return "lists the same item twice"
+    return None
 
 
 def _explain_property_name(

@@ -25,7 +25,7 @@ DEFAULT_DAYS = DAYS[:5]
 SECTION = "checks"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class WorkingHours:
     """When sessions in one zone may take place: days (0 = Monday) and local minutes of day."""
 
@@ -110,7 +110,9 @@ def _hours(
         issues.append(source.issue((*path, "end"), "the working day must end after it starts"))
         return None
     days = frozenset(DAYS.index(day) for day in entry.get("days") or DEFAULT_DAYS)
-    return WorkingHours(zone, days, start, end, source.at(path))
+    return WorkingHours(
+        zone=zone, days=days, start_minute=start, end_minute=end, location=source.at(path)
+    )
 
 
 def _minutes(text: str) -> int:

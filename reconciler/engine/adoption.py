@@ -101,8 +101,13 @@ def _unmarked(sides: Mapping[str, Refreshed], planned: set[Any]) -> list[Change]
             if desired is None or current.state != "unmarked" or desired.address in planned:
                 continue
             calls = side.provider.adopt_calls(current, desired)
-            template = Change(desired.address, side.provider.name, Action.UPDATE, "",
-                              location=desired.location)
+            template = Change(
+                address=desired.address,
+                provider=side.provider.name,
+                action=Action.UPDATE,
+                reason="",
+                location=desired.location,
+            )
             found.append(_adoption(template, side.provider, calls, current.remote_id))
     return found
 

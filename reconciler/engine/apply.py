@@ -27,8 +27,11 @@ from reconciler.providers.base import Outcome, Provider
 log = logging.getLogger(__name__)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ApplyReport:
+    """What an apply did: one outcome per change it sent (applied or failed, in plan order), and
+    the changes it never reached (a `fail_fast` stop, or a batch cut short)."""
+
     outcomes: list[Outcome] = field(default_factory=list)
     not_attempted: list[Change] = field(default_factory=list)
 
@@ -77,68 +80,89 @@ def apply_plan(
     journal: Journal | None = None,
     on_outcome: Callable[[Outcome], None] | None = None,
 ) -> ApplyReport:
-    report = ApplyReport()
-    stop = threading.Event()
-    lock = threading.Lock()
+    """Send every change's requests, phase by phase, and report each change's fate."""
+    run = _Run(fail_fast=fail_fast, journal=journal, on_outcome=on_outcome)
+    ordered = sorted(plan.changes, key=lambda change: change.sort_key)
+    with ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="apply") as pool:
+        for _, phase in groupby(ordered, key=lambda change: change.action.order):
+            run.phase(pool, list(phase), providers)
+    order = {id(change): index for index, change in enumerate(plan.changes)}
+    run.report.outcomes.sort(key=lambda outcome: order.get(id(outcome.change), 0))
+    return run.report
 
-    def run(provider: Provider, batch: list[Change]) -> list[Outcome]:
-        if stop.is_set():
+
+class _Run:
+    """One apply's shared state: the report, the stop flag, the journal and the outcome hook."""
+
+    def __init__(
+        self,
+        *,
+        fail_fast: bool,
+        journal: Journal | None,
+        on_outcome: Callable[[Outcome], None] | None,
+    ) -> None:
+        self.report = ApplyReport()
+        self.stop = threading.Event()
+        self.fail_fast = fail_fast
+        self.journal = journal
+        self.on_outcome = on_outcome
+        self._lock = threading.Lock()
+
+    def phase(
+        self, pool: ThreadPoolExecutor, phase: list[Change], providers: Mapping[str, Provider]
+    ) -> None:
+        """Run one phase's batches side by side; a phase ends before the next one starts."""
+        if self.stop.is_set():
+            self.report.not_attempted.extend(phase)
+            return
+        futures: dict[Future[list[Outcome]], list[Change]] = {}
+        for provider_name, group in groupby(
+            sorted(phase, key=lambda change: change.provider), key=lambda c: c.provider
+        ):
+            provider = providers.get(provider_name)
+            changes = list(group)
+            if provider is None:
+                self.report.outcomes.extend(
+                    Outcome(change=change, ok=False, message=f"provider {provider_name} not set up")
+                    for change in changes
+                )
+                continue
+            for batch in provider.batches(changes):
+                futures[pool.submit(self.batch, provider, batch)] = batch
+        # as_completed waits on all the phase's futures once; wait(FIRST_COMPLETED) in a loop
+        # re-registers on every pending future after each completion: quadratic, and the
+        # main thread's share of the GIL then slows the workers.
+        for future in as_completed(futures):
+            outcomes = future.result()
+            self.report.outcomes.extend(outcomes)
+            reached = {id(outcome.change) for outcome in outcomes}
+            self.report.not_attempted.extend(
+                change for change in futures[future] if id(change) not in reached
+            )
+
+    def batch(self, provider: Provider, batch: list[Change]) -> list[Outcome]:
+        """Send one batch (on a worker thread), journal it, and pass each outcome on."""
+        if self.stop.is_set():
             return []
         for change in batch:
-            if journal:
-                journal.write("start", change)
+            if self.journal:
+                self.journal.write("start", change)
         try:
             outcomes = provider.apply_batch(batch)
         except ReconcilerError as error:
-            outcomes = [Outcome(change, ok=False, message=str(error)) for change in batch]
+            outcomes = [Outcome(change=change, ok=False, message=str(error)) for change in batch]
         for outcome in outcomes:
-            if journal:
-                journal.write(
+            if self.journal:
+                self.journal.write(
                     "applied" if outcome.ok else "failed",
                     outcome.change,
                     message=outcome.message,
                     created_id=outcome.remote_id,
                     adopted=outcome.adopted,
                 )
-            if not outcome.ok and fail_fast:
-                stop.set()
-            if on_outcome:
-                with lock:
-                    on_outcome(outcome)
+            if not outcome.ok and self.fail_fast:
+                self.stop.set()
+            if self.on_outcome:
+                with self._lock:
+                    self.on_outcome(outcome)
         return outcomes
-
-    ordered = sorted(plan.changes, key=lambda change: change.sort_key)
-    phases = groupby(ordered, key=lambda change: change.action.order)
-    with ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="apply") as pool:
-        for _, phase_changes in phases:
-            phase = list(phase_changes)
-            if stop.is_set():
-                report.not_attempted.extend(phase)
-                continue
-            futures: dict[Future[list[Outcome]], list[Change]] = {}
-            for provider_name, group in groupby(
-                sorted(phase, key=lambda change: change.provider), key=lambda c: c.provider
-            ):
-                provider = providers.get(provider_name)
-                changes = list(group)
-                if provider is None:
-                    report.outcomes.extend(
-                        Outcome(change, ok=False, message=f"provider {provider_name} not set up")
-                        for change in changes
-                    )
-                    continue
-                for batch in provider.batches(changes):
-                    futures[pool.submit(run, provider, batch)] = batch
-            # as_completed waits on all the phase's futures once; wait(FIRST_COMPLETED) in a loop
-            # re-registers on every pending future after each completion: quadratic, and the
-            # main thread's share of the GIL then slows the workers.
-            for future in as_completed(futures):
-                outcomes = future.result()
-                report.outcomes.extend(outcomes)
-                reached = {id(outcome.change) for outcome in outcomes}
-                report.not_attempted.extend(
-                    change for change in futures[future] if id(change) not in reached
-                )
-    order = {id(change): index for index, change in enumerate(plan.changes)}
-    report.outcomes.sort(key=lambda outcome: order.get(id(outcome.change), 0))
-    return report

@@ -23,7 +23,7 @@ def detect_drift(refreshed: Mapping[str, Refreshed]) -> DriftReport:
             current = side.current.get(key)
             if current is None:
                 items.append(
-                    DriftItem(desired.address, "missing", location=desired.location)
+                    DriftItem(address=desired.address, status="missing", location=desired.location)
                 )
                 continue
             differing = field_changes(desired, current, merge_fields=merge)
@@ -32,8 +32,8 @@ def detect_drift(refreshed: Mapping[str, Refreshed]) -> DriftReport:
             if drifted or ignored:
                 items.append(
                     DriftItem(
-                        desired.address,
-                        "drifted" if drifted else "ignored",
+                        address=desired.address,
+                        status="drifted" if drifted else "ignored",
                         fields=drifted,
                         ignored=ignored,
                         remote_id=current.remote_id,
@@ -45,8 +45,8 @@ def detect_drift(refreshed: Mapping[str, Refreshed]) -> DriftReport:
             if key not in side.desired:
                 items.append(
                     DriftItem(
-                        current.address,
-                        "undeclared",
+                        address=current.address,
+                        status="undeclared",
                         remote_id=current.remote_id,
                         updated_at=current.updated_at,
                     )

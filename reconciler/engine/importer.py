@@ -39,7 +39,7 @@ SINGULAR = {"sessions": "session", "events": "event", "assignments": "assignment
 _NOT_KEY = re.compile(r"[^a-z0-9]+")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Imported:
     """What `reconciler import` produced: the YAML text, how many entries, and notes for people."""
 
@@ -99,7 +99,9 @@ def import_objects(
     refusal = provider.adoption_refusal()
     if refusal and entries:
         notes.append(f"these {kind} cannot be adopted: {refusal}")
-    return Imported(_document(kind, entries, source, where, since), len(entries), tuple(notes))
+    return Imported(
+        text=_document(kind, entries, source, where, since), count=len(entries), notes=tuple(notes)
+    )
 
 
 def unique_key(name: str, day: date | None, taken: set[str], fallback: str) -> str:

@@ -14,7 +14,7 @@ from reconciler.model import Address, DesiredObject, RemoteObject
 from reconciler.providers.base import Provider
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Refreshed:
     """One provider's side of a plan: canonical declared objects and the live managed ones."""
 

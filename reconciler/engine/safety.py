@@ -27,7 +27,7 @@ MIN_OBJECTS_FOR_THRESHOLD = 10
 TIMED_KINDS = frozenset({"sessions", "events"})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Rails:
     force: bool = False
     threshold_percent: float = 30.0

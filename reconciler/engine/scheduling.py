@@ -42,7 +42,7 @@ class Severity(StrEnum):
     ERROR = "error"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Finding:
     """One scheduling problem, located at the declared object(s) it involves."""
 
@@ -145,10 +145,10 @@ def _double_bookings(sessions: Sequence[Booking]) -> Iterator[Finding]:
             reported.add(pair)
             shared = sorted(_participants(first.fields) & _participants(second.fields))
             yield Finding(
-                Severity.WARNING,
-                f"double booking: {', '.join(shared)} in {first.described()} and "
+                severity=Severity.WARNING,
+                message=f"double booking: {', '.join(shared)} in {first.described()} and "
                 f"{second.described()}",
-                first.location or second.location,
+                location=first.location or second.location,
             )
 
 
@@ -162,10 +162,10 @@ def _shared_locations(events: Sequence[Booking]) -> Iterator[Finding]:
         for first, second in _overlapping(booked):
             name = " / ".join(part for part in place if part)
             yield Finding(
-                Severity.WARNING,
-                f"{first.described()} and {second.described()} overlap at the same location "
-                f'"{name}"',
-                first.location or second.location,
+                severity=Severity.WARNING,
+                message=f"{first.described()} and {second.described()} overlap at the same "
+                f'location "{name}"',
+                location=first.location or second.location,
             )
 
 
@@ -173,10 +173,10 @@ def _ends_before_start(events: Sequence[Booking]) -> Iterator[Finding]:
     for event in events:
         if event.declared and event.end < event.begin:
             yield Finding(
-                Severity.ERROR,
-                f"{event.address} ends ({_text(event.end)}) before it starts "
+                severity=Severity.ERROR,
+                message=f"{event.address} ends ({_text(event.end)}) before it starts "
                 f"({_text(event.begin)})",
-                event.location,
+                location=event.location,
             )
 
 
@@ -196,10 +196,10 @@ def _outside_hours(
         end = local(_text(session.end), session.zone)
         if not hours_here.admits(begin.replace(tzinfo=None), end.replace(tzinfo=None)):
             yield Finding(
-                Severity.WARNING,
-                f"{session.address} ({session.span()}) is outside working hours "
+                severity=Severity.WARNING,
+                message=f"{session.address} ({session.span()}) is outside working hours "
                 f"({hours_here.describe()}, set at {hours_here.location})",
-                session.location,
+                location=session.location,
             )
 
 

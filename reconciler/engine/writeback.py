@@ -22,7 +22,7 @@ from reconciler.errors import ReconcilerError
 from reconciler.model import DriftReport
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Written:
     files: list[Path]
     # Drifted occurrences of a recurring series: their YAML is the rule, not the object, so they

@@ -36,7 +36,7 @@ class GitHubApiError(ReconcilerError):
         super().__init__(message)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PullRequest:
     """The pull request a workflow run is for, read from the event payload."""
 
@@ -45,7 +45,7 @@ class PullRequest:
     head_sha: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Comment:
     id: int
     body: str
@@ -67,7 +67,7 @@ class CommentOutcome(enum.Enum):
     SKIPPED = "skipped"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CommentResult:
     outcome: CommentOutcome
     comment: Comment | None = None
@@ -176,11 +176,13 @@ def upsert_comment(
     existing = api.find(pull, marker)
     if existing is None:
         if not create:
-            return CommentResult(CommentOutcome.SKIPPED)
-        return CommentResult(CommentOutcome.CREATED, api.create(pull, body))
+            return CommentResult(outcome=CommentOutcome.SKIPPED)
+        return CommentResult(outcome=CommentOutcome.CREATED, comment=api.create(pull, body))
     if existing.body == body:
-        return CommentResult(CommentOutcome.UNCHANGED, existing)
-    return CommentResult(CommentOutcome.UPDATED, api.update(pull, existing.id, body))
+        return CommentResult(outcome=CommentOutcome.UNCHANGED, comment=existing)
+    return CommentResult(
+        outcome=CommentOutcome.UPDATED, comment=api.update(pull, existing.id, body)
+    )
 
 
 def _api_message(response: httpx.Response) -> str:

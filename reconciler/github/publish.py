@@ -45,7 +45,7 @@ MARKERS = {"plan": PLAN_MARKER, "drift": DRIFT_MARKER, "apply": "<!-- reconciler
 SUMMARY_LIMIT = 1024 * 1024 - 1024
 COMMENT_LIMIT = 65_535 - 35
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RunReport:
     """What one `reconciler plan|drift|apply` run left behind for the Action to publish."""
 
@@ -172,7 +172,7 @@ def _apply_markdown(report: RunReport, marker: str) -> str:
 # -- publish -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Published:
     """What `publish` did: the workflow-command lines to print and the step's exit code."""
 

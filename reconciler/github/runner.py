@@ -100,7 +100,7 @@ def _workspace_relative(file: str, workspace: str | None) -> str:
 # -- outputs -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Counts:
     """The plan's numbers as the Action's outputs: a replace counts as a create and a delete."""
 

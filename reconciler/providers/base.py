@@ -57,7 +57,7 @@ log = logging.getLogger(__name__)
 LOOKUP_PAUSE = 5.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Outcome:
     """What happened to one change when apply sent its requests."""
 
@@ -70,7 +70,7 @@ class Outcome:
     requests_sent: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class UpdatePlan:
     """How a provider will make a field-level update: the action and its requests."""
 
@@ -225,8 +225,10 @@ class Provider(ABC):
                     raise
                 remote_id = self.created_id(body) or remote_id
         except ProviderError as error:
-            return Outcome(change, ok=False, message=str(error), requests_sent=sent)
-        return Outcome(change, ok=True, remote_id=remote_id, adopted=adopted, requests_sent=sent)
+            return Outcome(change=change, ok=False, message=str(error), requests_sent=sent)
+        return Outcome(
+            change=change, ok=True, remote_id=remote_id, adopted=adopted, requests_sent=sent
+        )
 
     def created_id(self, body: Any) -> str | None:
         """The id of an object a response created, if it holds one."""

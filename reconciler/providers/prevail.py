@@ -239,7 +239,11 @@ class PrevailProvider(Provider):
 
     def create_calls(self, desired: DesiredObject) -> tuple[HttpCall, ...]:
         path = "/session_requests" if desired.via == "request" else "/sessions"
-        return (HttpCall("POST", path, {"session_request": self.request_body(desired)}),)
+        return (
+            HttpCall(
+                method="POST", path=path, body={"session_request": self.request_body(desired)}
+            ),
+        )
 
     def request_body(self, desired: DesiredObject) -> dict[str, Any]:
         fields = desired.fields
@@ -303,7 +307,11 @@ class PrevailProvider(Provider):
         return UpdatePlan(
             action=Action.UPDATE,
             requests=(
-                HttpCall("PATCH", f"/sessions/{current.remote_id}", {"remote_session": edit}),
+                HttpCall(
+                    method="PATCH",
+                    path=f"/sessions/{current.remote_id}",
+                    body={"remote_session": edit},
+                ),
             ),
             reason=f"{', '.join(names)} differ{'s' if len(names) == 1 else ''} from the "
             "configuration",
@@ -318,8 +326,8 @@ class PrevailProvider(Provider):
 
     def cancel_call(self, current: RemoteObject) -> HttpCall:
         return HttpCall(
-            "PATCH",
-            f"/sessions/{current.remote_id}/cancel",
+            method="PATCH",
+            path=f"/sessions/{current.remote_id}/cancel",
             query={"cancel_without_email": "false"},
         )
 
@@ -361,7 +369,9 @@ class PrevailProvider(Provider):
         zone, start = fields.get("time_zone"), fields.get("start")
         if isinstance(zone, str) and isinstance(start, str):
             declared["start"] = self.yaml_value(
-                DesiredObject(self.kind, remote.key, {"time_zone": zone}), "start", start
+                DesiredObject(kind=self.kind, key=remote.key, fields={"time_zone": zone}),
+                "start",
+                start,
             )
             declared["time_zone"] = zone
         if fields.get("duration_hours") is not None:

@@ -231,7 +231,11 @@ class PrevistoProvider(Provider):
             meta[OWNED_META] = owned or None
         return UpdatePlan(
             action=Action.UPDATE,
-            requests=(HttpCall("PUT", f"/assignments/{current.remote_id}", {"meta": meta}),),
+            requests=(
+                HttpCall(
+                    method="PUT", path=f"/assignments/{current.remote_id}", body={"meta": meta}
+                ),
+            ),
             reason="metadata differs from the configuration",
         )
 
@@ -240,7 +244,7 @@ class PrevistoProvider(Provider):
         meta: dict[str, Any] = dict.fromkeys(owned)
         meta.update(dict.fromkeys(RESERVED))
         return Action.DELETE, (
-            HttpCall("PUT", f"/assignments/{current.remote_id}", {"meta": meta}),
+            HttpCall(method="PUT", path=f"/assignments/{current.remote_id}", body={"meta": meta}),
         )
 
     # -- import and adoption ---------------------------------------------------------------------
@@ -268,7 +272,10 @@ class PrevistoProvider(Provider):
         declared = desired.fields.get("metadata")
         owned = ",".join(sorted(declared)) if isinstance(declared, Mapping) else ""
         meta = {KEY_META: desired.key, OWNED_META: owned or None}
-        return (HttpCall("PUT", f"/assignments/{current.remote_id}", {"meta": meta}),)
+        return (
+            HttpCall(method="PUT", path=f"/assignments/{current.remote_id}", body={"meta": meta}),
+        )
+
 
 class _SelectIndex:
     """Assignments grouped by the value of each `select` field, built on first use.

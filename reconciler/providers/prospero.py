@@ -293,7 +293,7 @@ class ProsperoProvider(Provider):
     # -- writes ----------------------------------------------------------------------------------
 
     def create_calls(self, desired: DesiredObject) -> tuple[HttpCall, ...]:
-        return (HttpCall("POST", "/events", {"event": self.wire_event(desired)}),)
+        return (HttpCall(method="POST", path="/events", body={"event": self.wire_event(desired)}),)
 
     def update_plan(
         self, current: RemoteObject, desired: DesiredObject, changes: Sequence[FieldChange]
@@ -318,13 +318,18 @@ class ProsperoProvider(Provider):
         return UpdatePlan(
             action=Action.UPDATE,
             requests=(
-                HttpCall("PATCH", f"/events/{current.remote_id}", patch, content_type=MERGE_PATCH),
+                HttpCall(
+                    method="PATCH",
+                    path=f"/events/{current.remote_id}",
+                    body=patch,
+                    content_type=MERGE_PATCH,
+                ),
             ),
             reason=f"{names} differ{'s' if len(changes) == 1 else ''} from the configuration",
         )
 
     def removal_calls(self, current: RemoteObject) -> tuple[Action, tuple[HttpCall, ...]]:
-        return Action.DELETE, (HttpCall("DELETE", f"/events/{current.remote_id}"),)
+        return Action.DELETE, (HttpCall(method="DELETE", path=f"/events/{current.remote_id}"),)
 
     def created_id(self, body: Any) -> str | None:
         if isinstance(body, dict) and isinstance(body.get("event"), dict):
@@ -342,19 +347,19 @@ class ProsperoProvider(Provider):
             return super().apply_batch(batch)
         # Several creates: one bulk POST carries them all (all-or-nothing on the server).
         events = [change.requests[0].body["event"] for change in batch]
-        call = HttpCall("POST", "/events", {"events": events})
+        call = HttpCall(method="POST", path="/events", body={"events": events})
         try:
             body = self.send(call)
         except ResponseLostError as lost:
             return self._recover_bulk(batch, timed_out=lost.timed_out)
         except ResponseError as error:
-            return [Outcome(change, ok=False, message=str(error)) for change in batch]
+            return [Outcome(change=change, ok=False, message=str(error)) for change in batch]
         created = body.get("events") if isinstance(body, dict) else None
         if not isinstance(created, list) or len(created) != len(batch):
             message = "POST /events (bulk): unexpected response: " + json.dumps(body)[:200]
-            return [Outcome(change, ok=False, message=message) for change in batch]
+            return [Outcome(change=change, ok=False, message=message) for change in batch]
         return [
-            Outcome(change, ok=True, remote_id=str(event.get("id")), requests_sent=1)
+            Outcome(change=change, ok=True, remote_id=str(event.get("id")), requests_sent=1)
             for change, event in zip(batch, created, strict=True)
         ]
 
@@ -364,7 +369,7 @@ class ProsperoProvider(Provider):
             time.sleep(min(self.client.timeout.read or LOOKUP_PAUSE, LOOKUP_PAUSE))
         landed = {remote.key: remote for remote in self.refresh([])}
         outcomes = [
-            Outcome(change, ok=True, remote_id=landed[change.address.key].remote_id,
+            Outcome(change=change, ok=True, remote_id=landed[change.address.key].remote_id,
                     adopted=True, requests_sent=1)
             for change in batch
             if change.address.key in landed
@@ -407,6 +412,10 @@ class ProsperoProvider(Provider):
         owned = self.owned_fields(desired)
         marker = {KEY_FIELD: desired.key, OWNER_FIELD: OWNER, OWNED_FIELD: owned}
         return (
-            HttpCall("PATCH", f"/events/{current.remote_id}", {"customFields": marker},
-                     content_type=MERGE_PATCH),
+            HttpCall(
+                method="PATCH",
+                path=f"/events/{current.remote_id}",
+                body={"customFields": marker},
+                content_type=MERGE_PATCH,
+            ),
         )

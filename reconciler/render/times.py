@@ -71,7 +71,7 @@ def signed(delta: timedelta) -> str:
 # -- series ----------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Group:
     """Changes shown together: one plain change, or every change to one series' occurrences."""
 
@@ -96,11 +96,11 @@ def group_changes(changes: Iterable[Change], sizes: Mapping[str, int]) -> list[G
     groups: list[Group] = []
     for entry in order:
         if isinstance(entry, Change):
-            groups.append(Group(None, (entry,)))
+            groups.append(Group(series=None, changes=(entry,)))
         else:
             members = sorted(by_series[entry], key=lambda change: change.address.key)
             summary = series_summary(members, sizes.get(entry))
-            groups.append(Group(entry, tuple(members), summary))
+            groups.append(Group(series=entry, changes=tuple(members), summary=summary))
     return groups
 
 

@@ -70,7 +70,10 @@ def test_an_object_changes_in_exactly_the_fields_whose_values_are_not_the_same(
     wanted: dict[str, Any], have: dict[str, Any]
 ) -> None:
     # most objects are decided by comparing JSON texts; the answer must be `same`'s, field by field
-    desired, current = DesiredObject("events", "k", wanted), RemoteObject("events", "k", "1", have)
+    desired, current = (
+        DesiredObject(kind="events", key="k", fields=wanted),
+        RemoteObject(kind="events", key="k", remote_id="1", fields=have),
+    )
     changes = field_changes(desired, current)
     differing = [name for name, value in wanted.items() if not same(value, have.get(name))]
     assert [change.name for change in changes] == differing
@@ -80,8 +83,8 @@ def _changes(
     wanted: dict[str, Any], have: dict[str, Any], owned: frozenset[str] | None = None
 ) -> list[FieldChange]:
     return field_changes(
-        DesiredObject("events", "k", wanted),
-        RemoteObject("events", "k", "1", have, owned=owned),
+        DesiredObject(kind="events", key="k", fields=wanted),
+        RemoteObject(kind="events", key="k", remote_id="1", fields=have, owned=owned),
         merge_fields=frozenset({"custom_fields"}),
     )
 

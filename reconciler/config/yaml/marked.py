@@ -266,23 +266,29 @@ def parse_with(loader_class: type[MarkedLoader], text: str, filename: str) -> Pa
     try:
         loader = loader_class(text)  # the reader checks the characters here
     except yaml.YAMLError as exc:
-        return ParsedFile(None, empty, (((), _problem(exc, text, filename)),))
+        return ParsedFile(
+            document=None, source=empty, issues=(((), _problem(exc, text, filename)),)
+        )
     builder = _Builder(loader, filename)
     try:
         node = loader.get_single_node()
         if node is None:
             return ParsedFile(
-                None, MarkedSourceMap(filename, {(): Location(filename, 1, 1)}, {}), ()
+                document=None,
+                source=MarkedSourceMap(filename, {(): Location(filename, 1, 1)}, {}),
+                issues=(),
             )
         document = builder.build(node, ())
     except yaml.YAMLError as exc:
-        return ParsedFile(None, empty, (((), _problem(exc, text, filename)),))
+        return ParsedFile(
+            document=None, source=empty, issues=(((), _problem(exc, text, filename)),)
+        )
     except RecursionError:
         issue = ConfigIssue(Location(filename, 1, 1), "", "invalid YAML: nested too deeply")
-        return ParsedFile(None, empty, (((), issue),))
+        return ParsedFile(document=None, source=empty, issues=(((), issue),))
     except _Abort as abort:
-        return ParsedFile(None, empty, (((), abort.issue),))
+        return ParsedFile(document=None, source=empty, issues=(((), abort.issue),))
     finally:
         loader.dispose()
     source = MarkedSourceMap(filename, builder.values, builder.keys)
-    return ParsedFile(document, source, tuple(builder.issues))
+    return ParsedFile(document=document, source=source, issues=tuple(builder.issues))

@@ -94,7 +94,9 @@ def parse_yaml(text: str, filename: str) -> ParsedFile:
     """
     document = read_fast(text)
     if document is not None:
-        return ParsedFile(document, DeferredSourceMap(filename, text, document), ())
+        return ParsedFile(
+            document=document, source=DeferredSourceMap(filename, text, document), issues=()
+        )
     # Imported here: PyYAML takes a noticeable share of start-up, and a run whose files ryaml
     # reads cleanly never needs it.
     from reconciler.config.yaml.marked import read_marked

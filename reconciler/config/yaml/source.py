@@ -84,7 +84,7 @@ class MarkedSourceMap(SourceMap):
         return Location(self.file, 1, 1)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ParsedFile:
     """One file's document (None when it could not be read as YAML) and what went wrong."""
 
