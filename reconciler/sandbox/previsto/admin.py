@@ -22,10 +22,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from reconciler.sandbox.context import SandboxContext
-from reconciler.sandbox.previsto_access import RateLimiter, parse_json_body
-from reconciler.sandbox.previsto_errors import PrevistoError, bad_request
-from reconciler.sandbox.previsto_fields import stamp
-from reconciler.sandbox.previsto_resources import RESOURCES, Document, Resource, create
+from reconciler.sandbox.previsto.auth import RateLimiter, parse_json_body
+from reconciler.sandbox.previsto.errors import PrevistoError, bad_request
+from reconciler.sandbox.previsto.records import RESOURCES, Document, Resource, create
+from reconciler.sandbox.previsto.validation import stamp
 
 logger = logging.getLogger(__name__)
 

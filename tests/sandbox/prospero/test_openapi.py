@@ -28,7 +28,7 @@ from schemathesis.specs.openapi.checks import (
 from reconciler.sandbox import SandboxSettings, create_app
 from reconciler.sandbox.server import running
 
-SPEC = Path(__file__).resolve().parents[2] / "schemas" / "api" / "prospero.openapi.yaml"
+SPEC = Path(__file__).resolve().parents[3] / "schemas" / "api" / "prospero.openapi.yaml"
 CHECKS = [
     not_a_server_error,
     status_code_conformance,

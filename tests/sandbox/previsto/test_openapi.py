@@ -27,7 +27,7 @@ from schemathesis.specs.openapi.definitions import OPENAPI_31
 from reconciler.sandbox import SandboxSettings, create_app
 from reconciler.sandbox.server import running
 
-SPEC = Path(__file__).resolve().parents[2] / "schemas" / "api" / "previsto.openapi.yaml"
+SPEC = Path(__file__).resolve().parents[3] / "schemas" / "api" / "previsto.openapi.yaml"
 AUTH = {"Authorization": "Basic c2tfc2FuZGJveDo="}  # sk_sandbox, empty password
 SEEDED = {
     "assignments": ["asgmt-klJ23j4L23j43", "asgmt-Mx7Tq1Vc8Nf3J", "asgmt-Q8n2Lm4Rt7Vx1"],

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
-from reconciler.sandbox.previsto_errors import bad_request
+from reconciler.sandbox.previsto.errors import bad_request
 
 Check = Callable[[str, Any], Any]
 

@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from reconciler.sandbox.previsto_errors import bad_request
-from reconciler.sandbox.previsto_meta import key_problem
-from reconciler.sandbox.previsto_resources import QueryKind, Resource
+from reconciler.sandbox.previsto.errors import bad_request
+from reconciler.sandbox.previsto.meta import key_problem
+from reconciler.sandbox.previsto.records import QueryKind, Resource
 
 DEFAULT_SIZE = 20
 MAX_SIZE = 100

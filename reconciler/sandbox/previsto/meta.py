@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler.sandbox.previsto_errors import bad_request
-from reconciler.sandbox.previsto_fields import describe
+from reconciler.sandbox.previsto.errors import bad_request
+from reconciler.sandbox.previsto.validation import describe
 
 MAX_KEYS = 20
 MAX_KEY_LENGTH = 40

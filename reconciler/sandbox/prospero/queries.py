@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.sandbox.prospero_wire import (
+from reconciler.sandbox.prospero.validation import (
     CUSTOM_FIELD_NAME,
     STATUSES,
     bad_request,

@@ -1,10 +1,10 @@
 """The Prospero emulator (events): its HTTP surface, mounted by the sandbox at `/prospero`.
 
 This module owns routing, request decoding and error rendering, plus the small webhook
-registry and the admin routes; events live in `prospero_events`, tokens in `prospero_auth`, the
-wire rules in `prospero_wire` and list queries in `prospero_query`. Every answer that is not a
-success is Prospero's `{"status": <int>, "error": "<message>"}` with the same HTTP status, even
-for unknown paths, wrong methods and bugs.
+registry and the admin routes; events live in `records`, tokens in `auth`, the wire rules in
+`validation` and list queries in `queries`. Every answer that is not a success is Prospero's
+`{"status": <int>, "error": "<message>"}` with the same HTTP status, even for unknown paths,
+wrong methods and bugs.
 """
 
 from __future__ import annotations
@@ -22,10 +22,15 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from reconciler.sandbox.context import Emulator, SandboxContext
-from reconciler.sandbox.prospero_auth import USER, Tokens, credentials, set_token_cookies
-from reconciler.sandbox.prospero_events import EventBook, new_id, public
-from reconciler.sandbox.prospero_query import PAGING, parse_event_query, parse_paging, single_values
-from reconciler.sandbox.prospero_wire import (
+from reconciler.sandbox.prospero.auth import USER, Tokens, credentials, set_token_cookies
+from reconciler.sandbox.prospero.queries import (
+    PAGING,
+    parse_event_query,
+    parse_paging,
+    single_values,
+)
+from reconciler.sandbox.prospero.records import EventBook, new_id, public
+from reconciler.sandbox.prospero.validation import (
     ProsperoError,
     bad_request,
     error_body,

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from reconciler.sandbox.prevail_errors import Findings, PrevailError
-from reconciler.sandbox.prevail_validation import STATES
+from reconciler.sandbox.prevail.errors import Findings, PrevailError
+from reconciler.sandbox.prevail.validation import STATES
 
 MAX_PER_PAGE: Final = 1000
 DEFAULT_PER_PAGE: Final = 100

@@ -1,9 +1,9 @@
 """The Prevail emulator: sessions and session requests over HTTP, as Prevail's API serves them.
 
 This module owns the HTTP surface (routes, token lookup, body parsing, error answers) and wires
-the emulator together. The rules live elsewhere: what is accepted in `prevail_validation`,
-`prevail_queries` and `prevail_time_zones`; life cycle and lists in `prevail_sessions`; JWTs in
-`prevail_auth`; demo and bulk data in `prevail_seed`; sandbox-only routes in `prevail_admin`.
+the emulator together. The rules live elsewhere: what is accepted in `validation`, `queries` and
+`zones`; life cycle and lists in `records`; JWTs in `auth`; demo and bulk data in `seed`;
+sandbox-only routes in `admin`.
 Routes, relative to the `/prevail` mount:
 
     GET   /sessions                      list: ?page ?per_page ?state ?start_time ?end_time
@@ -32,18 +32,18 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from reconciler.sandbox.context import Emulator, SandboxContext
-from reconciler.sandbox.prevail_admin import admin_routes
-from reconciler.sandbox.prevail_auth import SANDBOX_ORGANISATION, Authenticator, Organisation
-from reconciler.sandbox.prevail_errors import SERVER_ERROR_MESSAGE, PrevailError, error_body
-from reconciler.sandbox.prevail_queries import parse_cancel_flag, parse_listing
-from reconciler.sandbox.prevail_seed import seed_demo
-from reconciler.sandbox.prevail_sessions import (
+from reconciler.sandbox.prevail.admin import admin_routes
+from reconciler.sandbox.prevail.auth import SANDBOX_ORGANISATION, Authenticator, Organisation
+from reconciler.sandbox.prevail.errors import SERVER_ERROR_MESSAGE, PrevailError, error_body
+from reconciler.sandbox.prevail.queries import parse_cancel_flag, parse_listing
+from reconciler.sandbox.prevail.records import (
     CANCELED_MESSAGE,
     SESSION_REQUESTS,
     SESSIONS,
     SessionBook,
 )
-from reconciler.sandbox.prevail_validation import parse_create, parse_edit
+from reconciler.sandbox.prevail.seed import seed_demo
+from reconciler.sandbox.prevail.validation import parse_create, parse_edit
 
 __all__ = ["NAME", "build"]
 

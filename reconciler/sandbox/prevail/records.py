@@ -21,10 +21,10 @@ from functools import cache
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from reconciler.sandbox.prevail_errors import PrevailError
-from reconciler.sandbox.prevail_queries import Listing
-from reconciler.sandbox.prevail_time_zones import iana_zone
-from reconciler.sandbox.prevail_validation import Invite, SessionEdit, SessionRequest
+from reconciler.sandbox.prevail.errors import PrevailError
+from reconciler.sandbox.prevail.queries import Listing
+from reconciler.sandbox.prevail.validation import Invite, SessionEdit, SessionRequest
+from reconciler.sandbox.prevail.zones import iana_zone
 from reconciler.sandbox.store import Document, Store
 
 SESSIONS: Final = "prevail.sessions"

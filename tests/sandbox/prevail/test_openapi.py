@@ -4,7 +4,7 @@ Every public operation of `schemas/api/prevail.openapi.yaml` is exercised in-pro
 a valid JWT, positive and negative inputs, about 30 examples per operation; each response must
 not be a server error and must conform to the spec (status code, content type, body schema).
 The sandbox-only admin operations are left out: they live under another base path. A hand run
-with more examples: `PREVAIL_FUZZ_EXAMPLES=1000 pytest tests/sandbox/test_prevail_openapi.py`.
+with more examples: `PREVAIL_FUZZ_EXAMPLES=1000 pytest tests/sandbox/prevail/test_openapi.py`.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from schemathesis.specs.openapi.definitions import OPENAPI_31
 
 from reconciler.sandbox import SandboxSettings, create_app
 
-SPEC = Path(__file__).resolve().parents[2] / "schemas" / "api" / "prevail.openapi.yaml"
+SPEC = Path(__file__).resolve().parents[3] / "schemas" / "api" / "prevail.openapi.yaml"
 KEY = "sandbox-prevail-key"
 
 CHECKS = [

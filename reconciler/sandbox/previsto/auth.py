@@ -24,7 +24,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from reconciler.sandbox.previsto_errors import PrevistoError, bad_request
+from reconciler.sandbox.previsto.errors import PrevistoError, bad_request
 
 logger = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from typing import Any, TypeGuard
 import jwt
 from jwt.algorithms import HMACAlgorithm
 
-from reconciler.sandbox.prevail_errors import PrevailError
+from reconciler.sandbox.prevail.errors import PrevailError
 
 ALGORITHM = "HS256"
 

@@ -1,6 +1,6 @@
 """Prospero's event on the wire: field validation, canonical form, UTC instants and merge patch.
 
-Everything here is pure: handlers in `prospero.py` hand in decoded JSON and get back either a
+Everything here is pure: handlers in `routes.py` hand in decoded JSON and get back either a
 validated event in canonical form or a `ProsperoError` carrying the status and message Prospero
 answers with (`{"status": 400, "error": "events[2].start: ..."}`).
 """

@@ -18,8 +18,8 @@ from datetime import date, datetime
 from typing import Any, Final
 from urllib.parse import urlsplit
 
-from reconciler.sandbox.prevail_errors import Findings
-from reconciler.sandbox.prevail_time_zones import iana_zone
+from reconciler.sandbox.prevail.errors import Findings
+from reconciler.sandbox.prevail.zones import iana_zone
 
 STATES: Final = ("initial", "scheduled", "ready", "active", "canceled")
 ACCESS_LEVELS: Final = ("host", "participant")

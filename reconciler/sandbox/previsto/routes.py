@@ -3,7 +3,7 @@
 Mounted at `/previsto`. For each resource: `GET /<resource>` (a bare JSON array, zero-based
 pages, `X-Total-Count` and a `Link: <...>; rel="next"` header), `GET /<resource>/{id}` and
 `PUT /<resource>/{id}` (partial update). Nothing is created or deleted through the API: Previsto
-generates assignments itself, and the sandbox's admin API (`previsto_admin.py`) stands in for
+generates assignments itself, and the sandbox's admin API (`admin.py`) stands in for
 that. Requests pass `PrevistoGate` (auth, rate limit, read-only keys) first; every error, even
 an unknown path or a bug, answers with Previsto's error object.
 """
@@ -21,19 +21,19 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from reconciler.sandbox.context import Emulator, SandboxContext
-from reconciler.sandbox.previsto_access import (
+from reconciler.sandbox.previsto.admin import admin_routes
+from reconciler.sandbox.previsto.auth import (
     FULL_KEY,
     READ_ONLY_KEY,
     PrevistoGate,
     RateLimiter,
     parse_json_body,
 )
-from reconciler.sandbox.previsto_admin import admin_routes
-from reconciler.sandbox.previsto_errors import PrevistoError, bad_request, error_body
-from reconciler.sandbox.previsto_fields import stamp
-from reconciler.sandbox.previsto_listing import next_link, parse_list_query
-from reconciler.sandbox.previsto_resources import ASSIGNMENTS, RESOURCES, Resource, create, update
-from reconciler.sandbox.previsto_seed import seed_demo
+from reconciler.sandbox.previsto.errors import PrevistoError, bad_request, error_body
+from reconciler.sandbox.previsto.queries import next_link, parse_list_query
+from reconciler.sandbox.previsto.records import ASSIGNMENTS, RESOURCES, Resource, create, update
+from reconciler.sandbox.previsto.seed import seed_demo
+from reconciler.sandbox.previsto.validation import stamp
 
 NAME = "previsto"
 

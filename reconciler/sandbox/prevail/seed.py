@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Final
 
-from reconciler.sandbox.prevail_errors import PrevailError
-from reconciler.sandbox.prevail_sessions import (
+from reconciler.sandbox.prevail.errors import PrevailError
+from reconciler.sandbox.prevail.records import (
     SESSION_URL,
     SessionBook,
     new_request_id,
@@ -19,7 +19,7 @@ from reconciler.sandbox.prevail_sessions import (
     session_document,
     timestamp,
 )
-from reconciler.sandbox.prevail_validation import (
+from reconciler.sandbox.prevail.validation import (
     SessionRequest,
     parse_create,
     parse_session_object,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.sandbox.previsto_resources import (
+from reconciler.sandbox.previsto.records import (
     AGREEMENTS,
     ASSIGNMENTS,
     CONTACTS,

@@ -16,10 +16,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from reconciler.sandbox import previsto_fields as fields
-from reconciler.sandbox.previsto_errors import PrevistoError, bad_request
-from reconciler.sandbox.previsto_fields import Check
-from reconciler.sandbox.previsto_meta import merge_metadata
+from reconciler.sandbox.previsto import validation as fields
+from reconciler.sandbox.previsto.errors import PrevistoError, bad_request
+from reconciler.sandbox.previsto.meta import merge_metadata
+from reconciler.sandbox.previsto.validation import Check
 
 Document = dict[str, Any]
 QueryKind = Literal["string", "integer"]

@@ -32,7 +32,7 @@ COMPANY_ID = "sandbox-co"
 ALVAREZ = "rs_5eed000000000001"  # seeded, ready
 EXPERT = "rs_5eed000000000002"  # seeded, scheduled
 CHEN_REQUEST = "req_5eed000000000001"  # seeded, pending
-TIME_ZONES = Path(__file__).resolve().parents[2] / "schemas" / "api" / "prevail-time-zones.json"
+TIME_ZONES = Path(__file__).resolve().parents[3] / "schemas" / "api" / "prevail-time-zones.json"
 
 
 class Clock:

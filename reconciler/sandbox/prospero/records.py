@@ -1,7 +1,7 @@
 """Prospero's events in the store: create, merge-patch update, archive, list, churn and seeding.
 
 Events live in `prospero.events` in their wire shape plus a private `_index` (see
-`prospero_query`); deleted events move to `prospero.archive` with an `archivedAt` stamp. The
+`queries`); deleted events move to `prospero.archive` with an `archivedAt` stamp. The
 default list order is a `rank` handed out in creation order; `churn()` takes a rank below every
 other one so that the new event lands at the head of the list.
 """
@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from reconciler.sandbox.context import SandboxContext
-from reconciler.sandbox.prospero_auth import ORG_ID
-from reconciler.sandbox.prospero_query import INDEX, ListQuery, run_event_query
-from reconciler.sandbox.prospero_wire import (
+from reconciler.sandbox.prospero.auth import ORG_ID
+from reconciler.sandbox.prospero.queries import INDEX, ListQuery, run_event_query
+from reconciler.sandbox.prospero.validation import (
     EVENT_FIELDS,
     ProsperoError,
     ValidEvent,

@@ -23,8 +23,8 @@ from starlette.responses import Response
 from reconciler.sandbox import SandboxSettings, create_app
 from reconciler.sandbox.app import Sandbox
 from reconciler.sandbox.faults import Fault
-from reconciler.sandbox.prospero import guarded
-from reconciler.sandbox.prospero_wire import merge_patch
+from reconciler.sandbox.prospero.routes import guarded
+from reconciler.sandbox.prospero.validation import merge_patch
 from reconciler.sandbox.server import running
 
 TOKEN = "sandbox-prospero-token"

@@ -1,7 +1,7 @@
 """The Prevail emulator's admin routes, mounted under `/_sandbox/prevail` for tests and benchmarks.
 
 - `POST /seed` with `{"sessions": [...], "session_requests": [...]}` bulk-inserts objects
-  (see `prevail_seed.seed_bulk`) → 201 `{"sessions": [ids], "session_requests": [ids]}`.
+  (see `seed.seed_bulk`) → 201 `{"sessions": [ids], "session_requests": [ids]}`.
 - `POST /session_requests/{request_id}/promote` does what Prevail staff do: the pending request
   becomes a `scheduled` session; when the request has a `postback_url`, the session is POSTed
   there as `{"jwt_payload": <HS256 JWT of {"session", "exp", "slug"}>}` (best effort, 5 s)
@@ -20,10 +20,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from reconciler.sandbox.prevail_auth import Organisation, sign
-from reconciler.sandbox.prevail_errors import PrevailError
-from reconciler.sandbox.prevail_seed import seed_bulk
-from reconciler.sandbox.prevail_sessions import SessionBook
+from reconciler.sandbox.prevail.auth import Organisation, sign
+from reconciler.sandbox.prevail.errors import PrevailError
+from reconciler.sandbox.prevail.records import SessionBook
+from reconciler.sandbox.prevail.seed import seed_bulk
 from reconciler.sandbox.store import Document
 
 logger = logging.getLogger(__name__)
