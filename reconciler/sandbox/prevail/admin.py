@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
 import httpx
@@ -21,7 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from reconciler.sandbox.prevail.auth import Organisation, sign
-from reconciler.sandbox.prevail.errors import PrevailError
+from reconciler.sandbox.prevail.errors import PrevailError, guarded
 from reconciler.sandbox.prevail.records import SessionBook
 from reconciler.sandbox.prevail.seed import seed_bulk
 from reconciler.sandbox.store import Document
@@ -32,13 +31,9 @@ POSTBACK_TIMEOUT: Final = 5.0
 # A postback token is short-lived, as the tokens clients mint are.
 POSTBACK_TOKEN_TTL: Final = 300
 
-Endpoint = Callable[[Request], Awaitable[Response]]
 
-
-def admin_routes(
-    book: SessionBook, organisation: Organisation, guard: Callable[[Endpoint], Endpoint]
-) -> list[Route]:
-    """The routes; `guard` turns errors into Prevail error bodies, as on the public API."""
+def admin_routes(book: SessionBook, organisation: Organisation) -> list[Route]:
+    """The routes; errors answer in Prevail's error shape, as on the public API."""
 
     async def seed(request: Request) -> Response:
         body = await _json(request)
@@ -54,8 +49,8 @@ def admin_routes(
         return JSONResponse({"session": session, "postback": postback})
 
     return [
-        Route("/seed", guard(seed), methods=["POST"]),
-        Route("/session_requests/{request_id}/promote", guard(promote), methods=["POST"]),
+        Route("/seed", guarded(seed), methods=["POST"]),
+        Route("/session_requests/{request_id}/promote", guarded(promote), methods=["POST"]),
     ]
 
 

@@ -1,4 +1,4 @@
-"""Prevail's authentication: HS256 JWTs signed with the organisation's API key.
+"""Prevail's authentication: finding a request's HS256 JWT and verifying it with the org's API key.
 
 A token's payload carries `exp` (epoch seconds) and `slug` (the company_id). It may arrive as
 `Authorization: Bearer <jwt>`, as `?jwt_payload=<jwt>` or as a top-level `jwt_payload` in a JSON
@@ -16,6 +16,7 @@ from typing import Any, TypeGuard
 
 import jwt
 from jwt.algorithms import HMACAlgorithm
+from starlette.requests import Request
 
 from reconciler.sandbox.prevail.errors import PrevailError
 
@@ -60,6 +61,22 @@ def sign(claims: Mapping[str, Any], organisation: Organisation) -> str:
     """An HS256 JWT of `claims`, signed with the organisation's key (the postback payload)."""
     payload = json.dumps(dict(claims), separators=(",", ":")).encode()
     return _SIGNER.encode(payload, organisation.api_key, algorithm=ALGORITHM)
+
+
+def request_token(request: Request, body: Any) -> object:
+    """The token a request carries: Bearer header, else `?jwt_payload=`, else the body's."""
+    header = request.headers.get("authorization")
+    if header is not None:
+        scheme, _, credentials = header.strip().partition(" ")
+        if scheme.lower() != "bearer" or not credentials.strip():
+            reason = "the Authorization header must be 'Bearer <jwt>'"
+            raise PrevailError(401, f"Unauthorized: {reason}", {"jwt_payload": [reason]})
+        return credentials.strip()
+    if "jwt_payload" in request.query_params:
+        return request.query_params["jwt_payload"]
+    if isinstance(body, dict):
+        return body.get("jwt_payload")
+    return None
 
 
 class Authenticator:

@@ -1,14 +1,23 @@
-"""Prevail's error body and the one exception the emulator raises to answer with it.
+"""Prevail's error body, the one exception the emulator raises to answer with it, and the guard.
 
 Every non-2xx answer of the Prevail emulator, from a bad token to an injected fault, has the same
 shape: `{"error": "<one line>", "details": {"<field path>": ["<message>", ...]}}` (`details` is
-`{}` when no single field is at fault), so a client parses one error shape.
+`{}` when no single field is at fault), so a client parses one error shape. `guarded` wraps each
+endpoint (the API's and the admin routes') so that a `PrevailError`, or any bug, answers so.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+logger = logging.getLogger(__name__)
+
+Endpoint = Callable[[Request], Awaitable[Response]]
 
 # Prevail's own reference gives 500 as transient: "wait a few moments and retry the request".
 SERVER_ERROR_MESSAGE = (
@@ -46,6 +55,25 @@ class PrevailError(Exception):
 
     def body(self) -> dict[str, Any]:
         return error_body(self.status, self.message, self.details)
+
+
+def guarded(endpoint: Endpoint) -> Endpoint:
+    """Answer PrevailError in Prevail's shape, and any bug as Prevail's (transient) 500."""
+
+    async def answer(request: Request) -> Response:
+        try:
+            return await endpoint(request)
+        except PrevailError as error:
+            return _error_response(error)
+        except Exception:
+            logger.exception("prevail emulator failed on %s %s", request.method, request.url.path)
+            return JSONResponse(error_body(500, SERVER_ERROR_MESSAGE), status_code=500)
+
+    return answer
+
+
+def _error_response(error: PrevailError) -> Response:
+    return JSONResponse(error.body(), status_code=error.status, headers=error.headers or None)
 
 
 def summarise(prefix: str, details: Mapping[str, Sequence[str]], *, limit: int = 3) -> str:

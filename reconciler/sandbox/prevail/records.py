@@ -12,19 +12,14 @@ Life cycle: a self-service session starts `ready`; a request starts `initial` an
 
 from __future__ import annotations
 
-import math
 import secrets
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
 from typing import Any, Final
-from zoneinfo import ZoneInfo
 
 from reconciler.sandbox.prevail.errors import PrevailError
-from reconciler.sandbox.prevail.queries import Listing
+from reconciler.sandbox.prevail.queries import Listing, Pagy, run_listing
 from reconciler.sandbox.prevail.validation import Invite, SessionEdit, SessionRequest
-from reconciler.sandbox.prevail.zones import iana_zone
 from reconciler.sandbox.store import Document, Store
 
 SESSIONS: Final = "prevail.sessions"
@@ -35,8 +30,6 @@ CANCELABLE_STATES: Final = ("initial", "scheduled", "ready")
 CANCELED_MESSAGE: Final = "Session successfully canceled."
 # How many churned objects sit at the head of the session list; also their `_head` counter.
 _HEAD_SETTING: Final = "prevail.sessions.head_inserts"
-# SQLite OFFSET is a signed 64-bit integer; any page past this is past the last one anyway.
-_MAX_OFFSET: Final = 2**62
 
 
 def new_session_id() -> str:
@@ -53,48 +46,10 @@ def timestamp(epoch: float) -> str:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-@dataclass(frozen=True)
-class Pagy:
-    """Prevail's pagination block: `pages` = ⌈count / items⌉, 0 for an empty list."""
-
-    page: int
-    items: int
-    count: int
-
-    @property
-    def pages(self) -> int:
-        return math.ceil(self.count / self.items)
-
-    def to_json(self) -> dict[str, int]:
-        return {"page": self.page, "items": self.items, "count": self.count, "pages": self.pages}
-
-
 def public(document: Document) -> Document:
     """The session as clients see it (without the sandbox's ordering field)."""
     document.pop("_head", None)
     return document
-
-
-def start_instant(document: Document) -> float | None:
-    """The epoch second a session starts (start_date + start_time in time_zone); None if unclear."""
-    try:
-        day = document["start_date"]
-        clock, meridiem = str(document["start_time"]).split(" ")
-        hour, minute = (int(part) for part in clock.split(":"))
-        hour = hour % 12 + (12 if meridiem == "PM" else 0)
-        zone = _zone(str(document["time_zone"]))
-        moment = datetime.fromisoformat(f"{day}T{hour:02d}:{minute:02d}:00").replace(tzinfo=zone)
-    except (KeyError, TypeError, ValueError):
-        return None
-    return moment.timestamp()
-
-
-@cache
-def _zone(name: str) -> ZoneInfo:
-    iana = iana_zone(name)
-    if iana is None:
-        raise ValueError(f"unknown time zone {name!r}")
-    return ZoneInfo(iana)
 
 
 class SessionBook:
@@ -107,26 +62,9 @@ class SessionBook:
     # -- reading ------------------------------------------------------------------------------
 
     def list_page(self, collection: str, listing: Listing) -> tuple[Pagy, list[Document]]:
-        where = {"state": listing.state} if listing.state else None
-        order_by = self._order(collection)
-        offset = min((listing.page - 1) * listing.per_page, _MAX_OFFSET)
-        if listing.window_start is None and listing.window_end is None:
-            page = self.store.query(
-                collection, where=where, order_by=order_by, limit=listing.per_page, offset=offset
-            )
-            total, documents = page.total, page.documents
-        else:
-            # The start instant depends on the zone, which SQLite cannot evaluate: filter here.
-            matching = [
-                document
-                for document in self.store.query(
-                    collection, where=where, order_by=order_by
-                ).documents
-                if _in_window(start_instant(document), listing.window_start, listing.window_end)
-            ]
-            total = len(matching)
-            documents = matching[offset : offset + listing.per_page]
-        pagy = Pagy(page=listing.page, items=listing.per_page, count=total)
+        pagy, documents = run_listing(
+            self.store, collection, listing, order_by=self._order(collection)
+        )
         return pagy, [public(document) for document in documents]
 
     def get(self, remote_session_id: str) -> Document:
@@ -299,12 +237,6 @@ def add_invites(current: Iterable[dict[str, Any]], added: Iterable[Invite]) -> l
         elif invite.access_level is not None:
             existing["access_level"] = invite.access_level
     return invites
-
-
-def _in_window(instant: float | None, start: float | None, end: float | None) -> bool:
-    if instant is None:
-        return False
-    return (start is None or instant >= start) and (end is None or instant <= end)
 
 
 def _walk_in(position: int) -> SessionRequest:

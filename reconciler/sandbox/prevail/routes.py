@@ -1,9 +1,5 @@
-"""The Prevail emulator: sessions and session requests over HTTP, as Prevail's API serves them.
+"""The Prevail emulator's HTTP surface: its routes and app, and how the emulator is assembled.
 
-This module owns the HTTP surface (routes, token lookup, body parsing, error answers) and wires
-the emulator together. The rules live elsewhere: what is accepted in `validation`, `queries` and
-`zones`; life cycle and lists in `records`; JWTs in `auth`; demo and bulk data in `seed`;
-sandbox-only routes in `admin`.
 Routes, relative to the `/prevail` mount:
 
     GET   /sessions                      list: ?page ?per_page ?state ?start_time ?end_time
@@ -19,9 +15,6 @@ Prevail supports GET, POST and PATCH only: DELETE on any path answers 405.
 
 from __future__ import annotations
 
-import json
-import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -33,8 +26,18 @@ from starlette.routing import Route
 
 from reconciler.sandbox.context import Emulator, SandboxContext
 from reconciler.sandbox.prevail.admin import admin_routes
-from reconciler.sandbox.prevail.auth import SANDBOX_ORGANISATION, Authenticator, Organisation
-from reconciler.sandbox.prevail.errors import SERVER_ERROR_MESSAGE, PrevailError, error_body
+from reconciler.sandbox.prevail.auth import (
+    SANDBOX_ORGANISATION,
+    Authenticator,
+    Organisation,
+    request_token,
+)
+from reconciler.sandbox.prevail.errors import (
+    SERVER_ERROR_MESSAGE,
+    PrevailError,
+    error_body,
+    guarded,
+)
 from reconciler.sandbox.prevail.queries import parse_cancel_flag, parse_listing
 from reconciler.sandbox.prevail.records import (
     CANCELED_MESSAGE,
@@ -43,17 +46,12 @@ from reconciler.sandbox.prevail.records import (
     SessionBook,
 )
 from reconciler.sandbox.prevail.seed import seed_demo
-from reconciler.sandbox.prevail.validation import parse_create, parse_edit
+from reconciler.sandbox.prevail.validation import json_body, parse_create, parse_edit
 
 __all__ = ["NAME", "build"]
 
 NAME = "prevail"
-MAX_BODY_BYTES: Final = 1 << 20
 ALLOWED_METHODS: Final = "GET, POST, PATCH"
-
-logger = logging.getLogger(__name__)
-
-Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 def build(context: SandboxContext) -> Emulator:
@@ -80,7 +78,7 @@ def build(context: SandboxContext) -> Emulator:
         app=app,
         error_body=error_body,
         churn=churn,
-        admin_routes=admin_routes(book, SANDBOX_ORGANISATION, guarded),
+        admin_routes=admin_routes(book, SANDBOX_ORGANISATION),
         credentials={
             "company_id": SANDBOX_ORGANISATION.company_id,
             "api_key": SANDBOX_ORGANISATION.api_key,
@@ -159,8 +157,8 @@ class _Api:
     async def _receive(self, request: Request) -> _Call:
         """Authenticate first (a token may sit in the body), then report a bad body."""
         with_body = request.method in ("POST", "PATCH")
-        body, problem = _json_body(request, await request.body()) if with_body else (None, None)
-        token = _token(request, body)
+        body, problem = json_body(request, await request.body()) if with_body else (None, None)
+        token = request_token(request, body)
         organisation = self.authenticator.verify(token, now=self.book.clock())
         if problem is not None:
             raise problem
@@ -170,64 +168,6 @@ class _Api:
                 raise PrevailError(400, f"Bad request: jwt_payload {note}", {"jwt_payload": [note]})
             body = {name: value for name, value in body.items() if name != "jwt_payload"}
         return _Call(organisation=organisation, body=body)
-
-
-def _token(request: Request, body: Any) -> object:
-    header = request.headers.get("authorization")
-    if header is not None:
-        scheme, _, credentials = header.strip().partition(" ")
-        if scheme.lower() != "bearer" or not credentials.strip():
-            reason = "the Authorization header must be 'Bearer <jwt>'"
-            raise PrevailError(401, f"Unauthorized: {reason}", {"jwt_payload": [reason]})
-        return credentials.strip()
-    if "jwt_payload" in request.query_params:
-        return request.query_params["jwt_payload"]
-    if isinstance(body, dict):
-        return body.get("jwt_payload")
-    return None
-
-
-def _json_body(request: Request, raw: bytes) -> tuple[Any, PrevailError | None]:
-    if not raw.strip():
-        return None, None
-    if len(raw) > MAX_BODY_BYTES:
-        note = f"is too large (maximum is {MAX_BODY_BYTES} bytes)"
-        return None, PrevailError(400, f"Bad request: the body {note}", {"body": [note]})
-    content_type = request.headers.get("content-type", "")
-    if content_type and "json" not in content_type.lower():
-        note = "must be application/json"
-        return None, PrevailError(
-            400, f"Bad request: the Content-Type {note}", {"content_type": [note]}
-        )
-    try:
-        return json.loads(raw, parse_constant=_reject_constant), None
-    except (ValueError, RecursionError) as error:
-        note = f"is not valid JSON ({error})"
-        return None, PrevailError(400, f"Bad request: the body {note}", {"body": [note]})
-
-
-def _reject_constant(name: str) -> Any:
-    # Python's json accepts NaN and Infinity; JSON (and Prevail) does not.
-    raise ValueError(f"{name} is not a JSON value")
-
-
-def guarded(endpoint: Endpoint) -> Endpoint:
-    """Answer PrevailError in Prevail's shape, and any bug as Prevail's (transient) 500."""
-
-    async def answer(request: Request) -> Response:
-        try:
-            return await endpoint(request)
-        except PrevailError as error:
-            return _error_response(error)
-        except Exception:
-            logger.exception("prevail emulator failed on %s %s", request.method, request.url.path)
-            return JSONResponse(error_body(500, SERVER_ERROR_MESSAGE), status_code=500)
-
-    return answer
-
-
-def _error_response(error: PrevailError) -> Response:
-    return JSONResponse(error.body(), status_code=error.status, headers=error.headers or None)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

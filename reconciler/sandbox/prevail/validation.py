@@ -1,4 +1,4 @@
-"""What the Prevail emulator accepts in a body: a create, an edit, an admin-seeded session.
+"""What the Prevail emulator accepts in a body: JSON; a create, an edit, an admin-seeded session.
 
 Shape errors (a body that is not an object, an unknown field, a wrong JSON type) answer 400;
 well-typed values that are invalid (a bad date, an unknown time zone, an unknown access level, a
@@ -10,6 +10,7 @@ blank title) answer 422. `details` names each field as the session object names 
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Mapping
@@ -18,7 +19,9 @@ from datetime import date, datetime
 from typing import Any, Final
 from urllib.parse import urlsplit
 
-from reconciler.sandbox.prevail.errors import Findings
+from starlette.requests import Request
+
+from reconciler.sandbox.prevail.errors import Findings, PrevailError
 from reconciler.sandbox.prevail.zones import iana_zone
 
 STATES: Final = ("initial", "scheduled", "ready", "active", "canceled")
@@ -64,6 +67,7 @@ SERVER_FIELDS: Final = (
     "updated_at",
 )
 
+MAX_BODY_BYTES: Final = 1 << 20
 MAX_SHORT_TEXT: Final = 255
 MAX_DETAILS_TEXT: Final = 10_000
 MAX_INVITES: Final = 100
@@ -106,6 +110,31 @@ class SessionEdit:
 
 
 # -- bodies -------------------------------------------------------------------------------------
+
+
+def json_body(request: Request, raw: bytes) -> tuple[Any, PrevailError | None]:
+    """The decoded body, or the problem with it: returned, not raised, so auth is checked first."""
+    if not raw.strip():
+        return None, None
+    if len(raw) > MAX_BODY_BYTES:
+        note = f"is too large (maximum is {MAX_BODY_BYTES} bytes)"
+        return None, PrevailError(400, f"Bad request: the body {note}", {"body": [note]})
+    content_type = request.headers.get("content-type", "")
+    if content_type and "json" not in content_type.lower():
+        note = "must be application/json"
+        return None, PrevailError(
+            400, f"Bad request: the Content-Type {note}", {"content_type": [note]}
+        )
+    try:
+        return json.loads(raw, parse_constant=_reject_constant), None
+    except (ValueError, RecursionError) as error:
+        note = f"is not valid JSON ({error})"
+        return None, PrevailError(400, f"Bad request: the body {note}", {"body": [note]})
+
+
+def _reject_constant(name: str) -> Any:
+    # Python's json accepts NaN and Infinity; JSON (and Prevail) does not.
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def parse_create(body: object) -> SessionRequest:

@@ -6,14 +6,12 @@
   optional) → 201 with the three lists created.
 - `DELETE /rate-limit` → 204: forget every key's request window.
 
-Missing properties get defaults and ids are generated when absent; every list lands with one
-`insert_many`, all lists in one transaction, so a bad object stores nothing (400/409).
+Both POSTs write through `seed.seed_bulk`: all or nothing.
 """
 
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -22,10 +20,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from reconciler.sandbox.context import SandboxContext
-from reconciler.sandbox.previsto.auth import RateLimiter, parse_json_body
+from reconciler.sandbox.previsto.auth import RateLimiter
 from reconciler.sandbox.previsto.errors import PrevistoError, bad_request
-from reconciler.sandbox.previsto.records import RESOURCES, Document, Resource, create
-from reconciler.sandbox.previsto.validation import stamp
+from reconciler.sandbox.previsto.records import RESOURCES
+from reconciler.sandbox.previsto.seed import seed_bulk
+from reconciler.sandbox.previsto.validation import parse_json_body
 
 logger = logging.getLogger(__name__)
 
@@ -34,12 +33,12 @@ Handler = Callable[[Request], Awaitable[Response]]
 
 def admin_routes(context: SandboxContext, limiter: RateLimiter) -> list[Route]:
     async def create_assignments(request: Request) -> Response:
-        created = _create_all(context, _body(await request.body(), allowed=("assignments",)))
+        created = seed_bulk(context, _body(await request.body(), allowed=("assignments",)))
         return JSONResponse({"assignments": created["assignments"]}, status_code=201)
 
     async def seed(request: Request) -> Response:
         body = _body(await request.body(), allowed=tuple(RESOURCES))
-        return JSONResponse(_create_all(context, body), status_code=201)
+        return JSONResponse(seed_bulk(context, body), status_code=201)
 
     async def reset_rate_limit(request: Request) -> Response:
         limiter.reset()
@@ -78,39 +77,3 @@ def _body(raw: bytes, *, allowed: tuple[str, ...]) -> dict[str, Any]:
     if not body:
         raise bad_request(f"Send at least one of: {', '.join(allowed)}.")
     return body
-
-
-def _create_all(context: SandboxContext, body: dict[str, Any]) -> dict[str, list[Document]]:
-    now = stamp(context.clock())
-    created: dict[str, list[Document]] = {}
-    for name, resource in RESOURCES.items():
-        created[name] = [
-            create(resource, partial, param=f"{name}[{index}]", now=now)
-            for index, partial in enumerate(body.get(name, []))
-        ]
-        _refuse_taken_ids(context, resource, created[name])
-    try:
-        with context.store.transaction():
-            for name, documents in created.items():
-                if documents:
-                    context.store.insert_many(
-                        RESOURCES[name].collection, [(doc["id"], doc) for doc in documents]
-                    )
-    except sqlite3.IntegrityError:
-        raise PrevistoError(409, "An object with one of these ids already exists.") from None
-    return created
-
-
-def _refuse_taken_ids(
-    context: SandboxContext, resource: Resource, documents: list[Document]
-) -> None:
-    seen: set[str] = set()
-    for index, document in enumerate(documents):
-        id = document["id"]
-        if id in seen or context.store.get(resource.collection, id) is not None:
-            raise PrevistoError(
-                409,
-                f"A {resource.singular} with id {id} already exists.",
-                param=f"{resource.name}[{index}].id",
-            )
-        seen.add(id)

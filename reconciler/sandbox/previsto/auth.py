@@ -1,4 +1,4 @@
-"""The Previsto request boundary: who may call (API keys), how often (rate limit), what a body is.
+"""The Previsto request boundary: who may call (API keys) and how often (the rate limit).
 
 Every API request passes `PrevistoGate` before routing, in this order:
 1. HTTP Basic with a known API key as the username and an empty password, else 401 with
@@ -13,18 +13,15 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import logging
-import math
 import threading
 from collections import deque
 from collections.abc import Callable
-from typing import Any
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from reconciler.sandbox.previsto.errors import PrevistoError, bad_request
+from reconciler.sandbox.previsto.errors import PrevistoError
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +31,6 @@ READ_ONLY_KEY = "sk_sandbox_readonly"
 API_KEYS: dict[str, bool] = {FULL_KEY: True, READ_ONLY_KEY: False}
 READ_METHODS = frozenset({"GET", "HEAD"})
 WINDOW_SECONDS = 60.0
-MAX_BODY_BYTES = 1024 * 1024
 CHALLENGE = {"WWW-Authenticate": 'Basic realm="Previsto"'}
 
 
@@ -134,24 +130,3 @@ class PrevistoGate:
             raise PrevistoError(
                 403, f"This API key is read-only: it cannot make {request.method} requests."
             )
-
-
-def parse_json_body(raw: bytes, *, limit: int | None = MAX_BODY_BYTES) -> Any:
-    """A request body as JSON, or a 400: too large, not UTF-8, not JSON, NaN or infinite."""
-    if limit is not None and len(raw) > limit:
-        raise bad_request(f"The request body is larger than {limit} bytes.")
-    try:
-        return json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite)
-    except (ValueError, RecursionError):
-        raise bad_request("The request body is not valid JSON.") from None
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _finite(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"{text} is out of range")
-    return value

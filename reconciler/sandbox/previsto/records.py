@@ -3,8 +3,9 @@
 A `Resource` lists its properties in wire order, each with the check that validates it, the
 default a new object gets, whether a `PUT` may change it and whether lists can filter and sort on
 it. `update` applies a partial `PUT` body to a stored object; `create` builds a whole object from
-a partial one (the admin API: only Previsto itself creates assignments). Documents are stored in
-the wire shape, so a list is a slice of stored documents.
+a partial one (the admin API: only Previsto itself creates assignments); `churn` puts a new
+assignment at the head of the list. Documents are stored in the wire shape, so a list is a slice
+of stored documents.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ import re
 import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
+from reconciler.sandbox.context import SandboxContext
 from reconciler.sandbox.previsto import validation as fields
 from reconciler.sandbox.previsto.errors import PrevistoError, bad_request
 from reconciler.sandbox.previsto.meta import merge_metadata
-from reconciler.sandbox.previsto.validation import Check
+from reconciler.sandbox.previsto.validation import Check, stamp
 
 Document = dict[str, Any]
 QueryKind = Literal["string", "integer"]
@@ -246,6 +249,30 @@ def create(resource: Resource, partial: Any, *, param: str, now: str) -> Documen
         else:
             document[name] = _fresh(prop.default)
     return document
+
+
+def churn(context: SandboxContext) -> None:
+    """Add one unmanaged assignment at the head of the default (creation) order.
+
+    The store lists in insertion order, so the collection is rewritten with the new assignment
+    first; its `createdDate` is set just before the oldest one so the data agrees with the order.
+    """
+    store = context.store
+    existing = store.query(ASSIGNMENTS.collection).documents
+    now = stamp(context.clock())
+    oldest = min((str(doc.get("createdDate") or now) for doc in existing), default=now)
+    created = create(ASSIGNMENTS, {}, param="assignment", now=now)
+    created["createdDate"] = stamp(_epoch(oldest) - 1.0)
+    with store.transaction():
+        for document in existing:
+            store.delete(ASSIGNMENTS.collection, document["id"])
+        store.insert_many(
+            ASSIGNMENTS.collection, [(doc["id"], doc) for doc in [created, *existing]]
+        )
+
+
+def _epoch(moment: str) -> float:
+    return datetime.fromisoformat(moment.replace("Z", "+00:00")).timestamp()
 
 
 def _fresh(default: Any) -> Any:

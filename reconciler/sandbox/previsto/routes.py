@@ -1,16 +1,15 @@
-"""The Previsto emulator: contacts, agreements and assignments, and the assignments' metadata.
+"""The Previsto emulator's HTTP surface: its routes and app, and how the emulator is assembled.
 
 Mounted at `/previsto`. For each resource: `GET /<resource>` (a bare JSON array, zero-based
 pages, `X-Total-Count` and a `Link: <...>; rel="next"` header), `GET /<resource>/{id}` and
 `PUT /<resource>/{id}` (partial update). Nothing is created or deleted through the API: Previsto
-generates assignments itself, and the sandbox's admin API (`admin.py`) stands in for
-that. Requests pass `PrevistoGate` (auth, rate limit, read-only keys) first; every error, even
-an unknown path or a bug, answers with Previsto's error object.
+generates assignments itself, and the sandbox's admin API (`admin.py`) stands in for that.
+Requests pass `PrevistoGate` (auth, rate limit, read-only keys) first; every error, even an
+unknown path or a bug, answers with Previsto's error object.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from starlette.applications import Starlette
@@ -22,18 +21,12 @@ from starlette.routing import Route
 
 from reconciler.sandbox.context import Emulator, SandboxContext
 from reconciler.sandbox.previsto.admin import admin_routes
-from reconciler.sandbox.previsto.auth import (
-    FULL_KEY,
-    READ_ONLY_KEY,
-    PrevistoGate,
-    RateLimiter,
-    parse_json_body,
-)
+from reconciler.sandbox.previsto.auth import FULL_KEY, READ_ONLY_KEY, PrevistoGate, RateLimiter
 from reconciler.sandbox.previsto.errors import PrevistoError, bad_request, error_body
 from reconciler.sandbox.previsto.queries import next_link, parse_list_query
-from reconciler.sandbox.previsto.records import ASSIGNMENTS, RESOURCES, Resource, create, update
+from reconciler.sandbox.previsto.records import RESOURCES, Resource, churn, update
 from reconciler.sandbox.previsto.seed import seed_demo
-from reconciler.sandbox.previsto.validation import stamp
+from reconciler.sandbox.previsto.validation import parse_json_body, stamp
 
 NAME = "previsto"
 
@@ -117,30 +110,6 @@ def _stored(resource: Resource, context: SandboxContext, id: str) -> dict[str, A
 def _refuse_query(request: Request) -> None:
     for name in request.query_params:
         raise bad_request(f"Received unknown parameter: {name}", param=name)
-
-
-def churn(context: SandboxContext) -> None:
-    """Add one unmanaged assignment at the head of the default (creation) order.
-
-    The store lists in insertion order, so the collection is rewritten with the new assignment
-    first; its `createdDate` is set just before the oldest one so the data agrees with the order.
-    """
-    store = context.store
-    existing = store.query(ASSIGNMENTS.collection).documents
-    now = stamp(context.clock())
-    oldest = min((str(doc.get("createdDate") or now) for doc in existing), default=now)
-    created = create(ASSIGNMENTS, {}, param="assignment", now=now)
-    created["createdDate"] = stamp(_epoch(oldest) - 1.0)
-    with store.transaction():
-        for document in existing:
-            store.delete(ASSIGNMENTS.collection, document["id"])
-        store.insert_many(
-            ASSIGNMENTS.collection, [(doc["id"], doc) for doc in [created, *existing]]
-        )
-
-
-def _epoch(moment: str) -> float:
-    return datetime.fromisoformat(moment.replace("Z", "+00:00")).timestamp()
 
 
 async def _refusal(request: Request, error: Exception) -> Response:

@@ -1,21 +1,31 @@
-"""The Previsto demo organisation: three contacts, one agreement each, five assignments.
+"""Seed data of the Previsto emulator: the demo organisation, and bulk seeding (the admin API).
 
-The ids are fixed so that the project's examples can select them; one assignment carries a
-metadata key someone else set (`route`), one an invoice reference, one is already invoiced.
+The demo organisation has three contacts, one agreement each, five assignments. The ids are fixed
+so that the project's examples can select them; one assignment carries a metadata key someone
+else set (`route`), one an invoice reference, one is already invoiced.
+
+In bulk seeding missing properties get defaults and ids are generated when absent; every list
+lands with one `insert_many`, all lists in one transaction, so a bad object stores nothing
+(400/409).
 """
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
+from reconciler.sandbox.context import SandboxContext
+from reconciler.sandbox.previsto.errors import PrevistoError
 from reconciler.sandbox.previsto.records import (
     AGREEMENTS,
     ASSIGNMENTS,
     CONTACTS,
+    RESOURCES,
     Document,
     Resource,
     create,
 )
+from reconciler.sandbox.previsto.validation import stamp
 from reconciler.sandbox.store import Store
 
 SEEDED_SETTING = "previsto.seeded"
@@ -97,3 +107,40 @@ def seed_demo(store: Store, *, now: str) -> None:
             ]
             store.insert_many(resource.collection, [(doc["id"], doc) for doc in documents])
         store.set_setting(SEEDED_SETTING, now)
+
+
+def seed_bulk(context: SandboxContext, body: dict[str, Any]) -> dict[str, list[Document]]:
+    """Create the objects of each list and store them all, or none (400 or 409)."""
+    now = stamp(context.clock())
+    created: dict[str, list[Document]] = {}
+    for name, resource in RESOURCES.items():
+        created[name] = [
+            create(resource, partial, param=f"{name}[{index}]", now=now)
+            for index, partial in enumerate(body.get(name, []))
+        ]
+        _refuse_taken_ids(context, resource, created[name])
+    try:
+        with context.store.transaction():
+            for name, documents in created.items():
+                if documents:
+                    context.store.insert_many(
+                        RESOURCES[name].collection, [(doc["id"], doc) for doc in documents]
+                    )
+    except sqlite3.IntegrityError:
+        raise PrevistoError(409, "An object with one of these ids already exists.") from None
+    return created
+
+
+def _refuse_taken_ids(
+    context: SandboxContext, resource: Resource, documents: list[Document]
+) -> None:
+    seen: set[str] = set()
+    for index, document in enumerate(documents):
+        id = document["id"]
+        if id in seen or context.store.get(resource.collection, id) is not None:
+            raise PrevistoError(
+                409,
+                f"A {resource.singular} with id {id} already exists.",
+                param=f"{resource.name}[{index}].id",
+            )
+        seen.add(id)

@@ -1,15 +1,17 @@
-"""Value checks for Previsto properties: each turns a JSON value into its stored form or refuses it.
+"""What a Previsto body may hold: JSON, then property values, each checked into its stored form.
 
-A check is `check(param, value) -> stored value`; it raises a 400 `PrevistoError` naming `param`
-(the name the client sent, e.g. `handledDate` or `assignments[3].plan.executionTime`). Instants
-are stored in UTC: server stamps (`createdDate`, `timestamp`) with milliseconds, so that a change
-within one second still moves `timestamp`; business instants (`handledDate`, `plan.executionTime`)
-at whole seconds, as Previsto's planner schedules them.
+`parse_json_body` decodes a body (size, UTF-8, JSON, finite numbers). A check is
+`check(param, value) -> stored value`; it raises a 400 `PrevistoError` naming `param` (the name
+the client sent, e.g. `handledDate` or `assignments[3].plan.executionTime`). Instants are stored
+in UTC: server stamps (`createdDate`, `timestamp`) with milliseconds, so that a change within one
+second still moves `timestamp`; business instants (`handledDate`, `plan.executionTime`) at whole
+seconds, as Previsto's planner schedules them.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -20,12 +22,35 @@ from reconciler.sandbox.previsto.errors import bad_request
 
 Check = Callable[[str, Any], Any]
 
+MAX_BODY_BYTES = 1024 * 1024
+
 _INSTANT = re.compile(
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}"
     r"(?P<fraction>\.[0-9]{1,9})?(?:Z|[+-][0-9]{2}:[0-9]{2})$"
 )
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _EMAIL = re.compile(r"^[^@ \t\r\n]+@[^@ \t\r\n]+\.[^@ \t\r\n]+$")
+
+
+def parse_json_body(raw: bytes, *, limit: int | None = MAX_BODY_BYTES) -> Any:
+    """A request body as JSON, or a 400: too large, not UTF-8, not JSON, NaN or infinite."""
+    if limit is not None and len(raw) > limit:
+        raise bad_request(f"The request body is larger than {limit} bytes.")
+    try:
+        return json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite)
+    except (ValueError, RecursionError):
+        raise bad_request("The request body is not valid JSON.") from None
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is out of range")
+    return value
 
 
 def stamp(epoch: float) -> str:

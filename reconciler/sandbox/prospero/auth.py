@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from reconciler.sandbox.context import SandboxContext
-from reconciler.sandbox.prospero.validation import ProsperoError
+from reconciler.sandbox.prospero.errors import ProsperoError
 
 TOKENS = "prospero.tokens"
 ACCESS_COOKIE = "access_token"

@@ -2,22 +2,20 @@
 
 Stored events carry a private `_index` member next to the wire fields (never sent): the list
 `rank` (default order), the span in epoch seconds (windows, `order=start`) and each custom field's
-filter text, so that filters and orders stay single SQL equalities and `ORDER BY`s.
+filter text (`custom_field_text`), so that filters and orders stay single SQL equalities and
+`ORDER BY`s.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.sandbox.prospero.validation import (
-    CUSTOM_FIELD_NAME,
-    STATUSES,
-    bad_request,
-    parse_instant,
-)
+from reconciler.sandbox.prospero.errors import bad_request
+from reconciler.sandbox.prospero.validation import CUSTOM_FIELD_NAME, STATUSES, parse_instant
 from reconciler.sandbox.store import Document, Store
 
 INDEX = "_index"
@@ -98,6 +96,11 @@ def parse_event_query(params: dict[str, str]) -> ListQuery:
         limit=limit,
         offset=offset,
     )
+
+
+def custom_field_text(value: object) -> str:
+    """The text a `customFields.<name>=` filter compares with: a string itself, else its JSON."""
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 def run_event_query(

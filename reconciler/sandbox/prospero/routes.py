@@ -1,19 +1,13 @@
-"""The Prospero emulator (events): its HTTP surface, mounted by the sandbox at `/prospero`.
+"""The Prospero emulator's HTTP surface: its routes and app, and how the emulator is assembled.
 
-This module owns routing, request decoding and error rendering, plus the small webhook
-registry and the admin routes; events live in `records`, tokens in `auth`, the wire rules in
-`validation` and list queries in `queries`. Every answer that is not a success is Prospero's
-`{"status": <int>, "error": "<message>"}` with the same HTTP status, even for unknown paths,
-wrong methods and bugs.
+Routes for health, auth, events and the small webhook registry. Every answer that is not a
+success is Prospero's `{"status": <int>, "error": "<message>"}` with the same HTTP status, even
+for unknown paths, wrong methods and bugs.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, NoReturn
-from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -22,32 +16,35 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from reconciler.sandbox.context import Emulator, SandboxContext
+from reconciler.sandbox.prospero.admin import admin_routes
 from reconciler.sandbox.prospero.auth import USER, Tokens, credentials, set_token_cookies
+from reconciler.sandbox.prospero.errors import (
+    ProsperoError,
+    bad_request,
+    error_body,
+    error_response,
+    guarded,
+)
 from reconciler.sandbox.prospero.queries import (
     PAGING,
     parse_event_query,
     parse_paging,
     single_values,
 )
-from reconciler.sandbox.prospero.records import EventBook, new_id, public
+from reconciler.sandbox.prospero.records import WEBHOOKS, EventBook, new_id, public
+from reconciler.sandbox.prospero.seed import seed_demo
 from reconciler.sandbox.prospero.validation import (
-    ProsperoError,
-    bad_request,
-    error_body,
+    MERGE_PATCH,
+    read_json,
     validate_event,
+    webhook_types,
+    webhook_url,
 )
 
 NAME = "prospero"
-WEBHOOKS = "prospero.webhooks"
 MAX_BULK = 100
-MAX_BODY_BYTES = 10 * 1024 * 1024
-MAX_URL = 2_048
-WEBHOOK_EVENT_TYPES = ("event.created", "event.updated", "event.deleted")
-JSON = ("application/json",)
-MERGE_PATCH = ("application/merge-patch+json", "application/json")
 
 logger = logging.getLogger(__name__)
-Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 def build(context: SandboxContext) -> Emulator:
@@ -55,13 +52,13 @@ def build(context: SandboxContext) -> Emulator:
     prospero = Prospero(context)
     prospero.tokens.ensure_fixed()
     if context.settings.seed:
-        prospero.events.seed_demo()
+        seed_demo(prospero.events)
     return Emulator(
         name=NAME,
         app=prospero.app(),
         error_body=error_body,
         churn=prospero.events.churn,
-        admin_routes=prospero.admin_routes(),
+        admin_routes=admin_routes(prospero.events, prospero.tokens),
         credentials=credentials(),
     )
 
@@ -196,8 +193,8 @@ class Prospero:
         webhook_id = new_id()
         webhook = {
             "id": webhook_id,
-            "url": _webhook_url(body.get("url")),
-            "events": _webhook_types(body.get("events")),
+            "url": webhook_url(body.get("url")),
+            "events": webhook_types(body.get("events")),
             "createdAt": self.events.now(),
         }
         self.context.store.insert(WEBHOOKS, webhook_id, webhook)
@@ -210,53 +207,8 @@ class Prospero:
             raise ProsperoError(404, f"Webhook not found: {webhook_id}")
         return Response(status_code=204)
 
-    # -- admin (mounted under /_sandbox/prospero) -------------------------------------------
 
-    def admin_routes(self) -> list[Any]:
-        return [
-            Route("/seed", guarded(self.admin_seed), methods=["POST"]),
-            Route("/tokens/expire", guarded(self.admin_expire_token), methods=["POST"]),
-        ]
-
-    async def admin_seed(self, request: Request) -> Response:
-        body = await read_json(request)
-        if not isinstance(body, dict) or set(body) != {"events"}:
-            raise bad_request('body must be {"events": [...]}')
-        return JSONResponse({"ids": self.events.seed_bulk(body["events"])}, status_code=201)
-
-    async def admin_expire_token(self, request: Request) -> Response:
-        body = await read_json(request)
-        if not isinstance(body, dict) or set(body) != {"token"} or not isinstance(
-            body["token"], str
-        ):
-            raise bad_request('body must be {"token": "<access or refresh token>"}')
-        if not self.tokens.expire(body["token"]):
-            raise ProsperoError(404, "Token not found")
-        return Response(status_code=204)
-
-
-# -- request decoding and error rendering -----------------------------------------------------
-
-
-async def read_json(request: Request, *, accept: Sequence[str] = JSON) -> Any:
-    """The decoded JSON body; 413 too large, 400 empty or malformed, 415 wrong media type."""
-    body = await request.body()
-    if len(body) > MAX_BODY_BYTES:
-        raise ProsperoError(413, f"request body exceeds {MAX_BODY_BYTES} bytes")
-    if not body.strip():
-        raise bad_request("request body is required")
-    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
-    if media_type not in accept:
-        raise ProsperoError(415, f"Content-Type must be {' or '.join(accept)}")
-    try:
-        return json.loads(body, parse_constant=_refuse_constant)
-    except (ValueError, RecursionError):
-        raise bad_request("request body is not valid JSON") from None
-
-
-def _refuse_constant(name: str) -> NoReturn:
-    # Python's json accepts NaN and Infinity; JSON does not.
-    raise ValueError(f"{name} is not JSON")
+# -- helpers and routing-level errors ---------------------------------------------------------
 
 
 def _paging_only(request: Request) -> tuple[int, int]:
@@ -267,50 +219,6 @@ def _paging_only(request: Request) -> tuple[int, int]:
     return parse_paging(params)
 
 
-def _webhook_url(value: object) -> str:
-    if not isinstance(value, str) or len(value) > MAX_URL:
-        raise bad_request(f"url: is required, a string of at most {MAX_URL} characters")
-    try:
-        parts = urlsplit(value)
-        secure = parts.scheme == "https" and bool(parts.hostname)
-    except ValueError:
-        secure = False
-    # Prospero delivers only to public HTTPS endpoints.
-    if not secure:
-        raise bad_request("url: must be an absolute https:// URL")
-    return value
-
-
-def _webhook_types(value: object) -> list[str]:
-    if not isinstance(value, list) or not value:
-        raise bad_request(f"events: must be a non-empty array of {', '.join(WEBHOOK_EVENT_TYPES)}")
-    for item in value:
-        if item not in WEBHOOK_EVENT_TYPES:
-            raise bad_request(f"events: unknown event type; use {', '.join(WEBHOOK_EVENT_TYPES)}")
-    return list(dict.fromkeys(value))
-
-
-def _error_response(error: ProsperoError) -> JSONResponse:
-    return JSONResponse(
-        error_body(error.status, error.message), status_code=error.status, headers=error.headers
-    )
-
-
-def guarded(endpoint: Endpoint) -> Endpoint:
-    """Render Prospero errors, and turn any bug into Prospero's 500 instead of a traceback."""
-
-    async def guarded(request: Request) -> Response:
-        try:
-            return await endpoint(request)
-        except ProsperoError as error:
-            return _error_response(error)
-        except Exception:
-            logger.exception("prospero emulator failed on %s %s", request.method, request.url.path)
-            return _error_response(ProsperoError(500, "Internal server error"))
-
-    return guarded
-
-
 async def _http_error(request: Request, exc: Exception) -> Response:
     status = exc.status_code if isinstance(exc, HTTPException) else 500
     headers = (exc.headers if isinstance(exc, HTTPException) else None) or {}
@@ -318,10 +226,10 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         404: f"Not found: {request.url.path}",
         405: f"Method {request.method} not allowed on {request.url.path}",
     }.get(status, "Request failed")
-    return _error_response(ProsperoError(status, message, headers=headers))
+    return error_response(ProsperoError(status, message, headers=headers))
 
 
 async def _internal_error(request: Request, exc: Exception) -> Response:
     # Last resort (handlers are guarded): keep Prospero's shape even for a routing-level bug.
     logger.error("prospero emulator failed on %s %s: %r", request.method, request.url.path, exc)
-    return _error_response(ProsperoError(500, "Internal server error"))
+    return error_response(ProsperoError(500, "Internal server error"))

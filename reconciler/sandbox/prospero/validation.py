@@ -1,8 +1,9 @@
-"""Prospero's event on the wire: field validation, canonical form, UTC instants and merge patch.
+"""What a Prospero request body may hold: JSON, then an event, a merge patch or a webhook.
 
-Everything here is pure: handlers in `routes.py` hand in decoded JSON and get back either a
-validated event in canonical form or a `ProsperoError` carrying the status and message Prospero
-answers with (`{"status": 400, "error": "events[2].start: ..."}`).
+`read_json` decodes a body (size, media type, JSON). The rest is pure: handlers hand in decoded
+JSON and get back either a validated value in canonical form (an event, UTC instants, a webhook's
+url and event types) or a `ProsperoError` carrying the status and message Prospero answers with
+(`{"status": 400, "error": "events[2].start: ..."}`).
 """
 
 from __future__ import annotations
@@ -10,10 +11,15 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NoReturn
+from urllib.parse import urlsplit
+
+from starlette.requests import Request
+
+from reconciler.sandbox.prospero.errors import ProsperoError, bad_request
 
 # Writable fields in the order the wire document lists them.
 EVENT_FIELDS = (
@@ -44,6 +50,11 @@ MAX_CUSTOM_STRING = 2_000
 # Integers beyond 2**53 do not survive a round trip through JavaScript clients or SQLite's JSON.
 MAX_SAFE_INTEGER = 2**53 - 1
 CUSTOM_FIELD_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}", re.ASCII)
+MAX_BODY_BYTES = 10 * 1024 * 1024
+MAX_URL = 2_048
+WEBHOOK_EVENT_TYPES = ("event.created", "event.updated", "event.deleted")
+JSON = ("application/json",)
+MERGE_PATCH = ("application/merge-patch+json", "application/json")
 
 _DATE_TIME = re.compile(
     r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,6}))?Z",
@@ -54,23 +65,28 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _DAY = 86_400.0
 
 
-class ProsperoError(Exception):
-    """A failure answered with Prospero's error body and the same HTTP status."""
-
-    def __init__(self, status: int, message: str, *, headers: Mapping[str, str] | None = None):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.headers = dict(headers or {})
+# -- request bodies --------------------------------------------------------------------------
 
 
-def error_body(status: int, message: str) -> dict[str, Any]:
-    """Prospero's `APIError` shape; the HTTP status is repeated in the body."""
-    return {"status": status, "error": message}
+async def read_json(request: Request, *, accept: Sequence[str] = JSON) -> Any:
+    """The decoded JSON body; 413 too large, 400 empty or malformed, 415 wrong media type."""
+    body = await request.body()
+    if len(body) > MAX_BODY_BYTES:
+        raise ProsperoError(413, f"request body exceeds {MAX_BODY_BYTES} bytes")
+    if not body.strip():
+        raise bad_request("request body is required")
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type not in accept:
+        raise ProsperoError(415, f"Content-Type must be {' or '.join(accept)}")
+    try:
+        return json.loads(body, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError):
+        raise bad_request("request body is not valid JSON") from None
 
 
-def bad_request(message: str) -> ProsperoError:
-    return ProsperoError(400, message)
+def _refuse_constant(name: str) -> NoReturn:
+    # Python's json accepts NaN and Infinity; JSON does not.
+    raise ValueError(f"{name} is not JSON")
 
 
 # -- instants -------------------------------------------------------------------------------
@@ -227,22 +243,33 @@ def validate_patch(patch: object) -> dict[str, Any]:
     return patch
 
 
-def merge_patch(target: object, patch: object) -> Any:
-    """RFC 7386: objects merge recursively, `null` removes a member, anything else replaces."""
-    if not isinstance(patch, dict):
-        return patch
-    merged = dict(target) if isinstance(target, dict) else {}
-    for key, value in patch.items():
-        if value is None:
-            merged.pop(key, None)
-        else:
-            merged[key] = merge_patch(merged.get(key), value)
-    return merged
+# -- webhooks -------------------------------------------------------------------------------
 
 
-def custom_field_text(value: object) -> str:
-    """The text a `customFields.<name>=` filter compares with: a string itself, else its JSON."""
-    return value if isinstance(value, str) else json.dumps(value)
+def webhook_url(value: object) -> str:
+    if not isinstance(value, str) or len(value) > MAX_URL:
+        raise bad_request(f"url: is required, a string of at most {MAX_URL} characters")
+    try:
+        parts = urlsplit(value)
+        secure = parts.scheme == "https" and bool(parts.hostname)
+    except ValueError:
+        secure = False
+    # Prospero delivers only to public HTTPS endpoints.
+    if not secure:
+        raise bad_request("url: must be an absolute https:// URL")
+    return value
+
+
+def webhook_types(value: object) -> list[str]:
+    if not isinstance(value, list) or not value:
+        raise bad_request(f"events: must be a non-empty array of {', '.join(WEBHOOK_EVENT_TYPES)}")
+    for item in value:
+        if item not in WEBHOOK_EVENT_TYPES:
+            raise bad_request(f"events: unknown event type; use {', '.join(WEBHOOK_EVENT_TYPES)}")
+    return list(dict.fromkeys(value))
+
+
+# -- field checks -----------------------------------------------------------------------------
 
 
 def _title(value: object, where: str) -> str:
