@@ -31,9 +31,11 @@ def imports_of(path: Path) -> set[str]:
                 base = ".".join([*parent, node.module] if node.module else parent)
             else:
                 base = node.module or ""
-            found.add(base)
-            # `from reconciler.config import yaml` imports a module, not a name
-            found.update(f"{base}.{alias.name}" for alias in node.names)
+            submodules = {f"{base}.{alias.name}" for alias in node.names} & MODULES.keys()
+            found.update(submodules)
+            # `from reconciler.sandbox import faults` imports a module, not the package's names
+            if len(submodules) < len(node.names):
+                found.add(base)
     return found
 
 

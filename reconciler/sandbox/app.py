@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from reconciler.sandbox import faults, prevail, previsto, prospero
+from reconciler.sandbox import faults
 from reconciler.sandbox.context import (
     Emulator,
     RequestLog,
@@ -24,6 +24,9 @@ from reconciler.sandbox.context import (
     SandboxContext,
     SandboxSettings,
 )
+from reconciler.sandbox.prevail import routes as prevail
+from reconciler.sandbox.previsto import routes as previsto
+from reconciler.sandbox.prospero import routes as prospero
 from reconciler.sandbox.store import Store
 
 __all__ = ["Sandbox", "SandboxSettings", "create_app"]

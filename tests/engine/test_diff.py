@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from reconciler.engine.diff import field_changes, merge_patch, same
 from reconciler.model import DesiredObject, FieldChange, RemoteObject
-from reconciler.sandbox.prospero_wire import merge_patch as server_merge
+from reconciler.sandbox.prospero.patching import apply_merge_patch as server_merge
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers(-5, 5) | st.floats(-5, 5, allow_nan=False)

@@ -1,0 +1,284 @@
+"""Previsto's three resources (assignments, contacts, agreements): their properties and writes.
+
+A `Resource` lists its properties in wire order, each with the check that validates it, the
+default a new object gets, whether a `PUT` may change it and whether lists can filter and sort on
+it. `update` applies a partial `PUT` body to a stored object; `create` builds a whole object from
+a partial one (the admin API: only Previsto itself creates assignments); `churn` puts a new
+assignment at the head of the list. Documents are stored in the wire shape, so a list is a slice
+of stored documents.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import string
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from reconciler.sandbox.context import SandboxContext
+from reconciler.sandbox.previsto import validation as fields
+from reconciler.sandbox.previsto.errors import PrevistoError, bad_request
+from reconciler.sandbox.previsto.meta import merge_metadata
+from reconciler.sandbox.previsto.validation import Check, stamp
+
+Document = dict[str, Any]
+QueryKind = Literal["string", "integer"]
+
+ID_ALPHABET = string.ascii_letters + string.digits
+ID_LENGTH = 13
+METADATA_NAMES = ("meta", "metadata")
+SERVER_STAMPS = ("createdDate", "timestamp")
+_ids = random.SystemRandom()
+
+
+@dataclass(frozen=True)
+class Property:
+    """One property of a resource: how it is checked, its default, who may write it."""
+
+    check: Check
+    default: Any = None
+    writable: bool = False
+    # Lists filter (equality) and sort on scalar properties of this kind.
+    query: QueryKind | None = None
+
+
+@dataclass(frozen=True)
+class Resource:
+    name: str
+    singular: str
+    collection: str
+    id_prefix: str
+    properties: Mapping[str, Property]
+    # Scalar properties inside objects that lists also filter and sort on (`plan.executionTime`).
+    nested_query: Mapping[str, QueryKind] = field(default_factory=dict)
+    # Refuses a valid update that the object's state does not allow (402), given before/after.
+    guard: Callable[[Document, Document], None] | None = None
+
+    def queryable(self) -> dict[str, QueryKind]:
+        """Property paths lists can filter and sort on (besides `meta.<key>`)."""
+        scalars = {name: prop.query for name, prop in self.properties.items() if prop.query}
+        return {**scalars, **self.nested_query}
+
+    def new_id(self) -> str:
+        return self.id_prefix + "".join(_ids.choices(ID_ALPHABET, k=ID_LENGTH))
+
+
+def _id_check(prefix: str, pattern: str) -> Check:
+    compiled = re.compile(pattern)
+
+    def check(param: str, value: Any) -> Any:
+        if not isinstance(value, str) or not compiled.fullmatch(value):
+            raise bad_request(f"'{param}' must be an id like {prefix}…", param=param)
+        return value
+
+    return check
+
+
+def _meta_check(param: str, value: Any) -> Any:
+    return merge_metadata({}, value, param=param)
+
+
+def _settled_assignment_guard(before: Document, after: Document) -> None:
+    # An invoiced or fulfilled assignment is closed in accounting: what was done and when can no
+    # longer change, though its metadata and references can.
+    if before.get("status") not in ("Invoiced", "Fulfilled"):
+        return
+    for name in ("action", "handledDate"):
+        if before.get(name) != after.get(name):
+            raise PrevistoError(
+                402,
+                f"Assignment {before['id']} is {before['status']}: its {name} can no longer "
+                f"change.",
+                param=name,
+            )
+
+
+_ASSIGNMENT_ID = _id_check("asgmt-", rf"^asgmt-[A-Za-z0-9]{{{ID_LENGTH}}}$")
+_NULLABLE_REF = fields.text(nullable=True, max_length=64, min_length=1)
+_TASK = fields.record(
+    {
+        "agreementId": (_NULLABLE_REF, None),
+        "description": (fields.text(nullable=False, max_length=500), ""),
+        "amount": (fields.number(minimum=0, maximum=1e9), 0),
+        "duration": (fields.integer(minimum=0, maximum=100_000), 0),
+        "workType": (fields.text(nullable=True, max_length=100), None),
+    }
+)
+_PLAN = fields.record(
+    {
+        "executionTime": (fields.instant(nullable=True), None),
+        "indicativeDate": (fields.calendar_date(nullable=True), None),
+        "accountIds": (fields.string_list(max_items=50, max_length=64), []),
+        "indicativeDateType": (fields.one_of("Day", "Week", "Month"), "Day"),
+    }
+)
+
+ASSIGNMENTS = Resource(
+    name="assignments",
+    singular="assignment",
+    collection="previsto.assignments",
+    id_prefix="asgmt-",
+    properties={
+        "id": Property(_ASSIGNMENT_ID, query="string"),
+        "createdDate": Property(fields.server_stamp, query="string"),
+        "timestamp": Property(fields.server_stamp, query="string"),
+        "contactId": Property(_NULLABLE_REF, query="string"),
+        "payingContactId": Property(_NULLABLE_REF, query="string"),
+        "accountId": Property(_NULLABLE_REF, query="string"),
+        "action": Property(
+            fields.one_of("None", "Skipped", "Completed"), "None", writable=True, query="string"
+        ),
+        "status": Property(
+            fields.one_of("None", "AppendedToOrder", "Invoiced", "Fulfilled"), "None",
+            query="string",
+        ),
+        "remoteOrderId": Property(
+            fields.text(nullable=True, max_length=100), writable=True, query="string"
+        ),
+        "handledDate": Property(fields.instant(nullable=True), writable=True, query="string"),
+        "address": Property(
+            fields.text(nullable=True, max_length=500), writable=True, query="string"
+        ),
+        "location": Property(fields.location),
+        "plan": Property(_PLAN, _PLAN("plan", {})),
+        "tasks": Property(fields.records(_TASK, max_items=100), []),
+        "meta": Property(_meta_check, {}, writable=True),
+    },
+    nested_query={
+        "plan.executionTime": "string",
+        "plan.indicativeDate": "string",
+        "plan.indicativeDateType": "string",
+    },
+    guard=_settled_assignment_guard,
+)
+
+CONTACTS = Resource(
+    name="contacts",
+    singular="contact",
+    collection="previsto.contacts",
+    id_prefix="cont-",
+    properties={
+        "id": Property(_id_check("cont-", r"^cont-[A-Za-z0-9]{1,40}$"), query="string"),
+        "timestamp": Property(fields.server_stamp, query="string"),
+        "name": Property(
+            fields.text(nullable=False, max_length=200, min_length=1), "Unnamed contact",
+            writable=True, query="string",
+        ),
+        "email": Property(fields.email(nullable=True), writable=True, query="string"),
+        "phone": Property(fields.text(nullable=True, max_length=40), writable=True,
+                          query="string"),
+        "address": Property(fields.text(nullable=True, max_length=500), writable=True,
+                            query="string"),
+        "meta": Property(_meta_check, {}, writable=True),
+    },
+)
+
+AGREEMENTS = Resource(
+    name="agreements",
+    singular="agreement",
+    collection="previsto.agreements",
+    id_prefix="agr-",
+    properties={
+        "id": Property(_id_check("agr-", r"^agr-[A-Za-z0-9]{1,40}$"), query="string"),
+        "timestamp": Property(fields.server_stamp, query="string"),
+        "contactId": Property(_NULLABLE_REF, query="string"),
+        "description": Property(fields.text(nullable=False, max_length=500), "",
+                                writable=True, query="string"),
+        # Weeks between two visits.
+        "interval": Property(fields.integer(minimum=1, maximum=520), 4, writable=True,
+                             query="integer"),
+        "meta": Property(_meta_check, {}, writable=True),
+    },
+)
+
+RESOURCES: dict[str, Resource] = {
+    resource.name: resource for resource in (ASSIGNMENTS, CONTACTS, AGREEMENTS)
+}
+
+
+def update(resource: Resource, current: Document, body: Any, *, now: str) -> Document:
+    """The object after a partial `PUT`: only the properties sent change.
+
+    `timestamp` moves to `now` only when something actually changed.
+    """
+    if not isinstance(body, dict):
+        raise bad_request("The request body must be a JSON object.")
+    if all(name in body for name in METADATA_NAMES):
+        raise bad_request(
+            "Send metadata as either 'meta' or 'metadata', not both.", param="metadata"
+        )
+    changed = dict(current)
+    for name, value in body.items():
+        target = "meta" if name in METADATA_NAMES else name
+        prop = resource.properties.get(target)
+        if prop is None:
+            raise bad_request(f"Received unknown parameter: {name}", param=name)
+        if not prop.writable:
+            raise bad_request(f"'{name}' is read-only and cannot be updated.", param=name)
+        if target == "meta":
+            changed["meta"] = merge_metadata(current.get("meta") or {}, value, param=name)
+        else:
+            changed[target] = prop.check(name, value)
+    if changed == current:
+        return current
+    if resource.guard is not None:
+        resource.guard(current, changed)
+    changed["timestamp"] = now
+    return changed
+
+
+def create(resource: Resource, partial: Any, *, param: str, now: str) -> Document:
+    """A whole new object from a partial one: checked, defaults filled, id generated if absent."""
+    if not isinstance(partial, dict):
+        raise bad_request(f"'{param}' must be an object.", param=param)
+    for name in partial:
+        if name not in resource.properties:
+            raise bad_request(f"Received unknown parameter: {param}.{name}",
+                              param=f"{param}.{name}")
+    document: Document = {}
+    for name, prop in resource.properties.items():
+        if name in partial:
+            document[name] = prop.check(f"{param}.{name}", partial[name])
+        elif name == "id":
+            document[name] = resource.new_id()
+        elif name in SERVER_STAMPS:
+            document[name] = now
+        else:
+            document[name] = _fresh(prop.default)
+    return document
+
+
+def churn(context: SandboxContext) -> None:
+    """Add one unmanaged assignment at the head of the default (creation) order.
+
+    The store lists in insertion order, so the collection is rewritten with the new assignment
+    first; its `createdDate` is set just before the oldest one so the data agrees with the order.
+    """
+    store = context.store
+    existing = store.query(ASSIGNMENTS.collection).documents
+    now = stamp(context.clock())
+    oldest = min((str(doc.get("createdDate") or now) for doc in existing), default=now)
+    created = create(ASSIGNMENTS, {}, param="assignment", now=now)
+    created["createdDate"] = stamp(_epoch(oldest) - 1.0)
+    with store.transaction():
+        for document in existing:
+            store.delete(ASSIGNMENTS.collection, document["id"])
+        store.insert_many(
+            ASSIGNMENTS.collection, [(doc["id"], doc) for doc in [created, *existing]]
+        )
+
+
+def _epoch(moment: str) -> float:
+    return datetime.fromisoformat(moment.replace("Z", "+00:00")).timestamp()
+
+
+def _fresh(default: Any) -> Any:
+    # Defaults are small literals; copy the mutable ones so objects never share them.
+    if isinstance(default, dict):
+        return {key: _fresh(value) for key, value in default.items()}
+    if isinstance(default, list):
+        return [_fresh(value) for value in default]
+    return default
