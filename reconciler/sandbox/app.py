@@ -141,16 +141,8 @@ class _Recorder:
             return
         if "status" in kinds and emulator is not None:
             fault = kinds["status"]
-            headers: dict[str, str] = {}
-            if fault.retry_after is not None:
-                headers["Retry-After"] = _seconds(fault.retry_after)
-            response = JSONResponse(
-                emulator.error_body(fault.status, faults.reason(fault.status)),
-                status_code=fault.status,
-                headers=headers,
-            )
             record.status = fault.status
-            await response(scope, replay, send)
+            await _status_fault(fault, emulator)(scope, replay, send)
             return
 
         captured: list[Message] = []
@@ -171,19 +163,35 @@ class _Recorder:
             await _drop(send)
             return
         if "malformed" in kinds:
-            start = next(m for m in captured if m["type"] == "http.response.start")
-            broken = b'{"malformed": [1, 2, '
-            raw_headers = [
-                (name, value) for name, value in start.get("headers", [])
-                if name.lower() != b"content-length"
-            ]
-            raw_headers.append((b"content-length", str(len(broken)).encode()))
-            await send({"type": "http.response.start", "status": start["status"],
-                        "headers": raw_headers})
-            await send({"type": "http.response.body", "body": broken})
+            await _send_malformed(captured, send)
             return
         if "churn" in kinds and emulator is not None:
             emulator.churn()
+
+
+def _status_fault(fault: faults.Fault, emulator: Emulator) -> Response:
+    """The emulator's own error body for a status fault, with Retry-After when the fault sets it."""
+    headers: dict[str, str] = {}
+    if fault.retry_after is not None:
+        headers["Retry-After"] = _seconds(fault.retry_after)
+    return JSONResponse(
+        emulator.error_body(fault.status, faults.reason(fault.status)),
+        status_code=fault.status,
+        headers=headers,
+    )
+
+
+async def _send_malformed(captured: list[Message], send: Send) -> None:
+    """The captured response's status and headers with a body cut off mid-JSON."""
+    start = next(m for m in captured if m["type"] == "http.response.start")
+    broken = b'{"malformed": [1, 2, '
+    raw_headers = [
+        (name, value) for name, value in start.get("headers", [])
+        if name.lower() != b"content-length"
+    ]
+    raw_headers.append((b"content-length", str(len(broken)).encode()))
+    await send({"type": "http.response.start", "status": start["status"], "headers": raw_headers})
+    await send({"type": "http.response.body", "body": broken})
 
 
 async def _read_body(receive: Receive) -> bytes:
