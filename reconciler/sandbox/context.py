@@ -11,7 +11,7 @@ from typing import Any
 from reconciler.sandbox.store import Store
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SandboxSettings:
     """How a sandbox behaves; the defaults are the providers' documented ones."""
 
@@ -26,7 +26,7 @@ class SandboxSettings:
     seed: bool = True
 
 
-@dataclass
+@dataclass(kw_only=True)
 class RequestRecord:
     """One request the sandbox saw, as tests and benchmarks count them."""
 
@@ -51,7 +51,7 @@ class RequestRecord:
         }
 
 
-@dataclass
+@dataclass(kw_only=True)
 class RequestLog:
     records: list[RequestRecord] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -69,14 +69,14 @@ class RequestLog:
             self.records.clear()
 
 
-@dataclass
+@dataclass(kw_only=True)
 class SandboxContext:
     settings: SandboxSettings
     store: Store
     clock: Callable[[], float] = time.time
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Emulator:
     """One provider's emulator as the app mounts it.
 

@@ -35,7 +35,7 @@ class ConnectionDropped(ConnectionResetError):
     """Raised inside the app to abandon a response: the peer sees a dropped connection."""
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Fault:
     kind: FaultKind
     path: str

@@ -39,7 +39,7 @@ CREATE TABLE IF NOT EXISTS settings (
 """
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Page:
     """One slice of a filtered collection, with the size of the whole filtered collection."""
 

@@ -23,7 +23,7 @@ from reconciler.sandbox.prevail.errors import PrevailError
 ALGORITHM = "HS256"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Organisation:
     """One Prevail organisation as the API sees it: its company_id (the JWT slug) and key."""
 

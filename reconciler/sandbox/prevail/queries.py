@@ -31,7 +31,7 @@ _INTEGER = re.compile(r"-?[0-9]{1,100}")
 _EPOCH = re.compile(r"-?[0-9]{1,20}(\.[0-9]{1,20})?([eE][+-]?[0-9]{1,3})?")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Listing:
     """A validated list query: 1-based page, clamped per_page, optional state and time window."""
 
@@ -101,7 +101,7 @@ def parse_cancel_flag(params: Mapping[str, str]) -> bool:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Pagy:
     """Prevail's pagination block: `pages` = ⌈count / items⌉, 0 for an empty list."""
 

@@ -86,7 +86,7 @@ def build(context: SandboxContext) -> Emulator:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class _Call:
     """An authenticated request: who is calling, and its JSON body without `jwt_payload`."""
 
@@ -94,7 +94,7 @@ class _Call:
     body: Any
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class _Api:
     book: SessionBook
     authenticator: Authenticator

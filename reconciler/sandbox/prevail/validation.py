@@ -82,7 +82,7 @@ _ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 # -- parsed inputs ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Invite:
     """One invitee as sent; `access_level` None when the client did not say."""
 
@@ -90,7 +90,7 @@ class Invite:
     access_level: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SessionRequest:
     """A validated `session_request`: what `POST /sessions` and `/session_requests` carry."""
 
@@ -101,7 +101,7 @@ class SessionRequest:
     postback_url: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SessionEdit:
     """A validated edit: the `remote_session` fields sent, and invitees to add."""
 

@@ -25,7 +25,7 @@ _INTEGER = re.compile(r"^-?[0-9]{1,19}$")
 _INT64 = 2**63
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ListQuery:
     """One list request, checked: the slice wanted, its filters and its order."""
 

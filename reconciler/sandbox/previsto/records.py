@@ -34,7 +34,7 @@ SERVER_STAMPS = ("createdDate", "timestamp")
 _ids = random.SystemRandom()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Property:
     """One property of a resource: how it is checked, its default, who may write it."""
 
@@ -45,7 +45,7 @@ class Property:
     query: QueryKind | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Resource:
     name: str
     singular: str
@@ -122,30 +122,34 @@ ASSIGNMENTS = Resource(
     collection="previsto.assignments",
     id_prefix="asgmt-",
     properties={
-        "id": Property(_ASSIGNMENT_ID, query="string"),
-        "createdDate": Property(fields.server_stamp, query="string"),
-        "timestamp": Property(fields.server_stamp, query="string"),
-        "contactId": Property(_NULLABLE_REF, query="string"),
-        "payingContactId": Property(_NULLABLE_REF, query="string"),
-        "accountId": Property(_NULLABLE_REF, query="string"),
+        "id": Property(check=_ASSIGNMENT_ID, query="string"),
+        "createdDate": Property(check=fields.server_stamp, query="string"),
+        "timestamp": Property(check=fields.server_stamp, query="string"),
+        "contactId": Property(check=_NULLABLE_REF, query="string"),
+        "payingContactId": Property(check=_NULLABLE_REF, query="string"),
+        "accountId": Property(check=_NULLABLE_REF, query="string"),
         "action": Property(
-            fields.one_of("None", "Skipped", "Completed"), "None", writable=True, query="string"
+            check=fields.one_of("None", "Skipped", "Completed"),
+            default="None",
+            writable=True,
+            query="string",
         ),
         "status": Property(
-            fields.one_of("None", "AppendedToOrder", "Invoiced", "Fulfilled"), "None",
+            check=fields.one_of("None", "AppendedToOrder", "Invoiced", "Fulfilled"),
+            default="None",
             query="string",
         ),
         "remoteOrderId": Property(
-            fields.text(nullable=True, max_length=100), writable=True, query="string"
+            check=fields.text(nullable=True, max_length=100), writable=True, query="string"
         ),
-        "handledDate": Property(fields.instant(nullable=True), writable=True, query="string"),
+        "handledDate": Property(check=fields.instant(nullable=True), writable=True, query="string"),
         "address": Property(
-            fields.text(nullable=True, max_length=500), writable=True, query="string"
+            check=fields.text(nullable=True, max_length=500), writable=True, query="string"
         ),
-        "location": Property(fields.location),
-        "plan": Property(_PLAN, _PLAN("plan", {})),
-        "tasks": Property(fields.records(_TASK, max_items=100), []),
-        "meta": Property(_meta_check, {}, writable=True),
+        "location": Property(check=fields.location),
+        "plan": Property(check=_PLAN, default=_PLAN("plan", {})),
+        "tasks": Property(check=fields.records(_TASK, max_items=100), default=[]),
+        "meta": Property(check=_meta_check, default={}, writable=True),
     },
     nested_query={
         "plan.executionTime": "string",
@@ -161,18 +165,22 @@ CONTACTS = Resource(
     collection="previsto.contacts",
     id_prefix="cont-",
     properties={
-        "id": Property(_id_check("cont-", r"^cont-[A-Za-z0-9]{1,40}$"), query="string"),
-        "timestamp": Property(fields.server_stamp, query="string"),
+        "id": Property(check=_id_check("cont-", r"^cont-[A-Za-z0-9]{1,40}$"), query="string"),
+        "timestamp": Property(check=fields.server_stamp, query="string"),
         "name": Property(
-            fields.text(nullable=False, max_length=200, min_length=1), "Unnamed contact",
-            writable=True, query="string",
+            check=fields.text(nullable=False, max_length=200, min_length=1),
+            default="Unnamed contact",
+            writable=True,
+            query="string",
         ),
-        "email": Property(fields.email(nullable=True), writable=True, query="string"),
-        "phone": Property(fields.text(nullable=True, max_length=40), writable=True,
-                          query="string"),
-        "address": Property(fields.text(nullable=True, max_length=500), writable=True,
-                            query="string"),
-        "meta": Property(_meta_check, {}, writable=True),
+        "email": Property(check=fields.email(nullable=True), writable=True, query="string"),
+        "phone": Property(
+            check=fields.text(nullable=True, max_length=40), writable=True, query="string"
+        ),
+        "address": Property(
+            check=fields.text(nullable=True, max_length=500), writable=True, query="string"
+        ),
+        "meta": Property(check=_meta_check, default={}, writable=True),
     },
 )
 
@@ -182,15 +190,15 @@ AGREEMENTS = Resource(
     collection="previsto.agreements",
     id_prefix="agr-",
     properties={
-        "id": Property(_id_check("agr-", r"^agr-[A-Za-z0-9]{1,40}$"), query="string"),
-        "timestamp": Property(fields.server_stamp, query="string"),
-        "contactId": Property(_NULLABLE_REF, query="string"),
-        "description": Property(fields.text(nullable=False, max_length=500), "",
+        "id": Property(check=_id_check("agr-", r"^agr-[A-Za-z0-9]{1,40}$"), query="string"),
+        "timestamp": Property(check=fields.server_stamp, query="string"),
+        "contactId": Property(check=_NULLABLE_REF, query="string"),
+        "description": Property(check=fields.text(nullable=False, max_length=500), default="",
                                 writable=True, query="string"),
         # Weeks between two visits.
-        "interval": Property(fields.integer(minimum=1, maximum=520), 4, writable=True,
+        "interval": Property(check=fields.integer(minimum=1, maximum=520), default=4, writable=True,
                              query="integer"),
-        "meta": Property(_meta_check, {}, writable=True),
+        "meta": Property(check=_meta_check, default={}, writable=True),
     },
 )
 

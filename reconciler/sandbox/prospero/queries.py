@@ -38,7 +38,7 @@ _BOOLEAN_FILTERS = ("allDay", "isDraft", "flagged")
 _CUSTOM_PREFIX = "customFields."
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ListQuery:
     """One parsed list request: equality filters, order, window and page."""
 

@@ -92,7 +92,7 @@ def _refuse_constant(name: str) -> NoReturn:
 # -- instants -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Instant:
     """A validated UTC date-time or date, with its canonical wire text and epoch seconds."""
 
@@ -119,7 +119,9 @@ def parse_instant(value: object, *, field: str, allow_date: bool = False) -> Ins
             )
         except ValueError:
             raise bad_request(f"{field}: {value!r} is not a valid date-time") from None
-        return Instant(format_instant(moment), (moment - _EPOCH).total_seconds(), False)
+        return Instant(
+            text=format_instant(moment), epoch=(moment - _EPOCH).total_seconds(), date_only=False
+        )
     match = _DATE.fullmatch(value) if allow_date else None
     if match is not None:
         try:
@@ -127,7 +129,7 @@ def parse_instant(value: object, *, field: str, allow_date: bool = False) -> Ins
             moment = datetime(year, month, day, tzinfo=UTC)
         except ValueError:
             raise bad_request(f"{field}: {value!r} is not a valid date") from None
-        return Instant(value, (moment - _EPOCH).total_seconds(), True)
+        return Instant(text=value, epoch=(moment - _EPOCH).total_seconds(), date_only=True)
     raise bad_request(f"{field}: must be {expected}")
 
 
@@ -150,7 +152,7 @@ def timestamp(epoch: float) -> str:
 # -- events ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ValidEvent:
     """The writable part of an event in canonical wire form, plus its time span."""
 
