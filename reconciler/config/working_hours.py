@@ -5,7 +5,7 @@
         America/New_York: {days: [mon, tue, wed, thu, fri], start: "08:00", end: "18:00"}
 
 Zones are compared canonically, so hours given for `US/Eastern` apply to sessions declared in
-`America/New_York` or "Eastern Time (US & Canada)". The scheduling checks (`checks.py`) ask
+`America/New_York` or "Eastern Time (US & Canada)". The scheduling checks (`engine.scheduling`) ask
 `WorkingHours.admits` whether a session's local span fits; this module only reads the settings.
 """
 

@@ -3,7 +3,7 @@
 The Action (`action.yml`) runs `reconciler plan|drift|apply` itself and hands the files they
 wrote to `publish`, which speaks the runner's protocol: `name=value` lines in `$GITHUB_OUTPUT`,
 Markdown appended to `$GITHUB_STEP_SUMMARY`, `::error file=...::` workflow commands on stdout, and
-one pull-request comment kept up to date through the REST API (`github_api.py`).
+one pull-request comment kept up to date through the REST API (`comments`).
 Nothing here prints: functions return the workflow-command lines and the CLI echoes them.
 """
 

@@ -1,9 +1,9 @@
 """YAML with marks: PyYAML's safe composer, recording where every value and key starts.
 
-Slower than the fast reader (`config_yaml`), and used where positions or words matter: a file the
+Slower than the fast reader (`reader`), and used where positions or words matter: a file the
 fast reader must not read (tags, merge keys, non-finite numbers), a problem to locate and word, or a
 position the text scan does not give. Scalars mean what they mean to the fast reader
-(`yaml_scalars`); duplicate mapping keys are errors, merge keys (`<<`) work, and alias expansion
+(`scalars`); duplicate mapping keys are errors, merge keys (`<<`) work, and alias expansion
 is bounded so that a small file cannot expand into a huge one.
 """
 

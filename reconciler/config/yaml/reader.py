@@ -1,11 +1,11 @@
 """Parse one config file into plain JSON values and a map back to FILE:LINE:COL.
 
 Two readers, one meaning. ryaml (serde_yaml, in Rust) reads a file about ten times faster than
-PyYAML and records no positions; PyYAML's composer (`config_yaml_marked`) records where every
+PyYAML and records no positions; PyYAML's composer (`marked`) records where every
 value starts. A file is read with ryaml when it uses nothing ryaml reads differently (tags, merge
 keys, non-finite numbers) and it reads cleanly; positions are then found only when asked for
-(`config_locate`). Otherwise, or when ryaml finds a problem, PyYAML reads it with marks and words
-the problem. Scalars mean the same in both (`yaml_scalars`: YAML 1.2 core, dates and times as
+(`locate`). Otherwise, or when ryaml finds a problem, PyYAML reads it with marks and words
+the problem. Scalars mean the same in both (`scalars`: YAML 1.2 core, dates and times as
 strings).
 """
 
@@ -43,7 +43,7 @@ class DeferredSourceMap(SourceMap):
     """Positions of a file read without marks, found when first asked for.
 
     Where each object of a top-level list starts, and where each top-level key is, come from a
-    scan of the text (`config_locate`), which every plan needs; any other position reads the file
+    scan of the text (`locate`), which every plan needs; any other position reads the file
     again with marks, which only a problem to report (or a rarely used feature) needs.
     """
 

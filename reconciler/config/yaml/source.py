@@ -1,7 +1,7 @@
 """Where the values of a config file start: the map back to FILE:LINE:COL that issues point at.
 
 Two kinds, one interface: a `MarkedSourceMap` holds every position PyYAML recorded while reading
-(`config_yaml_marked`); a file read without marks gets a `DeferredSourceMap` (`config_yaml`),
+(`marked`); a file read without marks gets a `DeferredSourceMap` (`reader`),
 which finds positions when asked.
 """
 
