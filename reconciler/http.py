@@ -37,6 +37,7 @@ from tenacity import (
 
 from reconciler import __version__
 from reconciler.errors import ReconcilerError
+from reconciler.redaction import USERINFO_REFUSED, has_userinfo
 
 log = logging.getLogger(__name__)
 
@@ -227,7 +228,13 @@ def is_loopback(host: str) -> bool:
 
 
 def check_base_url(provider: str, base_url: str) -> str:
-    """Refuse anything but https, except plain http to loopback (the sandbox)."""
+    """Refuse user-info, and anything but https except plain http to loopback (the sandbox).
+
+    The configuration refuses user-info already; this guards every other way a URL arrives,
+    and its messages never echo a URL that carries a password.
+    """
+    if has_userinfo(base_url):
+        raise ReconcilerError(f"{provider}: {USERINFO_REFUSED}")
     parts = urlsplit(base_url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ReconcilerError(f"{provider}: base_url {base_url!r} is not an http(s) URL")

@@ -13,7 +13,7 @@ import logging
 
 import click
 
-from reconciler import __version__
+from reconciler import __version__, redaction
 from reconciler.cli.common import Transport
 from reconciler.http import RetryPolicy
 
@@ -91,6 +91,9 @@ def main(
     gc.set_threshold(GC_THRESHOLD, 30, 30)
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", force=True)
+    # On the handler, at every level: httpcore logs response headers (Prospero's Set-Cookie
+    # tokens) at DEBUG. The run's secrets are added once the configuration is loaded (`target`).
+    redaction.install()
     context.obj = Transport(
         timeout=timeout,
         policy=RetryPolicy(attempts=max_retries + 1, initial_wait=retry_wait),

@@ -13,6 +13,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import click
 
+from reconciler import redaction
 from reconciler.cli.progress import Progress
 from reconciler.config import DesiredState, load
 from reconciler.config.settings import ACCOUNT_SETTINGS
@@ -144,6 +145,12 @@ def target(
             settings = _sandbox_settings(state, served)
         else:
             state = load(path)
+        # Before any request: from here on no log record shows a credential of this run.
+        redaction.register_secrets(
+            secret
+            for provider in (settings or state.providers).values()
+            for secret in provider.secrets
+        )
         providers = build_providers(state, settings=settings, **transport_options())
         PROGRESS.watch(providers)
         try:

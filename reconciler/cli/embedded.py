@@ -42,8 +42,11 @@ def embedded_sandbox(db: Path = DEFAULT_DB) -> Iterator[dict[str, ProviderSettin
                 settings[name] = ProviderSettings(
                     name=name,
                     settings=values,
+                    # Every published credential, the fixed tokens too: all are redacted.
                     secrets=frozenset(
-                        value for key, value in values.items() if key in SECRET_SETTINGS
+                        value
+                        for key, value in emulator.credentials.items()
+                        if key in SECRET_SETTINGS | {"access_token"}
                     ),
                     location=Location(str(db), 1, 1),
                 )

@@ -18,6 +18,7 @@ from reconciler.config.document import ConfigFile
 from reconciler.config.schema import LITERAL_SECRET
 from reconciler.config.yaml import JsonPath, SourceMap, parse_yaml
 from reconciler.model import KINDS, PROVIDER_OF, ConfigIssue, Location, ProviderSettings
+from reconciler.redaction import USERINFO_REFUSED, has_userinfo
 
 SECRET_SETTINGS = frozenset({"api_key", "password", "refresh_token"})
 # The settings that say which account is used: `--sandbox` replaces all of them with its own.
@@ -84,6 +85,10 @@ def _provider(
             continue
         if not isinstance(value, str):
             continue
+        if setting == "base_url" and has_userinfo(value):
+            # Never echo the value: its user-info is a password outside the secret settings.
+            issues.append(file.source.issue(path, USERINFO_REFUSED))
+            continue
         if not resolve:
             settings[setting] = value
             continue
@@ -95,6 +100,10 @@ def _provider(
             continue
         if setting == "base_url" and not resolved.startswith(("http://", "https://")):
             issues.append(file.source.issue(path, "must resolve to an http:// or https:// URL"))
+            continue
+        if setting == "base_url" and has_userinfo(resolved):
+            # The same rule for a URL that gained its user-info from the environment.
+            issues.append(file.source.issue(path, USERINFO_REFUSED))
             continue
         settings[setting] = resolved
         if setting in SECRET_SETTINGS:

@@ -40,6 +40,7 @@ from reconciler.providers.base import (
     as_sent,
     expect,
 )
+from reconciler.redaction import register_secrets
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +132,7 @@ class ProsperoAuth(httpx.Auth):
             )
             if response.status_code == 200 and response.cookies.get("access_token"):
                 self.access_token = response.cookies["access_token"]
+                register_secrets([self.access_token])
                 return
             if not self.password:
                 raise AuthenticationError("prospero", "the refresh token was not accepted")
@@ -145,6 +147,8 @@ class ProsperoAuth(httpx.Auth):
                 )
             self.access_token = token
             self.refresh_token = response.cookies.get("refresh_token") or self.refresh_token
+            # Issued now, so no configuration names them: redacted like the configured secrets.
+            register_secrets([token, self.refresh_token or ""])
             return
         raise AuthenticationError("prospero", "no email/password or refresh token configured")
 

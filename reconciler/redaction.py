@@ -1,0 +1,181 @@
+"""What no log record may carry: credentials in headers, JWTs, URL user-info and known secrets.
+
+`RedactingFilter` sits on the logging handlers the CLI installs and rewrites each record it is
+asked to emit: the message (arguments rendered once), the formatted exception and the stack. It
+removes, whatever the level:
+
+- the values of `Authorization`, `Proxy-Authorization`, `Cookie` and `Set-Cookie` headers, in the
+  forms httpx and httpcore log them (`(b'set-cookie', b'...')` tuples, `Cookie: ...` lines, dict
+  reprs);
+- anything shaped like a JWT (`eyJ...` and two more base64url parts);
+- the user-info of a URL (`https://user:pw@host` becomes `https://***@host`);
+- every secret value registered with `register_secrets` (configured credentials, tokens a
+  provider obtains at run time), with its Basic-auth, percent-encoded and JSON-escaped forms.
+
+The same module owns the rule that a base URL carries no user-info (`has_userinfo`), which the
+configuration and the transport both apply without ever echoing the URL.
+
+It lives on the ground floor, not in the CLI, because the secrets are learnt in several places:
+the CLI knows the configured ones, but only a provider knows the tokens it is issued mid-run.
+The secrets live in the filter instances themselves (found through the root logger's handlers),
+so each CLI run, which installs fresh handlers, starts with only its own.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import re
+import threading
+from collections.abc import Iterable
+from urllib.parse import quote, urlsplit
+
+__all__ = [
+    "MASK",
+    "MIN_SECRET_LENGTH",
+    "USERINFO_REFUSED",
+    "RedactingFilter",
+    "has_userinfo",
+    "install",
+    "redact_patterns",
+    "register_secrets",
+]
+
+MASK = "***"
+
+# A registered secret shorter than this is not replaced wherever it occurs as a substring: a
+# one- to three-character value would garble ordinary text, and is no secret worth the name.
+# Header values, JWTs and URL user-info are still removed by their shapes, whatever the length.
+MIN_SECRET_LENGTH = 4
+
+_QUOTED = r"""'(?:\\.|[^'\\])*'|"(?:\\.|[^"\\])*\""""
+_HEADER = r"(?:proxy-)?authorization|(?:set-)?cookie"
+
+# `(b'authorization', b'Bearer ...')`: httpcore's request and response header tuples.
+_HEADER_TUPLE = re.compile(
+    rf"""(?P<head>\(\s*b?(?P<q>['"])(?:{_HEADER})(?P=q)\s*,\s*b?)(?P<value>{_QUOTED})""",
+    re.IGNORECASE,
+)
+# `Authorization: Bearer ...`, `'cookie': 'a=b'`: header lines and mapping reprs. An unquoted
+# value runs to the end of the line, as a header's does.
+_HEADER_FIELD = re.compile(
+    rf"""(?P<head>(?<![\w-])b?(?P<q>['"]?)(?:{_HEADER})(?P=q)\s*:\s*b?)"""
+    rf"""(?P<value>{_QUOTED}|[^\r\n]*)""",
+    re.IGNORECASE,
+)
+# A JWT: a base64url JSON header (`{"` encodes as `eyJ`), then payload and signature.
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+# `scheme://user-info@`: the authority ends at the first `/`, `?`, `#` or blank, so a greedy
+# run up to the last `@` before those takes the whole user-info (a raw `@` in a password too).
+_URL_USERINFO = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^/?#\s]*@")
+
+
+USERINFO_REFUSED = (
+    "base_url must not carry a user name or password; put credentials in the providers block"
+)
+
+
+def has_userinfo(url: str) -> bool:
+    """Whether a URL names a user (and maybe a password) before its host: `https://u:p@host`."""
+    return "@" in urlsplit(url).netloc
+
+
+def _masked_value(match: re.Match[str]) -> str:
+    value = match.group("value")
+    if value[:1] in ("'", '"'):
+        return f"{match.group('head')}{value[0]}{MASK}{value[0]}"
+    return f"{match.group('head')}{MASK}" if value.strip() else match.group(0)
+
+
+def redact_patterns(text: str) -> str:
+    """`text` without header credentials, JWTs and URL user-info (no registered secrets)."""
+    text = _HEADER_TUPLE.sub(_masked_value, text)
+    text = _HEADER_FIELD.sub(_masked_value, text)
+    text = _JWT.sub(MASK, text)
+    return _URL_USERINFO.sub(lambda match: f"{match.group('scheme')}{MASK}@", text)
+
+
+def secret_forms(secret: str) -> set[str]:
+    """The forms a secret takes on the wire and in reprs: as is, in Basic auth, escaped."""
+    forms = {
+        secret,
+        quote(secret, safe=""),
+        json.dumps(secret)[1:-1],
+        # Basic auth with the secret as user name (Previsto's API key) or as the password is
+        # caught by the header patterns; its base64 form is kept for anywhere else it shows.
+        base64.b64encode(f"{secret}:".encode()).decode(),
+    }
+    return {form for form in forms if len(form) >= MIN_SECRET_LENGTH}
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites every record a handler emits so that nothing secret reaches the output.
+
+    On a handler rather than a logger, so it runs only for records that pass the level: at the
+    default WARNING a run's debug chatter is never rendered, let alone redacted.
+    """
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self._secrets: frozenset[str] = frozenset()
+        self._pattern: re.Pattern[str] | None = None
+        self.add(secrets)
+
+    def add(self, secrets: Iterable[str]) -> None:
+        """Redact these values from now on (shorter than `MIN_SECRET_LENGTH`: by shape only)."""
+        forms = {form for secret in secrets if len(secret) >= MIN_SECRET_LENGTH
+                 for form in secret_forms(secret)}
+        with self._lock:
+            if forms <= self._secrets:
+                return
+            self._secrets |= forms
+            # Longest first, so a secret that contains another is replaced whole.
+            ordered = sorted(self._secrets, key=lambda form: (-len(form), form))
+            # One assignment: threads logging meanwhile see the old pattern or the new one.
+            self._pattern = re.compile("|".join(map(re.escape, ordered)))
+
+    def redact(self, text: str) -> str:
+        pattern = self._pattern
+        if pattern is not None:
+            text = pattern.sub(MASK, text)
+        return redact_patterns(text)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        # Render once with the record's own arguments, then freeze the result: a handler after
+        # this one, or a formatter, must not render the arguments again unredacted.
+        record.msg = self.redact(record.getMessage())
+        record.args = ()
+        if record.exc_info and not record.exc_text:
+            # The formatter would cache this text on the record; do it here, redacted.
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.redact(record.stack_info)
+        return True
+
+
+def install(secrets: Iterable[str] = ()) -> RedactingFilter:
+    """Put one redacting filter on every handler of the root logger; returns it."""
+    redactor = RedactingFilter(secrets)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(redactor)
+    return redactor
+
+
+def register_secrets(secrets: Iterable[str]) -> None:
+    """Redact these values from every record the installed filters see from now on.
+
+    A no-op when no filter is installed (a library caller that configures its own logging).
+    """
+    values = [secret for secret in secrets if secret]
+    if not values:
+        return
+    seen: set[int] = set()
+    for handler in logging.getLogger().handlers:
+        for candidate in handler.filters:
+            if isinstance(candidate, RedactingFilter) and id(candidate) not in seen:
+                seen.add(id(candidate))
+                candidate.add(values)
