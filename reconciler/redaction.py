@@ -58,9 +58,10 @@ _HEADER_TUPLE = re.compile(
     re.IGNORECASE,
 )
 # `Authorization: Bearer ...`, `'cookie': 'a=b'`: header lines and mapping reprs. An unquoted
-# value runs to the end of the line, as a header's does.
+# value runs to the end of the line, as a header's does; a `b` is a bytes prefix only before a
+# quote (case-insensitive matching must not take the B of `Bearer`).
 _HEADER_FIELD = re.compile(
-    rf"""(?P<head>(?<![\w-])b?(?P<q>['"]?)(?:{_HEADER})(?P=q)\s*:\s*b?)"""
+    rf"""(?P<head>(?<![\w-])b?(?P<q>['"]?)(?:{_HEADER})(?P=q)\s*:\s*(?:b(?=['"]))?)"""
     rf"""(?P<value>{_QUOTED}|[^\r\n]*)""",
     re.IGNORECASE,
 )
