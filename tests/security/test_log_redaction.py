@@ -24,6 +24,7 @@ from reconciler.errors import ReconcilerError
 from reconciler.http import check_base_url
 from reconciler.redaction import MASK, RedactingFilter, redact_patterns
 from reconciler.sandbox.prospero.auth import FIXED_REFRESH_TOKEN, TOKENS
+from reconciler.sandbox.store import Store
 from tests.fixtures.repo import EXAMPLES, SANDBOX_ENV, Repo, Run
 
 JWT = re.compile(r"eyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]{5,}")
@@ -61,23 +62,23 @@ def secret_forms(secret: str) -> list[str]:
             base64.b64encode(f"{SANDBOX_ENV['PROSPERO_EMAIL']}:{secret}".encode()).decode()]
 
 
-def issued_tokens(repo: Repo, text: str) -> list[str]:
+def issued_tokens(store: Store, text: str) -> list[str]:
     """The strings in `text` that the sandbox holds as Prospero tokens (by their digest)."""
     return [
         candidate[:6] + "…"
         for candidate in set(TOKEN_CANDIDATE.findall(text))
-        if repo.sandbox.store.get(TOKENS, hashlib.sha256(candidate.encode()).hexdigest())
+        if store.get(TOKENS, hashlib.sha256(candidate.encode()).hexdigest())
     ]
 
 
-def leaks(repo: Repo, texts: dict[str, str]) -> list[str]:
+def leaks(store: Store, texts: dict[str, str]) -> list[str]:
     found = []
     for where, text in texts.items():
         found += [f"{where}: {form[:6]}…" for secret in SECRETS for form in secret_forms(secret)
                   if form in text]
         found += [f"{where}: JWT" for _ in JWT.finditer(text)]
         found += [f"{where}: header {match.group(0)!r}" for match in HEADER_VALUE.finditer(text)]
-        found += [f"{where}: issued token {token}" for token in issued_tokens(repo, text)]
+        found += [f"{where}: issued token {token}" for token in issued_tokens(store, text)]
     return found
 
 
@@ -132,7 +133,28 @@ def test_no_credential_in_logs_plans_or_journal(
     assert repo.writes(), "the apply made no write: the runs exercised less than they should"
     if name.startswith("prospero"):
         assert repo.sandbox.store.count(TOKENS) > tokens_before, "no live token was issued"
-    assert leaks(repo, outputs) == []
+    assert leaks(repo.sandbox.store, outputs) == []
+
+
+@pytest.mark.usefixtures("root_handlers")
+def test_no_sandbox_credential_in_logs_with_the_embedded_sandbox(
+    examples_repo: Repo, cli: Run, tmp_path: Path
+):
+    # `--sandbox` serves its own emulators from a file: the tokens it issued are read from there.
+    db = tmp_path / "sandbox.db"
+    outputs = {}
+    for level in ("--debug", "-v"):
+        result = cli(level, "plan", examples_repo.root, "--sandbox", "--sandbox-db", db,
+                     expect=None)
+        assert result.exit_code in (0, 2), result.output
+        outputs[level] = result.stdout + result.stderr
+    assert "receive_response_headers" in outputs["--debug"]
+    store = Store(str(db))
+    try:
+        assert store.count(TOKENS) > 2, "no live token was issued"
+        assert leaks(store, outputs) == []
+    finally:
+        store.close()
 
 
 @pytest.mark.usefixtures("root_handlers")
