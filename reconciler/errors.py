@@ -29,8 +29,12 @@ class ReconcilerError(Exception):
 
 
 class ConfigError(ReconcilerError):
-    def __init__(self, issues: list[ConfigIssue]) -> None:
+    """The configuration's issues, one line each; `count` is how many problems there are in all
+    (more than the lines when a file's long tail is summed up in one line)."""
+
+    def __init__(self, issues: list[ConfigIssue], *, count: int | None = None) -> None:
         self.issues = issues
+        self.count = len(issues) if count is None else count
         super().__init__("\n".join(str(issue) for issue in issues))
 
 

@@ -39,8 +39,8 @@ def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
         except ConfigError as error:
             for issue in error.issues:
                 click.echo(str(issue), err=True)
-            plural = "s" if len(error.issues) != 1 else ""
-            count = len(error.issues)
+            count = error.count
+            plural = "s" if count != 1 else ""
             click.echo(f"Error: the configuration has {count} problem{plural}", err=True)
             raise SystemExit(EXIT_ERROR) from None
         except ReconcilerError as error:

@@ -15,11 +15,12 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 
 from reconciler.config.checks import check_object
-from reconciler.config.discovery import discover, whole_file
+from reconciler.config.discovery import ReadLimits, discover, read_all
 from reconciler.config.document import ConfigFile
 from reconciler.config.recurrence import Series, expand_series
 from reconciler.config.schema import schema_issues
@@ -42,6 +43,10 @@ OPTION_FIELDS = frozenset(
     {"key", "protect", "ignore_changes", "allow_short_notice", "via", "remote_id", "recurrence",
      "overrides"}
 )
+
+# Issues listed per file; the rest are counted in one line. A hostile or generated file can hold
+# tens of thousands of problems, and nobody reads past the first screens of them.
+ISSUES_PER_FILE = 100
 
 _NO_OPTIONS = ObjectOptions()
 _OPTION_NAMES = frozenset(option.name for option in dataclass_fields(ObjectOptions))
@@ -68,18 +73,19 @@ def load(
     *,
     environ: Mapping[str, str] | None = None,
     resolve_providers: bool = True,
+    limits: ReadLimits | None = None,
 ) -> DesiredState:
-    """Load one YAML file, or every *.yaml/*.yml under a directory (hidden ones skipped)."""
+    """Load one YAML file, or every *.yaml/*.yml under a directory (hidden ones skipped).
+
+    `limits` bound the bytes read (by default from `RECONCILER_MAX_CONFIG_MB`, else 20 MB per
+    file and 100 MB in total).
+    """
     root = Path(path)
     texts: list[tuple[str, str]] = []
     files, issues = discover(root)
-    for file in files:
-        name = str(file)
-        try:
-            raw = file.read_bytes()
-        except OSError as exc:
-            issues.append(whole_file(name, f"cannot read: {exc.strerror or exc}"))
-            continue
+    read, refused = read_all(files, limits or ReadLimits.from_environ(os.environ))
+    issues.extend(refused)
+    for name, raw in read:
         try:
             texts.append((name, raw.decode("utf-8-sig")))
         except UnicodeDecodeError as exc:
@@ -122,7 +128,9 @@ def _load_texts(
     if resolve_providers:
         require_providers(files, providers, issues)
     if issues:
-        raise ConfigError(_sorted(issues, [name for name, _ in texts]))
+        raise ConfigError(
+            _sorted(issues, [name for name, _ in texts]), count=len(set(issues))
+        )
     files_read = tuple(name for name, _ in texts)
     return DesiredState(
         providers=providers,
@@ -152,8 +160,10 @@ def _parse(name: str, text: str, issues: list[ConfigIssue]) -> ConfigFile | None
         )
         return None
     for path, issue in schema_issues(document, parsed.source):
-        # a YAML-level problem (duplicate key, tag) already explains what lies under it
-        if not any(path[: len(bad)] == bad for bad in flawed if bad):
+        # a YAML-level problem (duplicate key, tag) already explains what lies under it; each
+        # prefix is looked up (not each flawed path compared), so that 20,000 problems in one
+        # file cost 20,000 lookups per prefix length, not 20,000 x 20,000 comparisons
+        if not any(path[:end] in flawed for end in range(1, len(path) + 1)):
             issues.append(issue)
         flawed.add(path)
     return ConfigFile(name=name, document=document, source=parsed.source, flawed=frozenset(flawed))
@@ -234,10 +244,10 @@ def _declared(kind: str, key: str, item: Mapping[str, Any], location: Location) 
 
 
 def _sorted(issues: list[ConfigIssue], order: list[str]) -> list[ConfigIssue]:
+    """The issues in file and line order, at most `ISSUES_PER_FILE` per file and a count line."""
     rank = {name: index for index, name in enumerate(order)}
-    unique = list(dict.fromkeys(issues))
-    return sorted(
-        unique,
+    unique = sorted(
+        dict.fromkeys(issues),
         key=lambda issue: (
             rank.get(issue.location.file, len(rank)),
             issue.location.file,
@@ -245,3 +255,20 @@ def _sorted(issues: list[ConfigIssue], order: list[str]) -> list[ConfigIssue]:
             issue.location.column,
         ),
     )
+    shown: list[ConfigIssue] = []
+    for _, group in groupby(unique, key=lambda issue: issue.location.file):
+        listed = list(group)
+        shown.extend(listed[:ISSUES_PER_FILE])
+        if len(listed) > ISSUES_PER_FILE:
+            more = len(listed) - ISSUES_PER_FILE
+            # One line in place of the rest, at the first one left out: a file with thousands
+            # of problems is fixed from its first ones, and the output stays readable.
+            shown.append(
+                ConfigIssue(
+                    listed[ISSUES_PER_FILE].location,
+                    "",
+                    f"and {more:,} more problem{'s' if more != 1 else ''} in this file "
+                    f"(only the first {ISSUES_PER_FILE} are listed)",
+                )
+            )
+    return shown

@@ -8,15 +8,17 @@ reads the same references through `secret_variables`, with the same reader as `l
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from reconciler.config.discovery import discover
+from reconciler.config.discovery import ReadLimits, discover, read_all
 from reconciler.config.document import ConfigFile
 from reconciler.config.schema import LITERAL_SECRET
 from reconciler.config.yaml import JsonPath, SourceMap, parse_yaml
+from reconciler.errors import ReconcilerError
 from reconciler.model import KINDS, PROVIDER_OF, ConfigIssue, Location, ProviderSettings
 from reconciler.redaction import USERINFO_REFUSED, has_userinfo
 
@@ -172,12 +174,19 @@ def secret_variables(path: Path) -> list[str]:
     """
     names: list[str] = []
     files, _ = discover(path)
-    for file in files:
+    # Bounded as the loader reads: the Action masks secrets before it runs anything else. A bad
+    # limit setting is for `reconciler` itself to report; this keeps to the defaults.
+    try:
+        limits = ReadLimits.from_environ(os.environ)
+    except ReconcilerError:
+        limits = ReadLimits()
+    read, _ = read_all(files, limits)
+    for name, raw in read:
         try:
-            text = file.read_bytes().decode("utf-8-sig")
-        except (OSError, UnicodeDecodeError):
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
             continue
-        document = parse_yaml(text, str(file)).document
+        document = parse_yaml(text, name).document
         block = document.get("providers") if isinstance(document, dict) else None
         if not isinstance(block, dict):
             continue

@@ -17,12 +17,17 @@ import yaml
 
 from reconciler.config.yaml.locate import JsonPath
 from reconciler.config.yaml.scalars import resolve_plain
-from reconciler.config.yaml.source import MarkedSourceMap, ParsedFile, SourceMap, format_path
+from reconciler.config.yaml.source import (
+    MAX_DEPTH,
+    MarkedSourceMap,
+    ParsedFile,
+    SourceMap,
+    format_path,
+)
 from reconciler.model import ConfigIssue, Location
 
 MAX_ALIAS_NODES = 10_000  # nodes reached again through aliases; a billion-laughs file hits it
 MAX_NODES = 1_000_000  # all nodes of one file, whatever their origin
-MAX_DEPTH = 100
 
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"

@@ -17,6 +17,10 @@ from typing import Any
 from reconciler.config.yaml.locate import JsonPath
 from reconciler.model import ConfigIssue, Location
 
+# How deep values may nest: no schedule needs more than a handful of levels, and every level
+# deeper costs the readers stack and time.
+MAX_DEPTH = 100
+
 _PLAIN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
 

@@ -1,0 +1,182 @@
+"""Hostile configuration files from a pull request: whatever is named *.yaml, the run ends with
+one line per problem and exit 1, without hanging or growing without bound.
+
+Runs that could hang or exhaust memory on a regression go through a subprocess with a timeout
+and an address-space limit: a regression fails the test instead of stalling CI.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from reconciler.cli import main
+from reconciler.config import discovery, load
+from reconciler.errors import ConfigError
+
+GOOD_EVENT = "events:\n  - {key: gala, title: Gala, start: '2026-12-12T18:00:00Z'}\n"
+HANG_GUARD_SECONDS = 60  # not a speed assertion: only what a hang or a runaway read meets
+
+
+def _limit_memory() -> None:
+    gib = 1 << 30
+    resource.setrlimit(resource.RLIMIT_AS, (2 * gib, 2 * gib))
+
+
+def validate_in_subprocess(path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "reconciler", "validate", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=HANG_GUARD_SECONDS,
+        env={**os.environ, **env},
+        preexec_fn=_limit_memory,
+        check=False,
+    )
+
+
+def issue_lines(path: Path) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        load(path, resolve_providers=False)
+    return [str(issue) for issue in caught.value.issues]
+
+
+def test_symlink_to_dev_zero_in_the_folder_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "ok.yaml").write_text(GOOD_EVENT)
+    (tmp_path / "x.yaml").symlink_to("/dev/zero")
+    result = validate_in_subprocess(tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert f"{tmp_path / 'x.yaml'}:1:1: a symbolic link to a file outside" in result.stderr
+    assert "internal error" not in result.stderr
+
+
+def test_symlink_out_of_the_folder_is_refused_and_one_inside_is_read(tmp_path: Path) -> None:
+    outside = tmp_path / "outside.yaml"
+    outside.write_text(GOOD_EVENT)
+    folder = tmp_path / "config"
+    (folder / ".shared").mkdir(parents=True)  # hidden: read only through the link
+    (folder / ".shared" / "events.yml").write_text(GOOD_EVENT.replace("gala", "inner"))
+    (folder / "inside.yaml").symlink_to(folder / ".shared" / "events.yml")
+    (folder / "escape.yaml").symlink_to(outside)
+    lines = issue_lines(folder)
+    assert lines == [
+        f"{folder / 'escape.yaml'}:1:1: a symbolic link to a file outside the configuration "
+        "directory is not followed; copy the file in, or pass its path explicitly"
+    ]
+    (folder / "escape.yaml").unlink()
+    state = load(folder, resolve_providers=False)
+    assert state.files == (str(folder / "inside.yaml"),)
+    assert [obj.key for obj in state.objects["events"]] == ["inner"]
+
+
+def test_a_symlink_named_explicitly_is_read_wherever_it_points(tmp_path: Path) -> None:
+    target = tmp_path / "elsewhere" / "schedule.yaml"
+    target.parent.mkdir()
+    target.write_text(GOOD_EVENT)
+    link = tmp_path / "link.yaml"
+    link.symlink_to(target)
+    state = load(link, resolve_providers=False)
+    assert [obj.key for obj in state.objects["events"]] == ["gala"]
+
+
+def test_a_fifo_named_yaml_is_refused_without_opening_it(tmp_path: Path) -> None:
+    (tmp_path / "ok.yaml").write_text(GOOD_EVENT)
+    os.mkfifo(tmp_path / "x.yaml")
+    result = validate_in_subprocess(tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert (
+        f"{tmp_path / 'x.yaml'}:1:1: not read: a FIFO (named pipe), not a regular file"
+        in result.stderr.splitlines()
+    )
+    explicit = validate_in_subprocess(tmp_path / "x.yaml")
+    assert explicit.returncode == 1
+    assert "not read: a FIFO (named pipe)" in explicit.stderr
+
+
+def test_a_file_over_the_size_limit_is_refused_naming_the_limit(tmp_path: Path) -> None:
+    big = tmp_path / "big.yaml"
+    big.write_text(GOOD_EVENT + "# padding\n" * 300)
+    result = CliRunner().invoke(
+        main, ["validate", str(big)], env={"RECONCILER_MAX_CONFIG_MB": "0.001"}
+    )
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == (
+        f"{big}:1:1: larger than the 0.001 MB a configuration file may hold; "
+        "set RECONCILER_MAX_CONFIG_MB to raise the limit"
+    )
+    assert CliRunner().invoke(main, ["validate", str(big)]).exit_code == 0
+
+
+def test_files_over_the_total_limit_are_refused(tmp_path: Path) -> None:
+    for name in ("a", "b", "c"):
+        (tmp_path / f"{name}.yaml").write_text(GOOD_EVENT.replace("gala", name))
+    size = len(GOOD_EVENT) + 2
+    limits = discovery.ReadLimits(file_bytes=size, total_bytes=2 * size)
+    with pytest.raises(ConfigError) as caught:
+        load(tmp_path, resolve_providers=False, limits=limits)  # type: ignore[call-arg,unused-ignore]
+    [issue] = caught.value.issues
+    assert str(issue).startswith(f"{tmp_path / 'c.yaml'}:1:1: not read: the configuration's")
+
+
+def test_a_bad_limit_setting_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(GOOD_EVENT)
+    result = CliRunner().invoke(
+        main, ["validate", str(tmp_path)], env={"RECONCILER_MAX_CONFIG_MB": "lots"}
+    )
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        "Error: RECONCILER_MAX_CONFIG_MB must be a positive number of megabytes, not 'lots'"
+    )
+
+
+def test_100000_levels_of_flow_nesting_are_one_issue_with_its_place(tmp_path: Path) -> None:
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("events: " + "[" * 100_000 + "]" * 100_000 + "\n")
+    assert issue_lines(deep) == [f"{deep}:1:1008: invalid YAML: nested deeper than 100 levels"]
+
+
+def test_nesting_past_the_limit_but_within_libyaml_is_located_too(tmp_path: Path) -> None:
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("events: " + "[" * 150 + "]" * 150 + "\n")
+    [line] = issue_lines(deep)
+    assert line.startswith(f"{deep}:1:")
+    assert "nested deeper than 100 levels" in line
+
+
+def test_20000_unknown_keys_list_the_first_100_and_count_the_rest(tmp_path: Path) -> None:
+    lines = ["events:", "  - key: a", "    title: A", "    start: '2026-12-12T18:00:00Z'"]
+    lines += [f"    k{index}: x" for index in range(20_000)]
+    file = tmp_path / "many.yaml"
+    file.write_text("\n".join(lines) + "\n")
+    result = CliRunner().invoke(main, ["validate", str(file)])
+    assert result.exit_code == 1
+    output = result.stderr.splitlines()
+    assert len(output) == 102
+    assert output[0] == f'{file}:5:5: events[0].k0: unknown field "k0"'
+    assert output[100] == (
+        f"{file}:105:5: and 19,900 more problems in this file (only the first 100 are listed)"
+    )
+    assert output[101] == "Error: the configuration has 20000 problems"
+
+
+@pytest.mark.parametrize("name", ["x.YAML", "x.Yml", "x.yAmL"])
+def test_config_files_are_found_whatever_the_case_of_the_suffix(
+    tmp_path: Path, name: str
+) -> None:
+    (tmp_path / name).write_text(GOOD_EVENT)
+    state = load(tmp_path, resolve_providers=False)
+    assert state.files == (str(tmp_path / name),)
+
+
+def test_a_symlink_to_dev_urandom_named_explicitly_is_refused(tmp_path: Path) -> None:
+    link = tmp_path / "x.yaml"
+    link.symlink_to("/dev/urandom")
+    result = validate_in_subprocess(link)
+    assert result.returncode == 1
+    assert "not read: a device, not a regular file" in result.stderr
