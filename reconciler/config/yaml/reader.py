@@ -123,8 +123,8 @@ def too_deep(text: str, filename: str) -> ConfigIssue | None:
     ryaml's time on a flow-style file, and it stops at the first level too deep, in
     milliseconds however deep the file goes. Any other problem is left to the readers to word.
     """
-    if len(text) <= _LIBYAML_DEPTH:
-        return None  # every level takes at least one character
+    if len(text) <= _LIBYAML_DEPTH or _flow_depth(text) <= _LIBYAML_DEPTH:
+        return None  # every level takes at least one character, and a bracket
     import yaml  # PyYAML: see parse_yaml
 
     if not yaml.__with_libyaml__:
@@ -146,6 +146,26 @@ def too_deep(text: str, filename: str) -> ConfigIssue | None:
     except yaml.YAMLError:
         return None
     return None
+
+
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+
+
+def _flow_depth(text: str) -> int:
+    """How deep the text's brackets nest, counting those inside strings too: an upper bound of
+    the flow nesting, found in C-speed passes, so that libyaml's exact check (and PyYAML's
+    import) is paid only by a file that might be too deep. Block nesting needs indentation, so
+    a file too deep by blocks alone is too large to read anyway."""
+    if text.count("[") + text.count("{") <= _LIBYAML_DEPTH:
+        return 0
+    depth = deepest = 0
+    for bracket in _NOT_BRACKET.sub("", text):
+        if bracket in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif depth:
+            depth -= 1
+    return deepest
 
 
 def read_fast(text: str) -> dict[str, Any] | None:
