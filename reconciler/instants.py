@@ -4,12 +4,16 @@ Every datetime is compared as an instant; the canonical form is `YYYY-MM-DDThh:m
 Zone names are IANA names (zoneinfo with the tzdata package); Prevail's Rails-style names
 ("Eastern Time (US & Canada)") map to IANA through the table published with its API description,
 and aliases (`US/Eastern`) to their canonical name through tzdata's links (`zones.py`). `now()`
-is the clock recurrence and the safety rails read (`RECONCILER_NOW` pins it).
+is the clock recurrence and the safety rails read (`RECONCILER_NOW` pins it, but only for a
+`--sandbox` run, `validate`, or a test suite that sets `RECONCILER_ALLOW_PINNED_CLOCK=1`).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import cache, lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -20,6 +24,18 @@ from reconciler.zones import canonical_name
 
 UTC_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 NOW_VARIABLE = "RECONCILER_NOW"
+# The explicit switch a test suite sets to pin the clock of runs against a loopback sandbox it
+# serves itself (not `--sandbox`).
+ALLOW_PIN_VARIABLE = "RECONCILER_ALLOW_PINNED_CLOCK"
+PIN_REFUSED = (
+    f"{NOW_VARIABLE} is set, but it pins the clock the safety rails read and is honoured only "
+    f"with --sandbox or in test suites ({ALLOW_PIN_VARIABLE}=1); unset it to run against a "
+    "real account"
+)
+
+# Why this run may pin the clock (None: it may not): set by the CLI for the length of a
+# `--sandbox` run or `validate`. A context variable, so an in-process run never leaves it set.
+_pin_allowed: ContextVar[str | None] = ContextVar("pin_allowed", default=None)
 
 
 @cache
@@ -109,15 +125,36 @@ def hours(value: float) -> timedelta:
     return timedelta(seconds=round(value * 3600))
 
 
-def now() -> datetime:
-    """The current instant; `RECONCILER_NOW` (ISO 8601 with an offset) pins it.
+@contextmanager
+def pinned_clock_allowed(reason: str) -> Iterator[None]:
+    """Within the block, `RECONCILER_NOW` is honoured; `reason` names the kind of run."""
+    token = _pin_allowed.set(reason)
+    try:
+        yield
+    finally:
+        _pin_allowed.reset(token)
 
-    Pinning makes a plan reproducible (recurrence horizons and the frozen past depend on the
-    clock): for tests, and for documentation showing what a plan looks like on a given day.
+
+def pin_reason() -> str | None:
+    """Why a pinned clock is honoured here (None: it is not)."""
+    if os.environ.get(ALLOW_PIN_VARIABLE) == "1":
+        return f"{ALLOW_PIN_VARIABLE}=1"
+    return _pin_allowed.get()
+
+
+def pinned_now() -> datetime | None:
+    """The instant `RECONCILER_NOW` pins, None when unset; refused where pinning is unsafe.
+
+    The frozen past and the 24-hour notice rail read this clock: pinned in the past, an apply
+    against a real account would edit sessions that have already begun without a word, so the
+    variable is refused (not ignored: the user meant something by it) outside the sandbox and
+    test suites.
     """
     pinned = os.environ.get(NOW_VARIABLE)
     if not pinned:
-        return datetime.now(UTC)
+        return None
+    if pin_reason() is None:
+        raise ReconcilerError(PIN_REFUSED)
     try:
         moment = datetime.fromisoformat(pinned.replace("Z", "+00:00"))
     except ValueError:
@@ -127,6 +164,16 @@ def now() -> datetime:
     if moment.tzinfo is None:
         raise ReconcilerError(f"{NOW_VARIABLE}={pinned!r} needs a UTC offset (e.g. Z)")
     return moment.astimezone(UTC)
+
+
+def now() -> datetime:
+    """The current instant; `RECONCILER_NOW` (ISO 8601 with an offset) pins it.
+
+    Pinning makes a plan reproducible (recurrence horizons and the frozen past depend on the
+    clock): for the sandbox, tests, and documentation showing what a plan looks like on a
+    given day. Elsewhere it is refused (`pinned_now`).
+    """
+    return pinned_now() or datetime.now(UTC)
 
 
 def zone_or_utc(name: str | None) -> tzinfo:

@@ -81,3 +81,10 @@ def http(sandbox_url: str) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=sandbox_url, timeout=10) as client:
         yield client
 
+
+
+@pytest.fixture(autouse=True)
+def _allow_pinned_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The suite's runs target a sandbox it serves on loopback, so `RECONCILER_NOW` may pin
+    their clock (a test of the refusal deletes the switch)."""
+    monkeypatch.setenv("RECONCILER_ALLOW_PINNED_CLOCK", "1")

@@ -19,6 +19,7 @@ from reconciler.config import DesiredState, load
 from reconciler.config.settings import ACCOUNT_SETTINGS
 from reconciler.errors import ConfigError, ReconcilerError
 from reconciler.http import RetryPolicy
+from reconciler.instants import NOW_VARIABLE, pin_reason, pinned_clock_allowed, pinned_now
 from reconciler.model import ProviderSettings
 from reconciler.providers import Provider, build_providers
 
@@ -136,6 +137,11 @@ def target(
 ) -> Iterator[tuple[DesiredState, dict[str, Provider]]]:
     """Load the configuration and build its providers (against the sandbox when asked)."""
     with ExitStack() as stack:
+        if use_sandbox:
+            stack.enter_context(pinned_clock_allowed("--sandbox"))
+        # Before the configuration is read or any provider built: a pinned clock outside the
+        # sandbox stops the run here, before a single request.
+        announce_pinned_clock()
         settings: dict[str, ProviderSettings] | None = None
         if use_sandbox:
             from reconciler.cli.embedded import embedded_sandbox
@@ -158,6 +164,17 @@ def target(
         finally:
             PROGRESS.finish()
             close_all(providers)
+
+
+def announce_pinned_clock() -> None:
+    """Say on stderr when the clock is pinned; refuse a pin this run may not use."""
+    pinned = pinned_now()
+    if pinned is not None:
+        click.echo(
+            f"Note: the clock is pinned to {pinned:%Y-%m-%dT%H:%M:%SZ} by {NOW_VARIABLE} "
+            f"({pin_reason()})",
+            err=True,
+        )
 
 
 def _sandbox_settings(

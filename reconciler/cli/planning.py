@@ -12,6 +12,7 @@ import click
 from reconciler.cli.common import (
     EXIT_CHANGES,
     adopt_option,
+    announce_pinned_clock,
     format_option,
     handle_errors,
     prune_option,
@@ -29,6 +30,7 @@ from reconciler.engine.plan import PlanOptions, build_plan
 from reconciler.engine.planfile import save_plan
 from reconciler.engine.refresh import refresh_all
 from reconciler.engine.safety import Rails
+from reconciler.instants import pinned_clock_allowed
 from reconciler.model import Plan
 from reconciler.render import plan_document, render_markdown, render_text
 from reconciler.render.drift import drift_document, render_drift_markdown, render_drift_text
@@ -39,7 +41,10 @@ from reconciler.render.drift import drift_document, render_drift_markdown, rende
 @handle_errors
 def validate(path: Path) -> None:
     """Check the YAML at PATH (a file or a directory) without contacting any API."""
-    state = load(path, resolve_providers=False)
+    # validate contacts no API and writes nothing, so a pinned clock cannot move a real account.
+    with pinned_clock_allowed("validate"):
+        announce_pinned_clock()
+        state = load(path, resolve_providers=False)
     counts = ", ".join(f"{len(objects)} {kind}" for kind, objects in state.objects.items())
     click.echo(f"Valid: {counts} in {len(state.files)} file(s).")
 
