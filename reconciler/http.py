@@ -12,6 +12,14 @@ policy lives in one place:
 - **Pacing** (pyrate-limiter's GCRA, one even slot per request): a provider with a documented
   rate limit (Previsto: 120 requests/minute per key) is paced a little under it, so the limit is
   met without provoking a 429 and without waiting longer than it must.
+- **Trust** (which CAs an https origin is verified against), first that applies:
+  1. `SSL_CERT_FILE` / `SSL_CERT_DIR` when set: the user named the CA bundle explicitly (a
+     corporate proxy that re-signs traffic), so only it is used;
+  2. the system trust store, through `truststore` (the OS's verifier on macOS and Windows, the
+     system CA files on Linux), where an administrator installs a corporate CA;
+  3. certifi's bundle, where truststore cannot be used (not importable, or a Linux machine with
+     no system CA files, such as a slim container).
+  A certificate that fails verification is never retried: it will not become valid in a second.
 """
 
 from __future__ import annotations
@@ -20,7 +28,9 @@ import email.utils
 import functools
 import ipaddress
 import logging
+import os
 import ssl
+import sys
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -151,6 +161,8 @@ class ResilientTransport(httpx.BaseTransport):
             # response like any other, not an error the caller meets later.
             response.read()
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
+            if certificate_failure(error) is not None:
+                raise  # the caller names it; the certificate will be no better next time
             # Never reached the server: safe to send again whatever the method.
             raise _Retry(f"{type(error).__name__}") from None
         except (httpx.ReadTimeout, httpx.WriteTimeout, httpx.RemoteProtocolError,
@@ -202,6 +214,21 @@ class ResilientTransport(httpx.BaseTransport):
         self.inner.close()
 
 
+def certificate_failure(error: BaseException) -> ssl.SSLCertVerificationError | None:
+    """The certificate verification error behind a transport error (None: it is not one).
+
+    httpx wraps httpcore's error, which wraps the ssl module's; walk the whole chain.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, ssl.SSLCertVerificationError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
 def retry_after(response: httpx.Response) -> float | None:
     """Seconds from a `Retry-After` header (delta-seconds or an HTTP date)."""
     value = response.headers.get("Retry-After")
@@ -246,16 +273,59 @@ def check_base_url(provider: str, base_url: str) -> str:
     return base_url.rstrip("/") + "/"
 
 
-@functools.cache
 def _tls_context(*, https: bool) -> ssl.SSLContext:
-    """One verifying TLS context for all clients: loading the CA bundle costs tens of ms a time.
+    """The verifying TLS context for an origin, by the precedence in the module docstring.
 
     A plain-http (loopback) origin never makes a TLS connection, so its context loads no CAs at
     all; were it ever used, it would verify against nothing and refuse, never accept blindly.
     """
-    if https:
-        return ssl.create_default_context(cafile=certifi.where())
+    if not https:
+        return _no_trust_context()
+    # The environment is part of the key: a test (or a long-lived caller) that changes it gets
+    # the context it names, not the first one built.
+    return _verifying_context(
+        os.environ.get("SSL_CERT_FILE") or None, os.environ.get("SSL_CERT_DIR") or None
+    )
+
+
+@functools.cache
+def _no_trust_context() -> ssl.SSLContext:
     return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+
+
+@functools.cache  # loading a CA bundle costs about 25 ms: once per run, not once per client
+def _verifying_context(cafile: str | None, capath: str | None) -> ssl.SSLContext:
+    if cafile or capath:
+        try:
+            return ssl.create_default_context(cafile=cafile, capath=capath)
+        except (OSError, ssl.SSLError) as error:
+            raise ReconcilerError(
+                f"cannot load the CA bundle named by SSL_CERT_FILE/SSL_CERT_DIR ({error}); "
+                "point them at a readable PEM file or directory, or unset them"
+            ) from None
+    if _system_store_usable():
+        import truststore  # here: only an https origin needs it
+
+        return truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    return ssl.create_default_context(cafile=certifi.where())
+
+
+def _system_store_usable() -> bool:
+    """Whether truststore can verify against a system store with CAs in it."""
+    try:
+        import truststore  # noqa: F401  # Python 3.10+ on a platform it supports
+    except ImportError:
+        return False
+    if sys.platform in ("darwin", "win32"):
+        return True  # the OS verifier, which always has its store
+    # Elsewhere truststore reads OpenSSL's default CA file or directory: a machine without them
+    # (a slim container with no ca-certificates) would verify against nothing.
+    defaults = ssl.get_default_verify_paths()
+    if defaults.cafile:
+        return True
+    return bool(defaults.capath) and any(
+        entry.is_file() for entry in os.scandir(defaults.capath)
+    )
 
 
 def build_client(

@@ -27,7 +27,7 @@ from reconciler.errors import (
     ResponseLostError,
     UnreachableError,
 )
-from reconciler.http import ResponseLost
+from reconciler.http import ResponseLost, certificate_failure
 from reconciler.model import (
     Action,
     Change,
@@ -273,6 +273,16 @@ class Provider(ABC):
                 self.name, f"{self.name} {endpoint}: timed out ({type(error).__name__})"
             ) from None
         except httpx.TransportError as error:
+            failure = certificate_failure(error)
+            if failure is not None:
+                # Only the host and OpenSSL's reason: the URL's path or query could carry a key.
+                reason = failure.verify_message or failure.reason or "verification failed"
+                raise UnreachableError(
+                    self.name,
+                    f"{self.name}: TLS certificate verification failed for "
+                    f"{self.client.base_url.host} ({reason}); if a corporate proxy re-signs "
+                    "traffic, point SSL_CERT_FILE at its CA bundle",
+                ) from None
             raise UnreachableError(
                 self.name,
                 f"{self.name} is unreachable at {self.client.base_url} ({type(error).__name__}); "

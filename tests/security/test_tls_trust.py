@@ -1,0 +1,121 @@
+"""TLS verification against a real HTTPS server on loopback with a certificate made here.
+
+A certificate the run does not trust is named as a TLS failure (not "unreachable"), and
+`SSL_CERT_FILE` makes the run trust the CA it names.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import ssl
+import subprocess
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures.repo import Repo, Run, providers_yaml
+
+SESSION = """\
+sessions:
+  - key: kickoff
+    title: Kickoff
+    case: 2027-CV-0001
+    start: 2027-03-02T10:00
+    time_zone: America/New_York
+    duration_hours: 1
+"""
+
+
+class _Unauthorized(BaseHTTPRequestHandler):
+    """Answers every request 401 with a JSON body: any HTTP answer proves TLS succeeded."""
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        self.rfile.read(length)
+        body = json.dumps({"error": "unauthorized"}).encode()
+        self.send_response(401)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _answer
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass  # keep the test output clean
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate (its own CA) for 127.0.0.1, and its key."""
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+         "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "2",
+         "-subj", "/CN=reconciler test CA", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-addext", "basicConstraints=critical,CA:TRUE"],
+        check=True, capture_output=True,
+    )
+    return cert, key
+
+
+@pytest.fixture
+def https_origin(certificate: tuple[Path, Path]) -> Iterator[str]:
+    cert, key = certificate
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Unauthorized)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"https://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def https_repo(repo: Repo, https_origin: str, monkeypatch: pytest.MonkeyPatch) -> Repo:
+    repo.write("providers.yaml", providers_yaml(https_origin))
+    repo.write("sessions.yaml", SESSION)
+    # The machine's own trust settings must not decide the outcome.
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    return repo
+
+
+def test_an_untrusted_certificate_is_named_as_a_tls_failure(https_repo: Repo, cli: Run) -> None:
+    result = cli("--max-retries", "0", "plan", https_repo.root, expect=1)
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert re.fullmatch(
+        r"Error: (prevail|prospero|previsto): TLS certificate verification failed for "
+        r"127\.0\.0\.1 \(self[- ]signed certificate\); if a corporate proxy re-signs traffic, "
+        r"point SSL_CERT_FILE at its CA bundle",
+        lines[0],
+    ), lines[0]
+
+
+def test_an_untrusted_certificate_is_not_retried(https_repo: Repo, cli: Run) -> None:
+    # With retries allowed, the failure is still named, not turned into "unreachable".
+    result = cli("--retry-wait", "0", "plan", https_repo.root, expect=1)
+    assert "TLS certificate verification failed" in result.stderr
+
+
+def test_ssl_cert_file_names_the_ca_to_trust(
+    https_repo: Repo, cli: Run, certificate: tuple[Path, Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))
+    result = cli("--max-retries", "0", "plan", https_repo.root, expect=1)
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    # TLS succeeded: the server's 401 is what stops the run.
+    assert lines[0].startswith("Error: authentication failed for "), lines[0]
+    assert "TLS" not in lines[0]
