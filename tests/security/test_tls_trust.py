@@ -49,6 +49,11 @@ class _Unauthorized(BaseHTTPRequestHandler):
         pass  # keep the test output clean
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # a client refusing the certificate is the point of these tests, not an error
+
+
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A self-signed certificate (its own CA) for 127.0.0.1, and its key."""
@@ -67,10 +72,14 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 @pytest.fixture
 def https_origin(certificate: tuple[Path, Path]) -> Iterator[str]:
     cert, key = certificate
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Unauthorized)
+    server = _Server(("127.0.0.1", 0), _Unauthorized)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
+    # The handshake happens in each connection's own thread, not in accept(): a client that
+    # refuses the certificate mid-handshake must never stall the accepting loop (or shutdown).
+    server.socket = context.wrap_socket(
+        server.socket, server_side=True, do_handshake_on_connect=False
+    )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
