@@ -29,6 +29,7 @@ from reconciler.errors import ReconcilerError
 from reconciler.model import Action
 from reconciler.providers import Outcome
 from reconciler.render import render_text
+from reconciler.render.safe import visible
 
 
 @click.command()
@@ -142,7 +143,8 @@ def print_outcome(outcome: Outcome) -> None:
         adopted = " (found after a lost response)" if outcome.adopted else ""
         click.echo(f"  ✓ {change.address}: {PAST[change.action]}{ident}{adopted}")
     else:
-        click.echo(f"  ✗ {change.address}: {change.action.value} failed: {outcome.message}")
+        failed = f"  ✗ {change.address}: {change.action.value} failed: {outcome.message}"
+        click.echo(visible(failed))
 
 
 def print_report(report: ApplyReport) -> None:
@@ -157,7 +159,7 @@ def print_report(report: ApplyReport) -> None:
         for outcome in report.outcomes:
             result = "applied" if outcome.ok else f"failed: {outcome.message}"
             change = outcome.change
-            click.echo(f"  {change.address!s:<40} {change.action.value:<8} {result}")
+            click.echo(visible(f"  {change.address!s:<40} {change.action.value:<8} {result}"))
         for change in report.not_attempted:
             click.echo(f"  {change.address!s:<40} {change.action.value:<8} not attempted")
         click.echo("")

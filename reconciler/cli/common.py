@@ -22,6 +22,7 @@ from reconciler.http import RetryPolicy
 from reconciler.instants import NOW_VARIABLE, pin_reason, pinned_clock_allowed, pinned_now
 from reconciler.model import ProviderSettings
 from reconciler.providers import Provider, build_providers
+from reconciler.render.safe import visible
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -39,7 +40,7 @@ def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
             return command(*args, **kwargs)
         except ConfigError as error:
             for issue in error.issues:
-                click.echo(str(issue), err=True)
+                click.echo(visible(str(issue)), err=True)
             count = error.count
             plural = "s" if count != 1 else ""
             click.echo(f"Error: the configuration has {count} problem{plural}", err=True)
@@ -47,7 +48,7 @@ def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
         except ReconcilerError as error:
             if debug:
                 raise
-            click.echo(f"Error: {error}", err=True)
+            click.echo(visible(f"Error: {error}"), err=True)
             raise SystemExit(EXIT_ERROR) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
             raise

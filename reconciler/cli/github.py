@@ -2,6 +2,7 @@
 
     reconciler github args --command apply [--for plan] -- "$INPUT_ARGS"
     reconciler github mask PATH
+    reconciler github echo FILE...
     reconciler github publish --command plan --exitcode N --plan-file F --markdown M ...
 """
 
@@ -14,7 +15,7 @@ from pathlib import Path
 import click
 
 from reconciler.github.publish import COMMANDS, publish, read_report
-from reconciler.github.runner import mask_commands, secret_values
+from reconciler.github.runner import fenced, mask_commands, secret_values
 
 # Options the Action sets itself; a second value in `args` would silently win over them.
 RESERVED = frozenset({"--format", "-o", "--out", "--detailed-exitcode", "-h", "--help"})
@@ -102,6 +103,24 @@ def mask(path: Path) -> None:
     for line in mask_commands(values):
         click.echo(line)
     click.echo(f"Masked {len(values)} secret value(s) named in the providers block.")
+
+
+@github.command("echo")
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+def echo(files: tuple[Path, ...]) -> None:
+    """Print the files (the tool's output) to the job log with workflow commands turned off;
+    missing and empty files print nothing."""
+    text = ""
+    for file in files:
+        try:
+            text += file.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        if text and not text.endswith("\n"):
+            text += "\n"
+    if text:
+        for line in fenced(text):
+            click.echo(line)
 
 
 @github.command("publish")

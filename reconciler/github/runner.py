@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -35,6 +36,17 @@ def workflow_command(name: str, message: str, **properties: str | int) -> str:
     """`::name key=value,...::message`, escaped."""
     props = ",".join(f"{key}={escape_property(str(value))}" for key, value in properties.items())
     return f"::{name}{' ' + props if props else ''}::{escape_data(message)}"
+
+
+def fenced(text: str, *, token: str | None = None) -> list[str]:
+    """`text`'s lines between `::stop-commands::TOKEN` and `::TOKEN::`: the runner ignores any
+    workflow command inside, so the tool's output (which echoes the pull request's YAML) cannot
+    forge annotations, masks or outputs. The token is fresh and unguessable on each call, and
+    never one that occurs in `text`, so the text cannot end the fence early."""
+    token = token or secrets.token_hex(16)
+    while token in text:
+        token = secrets.token_hex(16)
+    return [f"::stop-commands::{token}", *text.splitlines(), f"::{token}::"]
 
 
 # -- secrets -----------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from typing import Any
 
 from reconciler import __version__
 from reconciler.model import DriftItem, DriftReport, FieldChange
+from reconciler.render.safe import visible_lines
 from reconciler.render.values import show
 
 MARKER = "<!-- reconciler-drift -->"
@@ -71,7 +72,7 @@ def render_drift_text(report: DriftReport) -> str:
     for item in report.items:
         lines.extend(_item_lines(item))
     lines.append(summary(report))
-    return "\n".join(lines) + "\n"
+    return visible_lines(lines) + "\n"
 
 
 def render_drift_markdown(report: DriftReport) -> str:
@@ -93,7 +94,7 @@ def render_drift_markdown(report: DriftReport) -> str:
                     f"| `{item.address}` | {status} | `{field.name}`{note} | "
                     f"`{show(field.before)}` | `{show(field.after)}` | {item.updated_at or '—'} |"
                 )
-    return "\n".join(lines) + "\n"
+    return visible_lines(lines) + "\n"
 
 
 def drift_document(report: DriftReport, *, source: dict[str, Any]) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reconciler.model import Action, Plan
+from reconciler.render.safe import visible_lines
 from reconciler.render.times import describe_field, group_changes
 from reconciler.render.values import NO_CHANGES, show, summary_line
 
@@ -28,7 +29,7 @@ def render_markdown(plan: Plan, *, title: str = "reconciler plan") -> str:
         lines.append("")
     if not plan.changes:
         lines.append(f"✅ {NO_CHANGES}")
-        return "\n".join(lines) + "\n"
+        return visible_lines(lines) + "\n"
     lines.append(f"**{summary_line(plan)}**")
     lines.append("")
     series = [group for group in group_changes(plan.changes, plan.series_sizes) if group.series]
@@ -62,4 +63,5 @@ def render_markdown(plan: Plan, *, title: str = "reconciler plan") -> str:
                 lines.append(f"+ {field.name}: {show(field.after)}")
     lines.append("```")
     lines.append("</details>")
-    return "\n".join(lines) + "\n"
+    # One line per row: a newline in a value would end a table row or a quote early.
+    return visible_lines(lines) + "\n"

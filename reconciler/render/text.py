@@ -7,6 +7,7 @@ from collections.abc import Callable
 import click
 
 from reconciler.model import Action, Change, Plan
+from reconciler.render.safe import visible
 from reconciler.render.times import describe_field, group_changes
 from reconciler.render.values import NO_CHANGES, show, summary_line
 
@@ -31,6 +32,8 @@ VERB = {
 
 def render_text(plan: Plan, *, color: bool = False) -> str:
     def paint(text: str, colour: str | None = None, bold: bool = False) -> str:
+        # Escaped before styling: the style's own escape sequences must survive.
+        text = visible(text)
         return click.style(text, fg=colour, bold=bold) if color else text
 
     lines: list[str] = []
@@ -63,7 +66,7 @@ def _change_lines(change: Change, paint: Painter) -> list[str]:
     ident = f" id={change.remote_id}" if change.remote_id else ""
     lines = [
         paint(f"  # {change.address} {VERB[change.action]}{note}{origin}", bold=True),
-        f"  # reason: {change.reason}",
+        visible(f"  # reason: {change.reason}"),
         paint(f"  {symbol} {change.address}{ident}", colour),
     ]
     width = max((len(field.name) for field in change.fields), default=0)
@@ -79,7 +82,9 @@ def _change_lines(change: Change, paint: Painter) -> list[str]:
             shown = shown or f"{show(field.before)} → {show(field.after)}"
             lines.append(paint(f"      ~ {name} = {shown}", "yellow"))
     for field in change.ignored:
-        lines.append(f"      # {field.name}: remote {show(field.before)} ignored (ignore_changes)")
+        lines.append(
+            visible(f"      # {field.name}: remote {show(field.before)} ignored (ignore_changes)")
+        )
     for call in change.requests:
-        lines.append(f"      {call.method} {call.path}")
+        lines.append(visible(f"      {call.method} {call.path}"))
     return lines
