@@ -261,7 +261,7 @@ def check_base_url(provider: str, base_url: str) -> str:
     and its messages never echo a URL that carries a password.
     """
     if has_userinfo(base_url):
-        raise ReconcilerError(f"{provider}: {USERINFO_REFUSED}")
+        raise ReconcilerError(f"{provider}: base_url {USERINFO_REFUSED}")
     parts = urlsplit(base_url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ReconcilerError(f"{provider}: base_url {base_url!r} is not an http(s) URL")

@@ -73,7 +73,7 @@ _URL_USERINFO = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^/?#\s]*@"
 
 
 USERINFO_REFUSED = (
-    "base_url must not carry a user name or password; put credentials in the providers block"
+    "must not carry a user name or password; put credentials in the providers block"
 )
 
 

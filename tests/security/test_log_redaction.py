@@ -181,7 +181,7 @@ def test_base_url_with_user_info_is_refused_without_echo(
     for level in ("-v", "--debug"):
         result = cli(level, "plan", repo.root, expect=1)
         assert f"providers.yaml:{line}:" in result.stderr
-        assert (f"providers.{provider}.base_url: base_url must not carry a user name or "
+        assert (f"providers.{provider}.base_url: must not carry a user name or "
                 "password; put credentials in the providers block") in result.stderr
         assert password not in result.output
     assert repo.requests() == []
