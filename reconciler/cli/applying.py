@@ -11,6 +11,7 @@ from reconciler.cli.common import (
     EXIT_ERROR,
     PROGRESS,
     adopt_option,
+    adopt_unscoped_option,
     force_option,
     handle_errors,
     prune_option,
@@ -22,6 +23,7 @@ from reconciler.cli.common import (
     use_color,
 )
 from reconciler.engine.apply import ApplyReport, Journal, apply_plan
+from reconciler.engine.lock import apply_lock
 from reconciler.engine.plan import PlanOptions, build_plan, recheck_saved
 from reconciler.engine.planfile import load_plan
 from reconciler.engine.safety import Rails, enforce
@@ -49,8 +51,16 @@ from reconciler.render.safe import visible
 @threshold_option
 @sandbox_option
 @sandbox_db_option
+@click.option(
+    "--lock-timeout",
+    type=click.FloatRange(0),
+    default=60.0,
+    show_default=True,
+    help="Seconds to wait for another apply of the same scope on this machine to finish.",
+)
 @strict_option
 @adopt_option
+@adopt_unscoped_option
 @handle_errors
 def apply(
     path: Path,
@@ -63,8 +73,10 @@ def apply(
     max_change_percent: float,
     use_sandbox: bool,
     sandbox_db: Path,
+    lock_timeout: float,
     strict: bool,
     adopt: bool,
+    adopt_unscoped: bool,
 ) -> None:
     """Plan PATH and make exactly the planned calls; or apply a saved plan file (JSON)."""
     saved = path.is_file() and path.suffix == ".json"
@@ -74,15 +86,24 @@ def apply(
         use_sandbox = use_sandbox or bool(source.get("sandbox"))
     else:
         config_path = path
-    with target(config_path, use_sandbox=use_sandbox, sandbox_db=sandbox_db) as (
-        state,
-        providers,
+    with (
+        target(config_path, use_sandbox=use_sandbox, sandbox_db=sandbox_db) as (state, providers),
+        # One apply per scope on this machine, from the refresh to the last write.
+        apply_lock(
+            state.scope.name if state.scope else "default",
+            directory=LOCK_DIRECTORY,
+            wait=lock_timeout,
+            on_wait=announce_wait,
+        ),
     ):
         rails = Rails(force=force, threshold_percent=max_change_percent)
         if saved:
             result = recheck_saved(the_plan, state, providers, rails=rails, path=path)
         else:
-            options = PlanOptions(prune=prune, adopt=adopt, strict=strict, rails=rails)
+            options = PlanOptions(
+                prune=prune, adopt=adopt, adopt_unscoped=adopt_unscoped, strict=strict,
+                rails=rails,
+            )
             result = build_plan(state, providers, options)
         the_plan, violations = result.plan, list(result.violations)
         PROGRESS.finish()
@@ -111,6 +132,15 @@ def apply(
     print_report(report)
     if not report.ok:
         raise SystemExit(EXIT_ERROR)
+
+
+LOCK_DIRECTORY = Path(".reconciler")
+
+
+def announce_wait(path: Path) -> None:
+    click.echo(
+        f"Waiting for another apply of this scope to finish (it holds {path})...", err=True
+    )
 
 
 PAST = {

@@ -12,6 +12,7 @@ import click
 from reconciler.cli.common import (
     EXIT_CHANGES,
     adopt_option,
+    adopt_unscoped_option,
     announce_pinned_clock,
     format_option,
     handle_errors,
@@ -69,6 +70,7 @@ def validate(path: Path) -> None:
 @sandbox_db_option
 @strict_option
 @adopt_option
+@adopt_unscoped_option
 @handle_errors
 def plan(
     path: Path,
@@ -82,12 +84,14 @@ def plan(
     sandbox_db: Path,
     strict: bool,
     adopt: bool,
+    adopt_unscoped: bool,
 ) -> None:
     """Show the minimal calls that bring the remote schedule to the state declared in PATH."""
     with target(path, use_sandbox=use_sandbox, sandbox_db=sandbox_db) as (state, providers):
         options = PlanOptions(
             prune=prune,
             adopt=adopt,
+            adopt_unscoped=adopt_unscoped,
             strict=strict,
             rails=Rails(threshold_percent=max_change_percent),
             base_declared=declared_at_ref(path, base_ref, providers) if base_ref else None,

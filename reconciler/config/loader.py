@@ -24,6 +24,7 @@ from reconciler.config.discovery import ReadLimits, discover, read_all
 from reconciler.config.document import ConfigFile
 from reconciler.config.recurrence import Series, expand_series
 from reconciler.config.schema import schema_issues
+from reconciler.config.scope import declared_scope, derived_scope
 from reconciler.config.settings import merge_providers, require_providers
 from reconciler.config.working_hours import WorkingHours, collect
 from reconciler.config.yaml import JsonPath, parse_yaml
@@ -36,6 +37,7 @@ from reconciler.model import (
     Location,
     ObjectOptions,
     ProviderSettings,
+    Scope,
 )
 
 # The entry names that are options of the object, not fields the provider manages.
@@ -66,6 +68,8 @@ class DesiredState:
     # kind -> series key -> recurring series (its occurrences are in `objects`)
     series: Mapping[str, Mapping[str, Series]] = field(default_factory=dict)
     working_hours: Mapping[str, WorkingHours] = field(default_factory=dict)  # canonical zone ->
+    # Whose objects these are (`providers.stack`, or derived from the repository).
+    scope: Scope | None = None
 
 
 def load(
@@ -94,7 +98,9 @@ def load(
             issues.append(
                 ConfigIssue(Location(name, line, column), "", "not YAML text: not valid UTF-8")
             )
-    return _load_texts(texts, issues, environ=environ, resolve_providers=resolve_providers)
+    return _load_texts(
+        texts, issues, environ=environ, resolve_providers=resolve_providers, root=root
+    )
 
 
 def load_text(
@@ -104,8 +110,12 @@ def load_text(
     environ: Mapping[str, str] | None = None,
     resolve_providers: bool = True,
 ) -> DesiredState:
-    """Load one YAML document given as text; `filename` is what issues name."""
-    return _load_texts([(filename, text)], [], environ=environ, resolve_providers=resolve_providers)
+    """Load one YAML document given as text; `filename` is what issues name (and, without
+    `providers.stack`, what the scope is derived from)."""
+    return _load_texts(
+        [(filename, text)], [], environ=environ, resolve_providers=resolve_providers,
+        root=Path(filename),
+    )
 
 
 def _load_texts(
@@ -114,6 +124,7 @@ def _load_texts(
     *,
     environ: Mapping[str, str] | None,
     resolve_providers: bool,
+    root: Path,
 ) -> DesiredState:
     files: list[ConfigFile] = []
     for name, text in texts:
@@ -138,6 +149,7 @@ def _load_texts(
         files=files_read,
         series=series,
         working_hours=working_hours,
+        scope=declared_scope(files) or derived_scope(root, environ),
     )
 
 

@@ -33,6 +33,8 @@ class PlanOptions:
 
     prune: bool = False
     adopt: bool = False
+    # Take objects marked before scopes existed, and declared here, into this scope.
+    adopt_unscoped: bool = False
     strict: bool = False
     rails: Rails = field(default_factory=Rails)
     # The canonical declared fields at a git base ref (`--base-ref`), to label each change's origin.
@@ -53,7 +55,9 @@ def build_plan(
 ) -> PlanResult:
     """Refresh, then every pass in its one order, then the seal."""
     refreshed = refresh_all(state, providers)
-    plan = plan_changes(state, refreshed, prune=options.prune)
+    plan = plan_changes(
+        state, refreshed, prune=options.prune, adopt_unscoped=options.adopt_unscoped
+    )
     plan = plan_adoptions(plan, refreshed, adopt=options.adopt)
     if options.base_declared is not None:
         plan = label_origins(plan, refreshed, options.base_declared)

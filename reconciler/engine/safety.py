@@ -2,7 +2,10 @@
 
 - A session or event that has already started is never changed: its change is skipped, with the
   reason, and the plan says so.
-- A `protect: true` object is never cancelled or deleted (a replace counts as a cancel): skipped.
+- A protected object is never cancelled or deleted (a replace counts as a cancel): skipped. It is
+  protected while it is declared with `protect: true`, and, once such a plan was applied, by the
+  mark on the object itself, until a plan that declares it with `protect: false` is applied:
+  removing the entry from YAML does not lift it, and neither does `--force`.
 - A change to anything starting within 24 hours needs `--force` (or `allow_short_notice: true`).
 - A plan whose cancels/deletes (replaces included) or updates exceed a share (default 30 %) of a
   kind's managed objects, when there are at least 10, needs `--force`.
@@ -23,6 +26,10 @@ from reconciler.instants import now as current_time
 from reconciler.model import Action, Change, Plan, Skipped
 
 SHORT_NOTICE = timedelta(hours=24)
+PROTECTED_ON_OBJECT = (
+    "protected on the object (protect: true was applied); it is never cancelled/deleted until "
+    "a plan that declares it with protect: false has been applied"
+)
 MIN_OBJECTS_FOR_THRESHOLD = 10
 TIMED_KINDS = frozenset({"sessions", "events"})
 
@@ -44,10 +51,13 @@ def guard(plan: Plan, refreshed: Mapping[str, Refreshed], rails: Rails) -> tuple
     for change in plan.changes:
         side = sides.get(change.address.kind)
         desired = side.desired.get(change.address.key) if side else None
-        current = side.current.get(change.address.key) if side else None
+        current = side.remote(change.address.key) if side else None
         removes = change.action.is_removal or change.action is Action.REPLACE
         if removes and desired is not None and desired.protect:
             skipped.append(Skipped(change.address, "protect: true; it is never cancelled/deleted"))
+            continue
+        if removes and current is not None and current.protected:
+            skipped.append(Skipped(change.address, PROTECTED_ON_OBJECT))
             continue
         starts = [
             moment

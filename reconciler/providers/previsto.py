@@ -1,9 +1,10 @@
 """Previsto assignment metadata: Basic auth, zero-based pages of 100, partial `PUT` of `meta`.
 
 Assignments exist already (Previsto creates them); a declared assignment `select`s exactly one,
-and the reconciler manages only metadata keys. It marks the assignment with two reserved keys:
-`reconciler_key` (our key) and `reconciler_owned` (the keys we set, comma-separated), so a key
-removed from YAML is removed remotely while keys set by anyone else are never touched.
+and the reconciler manages only metadata keys. It marks the assignment with three reserved keys:
+`reconciler_key` (our key), `reconciler_owned` (the keys we set, comma-separated), so a key
+removed from YAML is removed remotely while keys set by anyone else are never touched, and
+`reconciler_scope` (the scope mark: `team-a`, or `team-a (protected)`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from reconciler.model import (
     RemoteObject,
 )
 from reconciler.providers.base import Provider, UpdatePlan, expect
+from reconciler.providers.marker import read_scope_mark
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +37,8 @@ PAGE_MAX = 100
 READ_AHEAD = 4  # pages in flight during a walk, once the first page has told the total
 KEY_META = "reconciler_key"
 OWNED_META = "reconciler_owned"
-RESERVED = frozenset({KEY_META, OWNED_META})
+SCOPE_META = "reconciler_scope"
+RESERVED = frozenset({KEY_META, OWNED_META, SCOPE_META})
 
 # `select` filter names (YAML) → assignment properties; `date` is plan.executionTime's day.
 SELECT_FIELDS = {
@@ -73,18 +76,20 @@ class PrevistoProvider(Provider):
     def refresh(self, desired: Sequence[DesiredObject]) -> list[RemoteObject]:
         assignments = self.list_all()
         selected = self.resolve(desired, assignments)
-        found: dict[str, RemoteObject] = {}
+        found: list[RemoteObject] = []
         claimed: set[str] = set()
         for item in desired:
             assignment = selected[item.key]
             claimed.add(str(assignment["id"]))
-            found[item.key] = self.remote(assignment, item.key)
+            found.append(replace(self.remote(assignment, item.key), selected=True))
+        # Every other marked assignment, of every scope: the engine sorts them into this scope's
+        # (undeclared, or extras of a declared key), other scopes' and those of before scopes.
         for assignment in assignments:
             meta = assignment.get("meta") or {}
             key = meta.get(KEY_META) if isinstance(meta, Mapping) else None
-            if isinstance(key, str) and str(assignment["id"]) not in claimed and key not in found:
-                found[key] = self.remote(assignment, key)
-        return list(found.values())
+            if isinstance(key, str) and str(assignment["id"]) not in claimed:
+                found.append(self.remote(assignment, key))
+        return found
 
     def list_all(self) -> list[dict[str, Any]]:
         """Walk every page; walk again (at most twice) if the total changes mid-walk."""
@@ -176,6 +181,13 @@ class PrevistoProvider(Provider):
                     f"already managed as {marked!r}"
                 )
                 continue
+            scope, _ = read_scope_mark(meta.get(SCOPE_META))
+            if isinstance(marked, str) and scope is not None and scope != self.scope:
+                problems.append(
+                    f"{_where(item)}assignments.{item.key}: assignment {assignment['id']} is "
+                    f"managed by the scope {scope!r}; select another one, or remove this entry"
+                )
+                continue
             if assignment["id"] in owners:
                 problems.append(
                     f"{_where(item)}assignments.{item.key}: assignment {assignment['id']} is also "
@@ -195,19 +207,20 @@ class PrevistoProvider(Provider):
         meta = assignment.get("meta") or {}
         meta = meta if isinstance(meta, Mapping) else {}
         owned_text = meta.get(OWNED_META)
-        owned = (
-            _owned_metadata(owned_text)
-            if isinstance(owned_text, str) and meta.get(KEY_META) == key
-            else None
-        )
+        marked = meta.get(KEY_META) == key
+        owned = _owned_metadata(owned_text) if isinstance(owned_text, str) and marked else None
+        scope, protected = read_scope_mark(meta.get(SCOPE_META)) if marked else (None, False)
         return RemoteObject(
             kind=self.kind,
             key=key,
             remote_id=str(assignment["id"]),
             fields={"metadata": {k: v for k, v in meta.items() if k not in RESERVED}},
             owned=owned,
-            state="managed" if meta.get(KEY_META) == key else "unmarked",
+            state="managed" if marked else "unmarked",
             updated_at=assignment.get("timestamp"),
+            scope=scope,
+            protected=protected,
+            created_at=assignment.get("createdDate"),
         )
 
     # -- writes ----------------------------------------------------------------------------------
@@ -229,6 +242,10 @@ class PrevistoProvider(Provider):
         recorded = sorted(name.partition(".")[2] for name in current.owned or ())
         if current.state != "managed" or ",".join(recorded) != owned:
             meta[OWNED_META] = owned or None
+        if current.state != "managed" or self.marker_stale(current, desired):
+            mark = self.mark(desired)
+            if mark is not None:
+                meta[SCOPE_META] = mark
         return UpdatePlan(
             action=Action.UPDATE,
             requests=(
@@ -272,6 +289,9 @@ class PrevistoProvider(Provider):
         declared = desired.fields.get("metadata")
         owned = ",".join(sorted(declared)) if isinstance(declared, Mapping) else ""
         meta = {KEY_META: desired.key, OWNED_META: owned or None}
+        mark = self.mark(desired)
+        if mark is not None:
+            meta[SCOPE_META] = mark
         return (
             HttpCall(method="PUT", path=f"/assignments/{current.remote_id}", body={"meta": meta}),
         )

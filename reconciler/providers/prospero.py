@@ -1,6 +1,7 @@
 """Prospero events: cookie-token auth, camelCase wire fields, JSON merge patch updates.
 
-Identity: `customFields.reconciler_key` holds the key, `customFields.managed_by = reconciler`
+Identity: `customFields.reconciler_key` holds the key, `customFields.reconciler_scope` the scope
+mark (`team-a`, or `team-a (protected)`), `customFields.managed_by = reconciler`
 lets one filtered list return every managed event, and `customFields.reconciler_fields` records
 the fields we own, so a field removed from YAML can be sent as `null` (RFC 7386) without a state
 file. Several creates go in one bulk POST (at most 100 events each).
@@ -40,6 +41,7 @@ from reconciler.providers.base import (
     as_sent,
     expect,
 )
+from reconciler.providers.marker import read_scope_mark
 from reconciler.redaction import register_secrets
 
 log = logging.getLogger(__name__)
@@ -51,8 +53,9 @@ MERGE_PATCH = "application/merge-patch+json"
 KEY_FIELD = "reconciler_key"
 OWNER_FIELD = "managed_by"
 OWNED_FIELD = "reconciler_fields"
+SCOPE_FIELD = "reconciler_scope"
 OWNER = "reconciler"
-RESERVED = frozenset({KEY_FIELD, OWNER_FIELD, OWNED_FIELD})
+RESERVED = frozenset({KEY_FIELD, OWNER_FIELD, OWNED_FIELD, SCOPE_FIELD})
 
 # YAML field → wire field. `time_zone` is not sent: it only says how to read naive times.
 WIRE = {
@@ -196,6 +199,7 @@ class ProsperoProvider(Provider):
                 fields[name] = to_utc(value)
         owned_text = custom.get(OWNED_FIELD)
         owned = owned_fields_set(owned_text) if isinstance(owned_text, str) else None
+        scope, protected = read_scope_mark(custom.get(SCOPE_FIELD))
         return RemoteObject(
             kind=self.kind,
             key=str(custom[KEY_FIELD]),
@@ -204,6 +208,9 @@ class ProsperoProvider(Provider):
             owned=owned,
             updated_at=event.get("lastUpdatedAt"),
             starts_at=fields.get("start"),
+            scope=scope,
+            protected=protected,
+            created_at=event.get("createdAt"),
         )
 
     @staticmethod
@@ -221,19 +228,25 @@ class ProsperoProvider(Provider):
                 continue
             event[WIRE[name]] = STATUS[value] if name == "status" else value
         custom = dict(event.get("customFields") or {})
-        custom.update(
-            {KEY_FIELD: desired.key, OWNER_FIELD: OWNER, OWNED_FIELD: self.owned_fields(desired)}
-        )
+        custom.update(self.marker(desired))
         event["customFields"] = custom
         return event
+
+    def marker(self, desired: DesiredObject) -> dict[str, Any]:
+        """The customFields that mark an event as ours: key, owner, owned fields, scope mark."""
+        marker = {
+            KEY_FIELD: desired.key, OWNER_FIELD: OWNER, OWNED_FIELD: self.owned_fields(desired)
+        }
+        mark = self.mark(desired)
+        if mark is not None:
+            marker[SCOPE_FIELD] = mark
+        return marker
 
     # -- refresh ---------------------------------------------------------------------------------
 
     def refresh(self, desired: Sequence[DesiredObject]) -> list[RemoteObject]:
-        found: dict[str, RemoteObject] = {}
-        for remote in self.walk({f"customFields.{OWNER_FIELD}": OWNER}, self.remote):
-            found.setdefault(remote.key, remote)
-        return list(found.values())
+        # Every marked event, of every scope and duplicates included: the engine sorts them.
+        return self.walk({f"customFields.{OWNER_FIELD}": OWNER}, self.remote)
 
     def list_all(self, filters: Mapping[str, str]) -> list[dict[str, Any]]:
         """Every event the filters select, as the API sends it."""
@@ -290,7 +303,7 @@ class ProsperoProvider(Provider):
     def find(self, key: str) -> RemoteObject | None:
         for event in self.list_all({f"customFields.{KEY_FIELD}": key}):
             remote = self.remote(event)
-            if remote is not None and remote.key == key:
+            if remote is not None and remote.key == key and remote.scope == self.scope:
                 return remote
         return None
 
@@ -318,6 +331,10 @@ class ProsperoProvider(Provider):
             custom = patch.setdefault("customFields", {})
             if isinstance(custom, dict):
                 custom[OWNED_FIELD] = owned
+        if self.marker_stale(current, desired):
+            custom = patch.setdefault("customFields", {})
+            if isinstance(custom, dict):
+                custom[SCOPE_FIELD] = self.mark(desired)
         names = ", ".join(change.name for change in changes)
         return UpdatePlan(
             action=Action.UPDATE,
@@ -371,7 +388,7 @@ class ProsperoProvider(Provider):
         """A bulk create whose answer was lost: adopt what landed, create the rest again."""
         if timed_out:
             time.sleep(min(self.client.timeout.read or LOOKUP_PAUSE, LOOKUP_PAUSE))
-        landed = {remote.key: remote for remote in self.refresh([])}
+        landed = {remote.key: remote for remote in self.refresh([]) if remote.scope == self.scope}
         outcomes = [
             Outcome(change=change, ok=True, remote_id=landed[change.address.key].remote_id,
                     adopted=True, requests_sent=1)
@@ -412,14 +429,12 @@ class ProsperoProvider(Provider):
         return declared
 
     def adopt_calls(self, current: RemoteObject, desired: DesiredObject) -> tuple[HttpCall, ...]:
-        # A merge patch of our three markers only: every other field and custom field stays.
-        owned = self.owned_fields(desired)
-        marker = {KEY_FIELD: desired.key, OWNER_FIELD: OWNER, OWNED_FIELD: owned}
+        # A merge patch of our markers only: every other field and custom field stays.
         return (
             HttpCall(
                 method="PATCH",
                 path=f"/events/{current.remote_id}",
-                body={"customFields": marker},
+                body={"customFields": self.marker(desired)},
                 content_type=MERGE_PATCH,
             ),
         )
