@@ -20,6 +20,7 @@ from reconciler.config.recurrence import Membership, Series, membership, series_
 from reconciler.engine.diff import field_changes
 from reconciler.engine.refresh import Refreshed
 from reconciler.model import (
+    KINDS,
     Action,
     Address,
     Change,
@@ -80,7 +81,7 @@ def scope_report(state: DesiredState, refreshed: Mapping[str, Refreshed]) -> Sco
     """The scope, and the objects of other owners that refresh found and left alone."""
     if state.scope is None:
         return None
-    sides = sorted(refreshed.values(), key=lambda side: side.provider.kind)
+    sides = sorted(refreshed.values(), key=lambda side: KINDS.index(side.provider.kind))
     return ScopeReport(
         name=state.scope.name,
         origin=state.scope.origin,

@@ -107,7 +107,7 @@ def _mass_changes(
 ) -> list[str]:
     violations = []
     for kind, side in sorted(sides.items()):
-        managed = len(side.current)
+        managed = len(side.current) + len(side.extras)  # duplicates are live managed objects
         if managed < MIN_OBJECTS_FOR_THRESHOLD:
             continue
         changes = [change for change in plan.changes if change.address.kind == kind]
