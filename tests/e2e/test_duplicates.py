@@ -83,7 +83,7 @@ def test_applies_on_one_machine_take_turns(repo: Repo, cli: Run):
     # The first run's creates are in flight, not stored yet: an overlapping run would plan them
     # again. This one waits for the lock, then finds them made.
     second = start_apply(repo.root, cwd=Path.cwd())
-    out_first, err_first = first.communicate(timeout=120)
+    _, err_first = first.communicate(timeout=120)
     out_second, err_second = second.communicate(timeout=120)
     assert first.returncode == 0, err_first
     assert second.returncode == 0, err_second

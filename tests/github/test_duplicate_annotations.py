@@ -21,8 +21,9 @@ def test_plan_and_drift_duplicates_become_warning_annotations(
         "capacity": 10, "customFields": {"reconciler_key": "e-a", "managed_by": "reconciler",
                                          "reconciler_scope": SCOPE}}]})
     assert seeded.status_code == 201, seeded.text
-    ids = sorted((e["createdAt"], e["id"]) for e in repo.sandbox.store.query(
-        "prospero.events").documents if (e.get("customFields") or {}).get("reconciler_key") == "e-a")
+    events = repo.sandbox.store.query("prospero.events").documents
+    ids = sorted((e["createdAt"], e["id"]) for e in events
+                 if (e.get("customFields") or {}).get("reconciler_key") == "e-a")
     kept, extra = ids[0][1], ids[1][1]
 
     for command in ("plan", "drift"):
