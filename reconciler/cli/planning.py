@@ -48,6 +48,8 @@ def validate(path: Path) -> None:
         state = load(path, resolve_providers=False)
     counts = ", ".join(f"{len(objects)} {kind}" for kind, objects in state.objects.items())
     click.echo(f"Valid: {counts} in {len(state.files)} file(s).")
+    if state.scope is not None:
+        click.echo(f"Scope: {state.scope.name} ({state.scope.origin})")
 
 
 @click.command()

@@ -6,7 +6,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from reconciler.cli import main
 from reconciler.config import load, load_text
 from reconciler.config.scope import derived_scope, scope_name
 from reconciler.errors import ConfigError
@@ -108,3 +110,11 @@ def test_stack_set_in_two_files_is_an_error(tmp_path: Path):
     assert [issue.message for issue in caught.value.issues] == [
         f'"stack" is set twice (first at {tmp_path / "a.yaml"}:2:3); keep one'
     ]
+
+
+def test_validate_shows_the_scope(tmp_path: Path):
+    (tmp_path / "p.yaml").write_text("providers:\n  stack: east\nevents: []\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["validate", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    where = f"{tmp_path}/p.yaml:2:3"
+    assert result.stdout.splitlines()[-1] == f"Scope: east (providers.stack at {where})"
