@@ -76,8 +76,8 @@ def guard(plan: Plan, refreshed: Mapping[str, Refreshed], rails: Rails) -> tuple
                 )
                 continue
         soon = [moment for moment in starts if now < moment <= now + SHORT_NOTICE]
-        # Adopting only marks an object as ours: nothing about its schedule changes.
-        allowed = (desired is not None and desired.allow_short_notice) or change.note == "adopt"
+        # Adopting, or writing the scope mark, only marks an object: its schedule stays.
+        allowed = (desired is not None and desired.allow_short_notice) or _marks_only(change)
         if change.address.kind in TIMED_KINDS and soon and not allowed:
             short_notice.append(str(change.address))
         kept.append(change)
@@ -114,7 +114,7 @@ def _mass_changes(
         removals = sum(
             1 for c in changes if c.action.is_removal or c.action is Action.REPLACE
         )
-        updates = sum(1 for c in changes if c.action is Action.UPDATE and c.note != "adopt")
+        updates = sum(1 for c in changes if c.action is Action.UPDATE and not _marks_only(c))
         limit = managed * threshold_percent / 100
         for count, what in ((removals, "cancel/delete"), (updates, "update")):
             if count > limit:
@@ -124,6 +124,11 @@ def _mass_changes(
                     "apply with --force if it is intended (or raise --max-change-percent)"
                 )
     return violations
+
+
+def _marks_only(change: Change) -> bool:
+    """An update that writes only our marker (adoption, scope, protection): no field changes."""
+    return change.action is Action.UPDATE and (change.note == "adopt" or not change.fields)
 
 
 def _instant(text: str | None) -> datetime | None:

@@ -25,7 +25,7 @@ from tests.fixtures.scopes import live_per_key, start_apply
 EVENTS = "events:\n" + event("e-a", "Alpha", 1) + event("e-b", "Bravo", 2)
 SESSIONS = ("sessions:\n" + session("s-a", "Alpha", 1) + session("s-b", "Bravo", 2)
             + session("s-c", "Charlie", 3))
-SLOW = 4.0  # seconds a create waits in the sandbox: longer than a second run takes to plan
+SLOW = 6.0  # seconds a create waits in the sandbox: longer than a second run takes to plan
 
 
 def duplicated(repo: Repo) -> dict[tuple[str, str, str], int]:

@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime, timedelta
+
 from tests.fixtures.faults import assignment, event, session
 from tests.fixtures.repo import SCOPE, Repo, Run
 from tests.fixtures.scopes import live_per_key
@@ -104,3 +107,24 @@ def test_a_session_scheduled_protected_keeps_its_mark(repo: Repo, cli: Run):
                + "    protect: true\n")
     planned = cli("plan", repo.root, "--detailed-exitcode").stdout
     assert "sessions.other: protect: true cannot be recorded on it" in planned
+
+
+def test_marker_writes_are_not_schedule_changes_for_the_rails(repo: Repo, cli: Run):
+    # Twelve events (past the mass-change rail's minimum of 10), one of them within 24 hours.
+    soon = (datetime.now(UTC) + timedelta(hours=5)).strftime("%Y-%m-%dT%H:00:00Z")
+    later = (datetime.now(UTC) + timedelta(hours=6)).strftime("%Y-%m-%dT%H:00:00Z")
+    entries = [event(f"e-{n}", f"Event {n}", n) for n in range(1, 12)]
+    entries.append(f"  - key: soon\n    title: Soon\n    start: {soon}\n    end: {later}\n"
+                   "    allow_short_notice: true\n")
+    repo.write("e.yaml", "version: 1\nevents:\n" + "".join(entries))
+    cli("apply", repo.root, "--auto-approve")
+    # Protecting all twelve writes twelve marks: neither a mass update nor short notice.
+    protected = [entry.replace("    allow_short_notice: true\n", "") + "    protect: true\n"
+                 for entry in entries]
+    repo.write("e.yaml", "version: 1\nevents:\n" + "".join(protected))
+    repo.forget_requests()
+    cli("apply", repo.root, "--auto-approve")
+    assert len(repo.writes()) == 12
+    assert {json.dumps(w.body, sort_keys=True) for w in repo.writes()} == {
+        json.dumps({"customFields": {"reconciler_scope": PROTECTED}})
+    }
