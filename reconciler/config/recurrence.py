@@ -42,7 +42,6 @@ from reconciler.config.series import (
     when_text,
 )
 from reconciler.config.yaml import JsonPath, SourceMap
-from reconciler.config.yaml.source import format_path
 from reconciler.instants import iana_zone, parse_instant
 from reconciler.model import ConfigIssue
 
@@ -112,11 +111,12 @@ def expand_series(
     if issues:
         return Expansion(issues=tuple(issues))
     outlook = Outlook(now=now, horizon_days=int(spec.get("horizon", HORIZON_DAYS)), declared=0)
+    block = source.issue(where, "")  # where warnings about the whole series point
     series = Series(
         kind=base.kind,
         key=base.key,
-        location=source.at(where),
-        path=format_path(where),
+        location=block.location,
+        path=block.path,
         zone=rule.zone,
         excluded=excluded,
         until=until,
