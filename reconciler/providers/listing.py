@@ -7,9 +7,10 @@ with an integer `total` shows the server pages, and the walk pages. Otherwise (n
 the parameters refused with a 400) every walk of the run goes by windows over the span asked.
 
 A window's answer may be cut off without a word by a limit no page documents. `WindowWalk`
-splits an answer that looks cut off in two at a point inside it and lists both halves; what they
-find decides: an object the whole answer lacked proves it cut (its size is a confirmed cap, and
-halves that reach it are split again); nothing new proves it complete (its size was no cap). An
+splits an answer that looks cut off in two, between the starts it shows, and lists both halves;
+what they find decides: an object the whole answer lacked proves it cut (its size is a confirmed
+cap, and halves that reach it are split again); nothing new proves it complete (its size was no
+cap), unless the size is a known cap, when halves reaching it are split again all the same. An
 answer looks cut off when its size reaches the page size asked for, equals a confirmed cap, or
 equals a size worth testing once (the unwindowed first answer's: all objects, or a cap). Objects
 overlapping a split point come back from both halves and are kept once, by id.
@@ -110,12 +111,14 @@ class WindowWalk(Generic[Item]):
             (start, middle, self.fetch(start, middle)),
             (middle, end, self.fetch(middle, end)),
         )
-        if all(part.keys() <= answer.keys() for _, _, part in halves):
+        if any(not part.keys() <= answer.keys() for _, _, part in halves):
+            self.guess.confirm(size)
+        elif not self.guess.proven(size):
             log.info("%s: the halves hold nothing more: %d objects is no cap",
                      self.provider, size)
             self.guess.refute(size)
             return answer
-        self.guess.confirm(size)
+        # A half answering as much as a known cap may be cut itself, even with nothing new.
         found: Answer[Item] = {}
         for low, high, part in halves:
             cut = self.guess.looks_cut_off(len(part))
@@ -268,15 +271,22 @@ class TolerantList:
 
 
 def split_point(start: float, end: float, answer: Answer[Any]) -> float:
-    """The middle of the part of the window the answer's objects start in, in whole seconds.
+    """A split between the earliest and the latest start the answer shows, in whole seconds.
 
-    A window reaching far into the future holds its objects near its start: halving the
-    occupied part rather than the window needs far fewer splits to get under a cap.
+    A cut answer is some of the window's objects: the first ones by start, the last ones, or
+    any. Splitting between the starts it shows leaves some of them in each half, so each half
+    has room for what the answer lacked, and a half that finds nothing new proves it complete;
+    it also gets under a cap in far fewer splits than halving a window a century long.
     """
-    starts = (moment for moment, _ in answer.values() if moment is not None)
-    occupied_end = max((moment for moment in starts if start < moment < end), default=end)
-    middle = float(int(start + (occupied_end - start) / 2))
-    return min(max(middle, start + SMALLEST_WINDOW), end - SMALLEST_WINDOW)
+    inside = [moment for moment, _ in answer.values()
+              if moment is not None and start < moment < end]
+    if not inside:
+        middle = start + (end - start) / 2
+    elif max(inside) - min(inside) >= 2 * SMALLEST_WINDOW:
+        middle = min(inside) + (max(inside) - min(inside)) / 2
+    else:
+        middle = max(inside) + SMALLEST_WINDOW
+    return min(max(float(int(middle)), start + SMALLEST_WINDOW), end - SMALLEST_WINDOW)
 
 
 def epoch_of(text: object) -> float | None:
