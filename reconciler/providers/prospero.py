@@ -171,6 +171,20 @@ class ProsperoProvider(Provider):
     kind = "events"
     merge_fields = frozenset({"custom_fields"})
 
+    def __init__(self, *, settings: ProviderSettings, client: httpx.Client) -> None:
+        super().__init__(settings=settings, client=client)
+        # What GET /events was seen to honour is learnt once a run, and shared by its walks.
+        self.events = TolerantList(
+            provider=self.name,
+            path="/events",
+            items="events",
+            page_size=PAGE_MAX,
+            windows=("window_start", "window_end"),
+            get=lambda params: self.decode(self.get("events", params), "GET /events"),
+            on_read=self.page_read,
+        )
+        self.span: Span | None = None  # the last refresh's listing span
+
     @staticmethod
     def auth(settings: ProviderSettings) -> httpx.Auth:
         return ProsperoAuth(settings.settings)
@@ -241,19 +255,6 @@ class ProsperoProvider(Provider):
         return event
 
     # -- refresh ---------------------------------------------------------------------------------
-
-    def __init__(self, *, settings: ProviderSettings, client: httpx.Client) -> None:
-        super().__init__(settings=settings, client=client)
-        self.events = TolerantList(
-            provider=self.name,
-            path="/events",
-            items="events",
-            page_size=PAGE_MAX,
-            windows=("window_start", "window_end"),
-            get=lambda params: self.decode(self.get("events", params), "GET /events"),
-            on_read=self.page_read,
-        )
-        self.span: Span | None = None  # the last refresh's listing span
 
     def refresh(self, desired: Sequence[DesiredObject]) -> list[RemoteObject]:
         self.span = listing_span(desired)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.fixtures.docs_prospero import DOCUMENTED_EVENT, DocsRepo
+from tests.fixtures.docs_prospero import DOCUMENTED_LIST, DocsRepo
 from tests.fixtures.repo import Run
 
 NOW = "2027-01-04T00:00:00Z"
@@ -200,7 +200,7 @@ def test_the_documented_payloads_are_read_as_they_are(docs_repo: DocsRepo, cli: 
     identifiers are v1 UUIDs. The documented event (with a custom field of its own), declared
     as it is, plans no change."""
     server = docs_repo.server
-    server.events[DOCUMENTED_EVENT["id"]] = dict(DOCUMENTED_EVENT)
+    server.events.update((event["id"], dict(event)) for event in DOCUMENTED_LIST["events"])
     docs_repo.write("events.yaml", """version: 1
 events:
   - key: opening-night
@@ -213,3 +213,30 @@ events:
     result = cli("plan", docs_repo.root, "--detailed-exitcode", expect=0)
     assert "No changes" in result.stdout
 
+
+
+def test_import_and_adopt_list_all_of_time_by_windows(docs_repo: DocsRepo, cli: Run) -> None:
+    """api-contract.md, Prospero: GET /events [doc] with window_start/window_end only, and
+    PATCH /events/{id} [doc seed: merge patch]: `import` may take over any event, past ones
+    too, so it lists every window from 1970 on; `apply --adopt` patches only our markers."""
+    server = docs_repo.server
+    past = server.add(unmanaged("Retrospective", "2026-05-01"))
+    ahead = server.add(unmanaged("Planning", "2027-03-01"))
+    imported = docs_repo.root / "imported.yaml"
+    result = cli("import", "--kind", "events", "-o", imported, docs_repo.root)
+    assert f"Wrote 2 events to {imported}" in result.stderr
+    lists = [seen.query for seen in server.lists()]
+    assert lists[:2] == [
+        {"limit": "500", "offset": "0"},
+        {"limit": "500", "window_start": "1970-01-01T00:00:00Z",
+         "window_end": WINDOW["window_end"]},
+    ]
+    assert len(lists) == 4  # the window holds all the unwindowed answer did: tested once
+    server.forget()
+    cli("apply", docs_repo.root, "--adopt", "--auto-approve")
+    patched = {seen.path: seen.body for seen in server.writes()}
+    assert set(patched) == {f"/events/{past}", f"/events/{ahead}"}
+    assert all(set(body) == {"customFields"} for body in patched.values())
+    server.forget()
+    cli("plan", docs_repo.root, "--detailed-exitcode", expect=0)
+    assert server.writes() == []
