@@ -124,6 +124,8 @@ def test_more_objects_at_one_second_than_the_server_answers_is_an_error() -> Non
 
 
 def test_the_split_falls_between_the_starts_an_answer_shows() -> None:
+    """api-contract.md, Prospero: Dates [doc]: instants are `YYYY-MM-DDThh:mm:ssZ` or a date;
+    windows are split in whole seconds, between the starts a cut answer shows."""
     answer: Answer[str] = {"a": (START + 10 * DAY, "a"), "b": (START + 20 * DAY, "b")}
     assert split_point(START, END, answer) == START + 15 * DAY
     assert split_point(START, START + 100, {}) == START + 50
