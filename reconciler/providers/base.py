@@ -91,7 +91,8 @@ class Provider(ABC):
     It **may** set `merge_fields` and `requests_per_minute`, and override:
       - `find(key)`: look one object up by key (after a lost create response; default: none);
       - `created_id(body)`: the id a create's answer holds;
-      - `batches` / `apply_batch`: several changes in one request (Prospero's bulk create);
+      - `batches` / `apply_batch`: several changes in one request (Prospero's bulk create and
+        delete);
       - `yaml_value`: a remote value as YAML writes it (`drift --write`);
       - `list_unmanaged`, `declared_from_remote`, `adoption_refusal`, `adopt_calls`: import
         and `apply --adopt`;
@@ -199,7 +200,8 @@ class Provider(ABC):
         return []
 
     def batches(self, changes: Sequence[Change]) -> list[list[Change]]:
-        """Group changes that one request can carry (Prospero bulk create); default: one each."""
+        """Group changes that one request can carry (Prospero bulk create and delete); default:
+        one each."""
         return [[change] for change in changes]
 
     def apply_batch(self, batch: Sequence[Change]) -> list[Outcome]:
