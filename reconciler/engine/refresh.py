@@ -9,6 +9,7 @@ existed (left alone until adopted into a scope), and other scopes' objects (only
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import json
 from collections import Counter
@@ -57,7 +58,12 @@ def refresh_all(
     if not providers:
         return {}
     with ThreadPoolExecutor(max_workers=len(providers), thread_name_prefix="refresh") as pool:
-        futures = {name: pool.submit(one, provider) for name, provider in providers.items()}
+        # Each walk runs in a copy of the caller's context, so that what the run set there (a
+        # clock pin allowed for --sandbox) holds on the worker threads too.
+        futures = {
+            name: pool.submit(contextvars.copy_context().run, one, provider)
+            for name, provider in providers.items()
+        }
         return {name: future.result() for name, future in futures.items()}
 
 
@@ -70,8 +76,9 @@ def by_scope(
     legacy: dict[str, list[RemoteObject]] = {}
     others: Counter[str] = Counter()
     for remote in found:
-        # An unmarked object is one a declared lookup selected (Previsto): ours to mark.
-        if remote.scope == scope or remote.state == "unmarked":
+        # An unmarked object is one a declared lookup selected (Previsto): ours to mark. A
+        # provider without a scope sees every marked object as its own, as before scopes.
+        if scope is None or remote.scope == scope or remote.state == "unmarked":
             mine.setdefault(remote.key, []).append(remote)
         elif remote.scope is None:
             legacy.setdefault(remote.key, []).append(remote)

@@ -31,6 +31,7 @@ from reconciler.http import ResponseLost, certificate_failure
 from reconciler.model import (
     Action,
     Change,
+    Check,
     DeclaredObject,
     DesiredObject,
     FieldChange,
@@ -93,11 +94,13 @@ class Provider(ABC):
     It **may** set `merge_fields`, `requests_per_minute` and `marker_editable`, and override:
       - `find(key)`: look one object up by key (after a lost create response; default: none);
       - `created_id(body)`: the id a create's answer holds;
-      - `batches` / `apply_batch`: several changes in one request (Prospero's bulk create);
+      - `batches` / `apply_batch`: several changes in one request (Prospero's bulk create and
+        delete);
       - `yaml_value`: a remote value as YAML writes it (`drift --write`);
       - `list_unmanaged`, `declared_from_remote`, `adoption_refusal`, `adopt_calls`: import
         and `apply --adopt`;
-      - `error_message(response)`: the API's own message from an error body.
+      - `error_message(response)`: the API's own message from an error body;
+      - `probe_path`, `clock_tolerance`, `diagnose()`: what `reconciler doctor` reads.
     Everything else (`request`, `send`, `decode`, `apply_one`) is the shared machinery: the one
     HTTP choke point that maps failures to typed errors, and the lost-response recovery.
     """
@@ -109,6 +112,12 @@ class Provider(ABC):
     merge_fields: ClassVar[frozenset[str]] = frozenset()
     # A documented request rate limit, met by client-side pacing (None: no pacing).
     requests_per_minute: ClassVar[float | None] = None
+    # `reconciler doctor` starts from one cheap authenticated read of this path.
+    probe_path: ClassVar[str] = ""
+    probe_params: ClassVar[Mapping[str, str]] = {}
+    # How far the server's clock may be from ours before the credentials break (a token the
+    # client mints with a short `exp`); None: the client does not need the clocks to agree.
+    clock_tolerance: ClassVar[float | None] = None
     # False where the API cannot rewrite an existing object's marker (Prevail): a new scope is
     # then written only by scheduling the object anew, and protection only when it is created.
     marker_editable: ClassVar[bool] = True
@@ -206,8 +215,14 @@ class Provider(ABC):
             time.sleep(min(read, LOOKUP_PAUSE))
         return self.find(key)
 
+    def diagnose(self) -> list[Check]:
+        """Read-only checks of what this client relies on: list shapes, paging, field and zone
+        names seen in real objects. Never a write."""
+        return []
+
     def batches(self, changes: Sequence[Change]) -> list[list[Change]]:
-        """Group changes that one request can carry (Prospero bulk create); default: one each."""
+        """Group changes that one request can carry (Prospero bulk create and delete); default:
+        one each."""
         return [[change] for change in changes]
 
     def apply_batch(self, batch: Sequence[Change]) -> list[Outcome]:

@@ -91,6 +91,11 @@ class PrevailProvider(Provider):
     name = "prevail"
     kind = "sessions"
     marker_editable = False  # additional_details, where the marker lives, is fixed once scheduled
+    probe_path = "sessions"
+    probe_params = {"page": "1", "per_page": "1"}
+    # A token is re-minted when under a minute of its life is left: a server clock further ahead
+    # than that can see it expired on arrival.
+    clock_tolerance = 60.0
 
     @staticmethod
     def auth(settings: ProviderSettings) -> httpx.Auth:

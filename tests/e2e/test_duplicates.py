@@ -66,8 +66,8 @@ def test_a_duplicate_is_reported_then_removed_keeping_the_oldest(
 
     repo.forget_requests()
     cli("apply", repo.root, "--auto-approve")
-    assert [(w.method, w.path.rsplit("/", 1)[-1]) for w in repo.writes()] == [
-        ("DELETE", newest["id"])
+    assert [(w.method, w.path, w.body) for w in repo.writes()] == [
+        ("DELETE", "/prospero/events", {"ids": [newest["id"]]})
     ]
     assert duplicated(repo) == {}
     cli("plan", repo.root, "--detailed-exitcode", expect=0)

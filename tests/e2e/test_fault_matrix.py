@@ -67,7 +67,7 @@ OPERATIONS = [
               EVENTS_AB + event("e-c", "Charlie", 3)),
     Operation("prospero", "update", "PATCH", r"^/prospero/events/[^/]+$", EVENTS_AB,
               EVENTS_AB.replace("title: Alpha", "title: Alpha II")),
-    Operation("prospero", "delete", "DELETE", r"^/prospero/events/[^/]+$", EVENTS_AB,
+    Operation("prospero", "delete", "DELETE", r"^/prospero/events$", EVENTS_AB,
               "events:\n" + event("e-a", "Alpha", 1)),
     Operation("previsto", "list", "GET", r"^/previsto/assignments$", ASSIGN_AB,
               ASSIGN_AB.replace("crew: north", "crew: east")),
