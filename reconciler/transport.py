@@ -156,7 +156,8 @@ class ResilientTransport(httpx.BaseTransport):
       the wait, and no further request is sent until the pause is over;
     - a 429 without `Retry-After` from an API whose limit is counted per window (`rate_window`,
       Previsto: 60 s): backoff doubling up to half the window, and the attempts do not run out
-      before a whole window has passed since the first refusal, since a slot may free only then;
+      before a whole window has passed since the first refusal, since a slot may free only then
+      (unless no retries were asked for at all);
     - anything else: exponential backoff with full jitter, `attempts` in all.
     """
 
@@ -286,6 +287,8 @@ class ResilientTransport(httpx.BaseTransport):
     def _stop(self, progress: _Progress, state: RetryCallState) -> bool:
         if state.attempt_number < self.policy.attempts:
             return False
+        if self.policy.attempts <= 1:
+            return True  # no retries asked for (`--max-retries 0`): not even a window's
         error = state.outcome.exception() if state.outcome else None
         if (
             isinstance(error, _Retry)

@@ -160,3 +160,14 @@ def test_a_retry_after_that_cannot_be_waited_for_is_ignored(
     storm(sandbox, times=1, retry_after=header)
     assert fast.get("contacts").status_code == 200
     assert [r.status for r in contacts(sandbox)] == [429, 200]
+
+
+def test_no_retries_asked_for_means_none_even_in_a_window(
+    sandbox: Sandbox, sandbox_url: str
+) -> None:
+    """api-contract.md, Previsto — Rate limit: 429 without `Retry-After` [model]; with
+    `--max-retries 0` (one attempt) the refusal is answered at once, the window notwithstanding."""
+    storm(sandbox, times=None)
+    with client(sandbox_url, RetryPolicy(attempts=1), rate_window=60) as http:
+        assert http.get("contacts").status_code == 429
+    assert len(contacts(sandbox)) == 1

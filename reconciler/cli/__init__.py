@@ -65,7 +65,8 @@ class LazyGroup(click.Group):
     type=click.IntRange(0, 20),
     default=4,
     show_default=True,
-    help="Retries of a request after 429, 5xx or a connection failure.",
+    help="Retries of a request after 429, 5xx or a connection failure (a 429 from a "
+    "per-minute limit is retried until that minute has passed, unless this is 0).",
 )
 @click.option(
     "--retry-wait",
