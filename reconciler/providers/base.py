@@ -27,7 +27,7 @@ from reconciler.errors import (
     ResponseLostError,
     UnreachableError,
 )
-from reconciler.http import ResponseLost, certificate_failure
+from reconciler.http import ResponseLost, RetryAfterExceeded, certificate_failure
 from reconciler.model import (
     Action,
     Change,
@@ -88,7 +88,7 @@ class Provider(ABC):
       - `canonical(declared)`: the declared object with canonical values (UTC, IANA zones);
       - `refresh(desired)`: every live managed object, in as few list requests as it can;
       - `create_calls`, `update_plan`, `removal_calls`: the requests that make each change.
-    It **may** set `merge_fields` and `requests_per_minute`, and override:
+    It **may** set `merge_fields`, `requests_per_minute` and `rate_window`, and override:
       - `find(key)`: look one object up by key (after a lost create response; default: none);
       - `created_id(body)`: the id a create's answer holds;
       - `batches` / `apply_batch`: several changes in one request (Prospero's bulk create and
@@ -115,6 +115,9 @@ class Provider(ABC):
     # How far the server's clock may be from ours before the credentials break (a token the
     # client mints with a short `exp`); None: the client does not need the clocks to agree.
     clock_tolerance: ClassVar[float | None] = None
+    # The window (seconds) that documented limit is counted over: a 429 without Retry-After is
+    # waited out for up to this long (None: no documented window).
+    rate_window: ClassVar[float | None] = None
 
     def __init__(self, *, settings: ProviderSettings, client: httpx.Client) -> None:
         self.settings = settings
@@ -267,8 +270,13 @@ class Provider(ABC):
         content: bytes | None = None,
         json_body: Any = None,
         headers: Mapping[str, str] | None = None,
+        allow: frozenset[int] = frozenset(),
     ) -> httpx.Response:
-        """The one HTTP choke point: sends, then maps failures to typed errors."""
+        """The one HTTP choke point: sends, then maps failures to typed errors.
+
+        A status in `allow` is returned as it is, for a caller that knows what to do with it
+        (Previsto's smaller page after a 400 naming `size`).
+        """
         endpoint = f"{method} /{path.lstrip('/')}"
         try:
             response = self.client.request(
@@ -283,6 +291,8 @@ class Provider(ABC):
             raise ResponseLostError(
                 self.name, f"{self.name} {error}", timed_out=error.timed_out
             ) from None
+        except RetryAfterExceeded as error:
+            raise ResponseError(self.name, endpoint, str(error), status=error.status) from None
         except httpx.TimeoutException as error:
             raise UnreachableError(
                 self.name, f"{self.name} {endpoint}: timed out ({type(error).__name__})"
@@ -303,6 +313,8 @@ class Provider(ABC):
                 f"{self.name} is unreachable at {self.client.base_url} ({type(error).__name__}); "
                 "check base_url and the network",
             ) from None
+        if response.status_code in allow:
+            return response
         if response.status_code in (401, 403):
             raise AuthenticationError(self.name, f"{endpoint} answered {response.status_code}")
         if response.status_code >= 400:
