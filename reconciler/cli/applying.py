@@ -166,10 +166,13 @@ def _check_saved_options(saved: SavedPlan, *, on_drift: str | None, base_ref: st
             f"{saved.path} was made with --on-drift {saved.on_drift.value}, not {on_drift}; "
             f"make the plan again with --on-drift {on_drift}"
         )
-    if base_ref is not None:
+    if base_ref is not None and (
+        saved.base_commit is None or commit_of(saved.config_path, base_ref) != saved.base_commit
+    ):
+        made = f"base commit {saved.base_commit}" if saved.base_commit else "no --base-ref"
         raise ReconcilerError(
-            f"--base-ref is for planning; {saved.path} is applied against the base it was made "
-            "with"
+            f"{saved.path} was made with {made}, not --base-ref {base_ref}; make the plan "
+            f"again with --base-ref {base_ref}"
         )
 
 

@@ -152,3 +152,43 @@ def test_a_saved_revert_plan_labels_the_drift_it_reverts(repo: Repo, cli: Run, m
     applied = cli("apply", saved, "--auto-approve")
     assert "reverted remote edits to title" in applied.stdout
     assert patches(repo) == [{"title": "Winter Gala", "capacity": 250}]
+
+
+SESSION = """version: 1
+sessions:
+  - key: smith-depo
+    title: Deposition of J. Smith
+    start: 2027-03-02T09:00
+    time_zone: America/New_York
+    duration_hours: 1.5
+    details: {details}
+"""
+
+
+def test_keep_cannot_keep_what_a_replace_sends_anyway(repo: Repo, cli: Run):
+    """Prevail cannot change details in place: the session is scheduled anew from the
+    configuration, so the remote title cannot survive, and keep says so."""
+    repo.write("sessions.yaml", SESSION.format(details="Bring exhibits A-F."))
+    git(repo.root, "init", "-q", "-b", "main")
+    git(repo.root, "add", ".")
+    git(repo.root, "commit", "-q", "-m", "base")
+    base = git(repo.root, "rev-parse", "HEAD")
+    cli("apply", repo.root, "--auto-approve")
+    (session,) = [s for s in repo.sandbox.store.query("prevail.sessions").documents
+                  if "reconciler-key: smith-depo" in json.dumps(s)]
+    repo.sandbox.store.replace("prevail.sessions", str(session["remote_session_id"]),
+                               {**session, "title": "Deposition of Jane Smith"})
+    repo.write("sessions.yaml", SESSION.format(details="Bring exhibits A-G."))
+
+    shown = cli("plan", repo.root, "--base-ref", base, "--on-drift", "keep", "--format", "json")
+    document = json.loads(shown.stdout)
+    (change,) = document["changes"]
+    assert change["action"] == "replace"
+    assert change["drift_fields"] == ["title"]
+    assert any(
+        warning.startswith("sessions.smith-depo: the remote edit to title cannot be kept: "
+                           "prevail sets it with details (")
+        and warning.endswith("it is reverted")
+        for warning in document["warnings"]
+    ), document["warnings"]
+    assert document["skipped"] == []
