@@ -23,7 +23,7 @@ from typing import Any
 from reconciler.engine.drift_policy import DriftPolicy
 from reconciler.engine.fingerprint import Fingerprint
 from reconciler.errors import UntrustedPlanError
-from reconciler.model import Change, Plan
+from reconciler.model import Address, Change, Plan, Skipped
 from reconciler.render.json import FORMAT_VERSION, plan_document
 
 PLAN_KEY_VARIABLE = "RECONCILER_PLAN_KEY"
@@ -95,6 +95,10 @@ def load_plan(path: Path, *, key: bytes | None) -> SavedPlan:
             changes=tuple(Change.from_json(item) for item in document["changes"]),
             state_checksum=str(document["state_checksum"]),
             providers=tuple(document.get("providers", ())),
+            skipped=tuple(
+                Skipped(Address.parse(str(item["address"])), str(item["reason"]))
+                for item in document.get("skipped", ())
+            ),
             series_sizes={str(k): int(v) for k, v in (document.get("series") or {}).items()},
         )
         fingerprint = Fingerprint.from_json(document["configuration"])

@@ -315,3 +315,23 @@ def test_a_signed_plan_without_the_key_says_its_signature_is_not_checked(
     monkeypatch.delenv("RECONCILER_PLAN_KEY")
     result = cli("apply", plan_file, "--auto-approve")
     assert "is signed, but RECONCILER_PLAN_KEY is not set" in result.stderr
+
+
+def test_changes_the_plan_does_not_hold_are_named_not_applied(repo: Repo, cli: Run):
+    """A remote edit to another object after the plan was made leaves the plan valid; the edit
+    is not reverted by it, and apply says the next plan will show it."""
+    lunch = EVENT.split("events:\n")[1].replace("board-dinner", "staff-lunch")
+    repo.write("events.yaml", EVENT.format(capacity=12) + lunch.format(capacity=5))
+    cli("apply", repo.root, "--auto-approve")
+    repo.write("events.yaml", EVENT.format(capacity=30) + lunch.format(capacity=5))
+    saved = repo.root.parent / "plan.json"
+    cli("plan", repo.root, "-o", saved)
+    (event,) = repo.sandbox.store.query(
+        "prospero.events", where={"customFields.reconciler_key": "staff-lunch"}).documents
+    repo.sandbox.store.replace("prospero.events", str(event["id"]), {**event, "capacity": 6})
+    repo.forget_requests()
+
+    applied = cli("apply", saved, "--auto-approve")
+    assert "Warning: the configuration now calls for 1 change(s) this plan does not hold " \
+        "(events.staff-lunch): not applied; the next plan shows them" in applied.stdout
+    assert [w.body for w in repo.writes()] == [{"capacity": 30}]

@@ -12,7 +12,7 @@ from reconciler.engine.drift_policy import DriftPolicy
 from reconciler.engine.fingerprint import Fingerprint
 from reconciler.engine.planfile import load_plan, plan_key, save_plan
 from reconciler.errors import UntrustedPlanError
-from reconciler.model import Action, Address, Change, FieldChange, HttpCall, Plan
+from reconciler.model import Action, Address, Change, FieldChange, HttpCall, Plan, Skipped
 
 KEY = b"a-long-random-plan-signing-key"
 FINGERPRINT = Fingerprint(
@@ -37,7 +37,9 @@ def a_plan() -> Plan:
         remote_id="e1",
         drift_fields=("title",),
     )
-    return Plan(changes=(change,), state_checksum="sha256:" + "00" * 32, providers=("prospero",))
+    return Plan(changes=(change,), state_checksum="sha256:" + "00" * 32, providers=("prospero",),
+                skipped=(Skipped(Address("events", "lunch"), "it started at …; the past is "
+                                 "frozen"),))
 
 
 def saved(tmp_path: Path, *, key: bytes | None = None) -> Path:
@@ -55,6 +57,7 @@ def rewrite(path: Path, edit: Any) -> None:
 def test_a_saved_plan_reads_back_with_what_it_was_made_from(tmp_path: Path):
     loaded = load_plan(saved(tmp_path), key=None)
     assert loaded.plan.changes == a_plan().changes
+    assert loaded.plan.skipped == a_plan().skipped
     assert loaded.plan.state_checksum == a_plan().state_checksum
     assert (loaded.config_path, loaded.prune, loaded.adopt, loaded.on_drift) == (
         Path("schedule"), True, False, DriftPolicy.KEEP
