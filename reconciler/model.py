@@ -348,6 +348,33 @@ class Plan:
         )
 
 
+# -- doctor --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Check:
+    """One `reconciler doctor` finding: what the client relies on, and what the account showed.
+
+    `required` checks are ones the client depends on (a differing one fails the run); the others
+    inform (a page size the server refused, a rate limit it does not report).
+    """
+
+    provider: str
+    name: str
+    ok: bool
+    seen: str
+    required: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "provider": self.provider,
+            "check": self.name,
+            "ok": self.ok,
+            "seen": self.seen,
+            "required": self.required,
+        }
+
+
 # -- drift ---------------------------------------------------------------------------------------
 
 

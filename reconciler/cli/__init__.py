@@ -28,6 +28,7 @@ COMMANDS = {
     "plan": "reconciler.cli.planning:plan",
     "apply": "reconciler.cli.applying:apply",
     "drift": "reconciler.cli.planning:drift",
+    "doctor": "reconciler.cli.doctor:doctor",
     "sandbox": "reconciler.cli.serving:sandbox",
     "import": "reconciler.cli.importing:import_command",
     "github": "reconciler.cli.github:github",

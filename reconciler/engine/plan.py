@@ -2,6 +2,9 @@
 
     refresh ─▶ changes ─▶ adoptions ─▶ origins ─▶ drift policy ─▶ checks ─▶ safety ─▶ seal
 
+The changes come with the recurring series' warnings (a start the rule does not produce, a
+series with no occurrence within its horizon), which the configuration alone decides.
+
 Each pass takes the plan and returns a new one; none computes the checksum. `seal` does, once,
 over the changes that survived every pass: the checksum covers the remote state of every object
 the plan touches, so a saved plan is refused when one of them changed since (`StalePlanError`),
@@ -20,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from reconciler.config import DesiredState
+from reconciler.config.recurrence import series_notes
 from reconciler.engine.adoption import plan_adoptions
 from reconciler.engine.changes import plan_changes
 from reconciler.engine.drift_policy import (
@@ -78,6 +82,8 @@ def build_plan(
 def derive(state: DesiredState, refreshed: Mapping[str, Refreshed], options: PlanOptions) -> Plan:
     """The passes before the rails: the changes the configuration calls for, labelled."""
     plan = plan_changes(state, refreshed, prune=options.prune)
+    notes = tuple(str(note) for note in series_notes(state.series))
+    plan = replace(plan, warnings=(*notes, *plan.warnings))
     plan = plan_adoptions(plan, refreshed, adopt=options.adopt)
     if options.base_declared is not None:
         plan = label_origins(plan, refreshed, options.base_declared)

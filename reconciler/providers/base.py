@@ -31,6 +31,7 @@ from reconciler.http import ResponseLost, certificate_failure
 from reconciler.model import (
     Action,
     Change,
+    Check,
     DeclaredObject,
     DesiredObject,
     FieldChange,
@@ -94,7 +95,8 @@ class Provider(ABC):
       - `yaml_value`: a remote value as YAML writes it (`drift --write`);
       - `list_unmanaged`, `declared_from_remote`, `adoption_refusal`, `adopt_calls`: import
         and `apply --adopt`;
-      - `error_message(response)`: the API's own message from an error body.
+      - `error_message(response)`: the API's own message from an error body;
+      - `probe_path`, `clock_tolerance`, `diagnose()`: what `reconciler doctor` reads.
     Everything else (`request`, `send`, `decode`, `apply_one`) is the shared machinery: the one
     HTTP choke point that maps failures to typed errors, and the lost-response recovery.
     """
@@ -106,6 +108,12 @@ class Provider(ABC):
     merge_fields: ClassVar[frozenset[str]] = frozenset()
     # A documented request rate limit, met by client-side pacing (None: no pacing).
     requests_per_minute: ClassVar[float | None] = None
+    # `reconciler doctor` starts from one cheap authenticated read of this path.
+    probe_path: ClassVar[str] = ""
+    probe_params: ClassVar[Mapping[str, str]] = {}
+    # How far the server's clock may be from ours before the credentials break (a token the
+    # client mints with a short `exp`); None: the client does not need the clocks to agree.
+    clock_tolerance: ClassVar[float | None] = None
 
     def __init__(self, *, settings: ProviderSettings, client: httpx.Client) -> None:
         self.settings = settings
@@ -184,6 +192,11 @@ class Provider(ABC):
             read = self.client.timeout.read or LOOKUP_PAUSE
             time.sleep(min(read, LOOKUP_PAUSE))
         return self.find(key)
+
+    def diagnose(self) -> list[Check]:
+        """Read-only checks of what this client relies on: list shapes, paging, field and zone
+        names seen in real objects. Never a write."""
+        return []
 
     def batches(self, changes: Sequence[Change]) -> list[list[Change]]:
         """Group changes that one request can carry (Prospero bulk create); default: one each."""

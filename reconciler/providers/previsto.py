@@ -54,6 +54,8 @@ class PrevistoProvider(Provider):
     kind = "assignments"
     merge_fields = frozenset({"metadata"})
     requests_per_minute = 120.0
+    probe_path = "assignments"
+    probe_params = {"page": "0", "size": "1"}
 
     @staticmethod
     def auth(settings: ProviderSettings) -> httpx.Auth:

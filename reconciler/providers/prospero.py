@@ -156,6 +156,7 @@ class ProsperoAuth(httpx.Auth):
 class ProsperoProvider(Provider):
     name = "prospero"
     kind = "events"
+    probe_path = "auth/whoami"
     merge_fields = frozenset({"custom_fields"})
 
     @staticmethod
