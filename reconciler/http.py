@@ -4,6 +4,9 @@ Providers receive their `httpx.Client` from here and never build one themselves,
 policy lives in one place; how a request is retried and paced is `transport.py`'s, whose
 `ResilientTransport` wraps every client made here.
 
+- **Confinement**: every request a client sends must stay under its base URL (same scheme,
+  host and port, and a path below the base path); anything else is refused before it leaves,
+  so no request path, however it was made, can carry a provider's credentials elsewhere.
 - **Trust** (which CAs an https origin is verified against), first that applies:
   1. `SSL_CERT_FILE` / `SSL_CERT_DIR` when set: the user named the CA bundle explicitly (a
      corporate proxy that re-signs traffic), so only it is used;
@@ -18,9 +21,11 @@ from __future__ import annotations
 import functools
 import ipaddress
 import os
+import re
 import ssl
 import sys
-from urllib.parse import urlsplit
+from collections.abc import Callable
+from urllib.parse import unquote, urlsplit
 
 import certifi
 import httpx
@@ -83,6 +88,62 @@ def check_base_url(provider: str, base_url: str) -> str:
             "https (plain http is allowed to loopback only)"
         )
     return base_url.rstrip("/") + "/"
+
+
+class OutsideBaseURL(ReconcilerError):
+    """A request would leave its client's base URL (refused before it is sent)."""
+
+
+# A request path is a relative reference below the base URL: no scheme, no authority, no dot
+# segment (literal or percent-encoded), no backslash (some servers read it as a slash), no
+# control character, no query or fragment (a plan carries its query separately).
+_DOT_SEGMENT = re.compile(r"(^|/)\.\.?(/|$)")
+
+
+def path_outside_base(base_url: str, path: str) -> str | None:
+    """Why the request path `path` would leave `base_url` (None: it stays below it).
+
+    Checks the path as written (a plan's `path`) and then the URL a client bound to `base_url`
+    would build from it, so a later change in how URLs are joined cannot open a way out.
+    """
+    if any(ord(char) < 0x20 or char == "\x7f" for char in path):
+        return "it holds a control character"
+    if "\\" in path:
+        return "it holds a backslash"
+    parts = urlsplit(path)
+    if parts.scheme or parts.netloc or path.startswith("//") or "://" in path:
+        return "it is an absolute URL, not a path below base_url"
+    if parts.query or parts.fragment or "?" in path or "#" in path:
+        return "it holds a query or fragment"
+    if _DOT_SEGMENT.search(unquote(unquote(parts.path))):
+        return "it holds a '.' or '..' segment"
+    origin = base_url.rstrip("/") + "/"
+    # As the client joins them: the base's path, then the request path without its slash.
+    return url_outside_base(httpx.URL(origin), httpx.URL(origin + path.lstrip("/")))
+
+
+def url_outside_base(base: httpx.URL, url: httpx.URL) -> str | None:
+    """Why `url` is not below `base` (None: it is): another scheme, host, port or path."""
+    if (url.scheme, url.host, url.port) != (base.scheme, base.host, base.port):
+        return f"it goes to {url.scheme}://{url.host}{f':{url.port}' if url.port else ''}"
+    prefix = base.path if base.path.endswith("/") else base.path + "/"
+    if not (url.path + "/").startswith(prefix) or _DOT_SEGMENT.search(unquote(url.path)):
+        return "its path leaves the base path"
+    return None
+
+
+def _confine(base: httpx.URL, provider: str) -> Callable[[httpx.Request], None]:
+    """A request hook that refuses any request outside `base` (the last line of defence)."""
+
+    def check(request: httpx.Request) -> None:
+        reason = url_outside_base(base, request.url)
+        if reason is not None:
+            raise OutsideBaseURL(
+                f"{provider}: refused to send {request.method} {request.url.path}: {reason} "
+                "(outside its base_url)"
+            )
+
+    return check
 
 
 def _tls_context(*, https: bool) -> ssl.SSLContext:
@@ -179,4 +240,5 @@ def build_client(
         timeout=timeout,
         headers={"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})},
         follow_redirects=False,
+        event_hooks={"request": [_confine(httpx.URL(origin), provider)]},
     )
