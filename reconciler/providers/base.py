@@ -31,7 +31,6 @@ from reconciler.http import ResponseLost, RetryAfterExceeded, certificate_failur
 from reconciler.model import (
     Action,
     Change,
-    Check,
     DeclaredObject,
     DesiredObject,
     FieldChange,
@@ -97,7 +96,7 @@ class Provider(ABC):
       - `list_unmanaged`, `declared_from_remote`, `adoption_refusal`, `adopt_calls`: import
         and `apply --adopt`;
       - `error_message(response)`: the API's own message from an error body;
-      - `probe_path`, `clock_tolerance`, `diagnose()`: what `reconciler doctor` reads.
+      - `probe_path`, `probe_params`, `clock_tolerance`: where `reconciler doctor` starts.
     Everything else (`request`, `send`, `decode`, `apply_one`) is the shared machinery: the one
     HTTP choke point that maps failures to typed errors, and the lost-response recovery.
     """
@@ -196,11 +195,6 @@ class Provider(ABC):
             read = self.client.timeout.read or LOOKUP_PAUSE
             time.sleep(min(read, LOOKUP_PAUSE))
         return self.find(key)
-
-    def diagnose(self) -> list[Check]:
-        """Read-only checks of what this client relies on: list shapes, paging, field and zone
-        names seen in real objects. Never a write."""
-        return []
 
     def batches(self, changes: Sequence[Change]) -> list[list[Change]]:
         """Group changes that one request can carry (Prospero bulk create and delete); default:
