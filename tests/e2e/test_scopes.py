@@ -125,8 +125,11 @@ def test_objects_of_before_scopes_wait_for_an_explicit_adoption(
     cli("apply", repo.root, "--auto-approve", "--prune", "--force")
     assert repo.writes() == []
 
-    # The explicit step: one marker write for the declared one, nothing else changes.
-    adopted = cli("apply", repo.root, "--auto-approve", "--adopt-unscoped").stdout
+    # The explicit step: one marker write for the declared one, nothing else changes. Made as
+    # a saved plan, which is applied with the option it was made with.
+    saved = repo.root.parent / "adopt.json"
+    cli("plan", repo.root, "--adopt-unscoped", "-o", saved)
+    adopted = cli("apply", saved, "--auto-approve").stdout
     assert "events.e-a will be updated in place (adopt scope)" in adopted
     assert [(w.method, w.path, w.body) for w in repo.writes()] == [
         ("PATCH", f"/prospero/events/{legacy_id}", {"customFields": {"reconciler_scope": SCOPE}})
