@@ -16,22 +16,12 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from reconciler.config.yaml import JsonPath, SourceMap
 from reconciler.model import ConfigIssue
-from reconciler.published import load_published
-from reconciler.zones import zone_table
-
-PREVAIL_TIME_ZONES = "api/prevail-time-zones.json"
+from reconciler.zones import prevail_zone, prevail_zone_names, zone_table
 
 
 @cache
 def iana_zones() -> frozenset[str]:
     return frozenset(available_timezones())
-
-
-@cache
-def prevail_zones() -> Mapping[str, str]:
-    """Prevail's own zone names (the Rails set) and the IANA zone each stands for."""
-    names: dict[str, str] = load_published(PREVAIL_TIME_ZONES)
-    return names
 
 
 def zone_of(name: str, *, prevail_names: bool) -> tzinfo | None:
@@ -43,8 +33,9 @@ def zone_of(name: str, *, prevail_names: bool) -> tzinfo | None:
     """
     if zone_table().knows(name) or name in iana_zones():
         return ZoneInfo(name)
-    if prevail_names and name in prevail_zones():
-        return ZoneInfo(prevail_zones()[name])
+    iana = prevail_zone(name) if prevail_names else None
+    if iana is not None and (zone_table().knows(iana) or iana in iana_zones()):
+        return ZoneInfo(iana)
     return None
 
 
@@ -158,12 +149,12 @@ def _unparsable(text: str, example: str) -> str:
 
 
 def _unknown_zone(name: str, *, prevail_names: bool) -> str:
-    if not prevail_names and name in prevail_zones():
+    iana = prevail_zone(name)
+    if not prevail_names and iana is not None:
         return (
-            f'"{name}" is a Prevail time zone name; events take IANA names such as '
-            f'"{prevail_zones()[name]}"'
+            f'"{name}" is a Prevail time zone name; events take IANA names such as "{iana}"'
         )
-    candidates = sorted(iana_zones() | (set(prevail_zones()) if prevail_names else set()))
+    candidates = sorted(iana_zones() | (set(prevail_zone_names()) if prevail_names else set()))
     guess = difflib.get_close_matches(name, candidates, n=1)
     hint = f' (did you mean "{guess[0]}"?)' if guess else ""
     expected = "an IANA name or one of Prevail's names" if prevail_names else "an IANA name"
