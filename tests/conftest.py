@@ -16,7 +16,7 @@ from reconciler.sandbox.server import running
 
 # Fixtures every package shares: a YAML repository on the sandbox and the CLI (`repo`, `cli`),
 # and the Action's fake GitHub and simulated runner.
-pytest_plugins = ["tests.fixtures.repo", "tests.fixtures.action"]
+pytest_plugins = ["tests.fixtures.repo", "tests.fixtures.action", "tests.fixtures.docs_prevail"]
 
 _real_connect = socket.socket.connect
 

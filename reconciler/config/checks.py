@@ -18,6 +18,12 @@ from reconciler.config.yaml import JsonPath, SourceMap
 from reconciler.model import ConfigIssue
 from reconciler.zones import prevail_zone, prevail_zone_names, zone_table
 
+# Prevail's `interpreter` names the languages to interpret; older configurations said true/false.
+INTERPRETER_TRUE = (
+    'is now the languages to interpret (Prevail takes a string), not true: write them, e.g. '
+    'interpreter: "Spanish" ("" for none)'
+)
+
 
 @cache
 def iana_zones() -> frozenset[str]:
@@ -90,6 +96,13 @@ def _check_session(item: Mapping[str, Any], path: JsonPath, source: SourceMap) -
             )
         elif when.tzinfo is None and zone_name is None:
             issues.append(source.issue(where, "a start without a UTC offset needs time_zone"))
+    overrides = item.get("overrides")
+    for date_key, override in (overrides.items() if isinstance(overrides, Mapping) else ()):
+        if isinstance(override, Mapping) and override.get("interpreter") is True:
+            where = (*path, "overrides", date_key, "interpreter")
+            issues.append(source.issue(where, INTERPRETER_TRUE))
+    if item.get("interpreter") is True:
+        issues.append(source.issue((*path, "interpreter"), INTERPRETER_TRUE))
     return issues
 
 

@@ -15,7 +15,15 @@ from reconciler.config import DesiredState
 from reconciler.config.recurrence import Membership, Series, membership, series_sizes
 from reconciler.engine.diff import field_changes
 from reconciler.engine.refresh import Refreshed
-from reconciler.model import Action, Change, DesiredObject, FieldChange, Plan, RemoteObject
+from reconciler.model import (
+    Action,
+    Change,
+    DesiredObject,
+    FieldChange,
+    Plan,
+    RemoteObject,
+    Skipped,
+)
 from reconciler.providers.base import Provider
 
 log = logging.getLogger(__name__)
@@ -30,8 +38,10 @@ def plan_changes(
         series = state.series.get(side.provider.kind, {})
         changes.extend(_changes_for(side, prune=prune, series=series))
     changes.sort(key=lambda change: change.sort_key)
+    kept, held = _hold_back(changes, refreshed)
     return Plan(
-        changes=tuple(changes),
+        changes=kept,
+        skipped=held,
         state_checksum="",
         providers=tuple(sorted(refreshed)),
         series_sizes=series_sizes(state.series),
@@ -54,6 +64,24 @@ def _changes_for(side: Refreshed, *, prune: bool, series: Mapping[str, Series]) 
             if removal is not None:
                 changes.append(removal)
     return changes
+
+
+def _hold_back(
+    changes: list[Change], refreshed: Mapping[str, Refreshed]
+) -> tuple[tuple[Change, ...], tuple[Skipped, ...]]:
+    """The changes requests can make, and the others skipped with the provider's reason."""
+    sides = {side.provider.kind: side for side in refreshed.values()}
+    kept: list[Change] = []
+    held: list[Skipped] = []
+    for change in changes:
+        side = sides[change.address.kind]
+        current = side.current.get(change.address.key)
+        why = side.provider.held_back(current) if current is not None else None
+        if why is None:
+            kept.append(change)
+        else:
+            held.append(Skipped(change.address, f"{change.reason}, but {why}"))
+    return tuple(kept), tuple(held)
 
 
 def _create(provider: Provider, desired: DesiredObject) -> Change:

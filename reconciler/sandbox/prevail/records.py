@@ -20,8 +20,8 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from reconciler.sandbox.prevail.errors import PrevailError
-from reconciler.sandbox.prevail.queries import Listing, Pagy, run_listing
 from reconciler.sandbox.prevail.participants import Invite
+from reconciler.sandbox.prevail.queries import Listing, Pagy, run_listing
 from reconciler.sandbox.prevail.validation import SessionEdit, SessionRequest
 from reconciler.sandbox.store import Document, Store
 
