@@ -20,6 +20,7 @@ from reconciler.sandbox.prevail.records import (
     timestamp,
 )
 from reconciler.sandbox.prevail.validation import (
+    SEEDED_REQUIRED,
     SessionRequest,
     parse_create,
     parse_session_object,
@@ -181,7 +182,7 @@ def request_from(entry: object, *, now: str, where: str = "session_request") -> 
 def _parse(entry: object, where: str) -> tuple[SessionRequest, dict[str, Any]]:
     try:
         if isinstance(entry, dict) and "session_request" in entry:
-            return parse_create(entry), {}
+            return parse_create(entry, required=SEEDED_REQUIRED), {}
         return parse_session_object(entry)
     except PrevailError as error:
         details = {

@@ -47,6 +47,9 @@ REMOTE_SESSION_FIELDS: Final = (
     "estimated_duration",
 )
 REQUIRED_FIELDS: Final = frozenset({"title", "case", "start_date", "start_time", "time_zone"})
+# Admin seeding stands for what an account already holds, however it was made: only the public
+# create demands a case.
+SEEDED_REQUIRED: Final = REQUIRED_FIELDS - {"case"}
 START_FIELDS: Final = ("start_date", "start_time", "time_zone")
 EDITABLE_FIELDS: Final = (*REMOTE_SESSION_FIELDS, "invites")
 SESSION_REQUEST_FIELDS: Final = (
@@ -137,7 +140,7 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON value")
 
 
-def parse_create(body: object) -> SessionRequest:
+def parse_create(body: object, *, required: frozenset[str] = REQUIRED_FIELDS) -> SessionRequest:
     """`{"session_request": {...}}` (the `jwt_payload` already removed) → a SessionRequest."""
     findings = Findings()
     if not isinstance(body, dict):
@@ -150,7 +153,7 @@ def parse_create(body: object) -> SessionRequest:
         findings.bad_shape("session_request", "is required and must be an object")
         findings.raise_if_any()
     assert isinstance(payload, dict)
-    request = _session_request(findings, payload)
+    request = _session_request(findings, payload, required=required)
     findings.raise_if_any()
     return request
 
@@ -173,7 +176,7 @@ def parse_edit(body: object) -> SessionEdit:
         "invites can be edited)"
     )
     findings.unknown_fields(payload, EDITABLE_FIELDS, "remote_session.", hint=hint)
-    fields = _remote_session(findings, payload, creating=False)
+    fields = _remote_session(findings, payload, required=None)
     invites = invites_of(findings, payload.get("invites"))
     sent = [name for name in START_FIELDS if name in payload]
     if sent and len(sent) < len(START_FIELDS):
@@ -208,7 +211,7 @@ def parse_session_object(entry: object) -> tuple[SessionRequest, dict[str, Any]]
         "remote_session": {name: entry[name] for name in REMOTE_SESSION_FIELDS if name in entry},
         **{name: entry[name] for name in SESSION_REQUEST_FIELDS if name in entry},
     }
-    request = _session_request(findings, payload)
+    request = _session_request(findings, payload, required=SEEDED_REQUIRED)
     given = {name: entry[name] for name in SERVER_FIELDS if name in entry}
     for name in ("remote_session_id", "request_id"):
         value = given.get(name)
@@ -236,7 +239,9 @@ def parse_session_object(entry: object) -> tuple[SessionRequest, dict[str, Any]]
     return request, given
 
 
-def _session_request(findings: Findings, payload: Mapping[str, Any]) -> SessionRequest:
+def _session_request(
+    findings: Findings, payload: Mapping[str, Any], *, required: frozenset[str]
+) -> SessionRequest:
     findings.unknown_fields(payload, SESSION_REQUEST_FIELDS, "")
     remote = payload.get("remote_session")
     fields: dict[str, Any] = {}
@@ -246,7 +251,7 @@ def _session_request(findings: Findings, payload: Mapping[str, Any]) -> SessionR
         findings.bad_shape("remote_session", "must be an object")
     else:
         findings.unknown_fields(remote, REMOTE_SESSION_FIELDS, "remote_session.")
-        fields = _remote_session(findings, remote, creating=True)
+        fields = _remote_session(findings, remote, required=required)
     return SessionRequest(
         remote_session=fields,
         invites=invite_list(findings, payload),
@@ -257,19 +262,22 @@ def _session_request(findings: Findings, payload: Mapping[str, Any]) -> SessionR
 
 
 def _remote_session(
-    findings: Findings, source: Mapping[str, Any], *, creating: bool
+    findings: Findings, source: Mapping[str, Any], *, required: frozenset[str] | None
 ) -> dict[str, Any]:
+    """The fields sent; `required` names those a create must carry (None: an edit)."""
+    creating = required is not None
+    needed = required if required is not None else REQUIRED_FIELDS
     fields: dict[str, Any] = {}
     for name in REMOTE_SESSION_FIELDS:
         if name not in source:
-            if creating and name in REQUIRED_FIELDS:
+            if creating and name in needed:
                 findings.bad_value(name, "can't be blank")
             elif creating:
                 fields[name] = None
             continue
         value = source[name]
         if value is None:
-            if name in REQUIRED_FIELDS:
+            if name in needed:
                 findings.bad_value(name, "can't be blank")
             else:
                 fields[name] = None
