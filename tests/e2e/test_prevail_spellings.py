@@ -105,3 +105,14 @@ def test_a_pending_request_is_not_submitted_again_and_fallbacks_show_at_v(
     verbose = cli("-v", "plan", repo.root, "--detailed-exitcode", expect=0)
     assert verbose.stderr.count("identified a pending request by `request_id`") == 1
     assert repo.writes() == []
+
+
+def test_an_older_interpreter_false_is_sent_as_no_languages(repo: Repo, cli: Run) -> None:
+    """api-contract.md, Prevail create: `interpreter` is a string; an old `false` means ""."""
+    declare(repo, "no-interpreter", "America/New_York")
+    with open(repo.root / "sessions.yaml", "a", encoding="utf-8") as yaml:
+        yaml.write("    interpreter: false\n")
+    cli("apply", repo.root, "--auto-approve")
+    [create] = repo.writes()
+    assert create.body["session_request"]["session_details"]["interpreter"] == ""  # type: ignore[index]
+    cli("plan", repo.root, "--detailed-exitcode", expect=0)
