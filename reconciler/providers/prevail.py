@@ -234,8 +234,10 @@ class PrevailProvider(Provider):
             body = self.decode(response, endpoint)
             expect(isinstance(body, dict), self.name, endpoint, "expected a JSON object")
             listed = read_page(body, collection, self.fallbacks)
-            expect(listed is not None, self.name, endpoint, f"missing the `{collection}` list")
-            assert listed is not None
+            if listed is None:
+                raise ResponseError(
+                    self.name, endpoint, f"unexpected response: missing the `{collection}` list"
+                )
             if listed.count is not None and count is not None and listed.count != count:
                 return None
             added = 0
