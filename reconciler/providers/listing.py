@@ -1,10 +1,14 @@
 """Walking a list endpoint as a tolerant reader: modelled pages where shown, else time windows.
 
+Refresh lists only the span that can matter (`listing_span`): the past is frozen, so a span
+starts just before now, or before the earliest declared object, and reaches a century ahead.
+
 Prospero documents one list parameter pair, a time window (`window_start`/`window_end`: every
 object overlapping it), and no paging; `total`, `limit`/`offset` and filters are our emulator's
-model. `TolerantList` asks the run's first list with the modelled paging and filter: an answer
-with an integer `total` shows the server pages, and the walk pages. Otherwise (no `total`, or
-the parameters refused with a 400) every walk of the run goes by windows over the span asked.
+model. `TolerantList` asks the run's first list with the modelled paging and filter, over the
+span's window: an answer with an integer `total` shows the server pages, and the walk pages
+(still windowed). Otherwise (no `total`, or the parameters refused with a 400) every walk of the
+run goes by windows over the span asked, the first answer serving as the span's first window.
 
 A window's answer may be cut off without a word by a limit no page documents. `WindowWalk`
 splits an answer that looks cut off in two, between the starts it shows, and lists both halves;
@@ -12,20 +16,20 @@ what they find decides: an object the whole answer lacked proves it cut (its siz
 cap, and halves that reach it are split again); nothing new proves it complete (its size was no
 cap), unless the size is a known cap, when halves reaching it are split again all the same. An
 answer looks cut off when its size reaches the page size asked for, equals a confirmed cap, or
-equals a size worth testing once (the unwindowed first answer's: all objects, or a cap). Objects
-overlapping a split point come back from both halves and are kept once, by id.
+equals a size worth testing once (the run's first answer's: every object of its window, or a
+cap). Objects overlapping a split point come back from both halves and are kept once, by id.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Generic, TypeVar
 
 from reconciler.errors import ResponseError
-from reconciler.instants import format_utc
+from reconciler.instants import format_utc, now
 from reconciler.providers.base import expect
 
 log = logging.getLogger(__name__)
@@ -40,6 +44,13 @@ Answer = dict[str, tuple[float | None, Item | None]]
 Span = tuple[float, float]
 
 SMALLEST_WINDOW = 1.0  # the APIs' instants have whole seconds: no window can be narrower
+
+# A span starts a day before the earlier of now and the first declared start: the past is
+# frozen, and an object under way (or a server clock a little behind ours) falls inside. It
+# reaches a century ahead, so that a managed object moved or left far ahead is found (no
+# duplicate create, and --prune sees it).
+SLACK = timedelta(days=1)
+AHEAD = timedelta(days=36_525)
 
 
 @dataclass(kw_only=True)
@@ -157,24 +168,34 @@ class TolerantList:
     def walk(
         self, filters: Mapping[str, str], convert: Callable[[dict[str, Any]], T | None], span: Span
     ) -> list[T]:
-        """What `convert` keeps of every listed object (paged, else by windows over `span`).
+        """What `convert` keeps of every object listed over `span` (paged, else by windows).
 
         Each object is converted (None: left out) as its answer arrives, so that a large walk
-        holds the converted objects, not every answer as sent. `filters` only narrow what the
-        server sends: `convert` must check them itself.
+        holds the converted objects, not every answer as sent. `filters` and the window only
+        narrow what the server sends: `convert` must check the filters itself.
         """
+        first: Any = None
         if self.pages is not False:
-            paged = self.walk_pages(filters, convert)
-            if paged is not None:
+            paged = self.walk_pages(filters, convert, span)
+            if isinstance(paged, list):
                 return paged
-        return self.walk_windows(filters, convert, span)
+            first = paged
+        return self.walk_windows(filters, convert, span, first=first)
+
+    def window(self, span: Span) -> dict[str, str]:
+        low, high = self.windows
+        return {low: instant_text(span[0]), high: instant_text(span[1])}
 
     def walk_pages(
-        self, filters: Mapping[str, str], convert: Callable[[dict[str, Any]], T | None]
-    ) -> list[T] | None:
-        """The modelled pages at the largest limit; walked again if the list shifts mid-walk.
+        self, filters: Mapping[str, str], convert: Callable[[dict[str, Any]], T | None],
+        span: Span,
+    ) -> list[T] | Any:
+        """The modelled pages over the span's window at the largest limit; walked again if the
+        list shifts mid-walk.
 
-        None when the run's first answer shows the server does not page.
+        When the run's first answer shows the server does not page, that answer (to the span's
+        window) is returned as it came, for the window walk to start from; None when the
+        server refused the modelled parameters.
         """
         for _attempt in range(3):
             kept: dict[str, T] = {}
@@ -182,10 +203,11 @@ class TolerantList:
             offset, total = 0, None
             shifted = False
             while True:
-                params = {**filters, "limit": str(self.page_size), "offset": str(offset)}
-                body = self.page(params)
-                if body is None:
-                    return None
+                params = {**filters, "limit": str(self.page_size), "offset": str(offset),
+                          **self.window(span)}
+                body, paged = self.page(params)
+                if not paged:
+                    return body
                 if total is not None and body["total"] != total:
                     shifted = True
                     break
@@ -202,8 +224,9 @@ class TolerantList:
             log.info("%s: the list changed during the walk; walking it again", self.provider)
         raise ResponseError(self.provider, self.endpoint, "the list kept changing; try again")
 
-    def page(self, params: Mapping[str, str]) -> dict[str, Any] | None:
-        """One modelled page; None when it is the first answer and shows no paging."""
+    def page(self, params: Mapping[str, str]) -> tuple[Any, bool]:
+        """One modelled page, and whether it is one: the run's first answer may show no paging
+        (it is returned as it came) or refuse the modelled parameters (None)."""
         try:
             body = self.get(params)
         except ResponseError as error:
@@ -213,37 +236,41 @@ class TolerantList:
                      "windows with %s only", self.provider, self.endpoint, error,
                      "/".join(self.windows))
             self.pages, self.modelled_parameters, self.guess.limit = False, False, None
-            return None
+            return None, False
         self.check(body)
         if isinstance(body.get("total"), int):
             self.pages = True
-            return dict(body)
+            return dict(body), True
         expect(self.pages is None, self.provider, self.endpoint,
                "a page without an integer `total`")
         count = len(body[self.items])
         log.info("%s: %s answered without `total` (%d objects): the server does not page as "
                  "modelled; listing by time windows", self.provider, self.endpoint, count)
         self.pages = False
-        # Unwindowed, the answer holds every object, or as many as the server answers at most.
+        # The answer holds every object of the window, or as many as the server answers at most.
         self.guess.candidates.add(count)
-        return None
+        return body, False
 
     def walk_windows(
-        self, filters: Mapping[str, str], convert: Callable[[dict[str, Any]], T | None], span: Span
+        self, filters: Mapping[str, str], convert: Callable[[dict[str, Any]], T | None],
+        span: Span, *, first: Any = None,
     ) -> list[T]:
         """The documented list: windows over `span`, split where an answer looks cut off.
 
         The modelled filter and page size go along unless the server refused them: a server
-        that honours a page size cuts at it, which the walk then sees.
+        that honours a page size cuts at it, which the walk then sees. `first` is an answer to
+        the whole span's window already in hand (the run's first answer), used for it.
         """
         params = {**filters, "limit": str(self.page_size)} if self.modelled_parameters else {}
         read = 0
 
         def fetch(start: float, end: float) -> Answer[T]:
-            nonlocal read
-            low, high = self.windows
-            body = self.get({**params, low: instant_text(start), high: instant_text(end)})
-            self.check(body)
+            nonlocal read, first
+            if first is not None and (start, end) == span:
+                body, first = first, None
+            else:
+                body = self.get({**params, **self.window((start, end))})
+                self.check(body)
             answer: Answer[T] = {}
             for item in body[self.items]:
                 expect(isinstance(item, dict) and "id" in item, self.provider, self.endpoint,
@@ -268,6 +295,19 @@ class TolerantList:
         converted = convert(item)
         if converted is not None:
             kept[str(item["id"])] = converted
+
+
+def listing_span(starts: Iterable[float | None], ends: Iterable[float | None]) -> Span:
+    """The epoch seconds a refresh lists: from now on, and every declared object.
+
+    A declared object already past must still be found (else it would be created again); one
+    moved or no longer declared may sit anywhere ahead. `starts` and `ends` are the declared
+    objects' (None where unknown).
+    """
+    current = now().timestamp()
+    low = min([current, *(start for start in starts if start is not None)])
+    high = max([current + AHEAD.total_seconds(), *(end for end in ends if end is not None)])
+    return float(int(low - SLACK.total_seconds())), float(int(high + SLACK.total_seconds()))
 
 
 def split_point(start: float, end: float, answer: Answer[Any]) -> float:

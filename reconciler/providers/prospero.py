@@ -7,9 +7,11 @@ the fields we own, so a field removed from YAML can be sent as `null` (RFC 7386)
 file. Several creates go in one bulk POST, several deletes in one bulk DELETE (at most 100
 events each).
 
-Listing is a tolerant reader (`listing.TolerantList`): the modelled pages where the server
-shows it pages (`total`), else the documented `window_start`/`window_end` windows over the span
-that matters (`listing_span`), split where an answer looks cut off.
+Listing is a tolerant reader (`listing.TolerantList`) over the span that matters
+(`event_span`: the past is frozen): the modelled pages of the documented
+`window_start`/`window_end` window where the server shows it pages (`total`), else windows,
+split where an answer looks cut off. Refresh asks only for managed events (the modelled filter
+`customFields.managed_by=reconciler`), which the reader checks itself.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ import logging
 import threading
 import time
 from collections.abc import Generator, Mapping, Sequence
-from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -27,7 +28,7 @@ import httpx
 
 from reconciler.engine.diff import merge_patch
 from reconciler.errors import AuthenticationError, ProviderError, ResponseError, ResponseLostError
-from reconciler.instants import now, to_utc
+from reconciler.instants import to_utc
 from reconciler.model import (
     Action,
     Change,
@@ -45,7 +46,7 @@ from reconciler.providers.base import (
     UpdatePlan,
     as_sent,
 )
-from reconciler.providers.listing import Span, TolerantList, epoch_of
+from reconciler.providers.listing import Span, TolerantList, epoch_of, listing_span
 from reconciler.providers.marker import read_scope_mark
 from reconciler.redaction import register_secrets
 
@@ -54,13 +55,6 @@ log = logging.getLogger(__name__)
 PAGE_MAX = 500
 BULK_MAX = 100
 MERGE_PATCH = "application/merge-patch+json"
-
-# Windows start a day before the earlier of now and the first declared start: the past is
-# frozen, and an event under way overlaps any window starting before it ends. They reach a
-# century ahead, so that a managed event moved or left far ahead is found (no duplicate create,
-# and --prune sees it).
-SLACK = timedelta(days=1)
-AHEAD = timedelta(days=36_525)
 
 KEY_FIELD = "reconciler_key"
 OWNER_FIELD = "managed_by"
@@ -275,14 +269,14 @@ class ProsperoProvider(Provider):
     # -- refresh ---------------------------------------------------------------------------------
 
     def refresh(self, desired: Sequence[DesiredObject]) -> list[RemoteObject]:
-        self.span = listing_span(desired)
+        self.span = event_span(desired)
         return self.managed()
 
     def managed(self) -> list[RemoteObject]:
         """Every marked event in the listing span (the last refresh's), of every scope and
         duplicates included: the engine sorts them."""
         filters = {f"customFields.{OWNER_FIELD}": OWNER}
-        return self.events.walk(filters, self.remote, self.span or listing_span(()))
+        return self.events.walk(filters, self.remote, self.span or event_span(()))
 
     def get(self, path: str, params: Mapping[str, str]) -> httpx.Response:
         self.list_requests += 1
@@ -290,7 +284,7 @@ class ProsperoProvider(Provider):
 
     def find(self, key: str) -> RemoteObject | None:
         filters = {f"customFields.{KEY_FIELD}": key}
-        for event in self.events.walk(filters, as_sent, self.span or listing_span(())):
+        for event in self.events.walk(filters, as_sent, self.span or event_span(())):
             remote = self.remote(event)
             if remote is not None and remote.key == key and remote.scope == self.scope:
                 return remote
@@ -424,7 +418,7 @@ class ProsperoProvider(Provider):
     def list_unmanaged(self) -> list[RemoteObject]:
         found: list[RemoteObject] = []
         # Import may take over any event: where the server lists by windows, all of time.
-        for event in self.events.walk({}, as_sent, (0.0, listing_span(())[1])):
+        for event in self.events.walk({}, as_sent, (0.0, event_span(())[1])):
             custom = event.get("customFields") or {}
             custom = custom if isinstance(custom, Mapping) else {}
             if isinstance(custom.get(KEY_FIELD), str):
@@ -459,15 +453,10 @@ class ProsperoProvider(Provider):
         )
 
 
-def listing_span(desired: Sequence[DesiredObject]) -> Span:
-    """The epoch seconds refresh must list: every declared event, and from now on.
-
-    A declared event already past must still be found (else it would be created again); one
-    moved or no longer declared may sit anywhere ahead.
-    """
-    current = now().timestamp()
-    starts = [epoch_of(obj.fields.get("start")) for obj in desired]
-    ends = [epoch_of(obj.fields.get("end")) for obj in desired]
-    low = min([current, *(start for start in starts if start is not None)])
-    high = max([current + AHEAD.total_seconds(), *(end for end in ends if end is not None)])
-    return float(int(low - SLACK.total_seconds())), float(int(high + SLACK.total_seconds()))
+def event_span(desired: Sequence[DesiredObject]) -> Span:
+    """The span refresh lists events over: from just before now, and every declared event (an
+    event under way overlaps any window that starts before it ends)."""
+    return listing_span(
+        (epoch_of(obj.fields.get("start")) for obj in desired),
+        (epoch_of(obj.fields.get("end")) for obj in desired),
+    )

@@ -49,13 +49,17 @@ def test_a_server_that_pages_as_modelled_is_listed_as_before(repo: Repo, cli: Ru
     """api-contract.md, Prospero: GET /events [model, emulator only] `limit`, `offset`, `total`
     and the `customFields.<name>` filter: the client "may use the [model] paging and filters
     when the answer shows the server honours them". Against the sandbox, a refresh is one
-    filtered page at the largest limit, without a window (no request more than before)."""
+    filtered page at the largest limit, over the documented window from a day before now (the
+    past is frozen) to a century ahead."""
     repo.write("events.yaml", TWO_EVENTS)
     cli("apply", repo.root, "--auto-approve")
     repo.forget_requests()
     cli("plan", repo.root, "--detailed-exitcode", expect=0)
     (listed,) = repo.lists("/prospero/events")
-    assert listed.query == "customFields.managed_by=reconciler&limit=500&offset=0"
+    assert listed.query == (
+        "customFields.managed_by=reconciler&limit=500&offset=0"
+        "&window_start=2027-01-03T00%3A00%3A00Z&window_end=2127-01-06T00%3A00%3A00Z"
+    )
 
 
 def test_the_documented_error_body_names_what_went_wrong(docs_provider: ProsperoProvider) -> None:
