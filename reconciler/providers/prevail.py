@@ -8,12 +8,13 @@ title, case, the start (date, time and zone, always sent together), the duration
 (add-only); any other change, or an invitee removed, is a `replace`: cancel, then schedule anew.
 A pending request gets an id only when Prevail staff schedule it: until then it cannot be edited
 or cancelled through the API, and a change to it is held back with that reason. How listed
-sessions and requests are read (every documented field name) is `prevail_mapping`'s.
+sessions and requests are read (every documented field name) is `prevail_mapping`'s; how lists
+are walked (pages of 1,000 over the documented start_time/end_time window of the span that
+matters) is `prevail_listing`'s.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -25,7 +26,7 @@ import httpx
 import jwt
 import jwt.warnings
 
-from reconciler.errors import AuthenticationError, ResponseError
+from reconciler.errors import AuthenticationError
 from reconciler.instants import canonical_zone, iana_zone, to_utc, wall_clock_utc
 from reconciler.model import (
     Action,
@@ -36,8 +37,10 @@ from reconciler.model import (
     ProviderSettings,
     RemoteObject,
 )
-from reconciler.providers.base import Provider, T, UpdatePlan, as_sent, expect
+from reconciler.providers.base import Provider, T, UpdatePlan, as_sent
+from reconciler.providers.listing import Span, epoch_of, listing_span
 from reconciler.providers.marker import read_scope_mark
+from reconciler.providers.prevail_listing import SessionList
 from reconciler.providers.prevail_mapping import (
     DETAIL_FIELDS,
     REQUEST_STATE,
@@ -51,14 +54,12 @@ from reconciler.providers.prevail_mapping import (
     listed_wall_clock,
     normal_invites,
     prevail_start,
-    read_page,
     state_of,
     wall_clock_text,
 )
 
 log = logging.getLogger(__name__)
 
-PAGE_MAX = 1000
 TOKEN_LIFETIME = 300  # seconds; the contract caps a minted token's life at five minutes
 MARKER = "reconciler-key: "
 SCOPE_MARKER = "reconciler-scope: "
@@ -122,6 +123,8 @@ class PrevailProvider(Provider):
     ) -> None:
         super().__init__(settings=settings, client=client, scope=scope)
         self.fallbacks = Fallbacks(self.name)
+        self.sessions = SessionList(self, self.fallbacks)
+        self.span: Span | None = None  # the last refresh's listing span
 
     @staticmethod
     def auth(settings: ProviderSettings) -> httpx.Auth:
@@ -201,82 +204,38 @@ class PrevailProvider(Provider):
     # -- refresh ---------------------------------------------------------------------------------
 
     def refresh(self, desired: Sequence[DesiredObject]) -> list[RemoteObject]:
-        # Every live marked session, of every scope and duplicates included: the engine sorts
-        # them into this scope's, others' and the extras of a key.
-        found = [remote for remote in self.walk("sessions", self.remote)
+        # Every live marked session starting in the span that can matter, of every scope and
+        # duplicates included: the engine sorts them into this scope's, others' and the extras
+        # of a key. What starts before the span is past, so frozen.
+        self.span = session_span(desired)
+        found = [remote for remote in self.sessions.walk("sessions", self.remote, self.span)
                  if remote.state in LIVE_STATES]
         # Pending requests are read only when the configuration submits requests at all, so a
         # self-service repository pays one list walk, not two.
         if self.default_via == "request" or any(item.via == "request" for item in desired):
-            found.extend(remote for remote in self.walk("session_requests", self.request_remote)
-                         if remote.state == "initial")
+            found.extend(
+                remote
+                for remote in self.sessions.walk("session_requests", self.request_remote,
+                                                 self.span)
+                if remote.state == "initial"
+            )
         return found
 
     def request_remote(self, request: Mapping[str, Any]) -> RemoteObject | None:
         return self.remote(request, "session_requests")
 
     def list_all(self, collection: str) -> list[dict[str, Any]]:
-        """Every item of the collection, as the API sends it."""
-        return self.walk(collection, as_sent)
+        """Every item of the collection, as the API sends it (all of time: import)."""
+        return self.sessions.walk(collection, as_sent)
 
     def walk(self, collection: str, convert: Callable[[dict[str, Any]], T | None]) -> list[T]:
-        """Walk every page; walk again (at most twice) if the count changes mid-walk.
-
-        Each item is converted (None: left out) as its page arrives, so that a large walk holds
-        the converted objects, not every page as sent.
-        """
-        for _attempt in range(3):
-            items = self._walk(collection, convert)
-            if items is not None:
-                return items
-            log.info("prevail: /%s changed during the walk; walking it again", collection)
-        raise ResponseError(
-            self.name, f"GET /{collection}", "the list kept changing during the walk; try again"
-        )
-
-    def _walk(
-        self, collection: str, convert: Callable[[dict[str, Any]], T | None]
-    ) -> list[T] | None:
-        endpoint = f"GET /{collection}"
-        items: dict[str, T] = {}
-        read = 0
-        page, pages, count = 1, 1, None
-        while page <= pages:
-            self.list_requests += 1
-            response = self.request(
-                "GET", collection, params={"page": str(page), "per_page": str(PAGE_MAX)}
-            )
-            body = self.decode(response, endpoint)
-            expect(isinstance(body, dict), self.name, endpoint, "expected a JSON object")
-            listed = read_page(body, collection, self.fallbacks)
-            if listed is None:
-                raise ResponseError(
-                    self.name, endpoint, f"unexpected response: missing the `{collection}` list"
-                )
-            if listed.count is not None and count is not None and listed.count != count:
-                return None
-            added = 0
-            for item in listed.items:
-                ident = item.get("remote_session_id") or item.get("request_id")
-                # Without pagy, an id-less item (a pending request) is told apart by its content.
-                where = str(ident) if ident else (f"#{read}" if listed.pages else _content(item))
-                if where not in items:
-                    added += 1
-                converted = convert(item)
-                if converted is not None:
-                    items[where] = converted
-                read += 1
-            self.page_read(read)
-            if listed.pages is not None and listed.count is not None:
-                count, pages = listed.count, listed.pages
-            elif listed.items and added:
-                pages = page + 1  # no paging block: read on until a page adds nothing
-            page += 1
-        return list(items.values())
+        """What `convert` keeps of every item of the collection (all of time)."""
+        return self.sessions.walk(collection, convert)
 
     def find(self, key: str) -> RemoteObject | None:
+        # A declared session: it starts in the last refresh's span.
         for collection in ("sessions", "session_requests"):
-            for item in self.list_all(collection):
+            for item in self.sessions.walk(collection, as_sent, self.span):
                 remote = self.remote(item, collection)
                 if (remote is not None and remote.key == key and remote.scope == self.scope
                         and remote.state in LIVE_STATES):
@@ -461,6 +420,16 @@ def join_marker(text: Any, key: str, mark: str | None) -> str:
     return f"{text}\n{marker}" if isinstance(text, str) and text else marker
 
 
+def session_span(desired: Sequence[DesiredObject]) -> Span:
+    """The span refresh lists sessions over: from just before now, and every declared session."""
+    starts = [epoch_of(obj.fields.get("start")) for obj in desired]
+    ends = [
+        start + float(obj.fields.get("duration_hours") or 0) * 3600 if start is not None else None
+        for start, obj in zip(starts, desired, strict=True)
+    ]
+    return listing_span(starts, ends)
+
+
 def _removed_invitees(current: RemoteObject, desired: DesiredObject) -> list[str]:
     if "invites" not in desired.fields:
         return []
@@ -468,6 +437,3 @@ def _removed_invitees(current: RemoteObject, desired: DesiredObject) -> list[str
     have = {invite["email"] for invite in current.fields.get("invites") or []}
     return sorted(have - wanted)
 
-
-def _content(item: Mapping[str, Any]) -> str:
-    return json.dumps(item, sort_keys=True, default=str)

@@ -69,6 +69,10 @@ def schedule(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, docs_prevail: Docs
 
 Request = tuple[str, str, dict[str, str], object]
 
+DAY = 86_400
+WINDOW_START = 1_799_020_800 - DAY  # 2027-01-04T00:00:00Z, the pinned now, less a day
+WINDOW_END = 1_799_020_800 + 36_526 * DAY  # a century and a day on
+
 
 def in_order(requests: list[Request]) -> list[Request]:
     """A fixed order for requests that apply may send side by side."""
@@ -92,9 +96,11 @@ def lists(docs: DocsPrevail) -> list[Seen]:
 
 
 def test_sessions_are_created_edited_and_cancelled_with_the_documented_calls(
-    docs_prevail: DocsPrevail, schedule: Path, cli: Run
+    docs_prevail: DocsPrevail, schedule: Path, cli: Run, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """api-contract.md, Prevail: create, list (pagy), edit (subset, start trio) and cancel."""
+    """api-contract.md, Prevail: create, list (pagy, over the `start_time`/`end_time` window
+    [doc] from a day before now to a century ahead), edit (subset, start trio) and cancel."""
+    monkeypatch.setenv("RECONCILER_NOW", "2027-01-04T00:00:00Z")
     schedule.write_text(schedule_yaml(docs_prevail, SMITH + JONES))
     cli("plan", schedule, "--detailed-exitcode", expect=2)
     cli("apply", schedule, "--auto-approve")
@@ -125,7 +131,8 @@ def test_sessions_are_created_edited_and_cancelled_with_the_documented_calls(
     docs_prevail.forget()
     cli("plan", schedule, "--detailed-exitcode", expect=0)
     assert [(seen.path, seen.query) for seen in docs_prevail.seen] == [
-        ("/sessions", {"page": "1", "per_page": "1000"})
+        ("/sessions", {"page": "1", "per_page": "1000", "start_time": str(WINDOW_START),
+                       "end_time": str(WINDOW_END)})
     ]
 
     smith_id, jones_id = session_id(docs_prevail, "smith"), session_id(docs_prevail, "jones")
