@@ -6,18 +6,19 @@ assignment with three reserved keys: `reconciler_key` (our key), `reconciler_own
 set, comma-separated), so a key removed from YAML is removed remotely while keys set by anyone
 else are never touched, and `reconciler_scope` (the scope mark: `team-a`, or `team-a (protected)`).
 
-Listing reads what the docs promise and no more: a bare JSON array per page and the
-`X-Total-Count` header (without it, pages are read until a short one); never the `Link` header.
-Previsto's API reference allows pages of 100, its newer developer pages 1000: the walk asks for
-1000 (at 120 requests a minute, ten times fewer pages) and, on a 400 naming `size`, reads pages
-of 100 for the rest of the run. A server that silently serves fewer than asked is paged by what
-it serves.
+Refresh costs what is declared and managed, not the account's history: this scope's marked
+assignments come from two lists filtered on the scope mark (`meta.reconciler_scope`, plain and
+protected: a [model] filter, so checked), and a declared select they leave unsettled is read
+by the documented equality filters on its properties (`?id=…`, `?contactId=…`). A walk of
+every assignment remains the fallback: when a select names only a `date`, when the walk is
+cheaper (learnt from the first page's X-Total-Count), and when an answer shows the server does
+not apply a filter. How pages are read is `previsto_listing`'s.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from functools import lru_cache
@@ -25,7 +26,7 @@ from typing import Any
 
 import httpx
 
-from reconciler.errors import PlanError, ResponseError
+from reconciler.errors import PlanError
 from reconciler.model import (
     Action,
     DeclaredObject,
@@ -35,20 +36,19 @@ from reconciler.model import (
     ProviderSettings,
     RemoteObject,
 )
-from reconciler.providers.base import Provider, UpdatePlan, expect
-from reconciler.providers.marker import read_scope_mark
+from reconciler.providers.base import Provider, UpdatePlan
+from reconciler.providers.marker import read_scope_mark, scope_mark
+from reconciler.providers.previsto_listing import READ_AHEAD, Assignment, AssignmentList
 
 log = logging.getLogger(__name__)
 
-PAGE_LARGE = 1000  # the newer developer pages' maximum
-PAGE_DOCUMENTED = 100  # the API reference's maximum, which every Previsto serves
-READ_AHEAD = 4  # pages in flight during a walk, once the first page has told the total
+# Declared selects left unsettled by the scope's lists that are read one by one without first
+# asking how long a walk would be: one or two reads cost no more than learning that.
+DIRECT_READS = 2
 KEY_META = "reconciler_key"
 OWNED_META = "reconciler_owned"
 SCOPE_META = "reconciler_scope"
 RESERVED = frozenset({KEY_META, OWNED_META, SCOPE_META})
-# A list request's refusals this module reads itself (a 400 may name `size`).
-REFUSALS = frozenset({400})
 
 # `select` filter names (YAML) → assignment properties; `date` is plan.executionTime's day.
 SELECT_FIELDS = {
@@ -74,8 +74,10 @@ class PrevistoProvider(Provider):
         self, *, settings: ProviderSettings, client: httpx.Client, scope: str | None = None
     ) -> None:
         super().__init__(settings=settings, client=client, scope=scope)
-        # The page size this run asks for; falls back once, for the run, if refused.
-        self.page_size = PAGE_LARGE
+        self.assignments = AssignmentList(self)
+        # Whether the server applies list filters: None until an answer shows it, False once
+        # one shows it does not (the rest of the run walks).
+        self.filters_read: bool | None = None
 
     @staticmethod
     def auth(settings: ProviderSettings) -> httpx.Auth:
@@ -93,122 +95,137 @@ class PrevistoProvider(Provider):
     # -- refresh ---------------------------------------------------------------------------------
 
     def refresh(self, desired: Sequence[DesiredObject]) -> list[RemoteObject]:
+        """The declared assignments and every managed one, by the cheaper of two ways (README,
+        "Refresh cost"): this scope's marked assignments by a metadata filter plus the declared
+        selects they leave unsettled, or a walk of every assignment."""
+        if self.scoped_applies(desired):
+            found = self.scoped_refresh(desired)
+            if found is not None:
+                return found
         assignments = self.list_all()
-        selected = self.resolve(desired, assignments)
+        return self.gather(desired, assignments, assignments)
+
+    def list_all(self) -> list[Assignment]:
+        """Every assignment of the account."""
+        return self.assignments.walk()
+
+    def gather(
+        self, desired: Sequence[DesiredObject], pool: Sequence[Assignment],
+        marked: Sequence[Assignment],
+    ) -> list[RemoteObject]:
+        """Each declared assignment's one match in `pool`, and every other assignment of
+        `marked` that carries a key (of any scope: the engine sorts them into this scope's,
+        undeclared or extras of a declared key, other scopes' and those of before scopes)."""
+        selected = self.resolve(desired, pool)
         found: list[RemoteObject] = []
         claimed: set[str] = set()
         for item in desired:
             assignment = selected[item.key]
             claimed.add(str(assignment["id"]))
             found.append(replace(self.remote(assignment, item.key), selected=True))
-        # Every other marked assignment, of every scope: the engine sorts them into this scope's
-        # (undeclared, or extras of a declared key), other scopes' and those of before scopes.
-        for assignment in assignments:
-            meta = assignment.get("meta") or {}
-            key = meta.get(KEY_META) if isinstance(meta, Mapping) else None
+        for assignment in marked:
+            key = _meta(assignment).get(KEY_META)
             if isinstance(key, str) and str(assignment["id"]) not in claimed:
                 found.append(self.remote(assignment, key))
         return found
 
-    def list_all(self) -> list[dict[str, Any]]:
-        """Walk every page; walk again (at most twice) if the total changes mid-walk."""
-        for _attempt in range(3):
-            assignments = self._walk()
-            if assignments is not None:
-                return assignments
-            log.info("previsto: /assignments changed during the walk; walking it again")
-        raise ResponseError(
-            self.name, "GET /assignments", "the list kept changing during the walk; try again"
+    def scoped_applies(self, desired: Sequence[DesiredObject]) -> bool:
+        """Whether a scoped refresh can be complete: the configuration has a scope, the server
+        has not shown it ignores the filters, and every select names a filterable property."""
+        return (
+            self.scope is not None
+            and self.filters_read is not False
+            and all(select_filters(item) for item in desired)
         )
 
-    def _walk(self) -> list[dict[str, Any]] | None:
-        """Read every page, or None when the total moved between pages (walk again).
+    def scoped_refresh(self, desired: Sequence[DesiredObject]) -> list[RemoteObject] | None:
+        """This scope's marked assignments (two filtered lists: the scope's mark, plain and
+        protected) and the declared selects they leave unsettled; None when only a walk can be
+        complete (nothing shows the server reads the metadata filter, or it did not)."""
+        assert self.scope is not None
+        marks = {scope_mark(self.scope, protected=flag) for flag in (False, True)}
+        managed: dict[str, Assignment] = {}
+        for mark in sorted(marks):
+            listed = self.filtered({f"meta.{SCOPE_META}": mark}, _marked_with(mark))
+            if listed is None:
+                return None
+            managed.update((item["id"], item) for item in listed)
+        if desired and not managed:
+            # An empty answer cannot tell "nothing marked yet" from a server that does not read
+            # the [model] metadata filter: only a walk is sure (a first run, or all new).
+            log.info("previsto: no assignment answered this scope's metadata filter; walking "
+                     "every assignment")
+            return None
+        pool = dict(managed)
+        unsettled = [item for item in desired if not _settled(item, pool)]
+        if len(unsettled) > DIRECT_READS:
+            # Reading them one by one may cost more than a walk, whose size only the first
+            # page tells (X-Total-Count): read it, then take the cheaper of the rest.
+            first = self.assignments.first_page()
+            if not self.unmarked_here(first[0], managed, marks):
+                return None
+            pool.update((item["id"], item) for item in first[0])
+            unsettled = [item for item in unsettled if not _settled(item, pool)]
+            left = self.assignments.pages_left(first)
+            if unsettled and (left is None or left <= len(unsettled)):
+                assignments = self.assignments.walk(first=first)
+                return self.gather(desired, assignments, assignments)
+        reads = self.read_selects(unsettled)
+        if reads is None:
+            return None
+        for read in reads:
+            pool.update((item["id"], item) for item in read)
+        if not self.unmarked_here(list(pool.values()), managed, marks):
+            return None
+        return self.gather(desired, list(pool.values()), list(managed.values()))
 
-        Once the first page has told the total, the rest are read a few at a time (within the
-        same pacing) and taken in order.
-        """
-        assignments: dict[str, dict[str, Any]] = {}
-        body, total = self._page(0)
-        self._take(body, assignments)
-        size = self._served_size(len(body), total)
-        if total is None:  # no X-Total-Count: page on until a short (or empty) page
-            page = 1
-            while body and len(body) >= size:
-                body, _ = self._page(page)
-                self._take(body, assignments)
-                page += 1
-            return list(assignments.values())
-        pages = range(1, -(-total // size))
-        # The pool only waits on the network; pages are decoded here, on one thread, which also
-        # keeps their memory in one allocator arena.
-        with ThreadPoolExecutor(READ_AHEAD, thread_name_prefix="previsto-page") as pool:
-            for response in pool.map(self._fetch, pages):
-                body, now_total = self._read(response)
-                if now_total is not None and now_total != total:
-                    return None
-                self._take(body, assignments)
-        return list(assignments.values())
+    def read_selects(self, unsettled: Sequence[DesiredObject]) -> list[list[Assignment]] | None:
+        """Every assignment each unsettled select's properties match (its `date` is checked
+        here, by `resolve`), a few requests at a time; None if the server ignored a filter."""
 
-    def _served_size(self, first: int, total: int | None) -> int:
-        """How many assignments a page holds: what was asked, unless the first page shows less.
+        def read(item: DesiredObject) -> list[Assignment] | None:
+            wanted = select_filters(item)
+            return self.filtered(wanted, lambda found: all(
+                _value(found, name) == value for name, value in _select_text(item).items()
+                if name != "date"
+            ))
 
-        A first page shorter than both the size asked and the total means the server caps pages
-        below what it was asked without saying so; its pages are then that long.
-        """
-        asked = self.page_size
-        capped = first < asked and (total is None or first < total)
-        if not capped or first == 0:
-            return asked
-        if total is not None:
-            log.info("previsto: asked for pages of %d, the server serves %d; paging by that",
-                     asked, first)
-        return first
+        with ThreadPoolExecutor(READ_AHEAD, thread_name_prefix="previsto-read") as pool:
+            reads = list(pool.map(read, unsettled))
+        return None if any(found is None for found in reads) else [r for r in reads if r]
 
-    def _page(self, page: int) -> tuple[list[Any], int | None]:
-        return self._read(self._fetch(page))
+    def filtered(
+        self, filters: Mapping[str, str], honoured: Callable[[Assignment], bool]
+    ) -> list[Assignment] | None:
+        """A filtered list, walked whole once its first page shows the server applied the
+        filter; None (and the filters given up for the run) when that page shows it did not."""
+        first = self.assignments.first_page(filters)
+        if not all(honoured(item) for item in first[0]):
+            log.info("previsto: GET /assignments answered assignments that do not match %s: "
+                     "the server ignores the filter; walking every assignment for the rest "
+                     "of this run", ", ".join(f"{k}={v}" for k, v in filters.items()))
+            self.filters_read = False
+            return None
+        self.filters_read = True
+        return self.assignments.walk(filters, first=first)
 
-    def _fetch(self, page: int) -> httpx.Response:
-        params = {"page": str(page), "size": str(self.page_size)}
-        response = self.request("GET", "assignments", params=params, allow=REFUSALS)
-        refused_size = response.status_code == 400 and _refused_param(response) == "size"
-        if refused_size and self.page_size > PAGE_DOCUMENTED:
-            log.info("previsto: the server refused pages of %d (400 naming size); reading pages "
-                     "of %d for the rest of this run", self.page_size, PAGE_DOCUMENTED)
-            self.list_requests += 1
-            self.page_size = PAGE_DOCUMENTED
-            return self._fetch(page)
-        if response.status_code in REFUSALS:
-            raise ResponseError(
-                self.name,
-                "GET /assignments",
-                f"{response.status_code} {self.error_message(response)}",
-                status=response.status_code,
-            )
-        return response
-
-    def _read(self, response: httpx.Response) -> tuple[list[Any], int | None]:
-        """One page of assignments and the X-Total-Count it was read with."""
-        body = self.decode(response, "GET /assignments")
-        expect(isinstance(body, list), self.name, "GET /assignments", "expected a JSON array")
-        header = response.headers.get("X-Total-Count", "").strip()
-        return body, int(header) if header.isdigit() else None
-
-    def _take(self, body: list[Any], assignments: dict[str, dict[str, Any]]) -> None:
-        """Keep one page's assignments (by id) and count its request."""
-        self.list_requests += 1
-        for assignment in body:
-            expect(
-                isinstance(assignment, dict) and isinstance(assignment.get("id"), str),
-                self.name,
-                "GET /assignments",
-                "an assignment without an id",
-            )
-            assignments[assignment["id"]] = assignment
-        self.page_read(len(assignments))
+    def unmarked_here(
+        self, read: Sequence[Assignment], managed: Mapping[str, Assignment], marks: set[str]
+    ) -> bool:
+        """False (the filters given up for the run) when an assignment read otherwise carries
+        this scope's mark but the metadata filter did not answer it: the server misreads it."""
+        for item in read:
+            if _meta(item).get(SCOPE_META) in marks and item["id"] not in managed:
+                log.info("previsto: assignment %s carries this scope's mark, but the metadata "
+                         "filter did not answer it; walking every assignment for the rest of "
+                         "this run", item["id"])
+                self.filters_read = False
+                return False
+        return True
 
     def resolve(
-        self, desired: Sequence[DesiredObject], assignments: list[dict[str, Any]]
-    ) -> dict[str, dict[str, Any]]:
+        self, desired: Sequence[DesiredObject], assignments: Sequence[Assignment]
+    ) -> dict[str, Assignment]:
         """Each declared assignment's one match, or a PlanError listing every bad `select`."""
         problems: list[str] = []
         selected: dict[str, dict[str, Any]] = {}
@@ -357,7 +374,7 @@ class _SelectIndex:
     groups, each select looks up its first filter and checks the few candidates left.
     """
 
-    def __init__(self, assignments: list[dict[str, Any]]) -> None:
+    def __init__(self, assignments: Sequence[Assignment]) -> None:
         self.assignments = assignments
         self.groups: dict[str, dict[str, list[dict[str, Any]]]] = {}
 
@@ -380,14 +397,29 @@ class _SelectIndex:
         return self.groups[name]
 
 
-def _refused_param(response: httpx.Response) -> str | None:
-    """The `param` a Previsto error body names, if it is one."""
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    param = body.get("param") if isinstance(body, dict) else None
-    return param if isinstance(param, str) else None
+def select_filters(item: DesiredObject) -> dict[str, str]:
+    """The documented equality filters (`contactId=…`) a declared select's properties make;
+    `date`, a day of plan.executionTime, makes none."""
+    return {SELECT_FIELDS.get(name, name): value
+            for name, value in _select_text(item).items() if name != "date"}
+
+
+def _select_text(item: DesiredObject) -> dict[str, str]:
+    return {str(name): str(value) for name, value in item.lookup.items()}
+
+
+def _settled(item: DesiredObject, pool: Mapping[str, Assignment]) -> bool:
+    """A `select: {id}` whose assignment is in hand: it matches exactly that one."""
+    return set(item.lookup) == {"id"} and str(item.lookup["id"]) in pool
+
+
+def _marked_with(mark: str) -> Callable[[Assignment], bool]:
+    return lambda assignment: _meta(assignment).get(SCOPE_META) == mark
+
+
+def _meta(assignment: Mapping[str, Any]) -> Mapping[str, Any]:
+    meta = assignment.get("meta") or {}
+    return meta if isinstance(meta, Mapping) else {}
 
 
 def _where(item: DesiredObject) -> str:

@@ -30,8 +30,17 @@ FALLBACK_LOG = (
     "previsto: the server refused pages of 1000 (400 naming size); reading pages of 100 for the "
     "rest of this run"
 )
+# The scope's marked assignments are asked for with the [model] metadata filter, which this
+# server (as the docs show it) does not apply: its answers are empty, which cannot tell "none
+# marked" from "filter not read", so every run walks every assignment as well.
+SCOPED = [
+    ("GET", "/assignments", f"meta.reconciler_scope={SCOPE}&page=0&size=1000", 400),
+    ("GET", "/assignments", f"meta.reconciler_scope={SCOPE}&page=0&size=100", 200),
+    ("GET", "/assignments",
+     f"meta.reconciler_scope={SCOPE}+%28protected%29&page=0&size=100", 200),
+]
 WALK = [
-    ("GET", "/assignments", "page=0&size=1000", 400),
+    *SCOPED,
     ("GET", "/assignments", "page=0&size=100", 200),
     ("GET", "/assignments", "page=1&size=100", 200),
     ("GET", "/assignments", "page=2&size=100", 200),
@@ -77,7 +86,7 @@ def seen(server: DocsPrevisto) -> list[tuple[str, str, str, int]]:
 
 def walked(server: DocsPrevisto) -> list[tuple[str, str, str, int]]:
     gets = [entry for entry in seen(server) if entry[0] == "GET"]
-    return gets[:2] + sorted(gets[2:])
+    return gets[:4] + sorted(gets[4:])
 
 
 def bodies(server: DocsPrevisto) -> dict[str, Any]:
