@@ -182,3 +182,74 @@ def test_a_list_without_pagy_is_read_until_a_page_adds_nothing() -> None:
         listed = client.list_all("sessions")
     assert [item["remote_session_id"] for item in listed] == ["a", "b", "c"]
     assert client.list_requests == 3
+
+
+# -- the documented window, read as the start: checked, and dropped where it is not -------------
+
+
+def listed_session(key: str, day: str) -> dict[str, Any]:
+    return {"remote_session_id": f"rs_{key}", "title": key, "state": "ready",
+            "start_date": day, "start_time": "09:00 AM", "time_zone": "UTC",
+            "session_details": {"additional_details": f"reconciler-key: {key}"}}
+
+
+PAST_AND_AHEAD = [listed_session("archived", "2021-03-01"), listed_session("ahead", "2027-03-01")]
+
+
+@pytest.fixture
+def window_blind_prevail() -> Iterator[tuple[str, list[dict[str, str]]]]:
+    """A server that pages with `pagy` but answers every session whatever the window; it
+    records each list's query."""
+    seen: list[dict[str, str]] = []
+
+    async def sessions(request: Request) -> Response:
+        seen.append(dict(request.query_params))
+        return JSONResponse({"pagy": {"page": 1, "items": 1000, "count": 2, "pages": 1},
+                             "sessions": PAST_AND_AHEAD})
+
+    app = Starlette(routes=[Route("/sessions", sessions)])
+    with running(app) as origin:
+        yield origin, seen
+
+
+def test_a_server_that_ignores_the_window_is_listed_without_it(
+    window_blind_prevail: tuple[str, list[dict[str, str]]], caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """api-contract.md, two rules for the clients: `start_time`/`end_time` [doc] are read as a
+    session's start; an answer holding a session long past shows the server reads them some
+    other way, so the walk starts again without them (nothing the window hid is missed), and
+    the run's later walks never send them."""
+    monkeypatch.setenv("RECONCILER_NOW", "2027-01-04T00:00:00Z")
+    origin, seen = window_blind_prevail
+    with prevail(origin) as client, caplog.at_level(logging.INFO, logger="reconciler"):
+        found = {remote.key for remote in client.refresh([])}
+        client.refresh([])
+    assert found == {"archived", "ahead"}
+    assert [sorted(query) for query in seen] == [
+        ["end_time", "page", "per_page", "start_time"],
+        ["page", "per_page"],
+        ["page", "per_page"],
+    ]
+    assert caplog.text.count("the server does not limit the list by start") == 1
+
+
+def test_a_server_that_refuses_the_window_is_listed_without_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """api-contract.md, two rules for the clients: a 400 to the window drops it for the run."""
+    seen: list[dict[str, str]] = []
+
+    async def sessions(request: Request) -> Response:
+        seen.append(dict(request.query_params))
+        if "start_time" in request.query_params:
+            return JSONResponse({"error": "unknown parameter start_time"}, status_code=400)
+        return JSONResponse({"pagy": {"page": 1, "items": 1000, "count": 1, "pages": 1},
+                             "sessions": PAST_AND_AHEAD[1:]})
+
+    app = Starlette(routes=[Route("/sessions", sessions)])
+    with running(app) as origin, prevail(origin) as client, \
+            caplog.at_level(logging.INFO, logger="reconciler"):
+        assert [remote.key for remote in client.refresh([])] == ["ahead"]
+    assert ["start_time" in query for query in seen] == [True, False]
+    assert "refused the start_time/end_time window" in caplog.text

@@ -7,14 +7,21 @@ import logging
 from collections.abc import Callable, Iterator
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
 from reconciler.config import load
-from reconciler.http import RetryPolicy
+from reconciler.http import RetryPolicy, build_client
+from reconciler.model import DeclaredObject, Location, ObjectOptions, ProviderSettings
 from reconciler.providers import build_providers
 from reconciler.providers.previsto import PrevistoProvider
 from reconciler.sandbox.faults import Fault
+from reconciler.sandbox.server import running
 from tests.fixtures.docs_previsto import (
     DOCUMENTED_ID,
     KEY,
@@ -178,3 +185,54 @@ def test_a_429_storm_is_waited_out_within_previstos_window(repo: Repo, sandbox_u
     steps = [min(0.02 * 2**n, 1.0) for n in range(4)]
     pauses = [b.received_at - a.received_at for a, b in pairwise(walks[:5])]
     assert all(pause >= step / 2 for pause, step in zip(pauses, steps, strict=True))
+
+
+# -- refresh: the scope's marked assignments, where the server applies the filter -------------
+
+
+def assignment(ident: str, **meta: str) -> dict[str, Any]:
+    return {"id": ident, "meta": meta}
+
+
+FILTER_BLIND = [
+    assignment("asgmt-A", reconciler_key="k1", reconciler_scope="team-a"),
+    assignment("asgmt-B", reconciler_key="k2", reconciler_scope="team-a (protected)"),
+    assignment("asgmt-C", note="unmanaged"),
+    assignment("asgmt-D", reconciler_key="k1", reconciler_scope="team-b"),
+]
+
+
+def test_a_server_that_ignores_filters_is_walked(caplog: pytest.LogCaptureFixture) -> None:
+    """api-contract.md, Previsto — Filtering: `meta.<key>=<value>` is [model]. A server that
+    answers a filtered list with assignments the filter does not select shows it ignores it:
+    the refresh walks every assignment instead (finding every marked one, for prune and
+    duplicates), and the run's later refreshes walk at once."""
+    seen: list[str] = []
+
+    async def assignments(request: Request) -> Response:
+        seen.append(request.url.query)
+        page = int(request.query_params.get("page", "0"))
+        return JSONResponse(FILTER_BLIND if page == 0 else [], headers={"X-Total-Count": "4"})
+
+    app = Starlette(routes=[Route("/assignments", assignments)])
+    settings = ProviderSettings(
+        name="previsto", settings={"base_url": "", "api_key": KEY}, secrets=frozenset({KEY}),
+        location=Location("providers.yaml", 1, 1),
+    )
+    declared = DeclaredObject(kind="assignments", key="k1", options=ObjectOptions(),
+                              fields={"select": {"id": "asgmt-A"}, "metadata": {}},
+                              location=Location("a.yaml", 1, 1))
+    with (
+        running(app) as origin,
+        build_client("previsto", origin, auth=PrevistoProvider.auth(settings)) as client,
+        caplog.at_level(logging.INFO, logger="reconciler"),
+    ):
+        provider = PrevistoProvider(settings=settings, client=client, scope="team-a")
+        desired = [provider.canonical(declared)]
+        found = {(remote.remote_id, remote.key) for remote in provider.refresh(desired)}
+        provider.refresh(desired)
+    assert found == {("asgmt-A", "k1"), ("asgmt-B", "k2"), ("asgmt-D", "k1")}
+    assert seen == [
+        "meta.reconciler_scope=team-a&page=0&size=1000", "page=0&size=1000", "page=0&size=1000",
+    ]
+    assert caplog.text.count("the server ignores the filter") == 1
