@@ -15,6 +15,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import jwt
@@ -31,14 +32,18 @@ def free_port() -> int:
 
 
 @contextmanager
-def sandbox_process(*, previsto_rate_limit: int = 1_000_000) -> Iterator[str]:
-    """`reconciler sandbox --admin` on a free loopback port; yields its origin."""
+def sandbox_process(
+    *, previsto_rate_limit: int = 1_000_000, db: Path | None = None
+) -> Iterator[str]:
+    """`reconciler sandbox --admin` on a free loopback port; yields its origin. With `db`, the
+    sandbox keeps its state in that SQLite file (and finds there what an earlier one left)."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "reconciler.cli", "sandbox", "--port", str(port), "--admin",
          "--previsto-rate-limit", str(previsto_rate_limit),
          # Pages of 1000, as Previsto's newer developer pages allow and the client asks for.
-         "--previsto-max-page-size", "1000"],
+         "--previsto-max-page-size", "1000",
+         *(["--db", str(db)] if db is not None else [])],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

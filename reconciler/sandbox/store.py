@@ -144,14 +144,20 @@ class Store:
         order_by: Sequence[tuple[str, bool]] = (),
         limit: int | None = None,
         offset: int = 0,
+        between: Mapping[str, tuple[object, object]] | None = None,
     ) -> Page:
         """Filter by JSON field equality, order by JSON fields (ascending when True), then page.
 
         `where` maps a dotted field path to the value it must equal; the value is compared as
-        SQLite sees the JSON value (text, integer, real; booleans are 0/1).
+        SQLite sees the JSON value (text, integer, real; booleans are 0/1). `between` maps a
+        path to the inclusive range its value must fall in (a cheap first cut of a filter
+        SQLite cannot express, such as a window over instants in each document's own zone).
         """
         clauses = ["collection = ?"]
         params: list[object] = [collection]
+        for field, (low, high) in (between or {}).items():
+            clauses.append("json_extract(body, ?) BETWEEN ? AND ?")
+            params.extend([json_path(field), low, high])
         for field, value in (where or {}).items():
             if value is None:
                 clauses.append("json_type(body, ?) IS NULL OR json_type(body, ?) = 'null'")

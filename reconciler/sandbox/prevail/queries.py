@@ -12,7 +12,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from typing import Final
 from zoneinfo import ZoneInfo
@@ -28,6 +28,10 @@ DEFAULT_PER_PAGE: Final = 100
 _MAX_OFFSET: Final = 2**62
 
 _INTEGER = re.compile(r"-?[0-9]{1,100}")
+_ZONE_REACH: Final = 2 * 86_400.0
+# The instants a date can be written for (years 1 to 9999).
+_FIRST_INSTANT: Final = -62_135_596_800.0
+_LAST_INSTANT: Final = 253_402_300_799.0
 _EPOCH = re.compile(r"-?[0-9]{1,20}(\.[0-9]{1,20})?([eE][+-]?[0-9]{1,3})?")
 
 
@@ -129,11 +133,13 @@ def run_listing(
         )
         total, documents = page.total, page.documents
     else:
-        # The start instant depends on the zone, which SQLite cannot evaluate: filter here.
+        # The start instant depends on the zone, which SQLite cannot evaluate: SQLite keeps the
+        # sessions whose start_date is within a zone's reach of the window, and this filters.
+        days = _start_dates(listing.window_start, listing.window_end)
         matching = [
             document
             for document in store.query(
-                collection, where=where, order_by=order_by
+                collection, where=where, order_by=order_by, between={"start_date": days}
             ).documents
             if _in_window(start_instant(document), listing.window_start, listing.window_end)
         ]
@@ -141,6 +147,19 @@ def run_listing(
         documents = matching[offset : offset + listing.per_page]
     pagy = Pagy(page=listing.page, items=listing.per_page, count=total)
     return pagy, documents
+
+
+def _start_dates(start: float | None, end: float | None) -> tuple[str, str]:
+    """The `start_date`s (YYYY-MM-DD, ordered as text) a session in the window can have: no
+    zone is more than a day from UTC, so two days either side hold them all."""
+    low = "0000-00-00" if start is None else _day(start - _ZONE_REACH)
+    high = "9999-99-99" if end is None else _day(end + _ZONE_REACH)
+    return low, high
+
+
+def _day(epoch: float) -> str:
+    clamped = min(max(epoch, _FIRST_INSTANT), _LAST_INSTANT)
+    return datetime.fromtimestamp(clamped, UTC).date().isoformat()
 
 
 def start_instant(document: Document) -> float | None:

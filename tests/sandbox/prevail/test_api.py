@@ -814,6 +814,25 @@ def test_time_window_uses_each_sessions_own_zone(http: httpx.Client) -> None:
     assert window(start_time=la_start, end_time=ny_start) == []
 
 
+def test_time_window_finds_sessions_whose_local_day_is_not_utcs(http: httpx.Client) -> None:
+    # 00:30 on 2027-01-02 at UTC+14 is 10:30Z on 2027-01-01; 23:00 on 2027-01-01 at UTC-12 is
+    # 11:00Z on 2027-01-02: a window reads instants, whatever day each zone writes.
+    ahead = create(http, remote_session=remote_session(
+        start_date="2027-01-02", start_time="12:30 AM", time_zone="Pacific/Kiritimati"))
+    behind = create(http, remote_session=remote_session(
+        start_date="2027-01-01", start_time="11:00 PM", time_zone="Etc/GMT+12"))
+    ahead_start = 1798799400  # 2027-01-01T10:30:00Z
+    behind_start = ahead_start + 86_400 + 1800  # 2027-01-02T11:00:00Z
+
+    def window(start: int, end: int) -> list[str]:
+        return [s["remote_session_id"]
+                for s in list_all(http, start_time=start, end_time=end)["sessions"]]
+
+    assert window(ahead_start, ahead_start + 60) == [ahead["remote_session_id"]]
+    assert window(behind_start - 60, behind_start) == [behind["remote_session_id"]]
+    assert window(ahead_start + 1, behind_start - 1) == []
+
+
 def test_canceled_sessions_stay_in_lists(http: httpx.Client) -> None:
     http.patch(f"/prevail/sessions/{ALVAREZ}/cancel", headers=auth())
     sessions = list_all(http)["sessions"]
