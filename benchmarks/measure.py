@@ -153,7 +153,10 @@ def traffic(admin: httpx.Client) -> Traffic:
     return Traffic(tuple(response.json()))
 
 
-def arm_latency(admin: httpx.Client, *, path: str, method: str, seconds: float) -> None:
+def arm_latency(
+    admin: httpx.Client, *, path: str, method: str | None, seconds: float
+) -> None:
+    """Every request to `path` (a regular expression; `method`, or any) waits `seconds`."""
     fault = {"kind": "latency", "path": path, "method": method, "seconds": seconds, "times": None}
     admin.post("/_sandbox/faults", json=fault).raise_for_status()
 

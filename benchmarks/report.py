@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from benchmarks.history import HistoryResult, history_section
 from benchmarks.scenarios import (
     KINDS,
     PAGE_MAX,
@@ -30,6 +31,7 @@ class Results:
     throughput: ThroughputResult | None
     pacing: list[PacingResult]
     startup: tuple[float, float, float] | None = None  # wall s, CPU s, peak RSS MB
+    history: HistoryResult | None = None
 
 
 def _row(*cells: object) -> str:
@@ -44,10 +46,12 @@ def refresh_table(results: list[ScaleResult]) -> list[str]:
     lines = [
         "## Refresh: requests for `plan` on a converged state",
         "",
-        "Engine: one paged list per kind at the largest page (Prevail 1,000, Prospero 500, "
-        "Previsto 100). Prevail and Previsto lists cannot be filtered to managed objects, so "
-        "the sandbox's few unmanaged demo objects are walked too: the bound is "
-        "⌈listed / page max⌉. Peer: one GET per declared object.",
+        "Engine: per kind, the list of what can matter at the largest page (Prevail 1,000, "
+        "Prospero 500, Previsto 1,000): Prevail's sessions and Prospero's managed events "
+        "starting from a day before now, Previsto's assignments marked with the "
+        "configuration's scope (two lists: plain and protected). Prevail's window holds the "
+        "sandbox's few unmanaged demo sessions too: the bound is ⌈listed / page max⌉. Peer: "
+        "one GET per declared object.",
         "",
         *_header("N per kind", "kind", "listed", "engine list requests", "⌈listed/page max⌉",
                  "⌈N/page max⌉", "peer GETs", "peer ÷ engine"),
@@ -346,6 +350,13 @@ def memory_section(results: list[ScaleResult]) -> list[str]:
 
 
 def render(results: Results) -> str:
+    if not results.scale:  # a run of the history alone
+        lines = [
+            "# Benchmarks: minimal requests and speed at scale",
+            "",
+            *(history_section(results.history) if results.history is not None else []),
+        ]
+        return "\n".join(lines).rstrip() + "\n"
     lines = [
         "# Benchmarks: minimal requests and speed at scale",
         "",
@@ -367,7 +378,23 @@ def render(results: Results) -> str:
         *creates_table(results.scale),
         *throughput_table(results.throughput),
         *pacing_table(results.pacing),
+        *(history_section(results.history) if results.history is not None else []),
         *hot_spots_section(results.scale),
         *memory_section(results.scale),
     ]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def merged(existing: str, fresh: str) -> str:
+    """`existing` RESULTS.md with each `## ` section of `fresh` put in place of the section of
+    the same title (appended when it has none); every other section is kept as it was."""
+
+    def sections(text: str) -> tuple[str, dict[str, str]]:
+        head, *parts = text.split("\n## ")
+        return head, {part.split("\n", 1)[0]: "## " + part for part in parts}
+
+    head, kept = sections(existing)
+    _, new = sections(fresh)
+    for title, body in new.items():
+        kept[title] = body
+    return "\n".join([head.rstrip() + "\n", *(body.rstrip() + "\n" for body in kept.values())])

@@ -24,6 +24,9 @@ TABLE_HEADERS = (
     "| parallelism | apply phase s | updates/s | process wall s | failed |",
     "| updates | limit R/min | steady PUTs/min | share of R | overall PUTs/min "
     "| Previsto requests | 429s | process wall s |",
+    "| D per kind | H per kind | kind | engine requests | every object walked "
+    "| peer GETs (same data) |",
+    "| D per kind | H per kind | tool | plan wall s | CPU s | requests | changes found |",
 )
 
 
@@ -52,10 +55,9 @@ def test_quick_run_writes_every_table(tmp_path: Path) -> None:
     assert [run.requests for run in peer] == [
         {"sessions": 1000, "events": 1000, "assignments": 1000}
     ]
-    # One paged list per kind at the largest page: the sandbox's unmanaged demo objects count.
-    assert engine[0].requests == {
-        kind: lower_bound(kind, scale.listed[kind]) for kind in KINDS
-    }
+    # One list per kind of what can matter, at the largest page: within the walk's bound.
+    assert all(engine[0].requests[kind] <= lower_bound(kind, scale.listed[kind])
+               for kind in KINDS)
     assert scale.listed["events"] == 1000  # Prospero's list is filtered to managed events
     assert [(w.kind, w.changed, w.engine_writes, w.peer_writes) for w in scale.writes] == [
         ("sessions", 10, 10, 10), ("events", 10, 10, 10), ("assignments", 10, 10, 10)
@@ -64,3 +66,14 @@ def test_quick_run_writes_every_table(tmp_path: Path) -> None:
     assert scale.creates["engine_posts"] == 10 and scale.creates["peer_posts"] == 1000
     assert results.throughput is not None and results.throughput.failed == {1: 0, 8: 0}
     assert [p.rate_limited for p in results.pacing] == [0]
+    # The history: 2,000 past objects per kind cost a converged plan at most 2 more requests
+    # per kind; the peer pays one GET per declared object.
+    assert results.history is not None
+    plans = {(plan.tool, plan.history): plan for plan in results.history.plans}
+    assert set(plans) == {("engine", 0), ("engine", 2000), ("peer", 2000)}
+    assert all(plan.changes == 0 for plan in plans.values())
+    for kind in KINDS:
+        assert plans["engine", 2000].requests[kind] <= plans["engine", 0].requests[kind] + 2
+        assert plans["engine", 2000].walk(kind) > 1  # a walk of every object would cost more
+    assert plans["peer", 2000].requests == {kind: 20 for kind in KINDS}
+    assert "requests per kind at H = 2,000 ≤ H = 0 + 2, D = 20" in text
