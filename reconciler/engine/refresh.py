@@ -1,10 +1,13 @@
 """Refresh: canonicalise the declared objects and list the managed remote ones, per provider,
 sorted by scope; and the checksum of what was found, which seals a plan.
 
-Providers list every object that carries our marker; refresh keeps this configuration's scope
-for the plan (one object per key: the oldest, or the one a declared lookup selected) and sets the
-rest aside: the extras of a key (duplicates, which the plan removes), objects marked before scopes
-existed (left alone until adopted into a scope), and other scopes' objects (only counted).
+Providers return every object carrying our marker among what can matter: sessions and events
+from a day before now on (the past is frozen, so what starts earlier is neither changed nor
+removed), of every scope; Previsto's assignments of this scope, unless it walked them all, and
+those the declared selects pick. Refresh keeps this configuration's scope for the plan (one
+object per key: the oldest, or the one a declared lookup selected) and sets the rest aside: the
+extras of a key (duplicates, which the plan removes), objects marked before scopes existed (left
+alone until adopted into a scope), and other scopes' objects (only counted, where listed).
 """
 
 from __future__ import annotations
