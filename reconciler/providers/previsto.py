@@ -75,9 +75,9 @@ class PrevistoProvider(Provider):
     ) -> None:
         super().__init__(settings=settings, client=client, scope=scope)
         self.assignments = AssignmentList(self)
-        # Whether the server applies list filters: None until an answer shows it, False once
-        # one shows it does not (the rest of the run walks).
-        self.filters_read: bool | None = None
+        # True once an answer shows the server ignores or misreads a list filter: the rest of
+        # the run walks.
+        self.filters_ignored = False
 
     @staticmethod
     def auth(settings: ProviderSettings) -> httpx.Auth:
@@ -134,7 +134,7 @@ class PrevistoProvider(Provider):
         has not shown it ignores the filters, and every select names a filterable property."""
         return (
             self.scope is not None
-            and self.filters_read is not False
+            and not self.filters_ignored
             and all(select_filters(item) for item in desired)
         )
 
@@ -180,8 +180,8 @@ class PrevistoProvider(Provider):
         return self.gather(desired, list(pool.values()), list(managed.values()))
 
     def read_selects(self, unsettled: Sequence[DesiredObject]) -> list[list[Assignment]] | None:
-        """Every assignment each unsettled select's properties match (its `date` is checked
-        here, by `resolve`), a few requests at a time; None if the server ignored a filter."""
+        """Every assignment each unsettled select's properties match (a `date` is left to
+        `resolve`), a few requests at a time; None if the server ignored a filter."""
 
         def read(item: DesiredObject) -> list[Assignment] | None:
             wanted = select_filters(item)
@@ -204,9 +204,8 @@ class PrevistoProvider(Provider):
             log.info("previsto: GET /assignments answered assignments that do not match %s: "
                      "the server ignores the filter; walking every assignment for the rest "
                      "of this run", ", ".join(f"{k}={v}" for k, v in filters.items()))
-            self.filters_read = False
+            self.filters_ignored = True
             return None
-        self.filters_read = True
         return self.assignments.walk(filters, first=first)
 
     def unmarked_here(
@@ -219,7 +218,7 @@ class PrevistoProvider(Provider):
                 log.info("previsto: assignment %s carries this scope's mark, but the metadata "
                          "filter did not answer it; walking every assignment for the rest of "
                          "this run", item["id"])
-                self.filters_read = False
+                self.filters_ignored = True
                 return False
         return True
 
