@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -65,7 +65,7 @@ class Store:
         # Which documents match a filter, in order, until the next write: a list walk asks the
         # same question once per page, and answering it means a json_extract over every document.
         self._writes = 0
-        self._matches: dict[tuple[object, ...], list[int]] = {}
+        self._matches: dict[tuple[object, ...], list[Any]] = {}
         self._matches_as_of: tuple[int, int] = (-1, -1)
         with self._lock:
             if path != ":memory:":
@@ -187,8 +187,27 @@ class Store:
                 )
         return Page(total=len(matching), documents=[_load(bodies[seq]) for seq in chosen])
 
+    def remember(self, key: tuple[object, ...], compute: Callable[[], list[Any]]) -> list[Any]:
+        """`compute()`, remembered under `key` until the data changes: a list walk asks an
+        emulator the same question once per page (a window over instants SQLite cannot read)."""
+        with self._lock:
+            remembered = self._remembered()
+            if ("remember", *key) not in remembered:
+                remembered["remember", *key] = compute()
+            return remembered["remember", *key]
+
     def _matching(self, sql: str, params: list[object]) -> list[int]:
-        """The matching documents' seq numbers in order, remembered until the data changes.
+        """The matching documents' seq numbers in order, remembered until the data changes."""
+        remembered = self._remembered()
+        key = (sql, *params)
+        found = remembered.get(key)
+        if found is None:
+            found = [int(row[0]) for row in self._connection.execute(sql, params)]
+            remembered[key] = found
+        return found
+
+    def _remembered(self) -> dict[tuple[object, ...], list[Any]]:
+        """What is remembered, emptied first if the data changed since.
 
         `data_version` moves when another connection (another process on the same file) commits;
         `_writes` when this one writes.
@@ -197,12 +216,7 @@ class Store:
         if self._matches_as_of != (self._writes, version):
             self._matches.clear()
             self._matches_as_of = (self._writes, version)
-        key = (sql, *params)
-        found = self._matches.get(key)
-        if found is None:
-            found = [int(row[0]) for row in self._connection.execute(sql, params)]
-            self._matches[key] = found
-        return found
+        return self._matches
 
     # -- settings: small named values (seed markers, counters) ---------------------------------
 

@@ -69,3 +69,28 @@ def test_a_document_with_an_integer_beyond_64_bits_still_reads() -> None:
     store.insert("things", "big", {"n": 2**70})
     assert store.get("things", "big") == {"n": 2**70}
     assert store.query("things").documents == [{"n": 2**70}]
+
+
+def test_a_remembered_answer_lasts_until_the_next_write(tmp_path: Path) -> None:
+    store = Store(str(tmp_path / "sandbox.db"))
+    _fill(store, 4)
+    computed: list[int] = []
+
+    def count() -> list[int]:
+        computed.append(store.count("things"))
+        return computed[-1:]
+
+    assert store.remember(("count",), count) == [4]
+    assert store.remember(("count",), count) == [4] and len(computed) == 1
+    store.insert_many("things", [(f"x{n}", {"n": n}) for n in range(2)])
+    assert store.remember(("count",), count) == [6]
+    other = Store(str(tmp_path / "sandbox.db"))  # another process's connection, on the file
+    other.insert("things", "y", {"n": 9})
+    assert store.remember(("count",), count) == [7] and len(computed) == 3
+
+
+def test_between_keeps_the_values_in_an_inclusive_range() -> None:
+    store = Store()
+    _fill(store, 10)
+    page = store.query("things", between={"n": (3, 5)})
+    assert [document["n"] for document in page.documents] == [3, 4, 5]

@@ -134,17 +134,24 @@ def run_listing(
         total, documents = page.total, page.documents
     else:
         # The start instant depends on the zone, which SQLite cannot evaluate: SQLite keeps the
-        # sessions whose start_date is within a zone's reach of the window, and this filters.
+        # sessions whose start_date is within a zone's reach of the window, and this filters,
+        # once per window until the data changes (a walk asks for every page of it).
         days = _start_dates(listing.window_start, listing.window_end)
-        matching = [
-            document
-            for document in store.query(
-                collection, where=where, order_by=order_by, between={"start_date": days}
-            ).documents
-            if _in_window(start_instant(document), listing.window_start, listing.window_end)
-        ]
+
+        def in_window() -> list[Document]:
+            return [
+                document
+                for document in store.query(
+                    collection, where=where, order_by=order_by, between={"start_date": days}
+                ).documents
+                if _in_window(start_instant(document), listing.window_start, listing.window_end)
+            ]
+
+        key = (collection, repr(where), repr(order_by), listing.window_start, listing.window_end)
+        matching = store.remember(key, in_window)
         total = len(matching)
-        documents = matching[offset : offset + listing.per_page]
+        # Copies: the caller shapes each document for the wire.
+        documents = [dict(document) for document in matching[offset : offset + listing.per_page]]
     pagy = Pagy(page=listing.page, items=listing.per_page, count=total)
     return pagy, documents
 
