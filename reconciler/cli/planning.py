@@ -38,13 +38,24 @@ from reconciler.render.drift import drift_document, render_drift_markdown, rende
 
 @click.command()
 @click.argument("path", type=click.Path(exists=False, path_type=Path))
+@click.option(
+    "--sandbox",
+    "use_sandbox",
+    is_flag=True,
+    help="Check as `plan --sandbox` would: the sandbox supplies any provider left out.",
+)
 @handle_errors
-def validate(path: Path) -> None:
-    """Check the YAML at PATH (a file or a directory) without contacting any API."""
+def validate(path: Path, use_sandbox: bool) -> None:
+    """Check the YAML at PATH (a file or a directory) without contacting any API.
+
+    Every check `plan` makes that needs no network runs here too (providers configured for each
+    declared kind, base URLs, recurrence, value ranges), so a valid configuration is one `plan`
+    accepts; only the environment's secrets and the remote state are left to `plan`.
+    """
     # validate contacts no API and writes nothing, so a pinned clock cannot move a real account.
     with pinned_clock_allowed("validate"):
         announce_pinned_clock()
-        state = load(path, resolve_providers=False)
+        state = load(path, resolve_providers=False, providers_required=not use_sandbox)
     counts = ", ".join(f"{len(objects)} {kind}" for kind, objects in state.objects.items())
     click.echo(f"Valid: {counts} in {len(state.files)} file(s).")
 

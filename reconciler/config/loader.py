@@ -24,7 +24,8 @@ from reconciler.config.discovery import ReadLimits, discover, read_all
 from reconciler.config.document import ConfigFile
 from reconciler.config.recurrence import Series, expand_series
 from reconciler.config.schema import schema_issues
-from reconciler.config.settings import merge_providers, require_providers
+from reconciler.config.settings import merge_providers
+from reconciler.config.validation import plan_refusals
 from reconciler.config.working_hours import WorkingHours, collect
 from reconciler.config.yaml import JsonPath, parse_yaml
 from reconciler.errors import ConfigError
@@ -73,12 +74,16 @@ def load(
     *,
     environ: Mapping[str, str] | None = None,
     resolve_providers: bool = True,
+    providers_required: bool | None = None,
     limits: ReadLimits | None = None,
 ) -> DesiredState:
     """Load one YAML file, or every *.yaml/*.yml under a directory (hidden ones skipped).
 
-    `limits` bound the bytes read (by default from `RECONCILER_MAX_CONFIG_MB`, else 20 MB per
-    file and 100 MB in total).
+    `resolve_providers` reads the providers' `${NAME}` references from the environment;
+    `providers_required` (by default the same) refuses objects whose provider is not
+    configured, as a run against real accounts must (the sandbox supplies its own). `limits`
+    bound the bytes read (by default from `RECONCILER_MAX_CONFIG_MB`, else 20 MB per file and
+    100 MB in total).
     """
     root = Path(path)
     texts: list[tuple[str, str]] = []
@@ -94,7 +99,13 @@ def load(
             issues.append(
                 ConfigIssue(Location(name, line, column), "", "not YAML text: not valid UTF-8")
             )
-    return _load_texts(texts, issues, environ=environ, resolve_providers=resolve_providers)
+    return _load_texts(
+        texts,
+        issues,
+        environ=environ,
+        resolve_providers=resolve_providers,
+        providers_required=resolve_providers if providers_required is None else providers_required,
+    )
 
 
 def load_text(
@@ -103,9 +114,16 @@ def load_text(
     filename: str,
     environ: Mapping[str, str] | None = None,
     resolve_providers: bool = True,
+    providers_required: bool | None = None,
 ) -> DesiredState:
     """Load one YAML document given as text; `filename` is what issues name."""
-    return _load_texts([(filename, text)], [], environ=environ, resolve_providers=resolve_providers)
+    return _load_texts(
+        [(filename, text)],
+        [],
+        environ=environ,
+        resolve_providers=resolve_providers,
+        providers_required=resolve_providers if providers_required is None else providers_required,
+    )
 
 
 def _load_texts(
@@ -114,6 +132,7 @@ def _load_texts(
     *,
     environ: Mapping[str, str] | None,
     resolve_providers: bool,
+    providers_required: bool,
 ) -> DesiredState:
     files: list[ConfigFile] = []
     for name, text in texts:
@@ -125,8 +144,10 @@ def _load_texts(
     )
     objects, series = _merge_objects(files, issues)
     working_hours = collect([(file.document, file.source, file.clean) for file in files], issues)
-    if resolve_providers:
-        require_providers(files, providers, issues)
+    # What plan would refuse later, found here for every command alike (validate included).
+    issues.extend(
+        plan_refusals(files, providers, objects, series, providers_required=providers_required)
+    )
     if issues:
         raise ConfigError(
             _sorted(issues, [name for name, _ in texts]), count=len(set(issues))

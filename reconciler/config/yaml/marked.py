@@ -37,6 +37,11 @@ _NULL = "tag:yaml.org,2002:null"
 # Every unquoted, untagged scalar gets this tag and is resolved by `resolve_plain`, so that
 # PyYAML's YAML 1.1 resolvers (yes/no as booleans, 010 as octal, timestamps) never apply.
 _PLAIN = "tag:reconciler,2026:plain"
+# A lone surrogate (written as an escape, "\\ud800") is no character: it cannot be printed, sent
+# as UTF-8 or compared with what an API returns.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 class MarkedLoader(yaml.SafeLoader):
     """The safe loader with one implicit resolver: plain scalars are resolved by `resolve_plain`."""
 
@@ -138,6 +143,9 @@ class _Builder:
             self.active.discard(id(node))
 
     def scalar(self, node: yaml.ScalarNode, path: JsonPath, where: Location) -> Any:
+        if _SURROGATE.search(node.value):
+            self.report(path, where, _surrogate(node.value))
+            return _SURROGATE.sub("\ufffd", node.value)
         if node.tag == _PLAIN:
             value = resolve_plain(node.value)
             if isinstance(value, float) and not math.isfinite(value):
@@ -147,6 +155,9 @@ class _Builder:
             value = self.loader.construct_object(node)
         except yaml.constructor.ConstructorError:
             value = None
+        except ValueError:  # !!int with more digits than Python converts (4,300)
+            self.report(path, where, f"{_short(node.tag)} value out of range")
+            return None
         if not isinstance(value, str | int | float | bool | type(None)) or (
             value is None and node.tag != _NULL
         ):
@@ -207,6 +218,10 @@ class _Builder:
             placeholder = f"<key at line {where.line}>"
             self.report((*path, placeholder), where, "a mapping key must be a plain string")
             return placeholder
+        if _SURROGATE.search(node.value):
+            replaced = _SURROGATE.sub("\ufffd", node.value)
+            self.report((*path, replaced), where, _surrogate(node.value))
+            return replaced
         if node.tag != _STR and not (
             node.tag == _PLAIN and isinstance(resolve_plain(node.value), str)
         ):
@@ -216,6 +231,15 @@ class _Builder:
                 f'the key {node.value} is not read as a string; quote it ("{node.value}")',
             )
         return str(node.value)
+
+
+def _surrogate(text: str) -> str:
+    found = _SURROGATE.search(text)
+    code = ord(found[0]) if found else 0xD800
+    return (
+        f"contains \\u{code:04x}, half of a UTF-16 surrogate pair and not a character on its "
+        "own: write the character itself"
+    )
 
 
 def _problem(exc: yaml.YAMLError, text: str, filename: str) -> ConfigIssue:

@@ -1,0 +1,118 @@
+"""What `plan` would refuse in a loaded configuration, checked without any network.
+
+`load` runs these after every file has been read and checked on its own, for `validate` and for
+every command that plans, so that "Valid" means plan will not refuse the configuration for its
+own content:
+
+- each declared kind has its provider configured (unless the sandbox supplies them);
+- each recurring series has at least one occurrence: a rule that yields none (`COUNT=0`, an
+  UNTIL before the start, exdates that drop every date) would otherwise plan to remove every
+  occurrence the series has;
+- no occurrence ends before it starts (an override's `end` before its start).
+
+The rest is checked where it is read: base URLs with the providers block (`settings`, with the
+transport's own rule), numbers and text as the YAML is parsed (`yaml`), values by the schema and
+per object (`schema`, `checks`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import date, datetime
+
+from reconciler.config.document import ConfigFile
+from reconciler.config.recurrence import SEPARATOR, Series
+from reconciler.config.settings import require_providers
+from reconciler.instants import parse_instant
+from reconciler.model import ConfigIssue, DeclaredObject, ProviderSettings
+
+# Rule instances looked at for a first occurrence that exdates and `until` leave standing: a
+# rule whose first ten thousand dates are all excluded is taken to have occurrences (and the
+# expansion itself bounds the work later).
+FIRST_OCCURRENCE_STEPS = 10_000
+
+
+def plan_refusals(
+    files: Sequence[ConfigFile],
+    providers: Mapping[str, ProviderSettings],
+    objects: Mapping[str, Sequence[DeclaredObject]],
+    series: Mapping[str, Mapping[str, Series]],
+    *,
+    providers_required: bool,
+) -> list[ConfigIssue]:
+    """Every issue `plan` would meet in the loaded configuration before contacting any API."""
+    issues: list[ConfigIssue] = []
+    if providers_required:
+        require_providers(list(files), providers, issues)
+    issues.extend(_series_without_occurrences(files, series))
+    issues.extend(_occurrences_ending_before_start(objects.get("events", ())))
+    return issues
+
+
+def has_occurrence(series: Series) -> bool:
+    """Whether the rule, less its exdates and after `until`, yields any date at all (past,
+    present or beyond the horizon: a series that ended is still a series)."""
+    for step, moment in enumerate(series.rule.recurrence):
+        if step >= FIRST_OCCURRENCE_STEPS:
+            return True
+        day = moment.date()
+        if series.until is not None and day > series.until:
+            return False
+        if day not in series.exdates:
+            return True
+    return False
+
+
+def _series_without_occurrences(
+    files: Sequence[ConfigFile], series: Mapping[str, Mapping[str, Series]]
+) -> Iterator[ConfigIssue]:
+    for kind, by_key in series.items():
+        empty = {key for key, one in by_key.items() if not has_occurrence(one)}
+        if not empty:
+            continue
+        for file in files:
+            items = file.document.get(kind)
+            if not isinstance(items, list):
+                continue
+            for index, item in enumerate(items):
+                if isinstance(item, dict) and item.get("key") in empty:
+                    rule = (item.get("recurrence") or {}).get("rrule")
+                    yield file.source.issue(
+                        (kind, index, "recurrence"),
+                        f'the series has no occurrence: the rule "{rule}" with its exdates and '
+                        "until yields no date at all; fix COUNT, UNTIL, until or exdates (to "
+                        "remove the series, delete its entry and apply with --prune)",
+                    )
+
+
+def _occurrences_ending_before_start(
+    events: Sequence[DeclaredObject],
+) -> Iterator[ConfigIssue]:
+    """An occurrence whose override ends it before it starts (a plain event's start and end are
+    compared by `checks`, and an override that moves only the start keeps the duration)."""
+    for event in events:
+        if SEPARATOR not in event.key:
+            continue
+        start, end = event.fields.get("start"), event.fields.get("end")
+        if not isinstance(start, str) or not isinstance(end, str):
+            continue
+        zone = event.fields.get("time_zone")
+        begins, ends = _when(start, zone), _when(end, zone)
+        if begins is None or ends is None or type(begins) is not type(ends):
+            continue
+        if ends < begins:  # both dates or both aware date-times (the types match)
+            yield ConfigIssue(
+                event.location,
+                "",
+                f"events.{event.key} ends ({end}) before it starts ({start}): give the "
+                "override an end after its start",
+            )
+
+
+def _when(text: str, zone: object) -> datetime | date | None:
+    try:
+        if len(text) == 10:
+            return date.fromisoformat(text)
+        return parse_instant(text, zone if isinstance(zone, str) else None)
+    except (KeyError, ValueError, OverflowError):
+        return None
