@@ -34,6 +34,7 @@ from reconciler.instants import pinned_clock_allowed
 from reconciler.model import Plan
 from reconciler.render import plan_document, render_markdown, render_text
 from reconciler.render.drift import drift_document, render_drift_markdown, render_drift_text
+from reconciler.render.safe import visible
 
 
 @click.command()
@@ -162,9 +163,13 @@ def drift(
     if write and not report.in_sync:
         from reconciler.engine.writeback import write_remote_values  # ruamel.yaml: only for --write
 
-        written = write_remote_values(report, refreshed)
+        written = write_remote_values(report, refreshed, root=path)
         for path_written in written.files:
-            click.echo(f"Wrote remote values into {path_written}", err=True)
+            click.echo(visible(f"Wrote remote values into {path_written}"), err=True)
+        for note in written.notes:
+            click.echo(visible(f"Note: {note}"), err=True)
+        for reason in written.skipped:
+            click.echo(visible(f"Not written: {reason}; edit it by hand"), err=True)
         for occurrence in written.occurrences:
             click.echo(
                 f"Not written: {occurrence} is an occurrence of a recurring series; add an "
