@@ -155,9 +155,11 @@ class _Builder:
             value = self.loader.construct_object(node)
         except yaml.constructor.ConstructorError:
             value = None
-        except ValueError:  # !!int with more digits than Python converts (4,300)
-            self.report(path, where, f"{_short(node.tag)} value out of range")
-            return None
+        except (ValueError, KeyError, TypeError, OverflowError):
+            # PyYAML's constructors fail this way on "!!bool maybe", "!!int 0x" or an !!int
+            # with more digits than Python converts (4,300)
+            self.report(path, where, f"not a valid {_short(node.tag)} value")
+            return node.value
         if not isinstance(value, str | int | float | bool | type(None)) or (
             value is None and node.tag != _NULL
         ):
