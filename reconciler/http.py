@@ -7,8 +7,8 @@ policy lives in one place:
   and full jitter, waiting at least what `Retry-After` asks. A request that may have reached the
   server (the response was lost: read timeout, connection dropped mid-response, or a 5xx) is
   retried only when its method is idempotent (GET, PUT, PATCH, DELETE); for a POST the transport
-  raises `ResponseLost` instead, and the provider looks the object up by its key before sending
-  it again, so a lost response never makes a duplicate.
+  raises `ResponseLost` instead, and apply looks the object up by its key (again once the server
+  must have finished) before sending it again, so a lost response never makes a duplicate.
 - **Pacing** (pyrate-limiter's GCRA, one even slot per request): a provider with a documented
   rate limit (Previsto: 120 requests/minute per key) is paced a little under it, so the limit is
   met without provoking a 429 and without waiting longer than it must.
@@ -64,15 +64,8 @@ PACING_SHARE = 0.98
 
 
 class ResponseLost(httpx.TransportError):
-    """A non-idempotent request may have been applied, but its response never arrived.
-
-    `timed_out` says the server may still be working on it (as opposed to having answered and
-    the answer being lost), so a lookup should give it a moment first.
-    """
-
-    def __init__(self, message: str, *, request: httpx.Request, timed_out: bool = False) -> None:
-        super().__init__(message, request=request)
-        self.timed_out = timed_out
+    """A non-idempotent request may have been applied, but its response never arrived (the
+    server may even be working on it still)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -172,7 +165,6 @@ class ResilientTransport(httpx.BaseTransport):
                     f"{request.method} {request.url.path}: the response was lost "
                     f"({type(error).__name__})",
                     request=request,
-                    timed_out=isinstance(error, httpx.TimeoutException),
                 ) from None
             raise _Retry(f"{type(error).__name__}") from None
         if response.status_code in RETRY_STATUSES:
@@ -180,7 +172,7 @@ class ResilientTransport(httpx.BaseTransport):
             if response.status_code == 429:
                 self.rate_limited += 1
             if not idempotent and response.status_code not in (429, 503):
-                # A 5xx other than 503 may follow a commit: let the provider look first.
+                # A 5xx other than 503 may follow a commit: let apply look first.
                 if last:
                     return response
                 raise ResponseLost(
