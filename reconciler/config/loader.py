@@ -22,6 +22,7 @@ from typing import Any
 from reconciler.config.checks import check_object
 from reconciler.config.discovery import ReadLimits, discover, read_all
 from reconciler.config.document import ConfigFile
+from reconciler.config.hints import hint_budget
 from reconciler.config.recurrence import Series, expand_series
 from reconciler.config.schema import schema_issues
 from reconciler.config.settings import merge_providers
@@ -135,15 +136,18 @@ def _load_texts(
     providers_required: bool,
 ) -> DesiredState:
     files: list[ConfigFile] = []
-    for name, text in texts:
-        parsed = _parse(name, text, issues)
-        if parsed is not None:
-            files.append(parsed)
-    providers = merge_providers(
-        files, issues, os.environ if environ is None else environ, resolve_providers
-    )
-    objects, series = _merge_objects(files, issues)
-    working_hours = collect([(file.document, file.source, file.clean) for file in files], issues)
+    with hint_budget():
+        for name, text in texts:
+            parsed = _parse(name, text, issues)
+            if parsed is not None:
+                files.append(parsed)
+        providers = merge_providers(
+            files, issues, os.environ if environ is None else environ, resolve_providers
+        )
+        objects, series = _merge_objects(files, issues)
+        working_hours = collect(
+            [(file.document, file.source, file.clean) for file in files], issues
+        )
     # What plan would refuse later, found here for every command alike (validate included).
     issues.extend(
         plan_refusals(files, providers, objects, series, providers_required=providers_required)

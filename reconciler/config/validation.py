@@ -8,7 +8,8 @@ own content:
 - each recurring series has at least one occurrence: a rule that yields none (`COUNT=0`, an
   UNTIL before the start, exdates that drop every date) would otherwise plan to remove every
   occurrence the series has;
-- no occurrence ends before it starts (an override's `end` before its start).
+- no occurrence ends before it starts (an override's `end` before its start), nor falls
+  outside the years a schedule may use (an override's start in year 9999).
 
 The rest is checked where it is read: base URLs with the providers block (`settings`, with the
 transport's own rule), numbers and text as the YAML is parsed (`yaml`), values by the schema and
@@ -20,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
 
+from reconciler.config.checks import in_range, out_of_range
 from reconciler.config.document import ConfigFile
 from reconciler.config.recurrence import SEPARATOR, Series
 from reconciler.config.settings import require_providers
@@ -45,6 +47,8 @@ def plan_refusals(
     if providers_required:
         require_providers(list(files), providers, issues)
     issues.extend(_series_without_occurrences(files, series))
+    for kind in ("sessions", "events"):
+        issues.extend(_occurrences_out_of_range(kind, objects.get(kind, ())))
     issues.extend(_occurrences_ending_before_start(objects.get("events", ())))
     return issues
 
@@ -85,6 +89,25 @@ def _series_without_occurrences(
                     )
 
 
+def _occurrences_out_of_range(
+    kind: str, declared: Sequence[DeclaredObject]
+) -> Iterator[ConfigIssue]:
+    """An occurrence an override moved out of the years a schedule may use (a plain object's
+    start and end are checked by `checks`, where they are written)."""
+    for item in declared:
+        if SEPARATOR not in item.key:
+            continue
+        zone = item.fields.get("time_zone")
+        for name in ("start", "end"):
+            text = item.fields.get(name)
+            if not isinstance(text, str):
+                continue
+            when = _when(text, zone)
+            if when is not None and not in_range(when):
+                yield ConfigIssue(item.location, "", f"{kind}.{item.key}: {name} "
+                                  + out_of_range(text))
+
+
 def _occurrences_ending_before_start(
     events: Sequence[DeclaredObject],
 ) -> Iterator[ConfigIssue]:
@@ -100,6 +123,8 @@ def _occurrences_ending_before_start(
         begins, ends = _when(start, zone), _when(end, zone)
         if begins is None or ends is None or type(begins) is not type(ends):
             continue
+        if not (in_range(begins) and in_range(ends)):
+            continue  # said once, as out of range
         if ends < begins:  # both dates or both aware date-times (the types match)
             yield ConfigIssue(
                 event.location,

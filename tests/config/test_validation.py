@@ -192,3 +192,35 @@ def test_an_override_ending_before_its_start_is_refused_by_validate(
         f"{path}:11:7: events.standup@2027-04-12 ends (2027-04-12T08:00) before it starts "
         "(2027-04-12T09:00:00): give the override an end after its start"
     )
+
+
+@pytest.mark.parametrize("start", ["0001-01-01T00:00", "9999-12-31T23:59"])
+def test_a_start_at_the_ends_of_the_calendar_is_refused_in_place(
+    repo: Repo, cli: Run, start: str
+) -> None:
+    # Tokyo is ahead of UTC, New York behind: either way the instant leaves what dates can hold.
+    for zone in ("Asia/Tokyo", "America/New_York"):
+        path = repo.write(
+            "sessions.yaml",
+            SESSION.format(hours=1).replace("2027-04-12T09:00", start)
+            .replace("America/New_York", zone),
+        )
+        assert refused_alike(repo, cli) == (
+            f'{path}:6:5: sessions[0].start: "{start}" is out of range: use a date from 1900 '
+            "to 2999"
+        )
+
+
+def test_an_override_moved_off_the_calendar_is_refused_at_the_override(
+    repo: Repo, cli: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RECONCILER_NOW", "2027-03-01T00:00:00Z")
+    path = repo.write(
+        "events.yaml",
+        SERIES.format(rule="FREQ=WEEKLY;COUNT=3")
+        + "    overrides:\n      2027-04-12: {end: 0001-01-01T08:00}\n",
+    )
+    assert refused_alike(repo, cli) == (
+        f'{path}:11:7: events.standup@2027-04-12: end "0001-01-01T08:00" is out of range: use a '
+        "date from 1900 to 2999"
+    )
