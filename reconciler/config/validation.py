@@ -25,7 +25,7 @@ from reconciler.config.checks import in_range, out_of_range
 from reconciler.config.document import ConfigFile
 from reconciler.config.recurrence import SEPARATOR, Series
 from reconciler.config.settings import require_providers
-from reconciler.instants import parse_instant
+from reconciler.instants import format_utc, parse_instant
 from reconciler.model import ConfigIssue, DeclaredObject, ProviderSettings
 
 # Rule instances looked at for a first occurrence that exdates and `until` leave standing: a
@@ -129,9 +129,14 @@ def _occurrences_ending_before_start(
             yield ConfigIssue(
                 event.location,
                 "",
-                f"events.{event.key} ends ({end}) before it starts ({start}): give the "
-                "override an end after its start",
+                f"events.{event.key} ends ({_shown(ends)}) before it starts ({_shown(begins)}): "
+                "give the override an end after its start",
             )
+
+
+def _shown(when: date) -> str:
+    """An instant as the scheduling checks show it (UTC), a date as it is."""
+    return format_utc(when) if isinstance(when, datetime) else when.isoformat()
 
 
 def _when(text: str, zone: object) -> datetime | date | None:

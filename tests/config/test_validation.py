@@ -189,8 +189,8 @@ def test_an_override_ending_before_its_start_is_refused_by_validate(
         + "    overrides:\n      2027-04-12: {end: 2027-04-12T08:00}\n",
     )
     assert refused_alike(repo, cli) == (
-        f"{path}:11:7: events.standup@2027-04-12 ends (2027-04-12T08:00) before it starts "
-        "(2027-04-12T09:00:00): give the override an end after its start"
+        f"{path}:11:7: events.standup@2027-04-12 ends (2027-04-12T06:00:00Z) before it starts "
+        "(2027-04-12T07:00:00Z): give the override an end after its start"
     )
 
 
