@@ -231,6 +231,9 @@ class Change:
     requests: tuple[HttpCall, ...] = ()
     remote_id: str | None = None
     origin: Origin | None = None
+    # With a base ref: the changed fields that revert a remote edit (declared the same at the
+    # base ref and now, different remotely), whatever the object's origin.
+    drift_fields: tuple[str, ...] = ()
     ignored: tuple[FieldChange, ...] = ()
     location: Location | None = None
     # Shown beside the action, e.g. "request" for a Prevail session request.
@@ -258,6 +261,8 @@ class Change:
         }
         if self.origin is not None:
             out["origin"] = self.origin.value
+        if self.drift_fields:
+            out["drift_fields"] = list(self.drift_fields)
         if self.ignored:
             out["ignored"] = [change.to_json() for change in self.ignored]
         if self.location is not None:
@@ -288,6 +293,7 @@ class Change:
             requests=tuple(HttpCall.from_json(call) for call in data.get("requests", [])),
             remote_id=data.get("remote_id"),
             origin=Origin(origin) if origin else None,
+            drift_fields=tuple(str(name) for name in data.get("drift_fields", ())),
             ignored=fields_of("ignored"),
             note=data.get("note"),
             time_zone=data.get("time_zone"),
@@ -340,6 +346,33 @@ class Plan:
             f"Plan(create={counts['create']}, update={counts['update']}, "
             f"replace={counts['replace']}, delete={counts['delete']})"
         )
+
+
+# -- doctor --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Check:
+    """One `reconciler doctor` finding: what the client relies on, and what the account showed.
+
+    `required` checks are ones the client depends on (a differing one fails the run); the others
+    inform (a page size the server refused, a rate limit it does not report).
+    """
+
+    provider: str
+    name: str
+    ok: bool
+    seen: str
+    required: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "provider": self.provider,
+            "check": self.name,
+            "ok": self.ok,
+            "seen": self.seen,
+            "required": self.required,
+        }
 
 
 # -- drift ---------------------------------------------------------------------------------------

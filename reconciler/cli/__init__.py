@@ -28,6 +28,7 @@ COMMANDS = {
     "plan": "reconciler.cli.planning:plan",
     "apply": "reconciler.cli.applying:apply",
     "drift": "reconciler.cli.planning:drift",
+    "doctor": "reconciler.cli.doctor:doctor",
     "sandbox": "reconciler.cli.serving:sandbox",
     "import": "reconciler.cli.importing:import_command",
     "github": "reconciler.cli.github:github",
@@ -65,7 +66,8 @@ class LazyGroup(click.Group):
     type=click.IntRange(0, 20),
     default=4,
     show_default=True,
-    help="Retries of a request after 429, 5xx or a connection failure.",
+    help="Retries of a request after 429, 5xx or a connection failure (a 429 from a "
+    "per-minute limit is retried until that minute has passed, unless this is 0).",
 )
 @click.option(
     "--retry-wait",
@@ -73,6 +75,14 @@ class LazyGroup(click.Group):
     default=0.5,
     show_default=True,
     help="First backoff in seconds (exponential with jitter; Retry-After wins).",
+)
+@click.option(
+    "--max-retry-after",
+    type=click.FloatRange(0, 86400),
+    default=120.0,
+    show_default=True,
+    help="Longest Retry-After (seconds) to wait for; a server asking more stops the request "
+    "with a message saying when to run again.",
 )
 @click.pass_context
 def main(
@@ -82,6 +92,7 @@ def main(
     timeout: float,
     max_retries: int,
     retry_wait: float,
+    max_retry_after: float,
 ) -> None:
     """Declarative reconciler for Prevail sessions, Prospero events and Previsto metadata."""
     # A run builds hundreds of thousands of small objects and frees none of them in cycles; the
@@ -96,5 +107,7 @@ def main(
     redaction.install()
     context.obj = Transport(
         timeout=timeout,
-        policy=RetryPolicy(attempts=max_retries + 1, initial_wait=retry_wait),
+        policy=RetryPolicy(
+            attempts=max_retries + 1, initial_wait=retry_wait, max_retry_after=max_retry_after
+        ),
     )

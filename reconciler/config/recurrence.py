@@ -1,124 +1,70 @@
 """Recurring sessions and events: RFC 5545 rules expanded into concrete declared objects.
 
 A declared object with `recurrence: {rrule, exdates, until, horizon}` becomes one object per
-occurrence, keyed `<key>@<local date>` (`status-call@2027-03-08`), while the configuration loads,
-so no provider ever sees a rule. python-dateutil's `rrulestr` does the RFC 5545 arithmetic over
-wall-clock times: the series' `start` (and `end`) are the first occurrence's local times in its
-`time_zone`, and every occurrence keeps them across DST changes (a 09:00 meeting stays at 09:00).
+occurrence while the configuration loads, so no provider ever sees a rule. An occurrence is keyed
+`<key>@<local date>` (`status-call@2027-03-08`); in a series that can have several occurrences a
+day (FREQ=HOURLY, BYHOUR=9,15, ...) it is keyed `<key>@<local date>T<hh:mm>`. The series'
+`start` is the first occurrence (DTSTART) in its `time_zone`; `rfc5545` does the arithmetic, so
+occurrences keep that wall-clock time across DST changes and the first one's exact duration.
 
 - Only occurrences from now up to the horizon (default 180 days) are declared; one that already
   started is never declared, so it is never created nor changed.
-- `exdates` drop occurrences; `overrides: {<date>: {field: value}}` change one occurrence.
+- `exdates` drop occurrences (a date drops that day's, a date-time one occurrence);
+  `overrides: {<date or date-time>: {field: value}}` change one occurrence.
 - A rule that never ends (no COUNT, UNTIL or `until`) needs an explicit `horizon`.
 - `Series` remembers the rule, so the plan can tell an occurrence the rule no longer produces
-  (cancel it) from one merely beyond the horizon or in the past (leave it alone).
+  (cancel it) from one merely beyond the horizon or in the past (leave it alone), and what to
+  warn about: a start the rule does not produce, a series with nothing to declare now.
 """
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta
-from enum import Enum
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from dateutil.rrule import rrule, rruleset, rrulestr
-
+from reconciler.config.rfc5545 import Rule, exact_duration, local_text
+from reconciler.config.series import (
+    Exclusions,
+    Membership,
+    Outlook,
+    Series,
+    membership,
+    no_occurrence_note,
+    occurrence_id,
+    occurrence_key,
+    parse_when,
+    series_notes,
+    series_sizes,
+    split_key,
+    when_text,
+)
 from reconciler.config.yaml import JsonPath, SourceMap
 from reconciler.instants import iana_zone, parse_instant
-from reconciler.model import ConfigIssue, Location
+from reconciler.model import ConfigIssue
 
 if TYPE_CHECKING:  # config imports this module; the loader hands us its objects
     from reconciler.model import DeclaredObject
 
+# What the engine reads of a series lives in `series`; it is named here too, with the expansion.
+__all__ = [
+    "Expansion",
+    "Membership",
+    "Series",
+    "expand_series",
+    "membership",
+    "no_occurrence_note",
+    "series_notes",
+    "series_sizes",
+    "split_key",
+]
+
 HORIZON_DAYS = 180
-SEPARATOR = "@"
 MAX_OCCURRENCES = 2000  # declared at once: a rule that yields more is almost surely a mistake
-MAX_STEPS = 100_000  # rule instances walked (past ones included) before giving up
 _NOUN = {"sessions": "session", "events": "event"}
-
-
-class Membership(Enum):
-    """How a remote object's key relates to the declared series."""
-
-    PRODUCED = "produced"  # the rule still yields it (maybe past, or beyond the horizon)
-    DROPPED = "dropped"  # the rule no longer yields it (an exdate, `until`, a changed rule)
-
-
-@dataclass(frozen=True, kw_only=True)
-class Series:
-    """A declared recurring object: what the plan needs to judge remote occurrences."""
-
-    kind: str
-    key: str
-    location: Location
-    zone: ZoneInfo
-    exdates: frozenset[date]
-    until: date | None
-    declared: int  # occurrences declared now (future, within the horizon)
-    rule: Rule = field(compare=False, repr=False)
-
-    def produces(self, day: date) -> bool:
-        """True when the rule has an occurrence on this local date (not excluded)."""
-        if day in self.exdates or (self.until is not None and day > self.until):
-            return False
-        return self.rule.on_day(day)
-
-
-@dataclass(frozen=True, kw_only=True)
-class Rule:
-    """A parsed RRULE over wall-clock times in `zone`.
-
-    dateutil refuses a UTC UNTIL with a naive DTSTART; such a rule runs over zoned times
-    (`zoned`), which keep the same wall-clock arithmetic.
-    """
-
-    recurrence: rrule | rruleset
-    zone: ZoneInfo
-    zoned: bool
-
-    @classmethod
-    def parse(cls, text: str, first: datetime, zone: ZoneInfo) -> Rule:
-        names = {part.partition("=")[0].strip().upper() for part in text.split(";")}
-        if {"COUNT", "UNTIL"} <= names:
-            raise ValueError("COUNT and UNTIL cannot both be given; keep one")
-        with warnings.catch_warnings():
-            # dateutil only warns about what RFC 5545 forbids (COUNT with UNTIL): refuse it.
-            warnings.simplefilter("error")
-            try:
-                return cls(recurrence=rrulestr(text, dtstart=first), zone=zone, zoned=False)
-            except Warning as warning:
-                raise ValueError(str(warning)) from None
-            except ValueError as naive_error:
-                try:
-                    zoned = rrulestr(text, dtstart=first.replace(tzinfo=zone))
-                except (ValueError, Warning):
-                    raise naive_error from None
-                return cls(recurrence=zoned, zone=zone, zoned=True)
-
-    def walk(self, until: date | None, horizon_end: datetime) -> Iterator[datetime]:
-        """Naive local start times, up to `until` (a local date) and the horizon."""
-        for step, moment in enumerate(self.recurrence):
-            local = moment.replace(tzinfo=None)
-            if step >= MAX_STEPS:
-                raise OverflowError(f"more than {MAX_STEPS} occurrences before the horizon")
-            if until is not None and local.date() > until:
-                return
-            if local.replace(tzinfo=self.zone) > horizon_end:
-                return
-            yield local
-
-    def on_day(self, day: date) -> bool:
-        begin = datetime.combine(day, time.min)
-        end = begin + timedelta(days=1)
-        if self.zoned:
-            begin, end = begin.replace(tzinfo=self.zone), end.replace(tzinfo=self.zone)
-        return any(
-            moment.replace(tzinfo=None).date() == day
-            for moment in self.recurrence.between(begin, end, inc=True)
-        )
+_WHEN_EXAMPLE = "a date like 2027-03-08 or a local date-time like 2027-03-08T09:00"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -128,37 +74,20 @@ class Expansion:
     issues: tuple[ConfigIssue, ...] = ()
 
 
-def occurrence_key(key: str, day: date) -> str:
-    return f"{key}{SEPARATOR}{day.isoformat()}"
+@dataclass(frozen=True, kw_only=True)
+class Timing:
+    """How long each occurrence lasts: whole days for all-day events, else an exact duration."""
 
+    all_day: bool
+    length: timedelta | None  # None: the object declares no end
 
-def split_key(key: str) -> tuple[str, date] | None:
-    """(series key, local date) for an occurrence key; None for any other key."""
-    stem, separator, day = key.rpartition(SEPARATOR)
-    if not separator:
-        return None
-    try:
-        return stem, date.fromisoformat(day)
-    except ValueError:
-        return None
-
-
-def membership(key: str, series: Mapping[str, Series]) -> Membership | None:
-    """Whether a managed object's key is an occurrence of a declared series, and if still so."""
-    parts = split_key(key)
-    if parts is None or parts[0] not in series:
-        return None
-    stem, day = parts
-    return Membership.PRODUCED if series[stem].produces(day) else Membership.DROPPED
-
-
-def series_sizes(series: Mapping[str, Mapping[str, Series]]) -> dict[str, int]:
-    """Series address (`sessions.status-call`) → occurrences declared now, for the plan."""
-    return {
-        f"{kind}.{key}": one.declared
-        for kind, by_key in series.items()
-        for key, one in by_key.items()
-    }
+    def end_text(self, start: datetime) -> str | None:
+        """The end of an occurrence starting at `start` (aware), as the YAML writes ends."""
+        if self.length is None:
+            return None
+        if self.all_day:
+            return (start.date() + self.length).isoformat()
+        return local_text((start.astimezone(UTC) + self.length).astimezone(start.tzinfo))
 
 
 def expand_series(
@@ -176,39 +105,34 @@ def expand_series(
         return parsed
     rule, spec = parsed
     issues: list[ConfigIssue] = []
-    exdates = _dates(spec.get("exdates") or [], (*where, "exdates"), source, issues)
-    for index, text_day in enumerate(spec.get("exdates") or []):
-        day = exdates.get(str(text_day))
-        if day is not None and not rule.on_day(day):
-            issues.append(
-                source.issue((*where, "exdates", index), f"{day} is not an occurrence of the rule")
-            )
+    excluded = _exclusions(spec.get("exdates") or [], (*where, "exdates"), rule, source, issues)
     until = _day(spec["until"], (*where, "until"), source, issues) if "until" in spec else None
-    overrides = _overrides(item, path, source, rule, set(exdates.values()), issues)
+    overrides = _overrides(item, path, source, rule, excluded, issues)
     if issues:
         return Expansion(issues=tuple(issues))
+    outlook = Outlook(now=now, horizon_days=int(spec.get("horizon", HORIZON_DAYS)), declared=0)
+    block = source.issue(where, "")  # where warnings about the whole series point
     series = Series(
         kind=base.kind,
         key=base.key,
-        location=base.location,
+        location=block.location,
+        path=block.path,
         zone=rule.zone,
-        exdates=frozenset(exdates.values()),
+        excluded=excluded,
         until=until,
-        declared=0,
+        outlook=outlook,
         rule=rule,
     )
-    horizon_end = now + timedelta(days=int(spec.get("horizon", HORIZON_DAYS)))
     try:
-        occurrences = _occurrences(
-            series, base, item, path, source, overrides, now=now, horizon_end=horizon_end
-        )
+        occurrences, outlook = _occurrences(series, base, item, path, source, overrides)
     except OverflowError as error:
         return _fail(
             source.issue(where, f"the rule has {error}; make it less frequent or shorten it")
         )
-    return Expansion(
-        occurrences=tuple(occurrences), series=replace(series, declared=len(occurrences))
-    )
+    series = replace(series, outlook=outlook)
+    notes = [_start_note(rule, excluded, (*path, "start"), source), no_occurrence_note(series)]
+    series = replace(series, notes=tuple(note for note in notes if note is not None))
+    return Expansion(occurrences=tuple(occurrences), series=series)
 
 
 def _rule_of(
@@ -247,10 +171,19 @@ def _rule_of(
                 f"{noun}'s start, excluded dates go in exdates",
             )
         )
+    all_day = _is_all_day(item)
     try:
-        rule = Rule.parse(text, first, zone)
+        rule = Rule.parse(text, first, zone, all_day=all_day)
     except ValueError as error:
         return _fail(source.issue((*where, "rrule"), f'"{text}" is not an RFC 5545 rule: {error}'))
+    if all_day and rule.intraday:
+        return _fail(
+            source.issue(
+                (*where, "rrule"),
+                f'"{text}" repeats within a day, but the {noun} is all-day: repeat it daily or '
+                "less often, or give start and end a time of day",
+            )
+        )
     parts = {part.partition("=")[0].strip().upper() for part in text.split(";")}
     if not parts & {"COUNT", "UNTIL"} and "until" not in spec and "horizon" not in spec:
         return _fail(
@@ -270,26 +203,65 @@ def _occurrences(
     path: JsonPath,
     source: SourceMap,
     overrides: Mapping[date, tuple[str, Mapping[str, Any]]],
-    *,
-    now: datetime,
-    horizon_end: datetime,
-) -> list[DeclaredObject]:
-    """The series' occurrences from `now` to the horizon; OverflowError past the maximum."""
+) -> tuple[list[DeclaredObject], Outlook]:
+    """The series' occurrences from now to the horizon, and what lay around them;
+    OverflowError past the maximum."""
+    outlook = series.outlook
+    horizon_end = outlook.now + timedelta(days=outlook.horizon_days)
+    timing = _timing(item, series.zone)
     occurrences: list[DeclaredObject] = []
-    for local in series.rule.walk(series.until, horizon_end):
-        if local.date() in series.exdates:
+    last_past: datetime | None = None
+    first_beyond: datetime | None = None
+    for start in series.rule.instances():
+        if series.until is not None and start.date() > series.until:
+            break
+        if series.excluded.drop(start):
             continue
-        occurrence = _occurrence(base, item, path, source, local, overrides.get(local.date()))
-        if _starts(occurrence, series.zone) < now:
+        if start > horizon_end:
+            first_beyond = start
+            break
+        when = occurrence_id(start, intraday=series.rule.intraday)
+        occurrence = _occurrence(base, path, source, start, when, overrides.get(when), timing)
+        if _starts(occurrence, series.zone) < outlook.now:
+            last_past = start
             continue  # the past is frozen: never created, never changed
         occurrences.append(occurrence)
         if len(occurrences) > MAX_OCCURRENCES:
             raise OverflowError(f"more than {MAX_OCCURRENCES} occurrences within the horizon")
-    return occurrences
+    return occurrences, replace(
+        outlook, declared=len(occurrences), last_past=last_past, first_beyond=first_beyond
+    )
+
+
+def _start_note(
+    rule: Rule, excluded: Exclusions, where: JsonPath, source: SourceMap
+) -> ConfigIssue | None:
+    """A start the rule does not produce is still the first occurrence (RFC 5545 §3.8.5.3):
+    kept, and pointed out, unless exdates leave it out (the RFC's own idiom for that)."""
+    start = rule.actual(rule.start)
+    if rule.start_in_rule or excluded.drop(start):
+        return None
+    counted = " (and COUNT counts it)" if rule.counted else ""
+    own = (
+        f"start it at the rule's first occurrence, {local_text(rule.actual(rule.rule_first))}"
+        if rule.rule_first is not None
+        else "the rule has no occurrence of its own"
+    )
+    leave_out = when_text(occurrence_id(start, intraday=rule.intraday))
+    return source.issue(
+        where,
+        f'{local_text(start)} is not an occurrence of the rule "{rule.text}"; RFC 5545 keeps the '
+        f"start as the first occurrence all the same{counted}: {own}, or put {leave_out} in "
+        "exdates to leave it out",
+    )
 
 
 def _fail(issue: ConfigIssue) -> Expansion:
     return Expansion(issues=(issue,))
+
+
+def _is_all_day(item: Mapping[str, Any]) -> bool:
+    return len(str(item["start"])) == 10
 
 
 def _wall_clock(text: str, zone: ZoneInfo) -> datetime:
@@ -302,15 +274,29 @@ def _wall_clock(text: str, zone: ZoneInfo) -> datetime:
     return moment
 
 
-def _dates(
-    values: list[Any], where: JsonPath, source: SourceMap, issues: list[ConfigIssue]
-) -> dict[str, date]:
-    found: dict[str, date] = {}
+def _instant(text: str, zone: ZoneInfo) -> datetime:
+    """The instant a start or end names, on `zone`'s wall clock (a date is its midnight)."""
+    if len(text) == 10:
+        return datetime.combine(date.fromisoformat(text), time.min, tzinfo=zone)
+    return parse_instant(text, zone.key).astimezone(zone)
+
+
+def _exclusions(
+    values: list[Any], where: JsonPath, rule: Rule, source: SourceMap, issues: list[ConfigIssue]
+) -> Exclusions:
+    days: set[date] = set()
+    starts: set[datetime] = set()
     for index, text in enumerate(values):
-        day = _day(text, (*where, index), source, issues)
-        if day is not None:
-            found[str(text)] = day
-    return found
+        when = parse_when(str(text))
+        if when is None:
+            issues.append(source.issue((*where, index), f'"{text}" is not {_WHEN_EXAMPLE}'))
+        elif not rule.has(when):
+            issues.append(source.issue((*where, index), f"{text} is not an occurrence of the rule"))
+        elif isinstance(when, datetime):
+            starts.add(when)
+        else:
+            days.add(when)
+    return Exclusions(days=frozenset(days), starts=frozenset(starts))
 
 
 def _day(text: Any, where: JsonPath, source: SourceMap, issues: list[ConfigIssue]) -> date | None:
@@ -326,22 +312,25 @@ def _overrides(
     path: JsonPath,
     source: SourceMap,
     rule: Rule,
-    exdates: set[date],
+    excluded: Exclusions,
     issues: list[ConfigIssue],
 ) -> dict[date, tuple[str, Mapping[str, Any]]]:
-    """Overrides by occurrence date, each checked to name a real, not excluded, occurrence."""
+    """Overrides by occurrence (its date or date-time), each checked to name a real, not
+    excluded, occurrence."""
     found: dict[date, tuple[str, Mapping[str, Any]]] = {}
     for text, changes in dict(item.get("overrides") or {}).items():
         where: JsonPath = (*path, "overrides", text)
-        try:
-            day = date.fromisoformat(str(text))
-        except ValueError:
-            issues.append(source.issue(where, f'"{text}" is not a date like 2027-03-08'))
+        when = parse_when(str(text))
+        if when is None:
+            issues.append(source.issue(where, f'"{text}" is not {_WHEN_EXAMPLE}'))
             continue
-        if day in exdates:
-            issues.append(source.issue(where, f"{day} is both overridden and in exdates"))
-        elif not rule.on_day(day):
-            issues.append(source.issue(where, f"{day} is not an occurrence of the rule"))
+        timed = isinstance(when, datetime)
+        if timed != rule.intraday:
+            issues.append(source.issue(where, _keyed_otherwise(when, rule)))
+        elif excluded.touch(when):
+            issues.append(source.issue(where, f"{text} is both overridden and in exdates"))
+        elif not rule.has(when):
+            issues.append(source.issue(where, f"{text} is not an occurrence of the rule"))
         else:
             zone_name = changes.get("time_zone")
             if isinstance(zone_name, str) and not _known_zone(zone_name):
@@ -355,15 +344,28 @@ def _overrides(
                     issues.append(
                         source.issue((*where, name), f'"{value}" is not an ISO 8601 date-time')
                     )
-            found[day] = (str(text), changes)
+            found[when] = (str(text), changes)
     return found
+
+
+def _keyed_otherwise(when: date, rule: Rule) -> str:
+    if isinstance(when, datetime):
+        return (
+            f"name the occurrence by its local date ({when.date()}), as its key does: this "
+            "series has at most one occurrence a day"
+        )
+    example = when_text(datetime.combine(when, rule.start.time()))
+    return (
+        f"name the occurrence by its local date and time (e.g. {example}), as its key does: "
+        "this series can have several occurrences a day"
+    )
 
 
 def _readable(value: str, changes: Mapping[str, Any], item: Mapping[str, Any]) -> bool:
     try:
         parse_instant(value, str(changes.get("time_zone") or item["time_zone"]))
     except (KeyError, ValueError):
-        return len(value) == 10 and _is_date(value)
+        return len(value) == 10 and parse_when(value) is not None
     return True
 
 
@@ -375,59 +377,45 @@ def _known_zone(name: str) -> bool:
     return True
 
 
-def _is_date(text: str) -> bool:
-    try:
-        date.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
+def _timing(item: Mapping[str, Any], zone: ZoneInfo) -> Timing:
+    """The first occurrence's length: whole days when all-day, else exact (RFC 5545: every
+    occurrence lasts as long as the first, whatever the wall clock does in between)."""
+    all_day = _is_all_day(item)
+    end = item.get("end")
+    if not isinstance(end, str):
+        return Timing(all_day=all_day, length=None)
+    start = str(item["start"])
+    if all_day:
+        return Timing(all_day=True, length=_wall_clock(end, zone) - _wall_clock(start, zone))
+    return Timing(all_day=False, length=exact_duration(_instant(start, zone), _instant(end, zone)))
 
 
 def _occurrence(
     base: DeclaredObject,
-    item: Mapping[str, Any],
     path: JsonPath,
     source: SourceMap,
-    local: datetime,
+    start: datetime,
+    when: date,
     override: tuple[str, Mapping[str, Any]] | None,
+    timing: Timing,
 ) -> DeclaredObject:
-    """One occurrence: the series' fields at this local start, then the override's fields."""
-    all_day = len(str(item["start"])) == 10
+    """One occurrence: the series' fields at this start, then the override's fields."""
     fields = dict(base.fields)
-    fields["start"] = _local_text(local, all_day=all_day)
-    span = _span(item)
-    if span is not None:
-        fields["end"] = _local_text(local + span, all_day=all_day)
+    fields["start"] = start.date().isoformat() if timing.all_day else local_text(start)
+    end = timing.end_text(start)
+    if end is not None:
+        fields["end"] = end
     location = base.location
     if override is not None:
         text, changes = override
         fields.update(changes)
-        if "start" in changes and "end" not in changes and span is not None:
+        if "start" in changes and "end" not in changes and timing.length is not None:
             # A moved occurrence keeps the series' duration, as RFC 5545's RECURRENCE-ID does.
             zone = iana_zone(str(fields["time_zone"]))
-            moved = _wall_clock(str(changes["start"]), zone)
-            fields["end"] = _local_text(moved + span, all_day=all_day)
-        where: JsonPath = (*path, "overrides", text)
-        location = source.at(where)
-    return replace(
-        base,
-        key=occurrence_key(base.key, local.date()),
-        fields=fields,
-        location=location,
-    )
-
-
-def _span(item: Mapping[str, Any]) -> timedelta | None:
-    """The series' wall-clock length (end - start), when it declares an end."""
-    end = item.get("end")
-    if not isinstance(end, str):
-        return None
-    zone = iana_zone(str(item["time_zone"]))
-    return _wall_clock(end, zone) - _wall_clock(str(item["start"]), zone)
-
-
-def _local_text(moment: datetime, *, all_day: bool) -> str:
-    return moment.date().isoformat() if all_day else moment.isoformat(timespec="seconds")
+            moved = _instant(str(changes["start"]), zone)
+            fields["end"] = timing.end_text(moved)
+        location = source.at((*path, "overrides", text))
+    return replace(base, key=occurrence_key(base.key, when), fields=fields, location=location)
 
 
 def _starts(occurrence: DeclaredObject, zone: ZoneInfo) -> datetime:

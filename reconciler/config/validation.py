@@ -23,15 +23,10 @@ from datetime import date, datetime
 
 from reconciler.config.checks import in_range, out_of_range
 from reconciler.config.document import ConfigFile
-from reconciler.config.recurrence import SEPARATOR, Series
+from reconciler.config.series import SEPARATOR, Series
 from reconciler.config.settings import require_providers
 from reconciler.instants import format_utc, parse_instant
 from reconciler.model import ConfigIssue, DeclaredObject, ProviderSettings
-
-# Rule instances looked at for a first occurrence that exdates and `until` leave standing: a
-# rule whose first ten thousand dates are all excluded is taken to have occurrences (and the
-# expansion itself bounds the work later).
-FIRST_OCCURRENCE_STEPS = 10_000
 
 
 def plan_refusals(
@@ -46,7 +41,7 @@ def plan_refusals(
     issues: list[ConfigIssue] = []
     if providers_required:
         require_providers(list(files), providers, issues)
-    issues.extend(_series_without_occurrences(files, series))
+    issues.extend(_series_without_occurrences(series))
     for kind in ("sessions", "events"):
         issues.extend(_occurrences_out_of_range(kind, objects.get(kind, ())))
     issues.extend(_occurrences_ending_before_start(objects.get("events", ())))
@@ -54,39 +49,26 @@ def plan_refusals(
 
 
 def has_occurrence(series: Series) -> bool:
-    """Whether the rule, less its exdates and after `until`, yields any date at all (past,
-    present or beyond the horizon: a series that ended is still a series)."""
-    for step, moment in enumerate(series.rule.recurrence):
-        if step >= FIRST_OCCURRENCE_STEPS:
-            return True
-        day = moment.date()
-        if series.until is not None and day > series.until:
-            return False
-        if day not in series.exdates:
-            return True
-    return False
+    """Whether the rule, less its exdates and after `until`, yields any occurrence at all: past,
+    within the horizon or beyond it (a series that ended is still a series). The expansion's
+    own walk found out (`Series.outlook`)."""
+    outlook = series.outlook
+    return bool(outlook.declared or outlook.last_past or outlook.first_beyond)
 
 
 def _series_without_occurrences(
-    files: Sequence[ConfigFile], series: Mapping[str, Mapping[str, Series]]
+    series: Mapping[str, Mapping[str, Series]],
 ) -> Iterator[ConfigIssue]:
-    for kind, by_key in series.items():
-        empty = {key for key, one in by_key.items() if not has_occurrence(one)}
-        if not empty:
-            continue
-        for file in files:
-            items = file.document.get(kind)
-            if not isinstance(items, list):
-                continue
-            for index, item in enumerate(items):
-                if isinstance(item, dict) and item.get("key") in empty:
-                    rule = (item.get("recurrence") or {}).get("rrule")
-                    yield file.source.issue(
-                        (kind, index, "recurrence"),
-                        f'the series has no occurrence: the rule "{rule}" with its exdates and '
-                        "until yields no date at all; fix COUNT, UNTIL, until or exdates (to "
-                        "remove the series, delete its entry and apply with --prune)",
-                    )
+    for by_key in series.values():
+        for one in by_key.values():
+            if not has_occurrence(one):
+                yield ConfigIssue(
+                    one.location,
+                    one.path,
+                    f'the series has no occurrence: the rule "{one.rule.text}" with its exdates '
+                    "and until yields none at all; fix COUNT, UNTIL, until or exdates (to "
+                    "remove the series, delete its entry and apply with --prune)",
+                )
 
 
 def _occurrences_out_of_range(

@@ -136,7 +136,10 @@ def _same_mappings(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
 def merge_patch(before: Any, after: Any) -> Any:
     """The RFC 7386 merge patch that turns `before` into `after` (objects recurse, null removes).
 
-    Arrays and scalars are replaced whole, as RFC 7386 says. Only differing members appear.
+    At object level `None` means absent, as a patch cannot store a null member. Arrays and
+    scalars are replaced whole, as RFC 7386 says: an array is sent verbatim, nulls inside it
+    included, whenever it differs from the stored one as a JSON document. Only differing members
+    appear.
     """
     if not isinstance(after, Mapping) or not isinstance(before, Mapping):
         return after
@@ -149,13 +152,39 @@ def merge_patch(before: Any, after: Any) -> Any:
             continue
         if key not in before or before[key] is None:
             patch[key] = value
-        elif not same(before[key], value):
+        elif not _same_as_patched(before[key], value):
             patch[key] = merge_patch(before[key], value)
     return patch
 
 
+def _same_as_patched(left: Any, right: Any) -> bool:
+    """Equal as documents a merge patch produces: `None` is absent in objects, not in arrays."""
+    if isinstance(left, Mapping) and isinstance(right, Mapping):
+        return all(_same_as_patched(value, right.get(key)) for key, value in left.items()) and all(
+            value is None or key in left for key, value in right.items()
+        )
+    if isinstance(left, list) and isinstance(right, list):
+        return len(left) == len(right) and all(map(_same_verbatim, left, right))
+    return same(left, right)
+
+
+def _same_verbatim(left: Any, right: Any) -> bool:
+    """Equal as array members, which a patch replaces whole: a null member is a member."""
+    if isinstance(left, Mapping) and isinstance(right, Mapping):
+        return left.keys() == right.keys() and all(
+            _same_verbatim(value, right[key]) for key, value in left.items()
+        )
+    if isinstance(left, list) and isinstance(right, list):
+        return len(left) == len(right) and all(map(_same_verbatim, left, right))
+    return same(left, right)
+
+
 def apply_merge_patch(target: Any, patch: Any) -> Any:
-    """RFC 7386 section 2, as pseudo-code there: used to check a patch before sending it."""
+    """RFC 7386 section 2, as its pseudo-code: the server's side of `merge_patch`.
+
+    A member absent from the target is merged as from nothing, so nulls nested in a new object
+    vanish, while an array (and any null inside it) is stored as sent.
+    """
     if not isinstance(patch, Mapping):
         return patch
     result = dict(target) if isinstance(target, Mapping) else {}

@@ -3,6 +3,7 @@ and the checksum of what was found, which seals a plan."""
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
@@ -37,7 +38,12 @@ def refresh_all(
     if not providers:
         return {}
     with ThreadPoolExecutor(max_workers=len(providers), thread_name_prefix="refresh") as pool:
-        futures = {name: pool.submit(one, provider) for name, provider in providers.items()}
+        # Each walk runs in a copy of the caller's context, so that what the run set there (a
+        # clock pin allowed for --sandbox) holds on the worker threads too.
+        futures = {
+            name: pool.submit(contextvars.copy_context().run, one, provider)
+            for name, provider in providers.items()
+        }
         return {name: future.result() for name, future in futures.items()}
 
 

@@ -2,8 +2,9 @@
 
 The Action (`action.yml`) runs `reconciler plan|drift|apply` itself and hands the files they
 wrote to `publish`, which speaks the runner's protocol: `name=value` lines in `$GITHUB_OUTPUT`,
-Markdown appended to `$GITHUB_STEP_SUMMARY`, `::error file=...::` workflow commands on stdout, and
-one pull-request comment kept up to date through the REST API (`comments`).
+Markdown appended to `$GITHUB_STEP_SUMMARY`, `::error file=...::` and `::warning file=...::`
+workflow commands on stdout (errors from stderr, warnings from the plan), and one pull-request
+comment kept up to date through the REST API (`comments`).
 Nothing here prints: functions return the workflow-command lines and the CLI echoes them.
 """
 
@@ -32,6 +33,7 @@ from reconciler.github.runner import (
     redact,
     utf8_bytes,
     utf16_units,
+    warning_annotations,
     workflow_command,
     write_outputs,
 )
@@ -56,6 +58,14 @@ class RunReport:
     plan_file: Path | None = None
     apply_log: str | None = None
     stderr: str = ""
+
+    @property
+    def warnings(self) -> list[str]:
+        """The warnings in the plan the command wrote (none when it wrote no plan)."""
+        listed = (self.document or {}).get("warnings")
+        if not isinstance(listed, list):
+            return []
+        return [text for text in listed if isinstance(text, str)]
 
     @property
     def counts(self) -> Counts:
@@ -231,10 +241,16 @@ def publish(
     secrets: Iterable[str] = (),
     retry_delay: float = 1.0,
 ) -> Published:
-    """Write the outputs and the job summary, annotate errors, and keep the PR comment."""
+    """Write the outputs and the job summary, annotate errors and warnings, and keep the PR
+    comment."""
     secrets = list(secrets)
-    lines = error_annotations(report.stderr, command=report.command,
-                        workspace=environ.get("GITHUB_WORKSPACE"))
+    workspace = environ.get("GITHUB_WORKSPACE")
+    lines = error_annotations(report.stderr, command=report.command, workspace=workspace)
+    lines += warning_annotations(
+        (redact(warning, secrets) for warning in report.warnings),
+        command=report.command,
+        workspace=workspace,
+    )
     if report.failed and not lines:
         lines.append(workflow_command(
             "error", f"reconciler {report.command} failed (exit {report.exitcode}); see the log",

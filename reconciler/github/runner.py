@@ -80,24 +80,37 @@ def redact(text: str, secrets: Iterable[str]) -> str:
 def error_annotations(stderr: str, *, command: str, workspace: str | None) -> list[str]:
     """Configuration errors (`FILE:LINE:COL: path: message`) become `::error file=...` lines on
     the file; other `Error: ...` lines become plain error annotations."""
+    return [
+        _annotation("error", line.removeprefix("Error: "), command=command, workspace=workspace)
+        for line in stderr.splitlines()
+        if CONFIG_ISSUE.match(line) or line.startswith("Error: ")
+    ]
+
+
+def warning_annotations(
+    warnings: Iterable[str], *, command: str, workspace: str | None
+) -> list[str]:
+    """The plan's warnings as `::warning` lines: on the file and line when they name one
+    (`FILE:LINE:COL: message`, as a recurring series' or a scheduling check's do)."""
+    return [
+        _annotation("warning", warning, command=command, workspace=workspace)
+        for warning in warnings
+    ]
+
+
+def _annotation(name: str, text: str, *, command: str, workspace: str | None) -> str:
     title = f"reconciler {command}"
-    lines: list[str] = []
-    for line in stderr.splitlines():
-        issue = CONFIG_ISSUE.match(line)
-        if issue:
-            lines.append(
-                workflow_command(
-                    "error",
-                    issue["message"],
-                    file=_workspace_relative(issue["file"], workspace),
-                    line=int(issue["line"]),
-                    col=int(issue["col"]),
-                    title=title,
-                )
-            )
-        elif line.startswith("Error: "):
-            lines.append(workflow_command("error", line[len("Error: ") :], title=title))
-    return lines
+    issue = CONFIG_ISSUE.match(text)
+    if issue is None:
+        return workflow_command(name, text, title=title)
+    return workflow_command(
+        name,
+        issue["message"],
+        file=_workspace_relative(issue["file"], workspace),
+        line=int(issue["line"]),
+        col=int(issue["col"]),
+        title=title,
+    )
 
 
 def _workspace_relative(file: str, workspace: str | None) -> str:

@@ -26,10 +26,11 @@ from reconciler.errors import (
     ResponseLostError,
     UnreachableError,
 )
-from reconciler.http import ResponseLost, certificate_failure
+from reconciler.http import ResponseLost, RetryAfterExceeded, certificate_failure
 from reconciler.model import (
     Action,
     Change,
+    Check,
     DeclaredObject,
     DesiredObject,
     FieldChange,
@@ -84,16 +85,17 @@ class Provider(ABC):
       - `canonical(declared)`: the declared object with canonical values (UTC, IANA zones);
       - `refresh(desired)`: every live managed object, in as few list requests as it can;
       - `create_calls`, `update_plan`, `removal_calls`: the requests that make each change.
-    It **may** set `merge_fields` and `requests_per_minute`, and override:
+    It **may** set `merge_fields`, `requests_per_minute` and `rate_window`, and override:
       - `find(key)`, `find_many(keys)`: look objects up by key (after lost create answers;
         default: none, and one `find` per key);
       - `created_id(body)`: the id a create's answer holds;
       - `batches` / `apply_batch` / `create_again`: several changes in one request (Prospero's
-        bulk create), and the creates sent again after their answers were lost;
+        bulk create and delete), and the creates sent again after their answers were lost;
       - `yaml_value`: a remote value as YAML writes it (`drift --write`);
       - `list_unmanaged`, `declared_from_remote`, `adoption_refusal`, `adopt_calls`: import
         and `apply --adopt`;
-      - `error_message(response)`: the API's own message from an error body.
+      - `error_message(response)`: the API's own message from an error body;
+      - `probe_path`, `clock_tolerance`, `diagnose()`: what `reconciler doctor` reads.
     Everything else (`request`, `send`, `decode`, `apply_one`, `send_create`) is the shared
     machinery: the one HTTP choke point that maps failures to typed errors, and outcomes that
     mark a create whose answer was lost (`Outcome.lost`) for apply to decide.
@@ -106,6 +108,15 @@ class Provider(ABC):
     merge_fields: ClassVar[frozenset[str]] = frozenset()
     # A documented request rate limit, met by client-side pacing (None: no pacing).
     requests_per_minute: ClassVar[float | None] = None
+    # `reconciler doctor` starts from one cheap authenticated read of this path.
+    probe_path: ClassVar[str] = ""
+    probe_params: ClassVar[Mapping[str, str]] = {}
+    # How far the server's clock may be from ours before the credentials break (a token the
+    # client mints with a short `exp`); None: the client does not need the clocks to agree.
+    clock_tolerance: ClassVar[float | None] = None
+    # The window (seconds) that documented limit is counted over: a 429 without Retry-After is
+    # waited out for up to this long (None: no documented window).
+    rate_window: ClassVar[float | None] = None
 
     def __init__(self, *, settings: ProviderSettings, client: httpx.Client) -> None:
         self.settings = settings
@@ -209,8 +220,14 @@ class Provider(ABC):
         (the read timeout)."""
         return float(self.client.timeout.read or 0.0)
 
+    def diagnose(self) -> list[Check]:
+        """Read-only checks of what this client relies on: list shapes, paging, field and zone
+        names seen in real objects. Never a write."""
+        return []
+
     def batches(self, changes: Sequence[Change]) -> list[list[Change]]:
-        """Group changes that one request can carry (Prospero bulk create); default: one each."""
+        """Group changes that one request can carry (Prospero bulk create and delete); default:
+        one each."""
         return [[change] for change in changes]
 
     def apply_batch(self, batch: Sequence[Change]) -> list[Outcome]:
@@ -282,8 +299,13 @@ class Provider(ABC):
         content: bytes | None = None,
         json_body: Any = None,
         headers: Mapping[str, str] | None = None,
+        allow: frozenset[int] = frozenset(),
     ) -> httpx.Response:
-        """The one HTTP choke point: sends, then maps failures to typed errors."""
+        """The one HTTP choke point: sends, then maps failures to typed errors.
+
+        A status in `allow` is returned as it is, for a caller that knows what to do with it
+        (Previsto's smaller page after a 400 naming `size`).
+        """
         endpoint = f"{method} /{path.lstrip('/')}"
         try:
             response = self.client.request(
@@ -296,6 +318,8 @@ class Provider(ABC):
             )
         except ResponseLost as error:
             raise ResponseLostError(self.name, f"{self.name} {error}") from None
+        except RetryAfterExceeded as error:
+            raise ResponseError(self.name, endpoint, str(error), status=error.status) from None
         except httpx.TimeoutException as error:
             raise UnreachableError(
                 self.name, f"{self.name} {endpoint}: timed out ({type(error).__name__})"
@@ -316,6 +340,8 @@ class Provider(ABC):
                 f"{self.name} is unreachable at {self.client.base_url} ({type(error).__name__}); "
                 "check base_url and the network",
             ) from None
+        if response.status_code in allow:
+            return response
         if response.status_code in (401, 403):
             raise AuthenticationError(self.name, f"{endpoint} answered {response.status_code}")
         if response.status_code >= 400:

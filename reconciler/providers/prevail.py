@@ -86,6 +86,11 @@ class PrevailAuth(httpx.Auth):
 class PrevailProvider(Provider):
     name = "prevail"
     kind = "sessions"
+    probe_path = "sessions"
+    probe_params = {"page": "1", "per_page": "1"}
+    # A token is re-minted when under a minute of its life is left: a server clock further ahead
+    # than that can see it expired on arrival.
+    clock_tolerance = 60.0
 
     @staticmethod
     def auth(settings: ProviderSettings) -> httpx.Auth:

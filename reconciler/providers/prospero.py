@@ -3,7 +3,12 @@
 Identity: `customFields.reconciler_key` holds the key, `customFields.managed_by = reconciler`
 lets one filtered list return every managed event, and `customFields.reconciler_fields` records
 the fields we own, so a field removed from YAML can be sent as `null` (RFC 7386) without a state
-file. Several creates go in one bulk POST (at most 100 events each).
+file. Several creates go in one bulk POST, several deletes in one bulk DELETE (at most 100
+events each).
+
+Listing is a tolerant reader (`listing.TolerantList`): the modelled pages where the server
+shows it pages (`total`), else the documented `window_start`/`window_end` windows over the span
+that matters (`listing_span`), split where an answer looks cut off.
 """
 
 from __future__ import annotations
@@ -11,20 +16,16 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable, Collection, Generator, Mapping, Sequence
+from collections.abc import Collection, Generator, Mapping, Sequence
+from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
 import httpx
 
 from reconciler.engine.diff import merge_patch
-from reconciler.errors import (
-    AuthenticationError,
-    ProviderError,
-    ResponseError,
-    ResponseLostError,
-)
-from reconciler.instants import to_utc
+from reconciler.errors import AuthenticationError, ProviderError, ResponseError, ResponseLostError
+from reconciler.instants import now, to_utc
 from reconciler.model import (
     Action,
     Change,
@@ -38,11 +39,10 @@ from reconciler.model import (
 from reconciler.providers.base import (
     Outcome,
     Provider,
-    T,
     UpdatePlan,
     as_sent,
-    expect,
 )
+from reconciler.providers.listing import Span, TolerantList, epoch_of
 from reconciler.redaction import register_secrets
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,13 @@ log = logging.getLogger(__name__)
 PAGE_MAX = 500
 BULK_MAX = 100
 MERGE_PATCH = "application/merge-patch+json"
+
+# Windows start a day before the earlier of now and the first declared start: the past is
+# frozen, and an event under way overlaps any window starting before it ends. They reach a
+# century ahead, so that a managed event moved or left far ahead is found (no duplicate create,
+# and --prune sees it).
+SLACK = timedelta(days=1)
+AHEAD = timedelta(days=36_525)
 
 KEY_FIELD = "reconciler_key"
 OWNER_FIELD = "managed_by"
@@ -71,6 +78,7 @@ WIRE = {
     "capacity": "capacity",
     "custom_fields": "customFields",
 }
+BULK_ACTIONS = frozenset({Action.CREATE, Action.DELETE})
 STATUS = {"confirmed": 0, "tentative": 1, "cancelled": 2}
 STATUS_NAME = {number: name for name, number in STATUS.items()}
 
@@ -159,7 +167,22 @@ class ProsperoAuth(httpx.Auth):
 class ProsperoProvider(Provider):
     name = "prospero"
     kind = "events"
+    probe_path = "auth/whoami"
     merge_fields = frozenset({"custom_fields"})
+
+    def __init__(self, *, settings: ProviderSettings, client: httpx.Client) -> None:
+        super().__init__(settings=settings, client=client)
+        # What GET /events was seen to honour is learnt once a run, and shared by its walks.
+        self.events = TolerantList(
+            provider=self.name,
+            path="/events",
+            items="events",
+            page_size=PAGE_MAX,
+            windows=("window_start", "window_end"),
+            get=lambda params: self.decode(self.get("events", params), "GET /events"),
+            on_read=self.page_read,
+        )
+        self.span: Span | None = None  # the last refresh's listing span
 
     @staticmethod
     def auth(settings: ProviderSettings) -> httpx.Auth:
@@ -233,65 +256,24 @@ class ProsperoProvider(Provider):
     # -- refresh ---------------------------------------------------------------------------------
 
     def refresh(self, desired: Sequence[DesiredObject]) -> list[RemoteObject]:
+        self.span = listing_span(desired)
+        return self.managed()
+
+    def managed(self) -> list[RemoteObject]:
+        """Every managed event in the listing span (the last refresh's)."""
         found: dict[str, RemoteObject] = {}
-        for remote in self.walk({f"customFields.{OWNER_FIELD}": OWNER}, self.remote):
+        filters = {f"customFields.{OWNER_FIELD}": OWNER}
+        for remote in self.events.walk(filters, self.remote, self.span or listing_span(())):
             found.setdefault(remote.key, remote)
         return list(found.values())
-
-    def list_all(self, filters: Mapping[str, str]) -> list[dict[str, Any]]:
-        """Every event the filters select, as the API sends it."""
-        return self.walk(filters, as_sent)
-
-    def walk(
-        self, filters: Mapping[str, str], convert: Callable[[dict[str, Any]], T | None]
-    ) -> list[T]:
-        """Walk `GET /events` at the largest limit; restart once if the list shifts mid-walk.
-
-        Each event is converted (None: left out) as its page arrives, so that a large walk holds
-        the converted objects, not every page as sent.
-        """
-        for _attempt in range(3):
-            events: dict[str, T] = {}
-            read = 0
-            offset, total = 0, None
-            shifted = False
-            while True:
-                params = {**filters, "limit": str(PAGE_MAX), "offset": str(offset)}
-                body = self.decode(self.get("events", params), "GET /events")
-                expect(
-                    isinstance(body, dict)
-                    and isinstance(body.get("events"), list)
-                    and isinstance(body.get("total"), int),
-                    self.name,
-                    "GET /events",
-                    "expected an object with an `events` list and an integer `total`",
-                )
-                if total is not None and body["total"] != total:
-                    shifted = True
-                    break
-                total = body["total"]
-                for event in body["events"]:
-                    expect(isinstance(event, dict) and "id" in event, self.name,
-                           "GET /events", "an event without an id")
-                    converted = convert(event)
-                    if converted is not None:
-                        events[str(event["id"])] = converted
-                read += len(body["events"])
-                self.page_read(read)
-                offset += PAGE_MAX
-                if offset >= total or not body["events"]:
-                    break
-            if not shifted:
-                return list(events.values())
-            log.info("prospero: the event list changed during the walk; walking it again")
-        raise ResponseError(self.name, "GET /events", "the event list kept changing; try again")
 
     def get(self, path: str, params: Mapping[str, str]) -> httpx.Response:
         self.list_requests += 1
         return self.request("GET", path, params=params)
 
     def find(self, key: str) -> RemoteObject | None:
-        for event in self.list_all({f"customFields.{KEY_FIELD}": key}):
+        filters = {f"customFields.{KEY_FIELD}": key}
+        for event in self.events.walk(filters, as_sent, self.span or listing_span(())):
             remote = self.remote(event)
             if remote is not None and remote.key == key:
                 return remote
@@ -336,7 +318,10 @@ class ProsperoProvider(Provider):
         )
 
     def removal_calls(self, current: RemoteObject) -> tuple[Action, tuple[HttpCall, ...]]:
-        return Action.DELETE, (HttpCall(method="DELETE", path=f"/events/{current.remote_id}"),)
+        # The documented bulk delete (`DELETE /events/{id}` is our emulator's alone).
+        return Action.DELETE, (
+            HttpCall(method="DELETE", path="/events", body={"ids": [current.remote_id]}),
+        )
 
     def created_id(self, body: Any) -> str | None:
         if isinstance(body, dict) and isinstance(body.get("event"), dict):
@@ -344,13 +329,20 @@ class ProsperoProvider(Provider):
         return None
 
     def batches(self, changes: Sequence[Change]) -> list[list[Change]]:
-        creates = [change for change in changes if change.action is Action.CREATE]
-        others = [[change] for change in changes if change.action is not Action.CREATE]
-        bulk = [creates[i : i + BULK_MAX] for i in range(0, len(creates), BULK_MAX)]
-        return [batch for batch in bulk if batch] + others
+        bulk: list[list[Change]] = []
+        for action in (Action.CREATE, Action.DELETE):
+            alike = [change for change in changes if change.action is action]
+            bulk.extend(alike[i : i + BULK_MAX] for i in range(0, len(alike), BULK_MAX))
+        others = [[change] for change in changes if change.action not in BULK_ACTIONS]
+        return bulk + others
 
     def apply_batch(self, batch: Sequence[Change]) -> list[Outcome]:
-        if len(batch) < 2 or any(change.action is not Action.CREATE for change in batch):
+        actions = {change.action for change in batch}
+        if len(batch) < 2 or len(actions) != 1:
+            return super().apply_batch(batch)
+        if actions == {Action.DELETE}:
+            return self._delete_many(batch)
+        if actions != {Action.CREATE}:
             return super().apply_batch(batch)
         return self._bulk_create(batch, [change.requests[0] for change in batch])
 
@@ -398,17 +390,37 @@ class ProsperoProvider(Provider):
             for change, call in zip(batch, calls, strict=True)
         ]
 
+    def _delete_many(self, batch: Sequence[Change]) -> list[Outcome]:
+        """Several deletes in one documented bulk `DELETE /events` (all or none on the server)."""
+        ids = [str(change.remote_id) for change in batch]
+        try:
+            self.send(HttpCall(method="DELETE", path="/events", body={"ids": ids}))
+        except ProviderError as error:
+            status = error.status if isinstance(error, ResponseError) else None
+            if status != 404 and not isinstance(error, ResponseLostError):
+                return [Outcome(change=change, ok=False, message=str(error)) for change in batch]
+            # One of them is already gone (or the answer was lost): each on its own, where a
+            # 404 means gone.
+            log.info("prospero: DELETE /events of %d events failed (%s); deleting them one "
+                     "at a time", len(ids), error)
+            return [self.apply_one(change) for change in batch]
+        return [
+            Outcome(change=change, ok=True, remote_id=change.remote_id, requests_sent=1)
+            for change in batch
+        ]
+
     def find_many(self, keys: Collection[str]) -> dict[str, RemoteObject]:
         # One walk of the managed events serves every key, where a lookup per key would cost a
         # list request each (a lost bulk create leaves up to a hundred keys to look for).
         wanted = set(keys)
-        return {remote.key: remote for remote in self.refresh([]) if remote.key in wanted}
+        return {remote.key: remote for remote in self.managed() if remote.key in wanted}
 
     # -- import and adoption -----------------------------------------------------------------
 
     def list_unmanaged(self) -> list[RemoteObject]:
         found: list[RemoteObject] = []
-        for event in self.list_all({}):
+        # Import may take over any event: where the server lists by windows, all of time.
+        for event in self.events.walk({}, as_sent, (0.0, listing_span(())[1])):
             custom = event.get("customFields") or {}
             custom = custom if isinstance(custom, Mapping) else {}
             if isinstance(custom.get(KEY_FIELD), str):
@@ -443,3 +455,17 @@ class ProsperoProvider(Provider):
                 content_type=MERGE_PATCH,
             ),
         )
+
+
+def listing_span(desired: Sequence[DesiredObject]) -> Span:
+    """The epoch seconds refresh must list: every declared event, and from now on.
+
+    A declared event already past must still be found (else it would be created again); one
+    moved or no longer declared may sit anywhere ahead.
+    """
+    current = now().timestamp()
+    starts = [epoch_of(obj.fields.get("start")) for obj in desired]
+    ends = [epoch_of(obj.fields.get("end")) for obj in desired]
+    low = min([current, *(start for start in starts if start is not None)])
+    high = max([current + AHEAD.total_seconds(), *(end for end in ends if end is not None)])
+    return float(int(low - SLACK.total_seconds())), float(int(high + SLACK.total_seconds()))

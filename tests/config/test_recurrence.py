@@ -258,3 +258,120 @@ def test_a_utc_until_bounds_the_rule(repo: Repo, cli: Run, monkeypatch: pytest.M
     monkeypatch.setenv("RECONCILER_NOW", "2027-02-20T00:00:00Z")
     write_series(repo, rule="FREQ=WEEKLY;BYDAY=MO;UNTIL=20270323T000000Z")
     assert "Valid: 3 sessions" in cli("validate", repo.root).stdout  # 1st, 8th, 22nd
+
+
+HOURLY = """version: 1
+events:
+  - key: intake
+    title: Witness intake slot
+    start: 2027-03-01T09:00
+    end: 2027-03-01T09:45
+    time_zone: America/New_York
+    location: {{name: Harbour Club}}
+    recurrence: {{rrule: "FREQ=HOURLY;COUNT={count}"}}
+"""
+
+
+def test_a_sub_daily_series_creates_every_occurrence_and_cancels_the_one_it_drops(
+    repo: Repo, cli: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RECONCILER_NOW", "2027-02-20T00:00:00Z")
+    repo.write("events.yaml", HOURLY.format(count=3))
+    cli("apply", repo.root, "--auto-approve")
+    assert {key: (e["start"], e["end"]) for key, e in managed_events(repo).items()} == {
+        "intake@2027-03-01T09:00": ("2027-03-01T14:00:00Z", "2027-03-01T14:45:00Z"),
+        "intake@2027-03-01T10:00": ("2027-03-01T15:00:00Z", "2027-03-01T15:45:00Z"),
+        "intake@2027-03-01T11:00": ("2027-03-01T16:00:00Z", "2027-03-01T16:45:00Z"),
+    }
+    repo.forget_requests()
+    assert "No changes" in cli("plan", repo.root, "--detailed-exitcode").stdout
+
+    repo.write("events.yaml", HOURLY.format(count=2))
+    planned = cli("plan", repo.root)
+    assert "# series events.intake: 2 occurrences: 1 deleted" in planned.stdout
+    assert "- events.intake@2027-03-01T11:00" in planned.stdout
+    cli("apply", repo.root, "--auto-approve")
+    assert sorted(managed_events(repo)) == ["intake@2027-03-01T09:00", "intake@2027-03-01T10:00"]
+    cli("plan", repo.root, "--detailed-exitcode")
+
+
+NIGHTS = """version: 1
+events:
+  - key: night
+    title: Night shift handover
+    start: {start}
+    end: {end}
+    time_zone: America/New_York
+    location: {{name: Harbour Club}}
+    recurrence: {{rrule: "FREQ=WEEKLY;COUNT=2"}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "now", "changed"),
+    [
+        # spring forward: 02:30 does not exist on 2027-03-14, so 03:30 EDT, and an hour long
+        ("2027-03-07T02:30", "2027-03-07T03:30", "2027-03-01T00:00:00Z",
+         ("night@2027-03-14", "2027-03-14T07:30:00Z", "2027-03-14T08:30:00Z")),
+        # fall back: ends at the second 01:30 of 2027-11-07 (EST), an hour after it began
+        ("2027-10-31T01:30", "2027-10-31T02:30", "2027-10-20T00:00:00Z",
+         ("night@2027-11-07", "2027-11-07T05:30:00Z", "2027-11-07T06:30:00Z")),
+    ],
+)
+def test_an_occurrence_on_a_dst_change_lasts_as_long_as_the_first_and_converges(
+    repo: Repo, cli: Run, monkeypatch: pytest.MonkeyPatch,
+    start: str, end: str, now: str, changed: tuple[str, str, str],
+) -> None:
+    monkeypatch.setenv("RECONCILER_NOW", now)
+    repo.write("events.yaml", NIGHTS.format(start=start, end=end))
+    cli("apply", repo.root, "--auto-approve")
+    key, begins, ends = changed
+    event = managed_events(repo)[key]
+    assert (event["start"], event["end"]) == (begins, ends)
+    repo.forget_requests()
+    assert "No changes" in cli("plan", repo.root, "--detailed-exitcode").stdout
+    assert repo.writes() == []
+
+
+WARNED = """version: 1
+events:
+  - key: offsite
+    title: Partners' offsite
+    start: 2027-09-06T09:00
+    end: 2027-09-06T17:00
+    time_zone: America/New_York
+    location: {name: Harbour Club}
+    recurrence: {rrule: "FREQ=YEARLY;COUNT=3"}
+  - key: review
+    title: File review
+    start: 2027-03-02T09:00
+    end: 2027-03-02T10:00
+    time_zone: America/New_York
+    location: {name: Harbour Club}
+    recurrence: {rrule: "FREQ=WEEKLY;BYDAY=MO;COUNT=2"}
+"""
+
+
+def test_series_warnings_are_in_the_text_json_and_markdown_plans(
+    repo: Repo, cli: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RECONCILER_NOW", "2027-02-20T00:00:00Z")
+    path = repo.write("events.yaml", WARNED)
+    beyond = (f"{path}:9:5: events[0].recurrence: no occurrence within the horizon (180 days "
+              "ahead), so nothing is declared yet: the first, 2027-09-06T09:00:00, is declared "
+              "from 2027-03-10 on; set horizon: 199 to declare it now")
+    outside = (f'{path}:12:5: events[1].start: 2027-03-02T09:00:00 is not an occurrence of the '
+               'rule "FREQ=WEEKLY;BYDAY=MO;COUNT=2"; RFC 5545 keeps the start as the first '
+               "occurrence all the same (and COUNT counts it)")
+
+    text = cli("plan", repo.root).stdout
+    assert f"Warning: {beyond}" in text
+    assert f"Warning: {outside}" in text
+    assert "events.review@2027-03-02" in text  # the start is planned, as the RFC reads it
+
+    document = json.loads(cli("plan", repo.root, "--format", "json").stdout)
+    assert document["warnings"][0] == beyond
+    assert document["warnings"][1].startswith(outside)
+
+    markdown = cli("plan", repo.root, "--format", "markdown").stdout
+    assert f"> ⚠️ {beyond}" in markdown

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconciler.engine.diff import field_changes, merge_patch, same
+from reconciler.engine.diff import apply_merge_patch, field_changes, merge_patch, same
 from reconciler.model import DesiredObject, FieldChange, RemoteObject
 from reconciler.sandbox.prospero.patching import apply_merge_patch as server_merge
 
@@ -106,3 +106,90 @@ def test_an_owned_field_no_longer_declared_is_removed_even_when_the_rest_is_equa
     ]
     same_as_remote = {"title": "Gala", "capacity": 10, "custom_fields": {"team": "north"}}
     assert _changes(same_as_remote, have, owned) == []
+
+
+# RFC 7386, Appendix A: (original, patch, result).
+RFC_7386_EXAMPLES = [
+    ({"a": "b"}, {"a": "c"}, {"a": "c"}),
+    ({"a": "b"}, {"b": "c"}, {"a": "b", "b": "c"}),
+    ({"a": "b"}, {"a": None}, {}),
+    ({"a": "b", "b": "c"}, {"a": None}, {"b": "c"}),
+    ({"a": ["b"]}, {"a": "c"}, {"a": "c"}),
+    ({"a": "c"}, {"a": ["b"]}, {"a": ["b"]}),
+    ({"a": {"b": "c"}}, {"a": {"b": "d", "c": None}}, {"a": {"b": "d"}}),
+    ({"a": [{"b": "c"}]}, {"a": [1]}, {"a": [1]}),
+    (["a", "b"], ["c", "d"], ["c", "d"]),
+    ({"a": "b"}, ["c"], ["c"]),
+    ({"a": "foo"}, None, None),
+    ({"a": "foo"}, "bar", "bar"),
+    ({"e": None}, {"a": 1}, {"e": None, "a": 1}),
+    ([1, 2], {"a": "b", "c": None}, {"a": "b"}),
+    ({}, {"a": {"bb": {"ccc": None}}}, {"a": {"bb": {}}}),
+]
+
+
+def _members(patch: Any) -> int:
+    """How many members a patch sets or removes, nested objects counted member by member."""
+    if not isinstance(patch, dict):
+        return 1
+    return sum(_members(value) if isinstance(value, dict) else 1 for value in patch.values())
+
+
+@pytest.mark.parametrize(("original", "patch", "result"), RFC_7386_EXAMPLES)
+def test_the_client_applies_and_generates_patches_as_rfc_7386_appendix_a(
+    original: Any, patch: Any, result: Any
+) -> None:
+    """api-contract.md, Prospero: PATCH /events/{id} [doc seed: JSON merge patch semantics]:
+    the body is an RFC 7386 merge patch. Each example of the RFC's Appendix A applies as the
+    RFC says, and the patch the client generates from the original to the result applies to
+    exactly the result and is never larger than the RFC's own patch."""
+    assert apply_merge_patch(original, patch) == result
+    assert server_merge(original, patch) == result
+    generated = merge_patch(original, result)
+    assert apply_merge_patch(original, generated) == result
+    assert server_merge(original, generated) == result
+    assert _members(generated) <= _members(patch)
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "expected"),
+    [
+        ({"a": [{"b": 1}]}, {"a": [{"b": None}]}, {"a": [{"b": None}]}),
+        ({"a": [{"b": None}]}, {"a": [{}]}, {"a": [{}]}),
+        ({"a": [{}]}, {"a": [{"b": None}]}, {"a": [{"b": None}]}),
+        ({"a": [None]}, {"a": []}, {"a": []}),
+        ({"loc": {"tags": [{"x": None}], "n": 1}}, {"loc": {"tags": [{}], "n": 1}},
+         {"loc": {"tags": [{}]}}),
+        ({"a": [{"b": None}]}, {"a": [{"b": None}]}, {}),
+        ({"a": {"b": None}}, {"a": {}}, {}),  # object level: null is absent on both sides
+    ],
+)
+def test_an_array_is_sent_verbatim_with_the_nulls_inside_it(
+    before: dict[str, Any], after: dict[str, Any], expected: dict[str, Any]
+) -> None:
+    """api-contract.md, Prospero: PATCH /events/{id} [doc seed]: `null` removes a field,
+    objects merge, arrays replace. A null inside an object inside an array is a member of the
+    array, which the patch replaces whole, so it is kept, and an array that differs only by one
+    is a change."""
+    patch = merge_patch(before, after)
+    assert patch == expected
+    assert server_merge(before, patch) == apply_merge_patch(before, patch)
+    assert _stored(server_merge(before, patch)) == _stored(after)
+
+
+def _stored(document: Any) -> Any:
+    """A document as a merge patch can leave it: no null members in objects outside arrays."""
+    if isinstance(document, dict):
+        return {key: _stored(value) for key, value in document.items() if value is not None}
+    return document
+
+
+@given(OBJECTS, OBJECTS)
+def test_a_generated_patch_rebuilds_after_exactly_arrays_and_their_nulls_included(
+    before: dict[str, Any], after: dict[str, Any]
+) -> None:
+    """api-contract.md, Prospero: PATCH /events/{id} [doc seed]: RFC 7386 both ways: applying
+    the generated patch gives `after` as a stored document (nulls in arrays kept verbatim)."""
+    patch = merge_patch(before, after)
+    assert _stored(apply_merge_patch(before, patch)) == _stored(after)
+    assert _stored(server_merge(before, patch)) == _stored(after)

@@ -30,7 +30,8 @@ def test_mass_delete_is_refused_then_forced(repo: Repo, cli: Run):
     warned = cli("plan", repo.root, "--prune")
     assert "apply will refuse" in warned.stdout
     cli("apply", repo.root, "--auto-approve", "--prune", "--force")
-    assert sum(1 for w in repo.writes() if w.method == "DELETE") == 4
+    (deleted,) = [w for w in repo.writes() if w.method == "DELETE"]  # one bulk delete
+    assert deleted.path == "/prospero/events" and len(deleted.body["ids"]) == 4
 
 
 def test_mass_update_is_refused_unless_threshold_raised(repo: Repo, cli: Run):

@@ -150,6 +150,27 @@ def test_a_read_only_token_is_a_warning_not_a_failure(runner: Runner, fake_githu
     assert runner.token not in warnings[0]
 
 
+def test_a_plan_warning_is_an_annotation_on_its_line(runner: Runner, fake_github: FakeGitHub):
+    # A finite series whose first occurrence lies far beyond the 180-day horizon plans nothing.
+    (runner.workspace / "events.yaml").write_text(event_yaml() + """\
+  - key: centenary
+    title: Centenary dinner
+    start: 2090-05-04T19:00
+    time_zone: Europe/London
+    location: {name: Harbour Club}
+    recurrence: {rrule: "FREQ=YEARLY;COUNT=2"}
+""", encoding="utf-8")
+    result = plan(runner, run_id="9100000012", comment="false")
+    assert result.ok, result.stderr
+    (warning,) = result.commands("warning")
+    assert warning.startswith(
+        "::warning file=events.yaml,line=15,col=5,title=reconciler plan::events[1].recurrence: "
+        "no occurrence within the horizon (180 days ahead), so nothing is declared yet: the "
+        "first, 2090-05-04T19:00:00, is declared from 2089-11-05 on"
+    ), warning
+    assert "no occurrence within the horizon" in result.summary
+
+
 def test_a_failed_comment_call_is_retried_once(runner: Runner, fake_github: FakeGitHub):
     fake_github.failures = [502]
     result = plan(runner, run_id="9100000011")

@@ -71,6 +71,22 @@ def test_configuration_errors_become_file_annotations(tmp_path: Path):
     ]
 
 
+def test_the_plans_warnings_become_warning_annotations_on_their_file(tmp_path: Path):
+    series = (f"{tmp_path}/events.yaml:9:5: events[0].recurrence: no occurrence within the "
+              "horizon (180 days ahead), so nothing is declared yet")
+    document = {"has_changes": False, "summary": {}, "warnings": [
+        series, "events.gala: adopted as it is; capacity differs from the configuration"]}
+    report = RunReport(command="plan", exitcode=0, document=document)
+    published = publish(report, environ={"GITHUB_WORKSPACE": str(tmp_path)})
+    assert published.lines == [
+        "::warning file=events.yaml,line=9,col=5,title=reconciler plan::events[0].recurrence: "
+        "no occurrence within the horizon (180 days ahead), so nothing is declared yet",
+        "::warning title=reconciler plan::events.gala: adopted as it is; capacity differs from "
+        "the configuration",
+    ]
+    assert published.exit_code == 0
+
+
 # -- secrets --------------------------------------------------------------------------------------
 
 

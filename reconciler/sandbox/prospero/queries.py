@@ -19,7 +19,6 @@ from reconciler.sandbox.prospero.validation import CUSTOM_FIELD_NAME, STATUSES, 
 from reconciler.sandbox.store import Document, Store
 
 INDEX = "_index"
-DEFAULT_LIMIT = 100
 MAX_LIMIT = 500
 MAX_OFFSET = 1_000_000_000
 PAGING = ("limit", "offset")
@@ -45,7 +44,7 @@ class ListQuery:
     where: dict[str, object] = field(default_factory=dict)
     order_by: list[tuple[str, bool]] = field(default_factory=list)
     window: tuple[float | None, float | None] | None = None
-    limit: int = DEFAULT_LIMIT
+    limit: int | None = None  # None: every match, as the documented list answers
     offset: int = 0
 
 
@@ -59,8 +58,11 @@ def single_values(items: Sequence[tuple[str, str]]) -> dict[str, str]:
     return values
 
 
-def parse_paging(params: dict[str, str]) -> tuple[int, int]:
-    limit, offset = DEFAULT_LIMIT, 0
+def parse_paging(params: dict[str, str]) -> tuple[int | None, int]:
+    """`limit` and `offset` ([model]); without `limit` every match is answered, as the docs'
+    list does ("by default, returns a list of all unarchived Events")."""
+    limit: int | None = None
+    offset = 0
     if "limit" in params:
         limit = _integer(params["limit"], "limit", 1, MAX_LIMIT)
     if "offset" in params:
@@ -129,7 +131,8 @@ def run_event_query(
         for document in ordered.documents
         if _overlaps(document[INDEX], window_start, window_end)
     ]
-    return len(matches), matches[query.offset : query.offset + query.limit]
+    end = None if query.limit is None else query.offset + query.limit
+    return len(matches), matches[query.offset : end]
 
 
 def _overlaps(index: dict[str, Any], window_start: float | None, window_end: float | None) -> bool:

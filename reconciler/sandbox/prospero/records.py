@@ -81,7 +81,7 @@ class EventBook:
         total, documents = run_event_query(self.store, EVENTS, query, ranked=ranked)
         return total, [public(document) for document in documents]
 
-    def find_archived(self, *, limit: int, offset: int) -> tuple[int, list[Document]]:
+    def find_archived(self, *, limit: int | None, offset: int) -> tuple[int, list[Document]]:
         page = self.store.query(ARCHIVE, limit=limit, offset=offset)
         return page.total, page.documents
 

@@ -119,6 +119,8 @@ class Prospero:
     # -- events -----------------------------------------------------------------------------
 
     async def list_events(self, request: Request) -> Response:
+        # [doc] every unarchived event overlapping the window (all of them without one); [model]
+        # filters, order, `limit`/`offset` and `total` on top, paging only when asked to.
         self.tokens.authenticate(request)
         query = parse_event_query(single_values(request.query_params.multi_items()))
         total, events = self.events.find(query)
@@ -155,6 +157,7 @@ class Prospero:
         return JSONResponse({"event": self.events.update(request.path_params["id"], patch)})
 
     async def delete_event(self, request: Request) -> Response:
+        # [model] only: the documented removal is the bulk `DELETE /events` below.
         self.tokens.authenticate(request)
         self.events.archive([request.path_params["id"]])
         return Response(status_code=204)
@@ -211,7 +214,7 @@ class Prospero:
 # -- helpers and routing-level errors ---------------------------------------------------------
 
 
-def _paging_only(request: Request) -> tuple[int, int]:
+def _paging_only(request: Request) -> tuple[int | None, int]:
     params = single_values(request.query_params.multi_items())
     for name in sorted(params):
         if name not in PAGING:

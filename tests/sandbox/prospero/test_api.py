@@ -549,9 +549,13 @@ def test_unknown_paths_and_methods_answer_in_prospero_shape(
 
 
 def test_paging_with_limit_offset_and_total(api: httpx.Client, http: httpx.Client) -> None:
+    """api-contract.md, Prospero: GET /events [doc] answers the unarchived events, all of them
+    ("by default, returns a list of all unarchived Events"); `limit`, `offset` and `total` are
+    [model] and page only when asked."""
     seed(http, [event(title=f"Seeded {n:03d}") for n in range(247)])
     default = api.get("events").json()
-    assert len(default["events"]) == 100 and default["total"] == 250
+    assert len(default["events"]) == 250 and default["total"] == 250
+    assert len(api.get("events", params={"offset": 200}).json()["events"]) == 50
     seen: list[str] = []
     for offset in range(0, 250, 60):
         page = api.get("events", params={"limit": 60, "offset": offset}).json()

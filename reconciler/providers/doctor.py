@@ -1,0 +1,122 @@
+"""`reconciler doctor`: read-only checks of an account against what the client relies on.
+
+A new user runs it first against a real account, and a bug report quotes it: one line per check,
+each saying what the account showed. Every check reads; none writes (a cookie login is the only
+POST, as for any run). The provider-specific checks (list shapes, paging, field and zone names)
+live with each provider's `diagnose()`; this module holds the ones every API shares.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+import httpx
+
+from reconciler.errors import AuthenticationError, ProviderError
+from reconciler.model import Check
+from reconciler.providers.base import Provider
+
+# Rate-limit headers in the forms APIs use: the IETF draft's and the common X- prefixed one.
+REMAINING_HEADERS = ("RateLimit-Remaining", "X-RateLimit-Remaining")
+LIMIT_HEADERS = ("RateLimit-Limit", "X-RateLimit-Limit")
+
+
+def examine(provider: Provider) -> list[Check]:
+    """Every check of one provider, in the order a reader follows them."""
+    name = provider.name
+    try:
+        response = provider.request("GET", provider.probe_path, params=provider.probe_params)
+    except AuthenticationError as error:
+        return [Check(provider=name, name="credentials", ok=False, seen=str(error))]
+    except ProviderError as error:
+        return [Check(provider=name, name="reachable", ok=False, seen=str(error))]
+    checks = [
+        Check(
+            provider=name,
+            name="credentials",
+            ok=True,
+            seen=f"GET /{provider.probe_path} answered {response.status_code}",
+        ),
+        clock_check(provider, response),
+        rate_limit_check(provider, response),
+    ]
+    try:
+        checks.extend(provider.diagnose())
+    except ProviderError as error:
+        checks.append(Check(provider=name, name="listing", ok=False, seen=str(error)))
+    return checks
+
+
+def clock_check(provider: Provider, response: httpx.Response) -> Check:
+    """The server's `Date` against this machine's clock (minted tokens expire by it)."""
+    tolerance = provider.clock_tolerance
+    stamp = response.headers.get("Date")
+    try:
+        server = parsedate_to_datetime(stamp) if stamp else None
+    except (TypeError, ValueError):
+        server = None
+    if server is None or server.tzinfo is None:
+        return Check(
+            provider=provider.name,
+            name="clock",
+            ok=tolerance is None,
+            seen="the server sent no usable Date header",
+            required=tolerance is not None,
+        )
+    # `Date` has one-second resolution and was stamped while the request was in flight.
+    elapsed = response.elapsed.total_seconds() if _has_elapsed(response) else 0.0
+    skew = (server - datetime.now(UTC)).total_seconds()
+    apparent = max(0.0, abs(skew) - elapsed - 1.0)
+    direction = "ahead of" if skew > 0 else "behind"
+    seen = (
+        f"server clock {abs(skew):.0f} s {direction} this machine's"
+        if apparent
+        else "server clock agrees with this machine's (to the Date header's second)"
+    )
+    if tolerance is None:
+        return Check(provider=provider.name, name="clock", ok=True, seen=seen, required=False)
+    ok = apparent <= tolerance
+    if not ok:
+        seen += f" (tokens are minted for {tolerance:.0f} s: fix this machine's clock)"
+    return Check(provider=provider.name, name="clock", ok=ok, seen=seen)
+
+
+def rate_limit_check(provider: Provider, response: httpx.Response) -> Check:
+    """The headroom the server reports, or the documented limit the client paces itself to."""
+    remaining = _first_header(response, REMAINING_HEADERS)
+    limit = _first_header(response, LIMIT_HEADERS)
+    paced = provider.settings.requests_per_minute or provider.requests_per_minute
+    if remaining is not None:
+        of = f" of {limit}" if limit is not None else ""
+        exhausted = remaining.strip() == "0"
+        return Check(
+            provider=provider.name,
+            name="rate limit",
+            ok=not exhausted,
+            seen=f"{remaining}{of} requests left in the window" + (
+                ": other integrations share this key and have used it up" if exhausted else ""
+            ),
+            required=False,
+        )
+    seen = (
+        f"not reported by the server; the client paces itself to {paced:g} requests a minute"
+        if paced
+        else "no limit reported or documented"
+    )
+    return Check(provider=provider.name, name="rate limit", ok=True, seen=seen, required=False)
+
+
+def _first_header(response: httpx.Response, names: tuple[str, ...]) -> str | None:
+    for header in names:
+        if header in response.headers:
+            return response.headers[header]
+    return None
+
+
+def _has_elapsed(response: httpx.Response) -> bool:
+    try:
+        response.elapsed  # noqa: B018 - set only once the response was read
+    except RuntimeError:
+        return False
+    return True

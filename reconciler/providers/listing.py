@@ -1,0 +1,310 @@
+"""Walking a list endpoint as a tolerant reader: modelled pages where shown, else time windows.
+
+Prospero documents one list parameter pair, a time window (`window_start`/`window_end`: every
+object overlapping it), and no paging; `total`, `limit`/`offset` and filters are our emulator's
+model. `TolerantList` asks the run's first list with the modelled paging and filter: an answer
+with an integer `total` shows the server pages, and the walk pages. Otherwise (no `total`, or
+the parameters refused with a 400) every walk of the run goes by windows over the span asked.
+
+A window's answer may be cut off without a word by a limit no page documents. `WindowWalk`
+splits an answer that looks cut off in two, between the starts it shows, and lists both halves;
+what they find decides: an object the whole answer lacked proves it cut (its size is a confirmed
+cap, and halves that reach it are split again); nothing new proves it complete (its size was no
+cap), unless the size is a known cap, when halves reaching it are split again all the same. An
+answer looks cut off when its size reaches the page size asked for, equals a confirmed cap, or
+equals a size worth testing once (the unwindowed first answer's: all objects, or a cap). Objects
+overlapping a split point come back from both halves and are kept once, by id.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from typing import Any, Generic, TypeVar
+
+from reconciler.errors import ResponseError
+from reconciler.instants import format_utc
+from reconciler.providers.base import expect
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Item = TypeVar("Item")
+
+# A window's objects by id, each with its start (epoch seconds, None when unreadable) and what
+# the walk keeps of it (None: read, but not wanted).
+Answer = dict[str, tuple[float | None, Item | None]]
+# The epoch seconds a windowed walk covers.
+Span = tuple[float, float]
+
+SMALLEST_WINDOW = 1.0  # the APIs' instants have whole seconds: no window can be narrower
+
+
+@dataclass(kw_only=True)
+class CutOffGuess:
+    """What a run has learnt about the answer sizes at which the server stops."""
+
+    limit: int | None = None  # a page size asked for, which the server may honour
+    candidates: set[int] = field(default_factory=set)  # sizes worth testing once
+    caps: set[int] = field(default_factory=set)  # sizes shown to be cuts
+
+    def looks_cut_off(self, size: int) -> bool:
+        """Whether an answer of `size` may be cut off, so is worth splitting.
+
+        An answer larger than the page size asked for shows the server ignores it: from then
+        on only caps and candidates count.
+        """
+        if size == 0:
+            return False
+        if self.limit is not None and size > self.limit:
+            self.limit = None
+        return self.proven(size) or size in self.candidates
+
+    def proven(self, size: int) -> bool:
+        """True when an answer of `size` is known to be cut (a confirmed cap, the page size)."""
+        return size in self.caps or (self.limit is not None and size >= self.limit)
+
+    def confirm(self, size: int) -> None:
+        self.caps.add(size)
+        self.candidates.discard(size)
+
+    def refute(self, size: int) -> None:
+        self.candidates.discard(size)
+        if self.limit == size:
+            self.limit = None
+
+
+@dataclass(kw_only=True)
+class WindowWalk(Generic[Item]):
+    """Lists a span through `fetch(start, end)` (epoch seconds), refining cut answers."""
+
+    fetch: Callable[[float, float], Answer[Item]]
+    guess: CutOffGuess
+    provider: str
+    endpoint: str
+
+    def run(self, start: float, end: float) -> dict[str, Item]:
+        answer = self.fetch(start, end)
+        if self.guess.looks_cut_off(len(answer)):
+            answer = self.refine(start, end, answer)
+        return {key: item for key, (_, item) in answer.items() if item is not None}
+
+    def refine(self, start: float, end: float, answer: Answer[Item]) -> Answer[Item]:
+        size = len(answer)
+        if end - start <= SMALLEST_WINDOW:
+            if not self.guess.proven(size):
+                self.guess.refute(size)
+                return answer
+            raise ResponseError(
+                self.provider,
+                self.endpoint,
+                f"{size} objects overlap {window_text(start, end)}, and the server answers no "
+                "more than that for one window: the list cannot be completed",
+            )
+        middle = split_point(start, end, answer)
+        log.info("%s: %s answered %d objects for %s, which may be cut off; listing %s and %s",
+                 self.provider, self.endpoint, size, window_text(start, end),
+                 window_text(start, middle), window_text(middle, end))
+        halves = (
+            (start, middle, self.fetch(start, middle)),
+            (middle, end, self.fetch(middle, end)),
+        )
+        if any(not part.keys() <= answer.keys() for _, _, part in halves):
+            self.guess.confirm(size)
+        elif not self.guess.proven(size):
+            log.info("%s: the halves hold nothing more: %d objects is no cap",
+                     self.provider, size)
+            self.guess.refute(size)
+            return answer
+        # A half answering as much as a known cap may be cut itself, even with nothing new.
+        found: Answer[Item] = {}
+        for low, high, part in halves:
+            cut = self.guess.looks_cut_off(len(part))
+            found.update(self.refine(low, high, part) if cut else part)
+        return found
+
+
+@dataclass(kw_only=True)
+class TolerantList:
+    """One list endpoint and what the run has learnt of it (shared by every walk of the run).
+
+    `get(params)` sends one list request and returns the decoded body; `on_read(n)` hears how
+    many objects a walk has read so far (progress). Bodies are `{<items>: [...]}`, with
+    `total` where the server pages as modelled.
+    """
+
+    provider: str
+    path: str  # "/events"
+    items: str  # the body's list member: "events"
+    page_size: int
+    windows: tuple[str, str]  # the documented window parameters
+    get: Callable[[Mapping[str, str]], Any]
+    on_read: Callable[[int], None]
+    # None until the first answer: whether the server pages, whether it takes our parameters.
+    pages: bool | None = None
+    modelled_parameters: bool = True
+    guess: CutOffGuess = field(default_factory=CutOffGuess)
+
+    def __post_init__(self) -> None:
+        self.guess.limit = self.page_size
+
+    @property
+    def endpoint(self) -> str:
+        return f"GET {self.path}"
+
+    def walk(
+        self, filters: Mapping[str, str], convert: Callable[[dict[str, Any]], T | None], span: Span
+    ) -> list[T]:
+        """What `convert` keeps of every listed object (paged, else by windows over `span`).
+
+        Each object is converted (None: left out) as its answer arrives, so that a large walk
+        holds the converted objects, not every answer as sent. `filters` only narrow what the
+        server sends: `convert` must check them itself.
+        """
+        if self.pages is not False:
+            paged = self.walk_pages(filters, convert)
+            if paged is not None:
+                return paged
+        return self.walk_windows(filters, convert, span)
+
+    def walk_pages(
+        self, filters: Mapping[str, str], convert: Callable[[dict[str, Any]], T | None]
+    ) -> list[T] | None:
+        """The modelled pages at the largest limit; walked again if the list shifts mid-walk.
+
+        None when the run's first answer shows the server does not page.
+        """
+        for _attempt in range(3):
+            kept: dict[str, T] = {}
+            read = 0
+            offset, total = 0, None
+            shifted = False
+            while True:
+                params = {**filters, "limit": str(self.page_size), "offset": str(offset)}
+                body = self.page(params)
+                if body is None:
+                    return None
+                if total is not None and body["total"] != total:
+                    shifted = True
+                    break
+                total = body["total"]
+                for item in body[self.items]:
+                    self.keep(item, convert, kept)
+                read += len(body[self.items])
+                self.on_read(read)
+                offset += self.page_size
+                if offset >= total or not body[self.items]:
+                    break
+            if not shifted:
+                return list(kept.values())
+            log.info("%s: the list changed during the walk; walking it again", self.provider)
+        raise ResponseError(self.provider, self.endpoint, "the list kept changing; try again")
+
+    def page(self, params: Mapping[str, str]) -> dict[str, Any] | None:
+        """One modelled page; None when it is the first answer and shows no paging."""
+        try:
+            body = self.get(params)
+        except ResponseError as error:
+            if self.pages is not None or error.status != 400:
+                raise
+            log.info("%s: %s refused the modelled paging and filter (%s); listing by time "
+                     "windows with %s only", self.provider, self.endpoint, error,
+                     "/".join(self.windows))
+            self.pages, self.modelled_parameters, self.guess.limit = False, False, None
+            return None
+        self.check(body)
+        if isinstance(body.get("total"), int):
+            self.pages = True
+            return dict(body)
+        expect(self.pages is None, self.provider, self.endpoint,
+               "a page without an integer `total`")
+        count = len(body[self.items])
+        log.info("%s: %s answered without `total` (%d objects): the server does not page as "
+                 "modelled; listing by time windows", self.provider, self.endpoint, count)
+        self.pages = False
+        # Unwindowed, the answer holds every object, or as many as the server answers at most.
+        self.guess.candidates.add(count)
+        return None
+
+    def walk_windows(
+        self, filters: Mapping[str, str], convert: Callable[[dict[str, Any]], T | None], span: Span
+    ) -> list[T]:
+        """The documented list: windows over `span`, split where an answer looks cut off.
+
+        The modelled filter and page size go along unless the server refused them: a server
+        that honours a page size cuts at it, which the walk then sees.
+        """
+        params = {**filters, "limit": str(self.page_size)} if self.modelled_parameters else {}
+        read = 0
+
+        def fetch(start: float, end: float) -> Answer[T]:
+            nonlocal read
+            low, high = self.windows
+            body = self.get({**params, low: instant_text(start), high: instant_text(end)})
+            self.check(body)
+            answer: Answer[T] = {}
+            for item in body[self.items]:
+                expect(isinstance(item, dict) and "id" in item, self.provider, self.endpoint,
+                       "an object without an id")
+                answer[str(item["id"])] = (epoch_of(item.get("start")), convert(item))
+            read += len(answer)
+            self.on_read(read)
+            return answer
+
+        walk = WindowWalk(fetch=fetch, guess=self.guess, provider=self.provider,
+                          endpoint=self.endpoint)
+        return list(walk.run(*span).values())
+
+    def check(self, body: Any) -> None:
+        expect(isinstance(body, dict) and isinstance(body.get(self.items), list), self.provider,
+               self.endpoint, f"expected an object with an `{self.items}` list")
+
+    def keep(self, item: Any, convert: Callable[[dict[str, Any]], T | None],
+             kept: dict[str, T]) -> None:
+        expect(isinstance(item, dict) and "id" in item, self.provider, self.endpoint,
+               "an object without an id")
+        converted = convert(item)
+        if converted is not None:
+            kept[str(item["id"])] = converted
+
+
+def split_point(start: float, end: float, answer: Answer[Any]) -> float:
+    """A split between the earliest and the latest start the answer shows, in whole seconds.
+
+    A cut answer is some of the window's objects: the first ones by start, the last ones, or
+    any. Splitting between the starts it shows leaves some of them in each half, so each half
+    has room for what the answer lacked, and a half that finds nothing new proves it complete;
+    it also gets under a cap in far fewer splits than halving a window a century long.
+    """
+    inside = [moment for moment, _ in answer.values()
+              if moment is not None and start < moment < end]
+    if not inside:
+        middle = start + (end - start) / 2
+    elif max(inside) - min(inside) >= 2 * SMALLEST_WINDOW:
+        middle = min(inside) + (max(inside) - min(inside)) / 2
+    else:
+        middle = max(inside) + SMALLEST_WINDOW
+    return min(max(float(int(middle)), start + SMALLEST_WINDOW), end - SMALLEST_WINDOW)
+
+
+def epoch_of(text: object) -> float | None:
+    """Epoch seconds of an API instant (`YYYY-MM-DDThh:mm:ssZ`, or a date at midnight UTC)."""
+    if not isinstance(text, str):
+        return None
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), time(), UTC).timestamp()
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+
+
+def instant_text(epoch: float) -> str:
+    return format_utc(datetime.fromtimestamp(epoch, UTC))
+
+
+def window_text(start: float, end: float) -> str:
+    return f"{instant_text(start)}..{instant_text(end)}"
