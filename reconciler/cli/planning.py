@@ -13,6 +13,7 @@ from reconciler.cli.common import (
     EXIT_CHANGES,
     ON_DRIFT_HELP,
     adopt_option,
+    adopt_unscoped_option,
     announce_pinned_clock,
     base_ref_option,
     format_option,
@@ -65,6 +66,8 @@ def validate(path: Path, use_sandbox: bool) -> None:
         state = load(path, resolve_providers=False, providers_required=not use_sandbox)
     counts = ", ".join(f"{len(objects)} {kind}" for kind, objects in state.objects.items())
     click.echo(f"Valid: {counts} in {len(state.files)} file(s).")
+    if state.scope is not None:
+        click.echo(f"Scope: {state.scope.name} ({state.scope.origin})")
 
 
 @click.command()
@@ -90,6 +93,7 @@ def validate(path: Path, use_sandbox: bool) -> None:
 @sandbox_db_option
 @strict_option
 @adopt_option
+@adopt_unscoped_option
 @handle_errors
 def plan(
     path: Path,
@@ -104,6 +108,7 @@ def plan(
     sandbox_db: Path,
     strict: bool,
     adopt: bool,
+    adopt_unscoped: bool,
 ) -> None:
     """Show the minimal calls that bring the remote schedule to the state declared in PATH."""
     key = signing_key()
@@ -113,6 +118,7 @@ def plan(
         options = PlanOptions(
             prune=prune,
             adopt=adopt,
+            adopt_unscoped=adopt_unscoped,
             strict=strict,
             rails=Rails(threshold_percent=max_change_percent),
             on_drift=policy,
@@ -130,6 +136,7 @@ def plan(
         "sandbox": use_sandbox,
         "prune": prune,
         "adopt": adopt,
+        "adopt_unscoped": adopt_unscoped,
         "strict": strict,
         "on_drift": policy.value,
         "base_ref": base_ref,

@@ -26,6 +26,7 @@ from reconciler.config.document import ConfigFile
 from reconciler.config.hints import hint_budget
 from reconciler.config.recurrence import Series, expand_series
 from reconciler.config.schema import schema_issues
+from reconciler.config.scope import declared_scope, derived_scope
 from reconciler.config.settings import merge_providers
 from reconciler.config.validation import plan_refusals
 from reconciler.config.working_hours import WorkingHours, collect
@@ -39,6 +40,7 @@ from reconciler.model import (
     Location,
     ObjectOptions,
     ProviderSettings,
+    Scope,
 )
 
 # The entry names that are options of the object, not fields the provider manages.
@@ -69,6 +71,8 @@ class DesiredState:
     # kind -> series key -> recurring series (its occurrences are in `objects`)
     series: Mapping[str, Mapping[str, Series]] = field(default_factory=dict)
     working_hours: Mapping[str, WorkingHours] = field(default_factory=dict)  # canonical zone ->
+    # Whose objects these are (`providers.stack`, or derived from the repository).
+    scope: Scope | None = None
     # Each file's name below the configuration's path -> sha256 of its bytes: what a saved plan's
     # configuration fingerprint covers, independent of where the configuration sits.
     file_digests: Mapping[str, str] = field(default_factory=dict)
@@ -110,6 +114,7 @@ def load(
         environ=environ,
         resolve_providers=resolve_providers,
         providers_required=resolve_providers if providers_required is None else providers_required,
+        root=root,
     )
     return replace(state, file_digests=_digests(root, read))
 
@@ -131,13 +136,15 @@ def load_text(
     resolve_providers: bool = True,
     providers_required: bool | None = None,
 ) -> DesiredState:
-    """Load one YAML document given as text; `filename` is what issues name."""
+    """Load one YAML document given as text; `filename` is what issues name (and, without
+    `providers.stack`, what the scope is derived from)."""
     return _load_texts(
         [(filename, text)],
         [],
         environ=environ,
         resolve_providers=resolve_providers,
         providers_required=resolve_providers if providers_required is None else providers_required,
+        root=Path(filename),
     )
 
 
@@ -148,6 +155,7 @@ def _load_texts(
     environ: Mapping[str, str] | None,
     resolve_providers: bool,
     providers_required: bool,
+    root: Path,
 ) -> DesiredState:
     files: list[ConfigFile] = []
     with hint_budget():
@@ -177,6 +185,7 @@ def _load_texts(
         files=files_read,
         series=series,
         working_hours=working_hours,
+        scope=declared_scope(files) or derived_scope(root, environ),
     )
 
 

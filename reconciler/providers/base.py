@@ -30,7 +30,6 @@ from reconciler.http import ResponseLost, RetryAfterExceeded, certificate_failur
 from reconciler.model import (
     Action,
     Change,
-    Check,
     DeclaredObject,
     DesiredObject,
     FieldChange,
@@ -38,6 +37,7 @@ from reconciler.model import (
     ProviderSettings,
     RemoteObject,
 )
+from reconciler.providers.marker import scope_mark
 
 T = TypeVar("T")  # what a list walk turns each listed item into
 
@@ -85,7 +85,10 @@ class Provider(ABC):
       - `canonical(declared)`: the declared object with canonical values (UTC, IANA zones);
       - `refresh(desired)`: every live managed object, in as few list requests as it can;
       - `create_calls`, `update_plan`, `removal_calls`: the requests that make each change.
-    It **may** set `merge_fields`, `requests_per_minute` and `rate_window`, and override:
+    Every marker it writes names the provider's `scope` (None: the markers of before scopes) and
+    whether the object is protected (`mark`).
+    It **may** set `merge_fields`, `requests_per_minute`, `rate_window` and `marker_editable`, and
+    override:
       - `find(key)`, `find_many(keys)`: look objects up by key (after lost create answers;
         default: none, and one `find` per key);
       - `created_id(body)`: the id a create's answer holds;
@@ -95,7 +98,7 @@ class Provider(ABC):
       - `list_unmanaged`, `declared_from_remote`, `adoption_refusal`, `adopt_calls`: import
         and `apply --adopt`;
       - `error_message(response)`: the API's own message from an error body;
-      - `probe_path`, `clock_tolerance`, `diagnose()`: what `reconciler doctor` reads.
+      - `probe_path`, `probe_params`, `clock_tolerance`: where `reconciler doctor` starts.
     Everything else (`request`, `send`, `decode`, `apply_one`, `send_create`) is the shared
     machinery: the one HTTP choke point that maps failures to typed errors, and outcomes that
     mark a create whose answer was lost (`Outcome.lost`) for apply to decide.
@@ -117,10 +120,16 @@ class Provider(ABC):
     # The window (seconds) that documented limit is counted over: a 429 without Retry-After is
     # waited out for up to this long (None: no documented window).
     rate_window: ClassVar[float | None] = None
+    # False where the API cannot rewrite an existing object's marker (Prevail): a new scope is
+    # then written only by scheduling the object anew, and protection only when it is created.
+    marker_editable: ClassVar[bool] = True
 
-    def __init__(self, *, settings: ProviderSettings, client: httpx.Client) -> None:
+    def __init__(
+        self, *, settings: ProviderSettings, client: httpx.Client, scope: str | None = None
+    ) -> None:
         self.settings = settings
         self.client = client
+        self.scope = scope
         self.list_requests = 0
         # Told after each list page how many objects have been read so far (progress display).
         self.on_page: Callable[[Provider, int], None] | None = None
@@ -185,6 +194,18 @@ class Provider(ABC):
         """A remote (canonical) value in the form the YAML writes it, for `drift --write`."""
         return remote_value
 
+    def mark(self, desired: DesiredObject) -> str | None:
+        """The scope mark a write of `desired` records (None: unscoped, as before scopes)."""
+        if self.scope is None:
+            return None
+        return scope_mark(self.scope, protected=desired.protect)
+
+    def marker_stale(self, current: RemoteObject, desired: DesiredObject) -> bool:
+        """True when `current`'s scope or protection differs from what `desired` records."""
+        if self.scope is None:
+            return False
+        return current.scope != self.scope or current.protected != desired.protect
+
     def find(self, key: str) -> RemoteObject | None:
         """Look one managed object up by its key (used after a lost create response)."""
         return None
@@ -219,11 +240,6 @@ class Provider(ABC):
         """How long a request may work on the server unseen before the client gives up on it
         (the read timeout)."""
         return float(self.client.timeout.read or 0.0)
-
-    def diagnose(self) -> list[Check]:
-        """Read-only checks of what this client relies on: list shapes, paging, field and zone
-        names seen in real objects. Never a write."""
-        return []
 
     def batches(self, changes: Sequence[Change]) -> list[list[Change]]:
         """Group changes that one request can carry (Prospero bulk create and delete); default:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from reconciler.model import Action, Plan
 from reconciler.render.safe import visible_lines
 from reconciler.render.times import describe_field, group_changes
-from reconciler.render.values import NO_CHANGES, show, summary_line
+from reconciler.render.values import NO_CHANGES, scope_lines, show, summary_line
 
 # Finds the one PR comment this tool edits in place.
 MARKER = "<!-- reconciler-plan -->"
@@ -21,6 +21,10 @@ ICON = {
 
 def render_markdown(plan: Plan, *, title: str = "reconciler plan") -> str:
     lines = [MARKER, f"### {title}", ""]
+    for line in scope_lines(plan):
+        lines.append(f"> ⚠️ {line}" if line.startswith("Duplicate") else f"> {line}")
+    if plan.scope is not None or plan.duplicates:
+        lines.append("")
     for warning in plan.warnings:
         lines.append(f"> ⚠️ {warning}")
     for skipped in plan.skipped:
