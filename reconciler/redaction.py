@@ -79,7 +79,10 @@ USERINFO_REFUSED = (
 
 def has_userinfo(url: str) -> bool:
     """Whether a URL names a user (and maybe a password) before its host: `https://u:p@host`."""
-    return "@" in urlsplit(url).netloc
+    try:
+        return "@" in urlsplit(url).netloc
+    except ValueError:  # a malformed host ("[::1"): the log pattern's reading of the authority
+        return _URL_USERINFO.search(url) is not None
 
 
 def _masked_value(match: re.Match[str]) -> str:

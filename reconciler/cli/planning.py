@@ -41,17 +41,29 @@ from reconciler.instants import pinned_clock_allowed
 from reconciler.model import Plan
 from reconciler.render import plan_document, render_markdown, render_text
 from reconciler.render.drift import drift_document, render_drift_markdown, render_drift_text
+from reconciler.render.safe import visible
 
 
 @click.command()
 @click.argument("path", type=click.Path(exists=False, path_type=Path))
+@click.option(
+    "--sandbox",
+    "use_sandbox",
+    is_flag=True,
+    help="Check as `plan --sandbox` would: the sandbox supplies any provider left out.",
+)
 @handle_errors
-def validate(path: Path) -> None:
-    """Check the YAML at PATH (a file or a directory) without contacting any API."""
+def validate(path: Path, use_sandbox: bool) -> None:
+    """Check the YAML at PATH (a file or a directory) without contacting any API.
+
+    Every check `plan` makes that needs no network runs here too (providers configured for each
+    declared kind, base URLs, recurrence, value ranges), so a valid configuration is one `plan`
+    accepts; only the environment's secrets and the remote state are left to `plan`.
+    """
     # validate contacts no API and writes nothing, so a pinned clock cannot move a real account.
     with pinned_clock_allowed("validate"):
         announce_pinned_clock()
-        state = load(path, resolve_providers=False)
+        state = load(path, resolve_providers=False, providers_required=not use_sandbox)
     counts = ", ".join(f"{len(objects)} {kind}" for kind, objects in state.objects.items())
     click.echo(f"Valid: {counts} in {len(state.files)} file(s).")
     if state.scope is not None:
@@ -184,9 +196,13 @@ def drift(
     if write and not report.in_sync:
         from reconciler.engine.writeback import write_remote_values  # ruamel.yaml: only for --write
 
-        written = write_remote_values(report, refreshed)
+        written = write_remote_values(report, refreshed, root=path)
         for path_written in written.files:
-            click.echo(f"Wrote remote values into {path_written}", err=True)
+            click.echo(visible(f"Wrote remote values into {path_written}"), err=True)
+        for note in written.notes:
+            click.echo(visible(f"Note: {note}"), err=True)
+        for reason in written.skipped:
+            click.echo(visible(f"Not written: {reason}; edit it by hand"), err=True)
         for occurrence in written.occurrences:
             click.echo(
                 f"Not written: {occurrence} is an occurrence of a recurring series; add an "
