@@ -18,13 +18,16 @@ from reconciler.cli.common import (
     sandbox_option,
     strict_option,
     target,
+    target_option,
     threshold_option,
     use_color,
+    value_limit,
 )
 from reconciler.engine.apply import ApplyReport, Journal, apply_plan
 from reconciler.engine.plan import PlanOptions, build_plan, recheck_saved
 from reconciler.engine.planfile import load_plan
 from reconciler.engine.safety import Rails, enforce
+from reconciler.engine.targets import outside, parse_targets
 from reconciler.errors import ReconcilerError
 from reconciler.model import Action
 from reconciler.providers import Outcome
@@ -51,6 +54,7 @@ from reconciler.render.safe import visible
 @sandbox_db_option
 @strict_option
 @adopt_option
+@target_option
 @handle_errors
 def apply(
     path: Path,
@@ -65,11 +69,18 @@ def apply(
     sandbox_db: Path,
     strict: bool,
     adopt: bool,
+    targets: tuple[str, ...],
 ) -> None:
     """Plan PATH and make exactly the planned calls; or apply a saved plan file (JSON)."""
+    addresses = parse_targets(targets)
     saved = path.is_file() and path.suffix == ".json"
     if saved:
         the_plan, source = load_plan(path)
+        if addresses and (stray := outside(the_plan, addresses)):
+            raise ReconcilerError(
+                f"{path} changes {', '.join(stray[:5])}{', ...' if len(stray) > 5 else ''}, "
+                "which --target does not name; make the plan with the same --target"
+            )
         config_path = Path(str(source.get("path", "")))
         use_sandbox = use_sandbox or bool(source.get("sandbox"))
     else:
@@ -82,11 +93,13 @@ def apply(
         if saved:
             result = recheck_saved(the_plan, state, providers, rails=rails, path=path)
         else:
-            options = PlanOptions(prune=prune, adopt=adopt, strict=strict, rails=rails)
+            options = PlanOptions(
+                prune=prune, adopt=adopt, strict=strict, rails=rails, targets=addresses
+            )
             result = build_plan(state, providers, options)
         the_plan, violations = result.plan, list(result.violations)
         PROGRESS.finish()
-        click.echo(render_text(the_plan, color=use_color()), nl=False)
+        click.echo(render_text(the_plan, color=use_color(), max_value=value_limit()), nl=False)
         enforce(violations, force=force)
         if not the_plan.has_changes:
             return

@@ -15,13 +15,16 @@ from reconciler.cli.common import (
     announce_pinned_clock,
     format_option,
     handle_errors,
+    plan_format_option,
     prune_option,
     sandbox_db_option,
     sandbox_option,
     strict_option,
     target,
+    target_option,
     threshold_option,
     use_color,
+    value_limit,
 )
 from reconciler.config import load
 from reconciler.engine.drift import detect_drift
@@ -30,6 +33,7 @@ from reconciler.engine.plan import PlanOptions, build_plan
 from reconciler.engine.planfile import save_plan
 from reconciler.engine.refresh import refresh_all
 from reconciler.engine.safety import Rails
+from reconciler.engine.targets import parse_targets
 from reconciler.instants import pinned_clock_allowed
 from reconciler.model import Plan
 from reconciler.render import plan_document, render_markdown, render_text
@@ -51,7 +55,7 @@ def validate(path: Path) -> None:
 
 @click.command()
 @click.argument("path", type=click.Path(exists=False, path_type=Path))
-@format_option
+@plan_format_option
 @click.option(
     "-o", "--out", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan (JSON)."
 )
@@ -69,6 +73,7 @@ def validate(path: Path) -> None:
 @sandbox_db_option
 @strict_option
 @adopt_option
+@target_option
 @handle_errors
 def plan(
     path: Path,
@@ -82,8 +87,10 @@ def plan(
     sandbox_db: Path,
     strict: bool,
     adopt: bool,
+    targets: tuple[str, ...],
 ) -> None:
     """Show the minimal calls that bring the remote schedule to the state declared in PATH."""
+    addresses = parse_targets(targets)
     with target(path, use_sandbox=use_sandbox, sandbox_db=sandbox_db) as (state, providers):
         options = PlanOptions(
             prune=prune,
@@ -91,6 +98,7 @@ def plan(
             strict=strict,
             rails=Rails(threshold_percent=max_change_percent),
             base_declared=declared_at_ref(path, base_ref, providers) if base_ref else None,
+            targets=addresses,
         )
         result = build_plan(state, providers, options)
     the_plan = replace(
@@ -112,8 +120,12 @@ def emit(the_plan: Plan, output_format: str, source: dict[str, Any]) -> None:
         click.echo(json.dumps(plan_document(the_plan, source=source), indent=2))
     elif output_format == "markdown":
         click.echo(render_markdown(the_plan), nl=False)
+    elif output_format == "html":
+        from reconciler.render.html import render_html  # only this format needs the page
+
+        click.echo(render_html(the_plan), nl=False)
     else:
-        click.echo(render_text(the_plan, color=use_color()), nl=False)
+        click.echo(render_text(the_plan, color=use_color(), max_value=value_limit()), nl=False)
 
 
 @click.command()
@@ -147,7 +159,7 @@ def drift(
     elif output_format == "markdown":
         click.echo(render_drift_markdown(report), nl=False)
     else:
-        click.echo(render_drift_text(report), nl=False)
+        click.echo(render_drift_text(report, max_value=value_limit()), nl=False)
     if write and not report.in_sync:
         from reconciler.engine.writeback import write_remote_values  # ruamel.yaml: only for --write
 

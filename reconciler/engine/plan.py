@@ -1,6 +1,6 @@
 """The one plan pipeline, for `plan`, `apply` and the Action alike, and the plan's seal.
 
-    refresh ─▶ changes ─▶ adoptions ─▶ origins ─▶ scheduling checks ─▶ safety ─▶ seal
+    refresh ─▶ changes ─▶ adoptions ─▶ (targets) ─▶ origins ─▶ scheduling checks ─▶ safety ─▶ seal
 
 The changes come with the recurring series' warnings (a start the rule does not produce, a
 series with no occurrence within its horizon), which the configuration alone decides.
@@ -27,6 +27,7 @@ from reconciler.engine.planfile import check_fresh
 from reconciler.engine.refresh import Refreshed, refresh_all, state_checksum
 from reconciler.engine.safety import Rails, guard
 from reconciler.engine.scheduling import checked_plan
+from reconciler.engine.targets import restrict
 from reconciler.model import Address, Plan
 from reconciler.providers.base import Provider
 
@@ -41,6 +42,8 @@ class PlanOptions:
     rails: Rails = field(default_factory=Rails)
     # The canonical declared fields at a git base ref (`--base-ref`), to label each change's origin.
     base_declared: Mapping[Address, Mapping[str, Any]] | None = None
+    # `--target`: only these objects (or series) are planned; empty means all.
+    targets: tuple[Address, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -61,6 +64,8 @@ def build_plan(
     notes = tuple(str(note) for note in series_notes(state.series))
     plan = replace(plan, warnings=(*notes, *plan.warnings))
     plan = plan_adoptions(plan, refreshed, adopt=options.adopt)
+    if options.targets:
+        plan = restrict(plan, options.targets)
     if options.base_declared is not None:
         plan = label_origins(plan, refreshed, options.base_declared)
     plan = checked_plan(plan, refreshed, state.working_hours, strict=options.strict)
