@@ -34,6 +34,7 @@ COMMANDS = {
     "doctor": "reconciler.cli.doctor:doctor",
     "sandbox": "reconciler.cli.serving:sandbox",
     "import": "reconciler.cli.importing:import_command",
+    "schema": "reconciler.cli.schema:schema",
     "github": "reconciler.cli.github:github",
 }
 

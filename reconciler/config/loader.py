@@ -162,10 +162,11 @@ def _parse(name: str, text: str, issues: list[ConfigIssue]) -> ConfigFile | None
     for path, issue in schema_issues(document, parsed.source):
         # a YAML-level problem (duplicate key, tag) already explains what lies under it; each
         # prefix is looked up (not each flawed path compared), so that 20,000 problems in one
-        # file cost 20,000 lookups per prefix length, not 20,000 x 20,000 comparisons
+        # file cost 20,000 lookups per prefix length, not 20,000 x 20,000 comparisons. Only a
+        # reported path counts as flawed: the semantic checks skip flawed fields as explained.
         if not any(path[:end] in flawed for end in range(1, len(path) + 1)):
             issues.append(issue)
-        flawed.add(path)
+            flawed.add(path)
     return ConfigFile(name=name, document=document, source=parsed.source, flawed=frozenset(flawed))
 
 
