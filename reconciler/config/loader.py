@@ -27,7 +27,7 @@ from reconciler.config.schema import schema_issues
 from reconciler.config.settings import merge_providers, require_providers
 from reconciler.config.working_hours import WorkingHours, collect
 from reconciler.config.yaml import JsonPath, parse_yaml
-from reconciler.errors import ConfigError
+from reconciler.errors import ConfigError, ReconcilerError
 from reconciler.instants import now
 from reconciler.model import (
     KINDS,
@@ -81,6 +81,9 @@ def load(
     file and 100 MB in total).
     """
     root = Path(path)
+    if not os.path.lexists(root):
+        # No file to point at: a FILE:1:1 position (or an annotation on it) would be invented.
+        raise ReconcilerError(f"{root}: no such file or directory")
     texts: list[tuple[str, str]] = []
     files, issues = discover(root)
     read, refused = read_all(files, limits or ReadLimits.from_environ(os.environ))
