@@ -36,7 +36,9 @@ def sandbox_process(*, previsto_rate_limit: int = 1_000_000) -> Iterator[str]:
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "reconciler.cli", "sandbox", "--port", str(port), "--admin",
-         "--previsto-rate-limit", str(previsto_rate_limit)],
+         "--previsto-rate-limit", str(previsto_rate_limit),
+         # Pages of 1000, as Previsto's newer developer pages allow and the client asks for.
+         "--previsto-max-page-size", "1000"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -27,7 +27,7 @@ from benchmarks.dataset import ENVIRONMENT, Dataset
 from benchmarks.harness import PREVISTO_KEY, prevail_token, sandbox_process
 
 KINDS = ("sessions", "events", "assignments")
-PAGE_MAX = {"sessions": 1000, "events": 500, "assignments": 100}
+PAGE_MAX = {"sessions": 1000, "events": 500, "assignments": 1000}
 BULK_MAX = 100
 # The schema's maximum: keeps the engine's own pacing (98 % of it) out of the plan figures.
 UNPACED = 100_000

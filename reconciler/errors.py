@@ -10,6 +10,8 @@
     ├── PlanError                   the declared state cannot be planned (e.g. ambiguous select)
     ├── UnsafePlanError             a safety rail refused the plan (numbers and what to do)
     ├── StalePlanError              a saved plan no longer matches the remote state
+    ├── UntrustedPlanError          a saved plan is damaged, badly signed, made for another
+    │                               configuration, or holds requests the configuration does not
     └── GitHubApiError              a GitHub REST call failed after its retry (a warning in CI)
 
 Every message is one line that says what went wrong and what to do next, and never holds a
@@ -82,3 +84,7 @@ class UnsafePlanError(ReconcilerError):
 
 class StalePlanError(ReconcilerError):
     pass
+
+
+class UntrustedPlanError(ReconcilerError):
+    """A saved plan refused before anything is sent: what differs is in the message."""

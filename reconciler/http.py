@@ -1,17 +1,12 @@
-"""The one httpx client factory every provider uses: base URL checks, timeouts, retries, pacing.
+"""The one httpx client factory every provider uses: base URL checks, timeouts, trust.
 
 Providers receive their `httpx.Client` from here and never build one themselves, so transport
-policy lives in one place:
+policy lives in one place; how a request is retried and paced is `transport.py`'s, whose
+`ResilientTransport` wraps every client made here.
 
-- **Retries** (tenacity): 429, 5xx and connection failures are retried with exponential backoff
-  and full jitter, waiting at least what `Retry-After` asks. A request that may have reached the
-  server (the response was lost: read timeout, connection dropped mid-response, or a 5xx) is
-  retried only when its method is idempotent (GET, PUT, PATCH, DELETE); for a POST the transport
-  raises `ResponseLost` instead, and the provider looks the object up by its key before sending
-  it again, so a lost response never makes a duplicate.
-- **Pacing** (pyrate-limiter's GCRA, one even slot per request): a provider with a documented
-  rate limit (Previsto: 120 requests/minute per key) is paced a little under it, so the limit is
-  met without provoking a 429 and without waiting longer than it must.
+- **Confinement**: every request a client sends must stay under its base URL (same scheme,
+  host and port, and a path below the base path); anything else is refused before it leaves,
+  so no request path, however it was made, can carry a provider's credentials elsewhere.
 - **Trust** (which CAs an https origin is verified against), first that applies:
   1. `SSL_CERT_FILE` / `SSL_CERT_DIR` when set: the user named the CA bundle explicitly (a
      corporate proxy that re-signs traffic), so only it is used;
@@ -19,230 +14,52 @@ policy lives in one place:
      system CA files on Linux), where an administrator installs a corporate CA;
   3. certifi's bundle, where truststore cannot be used (not importable, or a Linux machine with
      no system CA files, such as a slim container).
-  A certificate that fails verification is never retried: it will not become valid in a second.
 """
 
 from __future__ import annotations
 
-import email.utils
 import functools
 import ipaddress
-import logging
 import os
+import re
 import ssl
 import sys
-import time
-from dataclasses import dataclass
-from urllib.parse import urlsplit
+from collections.abc import Callable
+from urllib.parse import unquote, urlsplit
 
 import certifi
 import httpx
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_random_exponential,
-)
 
 from reconciler import __version__
 from reconciler.errors import ReconcilerError
 from reconciler.redaction import USERINFO_REFUSED, has_userinfo
+from reconciler.transport import (
+    Pacer,
+    ResilientTransport,
+    ResponseLost,
+    RetryAfterExceeded,
+    RetryPolicy,
+    certificate_failure,
+)
 
-log = logging.getLogger(__name__)
+# What callers import from here: the client factory and the transport's names they meet.
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "USER_AGENT",
+    "ResponseLost",
+    "RetryAfterExceeded",
+    "RetryPolicy",
+    "build_client",
+    "certificate_failure",
+    "check_base_url",
+    "is_loopback",
+]
+
 
 USER_AGENT = f"reconciler/{__version__}"
 
 # Connect fast, read patiently: list pages of 1,000 objects take a moment to render server-side.
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
-
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"})
-# Pace at this share of a documented limit: clocks and networks jitter, and a 429 costs more
-# than the 2 % given up here.
-PACING_SHARE = 0.98
-
-
-class ResponseLost(httpx.TransportError):
-    """A non-idempotent request may have been applied, but its response never arrived.
-
-    `timed_out` says the server may still be working on it (as opposed to having answered and
-    the answer being lost), so a lookup should give it a moment first.
-    """
-
-    def __init__(self, message: str, *, request: httpx.Request, timed_out: bool = False) -> None:
-        super().__init__(message, request=request)
-        self.timed_out = timed_out
-
-
-@dataclass(frozen=True, kw_only=True)
-class RetryPolicy:
-    """How often and how patiently a request is tried: `attempts` in all, with exponential
-    backoff (full jitter) from `initial_wait` up to `max_wait` seconds between them."""
-
-    attempts: int = 5
-    initial_wait: float = 0.5
-    max_wait: float = 30.0
-
-
-class _Retry(Exception):
-    """Internal: one attempt failed in a way worth another try."""
-
-    def __init__(self, reason: str, *, response: httpx.Response | None = None) -> None:
-        super().__init__(reason)
-        self.response = response
-
-
-class Pacer:
-    """Evenly spaced request slots at a share of a rate limit (thread-safe, blocking)."""
-
-    def __init__(self, requests_per_minute: float) -> None:
-        # Imported here: pyrate-limiter loads asyncio and multiprocessing, a sixth of start-up,
-        # and only a provider with a documented limit is paced.
-        from pyrate_limiter import GCRA, Duration, InMemoryStateStore, Limiter, Rate, StateBucket
-
-        per_minute = max(1, int(requests_per_minute * PACING_SHARE))
-        bucket = StateBucket(
-            [Rate(per_minute, Duration.MINUTE, burst=1)], GCRA(), InMemoryStateStore()
-        )
-        # buffer_ms=0: wake exactly at the next slot; the default 50 ms would cost a third of
-        # the throughput at 600 requests/minute.
-        self._limiter = Limiter(bucket, buffer_ms=0)
-        self.requests_per_minute = per_minute
-
-    def wait_turn(self) -> None:
-        self._limiter.try_acquire("requests")
-
-
-class ResilientTransport(httpx.BaseTransport):
-    """Wraps a transport with retries and pacing; the only place requests are re-sent."""
-
-    def __init__(
-        self,
-        inner: httpx.BaseTransport,
-        *,
-        provider: str,
-        policy: RetryPolicy,
-        pacer: Pacer | None = None,
-    ) -> None:
-        self.inner = inner
-        self.provider = provider
-        self.policy = policy
-        self.pacer = pacer
-        self.retries = 0
-        self.rate_limited = 0
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        retrying = Retrying(
-            stop=stop_after_attempt(self.policy.attempts),
-            wait=self._wait,
-            retry=retry_if_exception_type(_Retry),
-            before_sleep=self._log_retry,
-            reraise=True,
-        )
-        try:
-            for attempt in retrying:
-                with attempt:
-                    return self._attempt(request, last=attempt.retry_state.attempt_number
-                                         >= self.policy.attempts)
-        except _Retry as final:
-            if final.response is not None:
-                return final.response
-            raise httpx.ConnectError(str(final), request=request) from None
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _attempt(self, request: httpx.Request, *, last: bool) -> httpx.Response:
-        if self.pacer is not None:
-            self.pacer.wait_turn()
-        idempotent = request.method in IDEMPOTENT
-        try:
-            response = self.inner.handle_request(request)
-            # Read the body here, inside the retry: a connection dropped mid-body is a lost
-            # response like any other, not an error the caller meets later.
-            response.read()
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
-            if certificate_failure(error) is not None:
-                raise  # the caller names it; the certificate will be no better next time
-            # Never reached the server: safe to send again whatever the method.
-            raise _Retry(f"{type(error).__name__}") from None
-        except (httpx.ReadTimeout, httpx.WriteTimeout, httpx.RemoteProtocolError,
-                httpx.ReadError, httpx.WriteError) as error:
-            if not idempotent:
-                raise ResponseLost(
-                    f"{request.method} {request.url.path}: the response was lost "
-                    f"({type(error).__name__})",
-                    request=request,
-                    timed_out=isinstance(error, httpx.TimeoutException),
-                ) from None
-            raise _Retry(f"{type(error).__name__}") from None
-        if response.status_code in RETRY_STATUSES:
-            response.close()
-            if response.status_code == 429:
-                self.rate_limited += 1
-            if not idempotent and response.status_code not in (429, 503):
-                # A 5xx other than 503 may follow a commit: let the provider look first.
-                if last:
-                    return response
-                raise ResponseLost(
-                    f"{request.method} {request.url.path}: answered {response.status_code}",
-                    request=request,
-                )
-            if last:
-                return response
-            raise _Retry(f"status {response.status_code}", response=response)
-        return response
-
-    def _wait(self, state: RetryCallState) -> float:
-        backoff = wait_random_exponential(
-            multiplier=self.policy.initial_wait, max=self.policy.max_wait
-        )(state)
-        error = state.outcome.exception() if state.outcome else None
-        if isinstance(error, _Retry) and error.response is not None:
-            asked = retry_after(error.response)
-            if asked is not None:
-                # The server said when; waiting less provokes another 429.
-                return min(asked, self.policy.max_wait)
-        return float(backoff)
-
-    def _log_retry(self, state: RetryCallState) -> None:
-        self.retries += 1
-        error = state.outcome.exception() if state.outcome else None
-        log.info("%s: retrying after %s (attempt %d)", self.provider, error,
-                 state.attempt_number)
-
-    def close(self) -> None:
-        self.inner.close()
-
-
-def certificate_failure(error: BaseException) -> ssl.SSLCertVerificationError | None:
-    """The certificate verification error behind a transport error (None: it is not one).
-
-    httpx wraps httpcore's error, which wraps the ssl module's; walk the whole chain.
-    """
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        if isinstance(current, ssl.SSLCertVerificationError):
-            return current
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return None
-
-
-def retry_after(response: httpx.Response) -> float | None:
-    """Seconds from a `Retry-After` header (delta-seconds or an HTTP date)."""
-    value = response.headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
 
 
 def is_loopback(host: str) -> bool:
@@ -271,6 +88,62 @@ def check_base_url(provider: str, base_url: str) -> str:
             "https (plain http is allowed to loopback only)"
         )
     return base_url.rstrip("/") + "/"
+
+
+class OutsideBaseURL(ReconcilerError):
+    """A request would leave its client's base URL (refused before it is sent)."""
+
+
+# A request path is a relative reference below the base URL: no scheme, no authority, no dot
+# segment (literal or percent-encoded), no backslash (some servers read it as a slash), no
+# control character, no query or fragment (a plan carries its query separately).
+_DOT_SEGMENT = re.compile(r"(^|/)\.\.?(/|$)")
+
+
+def path_outside_base(base_url: str, path: str) -> str | None:
+    """Why the request path `path` would leave `base_url` (None: it stays below it).
+
+    Checks the path as written (a plan's `path`) and then the URL a client bound to `base_url`
+    would build from it, so a later change in how URLs are joined cannot open a way out.
+    """
+    if any(ord(char) < 0x20 or char == "\x7f" for char in path):
+        return "it holds a control character"
+    if "\\" in path:
+        return "it holds a backslash"
+    parts = urlsplit(path)
+    if parts.scheme or parts.netloc or path.startswith("//") or "://" in path:
+        return "it is an absolute URL, not a path below base_url"
+    if parts.query or parts.fragment or "?" in path or "#" in path:
+        return "it holds a query or fragment"
+    if _DOT_SEGMENT.search(unquote(unquote(parts.path))):
+        return "it holds a '.' or '..' segment"
+    origin = base_url.rstrip("/") + "/"
+    # As the client joins them: the base's path, then the request path without its slash.
+    return url_outside_base(httpx.URL(origin), httpx.URL(origin + path.lstrip("/")))
+
+
+def url_outside_base(base: httpx.URL, url: httpx.URL) -> str | None:
+    """Why `url` is not below `base` (None: it is): another scheme, host, port or path."""
+    if (url.scheme, url.host, url.port) != (base.scheme, base.host, base.port):
+        return f"it goes to {url.scheme}://{url.host}{f':{url.port}' if url.port else ''}"
+    prefix = base.path if base.path.endswith("/") else base.path + "/"
+    if not (url.path + "/").startswith(prefix) or _DOT_SEGMENT.search(unquote(url.path)):
+        return "its path leaves the base path"
+    return None
+
+
+def _confine(base: httpx.URL, provider: str) -> Callable[[httpx.Request], None]:
+    """A request hook that refuses any request outside `base` (the last line of defence)."""
+
+    def check(request: httpx.Request) -> None:
+        reason = url_outside_base(base, request.url)
+        if reason is not None:
+            raise OutsideBaseURL(
+                f"{provider}: refused to send {request.method} {request.url.path}: {reason} "
+                "(outside its base_url)"
+            )
+
+    return check
 
 
 def _tls_context(*, https: bool) -> ssl.SSLContext:
@@ -337,13 +210,16 @@ def build_client(
     timeout: httpx.Timeout = DEFAULT_TIMEOUT,
     policy: RetryPolicy | None = None,
     requests_per_minute: float | None = None,
+    rate_window: float | None = None,
     max_connections: int = 16,
     headers: dict[str, str] | None = None,
 ) -> httpx.Client:
     """A client bound to one API's base URL, with retries and (when given) pacing.
 
     `provider` names the API in messages and logs (a provider, or `github` for the Action's
-    REST calls); `headers` are sent with every request, after the defaults.
+    REST calls); `rate_window` is the window (seconds) of the API's documented rate limit, if it
+    has one, which a 429 without `Retry-After` is waited out for; `headers` are sent with every
+    request, after the defaults.
     """
     origin = check_base_url(provider, base_url)
     inner = transport or httpx.HTTPTransport(
@@ -355,6 +231,7 @@ def build_client(
         provider=provider,
         policy=policy or RetryPolicy(),
         pacer=Pacer(requests_per_minute) if requests_per_minute else None,
+        rate_window=rate_window,
     )
     return httpx.Client(
         base_url=origin,
@@ -363,4 +240,5 @@ def build_client(
         timeout=timeout,
         headers={"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})},
         follow_redirects=False,
+        event_hooks={"request": [_confine(httpx.URL(origin), provider)]},
     )

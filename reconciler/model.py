@@ -231,6 +231,9 @@ class Change:
     requests: tuple[HttpCall, ...] = ()
     remote_id: str | None = None
     origin: Origin | None = None
+    # With a base ref: the changed fields that revert a remote edit (declared the same at the
+    # base ref and now, different remotely), whatever the object's origin.
+    drift_fields: tuple[str, ...] = ()
     ignored: tuple[FieldChange, ...] = ()
     location: Location | None = None
     # Shown beside the action, e.g. "request" for a Prevail session request.
@@ -258,6 +261,8 @@ class Change:
         }
         if self.origin is not None:
             out["origin"] = self.origin.value
+        if self.drift_fields:
+            out["drift_fields"] = list(self.drift_fields)
         if self.ignored:
             out["ignored"] = [change.to_json() for change in self.ignored]
         if self.location is not None:
@@ -288,6 +293,7 @@ class Change:
             requests=tuple(HttpCall.from_json(call) for call in data.get("requests", [])),
             remote_id=data.get("remote_id"),
             origin=Origin(origin) if origin else None,
+            drift_fields=tuple(str(name) for name in data.get("drift_fields", ())),
             ignored=fields_of("ignored"),
             note=data.get("note"),
             time_zone=data.get("time_zone"),

@@ -110,7 +110,8 @@ class LazyGroup(click.Group):
     type=click.IntRange(0, 20),
     default=4,
     show_default=True,
-    help="Retries of a request after 429, 5xx or a connection failure.",
+    help="Retries of a request after 429, 5xx or a connection failure (a 429 from a "
+    "per-minute limit is retried until that minute has passed, unless this is 0).",
 )
 @click.option(
     "--retry-wait",
@@ -118,6 +119,14 @@ class LazyGroup(click.Group):
     default=0.5,
     show_default=True,
     help="First backoff in seconds (exponential with jitter; Retry-After wins).",
+)
+@click.option(
+    "--max-retry-after",
+    type=click.FloatRange(0, 86400),
+    default=120.0,
+    show_default=True,
+    help="Longest Retry-After (seconds) to wait for; a server asking more stops the request "
+    "with a message saying when to run again.",
 )
 @click.option(
     "--color",
@@ -135,6 +144,7 @@ def main(
     timeout: float,
     max_retries: int,
     retry_wait: float,
+    max_retry_after: float,
     color: str,
 ) -> None:
     """Declarative reconciler for Prevail sessions, Prospero events and Previsto metadata."""
@@ -152,5 +162,7 @@ def main(
     redaction.install()
     context.obj = Transport(
         timeout=timeout,
-        policy=RetryPolicy(attempts=max_retries + 1, initial_wait=retry_wait),
+        policy=RetryPolicy(
+            attempts=max_retries + 1, initial_wait=retry_wait, max_retry_after=max_retry_after
+        ),
     )

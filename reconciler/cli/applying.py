@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import click
 
 from reconciler.cli.common import (
     EXIT_ERROR,
+    ON_DRIFT_HELP,
     PROGRESS,
     adopt_option,
+    base_ref_option,
     force_option,
     handle_errors,
+    on_drift_choice,
     prune_option,
     sandbox_db_option,
     sandbox_option,
+    signing_key,
     strict_option,
     target,
     target_option,
@@ -24,13 +31,16 @@ from reconciler.cli.common import (
     value_limit,
 )
 from reconciler.engine.apply import ApplyReport, Journal, apply_plan
+from reconciler.engine.drift_policy import DriftPolicy
+from reconciler.engine.fingerprint import configuration_fingerprint
+from reconciler.engine.origins import commit_of, declared_at_ref
 from reconciler.engine.plan import PlanOptions, build_plan, recheck_saved
-from reconciler.engine.planfile import load_plan
+from reconciler.engine.planfile import PLAN_KEY_VARIABLE, SavedPlan, load_plan, plan_key
 from reconciler.engine.safety import Rails, enforce
 from reconciler.engine.targets import outside, parse_targets
-from reconciler.errors import ReconcilerError
-from reconciler.model import Action
-from reconciler.providers import Outcome
+from reconciler.errors import ReconcilerError, UnsafePlanError
+from reconciler.model import Action, Address
+from reconciler.providers import Outcome, Provider
 from reconciler.render import render_text
 from reconciler.render.safe import visible
 
@@ -50,6 +60,13 @@ from reconciler.render.safe import visible
 @prune_option
 @force_option
 @threshold_option
+@base_ref_option
+@click.option(
+    "--on-drift",
+    type=on_drift_choice,
+    default=None,
+    help=ON_DRIFT_HELP + " Default: revert; a saved plan keeps the policy it was made with.",
+)
 @sandbox_option
 @sandbox_db_option
 @strict_option
@@ -65,6 +82,8 @@ def apply(
     prune: bool,
     force: bool,
     max_change_percent: float,
+    base_ref: str | None,
+    on_drift: str | None,
     use_sandbox: bool,
     sandbox_db: Path,
     strict: bool,
@@ -73,16 +92,24 @@ def apply(
 ) -> None:
     """Plan PATH and make exactly the planned calls; or apply a saved plan file (JSON)."""
     addresses = parse_targets(targets)
-    saved = path.is_file() and path.suffix == ".json"
-    if saved:
-        the_plan, source = load_plan(path)
-        if addresses and (stray := outside(the_plan, addresses)):
+    saved: SavedPlan | None = None
+    if path.is_file() and path.suffix == ".json":
+        # Before the configuration is read: a badly signed file goes no further.
+        saved = load_plan(path, key=signing_key())
+        if saved.signed and plan_key(os.environ) is None:
+            click.echo(
+                f"Note: {path} is signed, but {PLAN_KEY_VARIABLE} is not set: its signature "
+                "is not checked",
+                err=True,
+            )
+        _check_saved_options(saved, on_drift=on_drift, base_ref=base_ref)
+        if addresses and (stray := outside(saved.plan, addresses)):
             raise ReconcilerError(
                 f"{path} changes {', '.join(stray[:5])}{', ...' if len(stray) > 5 else ''}, "
                 "which --target does not name; make the plan with the same --target"
             )
-        config_path = Path(str(source.get("path", "")))
-        use_sandbox = use_sandbox or bool(source.get("sandbox"))
+        config_path = saved.config_path
+        use_sandbox = use_sandbox or saved.sandbox
     else:
         config_path = path
     with target(config_path, use_sandbox=use_sandbox, sandbox_db=sandbox_db) as (
@@ -90,17 +117,35 @@ def apply(
         providers,
     ):
         rails = Rails(force=force, threshold_percent=max_change_percent)
-        if saved:
-            result = recheck_saved(the_plan, state, providers, rails=rails, path=path)
+        if saved is not None:
+            result = recheck_saved(
+                saved,
+                state,
+                providers,
+                fingerprint=configuration_fingerprint(state, providers, sandbox=use_sandbox),
+                rails=rails,
+                read_base=_base_reader(saved, providers),
+            )
         else:
+            base_commit = commit_of(path, base_ref) if base_ref else None
             options = PlanOptions(
-                prune=prune, adopt=adopt, strict=strict, rails=rails, targets=addresses
+                prune=prune,
+                adopt=adopt,
+                strict=strict,
+                rails=rails,
+                on_drift=DriftPolicy(on_drift or DriftPolicy.REVERT.value),
+                base_declared=(
+                    declared_at_ref(path, base_commit, providers) if base_commit else None
+                ),
+                targets=addresses,
             )
             result = build_plan(state, providers, options)
         the_plan, violations = result.plan, list(result.violations)
         PROGRESS.finish()
         click.echo(render_text(the_plan, color=use_color(), max_value=value_limit()), nl=False)
         enforce(violations, force=force)
+        if result.drift_refusal is not None:
+            raise UnsafePlanError(f"refusing to apply: {result.drift_refusal}")
         if not the_plan.has_changes:
             return
         if not auto_approve:
@@ -124,6 +169,41 @@ def apply(
     print_report(report)
     if not report.ok:
         raise SystemExit(EXIT_ERROR)
+
+
+def _check_saved_options(saved: SavedPlan, *, on_drift: str | None, base_ref: str | None) -> None:
+    """A saved plan is applied with the policy it was reviewed with; say so if asked otherwise."""
+    if on_drift is not None and DriftPolicy(on_drift) is not saved.on_drift:
+        raise ReconcilerError(
+            f"{saved.path} was made with --on-drift {saved.on_drift.value}, not {on_drift}; "
+            f"make the plan again with --on-drift {on_drift}"
+        )
+    if base_ref is not None and (
+        saved.base_commit is None or commit_of(saved.config_path, base_ref) != saved.base_commit
+    ):
+        made = f"base commit {saved.base_commit}" if saved.base_commit else "no --base-ref"
+        raise ReconcilerError(
+            f"{saved.path} was made with {made}, not --base-ref {base_ref}; make the plan "
+            f"again with --base-ref {base_ref}"
+        )
+
+
+def _base_reader(
+    saved: SavedPlan, providers: Mapping[str, Provider]
+) -> Callable[[str], Mapping[Address, Mapping[str, Any]] | None]:
+    """Reads the declared state at the plan's base commit; for `revert`, whose labels only
+    annotate the output, a commit that cannot be read leaves the changes unlabelled."""
+
+    def read(commit: str) -> Mapping[Address, Mapping[str, Any]] | None:
+        try:
+            return declared_at_ref(saved.config_path, commit, providers)
+        except ReconcilerError as error:
+            if saved.on_drift is not DriftPolicy.REVERT:
+                raise
+            click.echo(f"Note: {error}; reverted fields are not labelled as drift", err=True)
+            return None
+
+    return read
 
 
 PAST = {
@@ -154,7 +234,11 @@ def print_outcome(outcome: Outcome) -> None:
     if outcome.ok:
         ident = f" (id {outcome.remote_id})" if outcome.remote_id else ""
         adopted = " (found after a lost response)" if outcome.adopted else ""
-        click.echo(f"  ✓ {change.address}: {PAST[change.action]}{ident}{adopted}")
+        # With a base ref: say which reverted fields were edits made outside git.
+        drift = f"; reverted remote edits to {', '.join(change.drift_fields)}" if (
+            change.drift_fields
+        ) else ""
+        click.echo(visible(f"  ✓ {change.address}: {PAST[change.action]}{ident}{adopted}{drift}"))
     else:
         failed = f"  ✗ {change.address}: {change.action.value} failed: {outcome.message}"
         click.echo(visible(failed))

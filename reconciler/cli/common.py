@@ -17,6 +17,8 @@ from reconciler import redaction
 from reconciler.cli.progress import Progress
 from reconciler.config import DesiredState, load
 from reconciler.config.settings import ACCOUNT_SETTINGS
+from reconciler.engine.drift_policy import DriftPolicy
+from reconciler.engine.planfile import plan_key
 from reconciler.errors import ConfigError, ReconcilerError
 from reconciler.http import RetryPolicy
 from reconciler.instants import NOW_VARIABLE, pin_reason, pinned_clock_allowed, pinned_now
@@ -151,6 +153,16 @@ prune_option = click.option(
 strict_option = click.option(
     "--strict", is_flag=True, help="Scheduling-check warnings are errors (exit 1)."
 )
+ON_DRIFT_HELP = (
+    "Fields edited remotely that git did not change since --base-ref: revert them, keep them, "
+    "or fail (keep and fail need --base-ref)."
+)
+on_drift_choice = click.Choice([policy.value for policy in DriftPolicy])
+base_ref_option = click.option(
+    "--base-ref",
+    metavar="REF",
+    help="Label each change `config` (changed since REF) or `drift` (remote edited outside git).",
+)
 adopt_option = click.option(
     "--adopt",
     is_flag=True,
@@ -159,6 +171,14 @@ adopt_option = click.option(
 
 
 PROGRESS = Progress()
+
+
+def signing_key() -> bytes | None:
+    """The saved-plan signing key from the environment, redacted from every log from now on."""
+    key = plan_key(os.environ)
+    if key is not None:
+        redaction.register_secrets([key.decode()])
+    return key
 
 
 @dataclass(frozen=True, kw_only=True)

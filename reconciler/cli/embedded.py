@@ -62,6 +62,7 @@ def serve_foreground(
     db: str,
     admin: bool = False,
     previsto_rate_limit: int = 120,
+    previsto_max_page_size: int = 100,
     seed: bool = True,
 ) -> None:
     """`reconciler sandbox`: print the base URLs and credentials, then serve until Ctrl-C."""
@@ -71,7 +72,11 @@ def serve_foreground(
 
     sandbox = create_app(
         SandboxSettings(
-            db_path=db, admin=admin, previsto_requests_per_minute=previsto_rate_limit, seed=seed
+            db_path=db,
+            admin=admin,
+            previsto_requests_per_minute=previsto_rate_limit,
+            previsto_max_page_size=previsto_max_page_size,
+            seed=seed,
         )
     )
     origin = f"http://{host}:{port}"

@@ -11,14 +11,18 @@ import click
 
 from reconciler.cli.common import (
     EXIT_CHANGES,
+    ON_DRIFT_HELP,
     adopt_option,
     announce_pinned_clock,
+    base_ref_option,
     format_option,
     handle_errors,
+    on_drift_choice,
     plan_format_option,
     prune_option,
     sandbox_db_option,
     sandbox_option,
+    signing_key,
     strict_option,
     target,
     target_option,
@@ -28,7 +32,9 @@ from reconciler.cli.common import (
 )
 from reconciler.config import load
 from reconciler.engine.drift import detect_drift
-from reconciler.engine.origins import declared_at_ref
+from reconciler.engine.drift_policy import DriftPolicy
+from reconciler.engine.fingerprint import configuration_fingerprint
+from reconciler.engine.origins import commit_of, declared_at_ref
 from reconciler.engine.plan import PlanOptions, build_plan
 from reconciler.engine.planfile import save_plan
 from reconciler.engine.refresh import refresh_all
@@ -64,10 +70,13 @@ def validate(path: Path) -> None:
 )
 @prune_option
 @threshold_option
+@base_ref_option
 @click.option(
-    "--base-ref",
-    metavar="REF",
-    help="Label each change `config` (changed since REF) or `drift` (remote edited outside git).",
+    "--on-drift",
+    type=on_drift_choice,
+    default=DriftPolicy.REVERT.value,
+    show_default=True,
+    help=ON_DRIFT_HELP,
 )
 @sandbox_option
 @sandbox_db_option
@@ -83,6 +92,7 @@ def plan(
     prune: bool,
     max_change_percent: float,
     base_ref: str | None,
+    on_drift: str,
     use_sandbox: bool,
     sandbox_db: Path,
     strict: bool,
@@ -91,26 +101,42 @@ def plan(
 ) -> None:
     """Show the minimal calls that bring the remote schedule to the state declared in PATH."""
     addresses = parse_targets(targets)
+    key = signing_key()
+    policy = DriftPolicy(on_drift)
     with target(path, use_sandbox=use_sandbox, sandbox_db=sandbox_db) as (state, providers):
+        base_commit = commit_of(path, base_ref) if base_ref else None
         options = PlanOptions(
             prune=prune,
             adopt=adopt,
             strict=strict,
             rails=Rails(threshold_percent=max_change_percent),
-            base_declared=declared_at_ref(path, base_ref, providers) if base_ref else None,
+            on_drift=policy,
+            base_declared=declared_at_ref(path, base_commit, providers) if base_commit else None,
             targets=addresses,
         )
         result = build_plan(state, providers, options)
+        fingerprint = configuration_fingerprint(state, providers, sandbox=use_sandbox)
+    refusals = [*result.violations, *([result.drift_refusal] if result.drift_refusal else [])]
     the_plan = replace(
         result.plan,
-        warnings=(*result.plan.warnings, *(f"apply will refuse: {v}" for v in result.violations)),
+        warnings=(*result.plan.warnings, *(f"apply will refuse: {v}" for v in refusals)),
     )
-    source = {"path": str(path), "sandbox": use_sandbox, "prune": prune}
+    source = {
+        "path": str(path),
+        "sandbox": use_sandbox,
+        "prune": prune,
+        "adopt": adopt,
+        "strict": strict,
+        "on_drift": policy.value,
+        "base_ref": base_ref,
+        "base_commit": base_commit,
+    }
     if out is not None:
-        save_plan(the_plan, out, source=source)
+        save_plan(the_plan, out, source=source, fingerprint=fingerprint, key=key)
     emit(the_plan, output_format, source)
     if out is not None and output_format == "text":
-        click.echo(f"Saved the plan to {out}; apply it with `reconciler apply {out}`.")
+        signed = " (signed)" if key is not None else ""
+        click.echo(f"Saved the plan to {out}{signed}; apply it with `reconciler apply {out}`.")
     if detailed_exitcode and the_plan.has_changes:
         raise SystemExit(EXIT_CHANGES)
 

@@ -22,6 +22,14 @@ from reconciler.cli.common import (
     help="Previsto's requests per minute per key.",
 )
 @click.option(
+    "--previsto-max-page-size",
+    type=click.IntRange(1, 1000),
+    default=100,
+    show_default=True,
+    help="Previsto's largest page (size): 100 as its API reference says, up to 1000 as its "
+    "newer developer pages say.",
+)
+@click.option(
     "--seed/--no-seed",
     default=True,
     show_default=True,
@@ -30,7 +38,13 @@ from reconciler.cli.common import (
 )
 @handle_errors
 def sandbox(
-    host: str, port: int, db: str, admin: bool, previsto_rate_limit: int, seed: bool
+    host: str,
+    port: int,
+    db: str,
+    admin: bool,
+    previsto_rate_limit: int,
+    previsto_max_page_size: int,
+    seed: bool,
 ) -> None:
     """Serve the Prevail, Prospero and Previsto emulators (Ctrl-C stops)."""
     from reconciler.cli.embedded import serve_foreground
@@ -41,5 +55,6 @@ def sandbox(
         db=db,
         admin=admin,
         previsto_rate_limit=previsto_rate_limit,
+        previsto_max_page_size=previsto_max_page_size,
         seed=seed,
     )

@@ -10,10 +10,11 @@ Every problem found on the way becomes a `ConfigIssue` (`FILE:LINE:COL: path: me
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from dataclasses import fields as dataclass_fields
 from itertools import groupby
 from pathlib import Path
@@ -66,6 +67,9 @@ class DesiredState:
     # kind -> series key -> recurring series (its occurrences are in `objects`)
     series: Mapping[str, Mapping[str, Series]] = field(default_factory=dict)
     working_hours: Mapping[str, WorkingHours] = field(default_factory=dict)  # canonical zone ->
+    # Each file's name below the configuration's path -> sha256 of its bytes: what a saved plan's
+    # configuration fingerprint covers, independent of where the configuration sits.
+    file_digests: Mapping[str, str] = field(default_factory=dict)
 
 
 def load(
@@ -97,7 +101,17 @@ def load(
             issues.append(
                 ConfigIssue(Location(name, line, column), "", "not YAML text: not valid UTF-8")
             )
-    return _load_texts(texts, issues, environ=environ, resolve_providers=resolve_providers)
+    state = _load_texts(texts, issues, environ=environ, resolve_providers=resolve_providers)
+    return replace(state, file_digests=_digests(root, read))
+
+
+def _digests(root: Path, read: list[tuple[str, bytes]]) -> dict[str, str]:
+    """sha256 of each file's bytes, named relative to `root` (a lone file by its own name)."""
+    digests: dict[str, str] = {}
+    for name, raw in read:
+        relative = Path(name).name if not root.is_dir() else Path(name).relative_to(root)
+        digests[Path(relative).as_posix()] = hashlib.sha256(raw).hexdigest()
+    return digests
 
 
 def load_text(

@@ -4,7 +4,9 @@ Git is the record of what was applied, so no state file is needed to tell a PR's
 drift: `declared_at_ref` reads the declared state at the base ref, and `label_origins` answers the
 reviewer's question: does this change come from the PR (`config`: the object's declaration
 differs between the base ref and HEAD) or does it revert an edit made outside git (`drift`: the
-declaration is the same at both, the remote differs)?
+declaration is the same at both, the remote differs)? Within an update, each field is judged on
+its own too (`Change.drift_fields`): a pull request may change one field of an object while
+another was edited remotely, and `--on-drift` acts on exactly those fields.
 """
 
 from __future__ import annotations
@@ -22,8 +24,12 @@ from reconciler.config import load
 from reconciler.engine.diff import same
 from reconciler.engine.refresh import Refreshed
 from reconciler.errors import ConfigError, ReconcilerError
-from reconciler.model import PROVIDER_OF, Address, Change, Origin, Plan
+from reconciler.model import PROVIDER_OF, Action, Address, Change, Origin, Plan
 from reconciler.providers.base import Provider
+
+# The actions whose fields set an existing object's values (a create or removal has no remote
+# value to keep).
+REVERTS_FIELDS = frozenset({Action.UPDATE, Action.REPLACE})
 
 
 def _git(cwd: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
@@ -31,6 +37,18 @@ def _git(cwd: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
         return subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=False)
     except OSError as error:
         raise ReconcilerError(f"--base-ref needs git on PATH ({error.strerror})") from None
+
+
+def commit_of(path: Path, ref: str) -> str:
+    """The commit `ref` names in the repository holding `path` (recorded in a saved plan, so
+    that applying it later compares with the same base even if the ref has moved)."""
+    here = path if path.is_dir() else path.parent
+    if _git(here, "rev-parse", "--show-toplevel").returncode != 0:
+        raise ReconcilerError(f"--base-ref: {path} is not inside a git repository")
+    found = _git(here, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    if found.returncode != 0:
+        raise ReconcilerError(f"--base-ref: {ref!r} is not a commit here (fetch it first)")
+    return found.stdout.decode().strip()
 
 
 def declared_at_ref(
@@ -89,5 +107,13 @@ def label_origins(
             origin = Origin.CONFIG
         else:
             origin = Origin.DRIFT if same(dict(now), dict(before)) else Origin.CONFIG
-        labelled.append(replace(change, origin=origin))
+        drifted: tuple[str, ...] = ()
+        if now is not None and before is not None and change.action in REVERTS_FIELDS:
+            # A field declared alike at the base ref and now, yet planned: the remote moved.
+            drifted = tuple(
+                field.name
+                for field in change.fields
+                if same(now.get(field.name), before.get(field.name))
+            )
+        labelled.append(replace(change, origin=origin, drift_fields=drifted))
     return replace(plan, changes=tuple(labelled))

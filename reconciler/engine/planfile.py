@@ -1,53 +1,162 @@
-"""The plan file: a reviewed plan saved as JSON, read back, and checked against the live state."""
+"""The plan file: a reviewed plan saved as JSON, optionally signed, and read back.
+
+A saved plan records what it was made from: the configuration's path (as given, relative to
+where `plan` ran), the options that shaped it (`--prune`, `--adopt`, `--strict`, `--on-drift`,
+the base ref's commit), the configuration's fingerprint (`engine.fingerprint`) and the checksum of
+the remote state it was made against. `engine.verify` checks all of them before anything is sent.
+
+With `RECONCILER_PLAN_KEY` set, `plan -o` signs the file (HMAC-SHA256 over its canonical JSON,
+`signature` left out) and `apply` refuses a file that is unsigned or whose signature does not
+match, before the configuration is even read: for pipelines that pass plans between jobs.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reconciler.engine.refresh import Refreshed, state_checksum
-from reconciler.errors import ReconcilerError, StalePlanError
-from reconciler.model import Change, Plan
+from reconciler.engine.drift_policy import DriftPolicy
+from reconciler.engine.fingerprint import Fingerprint
+from reconciler.errors import UntrustedPlanError
+from reconciler.model import Address, Change, Plan, Skipped
 from reconciler.render.json import FORMAT_VERSION, plan_document
 
+PLAN_KEY_VARIABLE = "RECONCILER_PLAN_KEY"
+SIGNATURE_SCHEME = "hmac-sha256"
 
-def save_plan(plan: Plan, path: Path, *, source: dict[str, Any]) -> None:
+
+@dataclass(frozen=True, kw_only=True)
+class SavedPlan:
+    """A plan read back from its file, with what it says it was made from."""
+
+    path: Path
+    plan: Plan
+    config_path: Path
+    sandbox: bool
+    prune: bool
+    adopt: bool
+    strict: bool
+    on_drift: DriftPolicy
+    base_commit: str | None
+    fingerprint: Fingerprint
+    signed: bool
+
+
+def plan_key(environ: Mapping[str, str]) -> bytes | None:
+    """The signing key from the environment (an empty variable counts as unset)."""
+    key = environ.get(PLAN_KEY_VARIABLE, "")
+    return key.encode() if key else None
+
+
+def save_plan(
+    plan: Plan,
+    path: Path,
+    *,
+    source: dict[str, Any],
+    fingerprint: Fingerprint,
+    key: bytes | None,
+) -> None:
     document = plan_document(plan, source=source)
+    document["configuration"] = fingerprint.to_json()
+    if key is not None:
+        document["signature"] = _signature(document, key)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(document, indent=2, sort_keys=False) + "\n", encoding="utf-8")
 
 
-def load_plan(path: Path) -> tuple[Plan, dict[str, Any]]:
-    """A saved plan and its source (the config path and target it was made from)."""
+def load_plan(path: Path, *, key: bytes | None) -> SavedPlan:
+    """A saved plan, its signature checked first when a key is given (no other I/O)."""
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
-        raise ReconcilerError(f"{path}: not a readable plan file ({error})") from None
-    if not isinstance(document, dict) or document.get("format_version") != FORMAT_VERSION:
-        raise ReconcilerError(
+        raise UntrustedPlanError(f"{path}: not a readable plan file ({error})") from None
+    if not isinstance(document, dict):
+        raise UntrustedPlanError(f"{path}: not a reconciler plan (a JSON object is expected)")
+    signature = document.get("signature")
+    if key is not None:
+        _check_signature(path, document, key)
+    if document.get("format_version") != FORMAT_VERSION:
+        raise UntrustedPlanError(
             f"{path}: not a reconciler plan of format version {FORMAT_VERSION}; make it again "
             "with `reconciler plan PATH -o FILE`"
+        )
+    if not isinstance(document.get("configuration"), dict):
+        raise UntrustedPlanError(
+            f"{path}: the plan has no configuration fingerprint (made by an older reconciler?); "
+            "make it again with `reconciler plan PATH -o FILE`"
         )
     try:
         plan = Plan(
             changes=tuple(Change.from_json(item) for item in document["changes"]),
             state_checksum=str(document["state_checksum"]),
             providers=tuple(document.get("providers", ())),
+            skipped=tuple(
+                Skipped(Address.parse(str(item["address"])), str(item["reason"]))
+                for item in document.get("skipped", ())
+            ),
             series_sizes={str(k): int(v) for k, v in (document.get("series") or {}).items()},
         )
-    except (KeyError, TypeError, ValueError) as error:
-        raise ReconcilerError(f"{path}: the plan file is damaged ({error!r})") from None
-    source = document.get("source") or {}
-    return plan, source if isinstance(source, dict) else {}
+        fingerprint = Fingerprint.from_json(document["configuration"])
+        source = document["source"]
+        base_commit = source.get("base_commit")
+        return SavedPlan(
+            path=path,
+            plan=plan,
+            config_path=Path(_text(source["path"])),
+            sandbox=_flag(source, "sandbox"),
+            prune=_flag(source, "prune"),
+            adopt=_flag(source, "adopt"),
+            strict=_flag(source, "strict"),
+            on_drift=DriftPolicy(source.get("on_drift", DriftPolicy.REVERT.value)),
+            base_commit=_text(base_commit) if base_commit is not None else None,
+            fingerprint=fingerprint,
+            signed=signature is not None,
+        )
+    except (AttributeError, KeyError, TypeError, ValueError) as error:
+        raise UntrustedPlanError(f"{path}: the plan file is damaged ({error!r})") from None
 
 
-def check_fresh(plan: Plan, refreshed: Mapping[str, Refreshed], path: Path) -> None:
-    """Refuse a saved plan when any object it touches changed remotely since it was made."""
-    now = state_checksum(refreshed, [change.address for change in plan.changes])
-    if now != plan.state_checksum:
-        raise StalePlanError(
-            f"{path} is stale: the remote state of the objects it changes is not what it was "
-            "when the plan was made; run `reconciler plan` again and review the new plan"
+def _text(value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise TypeError(f"expected text, found {value!r}")
+    return value
+
+
+def _flag(source: Mapping[str, Any], name: str) -> bool:
+    value = source.get(name, False)
+    if not isinstance(value, bool):
+        raise TypeError(f"source.{name} must be true or false, not {value!r}")
+    return value
+
+
+def _canonical(document: Mapping[str, Any]) -> bytes:
+    """The bytes a signature covers: the document without its signature, keys sorted."""
+    unsigned = {name: value for name, value in document.items() if name != "signature"}
+    return json.dumps(unsigned, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+
+
+def _signature(document: Mapping[str, Any], key: bytes) -> str:
+    digest = hmac.new(key, _canonical(document), hashlib.sha256).hexdigest()
+    return f"{SIGNATURE_SCHEME}:{digest}"
+
+
+def _check_signature(path: Path, document: Mapping[str, Any], key: bytes) -> None:
+    signature = document.get("signature")
+    if signature is None:
+        raise UntrustedPlanError(
+            f"{path} is not signed, and {PLAN_KEY_VARIABLE} is set: only a plan signed with "
+            "that key is applied, so nothing was sent; make it again with `reconciler plan "
+            "PATH -o FILE` under the same key"
+        )
+    if not isinstance(signature, str) or not hmac.compare_digest(
+        signature.encode(), _signature(document, key).encode()
+    ):
+        raise UntrustedPlanError(
+            f"{path}: the signature does not match (the file was changed after it was signed, "
+            f"or signed with another {PLAN_KEY_VARIABLE}); it is refused and nothing was sent"
         )

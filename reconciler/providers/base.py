@@ -27,11 +27,10 @@ from reconciler.errors import (
     ResponseLostError,
     UnreachableError,
 )
-from reconciler.http import ResponseLost, certificate_failure
+from reconciler.http import ResponseLost, RetryAfterExceeded, certificate_failure
 from reconciler.model import (
     Action,
     Change,
-    Check,
     DeclaredObject,
     DesiredObject,
     FieldChange,
@@ -88,7 +87,7 @@ class Provider(ABC):
       - `canonical(declared)`: the declared object with canonical values (UTC, IANA zones);
       - `refresh(desired)`: every live managed object, in as few list requests as it can;
       - `create_calls`, `update_plan`, `removal_calls`: the requests that make each change.
-    It **may** set `merge_fields` and `requests_per_minute`, and override:
+    It **may** set `merge_fields`, `requests_per_minute` and `rate_window`, and override:
       - `find(key)`: look one object up by key (after a lost create response; default: none);
       - `created_id(body)`: the id a create's answer holds;
       - `batches` / `apply_batch`: several changes in one request (Prospero's bulk create and
@@ -97,7 +96,7 @@ class Provider(ABC):
       - `list_unmanaged`, `declared_from_remote`, `adoption_refusal`, `adopt_calls`: import
         and `apply --adopt`;
       - `error_message(response)`: the API's own message from an error body;
-      - `probe_path`, `clock_tolerance`, `diagnose()`: what `reconciler doctor` reads.
+      - `probe_path`, `probe_params`, `clock_tolerance`: where `reconciler doctor` starts.
     Everything else (`request`, `send`, `decode`, `apply_one`) is the shared machinery: the one
     HTTP choke point that maps failures to typed errors, and the lost-response recovery.
     """
@@ -115,6 +114,9 @@ class Provider(ABC):
     # How far the server's clock may be from ours before the credentials break (a token the
     # client mints with a short `exp`); None: the client does not need the clocks to agree.
     clock_tolerance: ClassVar[float | None] = None
+    # The window (seconds) that documented limit is counted over: a 429 without Retry-After is
+    # waited out for up to this long (None: no documented window).
+    rate_window: ClassVar[float | None] = None
 
     def __init__(self, *, settings: ProviderSettings, client: httpx.Client) -> None:
         self.settings = settings
@@ -194,11 +196,6 @@ class Provider(ABC):
             time.sleep(min(read, LOOKUP_PAUSE))
         return self.find(key)
 
-    def diagnose(self) -> list[Check]:
-        """Read-only checks of what this client relies on: list shapes, paging, field and zone
-        names seen in real objects. Never a write."""
-        return []
-
     def batches(self, changes: Sequence[Change]) -> list[list[Change]]:
         """Group changes that one request can carry (Prospero bulk create and delete); default:
         one each."""
@@ -267,8 +264,13 @@ class Provider(ABC):
         content: bytes | None = None,
         json_body: Any = None,
         headers: Mapping[str, str] | None = None,
+        allow: frozenset[int] = frozenset(),
     ) -> httpx.Response:
-        """The one HTTP choke point: sends, then maps failures to typed errors."""
+        """The one HTTP choke point: sends, then maps failures to typed errors.
+
+        A status in `allow` is returned as it is, for a caller that knows what to do with it
+        (Previsto's smaller page after a 400 naming `size`).
+        """
         endpoint = f"{method} /{path.lstrip('/')}"
         try:
             response = self.client.request(
@@ -283,6 +285,8 @@ class Provider(ABC):
             raise ResponseLostError(
                 self.name, f"{self.name} {error}", timed_out=error.timed_out
             ) from None
+        except RetryAfterExceeded as error:
+            raise ResponseError(self.name, endpoint, str(error), status=error.status) from None
         except httpx.TimeoutException as error:
             raise UnreachableError(
                 self.name, f"{self.name} {endpoint}: timed out ({type(error).__name__})"
@@ -303,6 +307,8 @@ class Provider(ABC):
                 f"{self.name} is unreachable at {self.client.base_url} ({type(error).__name__}); "
                 "check base_url and the network",
             ) from None
+        if response.status_code in allow:
+            return response
         if response.status_code in (401, 403):
             raise AuthenticationError(self.name, f"{endpoint} answered {response.status_code}")
         if response.status_code >= 400:

@@ -2,8 +2,8 @@
 
 A new user runs it first against a real account, and a bug report quotes it: one line per check,
 each saying what the account showed. Every check reads; none writes (a cookie login is the only
-POST, as for any run). The provider-specific checks (list shapes, paging, field and zone names)
-live with each provider's `diagnose()`; this module holds the ones every API shares.
+POST, as for any run). The checks of each API's list shapes, paging and field names are in
+`shapes.py`; this module holds the ones every API shares.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import httpx
 from reconciler.errors import AuthenticationError, ProviderError
 from reconciler.model import Check
 from reconciler.providers.base import Provider
+from reconciler.providers.shapes import SHAPES
 
 # Rate-limit headers in the forms APIs use: the IETF draft's and the common X- prefixed one.
 REMAINING_HEADERS = ("RateLimit-Remaining", "X-RateLimit-Remaining")
@@ -41,8 +42,9 @@ def examine(provider: Provider) -> list[Check]:
         clock_check(provider, response),
         rate_limit_check(provider, response),
     ]
+    shapes = SHAPES.get(provider.name)
     try:
-        checks.extend(provider.diagnose())
+        checks.extend(shapes(provider) if shapes else [])
     except ProviderError as error:
         checks.append(Check(provider=name, name="listing", ok=False, seen=str(error)))
     return checks

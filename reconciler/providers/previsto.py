@@ -1,9 +1,17 @@
-"""Previsto assignment metadata: Basic auth, zero-based pages of 100, partial `PUT` of `meta`.
+"""Previsto assignment metadata: Basic auth, zero-based pages, partial `PUT` of `meta`.
 
-Assignments exist already (Previsto creates them); a declared assignment `select`s exactly one,
-and the reconciler manages only metadata keys. It marks the assignment with two reserved keys:
-`reconciler_key` (our key) and `reconciler_owned` (the keys we set, comma-separated), so a key
-removed from YAML is removed remotely while keys set by anyone else are never touched.
+Assignments exist already (Previsto generates them, or someone creates them by hand); a declared
+assignment `select`s exactly one, and the reconciler manages only metadata keys. It marks the
+assignment with two reserved keys: `reconciler_key` (our key) and `reconciler_owned` (the keys we
+set, comma-separated), so a key removed from YAML is removed remotely while keys set by anyone
+else are never touched.
+
+Listing reads what the docs promise and no more: a bare JSON array per page and the
+`X-Total-Count` header (without it, pages are read until a short one); never the `Link` header.
+Previsto's API reference allows pages of 100, its newer developer pages 1000: the walk asks for
+1000 (at 120 requests a minute, ten times fewer pages) and, on a 400 naming `size`, reads pages
+of 100 for the rest of the run. A server that silently serves fewer than asked is paged by what
+it serves.
 """
 
 from __future__ import annotations
@@ -31,11 +39,14 @@ from reconciler.providers.base import Provider, UpdatePlan, expect
 
 log = logging.getLogger(__name__)
 
-PAGE_MAX = 100
+PAGE_LARGE = 1000  # the newer developer pages' maximum
+PAGE_DOCUMENTED = 100  # the API reference's maximum, which every Previsto serves
 READ_AHEAD = 4  # pages in flight during a walk, once the first page has told the total
 KEY_META = "reconciler_key"
 OWNED_META = "reconciler_owned"
 RESERVED = frozenset({KEY_META, OWNED_META})
+# A list request's refusals this module reads itself (a 400 may name `size`).
+REFUSALS = frozenset({400})
 
 # `select` filter names (YAML) → assignment properties; `date` is plan.executionTime's day.
 SELECT_FIELDS = {
@@ -54,8 +65,13 @@ class PrevistoProvider(Provider):
     kind = "assignments"
     merge_fields = frozenset({"metadata"})
     requests_per_minute = 120.0
-    probe_path = "assignments"
-    probe_params = {"page": "0", "size": "1"}
+    probe_path = "account"
+    rate_window = 60.0  # "120 requests per minute" per key: a slot frees within a minute
+
+    def __init__(self, *, settings: ProviderSettings, client: httpx.Client) -> None:
+        super().__init__(settings=settings, client=client)
+        # The page size this run asks for; falls back once, for the run, if refused.
+        self.page_size = PAGE_LARGE
 
     @staticmethod
     def auth(settings: ProviderSettings) -> httpx.Auth:
@@ -102,20 +118,21 @@ class PrevistoProvider(Provider):
     def _walk(self) -> list[dict[str, Any]] | None:
         """Read every page, or None when the total moved between pages (walk again).
 
-        Pages are 100 at most, so a large account takes many; once the first page has told the
-        total, the rest are read a few at a time (within the same pacing) and taken in order.
+        Once the first page has told the total, the rest are read a few at a time (within the
+        same pacing) and taken in order.
         """
         assignments: dict[str, dict[str, Any]] = {}
         body, total = self._page(0)
         self._take(body, assignments)
-        if total is None:  # no X-Total-Count: page on until a short page
+        size = self._served_size(len(body), total)
+        if total is None:  # no X-Total-Count: page on until a short (or empty) page
             page = 1
-            while len(body) == PAGE_MAX:
+            while body and len(body) >= size:
                 body, _ = self._page(page)
                 self._take(body, assignments)
                 page += 1
             return list(assignments.values())
-        pages = range(1, -(-total // PAGE_MAX))
+        pages = range(1, -(-total // size))
         # The pool only waits on the network; pages are decoded here, on one thread, which also
         # keeps their memory in one allocator arena.
         with ThreadPoolExecutor(READ_AHEAD, thread_name_prefix="previsto-page") as pool:
@@ -126,17 +143,48 @@ class PrevistoProvider(Provider):
                 self._take(body, assignments)
         return list(assignments.values())
 
+    def _served_size(self, first: int, total: int | None) -> int:
+        """How many assignments a page holds: what was asked, unless the first page shows less.
+
+        A first page shorter than both the size asked and the total means the server caps pages
+        below what it was asked without saying so; its pages are then that long.
+        """
+        asked = self.page_size
+        capped = first < asked and (total is None or first < total)
+        if not capped or first == 0:
+            return asked
+        if total is not None:
+            log.info("previsto: asked for pages of %d, the server serves %d; paging by that",
+                     asked, first)
+        return first
+
     def _page(self, page: int) -> tuple[list[Any], int | None]:
         return self._read(self._fetch(page))
 
     def _fetch(self, page: int) -> httpx.Response:
-        return self.request("GET", "assignments", params={"page": str(page), "size": str(PAGE_MAX)})
+        params = {"page": str(page), "size": str(self.page_size)}
+        response = self.request("GET", "assignments", params=params, allow=REFUSALS)
+        refused_size = response.status_code == 400 and _refused_param(response) == "size"
+        if refused_size and self.page_size > PAGE_DOCUMENTED:
+            log.info("previsto: the server refused pages of %d (400 naming size); reading pages "
+                     "of %d for the rest of this run", self.page_size, PAGE_DOCUMENTED)
+            self.list_requests += 1
+            self.page_size = PAGE_DOCUMENTED
+            return self._fetch(page)
+        if response.status_code in REFUSALS:
+            raise ResponseError(
+                self.name,
+                "GET /assignments",
+                f"{response.status_code} {self.error_message(response)}",
+                status=response.status_code,
+            )
+        return response
 
     def _read(self, response: httpx.Response) -> tuple[list[Any], int | None]:
         """One page of assignments and the X-Total-Count it was read with."""
         body = self.decode(response, "GET /assignments")
         expect(isinstance(body, list), self.name, "GET /assignments", "expected a JSON array")
-        header = response.headers.get("X-Total-Count", "")
+        header = response.headers.get("X-Total-Count", "").strip()
         return body, int(header) if header.isdigit() else None
 
     def _take(self, body: list[Any], assignments: dict[str, dict[str, Any]]) -> None:
@@ -263,7 +311,9 @@ class PrevistoProvider(Provider):
             # The first task's description is the name a key is derived from.
             remote = self.remote(assignment, str(first.get("description") or "assignment"))
             when = plan.get("executionTime") if isinstance(plan, Mapping) else None
-            found.append(replace(remote, starts_at=when if isinstance(when, str) else None))
+            # A local time without offset or zone: its day is what import can order and filter by.
+            day = when[:10] if isinstance(when, str) and len(when) >= 10 else None
+            found.append(replace(remote, starts_at=day))
         return found
 
     def declared_from_remote(self, remote: RemoteObject) -> dict[str, Any]:
@@ -307,6 +357,16 @@ class _SelectIndex:
                 grouped.setdefault(_value(assignment, name), []).append(assignment)
             self.groups[name] = grouped
         return self.groups[name]
+
+
+def _refused_param(response: httpx.Response) -> str | None:
+    """The `param` a Previsto error body names, if it is one."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    param = body.get("param") if isinstance(body, dict) else None
+    return param if isinstance(param, str) else None
 
 
 def _where(item: DesiredObject) -> str:

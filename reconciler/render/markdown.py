@@ -48,7 +48,10 @@ def render_markdown(plan: Plan, *, title: str = "reconciler plan") -> str:
     lines.append("| | object | origin | fields | reason |")
     lines.append("|---|---|---|---|---|")
     for change in plan.changes:
-        fields = ", ".join(markdown_code(field.name) for field in change.fields) or "—"
+        fields = ", ".join(
+            markdown_code(field.name) + (" (drift)" if field.name in change.drift_fields else "")
+            for field in change.fields
+        ) or "—"
         origin = change.origin.value if change.origin else "—"
         reason = markdown_text(change.reason + (f" ({change.note})" if change.note else ""))
         lines.append(

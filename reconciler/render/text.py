@@ -83,10 +83,10 @@ def _change_lines(
             lines.append(paint(f"      + {name} = {shown or show(field.after)}", "green"))
         elif field.after is None:
             shown = shown or f"{show(field.before)} → null"
-            lines.append(paint(f"      - {name} = {shown}", "red"))
+            lines.append(paint(f"      - {name} = {shown}{_drift(change, field.name)}", "red"))
         else:
             shown = shown or f"{show(field.before)} → {show(field.after)}"
-            lines.append(paint(f"      ~ {name} = {shown}", "yellow"))
+            lines.append(paint(f"      ~ {name} = {shown}{_drift(change, field.name)}", "yellow"))
     for field in change.ignored:
         lines.append(
             visible(f"      # {field.name}: remote {show(field.before)} ignored (ignore_changes)")
@@ -94,3 +94,8 @@ def _change_lines(
     for call in change.requests:
         lines.append(visible(f"      {call.method} {call.path}"))
     return lines
+
+
+def _drift(change: Change, name: str) -> str:
+    """The mark of a field that reverts a remote edit (git did not change it since the base)."""
+    return "   # drift: reverts a remote edit" if name in change.drift_fields else ""

@@ -19,6 +19,9 @@ class SandboxSettings:
     # Previsto's documented limit is 120 requests per minute per API key; tests and benchmarks
     # lower or raise it to keep runs short.
     previsto_requests_per_minute: int = 120
+    # The largest Previsto page (`size`): 100 as its API reference says; its newer developer
+    # pages say 1000, which a test or benchmark can choose.
+    previsto_max_page_size: int = 100
     prospero_access_token_ttl: float = 3600.0
     prospero_refresh_token_ttl: float = 7 * 86400.0
     # The /_sandbox admin API (faults, request log, seeding helpers) is for tests and benchmarks.

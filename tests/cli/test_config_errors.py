@@ -42,7 +42,8 @@ def test_a_missing_path_is_named_without_an_invented_position(
     command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    args = [command, "schedule/missing.yaml", *(["--kind", "events"] if command == "import" else [])]
+    kind = ["--kind", "events"] if command == "import" else []
+    args = [command, "schedule/missing.yaml", *kind]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 1, result.output
     assert result.stderr == "Error: schedule/missing.yaml: no such file or directory\n"

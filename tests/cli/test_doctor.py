@@ -7,9 +7,17 @@ api-contract.md: every provider's auth section (credentials), Prevail's `exp` â‰
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
+from reconciler.sandbox.server import running
+from tests.fixtures.docs_previsto import KEY, ServeDocsPrevisto, documented_assignments
+from tests.fixtures.docs_prospero import DocsRepo
 from tests.fixtures.repo import SANDBOX_ENV, Repo, Run
 
 
@@ -60,3 +68,87 @@ def test_the_rate_limit_line_names_the_pace_the_client_keeps(repo: Repo, cli: Ru
     )
     assert "120 requests a minute" in rate["seen"]
     assert rate["required"] is False
+
+
+# -- against servers shaped exactly as the public docs show ----------------------------------------
+
+
+def test_docs_shaped_prospero_holds_and_its_window_listing_is_named(
+    docs_repo: DocsRepo, cli: Run
+) -> None:
+    """api-contract.md, Prospero: `GET /events` answers `{"events": [...]}` and documents only
+    the window, no `total`: the client lists by windows, which doctor names."""
+    docs_repo.server.add(
+        {"title": "Board dinner", "start": "2030-01-10T18:00:00Z", "end": "2030-01-10T21:00:00Z"}
+    )
+    result = cli("doctor", docs_repo.root, "--format", "json")
+    checks = {c["check"]: c for c in json.loads(result.stdout)["checks"]}
+    assert all(c["ok"] for c in checks.values()), checks
+    assert "time windows" in checks["paging"]["seen"]
+    assert not docs_repo.server.writes()
+
+
+def test_docs_shaped_previsto_holds_and_the_smaller_page_is_named(
+    serve_docs_previsto: ServeDocsPrevisto, tmp_path: Path, cli: Run,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """api-contract.md, Previsto: pages of at most 100 in the reference (400 naming `size`
+    above), a bare JSON array with `X-Total-Count`, `GET /account`."""
+    server = serve_docs_previsto()
+    root = previsto_config(tmp_path, server.url, monkeypatch)
+    result = cli("doctor", root)
+    assert "pages of 1000 refused (400): the client reads pages of 100" in result.stdout
+    assert "differs" not in result.stdout
+    assert {(r.method, r.path) for r in server.requests} == {
+        ("GET", "/account"), ("GET", "/assignments")
+    }
+
+
+def test_objects_without_the_fields_the_client_reads_differ(
+    serve_docs_previsto: ServeDocsPrevisto, tmp_path: Path, cli: Run,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A Previsto whose assignments carry no `meta` (the docs' name for the metadata object)."""
+    assignments = documented_assignments()
+    for assignment in assignments:
+        assignment.pop("meta", None)
+    server = serve_docs_previsto(assignments)
+    root = previsto_config(tmp_path, server.url, monkeypatch)
+    result = cli("doctor", root, expect=1)
+    assert "differs previsto  fields" in result.stdout
+    assert "lack meta" in result.stdout
+
+
+def test_a_list_of_another_shape_differs_and_nothing_is_written(
+    tmp_path: Path, cli: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Previsto that wraps its list in an object instead of the documented bare array."""
+    seen: list[str] = []
+
+    async def wrapped(request: Request) -> JSONResponse:
+        seen.append(request.method)
+        return JSONResponse({"assignments": documented_assignments()})
+
+    async def account(request: Request) -> JSONResponse:
+        seen.append(request.method)
+        return JSONResponse({"id": "acct-1"})
+
+    app = Starlette(routes=[Route("/assignments", wrapped), Route("/account", account)])
+    with running(app) as origin:
+        root = previsto_config(tmp_path, origin, monkeypatch)
+        result = cli("doctor", root, expect=1)
+    assert "did not answer a JSON array" in result.stdout
+    assert set(seen) == {"GET"}
+
+
+def previsto_config(tmp_path: Path, url: str, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("PREVISTO_API_KEY", KEY)
+    monkeypatch.chdir(tmp_path)
+    root = tmp_path / "schedule"
+    root.mkdir()
+    (root / "providers.yaml").write_text(
+        f"version: 1\nproviders:\n  previsto:\n    base_url: {url}\n"
+        "    api_key: ${PREVISTO_API_KEY}\n",
+        encoding="utf-8",
+    )
+    return root

@@ -31,7 +31,11 @@ from tests.fixtures.repo import Repo, Run, providers_yaml
 
 @pytest.fixture
 def sandbox_settings() -> SandboxSettings:
-    return SandboxSettings(admin=True, previsto_requests_per_minute=RATE)
+    # Previsto's pages of 1000 (its newer docs): the client's first list request is then a page,
+    # so a fault armed for "the next list request" fires mid-walk, not on a refused size.
+    return SandboxSettings(
+        admin=True, previsto_requests_per_minute=RATE, previsto_max_page_size=1000
+    )
 
 
 @dataclass(frozen=True)
@@ -101,7 +105,7 @@ CASES = [
 ]
 
 # Extra unmanaged objects so that a list spans two pages and a churn between them matters.
-SECOND_PAGE = {"prevail": 1001, "prospero": 501, "previsto": 101}
+SECOND_PAGE = {"prevail": 1001, "prospero": 501, "previsto": 1001}
 
 
 def seed_second_page(provider: str, http: httpx.Client) -> None:

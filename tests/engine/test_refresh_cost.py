@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import httpx
 
 from tests.fixtures.repo import Repo, Run
@@ -43,7 +45,7 @@ def test_2500_managed_sessions_cost_three_list_requests(repo: Repo, cli: Run, ht
     assert repo.lists("/prevail/session_requests") == []
 
 
-def test_250_assignments_cost_three_list_requests(repo: Repo, cli: Run, http: httpx.Client):
+def seed_250_assignments(repo: Repo, http: httpx.Client) -> None:
     seeded = http.post(
         "/_sandbox/previsto/assignments",
         json={"assignments": [{"meta": {"note": f"n{n}"}} for n in range(245)]},
@@ -57,7 +59,27 @@ def test_250_assignments_cost_three_list_requests(repo: Repo, cli: Run, http: ht
         "    metadata: {crew: north}\n",
     )
     repo.forget_requests()
+
+
+def test_250_assignments_cost_one_request_where_pages_of_1000_are_served(
+    repo: Repo, cli: Run, http: httpx.Client
+) -> None:
+    """api-contract.md, Previsto — Pagination: the newer pages allow `size` up to 1000 [doc]."""
+    repo.sandbox.context.settings = replace(repo.sandbox.settings, previsto_max_page_size=1000)
+    seed_250_assignments(repo, http)
     cli("plan", repo.root)
     walks = repo.lists("/previsto/assignments")
-    assert len(walks) == 3
-    assert all("size=100" in record.query for record in walks)
+    assert [(record.query, record.status) for record in walks] == [("page=0&size=1000", 200)]
+
+
+def test_250_assignments_cost_three_pages_of_100_after_one_refusal(
+    repo: Repo, cli: Run, http: httpx.Client
+) -> None:
+    """api-contract.md, Previsto — Pagination: a server that allows 100 (the seed) refuses
+    `size=1000` with 400 `param: size`; the client falls back once for the run."""
+    seed_250_assignments(repo, http)
+    cli("plan", repo.root)
+    walks = [(record.query, record.status) for record in repo.lists("/previsto/assignments")]
+    assert walks[:2] == [("page=0&size=1000", 400), ("page=0&size=100", 200)]
+    # Pages after the first are read a few at a time: in any order.
+    assert sorted(walks[2:]) == [("page=1&size=100", 200), ("page=2&size=100", 200)]

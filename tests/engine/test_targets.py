@@ -94,3 +94,17 @@ def test_a_bad_target_or_a_saved_plan_beyond_the_targets_is_refused(repo: Repo, 
     refused = cli("apply", "plan.json", "--auto-approve", "--target", "sessions.h0", expect=1)
     assert "changes sessions.h1, which --target does not name" in refused.stderr
     assert repo.writes() == []
+
+
+def test_a_saved_targeted_plan_is_verified_and_applies_only_its_changes(repo: Repo, cli: Run):
+    sessions(repo, hearings(3, 9))
+    cli("apply", repo.root, "--auto-approve")
+    sessions(repo, hearings(3, 10))
+    cli("plan", repo.root, "--target", "sessions.h1", "-o", "plan.json")
+    repo.forget_requests()
+    # As the Action passes the same args to the saved plan's apply.
+    applied = cli("apply", "plan.json", "--auto-approve", "--target", "sessions.h1")
+    assert "sessions.h1: updated" in applied.stdout
+    writes = repo.writes()
+    assert len(writes) == 1 and writes[0].method == "PATCH"
+    assert len(json.loads(cli("plan", repo.root, "--format", "json").stdout)["changes"]) == 2

@@ -104,10 +104,12 @@ def test_the_action_is_composite_with_the_documented_interface():
     action = load_action()
     assert action["runs"]["using"] == "composite"
     assert list(action["inputs"]) == [
-        "command", "path", "args", "base-ref", "comment", "fail-on-changes", "github-token",
-        "python-version",
+        "command", "path", "args", "base-ref", "on-drift", "plan-key", "comment",
+        "fail-on-changes", "github-token", "python-version",
     ]
     assert action["inputs"]["fail-on-changes"]["default"] == "false"
+    assert action["inputs"]["on-drift"]["default"] == "revert"
+    assert action["inputs"]["plan-key"]["default"] == ""
     assert action["inputs"]["github-token"]["default"] == "${{ github.token }}"
     assert {"exitcode", "has_changes", "creates", "updates", "deletes", "plan-file"} <= set(
         action["outputs"]

@@ -1,7 +1,9 @@
 """The Previsto admin API under `/_sandbox/previsto` (tests and benchmarks; not rate limited).
 
 - `POST /assignments` `{"assignments": [<partial assignment>, ...]}` → 201
-  `{"assignments": [<created>, ...]}`: how tests create assignments, since only Previsto does.
+  `{"assignments": [<created>, ...]}`: how tests create assignments in bulk and as Previsto
+  itself would (any property, the id, stamps and financial status included), which the API's
+  own `POST /assignments` does not allow.
 - `POST /seed` `{"assignments": [...], "contacts": [...], "agreements": [...]}` (each list
   optional) → 201 with the three lists created.
 - `DELETE /rate-limit` → 204: forget every key's request window.

@@ -1,9 +1,11 @@
 """How a Previsto list request reads: `page`/`size`, equality filters, `sort`, and the next link.
 
-`page` is zero-based (0..2147483647), `size` 1..100 (default 20). Any other parameter is an
-equality filter on a scalar property (`status=Invoiced`, `plan.executionTime=...`) or on a
-metadata key (`meta.route=R7`); an empty value matches null or absent. `sort=<property>[,asc|desc]`
-may repeat; ties, and lists without `sort`, keep creation order.
+`page` is zero-based (0..2147483647), `size` 1..max (default 20; the maximum is the sandbox's
+`previsto_max_page_size`, 100 unless set: Previsto's reference says 100, its newer developer
+pages 1000). Any other parameter is an equality filter on a scalar property (`status=Invoiced`,
+`plan.executionTime=...`, `address.city=Aalborg`) or on a metadata key (`meta.route=R7`); an
+empty value matches null or absent. `sort=<property>[,asc|desc]` may repeat; ties, and lists
+without `sort`, keep creation order.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from reconciler.sandbox.previsto.meta import key_problem
 from reconciler.sandbox.previsto.records import QueryKind, Resource
 
 DEFAULT_SIZE = 20
-MAX_SIZE = 100
 MAX_PAGE = 2**31 - 1
 _DIGITS = re.compile(r"^[0-9]{1,10}$")
 _INTEGER = re.compile(r"^-?[0-9]{1,19}$")
@@ -39,7 +40,9 @@ class ListQuery:
         return self.page * self.size
 
 
-def parse_list_query(resource: Resource, items: Sequence[tuple[str, str]]) -> ListQuery:
+def parse_list_query(
+    resource: Resource, items: Sequence[tuple[str, str]], *, max_size: int
+) -> ListQuery:
     """Check a list request's query parameters; any mistake is a 400 naming the parameter."""
     page, size = 0, DEFAULT_SIZE
     where: dict[str, object] = {}
@@ -55,7 +58,7 @@ def parse_list_query(resource: Resource, items: Sequence[tuple[str, str]]) -> Li
         if name == "page":
             page = _bounded(name, value, 0, MAX_PAGE)
         elif name == "size":
-            size = _bounded(name, value, 1, MAX_SIZE)
+            size = _bounded(name, value, 1, max_size)
         else:
             where[name] = _filter_value(name, value, _kind(resource, name, param=name))
     return ListQuery(page=page, size=size, where=where, order_by=order_by)

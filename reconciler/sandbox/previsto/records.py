@@ -3,15 +3,17 @@
 A `Resource` lists its properties in wire order, each with the check that validates it, the
 default a new object gets, whether a `PUT` may change it and whether lists can filter and sort on
 it. `update` applies a partial `PUT` body to a stored object; `create` builds a whole object from
-a partial one (the admin API: only Previsto itself creates assignments); `churn` puts a new
-assignment at the head of the list. Documents are stored in the wire shape, so a list is a slice
-of stored documents.
+a partial one (`POST /assignments` after `creatable` has checked what a client may send, and the
+admin API as it is); `churn` puts a new assignment at the head of the list. Documents are stored
+in the wire shape, so a list is a slice of stored documents.
+
+Ids are a prefix and letters and digits, as in Previsto's docs: `asgmt-` (13 after it),
+`cont-` (16), `agrmt-` (20); references to accounts are `acct-…`.
 """
 
 from __future__ import annotations
 
 import random
-import re
 import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -28,8 +30,9 @@ Document = dict[str, Any]
 QueryKind = Literal["string", "integer"]
 
 ID_ALPHABET = string.ascii_letters + string.digits
-ID_LENGTH = 13
 METADATA_NAMES = ("meta", "metadata")
+# What Previsto's docs mark required when an assignment is created by hand.
+REQUIRED_ON_CREATE = ("contactId", "accountId", "location")
 SERVER_STAMPS = ("createdDate", "timestamp")
 _ids = random.SystemRandom()
 
@@ -40,7 +43,10 @@ class Property:
 
     check: Check
     default: Any = None
+    # A `PUT` may change it (and a `POST` may set it).
     writable: bool = False
+    # Only a `POST` may set it: who the visit is for, where and when it is planned.
+    creatable: bool = False
     # Lists filter (equality) and sort on scalar properties of this kind.
     query: QueryKind | None = None
 
@@ -51,6 +57,7 @@ class Resource:
     singular: str
     collection: str
     id_prefix: str
+    id_length: int
     properties: Mapping[str, Property]
     # Scalar properties inside objects that lists also filter and sort on (`plan.executionTime`).
     nested_query: Mapping[str, QueryKind] = field(default_factory=dict)
@@ -63,18 +70,7 @@ class Resource:
         return {**scalars, **self.nested_query}
 
     def new_id(self) -> str:
-        return self.id_prefix + "".join(_ids.choices(ID_ALPHABET, k=ID_LENGTH))
-
-
-def _id_check(prefix: str, pattern: str) -> Check:
-    compiled = re.compile(pattern)
-
-    def check(param: str, value: Any) -> Any:
-        if not isinstance(value, str) or not compiled.fullmatch(value):
-            raise bad_request(f"'{param}' must be an id like {prefix}…", param=param)
-        return value
-
-    return check
+        return self.id_prefix + "".join(_ids.choices(ID_ALPHABET, k=self.id_length))
 
 
 def _meta_check(param: str, value: Any) -> Any:
@@ -96,11 +92,11 @@ def _settled_assignment_guard(before: Document, after: Document) -> None:
             )
 
 
-_ASSIGNMENT_ID = _id_check("asgmt-", rf"^asgmt-[A-Za-z0-9]{{{ID_LENGTH}}}$")
-_NULLABLE_REF = fields.text(nullable=True, max_length=64, min_length=1)
+_CONTACT_REF = fields.reference("cont-", nullable=True)
+_ACCOUNT_REF = fields.reference("acct-", nullable=True)
 _TASK = fields.record(
     {
-        "agreementId": (_NULLABLE_REF, None),
+        "agreementId": (fields.reference("agrmt-", nullable=True), None),
         "description": (fields.text(nullable=False, max_length=500), ""),
         "amount": (fields.number(minimum=0, maximum=1e9), 0),
         "duration": (fields.integer(minimum=0, maximum=100_000), 0),
@@ -109,25 +105,48 @@ _TASK = fields.record(
 )
 _PLAN = fields.record(
     {
-        "executionTime": (fields.instant(nullable=True), None),
+        "executionTime": (fields.local_time(nullable=True), None),
         "indicativeDate": (fields.calendar_date(nullable=True), None),
-        "accountIds": (fields.string_list(max_items=50, max_length=64), []),
-        "indicativeDateType": (fields.one_of("Day", "Week", "Month"), "Day"),
+        "accountIds": (
+            fields.string_list(fields.reference("acct-", nullable=False), max_items=50), []
+        ),
+        # The docs show `Optimal` and name no other value: any short name is kept as sent.
+        "indicativeDateType": (
+            fields.text(nullable=False, max_length=40, min_length=1), "Optimal"
+        ),
     }
 )
+_ADDRESS = fields.record(
+    {
+        "street": (fields.text(nullable=True, max_length=200), None),
+        "apartment": (fields.text(nullable=True, max_length=100), None),
+        "postalCode": (fields.text(nullable=True, max_length=20), None),
+        "city": (fields.text(nullable=True, max_length=100), None),
+        "countryCode": (fields.country_code, None),
+    },
+    nullable=True,
+)
+# Lists filter and sort on an address's parts (`?address.city=Aalborg`).
+_ADDRESS_QUERY: dict[str, QueryKind] = {
+    f"address.{part}": "string" for part in ("street", "postalCode", "city", "countryCode")
+}
 
 ASSIGNMENTS = Resource(
     name="assignments",
     singular="assignment",
     collection="previsto.assignments",
     id_prefix="asgmt-",
+    id_length=13,
     properties={
-        "id": Property(check=_ASSIGNMENT_ID, query="string"),
+        "id": Property(check=fields.reference("asgmt-", nullable=False), query="string"),
         "createdDate": Property(check=fields.server_stamp, query="string"),
         "timestamp": Property(check=fields.server_stamp, query="string"),
-        "contactId": Property(check=_NULLABLE_REF, query="string"),
-        "payingContactId": Property(check=_NULLABLE_REF, query="string"),
-        "accountId": Property(check=_NULLABLE_REF, query="string"),
+        "contactId": Property(check=_CONTACT_REF, query="string", creatable=True),
+        "contactName": Property(
+            check=fields.text(nullable=True, max_length=200), query="string", creatable=True
+        ),
+        "payingContactId": Property(check=_CONTACT_REF, query="string", creatable=True),
+        "accountId": Property(check=_ACCOUNT_REF, query="string", creatable=True),
         "action": Property(
             check=fields.one_of("None", "Skipped", "Completed"),
             default="None",
@@ -142,19 +161,23 @@ ASSIGNMENTS = Resource(
         "remoteOrderId": Property(
             check=fields.text(nullable=True, max_length=100), writable=True, query="string"
         ),
-        "handledDate": Property(check=fields.instant(nullable=True), writable=True, query="string"),
-        "address": Property(
-            check=fields.text(nullable=True, max_length=500), writable=True, query="string"
+        "handledDate": Property(
+            check=fields.local_time(nullable=True), writable=True, query="string"
         ),
-        "location": Property(check=fields.location),
-        "plan": Property(check=_PLAN, default=_PLAN("plan", {})),
-        "tasks": Property(check=fields.records(_TASK, max_items=100), default=[]),
+        "address": Property(check=_ADDRESS, writable=True),
+        "deliveryAddress": Property(check=_ADDRESS, writable=True),
+        "location": Property(check=fields.location, creatable=True),
+        "plan": Property(check=_PLAN, default=_PLAN("plan", {}), creatable=True),
+        "tasks": Property(
+            check=fields.records(_TASK, max_items=100), default=[], creatable=True
+        ),
         "meta": Property(check=_meta_check, default={}, writable=True),
     },
     nested_query={
         "plan.executionTime": "string",
         "plan.indicativeDate": "string",
         "plan.indicativeDateType": "string",
+        **_ADDRESS_QUERY,
     },
     guard=_settled_assignment_guard,
 )
@@ -164,8 +187,9 @@ CONTACTS = Resource(
     singular="contact",
     collection="previsto.contacts",
     id_prefix="cont-",
+    id_length=16,
     properties={
-        "id": Property(check=_id_check("cont-", r"^cont-[A-Za-z0-9]{1,40}$"), query="string"),
+        "id": Property(check=fields.reference("cont-", nullable=False), query="string"),
         "timestamp": Property(check=fields.server_stamp, query="string"),
         "name": Property(
             check=fields.text(nullable=False, max_length=200, min_length=1),
@@ -177,22 +201,22 @@ CONTACTS = Resource(
         "phone": Property(
             check=fields.text(nullable=True, max_length=40), writable=True, query="string"
         ),
-        "address": Property(
-            check=fields.text(nullable=True, max_length=500), writable=True, query="string"
-        ),
+        "address": Property(check=_ADDRESS, writable=True),
         "meta": Property(check=_meta_check, default={}, writable=True),
     },
+    nested_query=_ADDRESS_QUERY,
 )
 
 AGREEMENTS = Resource(
     name="agreements",
     singular="agreement",
     collection="previsto.agreements",
-    id_prefix="agr-",
+    id_prefix="agrmt-",
+    id_length=20,
     properties={
-        "id": Property(check=_id_check("agr-", r"^agr-[A-Za-z0-9]{1,40}$"), query="string"),
+        "id": Property(check=fields.reference("agrmt-", nullable=False), query="string"),
         "timestamp": Property(check=fields.server_stamp, query="string"),
-        "contactId": Property(check=_NULLABLE_REF, query="string"),
+        "contactId": Property(check=_CONTACT_REF, query="string"),
         "description": Property(check=fields.text(nullable=False, max_length=500), default="",
                                 writable=True, query="string"),
         # Weeks between two visits.
@@ -239,23 +263,62 @@ def update(resource: Resource, current: Document, body: Any, *, now: str) -> Doc
 
 
 def create(resource: Resource, partial: Any, *, param: str, now: str) -> Document:
-    """A whole new object from a partial one: checked, defaults filled, id generated if absent."""
+    """A whole new object from a partial one: checked, defaults filled, id generated if absent.
+
+    `param` names the object in errors (`assignments[3]`); empty, properties are named alone.
+    """
     if not isinstance(partial, dict):
         raise bad_request(f"'{param}' must be an object.", param=param)
     for name in partial:
         if name not in resource.properties:
-            raise bad_request(f"Received unknown parameter: {param}.{name}",
-                              param=f"{param}.{name}")
+            where = f"{param}.{name}" if param else name
+            raise bad_request(f"Received unknown parameter: {where}", param=where)
     document: Document = {}
     for name, prop in resource.properties.items():
         if name in partial:
-            document[name] = prop.check(f"{param}.{name}", partial[name])
+            document[name] = prop.check(f"{param}.{name}" if param else name, partial[name])
         elif name == "id":
             document[name] = resource.new_id()
         elif name in SERVER_STAMPS:
             document[name] = now
         else:
             document[name] = _fresh(prop.default)
+    return document
+
+
+def create_requested(resource: Resource, body: Any, *, now: str) -> Document:
+    """A new object from a client's `POST` body.
+
+    A client sets what Previsto's docs list for it: the writable properties and those only a
+    create may set, never the id, the stamps or the financial status. `contactId`, `accountId`
+    and `location` are required, as the docs mark them: missing, the answer is the docs' own
+    `'<name>' must be specified.`.
+    """
+    if not isinstance(body, dict):
+        raise bad_request("The request body must be a JSON object.")
+    if all(name in body for name in METADATA_NAMES):
+        raise bad_request(
+            "Send metadata as either 'meta' or 'metadata', not both.", param="metadata"
+        )
+    partial: dict[str, Any] = {}
+    metadata: tuple[str, Any] | None = None
+    for name, value in body.items():
+        target = "meta" if name in METADATA_NAMES else name
+        prop = resource.properties.get(target)
+        if prop is None:
+            raise bad_request(f"Received unknown parameter: {name}", param=name)
+        if not (prop.writable or prop.creatable):
+            raise bad_request(f"'{name}' is read-only: Previsto sets it.", param=name)
+        if target == "meta":
+            metadata = (name, value)
+        else:
+            partial[name] = value
+    for name in REQUIRED_ON_CREATE:
+        if partial.get(name) is None:
+            raise bad_request(f"'{name}' must be specified.", param=name)
+    document = create(resource, partial, param="", now=now)
+    if metadata is not None:
+        document["meta"] = merge_metadata({}, metadata[1], param=metadata[0])
     return document
 
 

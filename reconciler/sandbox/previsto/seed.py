@@ -1,8 +1,9 @@
 """Seed data of the Previsto emulator: the demo organisation, and bulk seeding (the admin API).
 
-The demo organisation has three contacts, one agreement each, five assignments. The ids are fixed
-so that the project's examples can select them; one assignment carries a metadata key someone
-else set (`route`), one an invoice reference, one is already invoiced.
+The demo organisation is one account (`GET /account`), three contacts, one agreement each and
+five assignments. The ids are fixed so that the project's examples can select them; one
+assignment carries a metadata key someone else set (`route`), one an invoice reference, one is
+already invoiced.
 
 In bulk seeding missing properties get defaults and ids are generated when absent; every list
 lands with one `insert_many`, all lists in one transaction, so a bad object stores nothing
@@ -30,21 +31,34 @@ from reconciler.sandbox.store import Store
 
 SEEDED_SETTING = "previsto.seeded"
 
+# The account both sandbox keys belong to (`GET /account`); its worker plans every visit.
+ACCOUNT: dict[str, Any] = {
+    "id": "acct-Sbx7Kq2Lm9Pw",
+    "name": "Sandbox Window Cleaning",
+    "email": "office@sandbox-cleaning.example",
+}
+
+
+def _address(street: str, postal_code: str, city: str) -> dict[str, Any]:
+    return {"street": street, "apartment": None, "postalCode": postal_code, "city": city,
+            "countryCode": "DK"}
+
+
 _CONTACTS: list[dict[str, Any]] = [
     {"id": "cont-242342", "name": "Acme Corp", "email": "facilities@acme.example",
-     "phone": "+45 86 12 34 56", "address": "Industrivej 12, 8000 Aarhus C, Denmark"},
+     "phone": "+45 86 12 34 56", "address": _address("Industrivej 12", "8000", "Aarhus C")},
     {"id": "cont-981120", "name": "Borealis Dental", "email": "reception@borealis.example",
-     "phone": "+45 33 45 67 89", "address": "Nørregade 4, 1165 København K, Denmark"},
+     "phone": "+45 33 45 67 89", "address": _address("Nørregade 4", "1165", "København K")},
     {"id": "cont-550071", "name": "Cedar Library", "email": "library@cedar.example",
-     "phone": "+45 98 76 54 32", "address": "Boulevarden 21, 9000 Aalborg, Denmark"},
+     "phone": "+45 98 76 54 32", "address": _address("Boulevarden 21", "9000", "Aalborg")},
 ]
 
 _AGREEMENTS: list[dict[str, Any]] = [
-    {"id": "agr-Bw4Nc8Tz1Qh5M", "contactId": "cont-242342",
+    {"id": "agrmt-Bw4Nc8Tz1Qh5MxR2aK7e", "contactId": "cont-242342",
      "description": "Window cleaning, offices and canteen", "interval": 4},
-    {"id": "agr-Dk2Vr6Yx9Js3P", "contactId": "cont-981120",
+    {"id": "agrmt-Dk2Vr6Yx9Js3PgT8nW4c", "contactId": "cont-981120",
      "description": "Window cleaning, clinic front", "interval": 2},
-    {"id": "agr-Fm8Hq3Lt5Ug7C", "contactId": "cont-550071",
+    {"id": "agrmt-Fm8Hq3Lt5Ug7CzE1bY6h", "contactId": "cont-550071",
      "description": "Window cleaning, reading rooms", "interval": 8},
 ]
 
@@ -56,14 +70,15 @@ def _assignment(
     return {
         "id": id,
         "contactId": contact["id"],
+        "contactName": contact["name"],
         "payingContactId": contact["id"],
-        "accountId": "acc-1001",
+        "accountId": ACCOUNT["id"],
         "address": contact["address"],
         "plan": {
             "executionTime": execution_time,
             "indicativeDate": execution_time[:10],
-            "accountIds": ["acc-1001"],
-            "indicativeDateType": "Day",
+            "accountIds": [ACCOUNT["id"]],
+            "indicativeDateType": "Optimal",
         },
         "tasks": [{
             "agreementId": agreement["id"],
@@ -76,18 +91,19 @@ def _assignment(
     }
 
 
+# Planning times are local (Danish) wall-clock times, as Previsto shows them.
 _ACME, _BOREALIS, _CEDAR = _CONTACTS
 _ASSIGNMENTS: list[dict[str, Any]] = [
-    _assignment("asgmt-klJ23j4L23j43", _ACME, _AGREEMENTS[0], "2027-01-14T08:00:00Z",
+    _assignment("asgmt-klJ23j4L23j43", _ACME, _AGREEMENTS[0], "2027-01-14T09:00",
                 location=[10.2039, 56.1629], meta={}),
-    _assignment("asgmt-Q8n2Lm4Rt7Vx1", _ACME, _AGREEMENTS[0], "2027-02-11T08:00:00Z",
+    _assignment("asgmt-Q8n2Lm4Rt7Vx1", _ACME, _AGREEMENTS[0], "2027-02-11T09:00",
                 location=[10.2039, 56.1629], meta={"route": "R7"}),
-    _assignment("asgmt-Zp3Kw9Hs2Yb6D", _BOREALIS, _AGREEMENTS[1], "2027-01-20T13:30:00Z",
+    _assignment("asgmt-Zp3Kw9Hs2Yb6D", _BOREALIS, _AGREEMENTS[1], "2027-01-20T14:30",
                 location=[12.5683, 55.6761], meta={"invoice_ref": "INV-5521"}),
-    _assignment("asgmt-Mx7Tq1Vc8Nf3J", _BOREALIS, _AGREEMENTS[1], "2027-03-03T09:00:00Z",
+    _assignment("asgmt-Mx7Tq1Vc8Nf3J", _BOREALIS, _AGREEMENTS[1], "2027-03-03T10:00",
                 location=[12.5683, 55.6761], status="Invoiced", action="Completed",
-                handledDate="2027-03-03T10:05:00Z", remoteOrderId="ORD-88213", meta={}),
-    _assignment("asgmt-Gh5Rj2Lp6Wd9K", _CEDAR, _AGREEMENTS[2], "2027-01-28T07:30:00Z",
+                handledDate="2027-03-03T11:05", remoteOrderId="ORD-88213", meta={}),
+    _assignment("asgmt-Gh5Rj2Lp6Wd9K", _CEDAR, _AGREEMENTS[2], "2027-01-28T08:30",
                 location=[9.9217, 57.0488], meta={}),
 ]
 
@@ -119,6 +135,7 @@ def seed_bulk(context: SandboxContext, body: dict[str, Any]) -> dict[str, list[D
             for index, partial in enumerate(body.get(name, []))
         ]
         _refuse_taken_ids(context, resource, created[name])
+    _name_contacts(context, created["assignments"], created["contacts"])
     try:
         with context.store.transaction():
             for name, documents in created.items():
@@ -131,6 +148,18 @@ def seed_bulk(context: SandboxContext, body: dict[str, Any]) -> dict[str, list[D
     return created
 
 
+def _name_contacts(
+    context: SandboxContext, assignments: list[Document], contacts: list[Document]
+) -> None:
+    """`contactName` from the contact (one of this batch or a stored one) where it is absent."""
+    names = {contact["id"]: contact["name"] for contact in contacts}
+    for assignment in assignments:
+        contact = assignment.get("contactId")
+        if assignment.get("contactName") is None and contact is not None:
+            stored = context.store.get(CONTACTS.collection, contact) or {}
+            assignment["contactName"] = names.get(contact, stored.get("name"))
+
+
 def _refuse_taken_ids(
     context: SandboxContext, resource: Resource, documents: list[Document]
 ) -> None:
@@ -140,7 +169,7 @@ def _refuse_taken_ids(
         if id in seen or context.store.get(resource.collection, id) is not None:
             raise PrevistoError(
                 409,
-                f"A {resource.singular} with id {id} already exists.",
+                f"{resource.singular.capitalize()} {id} already exists.",
                 param=f"{resource.name}[{index}].id",
             )
         seen.add(id)

@@ -2,10 +2,10 @@
 
 `parse_json_body` decodes a body (size, UTF-8, JSON, finite numbers). A check is
 `check(param, value) -> stored value`; it raises a 400 `PrevistoError` naming `param` (the name
-the client sent, e.g. `handledDate` or `assignments[3].plan.executionTime`). Instants are stored
-in UTC: server stamps (`createdDate`, `timestamp`) with milliseconds, so that a change within one
-second still moves `timestamp`; business instants (`handledDate`, `plan.executionTime`) at whole
-seconds, as Previsto's planner schedules them.
+the client sent, e.g. `handledDate` or `assignments[3].plan.executionTime`). Server stamps
+(`createdDate`, `timestamp`) are UTC instants with milliseconds, so that a change within one
+second still moves `timestamp`. Planning times (`plan.executionTime`, `handledDate`) are local
+date-times to the minute without an offset, `2017-05-31T08:05`, as Previsto's docs show them.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ _INSTANT = re.compile(
     r"(?P<fraction>\.[0-9]{1,9})?(?:Z|[+-][0-9]{2}:[0-9]{2})$"
 )
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+# Seconds are accepted when they are zero (`08:05:00`) and dropped; an offset never is.
+_LOCAL_TIME = re.compile(r"^(?P<minute>[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2})(?::00)?$")
 _EMAIL = re.compile(r"^[^@ \t\r\n]+@[^@ \t\r\n]+\.[^@ \t\r\n]+$")
 
 
@@ -103,14 +105,23 @@ def _parse_instant(param: str, value: Any, *, milliseconds: bool) -> datetime:
         raise bad_request(f"'{param}' is not a valid date-time.", param=param) from None
 
 
-def instant(*, nullable: bool) -> Check:
-    """A business instant: normalised to `YYYY-MM-DDThh:mm:ssZ` (UTC, whole seconds)."""
+def local_time(*, nullable: bool) -> Check:
+    """A planning time: a local date-time to the minute, no offset (`2017-05-31T08:05`)."""
 
     def check(param: str, value: Any) -> Any:
         if value is None and nullable:
             return None
-        moment = _parse_instant(param, value, milliseconds=False)
-        return _utc_text(moment, milliseconds=False)
+        match = _LOCAL_TIME.fullmatch(value) if isinstance(value, str) else None
+        if match is None:
+            raise bad_request(
+                f"'{param}' must be a local date-time without offset, e.g. 2017-05-31T08:05.",
+                param=param,
+            )
+        try:
+            datetime.fromisoformat(match.group("minute"))
+        except ValueError:
+            raise bad_request(f"'{param}' is not a valid date-time.", param=param) from None
+        return match.group("minute")
 
     return check
 
@@ -164,6 +175,30 @@ def email(*, nullable: bool) -> Check:
     return check
 
 
+def reference(prefix: str, *, nullable: bool) -> Check:
+    """An id of another object: `prefix` followed by 1 to 40 letters and digits."""
+    pattern = re.compile(rf"^{re.escape(prefix)}[A-Za-z0-9]{{1,40}}$")
+
+    def check(param: str, value: Any) -> Any:
+        if value is None and nullable:
+            return None
+        if not isinstance(value, str) or not pattern.fullmatch(value):
+            raise bad_request(f"'{param}' must be an id like {prefix}…", param=param)
+        return value
+
+    return check
+
+
+def country_code(param: str, value: Any) -> Any:
+    """An ISO 3166-1 alpha-2 country code (`DK`), or null."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Z]{2}", value):
+        raise bad_request(f"'{param}' must be a two-letter country code such as DK.",
+                          param=param)
+    return value
+
+
 def one_of(*values: str) -> Check:
     def check(param: str, value: Any) -> Any:
         if not isinstance(value, str) or value not in values:
@@ -212,21 +247,22 @@ def location(param: str, value: Any) -> Any:
     ]
 
 
-def string_list(*, max_items: int, max_length: int) -> Check:
+def string_list(item: Check, *, max_items: int) -> Check:
     def check(param: str, value: Any) -> Any:
         if not isinstance(value, list) or len(value) > max_items:
             raise bad_request(f"'{param}' must be an array of at most {max_items} strings.",
                               param=param)
-        item = text(nullable=False, max_length=max_length, min_length=1)
         return [item(f"{param}[{index}]", entry) for index, entry in enumerate(value)]
 
     return check
 
 
-def record(fields: Mapping[str, tuple[Check, Any]]) -> Check:
+def record(fields: Mapping[str, tuple[Check, Any]], *, nullable: bool = False) -> Check:
     """An object with exactly these properties; missing ones take their default."""
 
     def check(param: str, value: Any) -> Any:
+        if value is None and nullable:
+            return None
         if not isinstance(value, dict):
             raise bad_request(f"'{param}' must be an object, not {describe(value)}.",
                               param=param)

@@ -26,8 +26,9 @@ SEEDED_ASSIGNMENTS = [
     "asgmt-Gh5Rj2Lp6Wd9K",
 ]
 ASSIGNMENT_FIELDS = {
-    "id", "createdDate", "timestamp", "contactId", "payingContactId", "accountId", "action",
-    "status", "remoteOrderId", "handledDate", "address", "location", "plan", "tasks", "meta",
+    "id", "createdDate", "timestamp", "contactId", "contactName", "payingContactId", "accountId",
+    "action", "status", "remoteOrderId", "handledDate", "address", "deliveryAddress", "location",
+    "plan", "tasks", "meta",
 }
 FIRST = "asgmt-klJ23j4L23j43"
 ROUTED = "asgmt-Q8n2Lm4Rt7Vx1"
@@ -147,8 +148,10 @@ def test_the_read_only_key_cannot_write(http: httpx.Client, method: str) -> None
 @pytest.mark.parametrize(
     ("method", "path", "allow"),
     [
-        ("POST", "/assignments", "GET, HEAD"),
-        ("DELETE", f"/assignments/{FIRST}", "GET, HEAD, PUT"),
+        ("PATCH", "/assignments", "GET, HEAD, POST"),
+        ("PATCH", f"/assignments/{FIRST}", "DELETE, GET, HEAD, PUT"),
+        ("POST", "/contacts", "GET, HEAD"),
+        ("DELETE", "/contacts/cont-242342", "GET, HEAD, PUT"),
         ("PATCH", "/contacts/cont-242342", "GET, HEAD, PUT"),
     ],
 )
@@ -346,7 +349,8 @@ def test_a_repeated_parameter_is_400(http: httpx.Client) -> None:
         ({"meta.route": "R7"}, [ROUTED]),
         ({"meta.invoice_ref": "INV-5521"}, ["asgmt-Zp3Kw9Hs2Yb6D"]),
         ({"meta.route": "R8"}, []),
-        ({"plan.executionTime": "2027-01-28T07:30:00Z"}, ["asgmt-Gh5Rj2Lp6Wd9K"]),
+        ({"plan.executionTime": "2027-01-28T08:30"}, ["asgmt-Gh5Rj2Lp6Wd9K"]),
+        ({"address.city": "København K"}, ["asgmt-Zp3Kw9Hs2Yb6D", INVOICED]),
         ({"id": FIRST}, [FIRST]),
         ({"action": "Completed"}, [INVOICED]),
         ({"remoteOrderId": ""}, [s for s in SEEDED_ASSIGNMENTS if s != INVOICED]),
@@ -368,7 +372,8 @@ def test_filters_are_equality_on_properties_and_metadata(
         ({"plan": "x"}, "plan"),
         ({"tasks": "x"}, "tasks"),
         ({"meta": "x"}, "meta"),
-        ({"plan.accountIds": "acc-1001"}, "plan.accountIds"),
+        ({"plan.accountIds": "acct-Sbx7Kq2Lm9Pw"}, "plan.accountIds"),
+        ({"address": "Aalborg"}, "address"),
         ({"meta.": "x"}, "meta."),
         ({"meta.a[b]": "x"}, "meta.a[b]"),
         ({"meta." + "k" * 41: "x"}, "meta." + "k" * 41),
@@ -453,7 +458,16 @@ def test_an_assignment_has_every_contract_field(http: httpx.Client) -> None:
     assert set(assignment) == ASSIGNMENT_FIELDS
     assert assignment["contactId"] == "cont-981120"
     assert assignment["status"] == "Invoiced"
-    assert assignment["plan"]["executionTime"] == "2027-03-03T09:00:00Z"
+    assert assignment["plan"]["executionTime"] == "2027-03-03T10:00"  # local, to the minute
+    assert assignment["handledDate"] == "2027-03-03T11:05"
+    assert assignment["accountId"].startswith("acct-")
+    assert assignment["tasks"][0]["agreementId"].startswith("agrmt-")
+    assert assignment["contactName"] == "Borealis Dental"
+    assert assignment["address"] == {
+        "street": "Nørregade 4", "apartment": None, "postalCode": "1165", "city": "København K",
+        "countryCode": "DK",
+    }
+    assert assignment["deliveryAddress"] is None
     assert set(assignment["plan"]) == {
         "executionTime", "indicativeDate", "accountIds", "indicativeDateType"
     }
@@ -484,7 +498,7 @@ def test_the_seed_has_the_documented_metadata(http: httpx.Client) -> None:
 @pytest.mark.parametrize(
     ("path", "name"),
     [("/assignments/asgmt-0000000000000", "assignment"), ("/contacts/cont-1", "contact"),
-     ("/agreements/agr-1", "agreement")],
+     ("/agreements/agrmt-1", "agreement")],
 )
 def test_an_unknown_id_is_404_with_param_id(http: httpx.Client, path: str, name: str) -> None:
     response = get(http, path)
@@ -595,14 +609,17 @@ def test_writable_properties_change_and_the_rest_stay(http: httpx.Client) -> Non
     body = {
         "action": "Completed",
         "remoteOrderId": "ORD-1",
-        "handledDate": "2027-01-14T10:30:00+02:00",
-        "address": "Havnegade 1, 8000 Aarhus C",
+        "handledDate": "2027-01-14T10:30:00",
+        "address": {"street": "Havnegade 1", "postalCode": "8000", "city": "Aarhus C"},
     }
     after = put(http, f"/assignments/{FIRST}", body).json()
     assert after["action"] == "Completed"
     assert after["remoteOrderId"] == "ORD-1"
-    assert after["handledDate"] == "2027-01-14T08:30:00Z"  # normalised to UTC
-    assert after["address"] == "Havnegade 1, 8000 Aarhus C"
+    assert after["handledDate"] == "2027-01-14T10:30"  # local, to the minute
+    assert after["address"] == {
+        "street": "Havnegade 1", "apartment": None, "postalCode": "8000", "city": "Aarhus C",
+        "countryCode": None,
+    }
     unchanged = {k: v for k, v in after.items() if k not in {*body, "timestamp"}}
     assert unchanged == {k: v for k, v in before.items() if k not in {*body, "timestamp"}}
     cleared = put(http, f"/assignments/{FIRST}", {"remoteOrderId": None, "handledDate": None})
@@ -615,12 +632,17 @@ def test_writable_properties_change_and_the_rest_stay(http: httpx.Client) -> Non
         ({"action": "Done"}, "action"),
         ({"action": None}, "action"),
         ({"handledDate": "yesterday"}, "handledDate"),
-        ({"handledDate": "2027-01-14T10:30:00"}, "handledDate"),  # no offset
-        ({"handledDate": "2027-01-14T10:30:00.250Z"}, "handledDate"),  # finer than seconds
-        ({"handledDate": "2027-02-30T10:30:00Z"}, "handledDate"),
+        ({"handledDate": "2027-01-14T10:30:00Z"}, "handledDate"),  # an offset
+        ({"handledDate": "2027-01-14T10:30+02:00"}, "handledDate"),
+        ({"handledDate": "2027-01-14T10:30:15"}, "handledDate"),  # finer than minutes
+        ({"handledDate": "2027-02-30T10:30"}, "handledDate"),
         ({"remoteOrderId": 123}, "remoteOrderId"),
         ({"remoteOrderId": "x" * 101}, "remoteOrderId"),
         ({"address": ["street"]}, "address"),
+        ({"address": "Havnegade 1"}, "address"),
+        ({"address": {"town": "Aarhus"}}, "address.town"),
+        ({"address": {"countryCode": "Denmark"}}, "address.countryCode"),
+        ({"deliveryAddress": {"postalCode": 8000}}, "deliveryAddress.postalCode"),
     ],
 )
 def test_invalid_values_are_400_naming_the_property(
@@ -677,7 +699,7 @@ def test_a_deeply_nested_body_is_400(sandbox: Sandbox) -> None:
 
 
 def test_a_body_over_one_mebibyte_is_400(http: httpx.Client) -> None:
-    body = {"meta": {"k": "v" * 400}, "address": "x" * (1024 * 1024)}
+    body = {"meta": {"k": "v" * 400}, "remoteOrderId": "x" * (1024 * 1024)}
     assert_error(put(http, f"/assignments/{FIRST}", body), 400)
 
 
@@ -776,7 +798,7 @@ def test_admin_creates_assignments_with_defaults(http: httpx.Client, clock: Cloc
         http,
         [
             {"meta": {"route": "R1"}, "contactId": "cont-242342",
-             "plan": {"executionTime": "2027-05-01T09:00:00+02:00"}},
+             "plan": {"executionTime": "2027-05-01T09:00"}},
             {"id": "asgmt-Abcdefghijk12", "status": "Invoiced"},
         ],
     )
@@ -784,9 +806,10 @@ def test_admin_creates_assignments_with_defaults(http: httpx.Client, clock: Cloc
     assert first["id"].startswith("asgmt-") and len(first["id"]) == len("asgmt-") + 13
     assert first["id"][6:].isalnum()
     assert first["plan"] == {
-        "executionTime": "2027-05-01T07:00:00Z", "indicativeDate": None, "accountIds": [],
-        "indicativeDateType": "Day",
+        "executionTime": "2027-05-01T09:00", "indicativeDate": None, "accountIds": [],
+        "indicativeDateType": "Optimal",
     }
+    assert first["contactName"] == "Acme Corp"  # resolved from the contact
     assert first["createdDate"] == first["timestamp"] == "2027-01-15T08:00:00.000Z"
     assert (first["action"], first["status"], first["tasks"]) == ("None", "None", [])
     assert second["id"] == "asgmt-Abcdefghijk12" and second["meta"] == {}
@@ -798,7 +821,8 @@ def test_admin_creates_assignments_with_defaults(http: httpx.Client, clock: Cloc
     ("body", "status", "param"),
     [
         ({"assignments": [{}, {"colour": "red"}]}, 400, "assignments[1].colour"),
-        ({"assignments": [{"id": "asgmt-short"}]}, 400, "assignments[0].id"),
+        ({"assignments": [{"id": "asgmt-not_an_id"}]}, 400, "assignments[0].id"),
+        ({"assignments": [{"accountId": "acc-1001"}]}, 400, "assignments[0].accountId"),
         ({"assignments": [{"plan": {"when": "now"}}]}, 400, "assignments[0].plan.when"),
         ({"assignments": [{"meta": {"n": 1}}]}, 400, "assignments[0].meta[n]"),
         ({"assignments": [{"id": FIRST}]}, 409, "assignments[0].id"),
@@ -828,7 +852,8 @@ def test_admin_seed_creates_every_resource_at_once(http: httpx.Client) -> None:
     assert response.status_code == 201
     created = response.json()
     assert created["contacts"][0]["id"] == "cont-777"
-    assert created["agreements"][0]["id"].startswith("agr-")
+    assert created["agreements"][0]["id"].startswith("agrmt-")
+    assert created["assignments"][0]["contactName"] == "Dune Bakery"
     assert get(http, "/contacts/cont-777").json()["name"] == "Dune Bakery"
     assert ids(get(http, "/assignments", params={"contactId": "cont-777"})) == [
         created["assignments"][0]["id"]

@@ -32,7 +32,7 @@ AUTH = {"Authorization": "Basic c2tfc2FuZGJveDo="}  # sk_sandbox, empty password
 SEEDED = {
     "assignments": ["asgmt-klJ23j4L23j43", "asgmt-Mx7Tq1Vc8Nf3J", "asgmt-Q8n2Lm4Rt7Vx1"],
     "contacts": ["cont-242342", "cont-981120"],
-    "agreements": ["agr-Bw4Nc8Tz1Qh5M", "agr-Fm8Hq3Lt5Ug7C"],
+    "agreements": ["agrmt-Bw4Nc8Tz1Qh5MxR2aK7e", "agrmt-Fm8Hq3Lt5Ug7CzE1bY6h"],
 }
 CHECKS = [
     not_a_server_error,

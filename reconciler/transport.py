@@ -1,0 +1,390 @@
+"""How a request is sent again: retries, `Retry-After`, rate-limit windows and pacing.
+
+`ResilientTransport` wraps the transport of every client `http.build_client` makes, so this
+policy lives in one place:
+
+- **Retries** (tenacity): 429, 5xx and connection failures are retried with exponential backoff
+  and full jitter. A `Retry-After` is obeyed exactly up to `RetryPolicy.max_retry_after`
+  (default 120 s); a longer one is reported (`RetryAfterExceeded`: what the server asked, what
+  the run does, when to run again), never silently shortened. A 429 without `Retry-After` from
+  an API whose limit is counted per window (Previsto: per minute) is retried until that window
+  has passed, not only `attempts` times.
+- **No duplicates**: a request that may have reached the server (the response was lost: read
+  timeout, connection dropped mid-response, or a 5xx) is retried only when its method is
+  idempotent (GET, PUT, PATCH, DELETE); for a POST the transport raises `ResponseLost` instead,
+  and the provider looks the object up by its key before sending it again.
+- **Pacing** (pyrate-limiter's GCRA, one even slot per request): a provider with a documented
+  rate limit (Previsto: 120 requests/minute per key) is paced a little under it, so the limit is
+  met without provoking a 429 and without waiting longer than it must.
+- A certificate that fails verification is never retried: it will not become valid in a second.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import functools
+import logging
+import math
+import random
+import ssl
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    wait_random_exponential,
+)
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"})
+# Pace at this share of a documented limit: clocks and networks jitter, and a 429 costs more
+# than the 2 % given up here.
+PACING_SHARE = 0.98
+# A wait at least this long is logged as a warning, not only at -v: the run visibly pauses.
+LONG_WAIT = 10.0
+
+
+class ResponseLost(httpx.TransportError):
+    """A non-idempotent request may have been applied, but its response never arrived.
+
+    `timed_out` says the server may still be working on it (as opposed to having answered and
+    the answer being lost), so a lookup should give it a moment first.
+    """
+
+    def __init__(self, message: str, *, request: httpx.Request, timed_out: bool = False) -> None:
+        super().__init__(message, request=request)
+        self.timed_out = timed_out
+
+
+class RetryAfterExceeded(httpx.TransportError):
+    """The server asked for a pause longer than `RetryPolicy.max_retry_after`.
+
+    Raised instead of waiting, and, while that pause lasts, instead of sending any further
+    request through the same client. The message names the wait, the bound and when to run
+    again; it never holds the URL's query (a token could travel there).
+    """
+
+    def __init__(
+        self, message: str, *, request: httpx.Request, status: int | None, asked: float
+    ) -> None:
+        super().__init__(message, request=request)
+        self.status = status
+        self.asked = asked
+
+
+@dataclass(frozen=True, kw_only=True)
+class RetryPolicy:
+    """How often and how patiently a request is tried.
+
+    `attempts` in all, with exponential backoff (full jitter) from `initial_wait` up to
+    `max_wait` seconds between them. A `Retry-After` is obeyed exactly when it asks for at most
+    `max_retry_after` seconds; a longer one is reported, not obeyed (`RetryAfterExceeded`).
+    `rate_window` replaces the window of a provider's documented per-window rate limit (tests
+    shorten it); None keeps the provider's own.
+    """
+
+    attempts: int = 5
+    initial_wait: float = 0.5
+    max_wait: float = 30.0
+    max_retry_after: float = 120.0
+    rate_window: float | None = None
+
+
+class _Retry(Exception):
+    """Internal: one attempt failed in a way worth another try.
+
+    `asked` is the server's `Retry-After` (seconds, within the policy's bound); `throttled` says
+    the answer was a 429 without one, from an API whose limit is counted per window.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        response: httpx.Response | None = None,
+        asked: float | None = None,
+        throttled: bool = False,
+    ) -> None:
+        super().__init__(reason)
+        self.response = response
+        self.asked = asked
+        self.throttled = throttled
+
+
+@dataclass
+class _Progress:
+    """One request's way through its attempts: when it was first refused for the rate limit."""
+
+    throttled_since: float | None = None
+
+
+class Pacer:
+    """Evenly spaced request slots at a share of a rate limit (thread-safe, blocking)."""
+
+    def __init__(self, requests_per_minute: float) -> None:
+        # Imported here: pyrate-limiter loads asyncio and multiprocessing, a sixth of start-up,
+        # and only a provider with a documented limit is paced.
+        from pyrate_limiter import GCRA, Duration, InMemoryStateStore, Limiter, Rate, StateBucket
+
+        per_minute = max(1, int(requests_per_minute * PACING_SHARE))
+        bucket = StateBucket(
+            [Rate(per_minute, Duration.MINUTE, burst=1)], GCRA(), InMemoryStateStore()
+        )
+        # buffer_ms=0: wake exactly at the next slot; the default 50 ms would cost a third of
+        # the throughput at 600 requests/minute.
+        self._limiter = Limiter(bucket, buffer_ms=0)
+        self.requests_per_minute = per_minute
+
+    def wait_turn(self) -> None:
+        self._limiter.try_acquire("requests")
+
+
+class ResilientTransport(httpx.BaseTransport):
+    """Wraps a transport with retries and pacing; the only place requests are re-sent.
+
+    How long it waits before another try:
+    - the server's `Retry-After`, exactly, when it asks for at most `max_retry_after` seconds;
+      every request through this client then holds back until that moment, not only the one
+      refused. A longer pause is not waited for: the request fails at once with a message naming
+      the wait, and no further request is sent until the pause is over;
+    - a 429 without `Retry-After` from an API whose limit is counted per window (`rate_window`,
+      Previsto: 60 s): backoff doubling up to half the window, and the attempts do not run out
+      before a whole window has passed since the first refusal, since a slot may free only then
+      (unless no retries were asked for at all);
+    - anything else: exponential backoff with full jitter, `attempts` in all.
+    """
+
+    def __init__(
+        self,
+        inner: httpx.BaseTransport,
+        *,
+        provider: str,
+        policy: RetryPolicy,
+        pacer: Pacer | None = None,
+        rate_window: float | None = None,
+    ) -> None:
+        self.inner = inner
+        self.provider = provider
+        self.policy = policy
+        self.pacer = pacer
+        self.rate_window = rate_window
+        self.retries = 0
+        self.rate_limited = 0
+        self._pause_lock = threading.Lock()
+        self._resume_at = 0.0  # time.monotonic() before which the server asked for quiet
+        self._paused_for = 0.0  # how long that pause was, as the server asked (seconds)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self._honour_pause(request)
+        progress = _Progress()
+        retrying = Retrying(
+            stop=functools.partial(self._stop, progress),
+            wait=self._wait,
+            retry=retry_if_exception_type(_Retry),
+            before_sleep=functools.partial(self._log_retry, request),
+            reraise=True,
+        )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    last = attempt.retry_state.attempt_number >= self.policy.attempts
+                    return self._attempt(request, progress, last=last)
+        except _Retry as final:
+            if final.response is not None:
+                return final.response
+            raise httpx.ConnectError(str(final), request=request) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _attempt(
+        self, request: httpx.Request, progress: _Progress, *, last: bool
+    ) -> httpx.Response:
+        if self.pacer is not None:
+            self.pacer.wait_turn()
+        idempotent = request.method in IDEMPOTENT
+        try:
+            response = self.inner.handle_request(request)
+            # Read the body here, inside the retry: a connection dropped mid-body is a lost
+            # response like any other, not an error the caller meets later.
+            response.read()
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
+            if certificate_failure(error) is not None:
+                raise  # the caller names it; the certificate will be no better next time
+            # Never reached the server: safe to send again whatever the method.
+            raise _Retry(f"{type(error).__name__}") from None
+        except (httpx.ReadTimeout, httpx.WriteTimeout, httpx.RemoteProtocolError,
+                httpx.ReadError, httpx.WriteError) as error:
+            if not idempotent:
+                raise ResponseLost(
+                    f"{request.method} {request.url.path}: the response was lost "
+                    f"({type(error).__name__})",
+                    request=request,
+                    timed_out=isinstance(error, httpx.TimeoutException),
+                ) from None
+            raise _Retry(f"{type(error).__name__}") from None
+        status = response.status_code
+        if status not in RETRY_STATUSES:
+            return response
+        response.close()
+        if status == 429:
+            self.rate_limited += 1
+        if not idempotent and status not in (429, 503):
+            # A 5xx other than 503 may follow a commit: let the provider look first.
+            if last:
+                return response
+            raise ResponseLost(
+                f"{request.method} {request.url.path}: answered {status}", request=request
+            )
+        asked = retry_after(response)
+        if asked is not None:
+            self._pause(asked)
+            if asked > self.policy.max_retry_after:
+                raise RetryAfterExceeded(
+                    f"answered {status} and asked to wait {_seconds(asked)} before retrying "
+                    f"(Retry-After), more than the {_seconds(self.policy.max_retry_after)} a "
+                    f"run waits (--max-retry-after); {_next_run(asked)}",
+                    request=request,
+                    status=status,
+                    asked=asked,
+                )
+        throttled = status == 429 and asked is None and self.rate_window is not None
+        if throttled and progress.throttled_since is None:
+            progress.throttled_since = time.monotonic()
+        raise _Retry(f"status {status}", response=response, asked=asked, throttled=throttled)
+
+    def _honour_pause(self, request: httpx.Request) -> None:
+        """Hold a request back while the server's last `Retry-After` lasts (or refuse it)."""
+        with self._pause_lock:
+            remaining = self._resume_at - time.monotonic()
+            paused_for = self._paused_for
+        if remaining <= 0:
+            return
+        if remaining > self.policy.max_retry_after:
+            raise RetryAfterExceeded(
+                f"not sent: the server asked for a pause of {_seconds(paused_for)} "
+                f"(Retry-After), more than the {_seconds(self.policy.max_retry_after)} a run "
+                f"waits (--max-retry-after); {_next_run(remaining)}",
+                request=request,
+                status=None,
+                asked=paused_for,
+            )
+        log.info("%s: holding %s %s for %.1f s: the server asked for a pause (Retry-After)",
+                 self.provider, request.method, request.url.path, remaining)
+        time.sleep(remaining)
+
+    def _pause(self, seconds: float) -> None:
+        with self._pause_lock:
+            until = time.monotonic() + seconds
+            if until > self._resume_at:
+                self._resume_at, self._paused_for = until, seconds
+
+    def _stop(self, progress: _Progress, state: RetryCallState) -> bool:
+        if state.attempt_number < self.policy.attempts:
+            return False
+        if self.policy.attempts <= 1:
+            return True  # no retries asked for (`--max-retries 0`): not even a window's
+        error = state.outcome.exception() if state.outcome else None
+        if (
+            isinstance(error, _Retry)
+            and error.throttled
+            and self.rate_window is not None
+            and progress.throttled_since is not None
+        ):
+            # A slot in a per-window limit may free only when the window has passed: giving up
+            # earlier would fail a run that a little patience completes.
+            return time.monotonic() - progress.throttled_since >= self.rate_window
+        return True
+
+    def _wait(self, state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        if isinstance(error, _Retry):
+            if error.asked is not None:
+                # The server said when (within the bound, or _attempt refused it): waiting less
+                # provokes another refusal, waiting more is time lost.
+                return float(error.asked)
+            if error.throttled and self.rate_window is not None:
+                # Equal jitter: at least half of each step, so retries spread over the window
+                # instead of bunching at its start; never less than a hundredth of the window,
+                # so `--retry-wait 0` does not turn a window into a flood of requests.
+                first = max(self.policy.initial_wait, self.rate_window / 100)
+                ceiling = min(first * 2.0 ** (state.attempt_number - 1), self.rate_window / 2)
+                return ceiling / 2 + random.uniform(0, ceiling / 2)
+        backoff = wait_random_exponential(
+            multiplier=self.policy.initial_wait, max=self.policy.max_wait
+        )(state)
+        return float(backoff)
+
+    def _log_retry(self, request: httpx.Request, state: RetryCallState) -> None:
+        self.retries += 1
+        error = state.outcome.exception() if state.outcome else None
+        wait = state.next_action.sleep if state.next_action is not None else 0.0
+        endpoint = f"{request.method} {request.url.path}"
+        attempt = state.attempt_number + 1
+        # A long pause is a warning: without a word, a run that waits a minute looks hung.
+        level = logging.WARNING if wait >= LONG_WAIT else logging.INFO
+        if isinstance(error, _Retry) and error.asked is not None:
+            log.log(level, "%s: %s %s; waiting %.1f s as its Retry-After asks (attempt %d)",
+                    self.provider, endpoint, error, wait, attempt)
+        elif isinstance(error, _Retry) and error.throttled:
+            log.log(level, "%s: %s was refused by the rate limit (429 without Retry-After; the "
+                    "limit is counted per %s); waiting %.1f s (attempt %d)", self.provider,
+                    endpoint, _seconds(self.rate_window or 0.0), wait, attempt)
+        else:
+            log.log(level, "%s: retrying %s after %s in %.1f s (attempt %d)", self.provider,
+                    endpoint, error, wait, attempt)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g} s" if value < 10 else f"{value:.0f} s"
+
+
+def _next_run(seconds: float) -> str:
+    """What to do about a pause too long to wait: when to run again."""
+    try:
+        moment = datetime.now(UTC) + timedelta(seconds=seconds)
+    except OverflowError:
+        return "run again much later, or raise --max-retry-after"
+    return f"run again after {moment:%Y-%m-%d %H:%M:%S} UTC, or raise --max-retry-after"
+
+
+def certificate_failure(error: BaseException) -> ssl.SSLCertVerificationError | None:
+    """The certificate verification error behind a transport error (None: it is not one).
+
+    httpx wraps httpcore's error, which wraps the ssl module's; walk the whole chain.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, ssl.SSLCertVerificationError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def retry_after(response: httpx.Response) -> float | None:
+    """Seconds from a `Retry-After` header (delta-seconds or an HTTP date); None when absent or
+    unreadable (a non-finite number is unreadable: it cannot be waited for)."""
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        pass
+    else:
+        return max(0.0, seconds) if math.isfinite(seconds) else None
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())

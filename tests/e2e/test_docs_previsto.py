@@ -1,0 +1,144 @@
+"""Plan, apply and plan again against a Previsto that answers only as its public docs show.
+
+The docs-shaped server (`tests/fixtures/docs_previsto.py`) allows pages of 100, as the API
+reference says, sends `X-Total-Count` and no `Link`, and serves the docs' own example
+assignments among 250. Every request the CLI makes is asserted.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.fixtures.docs_previsto import (
+    DOCUMENTED_ID,
+    KEY,
+    REFERENCE_ID,
+    DocsPrevisto,
+    ServeDocsPrevisto,
+    documented,
+    documented_assignments,
+)
+from tests.fixtures.repo import Run
+
+# A filler assignment that an earlier configuration managed and this one no longer declares.
+RETIRED_META = {"crew": "west", "note": "kept", "reconciler_key": "retired",
+                "reconciler_owned": "crew"}
+FALLBACK_LOG = (
+    "previsto: the server refused pages of 1000 (400 naming size); reading pages of 100 for the "
+    "rest of this run"
+)
+WALK = [
+    ("GET", "/assignments", "page=0&size=1000", 400),
+    ("GET", "/assignments", "page=0&size=100", 200),
+    ("GET", "/assignments", "page=1&size=100", 200),
+    ("GET", "/assignments", "page=2&size=100", 200),
+]
+
+
+@pytest.fixture
+def server(serve_docs_previsto: ServeDocsPrevisto) -> DocsPrevisto:
+    assignments = documented_assignments(extra=248)
+    assignments[-1]["meta"] = dict(RETIRED_META)
+    return serve_docs_previsto(assignments)
+
+
+@pytest.fixture
+def config(tmp_path: Path, server: DocsPrevisto, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("PREVISTO_API_KEY", KEY)
+    monkeypatch.chdir(tmp_path)
+    root = tmp_path / "schedule"
+    root.mkdir()
+    # The pacing is lifted (the server has no limit): the run's requests are what is tested.
+    (root / "providers.yaml").write_text(
+        f"version: 1\nproviders:\n  previsto:\n    base_url: {server.url}\n"
+        "    api_key: ${PREVISTO_API_KEY}\n    requests_per_minute: 60000\n",
+        encoding="utf-8",
+    )
+    (root / "assignments.yaml").write_text(
+        "version: 1\nassignments:\n"
+        f"  - key: docs-example\n    select: {{id: {DOCUMENTED_ID}}}\n"
+        "    metadata: {crew: north, po_number: PO-7781}\n"
+        # The docs' contact and the reference example's local day pick exactly one.
+        "  - key: reference-example\n"
+        "    select: {contact_id: cont-242342DgHH2lkjkj23, date: 2017-06-14}\n"
+        "    metadata: {crew: south}\n",
+        encoding="utf-8",
+    )
+    return root
+
+
+def seen(server: DocsPrevisto) -> list[tuple[str, str, str, int]]:
+    """The requests so far (pages after the first are read concurrently: sorted per run)."""
+    return [(r.method, r.path, r.query, r.status) for r in server.requests]
+
+
+def walked(server: DocsPrevisto) -> list[tuple[str, str, str, int]]:
+    gets = [entry for entry in seen(server) if entry[0] == "GET"]
+    return gets[:2] + sorted(gets[2:])
+
+
+def bodies(server: DocsPrevisto) -> dict[str, Any]:
+    return {r.path: r.body for r in server.writes()}
+
+
+def test_plan_apply_and_a_converged_plan_against_the_documented_api(
+    config: Path, server: DocsPrevisto, cli: Run
+) -> None:
+    """api-contract.md, Previsto — Pagination: the client asks for pages of 1000 and falls back
+    to 100 once per run on a 400 naming `size` (logged at -v); it reads the bare array and
+    `X-Total-Count` [doc] and needs no `Link` [model]. Auth: Basic with the key [doc]. Resources:
+    `PUT /assignments/{id}` a partial update of `meta` [doc]. Assignment: the docs' own example
+    payloads, with their local `executionTime`, are parsed and selected [doc]."""
+    first = cli("-v", "plan", config, "--prune", "--detailed-exitcode", expect=2)
+    assert walked(server) == WALK
+    assert first.stderr.count(FALLBACK_LOG) == 1
+    assert "assignments.docs-example" in first.stdout
+    assert "assignments.reference-example" in first.stdout
+    assert "assignments.retired" in first.stdout
+    assert server.writes() == []
+    server.requests.clear()
+
+    cli("apply", config, "--auto-approve", "--prune")
+    assert walked(server) == WALK
+    retired = list(server.assignments)[-1]
+    assert bodies(server) == {
+        f"/assignments/{DOCUMENTED_ID}": {"meta": {
+            "crew": "north", "po_number": "PO-7781", "reconciler_key": "docs-example",
+            "reconciler_owned": "crew,po_number",
+        }},
+        f"/assignments/{REFERENCE_ID}": {"meta": {
+            "crew": "south", "reconciler_key": "reference-example", "reconciler_owned": "crew",
+        }},
+        f"/assignments/{retired}": {
+            "meta": {"crew": None, "reconciler_key": None, "reconciler_owned": None}
+        },
+    }
+    assert all(r.method == "PUT" and r.status == 200 for r in server.writes())
+    assert server.assignments[DOCUMENTED_ID]["meta"] == {
+        "crew": "north", "po_number": "PO-7781", "reconciler_key": "docs-example",
+        "reconciler_owned": "crew,po_number",
+    }
+    assert server.assignments[retired]["meta"] == {"note": "kept"}
+    server.requests.clear()
+
+    again = cli("plan", config, "--prune", "--detailed-exitcode", expect=0)
+    assert "No changes" in again.stdout
+    assert walked(server) == WALK
+    assert server.writes() == []
+
+
+def test_the_docs_error_example_reaches_the_user_as_its_message(
+    config: Path, serve_docs_previsto: ServeDocsPrevisto, cli: Run
+) -> None:
+    """api-contract.md, Previsto — Errors: `{"type", "message", "param"}` [doc]; the docs' own
+    example (whose `type` reads `invalid_request`) is read for its message."""
+    server = serve_docs_previsto(put_error=(400, documented("error.json")))
+    result = cli("apply", config, "--auto-approve", expect=1)
+    assert "'name' must be specified." in result.stdout + result.stderr
+    assert {r.path for r in server.writes()} == {
+        f"/assignments/{DOCUMENTED_ID}", f"/assignments/{REFERENCE_ID}"
+    }
+    assert server.assignments[DOCUMENTED_ID]["meta"] == {}
