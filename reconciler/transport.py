@@ -328,6 +328,12 @@ class ResilientTransport(httpx.BaseTransport):
         attempt = state.attempt_number + 1
         # A long pause is a warning: without a word, a run that waits a minute looks hung.
         level = logging.WARNING if wait >= LONG_WAIT else logging.INFO
+        if self.retries == 1 and level < logging.WARNING:
+            # Once per API at the default level, so that an unreachable one is not silence.
+            log.warning("%s: %s failed (%s); retrying up to %d more time(s) with backoff (-v "
+                        "logs each retry)", self.provider, endpoint, error,
+                        self.policy.attempts - state.attempt_number)
+            return
         if isinstance(error, _Retry) and error.asked is not None:
             log.log(level, "%s: %s %s; waiting %.1f s as its Retry-After asks (attempt %d)",
                     self.provider, endpoint, error, wait, attempt)
