@@ -69,6 +69,10 @@ def _altered(n: int, variant: str) -> bool:
 # -- remote shapes (what the admin seed routes take) -------------------------------------------
 
 
+# The benchmark configuration's scope: the seeded objects are its own, marked as it marks them.
+STACK = "bench"
+
+
 def session_seed(n: int) -> dict[str, Any]:
     return {
         "session_request": {
@@ -81,7 +85,9 @@ def session_seed(n: int) -> dict[str, Any]:
                 "estimated_duration": 1.5,
             },
             "invites": [f"counsel{n}@example.com"],
-            "session_details": {"additional_details": f"reconciler-key: {session_key(n)}"},
+            "session_details": {
+                "additional_details": f"reconciler-scope: {STACK}\nreconciler-key: {session_key(n)}"
+            },
         }
     }
 
@@ -99,6 +105,7 @@ def event_seed(n: int, *, key: str | None = None) -> dict[str, Any]:
             "reconciler_key": key or event_key(n),
             "managed_by": "reconciler",
             "reconciler_fields": EVENT_OWNED,
+            "reconciler_scope": STACK,
             "team": "north",
         },
     }
@@ -109,6 +116,7 @@ def assignment_seed(n: int) -> dict[str, Any]:
         "meta": {
             "reconciler_key": assignment_key(n),
             "reconciler_owned": ASSIGNMENT_OWNED,
+            "reconciler_scope": STACK,
             "crew": "north",
             "po_number": f"PO-{n}",
         }
@@ -167,7 +175,9 @@ def providers_yaml(origin: str, *, previsto_rate: int, providers: Iterable[str])
         "previsto": f"  previsto:\n    base_url: {origin}/previsto\n"
         f"    api_key: ${{PREVISTO_API_KEY}}\n    requests_per_minute: {previsto_rate}\n",
     }
-    return "version: 1\nproviders:\n" + "".join(blocks[name] for name in providers)
+    return f"version: 1\nproviders:\n  stack: {STACK}\n" + "".join(
+        blocks[name] for name in providers
+    )
 
 
 def write_kind(path: Path, kind: str, objects: Iterable[dict[str, Any]]) -> None:

@@ -86,6 +86,21 @@ class ProviderSettings:
     requests_per_minute: float | None = None  # client-side pacing below the API's own limit
 
 
+@dataclass(frozen=True, kw_only=True)
+class Scope:
+    """Whose objects these are: the configuration's owner identity on a shared account.
+
+    Every object the reconciler writes carries the scope's `name` in its marker, next to its key;
+    refresh, drift, prune and import consider only the objects of their own scope. `origin` says
+    how the name was chosen (`providers.stack`, or derived from the repository), for the plan's
+    header.
+    """
+
+    name: str
+    origin: str
+    declared: bool = False  # named by `providers.stack` (else derived from the repository)
+
+
 # -- the engine's side ---------------------------------------------------------------------------
 
 
@@ -168,6 +183,10 @@ class RemoteObject:
     `owned` is the set of fields (or metadata keys) the object records as managed by us, when the
     provider records ownership; `remote_id` is the API's own id; `state` a provider status such as
     Prevail's `ready`; `updated_at` the API's last-change time, shown in drift reports.
+    The marker's `scope` (None: written before scopes existed) and `protected` say whose object
+    it is and whether it may be removed; `created_at` (or the id) tells the oldest of duplicates;
+    `selected` means a declared object's own lookup found it (Previsto's `select`), which makes
+    it the twin whatever its age.
     """
 
     kind: str
@@ -178,10 +197,59 @@ class RemoteObject:
     state: str | None = None
     updated_at: str | None = None
     starts_at: str | None = None
+    scope: str | None = None
+    protected: bool = False
+    created_at: str | None = None
+    selected: bool = False
 
     @property
     def address(self) -> Address:
         return Address(self.kind, self.key)
+
+
+def duplicate_key(key: str, remote_id: str) -> str:
+    """The address key of a duplicate (`smith-deposition#rs_9a1f`): `#` never occurs in a key."""
+    return f"{key}#{remote_id}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Duplicate:
+    """Several live objects carrying one key in one scope: the oldest is kept, the rest go."""
+
+    address: Address
+    kept: str
+    extras: tuple[str, ...]
+
+    def __str__(self) -> str:
+        count = len(self.extras) + 1
+        return (
+            f"{count} live objects carry the key {self.address} in this scope "
+            f"(ids {', '.join((self.kept, *self.extras))}); the oldest, {self.kept}, is kept "
+            "and the others are removed"
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {"address": str(self.address), "kept": self.kept, "extras": list(self.extras)}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScopeReport:
+    """The plan's scope, and what refresh found of other owners and left alone, per kind."""
+
+    name: str
+    origin: str
+    # kind -> {other scope's name -> managed objects}: never changed, only counted.
+    others: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    # kind -> objects whose marker names no scope (written before scopes existed).
+    unscoped: Mapping[str, int] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "origin": self.origin,
+            "other_scopes": {kind: dict(counts) for kind, counts in self.others.items()},
+            "unscoped": dict(self.unscoped),
+        }
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -323,6 +391,9 @@ class Plan:
     warnings: tuple[str, ...] = ()
     # Recurring series: the series' address (`sessions.weekly`) → occurrences declared now.
     series_sizes: Mapping[str, int] = field(default_factory=dict)
+    scope: ScopeReport | None = None
+    # Keys that several live objects carry in this scope (their extras are planned for removal).
+    duplicates: tuple[Duplicate, ...] = ()
 
     @property
     def has_changes(self) -> bool:
@@ -383,7 +454,7 @@ class DriftItem:
     """One object out of sync. `fields` hold before = remote, after = declared."""
 
     address: Address
-    status: str  # "drifted" | "missing" | "undeclared" | "ignored"
+    status: str  # "drifted" | "missing" | "undeclared" | "ignored" | "duplicate"
     fields: tuple[FieldChange, ...] = ()
     ignored: tuple[FieldChange, ...] = ()
     remote_id: str | None = None

@@ -15,6 +15,7 @@ from reconciler.cli.common import (
     ON_DRIFT_HELP,
     PROGRESS,
     adopt_option,
+    adopt_unscoped_option,
     base_ref_option,
     force_option,
     handle_errors,
@@ -33,6 +34,7 @@ from reconciler.cli.common import (
 from reconciler.engine.apply import ApplyReport, Journal, apply_plan
 from reconciler.engine.drift_policy import DriftPolicy
 from reconciler.engine.fingerprint import configuration_fingerprint
+from reconciler.engine.lock import apply_lock
 from reconciler.engine.origins import commit_of, declared_at_ref
 from reconciler.engine.plan import PlanOptions, build_plan, recheck_saved
 from reconciler.engine.planfile import PLAN_KEY_VARIABLE, SavedPlan, load_plan, plan_key
@@ -69,8 +71,16 @@ from reconciler.render.safe import visible
 )
 @sandbox_option
 @sandbox_db_option
+@click.option(
+    "--lock-timeout",
+    type=click.FloatRange(0),
+    default=60.0,
+    show_default=True,
+    help="Seconds to wait for another apply of the same scope on this machine to finish.",
+)
 @strict_option
 @adopt_option
+@adopt_unscoped_option
 @target_option
 @handle_errors
 def apply(
@@ -86,8 +96,10 @@ def apply(
     on_drift: str | None,
     use_sandbox: bool,
     sandbox_db: Path,
+    lock_timeout: float,
     strict: bool,
     adopt: bool,
+    adopt_unscoped: bool,
     targets: tuple[str, ...],
 ) -> None:
     """Plan PATH and make exactly the planned calls; or apply a saved plan file (JSON)."""
@@ -112,9 +124,15 @@ def apply(
         use_sandbox = use_sandbox or saved.sandbox
     else:
         config_path = path
-    with target(config_path, use_sandbox=use_sandbox, sandbox_db=sandbox_db) as (
-        state,
-        providers,
+    with (
+        target(config_path, use_sandbox=use_sandbox, sandbox_db=sandbox_db) as (state, providers),
+        # One apply per scope on this machine, from the refresh to the last write.
+        apply_lock(
+            state.scope.name if state.scope else "default",
+            directory=LOCK_DIRECTORY,
+            wait=lock_timeout,
+            on_wait=announce_wait,
+        ),
     ):
         rails = Rails(force=force, threshold_percent=max_change_percent)
         if saved is not None:
@@ -131,6 +149,7 @@ def apply(
             options = PlanOptions(
                 prune=prune,
                 adopt=adopt,
+                adopt_unscoped=adopt_unscoped,
                 strict=strict,
                 rails=rails,
                 on_drift=DriftPolicy(on_drift or DriftPolicy.REVERT.value),
@@ -169,6 +188,15 @@ def apply(
     print_report(report)
     if not report.ok:
         raise SystemExit(EXIT_ERROR)
+
+
+LOCK_DIRECTORY = Path(".reconciler")
+
+
+def announce_wait(path: Path) -> None:
+    click.echo(
+        f"Waiting for another apply of this scope to finish (it holds {path})...", err=True
+    )
 
 
 def _check_saved_options(saved: SavedPlan, *, on_drift: str | None, base_ref: str | None) -> None:

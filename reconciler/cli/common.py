@@ -169,6 +169,13 @@ adopt_option = click.option(
     help="Mark imported objects (entries with remote_id) as managed instead of skipping them.",
 )
 
+adopt_unscoped_option = click.option(
+    "--adopt-unscoped",
+    is_flag=True,
+    help="Take objects managed before scopes existed, and declared here, into this "
+    "configuration's scope (one marker write each; Prevail sessions are scheduled anew).",
+)
+
 
 PROGRESS = Progress()
 

@@ -13,6 +13,7 @@ from reconciler.cli.common import (
     EXIT_CHANGES,
     ON_DRIFT_HELP,
     adopt_option,
+    adopt_unscoped_option,
     announce_pinned_clock,
     base_ref_option,
     format_option,
@@ -57,6 +58,8 @@ def validate(path: Path) -> None:
         state = load(path, resolve_providers=False)
     counts = ", ".join(f"{len(objects)} {kind}" for kind, objects in state.objects.items())
     click.echo(f"Valid: {counts} in {len(state.files)} file(s).")
+    if state.scope is not None:
+        click.echo(f"Scope: {state.scope.name} ({state.scope.origin})")
 
 
 @click.command()
@@ -82,6 +85,7 @@ def validate(path: Path) -> None:
 @sandbox_db_option
 @strict_option
 @adopt_option
+@adopt_unscoped_option
 @target_option
 @handle_errors
 def plan(
@@ -97,6 +101,7 @@ def plan(
     sandbox_db: Path,
     strict: bool,
     adopt: bool,
+    adopt_unscoped: bool,
     targets: tuple[str, ...],
 ) -> None:
     """Show the minimal calls that bring the remote schedule to the state declared in PATH."""
@@ -108,6 +113,7 @@ def plan(
         options = PlanOptions(
             prune=prune,
             adopt=adopt,
+            adopt_unscoped=adopt_unscoped,
             strict=strict,
             rails=Rails(threshold_percent=max_change_percent),
             on_drift=policy,
@@ -126,6 +132,7 @@ def plan(
         "sandbox": use_sandbox,
         "prune": prune,
         "adopt": adopt,
+        "adopt_unscoped": adopt_unscoped,
         "strict": strict,
         "on_drift": policy.value,
         "base_ref": base_ref,

@@ -25,6 +25,7 @@ from reconciler.config.discovery import ReadLimits, discover, read_all
 from reconciler.config.document import ConfigFile
 from reconciler.config.recurrence import Series, expand_series
 from reconciler.config.schema import schema_issues
+from reconciler.config.scope import declared_scope, derived_scope
 from reconciler.config.settings import merge_providers, require_providers
 from reconciler.config.working_hours import WorkingHours, collect
 from reconciler.config.yaml import JsonPath, parse_yaml
@@ -37,6 +38,7 @@ from reconciler.model import (
     Location,
     ObjectOptions,
     ProviderSettings,
+    Scope,
 )
 
 # The entry names that are options of the object, not fields the provider manages.
@@ -67,6 +69,8 @@ class DesiredState:
     # kind -> series key -> recurring series (its occurrences are in `objects`)
     series: Mapping[str, Mapping[str, Series]] = field(default_factory=dict)
     working_hours: Mapping[str, WorkingHours] = field(default_factory=dict)  # canonical zone ->
+    # Whose objects these are (`providers.stack`, or derived from the repository).
+    scope: Scope | None = None
     # Each file's name below the configuration's path -> sha256 of its bytes: what a saved plan's
     # configuration fingerprint covers, independent of where the configuration sits.
     file_digests: Mapping[str, str] = field(default_factory=dict)
@@ -101,7 +105,9 @@ def load(
             issues.append(
                 ConfigIssue(Location(name, line, column), "", "not YAML text: not valid UTF-8")
             )
-    state = _load_texts(texts, issues, environ=environ, resolve_providers=resolve_providers)
+    state = _load_texts(
+        texts, issues, environ=environ, resolve_providers=resolve_providers, root=root
+    )
     return replace(state, file_digests=_digests(root, read))
 
 
@@ -121,8 +127,12 @@ def load_text(
     environ: Mapping[str, str] | None = None,
     resolve_providers: bool = True,
 ) -> DesiredState:
-    """Load one YAML document given as text; `filename` is what issues name."""
-    return _load_texts([(filename, text)], [], environ=environ, resolve_providers=resolve_providers)
+    """Load one YAML document given as text; `filename` is what issues name (and, without
+    `providers.stack`, what the scope is derived from)."""
+    return _load_texts(
+        [(filename, text)], [], environ=environ, resolve_providers=resolve_providers,
+        root=Path(filename),
+    )
 
 
 def _load_texts(
@@ -131,6 +141,7 @@ def _load_texts(
     *,
     environ: Mapping[str, str] | None,
     resolve_providers: bool,
+    root: Path,
 ) -> DesiredState:
     files: list[ConfigFile] = []
     for name, text in texts:
@@ -155,6 +166,7 @@ def _load_texts(
         files=files_read,
         series=series,
         working_hours=working_hours,
+        scope=declared_scope(files) or derived_scope(root, environ),
     )
 
 

@@ -26,7 +26,7 @@ from reconciler.published import load_published
 
 SCHEMA_FILE = "reconciler.schema.json"
 # Previsto metadata keys the reconciler writes itself; the schema counts them toward its 20.
-RESERVED_METADATA_KEYS = ("reconciler_key", "reconciler_owned")
+RESERVED_METADATA_KEYS = ("reconciler_key", "reconciler_owned", "reconciler_scope")
 
 KEY_RULE = (
     "must be 1 to 63 characters: lowercase letters, digits, '.', '_' or '-', "
@@ -35,6 +35,10 @@ KEY_RULE = (
 LITERAL_SECRET = "literal secrets are refused: write ${NAME} and set NAME in the environment"
 _PATTERN_RULES = {
     "^[a-z0-9][a-z0-9._-]{0,62}$": KEY_RULE,
+    "^[a-z0-9][a-z0-9._/-]{0,99}$": (
+        "must be 1 to 100 characters: lowercase letters, digits, '.', '_', '/' or '-', "
+        "starting with a letter or digit"
+    ),
     "^\\$\\{[A-Za-z_][A-Za-z0-9_]*\\}$": LITERAL_SECRET,
     "^(https?://|\\$\\{[A-Za-z_][A-Za-z0-9_]*\\})\\S*$": (
         "must be an http:// or https:// URL (or a ${NAME} reference)"
@@ -287,7 +291,8 @@ def _reserved_names() -> list[str]:
 
 
 def _reserved_list() -> str:
-    return " and ".join(_reserved_names())
+    *first, last = _reserved_names()
+    return f"{', '.join(first)} and {last}" if first else last
 
 
 def _kind_of(instance: Any) -> str:

@@ -25,6 +25,8 @@ from reconciler.redaction import USERINFO_REFUSED, has_userinfo
 SECRET_SETTINGS = frozenset({"api_key", "password", "refresh_token"})
 # The settings that say which account is used: `--sandbox` replaces all of them with its own.
 ACCOUNT_SETTINGS = SECRET_SETTINGS | {"base_url", "company_id", "email"}
+# The scope's name in the providers block (`config.scope` reads it); not a provider.
+STACK = "stack"
 REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 DEFAULT_BASE_URLS = {
     "prevail": "https://prevail.ai/api/v1",
@@ -49,12 +51,9 @@ def merge_providers(
             path: JsonPath = ("providers", name)
             here = file.source.at(path)
             if name in first_at:
+                what = f'"{name}" is set' if name == STACK else f'provider "{name}" is configured'
                 issues.append(
-                    file.source.issue(
-                        path,
-                        f'provider "{name}" is configured twice (first at {first_at[name]}); '
-                        "keep one",
-                    )
+                    file.source.issue(path, f"{what} twice (first at {first_at[name]}); keep one")
                 )
                 continue
             first_at[name] = here

@@ -2,8 +2,9 @@
 
 `detect_drift` compares the refreshed remote state with the declared state and reports, per
 object, the drifted fields (remote value vs declared value, with the object's last-updated time),
-objects declared but missing remotely, and managed objects no longer declared. Fields under
-`ignore_changes` are reported as ignored, never as drift.
+objects declared but missing remotely, managed objects no longer declared, and duplicates (a
+second live object carrying a key, one item per extra). Only this configuration's scope is
+compared. Fields under `ignore_changes` are reported as ignored, never as drift.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Mapping
 
 from reconciler.engine.diff import field_changes
 from reconciler.engine.refresh import Refreshed
-from reconciler.model import DriftItem, DriftReport
+from reconciler.model import Address, DriftItem, DriftReport, duplicate_key
 
 
 def detect_drift(refreshed: Mapping[str, Refreshed]) -> DriftReport:
@@ -49,6 +50,17 @@ def detect_drift(refreshed: Mapping[str, Refreshed]) -> DriftReport:
                         status="undeclared",
                         remote_id=current.remote_id,
                         updated_at=current.updated_at,
+                    )
+                )
+        for duplicate in side.duplicates:
+            for extra_id in duplicate.extras:
+                extra = side.extras[duplicate_key(duplicate.address.key, extra_id)]
+                items.append(
+                    DriftItem(
+                        address=Address(extra.kind, duplicate_key(extra.key, extra_id)),
+                        status="duplicate",
+                        remote_id=extra_id,
+                        updated_at=extra.updated_at,
                     )
                 )
     items.sort(key=lambda item: (item.address.kind, item.address.key))

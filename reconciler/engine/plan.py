@@ -50,6 +50,8 @@ class PlanOptions:
 
     prune: bool = False
     adopt: bool = False
+    # Take objects marked before scopes existed, and declared here, into this scope.
+    adopt_unscoped: bool = False
     strict: bool = False
     rails: Rails = field(default_factory=Rails)
     on_drift: DriftPolicy = DriftPolicy.REVERT
@@ -84,7 +86,9 @@ def build_plan(
 
 def derive(state: DesiredState, refreshed: Mapping[str, Refreshed], options: PlanOptions) -> Plan:
     """The passes before the rails: the changes the configuration calls for, labelled."""
-    plan = plan_changes(state, refreshed, prune=options.prune)
+    plan = plan_changes(
+        state, refreshed, prune=options.prune, adopt_unscoped=options.adopt_unscoped
+    )
     notes = tuple(str(note) for note in series_notes(state.series))
     plan = replace(plan, warnings=(*notes, *plan.warnings))
     plan = plan_adoptions(plan, refreshed, adopt=options.adopt)
@@ -118,6 +122,7 @@ def recheck_saved(
     options = PlanOptions(
         prune=saved.prune,
         adopt=saved.adopt,
+        adopt_unscoped=saved.adopt_unscoped,
         strict=saved.strict,
         rails=rails,
         on_drift=saved.on_drift,

@@ -1,9 +1,10 @@
 """The plan file: a reviewed plan saved as JSON, optionally signed, and read back.
 
 A saved plan records what it was made from: the configuration's path (as given, relative to
-where `plan` ran), the options that shaped it (`--prune`, `--adopt`, `--strict`, `--on-drift`,
-the base ref's commit), the configuration's fingerprint (`engine.fingerprint`) and the checksum of
-the remote state it was made against. `engine.verify` checks all of them before anything is sent.
+where `plan` ran), the options that shaped it (`--prune`, `--adopt`, `--adopt-unscoped`,
+`--strict`, `--on-drift`, the base ref's commit), the configuration's fingerprint
+(`engine.fingerprint`) and the checksum of the remote state it was made against.
+`engine.verify` checks all of them before anything is sent.
 
 With `RECONCILER_PLAN_KEY` set, `plan -o` signs the file (HMAC-SHA256 over its canonical JSON,
 `signature` left out) and `apply` refuses a file that is unsigned or whose signature does not
@@ -41,6 +42,7 @@ class SavedPlan:
     prune: bool
     adopt: bool
     strict: bool
+    adopt_unscoped: bool = False
     on_drift: DriftPolicy
     base_commit: str | None
     fingerprint: Fingerprint
@@ -111,6 +113,7 @@ def load_plan(path: Path, *, key: bytes | None) -> SavedPlan:
             sandbox=_flag(source, "sandbox"),
             prune=_flag(source, "prune"),
             adopt=_flag(source, "adopt"),
+            adopt_unscoped=_flag(source, "adopt_unscoped"),
             strict=_flag(source, "strict"),
             on_drift=DriftPolicy(source.get("on_drift", DriftPolicy.REVERT.value)),
             base_commit=_text(base_commit) if base_commit is not None else None,

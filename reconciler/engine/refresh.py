@@ -1,27 +1,48 @@
-"""Refresh: canonicalise the declared objects and list the managed remote ones, per provider;
-and the checksum of what was found, which seals a plan."""
+"""Refresh: canonicalise the declared objects and list the managed remote ones, per provider,
+sorted by scope; and the checksum of what was found, which seals a plan.
+
+Providers list every object that carries our marker; refresh keeps this configuration's scope
+for the plan (one object per key: the oldest, or the one a declared lookup selected) and sets the
+rest aside: the extras of a key (duplicates, which the plan removes), objects marked before scopes
+existed (left alone until adopted into a scope), and other scopes' objects (only counted).
+"""
 
 from __future__ import annotations
 
 import contextvars
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from reconciler.config import DesiredState
-from reconciler.model import Address, DesiredObject, RemoteObject
+from reconciler.model import Address, DesiredObject, Duplicate, RemoteObject, duplicate_key
 from reconciler.providers.base import Provider
 
 
 @dataclass(frozen=True, kw_only=True)
 class Refreshed:
-    """One provider's side of a plan: canonical declared objects and the live managed ones."""
+    """One provider's side of a plan: canonical declared objects and the live managed ones.
+
+    `current` holds this scope's objects, one per key; `extras` the other live objects of a key
+    in this scope (by `duplicate_key`), described by `duplicates`; `unscoped` the objects marked
+    before scopes existed (the oldest of each key); `others` counts other scopes' objects by name.
+    """
 
     provider: Provider
     desired: dict[str, DesiredObject]
     current: dict[str, RemoteObject]
+    extras: dict[str, RemoteObject] = field(default_factory=dict)
+    duplicates: tuple[Duplicate, ...] = ()
+    unscoped: dict[str, RemoteObject] = field(default_factory=dict)
+    unscoped_count: int = 0
+    others: Mapping[str, int] = field(default_factory=dict)
+
+    def remote(self, key: str) -> RemoteObject | None:
+        """The remote object a change's address key names: this scope's, an extra, or unscoped."""
+        return self.current.get(key) or self.extras.get(key) or self.unscoped.get(key)
 
 
 def refresh_all(
@@ -32,8 +53,7 @@ def refresh_all(
     def one(provider: Provider) -> Refreshed:
         declared = state.objects.get(provider.kind, ())
         desired = {obj.key: provider.canonical(obj) for obj in declared}
-        current = {obj.key: obj for obj in provider.refresh(list(desired.values()))}
-        return Refreshed(provider=provider, desired=desired, current=current)
+        return by_scope(provider, desired, provider.refresh(list(desired.values())))
 
     if not providers:
         return {}
@@ -47,12 +67,68 @@ def refresh_all(
         return {name: future.result() for name, future in futures.items()}
 
 
+def by_scope(
+    provider: Provider, desired: dict[str, DesiredObject], found: Iterable[RemoteObject]
+) -> Refreshed:
+    """Sort what a provider found into this scope's objects, extras, unscoped and others'."""
+    scope = provider.scope
+    mine: dict[str, list[RemoteObject]] = {}
+    legacy: dict[str, list[RemoteObject]] = {}
+    others: Counter[str] = Counter()
+    for remote in found:
+        # An unmarked object is one a declared lookup selected (Previsto): ours to mark. A
+        # provider without a scope sees every marked object as its own, as before scopes.
+        if scope is None or remote.scope == scope or remote.state == "unmarked":
+            mine.setdefault(remote.key, []).append(remote)
+        elif remote.scope is None:
+            legacy.setdefault(remote.key, []).append(remote)
+        else:
+            others[remote.scope] += 1
+    current: dict[str, RemoteObject] = {}
+    extras: dict[str, RemoteObject] = {}
+    duplicates: list[Duplicate] = []
+    for key, group in mine.items():
+        if len(group) == 1:
+            current[key] = group[0]
+            continue
+        kept, *rest = sorted(group, key=_seniority)
+        current[key] = kept
+        for extra in rest:
+            extras[duplicate_key(key, extra.remote_id)] = extra
+        duplicates.append(
+            Duplicate(
+                address=kept.address,
+                kept=kept.remote_id,
+                extras=tuple(extra.remote_id for extra in rest),
+            )
+        )
+    duplicates.sort(key=lambda duplicate: duplicate.address)
+    return Refreshed(
+        provider=provider,
+        desired=desired,
+        current=current,
+        extras=extras,
+        duplicates=tuple(duplicates),
+        unscoped={key: min(group, key=_seniority) for key, group in legacy.items()},
+        unscoped_count=sum(len(group) for group in legacy.values()),
+        others=dict(others),
+    )
+
+
+def _seniority(remote: RemoteObject) -> tuple[bool, bool, str, str]:
+    """Which of one key's objects is kept: the one a declared lookup selected, else the oldest
+    (by creation time, then id)."""
+    return (not remote.selected, remote.created_at is None, remote.created_at or "",
+            remote.remote_id)
+
+
 def state_checksum(refreshed: Mapping[str, Refreshed], addresses: Sequence[Address]) -> str:
     """sha256 over the remote state of the addressed objects (absent ones count as absent)."""
-    by_kind = {side.provider.kind: side.current for side in refreshed.values()}
+    by_kind = {side.provider.kind: side for side in refreshed.values()}
     snapshot = []
     for address in sorted(set(addresses)):
-        current = by_kind.get(address.kind, {}).get(address.key)
+        side = by_kind.get(address.kind)
+        current = side.remote(address.key) if side is not None else None
         snapshot.append(
             [
                 str(address),
@@ -63,6 +139,8 @@ def state_checksum(refreshed: Mapping[str, Refreshed], addresses: Sequence[Addre
                     "state": current.state,
                     "fields": current.fields,
                     "owned": sorted(current.owned) if current.owned is not None else None,
+                    "scope": current.scope,
+                    "protected": current.protected,
                 },
             ]
         )

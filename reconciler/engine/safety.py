@@ -2,7 +2,10 @@
 
 - A session or event that has already started is never changed: its change is skipped, with the
   reason, and the plan says so.
-- A `protect: true` object is never cancelled or deleted (a replace counts as a cancel): skipped.
+- A protected object is never cancelled or deleted (a replace counts as a cancel): skipped. It is
+  protected while it is declared with `protect: true`, and, once such a plan was applied, by the
+  mark on the object itself, until a plan that declares it with `protect: false` is applied:
+  removing the entry from YAML does not lift it, and neither does `--force`.
 - A change to anything starting within 24 hours needs `--force` (or `allow_short_notice: true`).
 - A plan whose cancels/deletes (replaces included) or updates exceed a share (default 30 %) of a
   kind's managed objects, when there are at least 10, needs `--force`.
@@ -23,6 +26,10 @@ from reconciler.instants import now as current_time
 from reconciler.model import Action, Change, Plan, Skipped
 
 SHORT_NOTICE = timedelta(hours=24)
+PROTECTED_ON_OBJECT = (
+    "protected on the object (protect: true was applied); it is never cancelled/deleted until "
+    "a plan that declares it with protect: false has been applied"
+)
 MIN_OBJECTS_FOR_THRESHOLD = 10
 TIMED_KINDS = frozenset({"sessions", "events"})
 
@@ -44,10 +51,13 @@ def guard(plan: Plan, refreshed: Mapping[str, Refreshed], rails: Rails) -> tuple
     for change in plan.changes:
         side = sides.get(change.address.kind)
         desired = side.desired.get(change.address.key) if side else None
-        current = side.current.get(change.address.key) if side else None
+        current = side.remote(change.address.key) if side else None
         removes = change.action.is_removal or change.action is Action.REPLACE
         if removes and desired is not None and desired.protect:
             skipped.append(Skipped(change.address, "protect: true; it is never cancelled/deleted"))
+            continue
+        if removes and current is not None and current.protected:
+            skipped.append(Skipped(change.address, PROTECTED_ON_OBJECT))
             continue
         starts = [
             moment
@@ -66,8 +76,8 @@ def guard(plan: Plan, refreshed: Mapping[str, Refreshed], rails: Rails) -> tuple
                 )
                 continue
         soon = [moment for moment in starts if now < moment <= now + SHORT_NOTICE]
-        # Adopting only marks an object as ours: nothing about its schedule changes.
-        allowed = (desired is not None and desired.allow_short_notice) or change.note == "adopt"
+        # Adopting, or writing the scope mark, only marks an object: its schedule stays.
+        allowed = (desired is not None and desired.allow_short_notice) or _marks_only(change)
         if change.address.kind in TIMED_KINDS and soon and not allowed:
             short_notice.append(str(change.address))
         kept.append(change)
@@ -97,14 +107,14 @@ def _mass_changes(
 ) -> list[str]:
     violations = []
     for kind, side in sorted(sides.items()):
-        managed = len(side.current)
+        managed = len(side.current) + len(side.extras)  # duplicates are live managed objects
         if managed < MIN_OBJECTS_FOR_THRESHOLD:
             continue
         changes = [change for change in plan.changes if change.address.kind == kind]
         removals = sum(
             1 for c in changes if c.action.is_removal or c.action is Action.REPLACE
         )
-        updates = sum(1 for c in changes if c.action is Action.UPDATE and c.note != "adopt")
+        updates = sum(1 for c in changes if c.action is Action.UPDATE and not _marks_only(c))
         limit = managed * threshold_percent / 100
         for count, what in ((removals, "cancel/delete"), (updates, "update")):
             if count > limit:
@@ -114,6 +124,11 @@ def _mass_changes(
                     "apply with --force if it is intended (or raise --max-change-percent)"
                 )
     return violations
+
+
+def _marks_only(change: Change) -> bool:
+    """An update that writes only our marker (adoption, scope, protection): no field changes."""
+    return change.action is Action.UPDATE and (change.note == "adopt" or not change.fields)
 
 
 def _instant(text: str | None) -> datetime | None:

@@ -128,6 +128,25 @@ def _read(path: Path | None) -> str | None:
         return None
 
 
+def duplicate_annotations(report: RunReport) -> list[str]:
+    """A warning annotation for each key that several live objects carry (plan and drift)."""
+    document = report.document or {}
+    found = [
+        f"{item.get('address')}: {1 + len(item.get('extras') or [])} live objects carry this key "
+        f"(kept: {item.get('kept')}; the others are removed by apply)"
+        for item in document.get("duplicates") or []
+        if isinstance(item, dict)
+    ]
+    found.extend(
+        f"{item.get('address')}: a duplicate of a managed object (id {item.get('remote_id')}); "
+        "apply removes it"
+        for item in document.get("items") or []
+        if isinstance(item, dict) and item.get("status") == "duplicate"
+    )
+    title = f"reconciler {report.command}: duplicate"
+    return [workflow_command("warning", text, title=title) for text in found]
+
+
 def report_markdown(report: RunReport) -> str:
     """The Markdown for the job summary and the comment; it starts with the command's marker."""
     marker = MARKERS[report.command]
@@ -251,6 +270,7 @@ def publish(
         command=report.command,
         workspace=workspace,
     )
+    lines += duplicate_annotations(report)
     if report.failed and not lines:
         lines.append(workflow_command(
             "error", f"reconciler {report.command} failed (exit {report.exitcode}); see the log",

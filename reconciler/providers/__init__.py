@@ -61,5 +61,6 @@ def build_providers(
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             policy=policy,
         )
-        built[name] = cls(settings=provider_settings, client=client)
+        scope = state.scope.name if state.scope is not None else None
+        built[name] = cls(settings=provider_settings, client=client, scope=scope)
     return built

@@ -38,6 +38,7 @@ from reconciler.model import (
     ProviderSettings,
     RemoteObject,
 )
+from reconciler.providers.marker import scope_mark
 
 T = TypeVar("T")  # what a list walk turns each listed item into
 
@@ -87,7 +88,10 @@ class Provider(ABC):
       - `canonical(declared)`: the declared object with canonical values (UTC, IANA zones);
       - `refresh(desired)`: every live managed object, in as few list requests as it can;
       - `create_calls`, `update_plan`, `removal_calls`: the requests that make each change.
-    It **may** set `merge_fields`, `requests_per_minute` and `rate_window`, and override:
+    Every marker it writes names the provider's `scope` (None: the markers of before scopes) and
+    whether the object is protected (`mark`).
+    It **may** set `merge_fields`, `requests_per_minute`, `rate_window` and `marker_editable`, and
+    override:
       - `find(key)`: look one object up by key (after a lost create response; default: none);
       - `created_id(body)`: the id a create's answer holds;
       - `batches` / `apply_batch`: several changes in one request (Prospero's bulk create and
@@ -117,10 +121,16 @@ class Provider(ABC):
     # The window (seconds) that documented limit is counted over: a 429 without Retry-After is
     # waited out for up to this long (None: no documented window).
     rate_window: ClassVar[float | None] = None
+    # False where the API cannot rewrite an existing object's marker (Prevail): a new scope is
+    # then written only by scheduling the object anew, and protection only when it is created.
+    marker_editable: ClassVar[bool] = True
 
-    def __init__(self, *, settings: ProviderSettings, client: httpx.Client) -> None:
+    def __init__(
+        self, *, settings: ProviderSettings, client: httpx.Client, scope: str | None = None
+    ) -> None:
         self.settings = settings
         self.client = client
+        self.scope = scope
         self.list_requests = 0
         # Told after each list page how many objects have been read so far (progress display).
         self.on_page: Callable[[Provider, int], None] | None = None
@@ -184,6 +194,18 @@ class Provider(ABC):
     def yaml_value(self, desired: DesiredObject, name: str, remote_value: Any) -> Any:
         """A remote (canonical) value in the form the YAML writes it, for `drift --write`."""
         return remote_value
+
+    def mark(self, desired: DesiredObject) -> str | None:
+        """The scope mark a write of `desired` records (None: unscoped, as before scopes)."""
+        if self.scope is None:
+            return None
+        return scope_mark(self.scope, protected=desired.protect)
+
+    def marker_stale(self, current: RemoteObject, desired: DesiredObject) -> bool:
+        """True when `current`'s scope or protection differs from what `desired` records."""
+        if self.scope is None:
+            return False
+        return current.scope != self.scope or current.protected != desired.protect
 
     def find(self, key: str) -> RemoteObject | None:
         """Look one managed object up by its key (used after a lost create response)."""

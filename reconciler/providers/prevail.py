@@ -1,7 +1,9 @@
 """Prevail sessions: HS256 JWTs minted per run, `pagy` pages of 1,000, PATCH edits and cancels.
 
 Prevail has no external id, so the key rides on the last line of
-`session_details.additional_details` as `reconciler-key: <key>`. Prevail edits in place only
+`session_details.additional_details` as `reconciler-key: <key>`, with the scope mark on the line
+above it (`reconciler-scope: team-a (protected)`). Prevail never edits additional_details after
+scheduling, so a session's marker is written once, when it is scheduled. Prevail edits in place only
 title, case, the start (date, time and zone, always sent together), the duration and invitees
 (add-only); any other change, or an invitee removed, is a `replace`: cancel, then schedule anew.
 """
@@ -35,12 +37,14 @@ from reconciler.model import (
     RemoteObject,
 )
 from reconciler.providers.base import Provider, T, UpdatePlan, as_sent, expect
+from reconciler.providers.marker import read_scope_mark
 
 log = logging.getLogger(__name__)
 
 PAGE_MAX = 1000
 TOKEN_LIFETIME = 300  # seconds; the contract caps a minted token's life at five minutes
 MARKER = "reconciler-key: "
+SCOPE_MARKER = "reconciler-scope: "
 _CLOCK = re.compile(r"(?P<hour>\d{1,2}):(?P<minute>[0-5]\d) ?(?P<half>AM|PM)")
 
 # YAML fields Prevail keeps under session_details.
@@ -86,6 +90,7 @@ class PrevailAuth(httpx.Auth):
 class PrevailProvider(Provider):
     name = "prevail"
     kind = "sessions"
+    marker_editable = False  # additional_details, where the marker lives, is fixed once scheduled
     probe_path = "sessions"
     probe_params = {"page": "1", "per_page": "1"}
     # A token is re-minted when under a minute of its life is left: a server clock further ahead
@@ -128,9 +133,10 @@ class PrevailProvider(Provider):
         details = session.get("session_details") or {}
         if not isinstance(details, Mapping):
             return None
-        text, key = split_marker(details.get("additional_details"))
+        text, key, mark = split_marker(details.get("additional_details"))
         if key is None:
             return None
+        scope, protected = read_scope_mark(mark)
         zone_name = session.get("time_zone")
         fields: dict[str, Any] = {
             "title": session.get("title"),
@@ -157,22 +163,24 @@ class PrevailProvider(Provider):
             state=session.get("state"),
             updated_at=session.get("updated_at"),
             starts_at=fields.get("start"),
+            scope=scope,
+            protected=protected,
+            created_at=session.get("created_at"),
         )
 
     # -- refresh ---------------------------------------------------------------------------------
 
     def refresh(self, desired: Sequence[DesiredObject]) -> list[RemoteObject]:
-        found: dict[str, RemoteObject] = {}
-        for remote in self.walk("sessions", self.remote):
-            if remote.state in LIVE_STATES:
-                found.setdefault(remote.key, remote)
+        # Every live marked session, of every scope and duplicates included: the engine sorts
+        # them into this scope's, others' and the extras of a key.
+        found = [remote for remote in self.walk("sessions", self.remote)
+                 if remote.state in LIVE_STATES]
         # Pending requests are read only when the configuration submits requests at all, so a
         # self-service repository pays one list walk, not two.
         if self.default_via == "request" or any(item.via == "request" for item in desired):
-            for remote in self.walk("session_requests", self.remote):
-                if remote.state == "initial":
-                    found.setdefault(remote.key, remote)
-        return list(found.values())
+            found.extend(remote for remote in self.walk("session_requests", self.remote)
+                         if remote.state == "initial")
+        return found
 
     def list_all(self, collection: str) -> list[dict[str, Any]]:
         """Every item of the collection, as the API sends it."""
@@ -236,7 +244,8 @@ class PrevailProvider(Provider):
         for collection in ("sessions", "session_requests"):
             for item in self.list_all(collection):
                 remote = self.remote(item)
-                if remote is not None and remote.key == key and remote.state in LIVE_STATES:
+                if (remote is not None and remote.key == key and remote.scope == self.scope
+                        and remote.state in LIVE_STATES):
                     return remote
         return None
 
@@ -262,7 +271,9 @@ class PrevailProvider(Provider):
         details: dict[str, Any] = {
             name: fields[name] for name in DETAIL_FIELDS if fields.get(name) is not None
         }
-        details["additional_details"] = join_marker(fields.get("details"), desired.key)
+        details["additional_details"] = join_marker(
+            fields.get("details"), desired.key, self.mark(desired)
+        )
         body: dict[str, Any] = {
             "invites": list(fields.get("invites") or []),
             "remote_session": remote_session,
@@ -281,12 +292,17 @@ class PrevailProvider(Provider):
         names = [change.name for change in changes]
         removed = _removed_invitees(current, desired)
         fixed = [name for name in names if name not in EDITABLE]
-        if removed or fixed or current.state not in EDITABLE_STATES:
+        # A session of another scope (one written before scopes) takes this scope only when it
+        # is scheduled anew: its marker cannot be edited.
+        rescope = self.scope is not None and current.scope != self.scope
+        if removed or fixed or rescope or current.state not in EDITABLE_STATES:
             why = (
                 f"invitees cannot be removed in place ({', '.join(removed)})"
                 if removed
                 else f"Prevail cannot change {', '.join(fixed)} in place"
                 if fixed
+                else "Prevail cannot write the scope on an existing session"
+                if rescope
                 else f"a session in state {current.state} cannot be edited"
             )
             cancel = self.cancel_call(current)
@@ -354,12 +370,12 @@ class PrevailProvider(Provider):
             details = session.get("session_details") or {}
             if not isinstance(details, Mapping) or session.get("state") not in LIVE_STATES:
                 continue
-            text, key = split_marker(details.get("additional_details"))
+            text, key, _ = split_marker(details.get("additional_details"))
             if key is not None:
                 continue
             # Read exactly as a managed session is, under its title as the key to derive from.
             title = str(session.get("title") or "session").replace("\n", " ")
-            marked = {**details, "additional_details": join_marker(text, title)}
+            marked = {**details, "additional_details": join_marker(text, title, None)}
             remote = self.remote({**session, "session_details": marked})
             if remote is not None:
                 found.append(remote)
@@ -405,18 +421,25 @@ class PrevailProvider(Provider):
         )
 
 
-def split_marker(text: Any) -> tuple[str | None, str | None]:
-    """(user text, key) from additional_details whose last line may be our marker."""
+def split_marker(text: Any) -> tuple[str | None, str | None, str | None]:
+    """(user text, key, scope mark) from additional_details that may end with our marker.
+
+    The key is on the last line; the scope mark, when the marker has one, on the line above.
+    """
     if not isinstance(text, str):
-        return (None, None)
+        return (None, None, None)
     head, _, last = text.rstrip("\n").rpartition("\n")
     if not last.startswith(MARKER):
-        return (text, None)
-    return (head if head else None, last[len(MARKER) :].strip())
+        return (text, None, None)
+    key = last[len(MARKER) :].strip()
+    above, _, line = head.rpartition("\n")
+    if not line.startswith(SCOPE_MARKER):
+        return (head if head else None, key, None)
+    return (above if above else None, key, line[len(SCOPE_MARKER) :].strip())
 
 
-def join_marker(text: Any, key: str) -> str:
-    marker = MARKER + key
+def join_marker(text: Any, key: str, mark: str | None) -> str:
+    marker = MARKER + key if mark is None else f"{SCOPE_MARKER}{mark}\n{MARKER}{key}"
     return f"{text}\n{marker}" if isinstance(text, str) and text else marker
 
 

@@ -2,9 +2,9 @@
 
 Assignments exist already (Previsto generates them, or someone creates them by hand); a declared
 assignment `select`s exactly one, and the reconciler manages only metadata keys. It marks the
-assignment with two reserved keys: `reconciler_key` (our key) and `reconciler_owned` (the keys we
+assignment with three reserved keys: `reconciler_key` (our key), `reconciler_owned` (the keys we
 set, comma-separated), so a key removed from YAML is removed remotely while keys set by anyone
-else are never touched.
+else are never touched, and `reconciler_scope` (the scope mark: `team-a`, or `team-a (protected)`).
 
 Listing reads what the docs promise and no more: a bare JSON array per page and the
 `X-Total-Count` header (without it, pages are read until a short one); never the `Link` header.
@@ -36,6 +36,7 @@ from reconciler.model import (
     RemoteObject,
 )
 from reconciler.providers.base import Provider, UpdatePlan, expect
+from reconciler.providers.marker import read_scope_mark
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,8 @@ PAGE_DOCUMENTED = 100  # the API reference's maximum, which every Previsto serve
 READ_AHEAD = 4  # pages in flight during a walk, once the first page has told the total
 KEY_META = "reconciler_key"
 OWNED_META = "reconciler_owned"
-RESERVED = frozenset({KEY_META, OWNED_META})
+SCOPE_META = "reconciler_scope"
+RESERVED = frozenset({KEY_META, OWNED_META, SCOPE_META})
 # A list request's refusals this module reads itself (a 400 may name `size`).
 REFUSALS = frozenset({400})
 
@@ -68,8 +70,10 @@ class PrevistoProvider(Provider):
     probe_path = "account"
     rate_window = 60.0  # "120 requests per minute" per key: a slot frees within a minute
 
-    def __init__(self, *, settings: ProviderSettings, client: httpx.Client) -> None:
-        super().__init__(settings=settings, client=client)
+    def __init__(
+        self, *, settings: ProviderSettings, client: httpx.Client, scope: str | None = None
+    ) -> None:
+        super().__init__(settings=settings, client=client, scope=scope)
         # The page size this run asks for; falls back once, for the run, if refused.
         self.page_size = PAGE_LARGE
 
@@ -91,18 +95,20 @@ class PrevistoProvider(Provider):
     def refresh(self, desired: Sequence[DesiredObject]) -> list[RemoteObject]:
         assignments = self.list_all()
         selected = self.resolve(desired, assignments)
-        found: dict[str, RemoteObject] = {}
+        found: list[RemoteObject] = []
         claimed: set[str] = set()
         for item in desired:
             assignment = selected[item.key]
             claimed.add(str(assignment["id"]))
-            found[item.key] = self.remote(assignment, item.key)
+            found.append(replace(self.remote(assignment, item.key), selected=True))
+        # Every other marked assignment, of every scope: the engine sorts them into this scope's
+        # (undeclared, or extras of a declared key), other scopes' and those of before scopes.
         for assignment in assignments:
             meta = assignment.get("meta") or {}
             key = meta.get(KEY_META) if isinstance(meta, Mapping) else None
-            if isinstance(key, str) and str(assignment["id"]) not in claimed and key not in found:
-                found[key] = self.remote(assignment, key)
-        return list(found.values())
+            if isinstance(key, str) and str(assignment["id"]) not in claimed:
+                found.append(self.remote(assignment, key))
+        return found
 
     def list_all(self) -> list[dict[str, Any]]:
         """Walk every page; walk again (at most twice) if the total changes mid-walk."""
@@ -226,6 +232,13 @@ class PrevistoProvider(Provider):
                     f"already managed as {marked!r}"
                 )
                 continue
+            scope, _ = read_scope_mark(meta.get(SCOPE_META))
+            if isinstance(marked, str) and scope is not None and scope != self.scope:
+                problems.append(
+                    f"{_where(item)}assignments.{item.key}: assignment {assignment['id']} is "
+                    f"managed by the scope {scope!r}; select another one, or remove this entry"
+                )
+                continue
             if assignment["id"] in owners:
                 problems.append(
                     f"{_where(item)}assignments.{item.key}: assignment {assignment['id']} is also "
@@ -245,19 +258,20 @@ class PrevistoProvider(Provider):
         meta = assignment.get("meta") or {}
         meta = meta if isinstance(meta, Mapping) else {}
         owned_text = meta.get(OWNED_META)
-        owned = (
-            _owned_metadata(owned_text)
-            if isinstance(owned_text, str) and meta.get(KEY_META) == key
-            else None
-        )
+        marked = meta.get(KEY_META) == key
+        owned = _owned_metadata(owned_text) if isinstance(owned_text, str) and marked else None
+        scope, protected = read_scope_mark(meta.get(SCOPE_META)) if marked else (None, False)
         return RemoteObject(
             kind=self.kind,
             key=key,
             remote_id=str(assignment["id"]),
             fields={"metadata": {k: v for k, v in meta.items() if k not in RESERVED}},
             owned=owned,
-            state="managed" if meta.get(KEY_META) == key else "unmarked",
+            state="managed" if marked else "unmarked",
             updated_at=assignment.get("timestamp"),
+            scope=scope,
+            protected=protected,
+            created_at=assignment.get("createdDate"),
         )
 
     # -- writes ----------------------------------------------------------------------------------
@@ -279,6 +293,10 @@ class PrevistoProvider(Provider):
         recorded = sorted(name.partition(".")[2] for name in current.owned or ())
         if current.state != "managed" or ",".join(recorded) != owned:
             meta[OWNED_META] = owned or None
+        if current.state != "managed" or self.marker_stale(current, desired):
+            mark = self.mark(desired)
+            if mark is not None:
+                meta[SCOPE_META] = mark
         return UpdatePlan(
             action=Action.UPDATE,
             requests=(
@@ -324,6 +342,9 @@ class PrevistoProvider(Provider):
         declared = desired.fields.get("metadata")
         owned = ",".join(sorted(declared)) if isinstance(declared, Mapping) else ""
         meta = {KEY_META: desired.key, OWNED_META: owned or None}
+        mark = self.mark(desired)
+        if mark is not None:
+            meta[SCOPE_META] = mark
         return (
             HttpCall(method="PUT", path=f"/assignments/{current.remote_id}", body={"meta": meta}),
         )

@@ -1,6 +1,7 @@
 """Prospero events: cookie-token auth, camelCase wire fields, JSON merge patch updates.
 
-Identity: `customFields.reconciler_key` holds the key, `customFields.managed_by = reconciler`
+Identity: `customFields.reconciler_key` holds the key, `customFields.reconciler_scope` the scope
+mark (`team-a`, or `team-a (protected)`), `customFields.managed_by = reconciler`
 lets one filtered list return every managed event, and `customFields.reconciler_fields` records
 the fields we own, so a field removed from YAML can be sent as `null` (RFC 7386) without a state
 file. Several creates go in one bulk POST, several deletes in one bulk DELETE (at most 100
@@ -45,6 +46,7 @@ from reconciler.providers.base import (
     as_sent,
 )
 from reconciler.providers.listing import Span, TolerantList, epoch_of
+from reconciler.providers.marker import read_scope_mark
 from reconciler.redaction import register_secrets
 
 log = logging.getLogger(__name__)
@@ -63,8 +65,9 @@ AHEAD = timedelta(days=36_525)
 KEY_FIELD = "reconciler_key"
 OWNER_FIELD = "managed_by"
 OWNED_FIELD = "reconciler_fields"
+SCOPE_FIELD = "reconciler_scope"
 OWNER = "reconciler"
-RESERVED = frozenset({KEY_FIELD, OWNER_FIELD, OWNED_FIELD})
+RESERVED = frozenset({KEY_FIELD, OWNER_FIELD, OWNED_FIELD, SCOPE_FIELD})
 
 # YAML field → wire field. `time_zone` is not sent: it only says how to read naive times.
 WIRE = {
@@ -172,8 +175,10 @@ class ProsperoProvider(Provider):
     probe_path = "auth/whoami"
     merge_fields = frozenset({"custom_fields"})
 
-    def __init__(self, *, settings: ProviderSettings, client: httpx.Client) -> None:
-        super().__init__(settings=settings, client=client)
+    def __init__(
+        self, *, settings: ProviderSettings, client: httpx.Client, scope: str | None = None
+    ) -> None:
+        super().__init__(settings=settings, client=client, scope=scope)
         # What GET /events was seen to honour is learnt once a run, and shared by its walks.
         self.events = TolerantList(
             provider=self.name,
@@ -224,6 +229,7 @@ class ProsperoProvider(Provider):
                 fields[name] = to_utc(value)
         owned_text = custom.get(OWNED_FIELD)
         owned = owned_fields_set(owned_text) if isinstance(owned_text, str) else None
+        scope, protected = read_scope_mark(custom.get(SCOPE_FIELD))
         return RemoteObject(
             kind=self.kind,
             key=str(custom[KEY_FIELD]),
@@ -232,6 +238,9 @@ class ProsperoProvider(Provider):
             owned=owned,
             updated_at=event.get("lastUpdatedAt"),
             starts_at=fields.get("start"),
+            scope=scope,
+            protected=protected,
+            created_at=event.get("createdAt"),
         )
 
     @staticmethod
@@ -249,11 +258,19 @@ class ProsperoProvider(Provider):
                 continue
             event[WIRE[name]] = STATUS[value] if name == "status" else value
         custom = dict(event.get("customFields") or {})
-        custom.update(
-            {KEY_FIELD: desired.key, OWNER_FIELD: OWNER, OWNED_FIELD: self.owned_fields(desired)}
-        )
+        custom.update(self.marker(desired))
         event["customFields"] = custom
         return event
+
+    def marker(self, desired: DesiredObject) -> dict[str, Any]:
+        """The customFields that mark an event as ours: key, owner, owned fields, scope mark."""
+        marker = {
+            KEY_FIELD: desired.key, OWNER_FIELD: OWNER, OWNED_FIELD: self.owned_fields(desired)
+        }
+        mark = self.mark(desired)
+        if mark is not None:
+            marker[SCOPE_FIELD] = mark
+        return marker
 
     # -- refresh ---------------------------------------------------------------------------------
 
@@ -262,12 +279,10 @@ class ProsperoProvider(Provider):
         return self.managed()
 
     def managed(self) -> list[RemoteObject]:
-        """Every managed event in the listing span (the last refresh's)."""
-        found: dict[str, RemoteObject] = {}
+        """Every marked event in the listing span (the last refresh's), of every scope and
+        duplicates included: the engine sorts them."""
         filters = {f"customFields.{OWNER_FIELD}": OWNER}
-        for remote in self.events.walk(filters, self.remote, self.span or listing_span(())):
-            found.setdefault(remote.key, remote)
-        return list(found.values())
+        return self.events.walk(filters, self.remote, self.span or listing_span(()))
 
     def get(self, path: str, params: Mapping[str, str]) -> httpx.Response:
         self.list_requests += 1
@@ -277,7 +292,7 @@ class ProsperoProvider(Provider):
         filters = {f"customFields.{KEY_FIELD}": key}
         for event in self.events.walk(filters, as_sent, self.span or listing_span(())):
             remote = self.remote(event)
-            if remote is not None and remote.key == key:
+            if remote is not None and remote.key == key and remote.scope == self.scope:
                 return remote
         return None
 
@@ -305,6 +320,10 @@ class ProsperoProvider(Provider):
             custom = patch.setdefault("customFields", {})
             if isinstance(custom, dict):
                 custom[OWNED_FIELD] = owned
+        if self.marker_stale(current, desired):
+            custom = patch.setdefault("customFields", {})
+            if isinstance(custom, dict):
+                custom[SCOPE_FIELD] = self.mark(desired)
         names = ", ".join(change.name for change in changes)
         return UpdatePlan(
             action=Action.UPDATE,
@@ -387,7 +406,7 @@ class ProsperoProvider(Provider):
         """A bulk create whose answer was lost: adopt what landed, create the rest again."""
         if timed_out:
             time.sleep(min(self.client.timeout.read or LOOKUP_PAUSE, LOOKUP_PAUSE))
-        landed = {remote.key: remote for remote in self.managed()}
+        landed = {remote.key: remote for remote in self.managed() if remote.scope == self.scope}
         outcomes = [
             Outcome(change=change, ok=True, remote_id=landed[change.address.key].remote_id,
                     adopted=True, requests_sent=1)
@@ -429,14 +448,12 @@ class ProsperoProvider(Provider):
         return declared
 
     def adopt_calls(self, current: RemoteObject, desired: DesiredObject) -> tuple[HttpCall, ...]:
-        # A merge patch of our three markers only: every other field and custom field stays.
-        owned = self.owned_fields(desired)
-        marker = {KEY_FIELD: desired.key, OWNER_FIELD: OWNER, OWNED_FIELD: owned}
+        # A merge patch of our markers only: every other field and custom field stays.
         return (
             HttpCall(
                 method="PATCH",
                 path=f"/events/{current.remote_id}",
-                body={"customFields": marker},
+                body={"customFields": self.marker(desired)},
                 content_type=MERGE_PATCH,
             ),
         )

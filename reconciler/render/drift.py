@@ -19,15 +19,19 @@ HEADLINE = {
     "missing": "declared but missing remotely",
     "undeclared": "managed remotely but no longer declared",
     "ignored": "differs only in ignored fields",
+    "duplicate": "a second live object carrying this key (a duplicate: apply removes it and "
+    "keeps the oldest)",
 }
 
 
 def summary(report: DriftReport) -> str:
     if report.in_sync:
         return "In sync: the remote schedule matches the configuration."
+    duplicates = report.count("duplicate")
     return (
         f"Drift: {report.count('drifted')} changed remotely, {report.count('missing')} missing, "
-        f"{report.count('undeclared')} no longer declared."
+        f"{report.count('undeclared')} no longer declared"
+        + (f", {duplicates} duplicate{'s' if duplicates != 1 else ''}." if duplicates else ".")
     )
 
 
@@ -114,11 +118,11 @@ def drift_document(report: DriftReport, *, source: dict[str, Any]) -> dict[str, 
             "create": report.count("missing"),
             "update": report.count("drifted"),
             "replace": 0,
-            "delete": report.count("undeclared"),
+            "delete": report.count("undeclared") + report.count("duplicate"),
         },
         "drift": {
             status: report.count(status)
-            for status in ("drifted", "missing", "undeclared", "ignored")
+            for status in ("drifted", "missing", "undeclared", "ignored", "duplicate")
         },
         "items": [item.to_json() for item in report.items],
     }

@@ -28,4 +28,6 @@ def plan_document(plan: Plan, *, source: dict[str, Any] | None = None) -> dict[s
         "skipped": [skipped.to_json() for skipped in plan.skipped],
         "warnings": list(plan.warnings),
         "series": dict(plan.series_sizes),
+        "scope": plan.scope.to_json() if plan.scope is not None else None,
+        "duplicates": [duplicate.to_json() for duplicate in plan.duplicates],
     }

@@ -14,7 +14,7 @@ from reconciler.render.headline import headline
 from reconciler.render.safe import markdown_code, markdown_text, visible_lines
 from reconciler.render.timeline import MERMAID_CHANGES, left_out_note, mermaid_gantt, timeline
 from reconciler.render.times import describe_field, group_changes
-from reconciler.render.values import NO_CHANGES, show, summary_line
+from reconciler.render.values import NO_CHANGES, scope_lines, show, summary_line
 
 # Finds the one PR comment this tool edits in place.
 MARKER = "<!-- reconciler-plan -->"
@@ -36,6 +36,9 @@ def render_markdown(plan: Plan, *, title: str = "reconciler plan") -> str:
     lines = [MARKER, f"### {title}", ""]
     if plan.changes:
         lines += [f"**{headline(plan)}**", "", summary_line(plan), ""]
+    scope = [f"> {markdown_text(line)}" for line in scope_lines(plan)
+             if not line.startswith("Duplicate")]
+    lines += [*scope, ""] if scope else []
     lines += _notes(plan)
     if not plan.changes:
         lines.append(f"✅ {NO_CHANGES}")
@@ -83,7 +86,9 @@ def render_markdown(plan: Plan, *, title: str = "reconciler plan") -> str:
 
 def _notes(plan: Plan) -> list[str]:
     """Warnings and what the rails held back: quoted, folded when there are many."""
-    notes = [f"> ⚠️ {markdown_text(warning)}" for warning in plan.warnings]
+    duplicates = [line for line in scope_lines(plan) if line.startswith("Duplicate")]
+    notes = [f"> ⚠️ {markdown_text(line)}" for line in duplicates]
+    notes += [f"> ⚠️ {markdown_text(warning)}" for warning in plan.warnings]
     notes += [
         f"> ⏭️ skipped {markdown_code(str(skipped.address))}: {markdown_text(skipped.reason)}"
         for skipped in plan.skipped
@@ -96,6 +101,8 @@ def _notes(plan: Plan) -> list[str]:
         f"{len(plan.warnings):,} warning{'s' if len(plan.warnings) != 1 else ''}"
         if plan.warnings else "",
         f"{len(plan.skipped):,} held back" if plan.skipped else "",
+        f"{len(duplicates):,} duplicate{'s' if len(duplicates) != 1 else ''}"
+        if duplicates else "",
     ]
     summary = ", ".join(part for part in counted if part)
     return [f"<details><summary>⚠️ {summary}</summary>", "", *notes, "", "</details>", ""]

@@ -33,3 +33,27 @@ def summary_line(plan: Plan) -> str:
 
 
 NO_CHANGES = "No changes. The remote schedule matches the configuration."
+
+
+def scope_lines(plan: Plan) -> list[str]:
+    """The plan's header: its scope, what refresh left alone, and the duplicates it found."""
+    lines: list[str] = []
+    report = plan.scope
+    if report is not None:
+        lines.append(f"Scope: {report.name} ({report.origin})")
+        others = [
+            f"{sum(counts.values())} {kind} ("
+            + ", ".join(f"{name}: {count}" for name, count in sorted(counts.items()))
+            + ")"
+            for kind, counts in report.others.items()
+        ]
+        if others:
+            lines.append(f"Left alone, of other scopes: {', '.join(others)}.")
+        if report.unscoped:
+            counted = ", ".join(f"{count} {kind}" for kind, count in report.unscoped.items())
+            lines.append(
+                f"Left alone, managed before scopes: {counted}; `--adopt-unscoped` takes the "
+                "ones this configuration declares into its scope."
+            )
+    lines.extend(f"Duplicate: {duplicate}." for duplicate in plan.duplicates)
+    return lines

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.fixtures.repo import Repo, Run
+from tests.fixtures.repo import SCOPE, Repo, Run
 
 MARKER = "reconciler-key: "
 
@@ -141,7 +141,8 @@ def test_an_occurrence_in_the_past_is_untouched_after_the_rule_changes(
         "time_zone": "America/New_York",
         "estimated_duration": 1,
         "invites": [{"email": "counsel@example.com", "access_level": "participant"}],
-        "session_details": {"additional_details": MARKER + "status-call@2027-03-08"},
+        "session_details": {"additional_details": f"reconciler-scope: {SCOPE}\n"
+                                                  + MARKER + "status-call@2027-03-08"},
     }]})
     assert seeded.status_code == 201, seeded.text
     (past_id,) = seeded.json()["sessions"]

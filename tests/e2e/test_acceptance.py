@@ -160,12 +160,14 @@ def test_unmanaged_objects_are_never_touched(examples_repo: Repo, cli: Run, http
     cli("apply", examples_repo.root, "--auto-approve", "--prune")
     assert examples_repo.writes() == []
 
-    # Remove every declared object: --prune then touches only what we manage.
+    # Remove all declared objects but one of each kind (a kind declared nowhere is never
+    # pruned): --prune then touches only what we manage.
     before = unmanaged_snapshot(examples_repo)
     assert len(before) >= 8  # the demo organisation's sessions, events and assignments
-    for path in examples_repo.root.rglob("*.yaml"):
-        if path.name != "providers.yaml":
-            path.unlink()
+    (examples_repo.root / "sessions" / "depositions.yaml").unlink()
+    for relative in ("events/firm-calendar.yaml", "assignments/cleaning.yaml"):
+        path = examples_repo.root / relative
+        path.write_text(path.read_text().split("\n\n  - key:")[0] + "\n")
     examples_repo.forget_requests()
     cli("apply", examples_repo.root, "--auto-approve", "--prune", "--force")
     assert examples_repo.writes(), "--prune must remove what we manage"

@@ -21,11 +21,11 @@ from tests.fixtures.docs_previsto import (
     documented,
     documented_assignments,
 )
-from tests.fixtures.repo import Run
+from tests.fixtures.repo import SCOPE, Run
 
 # A filler assignment that an earlier configuration managed and this one no longer declares.
 RETIRED_META = {"crew": "west", "note": "kept", "reconciler_key": "retired",
-                "reconciler_owned": "crew"}
+                "reconciler_owned": "crew", "reconciler_scope": SCOPE}
 FALLBACK_LOG = (
     "previsto: the server refused pages of 1000 (400 naming size); reading pages of 100 for the "
     "rest of this run"
@@ -107,19 +107,21 @@ def test_plan_apply_and_a_converged_plan_against_the_documented_api(
     assert bodies(server) == {
         f"/assignments/{DOCUMENTED_ID}": {"meta": {
             "crew": "north", "po_number": "PO-7781", "reconciler_key": "docs-example",
-            "reconciler_owned": "crew,po_number",
+            "reconciler_owned": "crew,po_number", "reconciler_scope": SCOPE,
         }},
         f"/assignments/{REFERENCE_ID}": {"meta": {
             "crew": "south", "reconciler_key": "reference-example", "reconciler_owned": "crew",
+            "reconciler_scope": SCOPE,
         }},
-        f"/assignments/{retired}": {
-            "meta": {"crew": None, "reconciler_key": None, "reconciler_owned": None}
-        },
+        f"/assignments/{retired}": {"meta": {
+            "crew": None, "reconciler_key": None, "reconciler_owned": None,
+            "reconciler_scope": None,
+        }},
     }
     assert all(r.method == "PUT" and r.status == 200 for r in server.writes())
     assert server.assignments[DOCUMENTED_ID]["meta"] == {
         "crew": "north", "po_number": "PO-7781", "reconciler_key": "docs-example",
-        "reconciler_owned": "crew,po_number",
+        "reconciler_owned": "crew,po_number", "reconciler_scope": SCOPE,
     }
     assert server.assignments[retired]["meta"] == {"note": "kept"}
     server.requests.clear()

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.fixtures.docs_prospero import DOCUMENTED_LIST, DocsRepo
-from tests.fixtures.repo import Run
+from tests.fixtures.repo import SCOPE, Run
 
 NOW = "2027-01-04T00:00:00Z"
 # The span refresh lists: a day before now (no declared event starts earlier) to a century on.
@@ -40,7 +40,8 @@ def _now(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def marker(key: str, owned: str) -> dict[str, str]:
-    return {"reconciler_key": key, "managed_by": "reconciler", "reconciler_fields": owned}
+    return {"reconciler_key": key, "managed_by": "reconciler", "reconciler_fields": owned,
+            "reconciler_scope": SCOPE}
 
 
 def unmanaged(title: str, day: str) -> dict[str, Any]:
@@ -183,15 +184,18 @@ def test_deletes_go_in_bulk_at_most_one_hundred_ids_a_request(
         server.add({"title": f"Slot {n}", "start": "2027-05-01T09:00:00Z",
                     "end": "2027-05-01T10:00:00Z",
                     "customFields": marker(f"slot-{n}", "end,start,title")})
-        for n in range(150)
+        for n in range(151)
     ]
-    docs_repo.write("events.yaml", "version: 1\nevents: []\n")
+    kept = ids.pop()
+    # slot-150 stays declared as it is: --prune never removes a kind declared nowhere.
+    docs_repo.write("events.yaml", "version: 1\nevents:\n  - key: slot-150\n    title: Slot 150\n"
+                    "    start: 2027-05-01T09:00:00Z\n    end: 2027-05-01T10:00:00Z\n")
     cli("apply", docs_repo.root, "--prune", "--force", "--auto-approve")
     deletes = server.writes()
     assert [(seen.method, seen.path) for seen in deletes] == [("DELETE", "/events")] * 2
     assert sorted(len(seen.body["ids"]) for seen in deletes) == [50, 100]
     assert sorted(i for seen in deletes for i in seen.body["ids"]) == sorted(ids)
-    assert server.events == {} and sorted(server.archive) == sorted(ids)
+    assert list(server.events) == [kept] and sorted(server.archive) == sorted(ids)
 
 
 def test_the_documented_payloads_are_read_as_they_are(docs_repo: DocsRepo, cli: Run) -> None:

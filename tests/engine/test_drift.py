@@ -57,7 +57,8 @@ def test_drift_report(repo: Repo, cli: Run, http: httpx.Client):
 
     document = json.loads(cli("drift", repo.root, "--format", "json", expect=2).stdout)
     assert document["in_sync"] is False
-    assert document["drift"] == {"drifted": 1, "missing": 2, "undeclared": 0, "ignored": 0}
+    assert document["drift"] == {"drifted": 1, "missing": 2, "undeclared": 0, "ignored": 0,
+                                 "duplicate": 0}
     markdown = cli("drift", repo.root, "--format", "markdown", expect=2).stdout
     assert markdown.startswith("<!-- reconciler-drift -->")
     assert "`events.fair`" in markdown

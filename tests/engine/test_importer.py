@@ -80,12 +80,15 @@ def test_import_then_adopt_500_events_round_trips_with_no_changes(
     assert {w.method for w in writes} == {"PATCH"}
     assert all(set(w.body) == {"customFields"} for w in writes)
     assert all(
-        set(w.body["customFields"]) == {"reconciler_key", "managed_by", "reconciler_fields"}
+        set(w.body["customFields"])
+        == {"reconciler_key", "managed_by", "reconciler_fields", "reconciler_scope"}
         for w in writes
     )
+    # the scope is derived from the configuration's folder (no git repository, no stack)
+    assert {w.body["customFields"]["reconciler_scope"] for w in writes} == {"schedule"}
     after = stored_events(repo)
     for event_id, event in before.items():  # nothing but our markers changed
-        ours = {"reconciler_key", "managed_by", "reconciler_fields"}
+        ours = {"reconciler_key", "managed_by", "reconciler_fields", "reconciler_scope"}
         custom = {k: v for k, v in after[event_id].get("customFields", {}).items() if k not in ours}
         assert custom == event.get("customFields", {})
         private = ("customFields", "lastUpdatedAt", "_index")  # _index: the store's own
@@ -155,6 +158,7 @@ def test_assignments_adopt_with_the_reserved_metadata_keys_only(repo: Repo, cli:
     assert routed_write.body == {"meta": {
         "reconciler_key": "window-cleaning-offices-and-canteen-2027-02-11",
         "reconciler_owned": "route",
+        "reconciler_scope": "schedule",
     }}
     repo.forget_requests()
     assert "No changes" in cli("plan", repo.root, "--detailed-exitcode").stdout

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import httpx
 
-from tests.fixtures.repo import Repo, Run
+from tests.fixtures.repo import SCOPE, Repo, Run
 
 
 def session_body(n: int) -> dict[str, object]:
@@ -20,7 +20,9 @@ def session_body(n: int) -> dict[str, object]:
                 "estimated_duration": 1,
             },
             "invites": [f"counsel{n}@example.com"],
-            "session_details": {"additional_details": f"reconciler-key: hearing-{n}"},
+            "session_details": {
+                "additional_details": f"reconciler-scope: {SCOPE}\nreconciler-key: hearing-{n}"
+            },
         }
     }
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from tests.fixtures.repo import Repo, Run
+from tests.fixtures.repo import SCOPE, Repo, Run
 
 
 def events_yaml(count: int, *, title: str = "Event", start: str = "2027-09-01T10:00:00Z",
@@ -75,7 +75,7 @@ def test_the_past_is_frozen(repo: Repo, cli: Run, http: httpx.Client):
     seeded = http.post("/_sandbox/prospero/seed", json={"events": [{
         "title": "Yesterday's meeting", "start": past, "end": later,
         "customFields": {"reconciler_key": "old", "managed_by": "reconciler",
-                         "reconciler_fields": "end,start,title"},
+                         "reconciler_fields": "end,start,title", "reconciler_scope": SCOPE},
     }]})
     assert seeded.status_code == 201, seeded.text
     repo.write("e.yaml", f"version: 1\nevents:\n  - key: old\n    title: Renamed\n"
@@ -111,7 +111,7 @@ def test_saved_plan_with_skipped_changes_is_not_stale(repo: Repo, cli: Run, http
     seeded = http.post("/_sandbox/prospero/seed", json={"events": [{
         "title": "Yesterday's meeting", "start": past, "end": later,
         "customFields": {"reconciler_key": "old", "managed_by": "reconciler",
-                         "reconciler_fields": "end,start,title"},
+                         "reconciler_fields": "end,start,title", "reconciler_scope": SCOPE},
     }]})
     assert seeded.status_code == 201
     repo.write("e.yaml", f"version: 1\nevents:\n  - key: old\n    title: Renamed\n"

@@ -51,9 +51,9 @@ def test_a_target_plans_and_applies_only_its_object(repo: Repo, cli: Run):
 
 
 def test_prune_with_targets_removes_only_among_them(repo: Repo, cli: Run):
-    sessions(repo, hearings(3, 9))
+    sessions(repo, hearings(4, 9))
     cli("apply", repo.root, "--auto-approve")
-    sessions(repo, {})  # none declared any more
+    sessions(repo, {"h3": hearings(4, 9)["h3"]})  # h0, h1 and h2 no longer declared
 
     repo.forget_requests()
     result = cli("apply", repo.root, "--auto-approve", "--prune", "--target", "sessions.h1")

@@ -77,7 +77,9 @@ def test_a_bulk_delete_meeting_a_gone_event_deletes_the_rest_one_by_one(
     cli("apply", docs_repo.root, "--auto-approve")
     server = docs_repo.server
     ids = {key: event["id"] for key, event in server.by_key().items()}
-    docs_repo.write("events.yaml", "version: 1\nevents: []\n")
+    # One other event stays declared: --prune never removes a kind declared nowhere.
+    docs_repo.write("events.yaml", "version: 1\nevents:\n  - key: keynote\n    title: Keynote\n"
+                    "    start: 2027-03-03T10:00:00Z\n    end: 2027-03-03T11:00:00Z\n")
     state = load(docs_repo.root)
     plan = build_plan(state, {"prospero": docs_provider}, PlanOptions(prune=True)).plan
     deletes = [change for change in plan.changes if change.action is Action.DELETE]

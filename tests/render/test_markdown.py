@@ -12,7 +12,7 @@ from reconciler.github.comments import PullRequest
 from reconciler.github.publish import COMMENT_LIMIT, comment_body
 from reconciler.github.runner import utf16_units
 from reconciler.render.values import MAX_VALUE, show
-from tests.fixtures.repo import Repo, Run
+from tests.fixtures.repo import SCOPE, Repo, Run
 
 INVITES = [f"legal-ops.reviewer{n:02d}@okafor-partners.example" for n in range(10)]
 
@@ -97,7 +97,9 @@ def session_body(n: int) -> dict[str, object]:
                 "estimated_duration": 1,
             },
             "invites": [f"counsel{n}@example.com"],
-            "session_details": {"additional_details": f"reconciler-key: hearing-{n}"},
+            "session_details": {
+                "additional_details": f"reconciler-scope: {SCOPE}\nreconciler-key: hearing-{n}"
+            },
         }
     }
 

@@ -1,0 +1,175 @@
+"""No duplicates unseen: two live objects with one key in one scope are reported by plan, drift and
+the Action, and removed (the oldest kept); applies on one machine never overlap; a killed apply and
+a re-run converge to one object per key with at most one more apply."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from reconciler.cli import main
+from reconciler.engine.lock import apply_lock
+from reconciler.sandbox.faults import Fault
+from tests.fixtures.faults import event, session
+from tests.fixtures.repo import SCOPE, Repo, Run
+from tests.fixtures.scopes import live_per_key, start_apply
+
+EVENTS = "events:\n" + event("e-a", "Alpha", 1) + event("e-b", "Bravo", 2)
+SESSIONS = ("sessions:\n" + session("s-a", "Alpha", 1) + session("s-b", "Bravo", 2)
+            + session("s-c", "Charlie", 3))
+SLOW = 6.0  # seconds a create waits in the sandbox: longer than a second run takes to plan
+
+
+def duplicated(repo: Repo) -> dict[tuple[str, str, str], int]:
+    return {key: count for key, count in live_per_key(repo).items() if count > 1}
+
+
+def test_a_duplicate_is_reported_then_removed_keeping_the_oldest(
+    repo: Repo, cli: Run, http: httpx.Client
+):
+    repo.write("e.yaml", "version: 1\n" + EVENTS)
+    cli("apply", repo.root, "--auto-approve")
+    # A second live event with e-a's marker, as a concurrent run or a lost response leaves.
+    seeded = http.post("/_sandbox/prospero/seed", json={"events": [{
+        "title": "Alpha", "start": "2027-07-01T10:00:00Z", "end": "2027-07-01T11:00:00Z",
+        "capacity": 10, "customFields": {"reconciler_key": "e-a", "managed_by": "reconciler",
+                                         "reconciler_fields": "capacity,end,start,title",
+                                         "reconciler_scope": SCOPE}}]})
+    assert seeded.status_code == 201, seeded.text
+    twins = [e for e in repo.sandbox.store.query("prospero.events").documents
+             if (e.get("customFields") or {}).get("reconciler_key") == "e-a"]
+    oldest, newest = sorted(twins, key=lambda e: (e["createdAt"], e["id"]))
+
+    planned = cli("plan", repo.root, "--detailed-exitcode", expect=2).stdout
+    assert (f"Duplicate: 2 live objects carry the key events.e-a in this scope (ids "
+            f"{oldest['id']}, {newest['id']}); the oldest, {oldest['id']}, is kept") in planned
+    assert f"- events.e-a#{newest['id']} id={newest['id']}" in planned
+    assert "Plan: 0 to create, 0 to update, 1 to cancel/delete." in planned
+    document = json.loads(cli("plan", repo.root, "--format", "json").stdout)
+    assert document["duplicates"] == [
+        {"address": "events.e-a", "kept": oldest["id"], "extras": [newest["id"]]}
+    ]
+    markdown = cli("plan", repo.root, "--format", "markdown").stdout
+    assert "> ⚠️ Duplicate: 2 live objects carry the key events.e-a" in markdown
+
+    drifted = cli("drift", repo.root, expect=2).stdout
+    assert f"events.e-a#{newest['id']}: a second live object carrying this key" in drifted
+    assert "1 duplicate." in drifted
+
+    repo.forget_requests()
+    cli("apply", repo.root, "--auto-approve")
+    assert [(w.method, w.path, w.body) for w in repo.writes()] == [
+        ("DELETE", "/prospero/events", {"ids": [newest["id"]]})
+    ]
+    assert duplicated(repo) == {}
+    cli("plan", repo.root, "--detailed-exitcode", expect=0)
+    cli("drift", repo.root, expect=0)
+
+
+def test_applies_on_one_machine_take_turns(repo: Repo, cli: Run):
+    repo.write("s.yaml", "version: 1\n" + SESSIONS)
+    repo.sandbox.faults.add(Fault(kind="latency", path=r"^/prevail/sessions$", method="POST",
+                                  seconds=SLOW, times=3))
+    first = start_apply(repo.root, cwd=Path.cwd())
+    wait_for_creates(repo, first)
+    # The first run's creates are in flight, not stored yet: an overlapping run would plan them
+    # again. This one waits for the lock, then finds them made.
+    second = start_apply(repo.root, cwd=Path.cwd())
+    _, err_first = first.communicate(timeout=120)
+    out_second, err_second = second.communicate(timeout=120)
+    assert first.returncode == 0, err_first
+    assert second.returncode == 0, err_second
+    assert "Waiting for another apply of this scope to finish" in err_second
+    assert "No changes." in out_second
+    counts = live_per_key(repo)
+    assert [counts[("prevail.sessions", SCOPE, key)] for key in ("s-a", "s-b", "s-c")] == [1, 1, 1]
+
+
+def test_applies_from_two_checkouts_leave_duplicates_that_the_next_apply_removes(
+    repo: Repo, cli: Run, tmp_path: Path
+):
+    repo.write("s.yaml", "version: 1\n" + SESSIONS)
+    repo.sandbox.faults.add(Fault(kind="latency", path=r"^/prevail/sessions$", method="POST",
+                                  seconds=SLOW, times=3))
+    elsewhere = tmp_path / "other-checkout"  # another working directory: another lock file
+    elsewhere.mkdir()
+    first = start_apply(repo.root, cwd=Path.cwd())
+    wait_for_creates(repo, first)
+    second = start_apply(repo.root, cwd=elsewhere)
+    assert second.wait(timeout=120) == 0
+    assert first.wait(timeout=120) == 0
+    for process in (first, second):
+        process.communicate()
+    found = duplicated(repo)
+    assert found, "the runs did not overlap: the case tested nothing"
+
+    planned = cli("plan", repo.root, "--detailed-exitcode", expect=2).stdout
+    assert planned.count("Duplicate: 2 live objects carry the key sessions.") == len(found)
+    cli("apply", repo.root, "--auto-approve")
+    assert duplicated(repo) == {}
+    cli("plan", repo.root, "--detailed-exitcode", expect=0)
+
+
+def test_a_killed_apply_and_a_rerun_converge(repo: Repo, cli: Run):
+    repo.write("s.yaml", "version: 1\n" + SESSIONS)
+    repo.sandbox.faults.add(Fault(kind="latency", path=r"^/prevail/sessions$", method="POST",
+                                  seconds=SLOW, times=3))
+    killed = start_apply(repo.root, cwd=Path.cwd())
+    wait_for_creates(repo, killed)
+    os.kill(killed.pid, signal.SIGKILL)
+    killed.communicate()
+    # Straight away: the lock died with the process; the slow creates land after this plans.
+    cli("apply", repo.root, "--auto-approve")
+    settle(repo)
+    found = duplicated(repo)
+    planned = cli("plan", repo.root, "--detailed-exitcode", expect=2 if found else 0).stdout
+    assert planned.count("Duplicate: ") == len(found)
+    cli("apply", repo.root, "--auto-approve")
+    assert duplicated(repo) == {}
+    counts = live_per_key(repo)
+    assert [counts[("prevail.sessions", SCOPE, key)] for key in ("s-a", "s-b", "s-c")] == [1, 1, 1]
+    cli("plan", repo.root, "--detailed-exitcode", expect=0)
+
+
+def test_a_held_lock_stops_apply_with_a_clear_message(repo: Repo, cli: Run):
+    repo.write("e.yaml", "version: 1\n" + EVENTS)
+    with apply_lock(SCOPE, directory=Path(".reconciler"), wait=0) as held:
+        result = CliRunner().invoke(
+            main, ["apply", str(repo.root), "--auto-approve", "--lock-timeout", "0"]
+        )
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"Error: another apply of the scope '{SCOPE}' is still running on this machine (it "
+        f"holds {held}); waited 0 s. Run apply again once it has finished, or wait longer "
+        "with --lock-timeout"
+    )
+    assert repo.requests() == []  # nothing was read or sent while the other run held the scope
+    cli("apply", repo.root, "--auto-approve")  # released: the next run goes ahead
+
+
+def wait_for_creates(repo: Repo, process: subprocess.Popen[str]) -> None:
+    """Until the sandbox has received the process's first create (bounded)."""
+    for _ in range(600):
+        if any(r.method == "POST" and r.path == "/prevail/sessions" for r in repo.requests()):
+            return
+        if process.poll() is not None:
+            pytest.fail(f"the apply ended before creating: {process.communicate()}")
+        time.sleep(0.05)
+    pytest.fail("the apply never sent a create")
+
+
+def settle(repo: Repo) -> None:
+    """Until every request the sandbox received has been answered (the slow ones included)."""
+    for _ in range(400):
+        if all(r.status != 0 for r in repo.requests()):
+            return
+        time.sleep(0.05)
+    pytest.fail("the sandbox kept requests open")
