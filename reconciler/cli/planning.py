@@ -31,7 +31,6 @@ from reconciler.cli.common import (
     use_color,
     value_limit,
 )
-from reconciler.config import load
 from reconciler.engine.drift import detect_drift
 from reconciler.engine.drift_policy import DriftPolicy
 from reconciler.engine.fingerprint import configuration_fingerprint
@@ -48,18 +47,28 @@ from reconciler.render.drift import drift_document, render_drift_markdown, rende
 
 
 @click.command()
-@click.argument("path", type=click.Path(exists=False, path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=False, path_type=Path))
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+)
 @handle_errors
-def validate(path: Path) -> None:
-    """Check the YAML at PATH (a file or a directory) without contacting any API."""
+def validate(paths: tuple[Path, ...], output_format: str) -> None:
+    """Check the YAML at each PATH (a file or a directory) without contacting any API.
+
+    Each PATH is checked as a configuration of its own (pre-commit passes the changed files);
+    the exit code is 1 when any of them has a problem.
+    """
+    from reconciler.cli.validating import check_path, report
+
     # validate contacts no API and writes nothing, so a pinned clock cannot move a real account.
     with pinned_clock_allowed("validate"):
         announce_pinned_clock()
-        state = load(path, resolve_providers=False)
-    counts = ", ".join(f"{len(objects)} {kind}" for kind, objects in state.objects.items())
-    click.echo(f"Valid: {counts} in {len(state.files)} file(s).")
-    if state.scope is not None:
-        click.echo(f"Scope: {state.scope.name} ({state.scope.origin})")
+        checks = [check_path(path) for path in paths]
+    report(checks, output_format)
 
 
 @click.command()
