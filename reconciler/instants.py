@@ -3,8 +3,8 @@
 Every datetime is compared as an instant; the canonical form is `YYYY-MM-DDThh:mm:ssZ` in UTC.
 Zone names are IANA names (zoneinfo with the tzdata package); Prevail's Rails-style names
 ("Eastern Time (US & Canada)") map to IANA through the table published with its API description,
-and aliases (`US/Eastern`) to their canonical name through tzdata's links (`zones.py`). `now()`
-is the clock recurrence and the safety rails read (`RECONCILER_NOW` pins it, but only for a
+and aliases (`US/Eastern`) to their canonical name through tzdata's links (both `zones.py`).
+`now()` is the clock recurrence and the safety rails read (`RECONCILER_NOW` pins it, but only for a
 `--sandbox` run, `validate`, or a test suite that sets `RECONCILER_ALLOW_PINNED_CLOCK=1`).
 """
 
@@ -15,12 +15,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta, tzinfo
-from functools import cache, lru_cache
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from reconciler.errors import ReconcilerError
-from reconciler.published import load_published
-from reconciler.zones import canonical_name
+from reconciler.zones import canonical_name, prevail_zone
 
 UTC_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 NOW_VARIABLE = "RECONCILER_NOW"
@@ -38,17 +37,10 @@ PIN_REFUSED = (
 _pin_allowed: ContextVar[str | None] = ContextVar("pin_allowed", default=None)
 
 
-@cache
-def prevail_zone_names() -> dict[str, str]:
-    """Prevail (Rails) zone name → IANA name."""
-    table = load_published("api/prevail-time-zones.json")
-    return {str(name): str(iana) for name, iana in table.items()}
-
-
 @lru_cache(maxsize=1024)  # a schedule names few zones, each looked up for every object
 def iana_zone(name: str) -> ZoneInfo:
-    """The zone for an IANA name or a Prevail name; KeyError when neither."""
-    iana = prevail_zone_names().get(name, name)
+    """The zone for an IANA name or a Prevail name (either Rails form); KeyError when neither."""
+    iana = prevail_zone(name) or name
     try:
         return ZoneInfo(iana)
     except (ZoneInfoNotFoundError, ValueError):

@@ -9,22 +9,35 @@ clocks merely agree since 1970 (`Europe/Copenhagen` → `Europe/Berlin`); those 
 Zone or a `zone.tab` location; any other linked name (the `backward` file's renamed and
 deprecated names: `US/Eastern`, `Europe/Kiev`, `Asia/Rangoon`, `UTC`) resolves to its target.
 Read from the `tzdata` package (a dependency) or, failing that, the system's zone database.
+
+Prevail names zones as Rails does: `ActiveSupport::TimeZone::MAPPING`'s names ("Eastern Time
+(US & Canada)", "Astana") and their display form with the standard offset in front ("(GMT-05:00)
+Eastern Time (US & Canada)"). The name table is published data, `schemas/api/
+prevail-time-zones.json` (Rails 8.1's mapping plus the names Rails' main branch adds); every
+spelling resolves to one IANA name here, so that no spelling reads as drift.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from zoneinfo import TZPATH
 
+from reconciler.published import load_published
+
 log = logging.getLogger(__name__)
 
 TZDATA_SOURCE = "tzdata.zi"
 LOCATION_TABLES = ("zone.tab", "zone1970.tab")
+PREVAIL_ZONES_FILE = "api/prevail-time-zones.json"
+# Rails' `TimeZone#to_s`: "(GMT-05:00) Eastern Time (US & Canada)", "(GMT+00:00) UTC". The offset
+# is the zone's standard offset on the day it was written; the name alone says which zone it is.
+_DISPLAY_FORM = re.compile(r"\(GMT(?:[+-]\d{2}:?\d{2})?\) (?P<name>\S.*)")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -58,6 +71,32 @@ def canonical_name(name: str) -> str:
 def is_alias(name: str) -> bool:
     """True for an old or alternative name of a zone, such as `US/Eastern`."""
     return canonical_name(name) != name
+
+
+@cache
+def prevail_zone_names() -> Mapping[str, str]:
+    """Prevail's (Rails') zone names and the IANA name each stands for."""
+    table = load_published(PREVAIL_ZONES_FILE)
+    return {str(name): str(iana) for name, iana in table.items()}
+
+
+def rails_name(name: str) -> str:
+    """The zone name inside Rails' display form (`(GMT-05:00) Eastern Time (US & Canada)`)."""
+    found = _DISPLAY_FORM.fullmatch(name)
+    return found["name"] if found else name
+
+
+def prevail_zone(name: str) -> str | None:
+    """The IANA name a Prevail zone name stands for, in either of Rails' spellings; else None.
+
+    An IANA name in display form (`(GMT+05:00) Asia/Almaty`, as Rails shows a zone outside its
+    table) is returned without the prefix.
+    """
+    bare = rails_name(name)
+    iana = prevail_zone_names().get(bare)
+    if iana is not None:
+        return iana
+    return bare if bare != name else None
 
 
 @cache

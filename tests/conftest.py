@@ -15,11 +15,12 @@ from reconciler.sandbox.app import Sandbox
 from reconciler.sandbox.server import running
 
 # Fixtures every package shares: a YAML repository on the sandbox and the CLI (`repo`, `cli`),
-# the Action's fake GitHub and simulated runner, and Prospero and Previsto servers shaped exactly as
-# their public docs show.
+# the Action's fake GitHub and simulated runner, and Prevail, Prospero and Previsto servers shaped
+# exactly as their public docs show.
 pytest_plugins = [
     "tests.fixtures.repo",
     "tests.fixtures.action",
+    "tests.fixtures.docs_prevail",
     "tests.fixtures.docs_prospero",
     "tests.fixtures.docs_previsto",
 ]

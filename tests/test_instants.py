@@ -10,7 +10,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from reconciler.instants import UTC_FORMAT, format_utc, from_utc, to_utc, wall_clock_utc
-from reconciler.providers.prevail import listed_wall_clock
+from reconciler.providers.prevail_mapping import listed_wall_clock
 
 MOMENTS = st.datetimes(
     min_value=datetime(1970, 1, 2), max_value=datetime(2200, 1, 1), timezones=st.just(UTC)

@@ -16,22 +16,18 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from reconciler.config.yaml import JsonPath, SourceMap
 from reconciler.model import ConfigIssue
-from reconciler.published import load_published
-from reconciler.zones import zone_table
+from reconciler.zones import prevail_zone, prevail_zone_names, zone_table
 
-PREVAIL_TIME_ZONES = "api/prevail-time-zones.json"
+# Prevail's `interpreter` names the languages to interpret; older configurations said true/false.
+INTERPRETER_TRUE = (
+    'is now the languages to interpret (Prevail takes a string), not true: write them, e.g. '
+    'interpreter: "Spanish" ("" for none)'
+)
 
 
 @cache
 def iana_zones() -> frozenset[str]:
     return frozenset(available_timezones())
-
-
-@cache
-def prevail_zones() -> Mapping[str, str]:
-    """Prevail's own zone names (the Rails set) and the IANA zone each stands for."""
-    names: dict[str, str] = load_published(PREVAIL_TIME_ZONES)
-    return names
 
 
 def zone_of(name: str, *, prevail_names: bool) -> tzinfo | None:
@@ -43,8 +39,9 @@ def zone_of(name: str, *, prevail_names: bool) -> tzinfo | None:
     """
     if zone_table().knows(name) or name in iana_zones():
         return ZoneInfo(name)
-    if prevail_names and name in prevail_zones():
-        return ZoneInfo(prevail_zones()[name])
+    iana = prevail_zone(name) if prevail_names else None
+    if iana is not None and (zone_table().knows(iana) or iana in iana_zones()):
+        return ZoneInfo(iana)
     return None
 
 
@@ -99,6 +96,13 @@ def _check_session(item: Mapping[str, Any], path: JsonPath, source: SourceMap) -
             )
         elif when.tzinfo is None and zone_name is None:
             issues.append(source.issue(where, "a start without a UTC offset needs time_zone"))
+    overrides = item.get("overrides")
+    for date_key, override in (overrides.items() if isinstance(overrides, Mapping) else ()):
+        if isinstance(override, Mapping) and override.get("interpreter") is True:
+            where = (*path, "overrides", date_key, "interpreter")
+            issues.append(source.issue(where, INTERPRETER_TRUE))
+    if item.get("interpreter") is True:
+        issues.append(source.issue((*path, "interpreter"), INTERPRETER_TRUE))
     return issues
 
 
@@ -158,12 +162,12 @@ def _unparsable(text: str, example: str) -> str:
 
 
 def _unknown_zone(name: str, *, prevail_names: bool) -> str:
-    if not prevail_names and name in prevail_zones():
+    iana = prevail_zone(name)
+    if not prevail_names and iana is not None:
         return (
-            f'"{name}" is a Prevail time zone name; events take IANA names such as '
-            f'"{prevail_zones()[name]}"'
+            f'"{name}" is a Prevail time zone name; events take IANA names such as "{iana}"'
         )
-    candidates = sorted(iana_zones() | (set(prevail_zones()) if prevail_names else set()))
+    candidates = sorted(iana_zones() | (set(prevail_zone_names()) if prevail_names else set()))
     guess = difflib.get_close_matches(name, candidates, n=1)
     hint = f' (did you mean "{guess[0]}"?)' if guess else ""
     expected = "an IANA name or one of Prevail's names" if prevail_names else "an IANA name"

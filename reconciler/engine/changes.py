@@ -62,11 +62,13 @@ def plan_changes(
         series = state.series.get(side.provider.kind, {})
         _changes_for(side, found, prune=prune, adopt_unscoped=adopt_unscoped, series=series)
     found.changes.sort(key=lambda change: change.sort_key)
+    kept, held = _hold_back(found.changes, refreshed)
+    found.skipped.extend(held)
     report = scope_report(state, refreshed)
     if report is not None:
         found.warnings.extend(_elsewhere_hint(state, refreshed, report))
     return Plan(
-        changes=tuple(found.changes),
+        changes=kept,
         state_checksum="",
         providers=tuple(sorted(refreshed)),
         skipped=tuple(found.skipped),
@@ -136,6 +138,24 @@ def _changes_for(
         for extra_id in duplicate.extras:
             extra = side.extras[duplicate_key(duplicate.address.key, extra_id)]
             found.changes.append(_duplicate_removal(provider, extra, duplicate.kept))
+
+
+def _hold_back(
+    changes: list[Change], refreshed: Mapping[str, Refreshed]
+) -> tuple[tuple[Change, ...], tuple[Skipped, ...]]:
+    """The changes requests can make, and the others skipped with the provider's reason."""
+    sides = {side.provider.kind: side for side in refreshed.values()}
+    kept: list[Change] = []
+    held: list[Skipped] = []
+    for change in changes:
+        side = sides[change.address.kind]
+        current = side.current.get(change.address.key)
+        why = side.provider.held_back(current) if current is not None else None
+        if why is None:
+            kept.append(change)
+        else:
+            held.append(Skipped(change.address, f"{change.reason}, but {why}"))
+    return tuple(kept), tuple(held)
 
 
 def _create(provider: Provider, desired: DesiredObject) -> Change:

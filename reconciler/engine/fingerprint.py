@@ -5,7 +5,10 @@ The one place it is computed (`configuration_fingerprint`). It covers:
   plan applied from another directory or checkout of the same configuration is still valid;
 - per configured provider, a digest of its endpoint (the base URL; `sandbox` for the embedded
   sandbox, whose port changes each run) and its settings that are not secret: the account's
-  identity (Prevail's `company_id`, Prospero's `email`) and options such as `default_via`.
+  identity (Prevail's `company_id`, Prospero's `email`) and options such as `default_via`;
+- the ownership scope's name, declared (`providers.stack`, inside the files) or derived from the
+  repository (outside them: a fork or a moved folder derives another scope, whose objects the
+  plan's requests were not made for).
 Secret values (`api_key`, `password`, `refresh_token`, or any value the run treats as secret)
 never enter it. The parts are kept apart so that a refusal can name what differs.
 """
@@ -32,16 +35,21 @@ class Fingerprint:
 
     files: Mapping[str, str]
     providers: Mapping[str, str]
+    scope: str = ""
 
     @property
     def digest(self) -> str:
-        return _digest({"files": dict(self.files), "providers": dict(self.providers)})
+        parts: dict[str, Any] = {"files": dict(self.files), "providers": dict(self.providers)}
+        if self.scope:
+            parts["scope"] = self.scope
+        return _digest(parts)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "digest": self.digest,
             "files": dict(sorted(self.files.items())),
             "providers": dict(sorted(self.providers.items())),
+            "scope": self.scope,
         }
 
     @classmethod
@@ -50,6 +58,7 @@ class Fingerprint:
         found = cls(
             files={str(k): str(v) for k, v in dict(data["files"]).items()},
             providers={str(k): str(v) for k, v in dict(data["providers"]).items()},
+            scope=str(data.get("scope") or ""),
         )
         if found.digest != data.get("digest"):
             raise ValueError("the configuration fingerprint does not add up")
@@ -65,6 +74,8 @@ class Fingerprint:
             f"providers.{name} {'endpoint or account differs' if what == 'changed' else what}"
             for name, what in _compare(self.providers, now.providers)
         )
+        if self.scope != now.scope:
+            found.append(f"the scope is {now.scope!r}, the plan was made for {self.scope!r}")
         return found
 
 
@@ -73,6 +84,7 @@ def configuration_fingerprint(
 ) -> Fingerprint:
     """The fingerprint of the loaded configuration and the providers built from it."""
     return Fingerprint(
+        scope=state.scope.name if state.scope else "",
         files=dict(state.file_digests),
         providers={
             name: _digest(_identity(provider.settings, sandbox=sandbox))

@@ -94,6 +94,7 @@ class Provider(ABC):
     override:
       - `find(key)`: look one object up by key (after a lost create response; default: none);
       - `created_id(body)`: the id a create's answer holds;
+      - `held_back(current)`: why an object cannot be changed through the API yet;
       - `batches` / `apply_batch`: several changes in one request (Prospero's bulk create and
         delete);
       - `yaml_value`: a remote value as YAML writes it (`drift --write`);
@@ -209,6 +210,14 @@ class Provider(ABC):
 
     def find(self, key: str) -> RemoteObject | None:
         """Look one managed object up by its key (used after a lost create response)."""
+        return None
+
+    def held_back(self, current: RemoteObject) -> str | None:
+        """Why no request can change or remove `current` yet (None: requests can).
+
+        Its changes are then skipped with this reason, not planned as requests that must fail
+        (a Prevail session request has no id to edit or cancel until staff schedule it).
+        """
         return None
 
     def find_after_loss(self, key: str, *, timed_out: bool) -> RemoteObject | None:

@@ -6,19 +6,19 @@ above it (`reconciler-scope: team-a (protected)`). Prevail never edits additiona
 scheduling, so a session's marker is written once, when it is scheduled. Prevail edits in place only
 title, case, the start (date, time and zone, always sent together), the duration and invitees
 (add-only); any other change, or an invitee removed, is a `replace`: cancel, then schedule anew.
+A pending request gets an id only when Prevail staff schedule it: until then it cannot be edited
+or cancelled through the API, and a change to it is held back with that reason. How listed
+sessions and requests are read (every documented field name) is `prevail_mapping`'s.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-import re
 import threading
 import time
 import warnings
 from collections.abc import Callable, Generator, Mapping, Sequence
-from datetime import UTC, datetime
-from datetime import date as date_type
-from datetime import time as time_of_day
 from typing import Any
 
 import httpx
@@ -38,6 +38,23 @@ from reconciler.model import (
 )
 from reconciler.providers.base import Provider, T, UpdatePlan, as_sent, expect
 from reconciler.providers.marker import read_scope_mark
+from reconciler.providers.prevail_mapping import (
+    DETAIL_FIELDS,
+    REQUEST_STATE,
+    SESSION_STATE,
+    Fallbacks,
+    created_session,
+    declared_fields,
+    details_of,
+    identifier_of,
+    invites_of,
+    listed_wall_clock,
+    normal_invites,
+    prevail_start,
+    read_page,
+    state_of,
+    wall_clock_text,
+)
 
 log = logging.getLogger(__name__)
 
@@ -45,14 +62,17 @@ PAGE_MAX = 1000
 TOKEN_LIFETIME = 300  # seconds; the contract caps a minted token's life at five minutes
 MARKER = "reconciler-key: "
 SCOPE_MARKER = "reconciler-scope: "
-_CLOCK = re.compile(r"(?P<hour>\d{1,2}):(?P<minute>[0-5]\d) ?(?P<half>AM|PM)")
-
-# YAML fields Prevail keeps under session_details.
-DETAIL_FIELDS = ("session_type", "video_provider", "languages", "interpreter", "preferred_manager")
 # YAML fields Prevail can change with PATCH /sessions/{id}.
 EDITABLE = frozenset({"title", "case", "start", "time_zone", "duration_hours", "invites"})
 LIVE_STATES = frozenset({"initial", "scheduled", "ready", "active"})
 EDITABLE_STATES = frozenset({"scheduled", "ready"})
+# Which name each collection's documented state goes by.
+STATE_NAMES = {"sessions": SESSION_STATE, "session_requests": REQUEST_STATE}
+NO_ID_YET = (
+    "a pending session request has no remote_session_id until Prevail staff schedule it, and "
+    "Prevail edits and cancels sessions only by that id: it is held back until then (or cancel "
+    "the request in Prevail itself)"
+)
 
 
 class PrevailAuth(httpx.Auth):
@@ -97,6 +117,12 @@ class PrevailProvider(Provider):
     # than that can see it expired on arrival.
     clock_tolerance = 60.0
 
+    def __init__(
+        self, *, settings: ProviderSettings, client: httpx.Client, scope: str | None = None
+    ) -> None:
+        super().__init__(settings=settings, client=client, scope=scope)
+        self.fallbacks = Fallbacks(self.name)
+
     @staticmethod
     def auth(settings: ProviderSettings) -> httpx.Auth:
         return PrevailAuth(
@@ -117,7 +143,9 @@ class PrevailProvider(Provider):
         if isinstance(fields.get("start"), str):
             fields["start"] = to_utc(fields["start"], zone)
         if isinstance(fields.get("invites"), list):
-            fields["invites"] = _invites(fields["invites"])
+            fields["invites"] = normal_invites(fields["invites"])
+        if fields.get("interpreter") is False:
+            fields["interpreter"] = ""  # an older configuration's "no interpreter"
         fields.pop("postback_url", None)  # sent on create only; Prevail does not return it
         options = declared.options
         return self.desired_object(
@@ -129,7 +157,10 @@ class PrevailProvider(Provider):
             time_zone=zone if isinstance(zone, str) else None,
         )
 
-    def remote(self, session: Mapping[str, Any]) -> RemoteObject | None:
+    def remote(
+        self, session: Mapping[str, Any], collection: str = "sessions"
+    ) -> RemoteObject | None:
+        """A listed session (or request) as a managed object; None when it has no marker."""
         details = session.get("session_details") or {}
         if not isinstance(details, Mapping):
             return None
@@ -143,10 +174,10 @@ class PrevailProvider(Provider):
             "case": session.get("case"),
             "duration_hours": session.get("estimated_duration"),
             "deponent": session.get("deponent"),
-            "invites": _invites(session.get("invites") or []),
+            "invites": invites_of(session, self.fallbacks),
             "details": text,
+            **details_of(details, self.fallbacks),
         }
-        fields.update(zip(DETAIL_FIELDS, map(details.get, DETAIL_FIELDS), strict=True))
         if isinstance(zone_name, str):
             try:
                 fields["time_zone"] = canonical_zone(zone_name)
@@ -154,13 +185,12 @@ class PrevailProvider(Provider):
                 fields["start"] = wall_clock_utc(start, iana_zone(zone_name))
             except (KeyError, ValueError):
                 fields["time_zone"] = zone_name
-        identifier = session.get("remote_session_id") or session.get("request_id")
         return RemoteObject(
             kind=self.kind,
             key=key,
-            remote_id=str(identifier),
+            remote_id=identifier_of(session, self.fallbacks) or "",
             fields=fields,
-            state=session.get("state"),
+            state=state_of(session, STATE_NAMES[collection], self.fallbacks),
             updated_at=session.get("updated_at"),
             starts_at=fields.get("start"),
             scope=scope,
@@ -178,9 +208,12 @@ class PrevailProvider(Provider):
         # Pending requests are read only when the configuration submits requests at all, so a
         # self-service repository pays one list walk, not two.
         if self.default_via == "request" or any(item.via == "request" for item in desired):
-            found.extend(remote for remote in self.walk("session_requests", self.remote)
+            found.extend(remote for remote in self.walk("session_requests", self.request_remote)
                          if remote.state == "initial")
         return found
+
+    def request_remote(self, request: Mapping[str, Any]) -> RemoteObject | None:
+        return self.remote(request, "session_requests")
 
     def list_all(self, collection: str) -> list[dict[str, Any]]:
         """Every item of the collection, as the API sends it."""
@@ -215,35 +248,36 @@ class PrevailProvider(Provider):
             )
             body = self.decode(response, endpoint)
             expect(isinstance(body, dict), self.name, endpoint, "expected a JSON object")
-            pagy = body.get("pagy")
-            expect(
-                isinstance(pagy, dict)
-                and isinstance(pagy.get("pages"), int)
-                and isinstance(pagy.get("count"), int),
-                self.name,
-                endpoint,
-                "missing `pagy` page information",
-            )
-            expect(isinstance(body.get(collection), list), self.name, endpoint,
-                   f"missing the `{collection}` list")
-            if count is not None and pagy["count"] != count:
+            listed = read_page(body, collection, self.fallbacks)
+            if listed is None:
+                raise ResponseError(
+                    self.name, endpoint, f"unexpected response: missing the `{collection}` list"
+                )
+            if listed.count is not None and count is not None and listed.count != count:
                 return None
-            count, pages = pagy["count"], pagy["pages"]
-            for item in body[collection]:
-                if isinstance(item, dict):
-                    ident = item.get("remote_session_id") or item.get("request_id")
-                    converted = convert(item)
-                    if converted is not None:
-                        items[str(ident) if ident else f"#{read}"] = converted
-                    read += 1
+            added = 0
+            for item in listed.items:
+                ident = item.get("remote_session_id") or item.get("request_id")
+                # Without pagy, an id-less item (a pending request) is told apart by its content.
+                where = str(ident) if ident else (f"#{read}" if listed.pages else _content(item))
+                if where not in items:
+                    added += 1
+                converted = convert(item)
+                if converted is not None:
+                    items[where] = converted
+                read += 1
             self.page_read(read)
+            if listed.pages is not None and listed.count is not None:
+                count, pages = listed.count, listed.pages
+            elif listed.items and added:
+                pages = page + 1  # no paging block: read on until a page adds nothing
             page += 1
         return list(items.values())
 
     def find(self, key: str) -> RemoteObject | None:
         for collection in ("sessions", "session_requests"):
             for item in self.list_all(collection):
-                remote = self.remote(item)
+                remote = self.remote(item, collection)
                 if (remote is not None and remote.key == key and remote.scope == self.scope
                         and remote.state in LIVE_STATES):
                     return remote
@@ -267,7 +301,7 @@ class PrevailProvider(Provider):
         if fields.get("duration_hours") is not None:
             remote_session["estimated_duration"] = fields["duration_hours"]
         if isinstance(fields.get("start"), str) and isinstance(fields.get("time_zone"), str):
-            remote_session.update(_prevail_start(fields["start"], fields["time_zone"]))
+            remote_session.update(prevail_start(fields["start"], fields["time_zone"]))
         details: dict[str, Any] = {
             name: fields[name] for name in DETAIL_FIELDS if fields.get(name) is not None
         }
@@ -324,7 +358,7 @@ class PrevailProvider(Provider):
                 ]
         if {"start", "time_zone"} & set(names):
             # Prevail needs the date, time and zone together whenever one of them changes.
-            edit.update(_prevail_start(desired.fields["start"], desired.fields["time_zone"]))
+            edit.update(prevail_start(desired.fields["start"], desired.fields["time_zone"]))
         return UpdatePlan(
             action=Action.UPDATE,
             requests=(
@@ -341,8 +375,7 @@ class PrevailProvider(Provider):
     def yaml_value(self, desired: DesiredObject, name: str, remote_value: Any) -> Any:
         zone = desired.fields.get("time_zone")
         if name == "start" and isinstance(remote_value, str) and isinstance(zone, str):
-            moment = datetime.strptime(remote_value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-            return moment.astimezone(iana_zone(zone)).strftime("%Y-%m-%dT%H:%M")
+            return wall_clock_text(remote_value, zone)
         return remote_value
 
     def cancel_call(self, current: RemoteObject) -> HttpCall:
@@ -355,12 +388,23 @@ class PrevailProvider(Provider):
     def removal_calls(self, current: RemoteObject) -> tuple[Action, tuple[HttpCall, ...]]:
         return Action.CANCEL, (self.cancel_call(current),)
 
+    def held_back(self, current: RemoteObject) -> str | None:
+        return None if current.remote_id else NO_ID_YET
+
     def created_id(self, body: Any) -> str | None:
-        session = body.get("session") if isinstance(body, dict) else None
-        if isinstance(session, dict):
-            identifier = session.get("remote_session_id") or session.get("request_id")
-            return str(identifier) if identifier else None
-        return None
+        session = created_session(body)
+        if session is None:
+            return None
+        details = session.get("session_details")
+        marked = isinstance(details, Mapping) and split_marker(details.get("additional_details"))
+        if not (marked and marked[1]):
+            # Without the marker in the answer, the next run may not recognise this session.
+            log.warning(
+                "prevail: the created session's answer shows no `reconciler-key:` line in "
+                "session_details.additional_details; if Prevail does not return it in lists "
+                "either, the next run cannot find this session and would create it again"
+            )
+        return identifier_of(session, self.fallbacks)
 
     # -- import and adoption ---------------------------------------------------------------------
 
@@ -368,7 +412,8 @@ class PrevailProvider(Provider):
         found: list[RemoteObject] = []
         for session in self.list_all("sessions"):
             details = session.get("session_details") or {}
-            if not isinstance(details, Mapping) or session.get("state") not in LIVE_STATES:
+            state = state_of(session, SESSION_STATE, self.fallbacks)
+            if not isinstance(details, Mapping) or state not in LIVE_STATES:
                 continue
             text, key, _ = split_marker(details.get("additional_details"))
             if key is not None:
@@ -382,34 +427,7 @@ class PrevailProvider(Provider):
         return found
 
     def declared_from_remote(self, remote: RemoteObject) -> dict[str, Any]:
-        fields = remote.fields
-        declared: dict[str, Any] = {}
-        for name in ("title", "case"):
-            if fields.get(name) is not None:
-                declared[name] = fields[name]
-        zone, start = fields.get("time_zone"), fields.get("start")
-        if isinstance(zone, str) and isinstance(start, str):
-            declared["start"] = self.yaml_value(
-                DesiredObject(kind=self.kind, key=remote.key, fields={"time_zone": zone}),
-                "start",
-                start,
-            )
-            declared["time_zone"] = zone
-        if fields.get("duration_hours") is not None:
-            declared["duration_hours"] = fields["duration_hours"]
-        deponent = fields.get("deponent")
-        if isinstance(deponent, Mapping) and deponent.get("name"):
-            declared["deponent"] = {k: v for k, v in deponent.items() if v is not None}
-        invites = fields.get("invites") or []
-        if invites:
-            declared["invites"] = [
-                invite["email"] if invite["access_level"] == "participant" else dict(invite)
-                for invite in invites
-            ]
-        for name in (*DETAIL_FIELDS, "details"):
-            if fields.get(name) is not None:
-                declared[name] = fields[name]
-        return declared
+        return declared_fields(remote.fields)
 
     def adoption_refusal(self) -> str | None:
         return (
@@ -443,20 +461,6 @@ def join_marker(text: Any, key: str, mark: str | None) -> str:
     return f"{text}\n{marker}" if isinstance(text, str) and text else marker
 
 
-def _invites(items: Sequence[Any]) -> list[dict[str, str]]:
-    invites: dict[str, dict[str, str]] = {}
-    for item in items:
-        if isinstance(item, str):
-            invites[item.lower()] = {"email": item.lower(), "access_level": "participant"}
-        elif isinstance(item, Mapping) and isinstance(item.get("email"), str):
-            email = item["email"].lower()
-            invites[email] = {
-                "email": email,
-                "access_level": str(item.get("access_level") or "participant"),
-            }
-    return [invites[email] for email in sorted(invites)]
-
-
 def _removed_invitees(current: RemoteObject, desired: DesiredObject) -> list[str]:
     if "invites" not in desired.fields:
         return []
@@ -465,24 +469,5 @@ def _removed_invitees(current: RemoteObject, desired: DesiredObject) -> list[str
     return sorted(have - wanted)
 
 
-def listed_wall_clock(date: Any, clock: Any) -> datetime:
-    """Prevail's `start_date` and 12-hour `start_time` (`09:00 AM`) as a naive datetime."""
-    if not isinstance(date, str) or not isinstance(clock, str):
-        raise ValueError("session without start_date/start_time")
-    # a regular expression rather than strptime: every listed session goes through here
-    found = _CLOCK.fullmatch(clock.upper())
-    if found is None or not 1 <= int(found["hour"]) <= 12:
-        raise ValueError(f"{clock!r} is not a 12-hour time like 09:00 AM")
-    hour = int(found["hour"]) % 12 + (12 if found["half"] == "PM" else 0)
-    return datetime.combine(date_type.fromisoformat(date), time_of_day(hour, int(found["minute"])))
-
-
-def _prevail_start(start: str, zone: str) -> dict[str, str]:
-    """Prevail's start_date / start_time (12-hour) / time_zone for an instant in a zone."""
-    local = datetime.strptime(start, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-    local = local.astimezone(iana_zone(zone))
-    return {
-        "start_date": local.strftime("%Y-%m-%d"),
-        "start_time": local.strftime("%I:%M %p"),
-        "time_zone": zone,
-    }
+def _content(item: Mapping[str, Any]) -> str:
+    return json.dumps(item, sort_keys=True, default=str)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from reconciler.instants import format_utc
+from reconciler.instants import format_utc, iana_zone
 from reconciler.model import Check
 from reconciler.providers.base import Provider
 
@@ -48,37 +48,66 @@ def prevail(provider: Provider) -> list[Check]:
     for collection in ("sessions", "session_requests"):
         params = {"page": "1", "per_page": "1000"}
         body = provider.decode(provider.request("GET", collection, params=params), collection)
-        pagy = body.get("pagy") if isinstance(body, dict) else None
         items = body.get(collection) if isinstance(body, dict) else None
+        if not isinstance(items, list):
+            checks.append(check(provider, f"{collection} list", False,
+                                f"GET /{collection} did not answer {{{collection}: [...]}}"))
+            continue
+        pagy = body.get("pagy")
         paged = isinstance(pagy, dict) and all(
             isinstance(pagy.get(n), int) for n in ("page", "items", "count", "pages")
         )
-        if not isinstance(items, list) or not paged:
-            checks.append(
-                check(provider, f"{collection} list", False,
-                      f"GET /{collection} did not answer {{pagy: {{page, items, count, pages}}, "
-                      f"{collection}: [...]}}")
-            )
-            continue
-        assert isinstance(pagy, dict)
         checks.append(
             check(provider, f"{collection} list", True,
-                  f"pagy pages of {pagy['items']} (asked 1000), {pagy['count']} listed")
+                  f"pagy pages of {pagy['items']} (asked 1000), {pagy['count']} listed"
+                  if paged and isinstance(pagy, dict)
+                  else f"{len(items)} listed, no pagy block: the client reads pages until one "
+                  "adds nothing")
         )
         if collection == "sessions":
             sessions = items
         else:
-            names = {n for item in items for n in ("session_state", "state") if n in item}
-            checks.append(
-                check(provider, "request state", bool(names) or not items,
-                      f"requests carry their state as {' and '.join(sorted(names))}"
-                      if names else "no request listed to look at" if not items
-                      else "requests carry neither session_state nor state")
-            )
+            checks.append(request_state(provider, items))
     if sessions:
         checks.append(fields_check(provider, sessions, ("remote_session_id", "start_date",
                                                         "start_time", "time_zone", "state")))
+        checks.append(
+            check(provider, "marker field", not missing_fields(sessions, ("session_details",)),
+                  "sessions carry session_details (where the key is kept)"
+                  if not missing_fields(sessions, ("session_details",))
+                  else "sessions are listed without session_details: the client cannot find "
+                  "its key on them")
+        )
+        checks.append(zone_names(provider, sessions))
     return checks
+
+
+def request_state(provider: Provider, items: list[Any]) -> Check:
+    names = {n for item in items if isinstance(item, dict)
+             for n in ("session_state", "state") if n in item}
+    if not items:
+        return check(provider, "request state", True, "no request listed to look at",
+                     required=False)
+    if not names:
+        return check(provider, "request state", False,
+                     "requests carry neither session_state nor state")
+    return check(provider, "request state", True,
+                 f"requests carry their state as {' and '.join(sorted(names))}")
+
+
+def zone_names(provider: Provider, sessions: list[Any]) -> Check:
+    """Every zone spelling seen must be one the client reads (Rails' names, display form, IANA)."""
+    seen = {s.get("time_zone") for s in sessions if isinstance(s, dict)}
+    unknown = []
+    for name in sorted(str(z) for z in seen if z is not None):
+        try:
+            iana_zone(name)
+        except (KeyError, ValueError):
+            unknown.append(name)
+    if unknown:
+        return check(provider, "zone names", False,
+                     f"zone names the client cannot read: {', '.join(unknown[:5])}")
+    return check(provider, "zone names", True, f"{len(seen)} zone spelling(s) seen, all read")
 
 
 # -- Prospero --------------------------------------------------------------------------------------

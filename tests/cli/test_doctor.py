@@ -16,7 +16,9 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from reconciler.sandbox.server import running
-from tests.fixtures.docs_previsto import KEY, ServeDocsPrevisto, documented_assignments
+from tests.fixtures.docs_prevail import API_KEY, COMPANY_ID, DocsPrevail
+from tests.fixtures.docs_previsto import KEY as PREVISTO_KEY
+from tests.fixtures.docs_previsto import ServeDocsPrevisto, documented_assignments
 from tests.fixtures.docs_prospero import DocsRepo
 from tests.fixtures.repo import SANDBOX_ENV, Repo, Run
 
@@ -142,7 +144,7 @@ def test_a_list_of_another_shape_differs_and_nothing_is_written(
 
 
 def previsto_config(tmp_path: Path, url: str, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("PREVISTO_API_KEY", KEY)
+    monkeypatch.setenv("PREVISTO_API_KEY", PREVISTO_KEY)
     monkeypatch.chdir(tmp_path)
     root = tmp_path / "schedule"
     root.mkdir()
@@ -152,3 +154,43 @@ def previsto_config(tmp_path: Path, url: str, monkeypatch: pytest.MonkeyPatch) -
         encoding="utf-8",
     )
     return root
+
+
+def test_docs_shaped_prevail_holds_with_its_display_form_zone(
+    docs_prevail: DocsPrevail, tmp_path: Path, cli: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """api-contract.md, Prevail: `pagy` pages, a request's state under `session_state`, zones
+    in Rails' display form; doctor reads them all and writes nothing."""
+    monkeypatch.setenv("PREVAIL_COMPANY_ID", COMPANY_ID)
+    monkeypatch.setenv("PREVAIL_API_KEY", API_KEY)
+    monkeypatch.chdir(tmp_path)
+    schedule = tmp_path / "schedule.yaml"
+    schedule.write_text(
+        f"""version: 1
+providers:
+  prevail:
+    base_url: {docs_prevail.url}
+    company_id: ${{PREVAIL_COMPANY_ID}}
+    api_key: ${{PREVAIL_API_KEY}}
+sessions:
+  - key: chen
+    title: Deposition of J. Chen
+    case: Chen v. Harbor Freight Lines
+    start: 2030-06-03T09:00
+    time_zone: (GMT-06:00) Central Time (US & Canada)
+    via: request
+  - key: jones
+    title: Hearing of B. Jones
+    case: 2030-CV-0198
+    start: 2030-06-02T14:30
+    time_zone: Pacific Time (US & Canada)
+""",
+        encoding="utf-8",
+    )
+    cli("apply", schedule, "--auto-approve")
+    docs_prevail.forget()
+    result = cli("doctor", schedule, "--format", "json")
+    checks = {c["check"]: c for c in json.loads(result.stdout)["checks"]}
+    assert all(c["ok"] for c in checks.values()), checks
+    assert checks["request state"]["seen"] == "requests carry their state as session_state"
+    assert docs_prevail.seen and not docs_prevail.writes()

@@ -158,6 +158,7 @@ SESSION = """version: 1
 sessions:
   - key: smith-depo
     title: Deposition of J. Smith
+    case: 2027-CV-0142
     start: 2027-03-02T09:00
     time_zone: America/New_York
     duration_hours: 1.5

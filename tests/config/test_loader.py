@@ -136,7 +136,7 @@ def test_directory_merges_files_in_sorted_order_and_skips_hidden_ones() -> None:
         "team-offsite",
     ]
     assert state.objects["events"][2].location == Location(
-        str(root / "team" / "sessions.yaml"), 8, 5
+        str(root / "team" / "sessions.yaml"), 9, 5
     )
     assert [obj.key for obj in state.objects["sessions"]] == ["smith-deposition"]
     assert state.objects["assignments"] == ()
@@ -238,7 +238,7 @@ def test_issues_are_sorted_by_line_whatever_order_they_were_found_in() -> None:
         "events:\n"
         "  - {key: a, title: A, start: nope}\n"
         "sessions:\n"
-        "  - {key: s, title: S, start: nope, time_zone: UTC}\n"
+        "  - {key: s, title: S, case: C-1, start: nope, time_zone: UTC}\n"
         "version: 3\n"
     )
     with pytest.raises(ConfigError) as caught:

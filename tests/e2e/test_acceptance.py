@@ -131,7 +131,8 @@ def test_wrong_credentials_fail_cleanly_per_provider(repo: Repo, cli: Run, monke
     write_event(repo)
     repo.write(
         "more.yaml",
-        "version: 1\nsessions:\n  - key: s1\n    title: T\n    start: 2027-06-01T09:00\n"
+        "version: 1\nsessions:\n  - key: s1\n    title: T\n    case: C-1\n"
+        "    start: 2027-06-01T09:00\n"
         "    time_zone: America/New_York\n    duration_hours: 1\n"
         "assignments:\n  - key: a1\n    select: {id: asgmt-klJ23j4L23j43}\n"
         "    metadata: {crew: north}\n",

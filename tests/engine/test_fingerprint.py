@@ -25,11 +25,21 @@ def fingerprint_of(path: Path, *, sandbox: bool = False) -> Fingerprint:
 
 def test_the_same_configuration_elsewhere_has_the_same_fingerprint(repo: Repo, tmp_path: Path):
     repo.write("events/a.yaml", "version: 1\nevents: []\n")
-    copy = tmp_path / "another" / "checkout"
+    copy = tmp_path / "another" / "schedule"  # the same folder name: the same derived scope
     shutil.copytree(repo.root, copy)
     here = fingerprint_of(repo.root)
     assert fingerprint_of(copy) == here
     assert sorted(here.files) == ["events/a.yaml", "providers.yaml"]
+
+
+def test_a_copy_that_derives_another_scope_is_another_configuration(repo: Repo, tmp_path: Path):
+    """Without `providers.stack` the scope comes from where the configuration lives: a copy
+    elsewhere owns other objects, so a plan made for one is not the other's."""
+    copy = tmp_path / "elsewhere" / "north"
+    shutil.copytree(repo.root, copy)
+    assert fingerprint_of(repo.root).differences(fingerprint_of(copy)) == [
+        "the scope is 'north', the plan was made for 'schedule'"
+    ]
 
 
 def test_a_changed_file_a_new_file_and_a_lone_file_are_told_apart(repo: Repo):

@@ -73,6 +73,7 @@ def test_the_fingerprint_names_files_and_providers_never_a_path_of_this_machine(
         "digest": FINGERPRINT.digest,
         "files": {"events.yaml": "ab" * 32, "providers.yaml": "cd" * 32},
         "providers": {"prospero": "sha256:" + "ef" * 32},
+        "scope": FINGERPRINT.scope,
     }
     assert str(tmp_path) not in json.dumps(document)
 

@@ -14,6 +14,7 @@ def session_body(n: int) -> dict[str, object]:
         "session_request": {
             "remote_session": {
                 "title": f"Hearing {n}",
+                "case": "Hearings",
                 "start_date": "2027-04-01",
                 "start_time": "09:00 AM",
                 "time_zone": "America/New_York",
@@ -34,7 +35,7 @@ def test_2500_managed_sessions_cost_three_list_requests(repo: Repo, cli: Run, ht
     assert seeded.status_code == 201, seeded.text
     repo.write(
         "sessions.yaml",
-        "version: 1\nsessions:\n  - key: hearing-7\n    title: Hearing 7\n"
+        "version: 1\nsessions:\n  - key: hearing-7\n    title: Hearing 7\n    case: Hearings\n"
         "    start: 2027-04-01T09:00\n    time_zone: America/New_York\n    duration_hours: 1\n"
         "    invites: [counsel7@example.com]\n",
     )

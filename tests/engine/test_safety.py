@@ -48,6 +48,7 @@ SESSION = """version: 1
 sessions:
   - key: guarded
     title: Guarded session
+    case: 2027-CV-0142
     start: 2027-10-01T09:00
     time_zone: America/New_York
     duration_hours: 1

@@ -10,6 +10,7 @@ FIRST = """version: 1
 sessions:
   - key: smith-deposition
     title: Deposition of J. Smith
+    case: 2027-CV-0142
     start: 2027-03-02T09:00
     time_zone: America/New_York
     duration_hours: 2
@@ -20,6 +21,7 @@ SECOND = """version: 1
 sessions:
   - key: okafor-prep
     title: Expert preparation
+    case: 2027-CV-0142
     start: 2027-03-02T10:30
     time_zone: US/Eastern
     duration_hours: 1

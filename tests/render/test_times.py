@@ -14,6 +14,7 @@ SESSION = """version: 1
 sessions:
   - key: smith-deposition
     title: Deposition of J. Smith
+    case: 2026-CV-0142
     start: {start}
     time_zone: {zone}
     duration_hours: {hours}
@@ -129,6 +130,7 @@ def test_a_remote_alias_equals_the_declared_canonical_zone(
 ) -> None:
     seeded = http.post("/_sandbox/prevail/seed", json={"sessions": [{
         "title": "Deposition of J. Smith",
+        "case": "2026-CV-0142",
         "start_date": "2026-06-02",
         "start_time": "09:00 AM",
         "time_zone": "US/Eastern",

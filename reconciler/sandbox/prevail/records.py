@@ -3,7 +3,9 @@
 Documents are stored in Prevail's wire shape (collections `prevail.sessions`, keyed by
 `remote_session_id`, and `prevail.session_requests`, keyed by `request_id`), so a list is a load
 and a slice. The one stored field clients never see is `_head`, set only on objects the `churn`
-fault puts at the head of the session list.
+fault puts at the head of the session list. Both collections store the state as `state`; a
+session request shows it as `session_state`, the name Prevail's docs give it ("immediately after
+submission, `session_state` is assigned the value `initial`").
 
 Life cycle: a self-service session starts `ready`; a request starts `initial` and becomes a
 `scheduled` session when promoted (the admin route stands in for Prevail staff); `scheduled` and
@@ -18,8 +20,9 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from reconciler.sandbox.prevail.errors import PrevailError
+from reconciler.sandbox.prevail.participants import Invite
 from reconciler.sandbox.prevail.queries import Listing, Pagy, run_listing
-from reconciler.sandbox.prevail.validation import Invite, SessionEdit, SessionRequest
+from reconciler.sandbox.prevail.validation import SessionEdit, SessionRequest
 from reconciler.sandbox.store import Document, Store
 
 SESSIONS: Final = "prevail.sessions"
@@ -52,6 +55,14 @@ def public(document: Document) -> Document:
     return document
 
 
+def public_request(document: Document) -> Document:
+    """A session request as clients see it: its state under `session_state`, in the same place."""
+    return {
+        ("session_state" if name == "state" else name): value
+        for name, value in public(document).items()
+    }
+
+
 class SessionBook:
     """The organisation's sessions and session requests, over the shared store."""
 
@@ -65,7 +76,8 @@ class SessionBook:
         pagy, documents = run_listing(
             self.store, collection, listing, order_by=self._order(collection)
         )
-        return pagy, [public(document) for document in documents]
+        show = public_request if collection == SESSION_REQUESTS else public
+        return pagy, [show(document) for document in documents]
 
     def get(self, remote_session_id: str) -> Document:
         document = self.store.get(SESSIONS, remote_session_id)
@@ -97,6 +109,7 @@ class SessionBook:
                 request_id=new_request_id(),
             )
             self.store.insert(SESSION_REQUESTS, document["request_id"], document)
+            return public_request(document)
         return document
 
     def insert_sessions(self, documents: Sequence[Document]) -> None:
@@ -243,7 +256,7 @@ def _walk_in(position: int) -> SessionRequest:
     return SessionRequest(
         remote_session={
             "title": f"Walk-in consultation #{position}",
-            "case": None,
+            "case": "Walk-in consultations",
             "start_date": "2027-01-04",
             "start_time": "11:00 AM",
             "time_zone": "UTC",

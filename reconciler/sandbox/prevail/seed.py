@@ -20,6 +20,7 @@ from reconciler.sandbox.prevail.records import (
     timestamp,
 )
 from reconciler.sandbox.prevail.validation import (
+    SEEDED_REQUIRED,
     SessionRequest,
     parse_create,
     parse_session_object,
@@ -45,11 +46,11 @@ DEMO_SESSIONS: Final[tuple[dict[str, Any], ...]] = (
         "deponent": {
             "name": "Rosa Alvarez",
             "email": "r.alvarez@example.test",
-            "role": "Plaintiff",
+            "role": "deponent",
         },
         "session_details": {
             "languages": "English, Spanish",
-            "interpreter": True,
+            "interpreter": "Spanish",
             "additional_details": "Exhibits are shared in advance.",
             "video_provider": "Zoom",
             "session_type": "Deposition",
@@ -65,13 +66,13 @@ DEMO_SESSIONS: Final[tuple[dict[str, Any], ...]] = (
         "time_zone": "Pacific Time (US & Canada)",
         "estimated_duration": 1.5,
         "invites": ["expert@forensics.test"],
-        "session_details": {"session_type": "Preparation", "interpreter": False},
+        "session_details": {"session_type": "Preparation", "interpreter": ""},
     },
 )
 
 DEMO_REQUEST: Final[dict[str, Any]] = {
     "request_id": "req_5eed000000000001",
-    "state": "initial",
+    "session_state": "initial",
     "remote_session_id": None,
     "title": "Deposition of J. Chen",
     "case": "Chen v. Harbor Freight Lines",
@@ -80,7 +81,7 @@ DEMO_REQUEST: Final[dict[str, Any]] = {
     "time_zone": "Central Time (US & Canada)",
     "estimated_duration": 2,
     "invites": [{"email": "paralegal@chen-law.test", "access_level": "host"}],
-    "deponent": {"name": "James Chen", "role": "Defendant"},
+    "deponent": {"name": "James Chen", "role": "witness"},
     "session_details": {"additional_details": "Awaiting a court reporter."},
 }
 
@@ -181,7 +182,7 @@ def request_from(entry: object, *, now: str, where: str = "session_request") -> 
 def _parse(entry: object, where: str) -> tuple[SessionRequest, dict[str, Any]]:
     try:
         if isinstance(entry, dict) and "session_request" in entry:
-            return parse_create(entry), {}
+            return parse_create(entry, required=SEEDED_REQUIRED), {}
         return parse_session_object(entry)
     except PrevailError as error:
         details = {

@@ -6,6 +6,12 @@ blank title) answer 422. `details` names each field as the session object names 
 (`time_zone`, `invites[1].access_level`, `deponent.email`), without the `session_request` /
 `remote_session` wrappers; an unknown field is named where it was sent
 (`remote_session.colour`).
+
+Field facts from Prevail's docs: `remote_session.case` is required and `estimated_duration` is
+not (the docs' own create example leaves it out); `deponent.role` is `deponent` or `witness`;
+`session_details.interpreter` is a string naming the languages to interpret (`""` for none); an
+older revision of the docs names the invitee list `invite_emails` (`participants.py` reads
+invitees and the deponent).
 """
 
 from __future__ import annotations
@@ -22,10 +28,16 @@ from urllib.parse import urlsplit
 from starlette.requests import Request
 
 from reconciler.sandbox.prevail.errors import Findings, PrevailError
+from reconciler.sandbox.prevail.participants import (
+    MAX_SHORT_TEXT,
+    Invite,
+    deponent_of,
+    invite_list,
+    invites_of,
+)
 from reconciler.sandbox.prevail.zones import iana_zone
 
 STATES: Final = ("initial", "scheduled", "ready", "active", "canceled")
-ACCESS_LEVELS: Final = ("host", "participant")
 REMOTE_SESSION_FIELDS: Final = (
     "title",
     "case",
@@ -34,19 +46,20 @@ REMOTE_SESSION_FIELDS: Final = (
     "time_zone",
     "estimated_duration",
 )
-REQUIRED_FIELDS: Final = frozenset(
-    {"title", "start_date", "start_time", "time_zone", "estimated_duration"}
-)
+REQUIRED_FIELDS: Final = frozenset({"title", "case", "start_date", "start_time", "time_zone"})
+# Admin seeding stands for what an account already holds, however it was made: only the public
+# create demands a case.
+SEEDED_REQUIRED: Final = REQUIRED_FIELDS - {"case"}
 START_FIELDS: Final = ("start_date", "start_time", "time_zone")
 EDITABLE_FIELDS: Final = (*REMOTE_SESSION_FIELDS, "invites")
 SESSION_REQUEST_FIELDS: Final = (
     "invites",
+    "invite_emails",
     "deponent",
     "remote_session",
     "session_details",
     "postback_url",
 )
-DEPONENT_FIELDS: Final = ("name", "email", "role")
 SESSION_DETAIL_FIELDS: Final = (
     "languages",
     "interpreter",
@@ -60,6 +73,7 @@ SERVER_FIELDS: Final = (
     "remote_session_id",
     "request_id",
     "state",
+    "session_state",
     "transcript_status",
     "session_url",
     "provider_specific_details",
@@ -68,26 +82,15 @@ SERVER_FIELDS: Final = (
 )
 
 MAX_BODY_BYTES: Final = 1 << 20
-MAX_SHORT_TEXT: Final = 255
 MAX_DETAILS_TEXT: Final = 10_000
-MAX_INVITES: Final = 100
 MAX_DURATION_HOURS: Final = 24
 
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _TIME = re.compile(r"(0[1-9]|1[0-2]):[0-5][0-9] (AM|PM)")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 
 # -- parsed inputs ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, kw_only=True)
-class Invite:
-    """One invitee as sent; `access_level` None when the client did not say."""
-
-    email: str
-    access_level: str | None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -137,7 +140,7 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON value")
 
 
-def parse_create(body: object) -> SessionRequest:
+def parse_create(body: object, *, required: frozenset[str] = REQUIRED_FIELDS) -> SessionRequest:
     """`{"session_request": {...}}` (the `jwt_payload` already removed) → a SessionRequest."""
     findings = Findings()
     if not isinstance(body, dict):
@@ -150,7 +153,7 @@ def parse_create(body: object) -> SessionRequest:
         findings.bad_shape("session_request", "is required and must be an object")
         findings.raise_if_any()
     assert isinstance(payload, dict)
-    request = _session_request(findings, payload)
+    request = _session_request(findings, payload, required=required)
     findings.raise_if_any()
     return request
 
@@ -173,8 +176,8 @@ def parse_edit(body: object) -> SessionEdit:
         "invites can be edited)"
     )
     findings.unknown_fields(payload, EDITABLE_FIELDS, "remote_session.", hint=hint)
-    fields = _remote_session(findings, payload, creating=False)
-    invites = _invites(findings, payload.get("invites"))
+    fields = _remote_session(findings, payload, required=None)
+    invites = invites_of(findings, payload.get("invites"))
     sent = [name for name in START_FIELDS if name in payload]
     if sent and len(sent) < len(START_FIELDS):
         for name in START_FIELDS:
@@ -208,12 +211,17 @@ def parse_session_object(entry: object) -> tuple[SessionRequest, dict[str, Any]]
         "remote_session": {name: entry[name] for name in REMOTE_SESSION_FIELDS if name in entry},
         **{name: entry[name] for name in SESSION_REQUEST_FIELDS if name in entry},
     }
-    request = _session_request(findings, payload)
+    request = _session_request(findings, payload, required=SEEDED_REQUIRED)
     given = {name: entry[name] for name in SERVER_FIELDS if name in entry}
     for name in ("remote_session_id", "request_id"):
         value = given.get(name)
         if value is not None and (not isinstance(value, str) or not _ID.fullmatch(value)):
             findings.bad_value(name, "must be 1 to 64 letters, digits, '_', '.' or '-'")
+    if "session_state" in given:
+        # a request's state, under the name the docs give it; stored as `state`
+        if "state" in given:
+            findings.bad_shape("session_state", "is the state of a request: send state or it")
+        given["state"] = given.pop("session_state")
     if "state" in given and given["state"] not in STATES:
         findings.bad_value("state", f"is not included in the list ({', '.join(STATES)})")
     if "transcript_status" in given and not isinstance(given["transcript_status"], str):
@@ -231,7 +239,9 @@ def parse_session_object(entry: object) -> tuple[SessionRequest, dict[str, Any]]
     return request, given
 
 
-def _session_request(findings: Findings, payload: Mapping[str, Any]) -> SessionRequest:
+def _session_request(
+    findings: Findings, payload: Mapping[str, Any], *, required: frozenset[str]
+) -> SessionRequest:
     findings.unknown_fields(payload, SESSION_REQUEST_FIELDS, "")
     remote = payload.get("remote_session")
     fields: dict[str, Any] = {}
@@ -241,30 +251,33 @@ def _session_request(findings: Findings, payload: Mapping[str, Any]) -> SessionR
         findings.bad_shape("remote_session", "must be an object")
     else:
         findings.unknown_fields(remote, REMOTE_SESSION_FIELDS, "remote_session.")
-        fields = _remote_session(findings, remote, creating=True)
+        fields = _remote_session(findings, remote, required=required)
     return SessionRequest(
         remote_session=fields,
-        invites=_invites(findings, payload.get("invites")),
-        deponent=_deponent(findings, payload.get("deponent")),
+        invites=invite_list(findings, payload),
+        deponent=deponent_of(findings, payload.get("deponent")),
         session_details=_session_details(findings, payload.get("session_details")),
         postback_url=_postback_url(findings, payload.get("postback_url")),
     )
 
 
 def _remote_session(
-    findings: Findings, source: Mapping[str, Any], *, creating: bool
+    findings: Findings, source: Mapping[str, Any], *, required: frozenset[str] | None
 ) -> dict[str, Any]:
+    """The fields sent; `required` names those a create must carry (None: an edit)."""
+    creating = required is not None
+    needed = required if required is not None else REQUIRED_FIELDS
     fields: dict[str, Any] = {}
     for name in REMOTE_SESSION_FIELDS:
         if name not in source:
-            if creating and name in REQUIRED_FIELDS:
+            if creating and name in needed:
                 findings.bad_value(name, "can't be blank")
             elif creating:
                 fields[name] = None
             continue
         value = source[name]
         if value is None:
-            if name in REQUIRED_FIELDS:
+            if name in needed:
                 findings.bad_value(name, "can't be blank")
             else:
                 fields[name] = None
@@ -295,7 +308,11 @@ def _text_field(findings: Findings, name: str, value: str) -> bool:
             return False
     elif name == "time_zone":
         if iana_zone(value) is None:
-            findings.bad_value(name, "is not a known time zone (a Prevail or IANA zone name)")
+            findings.bad_value(
+                name,
+                "is not a known time zone (a Prevail or IANA zone name, or Rails' display "
+                "form such as (GMT-05:00) Eastern Time (US & Canada))",
+            )
             return False
     elif len(value) > MAX_SHORT_TEXT:
         findings.bad_value(name, f"is too long (maximum is {MAX_SHORT_TEXT} characters)")
@@ -340,85 +357,6 @@ def _duration(findings: Findings, value: object) -> bool:
     return True
 
 
-def _invites(findings: Findings, value: object) -> tuple[Invite, ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, list):
-        findings.bad_shape("invites", "must be an array")
-        return ()
-    if len(value) > MAX_INVITES:
-        findings.bad_value("invites", f"is too long (maximum is {MAX_INVITES} invitees)")
-        return ()
-    invites: list[Invite] = []
-    for index, item in enumerate(value):
-        path = f"invites[{index}]"
-        if isinstance(item, str):
-            if _email(findings, path, item):
-                invites.append(Invite(email=item, access_level=None))
-        elif isinstance(item, dict):
-            invite = _invite_object(findings, path, item)
-            if invite is not None:
-                invites.append(invite)
-        else:
-            findings.bad_shape(path, "must be an email string or an object {email, access_level}")
-    return tuple(invites)
-
-
-def _invite_object(findings: Findings, path: str, item: Mapping[str, Any]) -> Invite | None:
-    findings.unknown_fields(item, ("email", "access_level"), f"{path}.")
-    email = item.get("email")
-    level = item.get("access_level")
-    valid = True
-    if email is None:
-        findings.bad_value(f"{path}.email", "can't be blank")
-        valid = False
-    elif not isinstance(email, str):
-        findings.bad_shape(f"{path}.email", "must be a string")
-        valid = False
-    elif not _email(findings, f"{path}.email", email):
-        valid = False
-    if level is not None:
-        if not isinstance(level, str):
-            findings.bad_shape(f"{path}.access_level", "must be a string")
-            valid = False
-        elif level not in ACCESS_LEVELS:
-            findings.bad_value(
-                f"{path}.access_level", f"is not included in the list ({', '.join(ACCESS_LEVELS)})"
-            )
-            valid = False
-    if not valid or not isinstance(email, str):
-        return None
-    return Invite(email=email, access_level=level if isinstance(level, str) else None)
-
-
-def _email(findings: Findings, path: str, value: str) -> bool:
-    if len(value) > 254 or not _EMAIL.fullmatch(value):
-        findings.bad_value(path, "is not a valid email address")
-        return False
-    return True
-
-
-def _deponent(findings: Findings, value: object) -> dict[str, Any] | None:
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        findings.bad_shape("deponent", "must be an object {name, email, role}")
-        return None
-    findings.unknown_fields(value, DEPONENT_FIELDS, "deponent.")
-    for name in DEPONENT_FIELDS:
-        field = value.get(name)
-        path = f"deponent.{name}"
-        if field is None:
-            continue
-        if not isinstance(field, str):
-            findings.bad_shape(path, "must be a string")
-        elif name == "email" and field:
-            _email(findings, path, field)
-        elif len(field) > MAX_SHORT_TEXT:
-            findings.bad_value(path, f"is too long (maximum is {MAX_SHORT_TEXT} characters)")
-    return {name: value[name] for name in DEPONENT_FIELDS if name in value}
-
-
 def _session_details(findings: Findings, value: object) -> dict[str, Any]:
     if value is None:
         return {}
@@ -431,12 +369,11 @@ def _session_details(findings: Findings, value: object) -> dict[str, Any]:
         path = f"session_details.{name}"
         if field is None:
             continue
-        if name == "interpreter":
-            if not isinstance(field, bool):
-                findings.bad_shape(path, "must be a boolean")
-            continue
         if not isinstance(field, str):
-            findings.bad_shape(path, "must be a string")
+            note = (
+                ' naming the languages to interpret ("" for none)' if name == "interpreter" else ""
+            )
+            findings.bad_shape(path, f"must be a string{note}")
             continue
         limit = MAX_DETAILS_TEXT if name == "additional_details" else MAX_SHORT_TEXT
         if len(field) > limit:

@@ -1,12 +1,17 @@
 """The time zone names Prevail accepts: its Rails (ActiveSupport) names and IANA names.
 
 The Rails names and their IANA equivalents are part of the published API description,
-`schemas/api/prevail-time-zones.json`, which the client side reads too.
+`schemas/api/prevail-time-zones.json` (Rails 8.1's `ActiveSupport::TimeZone::MAPPING` plus the
+names Rails' main branch adds), which the client side reads too. Prevail's docs also accept a
+zone "formatted with GMT offsets and region descriptions": Rails' display form, `(GMT-05:00)
+Eastern Time (US & Canada)`, whose name part is read here. The offset is informative (Rails
+shows the standard offset of the day), so it is not held against the name.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import zoneinfo
 from collections.abc import Mapping
 from functools import cache
@@ -15,6 +20,7 @@ from typing import Final
 from reconciler.published import published_file
 
 TIME_ZONES_FILE: Final = published_file("api/prevail-time-zones.json")
+_DISPLAY_FORM: Final = re.compile(r"\(GMT(?:[+-]\d{2}:?\d{2})?\) (?P<name>\S.*)")
 
 
 @cache
@@ -32,7 +38,9 @@ def _iana_names() -> frozenset[str]:
 
 def iana_zone(name: str) -> str | None:
     """The IANA name behind a Prevail or IANA zone name; None when Prevail would not accept it."""
-    rails = rails_time_zones().get(name)
+    display = _DISPLAY_FORM.fullmatch(name)
+    bare = display["name"] if display else name
+    rails = rails_time_zones().get(bare)
     if rails is not None:
         return rails
-    return name if name in _iana_names() else None
+    return bare if bare in _iana_names() else None

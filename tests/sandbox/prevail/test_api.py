@@ -94,11 +94,11 @@ def create_body(**overrides: Any) -> dict[str, Any]:
             "counsel@okafor-law.test",
             {"email": "clerk@court.test", "access_level": "host"},
         ],
-        "deponent": {"name": "Mary Okafor", "email": "m.okafor@example.test", "role": "Witness"},
+        "deponent": {"name": "Mary Okafor", "email": "m.okafor@example.test", "role": "witness"},
         "remote_session": remote_session(),
         "session_details": {
             "languages": "English",
-            "interpreter": False,
+            "interpreter": "",
             "additional_details": "Exhibits shared in advance.\nreconciler-key: okafor-1",
             "video_provider": "Zoom",
             "session_type": "Deposition",
@@ -267,7 +267,7 @@ def test_self_service_create_is_ready_with_ids(http: httpx.Client, clock: Clock)
             {"email": "counsel@okafor-law.test", "access_level": "participant"},
             {"email": "clerk@court.test", "access_level": "host"},
         ],
-        "deponent": {"name": "Mary Okafor", "email": "m.okafor@example.test", "role": "Witness"},
+        "deponent": {"name": "Mary Okafor", "email": "m.okafor@example.test", "role": "witness"},
         "session_details": create_body()["session_request"]["session_details"],
         "postback_url": None,
         "created_at": "2027-01-15T08:00:00.250Z",
@@ -281,11 +281,12 @@ def test_self_service_create_is_ready_with_ids(http: httpx.Client, clock: Clock)
 
 
 def test_optional_parts_may_be_left_out(http: httpx.Client) -> None:
-    body = {"session_request": {"remote_session": remote_session(case=...)}}
+    """api-contract.md, Prevail create: `estimated_duration` is optional, as the docs' example."""
+    body = {"session_request": {"remote_session": remote_session(estimated_duration=...)}}
     response = http.post("/prevail/sessions", json=body, headers=auth())
     assert response.status_code == 201, response.text
     session = response.json()["session"]
-    assert session["case"] is None
+    assert session["estimated_duration"] is None
     assert session["invites"] == []
     assert session["deponent"] is None
     assert session["session_details"] == {}
@@ -425,9 +426,14 @@ def test_huge_body_is_400(http: httpx.Client) -> None:
             id="deponent-unknown-field",
         ),
         pytest.param(
-            create_body(session_details={"interpreter": "yes"}),
+            create_body(session_details={"interpreter": True}),
             "session_details.interpreter",
-            id="interpreter-not-bool",
+            id="interpreter-not-string",
+        ),
+        pytest.param(
+            create_body(invites=["a@b.test"], invite_emails=["c@d.test"]),
+            "invite_emails",
+            id="invites-under-both-names",
         ),
         pytest.param(
             create_body(session_details={"room": "4"}),
@@ -578,7 +584,7 @@ def test_session_request_is_pending_without_session_ids(http: httpx.Client) -> N
     response = http.post("/prevail/session_requests", json=create_body(), headers=auth())
     assert response.status_code == 201, response.text
     request = response.json()["session"]
-    assert request["state"] == "initial"
+    assert request["session_state"] == "initial" and "state" not in request
     assert request["remote_session_id"] is None
     assert request["session_url"] is None
     assert request["request_id"].startswith("req_") and len(request["request_id"]) == 20
@@ -606,7 +612,7 @@ def test_promote_schedules_a_request_as_a_session(http: httpx.Client) -> None:
     sessions = list_all(http)["sessions"]
     assert sessions[-1] == session
     [request] = list_all(http, "/prevail/session_requests")["session_requests"]
-    assert request["state"] == "scheduled"
+    assert request["session_state"] == "scheduled"
     assert request["remote_session_id"] == session["remote_session_id"]
     again = http.post(f"/_sandbox/prevail/session_requests/{CHEN_REQUEST}/promote")
     assert_error(again, 422, "state")
@@ -846,7 +852,7 @@ def test_edit_changes_fields_and_updated_at(http: httpx.Client, clock: Clock) ->
     edit = {
         "remote_session": {
             "title": "Deposition of M. Okafor (day 2)",
-            "case": None,
+            "case": "Okafor v. Lakeside Clinic (consolidated)",
             "estimated_duration": 4,
         }
     }
@@ -856,7 +862,7 @@ def test_edit_changes_fields_and_updated_at(http: httpx.Client, clock: Clock) ->
     assert response.status_code == 200, response.text
     [edited] = response.json()["sessions"]
     assert edited["title"] == "Deposition of M. Okafor (day 2)"
-    assert edited["case"] is None
+    assert edited["case"] == "Okafor v. Lakeside Clinic (consolidated)"
     assert edited["estimated_duration"] == 4
     assert edited["created_at"] == session["created_at"]
     assert edited["updated_at"] > session["updated_at"]
@@ -1019,7 +1025,7 @@ def test_cancel_a_pending_request_by_its_request_id(http: httpx.Client) -> None:
     response = http.patch(f"/prevail/sessions/{CHEN_REQUEST}/cancel", headers=auth())
     assert response.status_code == 200
     [request] = list_all(http, "/prevail/session_requests")["session_requests"]
-    assert request["state"] == "canceled"
+    assert request["session_state"] == "canceled"
     promote = http.post(f"/_sandbox/prevail/session_requests/{CHEN_REQUEST}/promote")
     assert_error(promote, 422, "state")
 
@@ -1113,7 +1119,7 @@ def test_demo_seed_is_unmanaged(http: httpx.Client) -> None:
         ("Expert witness preparation", "scheduled"),
     ]
     [request] = list_all(http, "/prevail/session_requests")["session_requests"]
-    assert request["state"] == "initial"
+    assert request["session_state"] == "initial"
     for item in [*sessions, request]:
         assert item["start_date"].startswith("2027")
         assert "reconciler-key:" not in (item["session_details"].get("additional_details") or "")
@@ -1172,7 +1178,9 @@ def test_admin_seed_takes_both_shapes_and_fills_server_fields(http: httpx.Client
     assert kept["transcript_status"] == "not_started"
     requests = list_all(http, "/prevail/session_requests")["session_requests"]
     assert [r["request_id"] for r in requests[1:]] == ids["session_requests"]
-    assert all(r["state"] == "initial" and r["remote_session_id"] is None for r in requests)
+    assert all(
+        r["session_state"] == "initial" and r["remote_session_id"] is None for r in requests
+    )
 
 
 @pytest.mark.parametrize(
