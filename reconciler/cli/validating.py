@@ -87,7 +87,8 @@ def report(checks: Sequence[PathCheck], output_format: str) -> None:
     else:
         for check in checks:
             _text(check, named=len(checks) > 1)
-        if failed:
+        # One path whose one problem has no position is said in its one line already.
+        if failed and not (len(checks) == 1 and failed[0].error is not None):
             problems = sum(check.problems for check in failed)
             plural = "s" if problems != 1 else ""
             where = f" in {len(failed)} of {len(checks)} paths" if len(checks) > 1 else ""
