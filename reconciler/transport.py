@@ -319,18 +319,21 @@ class ResilientTransport(httpx.BaseTransport):
         wait = state.next_action.sleep if state.next_action is not None else 0.0
         endpoint = f"{request.method} {request.url.path}"
         attempt = state.attempt_number + 1
-        # A long pause is a warning: without a word, a run that waits a minute looks hung.
-        level = logging.WARNING if wait >= LONG_WAIT else logging.INFO
+        # A long pause is a warning: without a word, a run that waits a minute looks hung. So is
+        # an API's first retry, once: an unreachable API is otherwise seconds of silence.
+        first = self.retries == 1
+        level = logging.WARNING if wait >= LONG_WAIT or first else logging.INFO
+        more = "; -v logs each further retry" if first else ""
         if isinstance(error, _Retry) and error.asked is not None:
-            log.log(level, "%s: %s %s; waiting %.1f s as its Retry-After asks (attempt %d)",
-                    self.provider, endpoint, error, wait, attempt)
+            log.log(level, "%s: %s %s; waiting %.1f s as its Retry-After asks (attempt %d)%s",
+                    self.provider, endpoint, error, wait, attempt, more)
         elif isinstance(error, _Retry) and error.throttled:
             log.log(level, "%s: %s was refused by the rate limit (429 without Retry-After; the "
-                    "limit is counted per %s); waiting %.1f s (attempt %d)", self.provider,
-                    endpoint, _seconds(self.rate_window or 0.0), wait, attempt)
+                    "limit is counted per %s); waiting %.1f s (attempt %d)%s", self.provider,
+                    endpoint, _seconds(self.rate_window or 0.0), wait, attempt, more)
         else:
-            log.log(level, "%s: retrying %s after %s in %.1f s (attempt %d)", self.provider,
-                    endpoint, error, wait, attempt)
+            log.log(level, "%s: retrying %s after %s in %.1f s (attempt %d)%s", self.provider,
+                    endpoint, error, wait, attempt, more)
 
     def close(self) -> None:
         self.inner.close()

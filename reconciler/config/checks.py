@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from reconciler.config.hints import close_match
 from reconciler.config.yaml import JsonPath, SourceMap
 from reconciler.model import ConfigIssue
-from reconciler.zones import prevail_zone, prevail_zone_names, zone_table
+from reconciler.zones import canonical_name, prevail_zone, prevail_zone_names, zone_table
 
 # Prevail's `interpreter` names the languages to interpret; older configurations said true/false.
 INTERPRETER_TRUE = (
@@ -183,11 +183,31 @@ def _unknown_zone(name: str, *, prevail_names: bool) -> str:
         return (
             f'"{name}" is a Prevail time zone name; events take IANA names such as "{iana}"'
         )
-    candidates = sorted(iana_zones() | (set(prevail_zone_names()) if prevail_names else set()))
-    guess = close_match(name, candidates)
+    guess = zone_guess(name, prevail_names=prevail_names)
     hint = f' (did you mean "{guess}"?)' if guess else ""
     expected = "an IANA name or one of Prevail's names" if prevail_names else "an IANA name"
     return f'unknown time zone "{name}"{hint}: use {expected}, e.g. "America/New_York"'
+
+
+def zone_guess(name: str, *, prevail_names: bool) -> str | None:
+    """The zone a misspelt name most likely means, as it should be written: the canonical IANA
+    name (never an alias such as `US/Eastern`), or for a session Prevail's own name when it is
+    one of those that was meant (`Eastern Time` → `Eastern Time (US & Canada)`)."""
+    rails = prevail_zone_names()
+    folded = name.strip().casefold()
+    # A Rails name cut short ("Eastern Time"): the first in Rails' own order, the US one.
+    meant = next(
+        (known for known in rails if len(folded) >= 4 and known.casefold().startswith(folded)),
+        None,
+    )
+    if meant is None:
+        # Bounded per load like every did-you-mean hint (a file of many bad zones stays linear).
+        meant = close_match(name, sorted(iana_zones() | set(rails)))
+    if meant is None:
+        return None
+    if meant in rails:
+        return meant if prevail_names else rails[meant]
+    return canonical_name(meant)
 
 
 _CHECKS: Mapping[str, Callable[[Mapping[str, Any], JsonPath, SourceMap], list[ConfigIssue]]] = {

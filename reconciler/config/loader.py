@@ -31,7 +31,7 @@ from reconciler.config.settings import merge_providers
 from reconciler.config.validation import plan_refusals
 from reconciler.config.working_hours import WorkingHours, collect
 from reconciler.config.yaml import JsonPath, parse_yaml
-from reconciler.errors import ConfigError
+from reconciler.errors import ConfigError, ReconcilerError
 from reconciler.instants import now
 from reconciler.model import (
     KINDS,
@@ -95,6 +95,9 @@ def load(
     100 MB in total).
     """
     root = Path(path)
+    if not os.path.lexists(root):
+        # No file to point at: a FILE:1:1 position (or an annotation on it) would be invented.
+        raise ReconcilerError(f"{root}: no such file or directory")
     texts: list[tuple[str, str]] = []
     files, issues = discover(root)
     read, refused = read_all(files, limits or ReadLimits.from_environ(os.environ))
@@ -210,10 +213,11 @@ def _parse(name: str, text: str, issues: list[ConfigIssue]) -> ConfigFile | None
     for path, issue in schema_issues(document, parsed.source):
         # a YAML-level problem (duplicate key, tag) already explains what lies under it; each
         # prefix is looked up (not each flawed path compared), so that 20,000 problems in one
-        # file cost 20,000 lookups per prefix length, not 20,000 x 20,000 comparisons
+        # file cost 20,000 lookups per prefix length, not 20,000 x 20,000 comparisons. Only a
+        # reported path counts as flawed: the semantic checks skip flawed fields as explained.
         if not any(path[:end] in flawed for end in range(1, len(path) + 1)):
             issues.append(issue)
-        flawed.add(path)
+            flawed.add(path)
     return ConfigFile(name=name, document=document, source=parsed.source, flawed=frozenset(flawed))
 
 

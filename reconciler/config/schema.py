@@ -48,6 +48,13 @@ _PATTERN_RULES = {
     "^\\d{4}-\\d{2}-\\d{2}$": "must be a date like 2026-12-03",
     "^([01]\\d|2[0-3]):[0-5]\\d$": "must be a time of day like 09:00",
     "^(([01]\\d|2[0-3]):[0-5]\\d|24:00)$": "must be a time of day like 17:30 (or 24:00)",
+    "^\\d{4}-\\d{2}-\\d{2}([T ]\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,6})?)?(Z|[+-]\\d{2}:?\\d{2})?)?$": (
+        "is not an ISO 8601 date-time (e.g. 2026-12-01T09:00, or 2026-12-12T18:00:00+01:00 "
+        "with an offset)"
+    ),
+    "^(\\(GMT[+-]\\d{2}:\\d{2}\\) )?[A-Za-z][A-Za-z0-9 _+./&()',-]*$": (
+        "is not a time zone name: use an IANA name such as America/New_York"
+    ),
 }
 _TYPE_WORDS = {
     "string": "a string",
