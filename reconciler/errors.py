@@ -60,9 +60,7 @@ class UnreachableError(ProviderError):
 
 
 class ResponseLostError(UnreachableError):
-    def __init__(self, provider: str, message: str, *, timed_out: bool = False) -> None:
-        super().__init__(provider, message)
-        self.timed_out = timed_out
+    pass
 
 
 class ResponseError(ProviderError):

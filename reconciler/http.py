@@ -71,22 +71,42 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def check_base_url(provider: str, base_url: str) -> str:
-    """Refuse user-info, and anything but https except plain http to loopback (the sandbox).
+NOT_A_URL = "must be an http:// or https:// URL with a host"
 
-    The configuration refuses user-info already; this guards every other way a URL arrives,
-    and its messages never echo a URL that carries a password.
+
+def base_url_problem(base_url: str) -> str | None:
+    """Why a base URL may not carry credentials (None: it may): user-info, or anything but https
+    except plain http to loopback (the sandbox). The message never echoes the URL: a value in
+    the providers block may have come from a secret.
+
+    The configuration's checks and `check_base_url` both word their refusals with it.
     """
     if has_userinfo(base_url):
-        raise ReconcilerError(f"{provider}: base_url {USERINFO_REFUSED}")
-    parts = urlsplit(base_url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ReconcilerError(f"{provider}: base_url {base_url!r} is not an http(s) URL")
-    if parts.scheme == "http" and not is_loopback(parts.hostname):
-        raise ReconcilerError(
-            f"{provider}: base_url {base_url!r} uses plain http; credentials travel only over "
-            "https (plain http is allowed to loopback only)"
+        return USERINFO_REFUSED
+    try:
+        parts = urlsplit(base_url)
+        host, _ = parts.hostname, parts.port
+        httpx.URL(base_url)
+    except (ValueError, httpx.InvalidURL):  # "[::1", a port past 65535, a control character
+        return NOT_A_URL
+    if parts.scheme not in ("http", "https") or not host:
+        return NOT_A_URL
+    if parts.scheme == "http" and not is_loopback(host):
+        return (
+            "uses plain http; credentials travel only over https (plain http is allowed to "
+            "loopback only)"
         )
+    return None
+
+
+def check_base_url(provider: str, base_url: str) -> str:
+    """The origin for a base URL, refused as `base_url_problem` says.
+
+    The configuration refuses such URLs already; this guards every other way a URL arrives.
+    """
+    problem = base_url_problem(base_url)
+    if problem is not None:
+        raise ReconcilerError(f"{provider}: base_url {problem}")
     return base_url.rstrip("/") + "/"
 
 

@@ -39,14 +39,18 @@ __all__ = [
     "has_userinfo",
     "install",
     "redact_patterns",
+    "redact_text",
     "register_secrets",
 ]
 
 MASK = "***"
 
-# A registered secret shorter than this is not replaced wherever it occurs as a substring: a
-# one- to three-character value would garble ordinary text, and is no secret worth the name.
-# Header values, JWTs and URL user-info are still removed by their shapes, whatever the length.
+# The floor below which a secret is not replaced wherever it occurs as a substring: a one- to
+# three-character value (a test's dummy "x", a PIN "7") is in nearly every line, so masking it
+# everywhere turns a log or a PR comment into asterisks and hides nothing an attacker could not
+# guess. Four is where other maskers draw the line (Octopus Deploy, Ansible, Google's GitHub
+# Actions). A short secret is still removed where it is known to stand as a value: by the shapes
+# below (header values, JWTs, URL user-info) and, in text for people, as a whole quoted value.
 MIN_SECRET_LENGTH = 4
 
 _QUOTED = r"""'(?:\\.|[^'\\])*'|"(?:\\.|[^"\\])*\""""
@@ -79,7 +83,10 @@ USERINFO_REFUSED = (
 
 def has_userinfo(url: str) -> bool:
     """Whether a URL names a user (and maybe a password) before its host: `https://u:p@host`."""
-    return "@" in urlsplit(url).netloc
+    try:
+        return "@" in urlsplit(url).netloc
+    except ValueError:  # a malformed host ("[::1"): the log pattern's reading of the authority
+        return _URL_USERINFO.search(url) is not None
 
 
 def _masked_value(match: re.Match[str]) -> str:
@@ -108,6 +115,24 @@ def secret_forms(secret: str) -> set[str]:
         base64.b64encode(f"{secret}:".encode()).decode(),
     }
     return {form for form in forms if len(form) >= MIN_SECRET_LENGTH}
+
+
+def redact_text(text: str, secrets: Iterable[str]) -> str:
+    """`text` (a PR comment, an annotation) without the secrets' values: one of at least
+    `MIN_SECRET_LENGTH` characters wherever it occurs, in every form `secret_forms` gives; a
+    shorter one only as a whole quoted value (`"x"`, `'x'`), where a value is printed as itself."""
+    values = [secret for secret in dict.fromkeys(secrets) if secret]
+    forms = {form for secret in values if len(secret) >= MIN_SECRET_LENGTH
+             for form in secret_forms(secret)}
+    if forms:
+        ordered = sorted(forms, key=lambda form: (-len(form), form))
+        text = re.sub("|".join(map(re.escape, ordered)), MASK, text)
+    short = [secret for secret in values if len(secret) < MIN_SECRET_LENGTH]
+    if short:
+        quoted = "|".join(re.escape(secret) for secret in sorted(short, key=len, reverse=True))
+        text = re.sub(rf"""(?P<q>["'])(?:{quoted})(?P=q)""",
+                      lambda match: f"{match['q']}{MASK}{match['q']}", text)
+    return text
 
 
 class RedactingFilter(logging.Filter):

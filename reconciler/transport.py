@@ -12,7 +12,8 @@ policy lives in one place:
 - **No duplicates**: a request that may have reached the server (the response was lost: read
   timeout, connection dropped mid-response, or a 5xx) is retried only when its method is
   idempotent (GET, PUT, PATCH, DELETE); for a POST the transport raises `ResponseLost` instead,
-  and the provider looks the object up by its key before sending it again.
+  and apply looks the object up by its key (again once the server must have finished) before
+  sending it again.
 - **Pacing** (pyrate-limiter's GCRA, one even slot per request): a provider with a documented
   rate limit (Previsto: 120 requests/minute per key) is paced a little under it, so the limit is
   met without provoking a 429 and without waiting longer than it must.
@@ -52,15 +53,8 @@ LONG_WAIT = 10.0
 
 
 class ResponseLost(httpx.TransportError):
-    """A non-idempotent request may have been applied, but its response never arrived.
-
-    `timed_out` says the server may still be working on it (as opposed to having answered and
-    the answer being lost), so a lookup should give it a moment first.
-    """
-
-    def __init__(self, message: str, *, request: httpx.Request, timed_out: bool = False) -> None:
-        super().__init__(message, request=request)
-        self.timed_out = timed_out
+    """A non-idempotent request may have been applied, but its response never arrived (the
+    server may even be working on it still)."""
 
 
 class RetryAfterExceeded(httpx.TransportError):
@@ -225,7 +219,6 @@ class ResilientTransport(httpx.BaseTransport):
                     f"{request.method} {request.url.path}: the response was lost "
                     f"({type(error).__name__})",
                     request=request,
-                    timed_out=isinstance(error, httpx.TimeoutException),
                 ) from None
             raise _Retry(f"{type(error).__name__}") from None
         status = response.status_code
@@ -235,7 +228,7 @@ class ResilientTransport(httpx.BaseTransport):
         if status == 429:
             self.rate_limited += 1
         if not idempotent and status not in (429, 503):
-            # A 5xx other than 503 may follow a commit: let the provider look first.
+            # A 5xx other than 503 may follow a commit: let apply look first.
             if last:
                 return response
             raise ResponseLost(
@@ -326,18 +319,21 @@ class ResilientTransport(httpx.BaseTransport):
         wait = state.next_action.sleep if state.next_action is not None else 0.0
         endpoint = f"{request.method} {request.url.path}"
         attempt = state.attempt_number + 1
-        # A long pause is a warning: without a word, a run that waits a minute looks hung.
-        level = logging.WARNING if wait >= LONG_WAIT else logging.INFO
+        # A long pause is a warning: without a word, a run that waits a minute looks hung. So is
+        # an API's first retry, once: an unreachable API is otherwise seconds of silence.
+        first = self.retries == 1
+        level = logging.WARNING if wait >= LONG_WAIT or first else logging.INFO
+        more = "; -v logs each further retry" if first else ""
         if isinstance(error, _Retry) and error.asked is not None:
-            log.log(level, "%s: %s %s; waiting %.1f s as its Retry-After asks (attempt %d)",
-                    self.provider, endpoint, error, wait, attempt)
+            log.log(level, "%s: %s %s; waiting %.1f s as its Retry-After asks (attempt %d)%s",
+                    self.provider, endpoint, error, wait, attempt, more)
         elif isinstance(error, _Retry) and error.throttled:
             log.log(level, "%s: %s was refused by the rate limit (429 without Retry-After; the "
-                    "limit is counted per %s); waiting %.1f s (attempt %d)", self.provider,
-                    endpoint, _seconds(self.rate_window or 0.0), wait, attempt)
+                    "limit is counted per %s); waiting %.1f s (attempt %d)%s", self.provider,
+                    endpoint, _seconds(self.rate_window or 0.0), wait, attempt, more)
         else:
-            log.log(level, "%s: retrying %s after %s in %.1f s (attempt %d)", self.provider,
-                    endpoint, error, wait, attempt)
+            log.log(level, "%s: retrying %s after %s in %.1f s (attempt %d)%s", self.provider,
+                    endpoint, error, wait, attempt, more)
 
     def close(self) -> None:
         self.inner.close()

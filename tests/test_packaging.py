@@ -6,6 +6,7 @@ the package needs at run time but the wheel leaves out only shows here.
 
 from __future__ import annotations
 
+import email
 import os
 import shutil
 import subprocess
@@ -64,6 +65,8 @@ def test_every_subpackage_is_in_the_wheel(wheel: Path) -> None:
 
 
 def test_plan_and_apply_run_from_the_unpacked_wheel(wheel: Path, tmp_path: Path) -> None:
+    """api-contract.md, The sandbox — `--sandbox` on plan/apply/drift/import: in-process,
+    `.reconciler/sandbox.db`."""
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
     workdir = tmp_path / "work"
@@ -86,3 +89,21 @@ def test_plan_and_apply_run_from_the_unpacked_wheel(wheel: Path, tmp_path: Path)
     assert "to create" in run("plan").stdout
     run("apply", "--auto-approve")
     assert "No changes" in run("plan").stdout
+
+
+def test_the_wheel_says_its_licence_classifiers_and_addresses(wheel: Path) -> None:
+    archive = zipfile.ZipFile(wheel)
+    (metadata_name,) = [name for name in archive.namelist() if name.endswith(".dist-info/METADATA")]
+    metadata = email.message_from_bytes(archive.read(metadata_name))
+    assert metadata["License-Expression"] == "Apache-2.0"
+    assert metadata.get_all("License-File") == ["LICENSE"]
+    licence = next(name for name in archive.namelist() if name.endswith("/licenses/LICENSE"))
+    assert archive.read(licence) == (ROOT / "LICENSE").read_bytes()
+    assert b"Apache License" in archive.read(licence)
+    classifiers = metadata.get_all("Classifier") or []
+    assert "Programming Language :: Python :: 3.11" in classifiers
+    assert "Typing :: Typed" in classifiers
+    urls = dict(entry.split(", ", 1) for entry in metadata.get_all("Project-URL") or [])
+    assert {"Homepage", "Source", "Issues", "Changelog"} <= set(urls)
+    assert all(url.startswith("https://") for url in urls.values())
+    assert urls["Changelog"].endswith("/CHANGELOG.md") and (ROOT / "CHANGELOG.md").is_file()

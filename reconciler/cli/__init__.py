@@ -1,8 +1,8 @@
 """The `reconciler` command: click commands that parse options, call the engine, choose exit codes.
 
-Exit codes (as Terraform and `kubectl diff`): 0 success; 1 error; with `plan
---detailed-exitcode`, 2 when changes exist; `drift` 0 in sync, 2 drift, 1 error; `apply` 0 when
-everything planned was applied, 1 otherwise.
+Exit codes (as Terraform and `kubectl diff`): 0 success; 1 error (a usage error too); with
+`plan --detailed-exitcode`, 2 when changes exist; `drift` 0 in sync, 2 drift, 1 error; `apply` 0
+when everything planned was applied, 1 otherwise.
 """
 
 from __future__ import annotations
@@ -10,11 +10,14 @@ from __future__ import annotations
 import gc
 import importlib
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO, Any
 
 import click
 
 from reconciler import __version__, redaction
-from reconciler.cli.common import Transport
+from reconciler.cli.common import COLOR_CHOICES, EXIT_ERROR, Transport, resolve_color
 from reconciler.http import RetryPolicy
 
 __all__ = ["main"]
@@ -31,12 +34,53 @@ COMMANDS = {
     "doctor": "reconciler.cli.doctor:doctor",
     "sandbox": "reconciler.cli.serving:sandbox",
     "import": "reconciler.cli.importing:import_command",
+    "schema": "reconciler.cli.schema:schema",
     "github": "reconciler.cli.github:github",
 }
 
 
+class UsageFailure(click.ClickException):
+    """A usage error shown as click shows it (usage line, hint, message), with exit code 1."""
+
+    exit_code = EXIT_ERROR
+
+    def __init__(self, error: click.UsageError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        self.error.show(file)
+
+
+@contextmanager
+def usage_errors_exit_1() -> Iterator[None]:
+    """A usage error (unknown option, missing argument, bad value) exits 1 like any other
+    error: click's own 2 is what `plan --detailed-exitcode` and `drift` mean by "changes"."""
+    try:
+        yield
+    except click.UsageError as error:
+        raise UsageFailure(error) from None
+
+
 class LazyGroup(click.Group):
-    """A group whose commands are named up front and imported on first use (click's own recipe)."""
+    """A group whose commands are named up front and imported on first use (click's own recipe).
+
+    It also parses its own options and runs its commands inside `usage_errors_exit_1`, which is
+    where click raises every usage error of the whole command line."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        with usage_errors_exit_1():
+            return super().make_context(info_name, args, parent, **extra)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with usage_errors_exit_1():
+            return super().invoke(ctx)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *COMMANDS})
@@ -84,6 +128,14 @@ class LazyGroup(click.Group):
     help="Longest Retry-After (seconds) to wait for; a server asking more stops the request "
     "with a message saying when to run again.",
 )
+@click.option(
+    "--color",
+    type=click.Choice(COLOR_CHOICES),
+    default="auto",
+    show_default=True,
+    help="Colour the text plan: auto follows NO_COLOR, FORCE_COLOR and whether stdout is a "
+    "terminal.",
+)
 @click.pass_context
 def main(
     context: click.Context,
@@ -93,6 +145,7 @@ def main(
     max_retries: int,
     retry_wait: float,
     max_retry_after: float,
+    color: str,
 ) -> None:
     """Declarative reconciler for Prevail sessions, Prospero events and Previsto metadata."""
     # A run builds hundreds of thousands of small objects and frees none of them in cycles; the
@@ -100,6 +153,8 @@ def main(
     # CPU. Collect far less often, as mypy does for the same reason (at 30,000 objects, 200,000
     # still spent 0.15 s collecting, 1,000,000 spends 0.02 s, with the same peak memory).
     gc.set_threshold(GC_THRESHOLD, 30, 30)
+    # Decided once; click.echo then keeps or strips styles by it, on every stream.
+    context.color = resolve_color(color)
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", force=True)
     # On the handler, at every level: httpcore logs response headers (Prospero's Set-Cookie

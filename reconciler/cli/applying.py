@@ -26,8 +26,10 @@ from reconciler.cli.common import (
     signing_key,
     strict_option,
     target,
+    target_option,
     threshold_option,
     use_color,
+    value_limit,
 )
 from reconciler.engine.apply import ApplyReport, Journal, apply_plan
 from reconciler.engine.drift_policy import DriftPolicy
@@ -37,6 +39,7 @@ from reconciler.engine.origins import commit_of, declared_at_ref
 from reconciler.engine.plan import PlanOptions, build_plan, recheck_saved
 from reconciler.engine.planfile import PLAN_KEY_VARIABLE, SavedPlan, load_plan, plan_key
 from reconciler.engine.safety import Rails, enforce
+from reconciler.engine.targets import outside, parse_targets
 from reconciler.errors import ReconcilerError, UnsafePlanError
 from reconciler.model import Action, Address
 from reconciler.providers import Outcome, Provider
@@ -78,6 +81,7 @@ from reconciler.render.safe import visible
 @strict_option
 @adopt_option
 @adopt_unscoped_option
+@target_option
 @handle_errors
 def apply(
     path: Path,
@@ -96,8 +100,10 @@ def apply(
     strict: bool,
     adopt: bool,
     adopt_unscoped: bool,
+    targets: tuple[str, ...],
 ) -> None:
     """Plan PATH and make exactly the planned calls; or apply a saved plan file (JSON)."""
+    addresses = parse_targets(targets)
     saved: SavedPlan | None = None
     if path.is_file() and path.suffix == ".json":
         # Before the configuration is read: a badly signed file goes no further.
@@ -109,6 +115,11 @@ def apply(
                 err=True,
             )
         _check_saved_options(saved, on_drift=on_drift, base_ref=base_ref)
+        if addresses and (stray := outside(saved.plan, addresses)):
+            raise ReconcilerError(
+                f"{path} changes {', '.join(stray[:5])}{', ...' if len(stray) > 5 else ''}, "
+                "which --target does not name; make the plan with the same --target"
+            )
         config_path = saved.config_path
         use_sandbox = use_sandbox or saved.sandbox
     else:
@@ -145,11 +156,12 @@ def apply(
                 base_declared=(
                     declared_at_ref(path, base_commit, providers) if base_commit else None
                 ),
+                targets=addresses,
             )
             result = build_plan(state, providers, options)
         the_plan, violations = result.plan, list(result.violations)
         PROGRESS.finish()
-        click.echo(render_text(the_plan, color=use_color()), nl=False)
+        click.echo(render_text(the_plan, color=use_color(), max_value=value_limit()), nl=False)
         enforce(violations, force=force)
         if result.drift_refusal is not None:
             raise UnsafePlanError(f"refusing to apply: {result.drift_refusal}")

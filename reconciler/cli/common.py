@@ -25,6 +25,7 @@ from reconciler.instants import NOW_VARIABLE, pin_reason, pinned_clock_allowed, 
 from reconciler.model import ProviderSettings
 from reconciler.providers import Provider, build_providers
 from reconciler.render.safe import visible
+from reconciler.render.values import MAX_VALUE
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -70,8 +71,34 @@ def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+COLOR_CHOICES = ("auto", "always", "never")
+
+
+def resolve_color(choice: str, environ: Mapping[str, str] = os.environ) -> bool:
+    """Whether to colour stdout: `--color always|never` wins; with `auto`, NO_COLOR set and
+    non-empty turns colour off (no-color.org), else FORCE_COLOR set and non-empty turns it on
+    (force-color.org), else colour goes only to a terminal."""
+    if choice != "auto":
+        return choice == "always"
+    if environ.get("NO_COLOR"):
+        return False
+    if environ.get("FORCE_COLOR"):
+        return True
+    return sys.stdout.isatty()
+
+
 def use_color() -> bool:
-    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    """The run's colour choice (the root command resolves `--color` once, into click's
+    context, so that `click.echo` keeps or strips styles to match)."""
+    context = click.get_current_context(silent=True)
+    chosen = context.find_root().color if context is not None else None
+    return resolve_color("auto") if chosen is None else chosen
+
+
+def value_limit() -> int | None:
+    """How long a value may be in the text plan: shortened on a terminal, whole anywhere else
+    (a file, a pipe, a CI log)."""
+    return MAX_VALUE if sys.stdout.isatty() else None
 
 
 sandbox_option = click.option(
@@ -93,6 +120,22 @@ format_option = click.option(
     type=click.Choice(["text", "json", "markdown"]),
     default="text",
     show_default=True,
+)
+plan_format_option = click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "markdown", "html"]),
+    default="text",
+    show_default=True,
+    help="html: one self-contained page (timeline and table) to open or attach.",
+)
+target_option = click.option(
+    "--target",
+    "targets",
+    multiple=True,
+    metavar="ADDRESS",
+    help="Emergencies only: plan just this object (KIND.KEY; a series' key takes its "
+    "occurrences); repeatable. --prune then removes only among the targets.",
 )
 force_option = click.option(
     "--force", is_flag=True, help="Apply despite the safety rails (mass changes, short notice)."

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from reconciler.config.settings import SECRET_SETTINGS
+from reconciler.errors import ReconcilerError
 from reconciler.model import Location, ProviderSettings
 from reconciler.sandbox import SandboxSettings, create_app
 from reconciler.sandbox.server import running
@@ -65,11 +66,24 @@ def serve_foreground(
     previsto_max_page_size: int = 100,
     seed: bool = True,
 ) -> None:
-    """`reconciler sandbox`: print the base URLs and credentials, then serve until Ctrl-C."""
+    """`reconciler sandbox`: bind, print the base URLs and credentials, serve until Ctrl-C."""
+    import errno
+
     import click
 
-    from reconciler.sandbox.server import serve
+    from reconciler.sandbox.server import bind, serve
 
+    try:
+        listener = bind(host, port)
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            raise ReconcilerError(
+                f"port {port} on {host} is already in use (another sandbox?): stop it, or "
+                "choose another port with --port"
+            ) from None
+        reason = error.strerror or error
+        raise ReconcilerError(f"cannot listen on {host}:{port}: {reason}") from None
+    port = listener.getsockname()[1]  # the port chosen when asked for 0
     sandbox = create_app(
         SandboxSettings(
             db_path=db,
@@ -87,7 +101,7 @@ def serve_foreground(
             click.echo(f"            {setting}: {value}")
     click.echo("Press Ctrl-C to stop.")
     try:
-        serve(sandbox, host=host, port=port)
+        serve(sandbox, listener)
     except KeyboardInterrupt:
         # uvicorn shuts down gracefully, then re-raises the Ctrl-C it caught: a normal stop.
         pass

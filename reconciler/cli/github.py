@@ -15,7 +15,14 @@ from pathlib import Path
 import click
 
 from reconciler.github.publish import COMMANDS, publish, read_report
-from reconciler.github.runner import fenced, mask_commands, secret_values
+from reconciler.github.runner import (
+    fenced,
+    mask_commands,
+    secret_values,
+    short_secrets,
+    workflow_command,
+)
+from reconciler.redaction import MIN_SECRET_LENGTH
 
 # Options the Action sets itself; a second value in `args` would silently win over them.
 RESERVED = frozenset({"--format", "-o", "--out", "--detailed-exitcode", "-h", "--help"})
@@ -102,7 +109,14 @@ def mask(path: Path) -> None:
     values = secret_values(path, os.environ)
     for line in mask_commands(values):
         click.echo(line)
-    click.echo(f"Masked {len(values)} secret value(s) named in the providers block.")
+    short = short_secrets(path, os.environ)
+    for name in short:
+        click.echo(workflow_command(
+            "warning", f"{name} is shorter than {MIN_SECRET_LENGTH} characters: it is not masked "
+            "in the log (masking it would hide every occurrence of those characters); use a real "
+            "secret", title="reconciler secrets"))
+    masked = sum(1 for value in values if len(value) >= MIN_SECRET_LENGTH)
+    click.echo(f"Masked {masked} secret value(s) named in the providers block.")
 
 
 @github.command("echo")

@@ -19,16 +19,18 @@ from reconciler.cli.common import (
     format_option,
     handle_errors,
     on_drift_choice,
+    plan_format_option,
     prune_option,
     sandbox_db_option,
     sandbox_option,
     signing_key,
     strict_option,
     target,
+    target_option,
     threshold_option,
     use_color,
+    value_limit,
 )
-from reconciler.config import load
 from reconciler.engine.drift import detect_drift
 from reconciler.engine.drift_policy import DriftPolicy
 from reconciler.engine.fingerprint import configuration_fingerprint
@@ -37,30 +39,51 @@ from reconciler.engine.plan import PlanOptions, build_plan
 from reconciler.engine.planfile import save_plan
 from reconciler.engine.refresh import refresh_all
 from reconciler.engine.safety import Rails
+from reconciler.engine.targets import parse_targets
 from reconciler.instants import pinned_clock_allowed
 from reconciler.model import Plan
 from reconciler.render import plan_document, render_markdown, render_text
 from reconciler.render.drift import drift_document, render_drift_markdown, render_drift_text
+from reconciler.render.safe import visible
 
 
 @click.command()
-@click.argument("path", type=click.Path(exists=False, path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=False, path_type=Path))
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "--sandbox",
+    "use_sandbox",
+    is_flag=True,
+    help="Check as `plan --sandbox` would: the sandbox supplies any provider left out.",
+)
 @handle_errors
-def validate(path: Path) -> None:
-    """Check the YAML at PATH (a file or a directory) without contacting any API."""
+def validate(paths: tuple[Path, ...], output_format: str, use_sandbox: bool) -> None:
+    """Check the YAML at each PATH (a file or a directory) without contacting any API.
+
+    Every check `plan` makes that needs no network runs here too (providers configured for each
+    declared kind, base URLs, recurrence, value ranges), so a valid configuration is one `plan`
+    accepts; only the environment's secrets and the remote state are left to `plan`. Each PATH
+    is checked as a configuration of its own (pre-commit passes the changed files); the exit
+    code is 1 when any of them has a problem.
+    """
+    from reconciler.cli.validating import check_path, report
+
     # validate contacts no API and writes nothing, so a pinned clock cannot move a real account.
     with pinned_clock_allowed("validate"):
         announce_pinned_clock()
-        state = load(path, resolve_providers=False)
-    counts = ", ".join(f"{len(objects)} {kind}" for kind, objects in state.objects.items())
-    click.echo(f"Valid: {counts} in {len(state.files)} file(s).")
-    if state.scope is not None:
-        click.echo(f"Scope: {state.scope.name} ({state.scope.origin})")
+        checks = [check_path(path, providers_required=not use_sandbox) for path in paths]
+    report(checks, output_format)
 
 
 @click.command()
 @click.argument("path", type=click.Path(exists=False, path_type=Path))
-@format_option
+@plan_format_option
 @click.option(
     "-o", "--out", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan (JSON)."
 )
@@ -82,6 +105,7 @@ def validate(path: Path) -> None:
 @strict_option
 @adopt_option
 @adopt_unscoped_option
+@target_option
 @handle_errors
 def plan(
     path: Path,
@@ -97,8 +121,10 @@ def plan(
     strict: bool,
     adopt: bool,
     adopt_unscoped: bool,
+    targets: tuple[str, ...],
 ) -> None:
     """Show the minimal calls that bring the remote schedule to the state declared in PATH."""
+    addresses = parse_targets(targets)
     key = signing_key()
     policy = DriftPolicy(on_drift)
     with target(path, use_sandbox=use_sandbox, sandbox_db=sandbox_db) as (state, providers):
@@ -111,6 +137,7 @@ def plan(
             rails=Rails(threshold_percent=max_change_percent),
             on_drift=policy,
             base_declared=declared_at_ref(path, base_commit, providers) if base_commit else None,
+            targets=addresses,
         )
         result = build_plan(state, providers, options)
         fingerprint = configuration_fingerprint(state, providers, sandbox=use_sandbox)
@@ -145,8 +172,12 @@ def emit(the_plan: Plan, output_format: str, source: dict[str, Any]) -> None:
         click.echo(json.dumps(plan_document(the_plan, source=source), indent=2))
     elif output_format == "markdown":
         click.echo(render_markdown(the_plan), nl=False)
+    elif output_format == "html":
+        from reconciler.render.html import render_html  # only this format needs the page
+
+        click.echo(render_html(the_plan), nl=False)
     else:
-        click.echo(render_text(the_plan, color=use_color()), nl=False)
+        click.echo(render_text(the_plan, color=use_color(), max_value=value_limit()), nl=False)
 
 
 @click.command()
@@ -180,13 +211,17 @@ def drift(
     elif output_format == "markdown":
         click.echo(render_drift_markdown(report), nl=False)
     else:
-        click.echo(render_drift_text(report), nl=False)
+        click.echo(render_drift_text(report, max_value=value_limit()), nl=False)
     if write and not report.in_sync:
         from reconciler.engine.writeback import write_remote_values  # ruamel.yaml: only for --write
 
-        written = write_remote_values(report, refreshed)
+        written = write_remote_values(report, refreshed, root=path)
         for path_written in written.files:
-            click.echo(f"Wrote remote values into {path_written}", err=True)
+            click.echo(visible(f"Wrote remote values into {path_written}"), err=True)
+        for note in written.notes:
+            click.echo(visible(f"Note: {note}"), err=True)
+        for reason in written.skipped:
+            click.echo(visible(f"Not written: {reason}; edit it by hand"), err=True)
         for occurrence in written.occurrences:
             click.echo(
                 f"Not written: {occurrence} is an occurrence of a recurring series; add an "

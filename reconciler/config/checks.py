@@ -7,22 +7,25 @@ zones; this module only refuses what the engine could not make sense of.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, tzinfo
 from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
+from reconciler.config.hints import close_match
 from reconciler.config.yaml import JsonPath, SourceMap
 from reconciler.model import ConfigIssue
-from reconciler.zones import prevail_zone, prevail_zone_names, zone_table
+from reconciler.zones import canonical_name, prevail_zone, prevail_zone_names, zone_table
 
 # Prevail's `interpreter` names the languages to interpret; older configurations said true/false.
 INTERPRETER_TRUE = (
     'is now the languages to interpret (Prevail takes a string), not true: write them, e.g. '
     'interpreter: "Spanish" ("" for none)'
 )
+# The years a start or end may fall in: far from the ends of what dates can hold (year 1 and
+# 9999), where moving an instant to UTC, adding a duration or rendering a day around it fails.
+FIRST_YEAR, LAST_YEAR = 1900, 2999
 
 
 @cache
@@ -58,6 +61,15 @@ def parse_when(text: str) -> datetime | date | None:
         return None
 
 
+def in_range(when: date) -> bool:
+    """Whether a date (or date-time) falls in the years a schedule may use."""
+    return FIRST_YEAR <= when.year <= LAST_YEAR
+
+
+def out_of_range(text: str) -> str:
+    return f'"{text}" is out of range: use a date from {FIRST_YEAR} to {LAST_YEAR}'
+
+
 def check_object(
     kind: str,
     item: Mapping[str, Any],
@@ -90,6 +102,8 @@ def _check_session(item: Mapping[str, Any], path: JsonPath, source: SourceMap) -
         where: JsonPath = (*path, "start")
         if when is None:
             issues.append(source.issue(where, _unparsable(start, "2026-12-01T09:00")))
+        elif not in_range(when):
+            issues.append(source.issue(where, out_of_range(start)))
         elif not isinstance(when, datetime):
             issues.append(
                 source.issue(where, f'"{start}" has no time of day: write e.g. {start}T09:00')
@@ -126,6 +140,8 @@ def _check_event(item: Mapping[str, Any], path: JsonPath, source: SourceMap) -> 
         when = parse_when(text)
         if when is None:
             issues.append(source.issue(where, _unparsable(text, "2026-12-12T18:00:00+01:00")))
+        elif not in_range(when):
+            issues.append(source.issue(where, out_of_range(text)))
         elif not isinstance(when, datetime):
             if all_day:
                 instants[name] = when
@@ -167,11 +183,31 @@ def _unknown_zone(name: str, *, prevail_names: bool) -> str:
         return (
             f'"{name}" is a Prevail time zone name; events take IANA names such as "{iana}"'
         )
-    candidates = sorted(iana_zones() | (set(prevail_zone_names()) if prevail_names else set()))
-    guess = difflib.get_close_matches(name, candidates, n=1)
-    hint = f' (did you mean "{guess[0]}"?)' if guess else ""
+    guess = zone_guess(name, prevail_names=prevail_names)
+    hint = f' (did you mean "{guess}"?)' if guess else ""
     expected = "an IANA name or one of Prevail's names" if prevail_names else "an IANA name"
     return f'unknown time zone "{name}"{hint}: use {expected}, e.g. "America/New_York"'
+
+
+def zone_guess(name: str, *, prevail_names: bool) -> str | None:
+    """The zone a misspelt name most likely means, as it should be written: the canonical IANA
+    name (never an alias such as `US/Eastern`), or for a session Prevail's own name when it is
+    one of those that was meant (`Eastern Time` → `Eastern Time (US & Canada)`)."""
+    rails = prevail_zone_names()
+    folded = name.strip().casefold()
+    # A Rails name cut short ("Eastern Time"): the first in Rails' own order, the US one.
+    meant = next(
+        (known for known in rails if len(folded) >= 4 and known.casefold().startswith(folded)),
+        None,
+    )
+    if meant is None:
+        # Bounded per load like every did-you-mean hint (a file of many bad zones stays linear).
+        meant = close_match(name, sorted(iana_zones() | set(rails)))
+    if meant is None:
+        return None
+    if meant in rails:
+        return meant if prevail_names else rails[meant]
+    return canonical_name(meant)
 
 
 _CHECKS: Mapping[str, Callable[[Mapping[str, Any], JsonPath, SourceMap], list[ConfigIssue]]] = {

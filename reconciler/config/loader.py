@@ -23,13 +23,15 @@ from typing import Any
 from reconciler.config.checks import check_object
 from reconciler.config.discovery import ReadLimits, discover, read_all
 from reconciler.config.document import ConfigFile
+from reconciler.config.hints import hint_budget
 from reconciler.config.recurrence import Series, expand_series
 from reconciler.config.schema import schema_issues
 from reconciler.config.scope import declared_scope, derived_scope
-from reconciler.config.settings import merge_providers, require_providers
+from reconciler.config.settings import merge_providers
+from reconciler.config.validation import plan_refusals
 from reconciler.config.working_hours import WorkingHours, collect
 from reconciler.config.yaml import JsonPath, parse_yaml
-from reconciler.errors import ConfigError
+from reconciler.errors import ConfigError, ReconcilerError
 from reconciler.instants import now
 from reconciler.model import (
     KINDS,
@@ -81,14 +83,21 @@ def load(
     *,
     environ: Mapping[str, str] | None = None,
     resolve_providers: bool = True,
+    providers_required: bool | None = None,
     limits: ReadLimits | None = None,
 ) -> DesiredState:
     """Load one YAML file, or every *.yaml/*.yml under a directory (hidden ones skipped).
 
-    `limits` bound the bytes read (by default from `RECONCILER_MAX_CONFIG_MB`, else 20 MB per
-    file and 100 MB in total).
+    `resolve_providers` reads the providers' `${NAME}` references from the environment;
+    `providers_required` (by default the same) refuses objects whose provider is not
+    configured, as a run against real accounts must (the sandbox supplies its own). `limits`
+    bound the bytes read (by default from `RECONCILER_MAX_CONFIG_MB`, else 20 MB per file and
+    100 MB in total).
     """
     root = Path(path)
+    if not os.path.lexists(root):
+        # No file to point at: a FILE:1:1 position (or an annotation on it) would be invented.
+        raise ReconcilerError(f"{root}: no such file or directory")
     texts: list[tuple[str, str]] = []
     files, issues = discover(root)
     read, refused = read_all(files, limits or ReadLimits.from_environ(os.environ))
@@ -103,7 +112,12 @@ def load(
                 ConfigIssue(Location(name, line, column), "", "not YAML text: not valid UTF-8")
             )
     state = _load_texts(
-        texts, issues, environ=environ, resolve_providers=resolve_providers, root=root
+        texts,
+        issues,
+        environ=environ,
+        resolve_providers=resolve_providers,
+        providers_required=resolve_providers if providers_required is None else providers_required,
+        root=root,
     )
     return replace(state, file_digests=_digests(root, read))
 
@@ -123,11 +137,16 @@ def load_text(
     filename: str,
     environ: Mapping[str, str] | None = None,
     resolve_providers: bool = True,
+    providers_required: bool | None = None,
 ) -> DesiredState:
     """Load one YAML document given as text; `filename` is what issues name (and, without
     `providers.stack`, what the scope is derived from)."""
     return _load_texts(
-        [(filename, text)], [], environ=environ, resolve_providers=resolve_providers,
+        [(filename, text)],
+        [],
+        environ=environ,
+        resolve_providers=resolve_providers,
+        providers_required=resolve_providers if providers_required is None else providers_required,
         root=Path(filename),
     )
 
@@ -138,20 +157,26 @@ def _load_texts(
     *,
     environ: Mapping[str, str] | None,
     resolve_providers: bool,
+    providers_required: bool,
     root: Path,
 ) -> DesiredState:
     files: list[ConfigFile] = []
-    for name, text in texts:
-        parsed = _parse(name, text, issues)
-        if parsed is not None:
-            files.append(parsed)
-    providers = merge_providers(
-        files, issues, os.environ if environ is None else environ, resolve_providers
+    with hint_budget():
+        for name, text in texts:
+            parsed = _parse(name, text, issues)
+            if parsed is not None:
+                files.append(parsed)
+        providers = merge_providers(
+            files, issues, os.environ if environ is None else environ, resolve_providers
+        )
+        objects, series = _merge_objects(files, issues)
+        working_hours = collect(
+            [(file.document, file.source, file.clean) for file in files], issues
+        )
+    # What plan would refuse later, found here for every command alike (validate included).
+    issues.extend(
+        plan_refusals(files, providers, objects, series, providers_required=providers_required)
     )
-    objects, series = _merge_objects(files, issues)
-    working_hours = collect([(file.document, file.source, file.clean) for file in files], issues)
-    if resolve_providers:
-        require_providers(files, providers, issues)
     if issues:
         raise ConfigError(
             _sorted(issues, [name for name, _ in texts]), count=len(set(issues))
@@ -188,10 +213,11 @@ def _parse(name: str, text: str, issues: list[ConfigIssue]) -> ConfigFile | None
     for path, issue in schema_issues(document, parsed.source):
         # a YAML-level problem (duplicate key, tag) already explains what lies under it; each
         # prefix is looked up (not each flawed path compared), so that 20,000 problems in one
-        # file cost 20,000 lookups per prefix length, not 20,000 x 20,000 comparisons
+        # file cost 20,000 lookups per prefix length, not 20,000 x 20,000 comparisons. Only a
+        # reported path counts as flawed: the semantic checks skip flawed fields as explained.
         if not any(path[:end] in flawed for end in range(1, len(path) + 1)):
             issues.append(issue)
-        flawed.add(path)
+            flawed.add(path)
     return ConfigFile(name=name, document=document, source=parsed.source, flawed=frozenset(flawed))
 
 

@@ -27,6 +27,7 @@ MAX_STEPS = 100_000  # rule instances walked (past ones included) before giving 
 # Frequencies that repeat within a day; BYHOUR/BYMINUTE/BYSECOND with several values do too.
 INTRADAY_FREQUENCIES = frozenset({"HOURLY", "MINUTELY", "SECONDLY"})
 _DATE_VALUE = re.compile(r"^\d{8}$")
+_POSITIVE = re.compile(r"^[0-9]{1,9}$")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -57,6 +58,11 @@ class Rule:
         parts = _parts(text)
         if {"COUNT", "UNTIL"} <= parts.keys():
             raise ValueError("COUNT and UNTIL cannot both be given; keep one")
+        for name in ("COUNT", "INTERVAL"):
+            value = parts.get(name)
+            # dateutil takes COUNT=-1 or 0 and yields nothing, which would remove the series
+            if value is not None and not (_POSITIVE.match(value) and int(value) > 0):
+                raise ValueError(f"{name} must be a whole number of 1 or more, not {value!r}")
         until = parts.get("UNTIL", "")
         if not all_day and _DATE_VALUE.match(until):
             day = f"{until[:4]}-{until[4:6]}-{until[6:]}"

@@ -8,7 +8,6 @@ path, FILE:LINE:COL from the YAML marks, a did-you-mean for unknown names. Value
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from functools import cache
@@ -20,6 +19,7 @@ if TYPE_CHECKING:  # jsonschema is imported only when a file is invalid (it cost
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import ValidationError
 
+from reconciler.config.hints import close_match
 from reconciler.config.yaml import JsonPath, SourceMap
 from reconciler.model import ConfigIssue
 from reconciler.published import load_published
@@ -48,6 +48,13 @@ _PATTERN_RULES = {
     "^\\d{4}-\\d{2}-\\d{2}$": "must be a date like 2026-12-03",
     "^([01]\\d|2[0-3]):[0-5]\\d$": "must be a time of day like 09:00",
     "^(([01]\\d|2[0-3]):[0-5]\\d|24:00)$": "must be a time of day like 17:30 (or 24:00)",
+    "^\\d{4}-\\d{2}-\\d{2}([T ]\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,6})?)?(Z|[+-]\\d{2}:?\\d{2})?)?$": (
+        "is not an ISO 8601 date-time (e.g. 2026-12-01T09:00, or 2026-12-12T18:00:00+01:00 "
+        "with an offset)"
+    ),
+    "^(\\(GMT[+-]\\d{2}:\\d{2}\\) )?[A-Za-z][A-Za-z0-9 _+./&()',-]*$": (
+        "is not a time zone name: use an IANA name such as America/New_York"
+    ),
 }
 _TYPE_WORDS = {
     "string": "a string",
@@ -236,8 +243,8 @@ def _unknown(path: JsonPath, name: str, known: Iterable[str]) -> str:
         what = "section"
     else:
         what = "field"
-    guess = difflib.get_close_matches(name, list(known), n=1)
-    hint = f' (did you mean "{guess[0]}"?)' if guess else ""
+    guess = close_match(name, list(known))
+    hint = f' (did you mean "{guess}"?)' if guess else ""
     return f'unknown {what} "{name}"{hint}'
 
 
@@ -255,8 +262,8 @@ def _type_message(expected: str | list[str], instance: Any, *, echo: bool) -> st
 
 def _enum_message(path: JsonPath, choices: list[Any], instance: Any, *, echo: bool) -> str:
     names = [str(choice) for choice in choices if choice is not None]
-    guess = difflib.get_close_matches(instance, names, n=1) if isinstance(instance, str) else []
-    hint = f' (did you mean "{guess[0]}"?)' if guess else ""
+    guess = close_match(instance, names) if isinstance(instance, str) else None
+    hint = f' (did you mean "{guess}"?)' if guess else ""
     if len(path) >= 2 and path[-2] == "ignore_changes" and path[0] in _KIND_NOUNS:
         return f"{_show(instance)} is not a field of {path[0]}{hint}"
     options = ", ".join(names) + (" or null" if None in choices else "")

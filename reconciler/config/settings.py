@@ -19,6 +19,7 @@ from reconciler.config.document import ConfigFile
 from reconciler.config.schema import LITERAL_SECRET
 from reconciler.config.yaml import JsonPath, SourceMap, parse_yaml
 from reconciler.errors import ReconcilerError
+from reconciler.http import base_url_problem
 from reconciler.model import KINDS, PROVIDER_OF, ConfigIssue, Location, ProviderSettings
 from reconciler.redaction import USERINFO_REFUSED, has_userinfo
 
@@ -90,6 +91,13 @@ def _provider(
             # Never echo the value: its user-info is a password outside the secret settings.
             issues.append(file.source.issue(path, USERINFO_REFUSED))
             continue
+        if setting == "base_url" and not REFERENCE.search(value):
+            # The transport's own rule, here with the file and line: even unresolved, a literal
+            # URL that the transport would refuse is a mistake in the file.
+            problem = base_url_problem(value)
+            if problem is not None:
+                issues.append(file.source.issue(path, problem))
+                continue
         if not resolve:
             settings[setting] = value
             continue
@@ -99,13 +107,12 @@ def _provider(
         resolved = _resolve(value, path, file.source, environ, issues)
         if resolved is None:
             continue
-        if setting == "base_url" and not resolved.startswith(("http://", "https://")):
-            issues.append(file.source.issue(path, "must resolve to an http:// or https:// URL"))
-            continue
-        if setting == "base_url" and has_userinfo(resolved):
-            # The same rule for a URL that gained its user-info from the environment.
-            issues.append(file.source.issue(path, USERINFO_REFUSED))
-            continue
+        if setting == "base_url":
+            # The same rule for a URL completed from the environment (user-info included).
+            problem = base_url_problem(resolved)
+            if problem is not None:
+                issues.append(file.source.issue(path, problem))
+                continue
         settings[setting] = resolved
         if setting in SECRET_SETTINGS:
             secrets.add(resolved)
@@ -139,9 +146,24 @@ def _resolve(
         elif environ[variable] == "":
             issues.append(source.issue(path, f"environment variable {variable} is set but empty"))
             missing = True
+        elif not environ[variable].isascii() and _undecodable(environ[variable]):
+            # Bytes the locale could not decode arrive as lone surrogates: no header, URL or
+            # log line can carry them.
+            issues.append(
+                source.issue(path, f"environment variable {variable} is not valid UTF-8 text")
+            )
+            missing = True
     if missing:
         return None
     return REFERENCE.sub(lambda match: environ[match.group(1)], value)
+
+
+def _undecodable(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def require_providers(

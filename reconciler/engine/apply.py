@@ -5,6 +5,12 @@ creates and updates (the order lives on `Action`), and a phase finishes before t
 a replace's cancel lands before its new session. Within a phase, independent changes run
 concurrently (`parallelism`); a failure does not stop the others unless `fail_fast`. The run ends
 with every change in exactly one of: applied, failed (with the API's message), not attempted.
+
+A create whose answer was lost (a timeout, a dropped connection, a cut-off body, a 5xx that may
+follow a commit) may have landed, so its outcome is decided from what the server holds
+(`decide_lost`): look for the object by its key, and if it is not there, look again once the
+server must have finished the request (the read timeout plus a margin); only then is it sent
+again, once, and a bulk create only for the keys that did not land.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -20,11 +27,15 @@ from itertools import groupby
 from pathlib import Path
 from typing import Any
 
-from reconciler.errors import ReconcilerError
-from reconciler.model import Change, Plan
+from reconciler.errors import ProviderError, ReconcilerError
+from reconciler.model import Change, Plan, RemoteObject
 from reconciler.providers.base import Outcome, Provider
 
 log = logging.getLogger(__name__)
+
+# Seconds past the read timeout that a server still working on a create whose answer was lost
+# is given to finish it, before apply looks for the object a second time and then sends it again.
+SETTLE_MARGIN = 1.0
 
 
 @dataclass(kw_only=True)
@@ -79,9 +90,12 @@ def apply_plan(
     fail_fast: bool = False,
     journal: Journal | None = None,
     on_outcome: Callable[[Outcome], None] | None = None,
+    settle_margin: float = SETTLE_MARGIN,
 ) -> ApplyReport:
     """Send every change's requests, phase by phase, and report each change's fate."""
-    run = _Run(fail_fast=fail_fast, journal=journal, on_outcome=on_outcome)
+    run = _Run(
+        fail_fast=fail_fast, journal=journal, on_outcome=on_outcome, settle_margin=settle_margin
+    )
     ordered = sorted(plan.changes, key=lambda change: change.sort_key)
     with ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="apply") as pool:
         for _, phase in groupby(ordered, key=lambda change: change.action.order):
@@ -100,7 +114,9 @@ class _Run:
         fail_fast: bool,
         journal: Journal | None,
         on_outcome: Callable[[Outcome], None] | None,
+        settle_margin: float,
     ) -> None:
+        self.settle_margin = settle_margin
         self.report = ApplyReport()
         self.stop = threading.Event()
         self.fail_fast = fail_fast
@@ -151,6 +167,11 @@ class _Run:
             outcomes = provider.apply_batch(batch)
         except ReconcilerError as error:
             outcomes = [Outcome(change=change, ok=False, message=str(error)) for change in batch]
+        if any(outcome.lost is not None for outcome in outcomes):
+            for outcome in outcomes:
+                if outcome.lost is not None and self.journal:
+                    self.journal.write("lost", outcome.change, message=outcome.message)
+            outcomes = decide_lost(provider, outcomes, settle_margin=self.settle_margin)
         for outcome in outcomes:
             if self.journal:
                 self.journal.write(
@@ -166,3 +187,71 @@ class _Run:
                 with self._lock:
                     self.on_outcome(outcome)
         return outcomes
+
+
+def decide_lost(
+    provider: Provider, outcomes: list[Outcome], *, settle_margin: float
+) -> list[Outcome]:
+    """The outcomes with every lost create decided from what the server holds: found (created,
+    `adopted`), sent once more (created or failed by that answer), or failed with what is known.
+    A create is never sent a third time."""
+    decided = [outcome for outcome in outcomes if outcome.lost is None]
+    lost = [outcome for outcome in outcomes if outcome.lost is not None]
+    wait = provider.answer_timeout + settle_margin
+    try:
+        found = _look_for(provider, lost, wait)
+    except ProviderError as error:
+        return decided + [_unknown(outcome, error) for outcome in lost]
+    decided += [_found(outcome, found[outcome.change.address.key]) for outcome in lost
+                if outcome.change.address.key in found]
+    missing = [outcome for outcome in lost if outcome.change.address.key not in found]
+    if not missing:
+        return decided
+    again = provider.create_again(missing)
+    decided += [outcome for outcome in again if outcome.lost is None]
+    still = [outcome for outcome in again if outcome.lost is not None]
+    if not still:
+        return decided
+    try:
+        found = _look_for(provider, still, wait)
+    except ProviderError as error:
+        return decided + [_unknown(outcome, error) for outcome in still]
+    for outcome in still:
+        remote = found.get(outcome.change.address.key)
+        if remote is not None:
+            decided.append(_found(outcome, remote))
+        else:
+            message = (
+                f"{outcome.message}; it was sent once more after it could not be found, that "
+                f"answer was lost too, and {outcome.change.address} is not there: run "
+                "`reconciler plan` to see whether it was created"
+            )
+            decided.append(Outcome(change=outcome.change, ok=False, message=message,
+                                   requests_sent=outcome.requests_sent))
+    return decided
+
+
+def _look_for(provider: Provider, lost: list[Outcome], wait: float) -> dict[str, RemoteObject]:
+    """The lost creates' objects that exist, by key: looked for now (the usual case: the server
+    committed, then the answer was lost), and again after `wait` for any not found yet."""
+    keys = {outcome.change.address.key for outcome in lost}
+    found = provider.find_many(keys)
+    if not keys <= found.keys():
+        time.sleep(wait)
+        found = provider.find_many(keys)
+    return found
+
+
+def _found(outcome: Outcome, remote: RemoteObject) -> Outcome:
+    log.info("%s: found %s after a lost response", remote.kind, outcome.change.address)
+    return Outcome(change=outcome.change, ok=True, remote_id=remote.remote_id, adopted=True,
+                   requests_sent=outcome.requests_sent)
+
+
+def _unknown(outcome: Outcome, error: ProviderError) -> Outcome:
+    message = (
+        f"{outcome.message}, and looking for {outcome.change.address} failed ({error}): run "
+        "`reconciler plan` to see whether it was created"
+    )
+    return Outcome(change=outcome.change, ok=False, message=message,
+                   requests_sent=outcome.requests_sent)

@@ -16,12 +16,12 @@ are skipped with the reason.
 from __future__ import annotations
 
 import logging
-import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date
 from typing import Any
+
+from slugify import slugify as ascii_slug
 
 from reconciler import __version__
 from reconciler.config import DesiredState
@@ -36,7 +36,6 @@ log = logging.getLogger(__name__)
 MAX_KEY = 63
 ADOPT_NOTE = "adopt"
 SINGULAR = {"sessions": "session", "events": "event", "assignments": "assignment"}
-_NOT_KEY = re.compile(r"[^a-z0-9]+")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -117,9 +116,10 @@ def unique_key(name: str, day: date | None, taken: set[str], fallback: str) -> s
 
 
 def slugify(text: str) -> str:
-    """Lower-case ASCII letters and digits joined by '-', as keys are written."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return _NOT_KEY.sub("-", ascii_text.lower()).strip("-")
+    """Lower-case ASCII letters and digits joined by '-', as keys are written. Every script is
+    transliterated (python-slugify, through text-unidecode), so a Japanese, Cyrillic or Greek
+    title keeps a readable key (会議 → hui-yi) instead of falling back to `event-<date>`."""
+    return ascii_slug(text)
 
 
 # -- import helpers ------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """The one plan pipeline, for `plan`, `apply`, a saved plan and the Action alike, and the seal.
 
-    refresh ─▶ changes ─▶ adoptions ─▶ origins ─▶ drift policy ─▶ checks ─▶ safety ─▶ seal
+    refresh ─▶ changes ─▶ adoptions ─▶ targets ─▶ origins ─▶ drift policy ─▶ checks ─▶ rails ─▶ seal
 
 The changes come with the recurring series' warnings (a start the rule does not produce, a
 series with no occurrence within its horizon), which the configuration alone decides.
@@ -38,6 +38,7 @@ from reconciler.engine.planfile import SavedPlan
 from reconciler.engine.refresh import Refreshed, refresh_all, state_checksum
 from reconciler.engine.safety import Rails, guard
 from reconciler.engine.scheduling import checked_plan
+from reconciler.engine.targets import restrict
 from reconciler.engine.verify import check_configuration, check_confined, match_derived
 from reconciler.model import Address, Plan
 from reconciler.providers.base import Provider
@@ -56,6 +57,8 @@ class PlanOptions:
     on_drift: DriftPolicy = DriftPolicy.REVERT
     # The canonical declared fields at a git base ref (`--base-ref`), to label each change's origin.
     base_declared: Mapping[Address, Mapping[str, Any]] | None = None
+    # `--target`: only these objects (or series) are planned; empty means all.
+    targets: tuple[Address, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -89,6 +92,8 @@ def derive(state: DesiredState, refreshed: Mapping[str, Refreshed], options: Pla
     notes = tuple(str(note) for note in series_notes(state.series))
     plan = replace(plan, warnings=(*notes, *plan.warnings))
     plan = plan_adoptions(plan, refreshed, adopt=options.adopt)
+    if options.targets:
+        plan = restrict(plan, options.targets)
     if options.base_declared is not None:
         plan = label_origins(plan, refreshed, options.base_declared)
     if options.on_drift is DriftPolicy.KEEP:

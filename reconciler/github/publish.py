@@ -76,7 +76,7 @@ class RunReport:
         if self.exitcode == 0:
             return False
         # Exit 2 means "changes" only from plan/drift, and only when they wrote their document
-        # (click also exits 2, on a usage error).
+        # (an older reconciler exited 2 on a usage error too).
         return not (self.exitcode == 2 and self.command != "apply" and self.document is not None)
 
     def outputs(self) -> dict[str, str]:

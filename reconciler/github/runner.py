@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.config import secret_variables
+from reconciler.redaction import MIN_SECRET_LENGTH, redact_text
 
 CONFIG_ISSUE = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<col>\d+): (?P<message>.+)$")
 
@@ -59,19 +60,32 @@ def secret_values(path: Path, environ: Mapping[str, str]) -> list[str]:
 
 
 def mask_commands(values: Iterable[str]) -> list[str]:
-    """`::add-mask::` for each value, and for each line of a multi-line value."""
+    """`::add-mask::` for each value, and for each line of a multi-line value. A value shorter
+    than `MIN_SECRET_LENGTH` gets none: the runner would mask every occurrence of it in the
+    whole job log (`short_secrets` names them for a warning instead)."""
     lines: list[str] = []
     for value in values:
         parts = [value, *(line.strip() for line in value.splitlines() if "\n" in value)]
-        lines.extend(f"::add-mask::{escape_data(part)}" for part in dict.fromkeys(parts) if part)
+        lines.extend(
+            f"::add-mask::{escape_data(part)}"
+            for part in dict.fromkeys(parts)
+            if len(part) >= MIN_SECRET_LENGTH
+        )
     return lines
 
 
+def short_secrets(path: Path, environ: Mapping[str, str]) -> list[str]:
+    """The names of the secret variables whose values are too short to mask (never the values)."""
+    return [
+        name for name in secret_variables(path)
+        if 0 < len(environ.get(name, "").strip()) < MIN_SECRET_LENGTH
+    ]
+
+
 def redact(text: str, secrets: Iterable[str]) -> str:
-    """What the runner's masking does to logs, for text it never sees (the PR comment)."""
-    for secret in sorted(secrets, key=len, reverse=True):
-        text = text.replace(secret, "***")
-    return text
+    """What the runner's masking does to logs, for text it never sees (the PR comment); a
+    secret too short to mask everywhere is removed where it stands as a whole quoted value."""
+    return redact_text(text, secrets)
 
 
 # -- annotations -------------------------------------------------------------------------------

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
@@ -53,11 +52,6 @@ def as_sent(item: dict[str, Any]) -> dict[str, Any]:
 
 log = logging.getLogger(__name__)
 
-# After a timed-out create, wait up to this long before looking for the object: the server may
-# still be committing it, and a lookup that runs first would send a duplicate.
-LOOKUP_PAUSE = 5.0
-
-
 @dataclass(frozen=True, kw_only=True)
 class Outcome:
     """What happened to one change when apply sent its requests."""
@@ -69,6 +63,9 @@ class Outcome:
     # True when a lost response was recovered by finding the object the request created.
     adopted: bool = False
     requests_sent: int = 0
+    # The create request whose answer was lost: it may have landed, so the outcome is not
+    # decided until apply has looked for the object (`engine.apply`).
+    lost: HttpCall | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -92,18 +89,20 @@ class Provider(ABC):
     whether the object is protected (`mark`).
     It **may** set `merge_fields`, `requests_per_minute`, `rate_window` and `marker_editable`, and
     override:
-      - `find(key)`: look one object up by key (after a lost create response; default: none);
+      - `find(key)`, `find_many(keys)`: look objects up by key (after lost create answers;
+        default: none, and one `find` per key);
       - `created_id(body)`: the id a create's answer holds;
       - `held_back(current)`: why an object cannot be changed through the API yet;
-      - `batches` / `apply_batch`: several changes in one request (Prospero's bulk create and
-        delete);
+      - `batches` / `apply_batch` / `create_again`: several changes in one request (Prospero's
+        bulk create and delete), and the creates sent again after their answers were lost;
       - `yaml_value`: a remote value as YAML writes it (`drift --write`);
       - `list_unmanaged`, `declared_from_remote`, `adoption_refusal`, `adopt_calls`: import
         and `apply --adopt`;
       - `error_message(response)`: the API's own message from an error body;
       - `probe_path`, `probe_params`, `clock_tolerance`: where `reconciler doctor` starts.
-    Everything else (`request`, `send`, `decode`, `apply_one`) is the shared machinery: the one
-    HTTP choke point that maps failures to typed errors, and the lost-response recovery.
+    Everything else (`request`, `send`, `decode`, `apply_one`, `send_create`) is the shared
+    machinery: the one HTTP choke point that maps failures to typed errors, and outcomes that
+    mark a create whose answer was lost (`Outcome.lost`) for apply to decide.
     """
 
     name: ClassVar[str]
@@ -220,12 +219,36 @@ class Provider(ABC):
         """
         return None
 
-    def find_after_loss(self, key: str, *, timed_out: bool) -> RemoteObject | None:
-        """`find`, after giving a server that may still be working on the request a moment."""
-        if timed_out:
-            read = self.client.timeout.read or LOOKUP_PAUSE
-            time.sleep(min(read, LOOKUP_PAUSE))
-        return self.find(key)
+    def find_many(self, keys: Collection[str]) -> dict[str, RemoteObject]:
+        """The managed objects with these keys that exist (after lost create answers); by
+        default one `find` each, where a provider whose list serves all keys at once overrides.
+        """
+        found = {key: self.find(key) for key in keys}
+        return {key: remote for key, remote in found.items() if remote is not None}
+
+    def create_again(self, lost: Sequence[Outcome]) -> list[Outcome]:
+        """Send once more the creates whose answers were lost and that were not found; by
+        default each lost request alone. An answer lost again is an outcome with `lost` set."""
+        return [self.send_create(outcome.change, outcome.lost) for outcome in lost
+                if outcome.lost is not None]
+
+    def send_create(self, change: Change, call: HttpCall, *, sent: int = 0) -> Outcome:
+        """One create request and its outcome (`lost` set when its answer was lost)."""
+        try:
+            body = self.send(call)
+        except ResponseLostError as lost:
+            return Outcome(change=change, ok=False, message=str(lost), lost=call,
+                           requests_sent=sent + 1)
+        except ProviderError as error:
+            return Outcome(change=change, ok=False, message=str(error), requests_sent=sent + 1)
+        return Outcome(change=change, ok=True, remote_id=self.created_id(body) or change.remote_id,
+                       requests_sent=sent + 1)
+
+    @property
+    def answer_timeout(self) -> float:
+        """How long a request may work on the server unseen before the client gives up on it
+        (the read timeout)."""
+        return float(self.client.timeout.read or 0.0)
 
     def batches(self, changes: Sequence[Change]) -> list[list[Change]]:
         """Group changes that one request can carry (Prospero bulk create and delete); default:
@@ -244,47 +267,53 @@ class Provider(ABC):
 
     def apply_one(self, change: Change) -> Outcome:
         sent = 0
-        adopted = False
         remote_id = change.remote_id
         try:
             for call in change.requests:
+                if call.method == "POST":
+                    # A create: its answer may be lost after it landed (`send_create` says so).
+                    outcome = self.send_create(change, call, sent=sent)
+                    if not outcome.ok:
+                        return outcome
+                    sent, remote_id = outcome.requests_sent, outcome.remote_id
+                    continue
                 sent += 1
                 try:
-                    body = self.send(call)
-                except ResponseLostError as lost:
-                    if call.method != "POST":
-                        raise
-                    # The create may have landed: look before sending it again.
-                    found = self.find_after_loss(change.address.key, timed_out=lost.timed_out)
-                    if found is not None:
-                        log.info("%s: found %s after a lost response", self.name, change.address)
-                        remote_id, adopted = found.remote_id, True
-                        continue
-                    sent += 1
-                    body = self.send(call)
+                    self.send(call)
                 except ResponseError as error:
                     if call.method == "DELETE" and error.status == 404:
                         continue  # already gone: a retried delete whose first answer was lost
                     raise
-                remote_id = self.created_id(body) or remote_id
         except ProviderError as error:
             return Outcome(change=change, ok=False, message=str(error), requests_sent=sent)
-        return Outcome(
-            change=change, ok=True, remote_id=remote_id, adopted=adopted, requests_sent=sent
-        )
+        return Outcome(change=change, ok=True, remote_id=remote_id, requests_sent=sent)
 
     def created_id(self, body: Any) -> str | None:
         """The id of an object a response created, if it holds one."""
         return None
 
     def send(self, call: HttpCall) -> Any:
-        """Send one planned request and return its decoded JSON body (None when empty)."""
+        """Send one planned request and return its decoded JSON body (None when empty).
+
+        A create whose success answer is cut off (not JSON) is a lost answer, not a failure: it
+        may well have landed, so the caller looks for it as after any lost answer.
+        """
         content = None if call.body is None else json.dumps(call.body).encode()
         headers = {"Content-Type": call.content_type} if content is not None else {}
         response = self.request(
             call.method, call.path, params=dict(call.query), content=content, headers=headers
         )
-        return self.decode(response, f"{call.method} {call.path}")
+        endpoint = f"{call.method} {call.path}"
+        try:
+            return self.decode(response, endpoint)
+        except ResponseError:
+            if call.method != "POST":
+                raise
+            raise ResponseLostError(
+                self.name,
+                f"{self.name} {endpoint}: answered {response.status_code}, but the answer was cut "
+                "off",
+            ) from None
 
     def request(
         self,
@@ -313,9 +342,7 @@ class Provider(ABC):
                 headers=headers,
             )
         except ResponseLost as error:
-            raise ResponseLostError(
-                self.name, f"{self.name} {error}", timed_out=error.timed_out
-            ) from None
+            raise ResponseLostError(self.name, f"{self.name} {error}") from None
         except RetryAfterExceeded as error:
             raise ResponseError(self.name, endpoint, str(error), status=error.status) from None
         except httpx.TimeoutException as error:

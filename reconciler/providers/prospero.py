@@ -19,8 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import Collection, Generator, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -40,7 +39,6 @@ from reconciler.model import (
     RemoteObject,
 )
 from reconciler.providers.base import (
-    LOOKUP_PAUSE,
     Outcome,
     Provider,
     UpdatePlan,
@@ -359,22 +357,50 @@ class ProsperoProvider(Provider):
             return self._delete_many(batch)
         if actions != {Action.CREATE}:
             return super().apply_batch(batch)
-        # Several creates: one bulk POST carries them all (all-or-nothing on the server).
-        events = [change.requests[0].body["event"] for change in batch]
-        call = HttpCall(method="POST", path="/events", body={"events": events})
+        return self._bulk_create(batch, [change.requests[0] for change in batch])
+
+    def create_again(self, lost: Sequence[Outcome]) -> list[Outcome]:
+        # Only the creates that did not land, in one bulk request again.
+        again = [(outcome.change, outcome.lost) for outcome in lost if outcome.lost is not None]
+        if len(again) < 2:
+            return super().create_again(lost)
+        return self._bulk_create([change for change, _ in again], [call for _, call in again],
+                                 sent=1)
+
+    def _bulk_create(
+        self, batch: Sequence[Change], calls: Sequence[HttpCall], *, sent: int = 0
+    ) -> list[Outcome]:
+        """Several creates in one bulk POST (all-or-nothing on the server). An answer lost, cut
+        off or of the wrong shape leaves every one of them undecided (`lost`): apply looks for
+        each key before anything is sent again."""
+        bulk = HttpCall(method="POST", path="/events",
+                        body={"events": [call.body["event"] for call in calls]})
         try:
-            body = self.send(call)
+            body = self.send(bulk)
         except ResponseLostError as lost:
-            return self._recover_bulk(batch, timed_out=lost.timed_out)
-        except ResponseError as error:
-            return [Outcome(change=change, ok=False, message=str(error)) for change in batch]
+            return self._undecided(batch, calls, str(lost), sent=sent + 1)
+        except ProviderError as error:
+            return [Outcome(change=change, ok=False, message=str(error), requests_sent=sent + 1)
+                    for change in batch]
         created = body.get("events") if isinstance(body, dict) else None
-        if not isinstance(created, list) or len(created) != len(batch):
-            message = "POST /events (bulk): unexpected response: " + json.dumps(body)[:200]
-            return [Outcome(change=change, ok=False, message=message) for change in batch]
+        if not isinstance(created, list) or len(created) != len(batch) or not all(
+            isinstance(event, dict) for event in created
+        ):
+            message = "prospero POST /events (bulk): unexpected answer: " + json.dumps(body)[:200]
+            return self._undecided(batch, calls, message, sent=sent + 1)
         return [
-            Outcome(change=change, ok=True, remote_id=str(event.get("id")), requests_sent=1)
+            Outcome(change=change, ok=True, remote_id=str(event.get("id")),
+                    requests_sent=sent + 1)
             for change, event in zip(batch, created, strict=True)
+        ]
+
+    @staticmethod
+    def _undecided(
+        batch: Sequence[Change], calls: Sequence[HttpCall], message: str, *, sent: int
+    ) -> list[Outcome]:
+        return [
+            Outcome(change=change, ok=False, message=message, lost=call, requests_sent=sent)
+            for change, call in zip(batch, calls, strict=True)
         ]
 
     def _delete_many(self, batch: Sequence[Change]) -> list[Outcome]:
@@ -396,22 +422,15 @@ class ProsperoProvider(Provider):
             for change in batch
         ]
 
-    def _recover_bulk(self, batch: Sequence[Change], *, timed_out: bool) -> list[Outcome]:
-        """A bulk create whose answer was lost: adopt what landed, create the rest again."""
-        if timed_out:
-            time.sleep(min(self.client.timeout.read or LOOKUP_PAUSE, LOOKUP_PAUSE))
-        landed = {remote.key: remote for remote in self.managed() if remote.scope == self.scope}
-        outcomes = [
-            Outcome(change=change, ok=True, remote_id=landed[change.address.key].remote_id,
-                    adopted=True, requests_sent=1)
-            for change in batch
-            if change.address.key in landed
-        ]
-        missing = [change for change in batch if change.address.key not in landed]
-        if missing:
-            outcomes.extend(self.apply_batch(missing) if len(missing) > 1 else
-                            [self.apply_one(missing[0])])
-        return outcomes
+    def find_many(self, keys: Collection[str]) -> dict[str, RemoteObject]:
+        # One walk of the managed events serves every key, where a lookup per key would cost a
+        # list request each (a lost bulk create leaves up to a hundred keys to look for).
+        wanted = set(keys)
+        return {
+            remote.key: remote
+            for remote in self.managed()
+            if remote.key in wanted and remote.scope == self.scope
+        }
 
     # -- import and adoption -----------------------------------------------------------------
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from reconciler import __version__
@@ -33,13 +35,13 @@ def summary(report: DriftReport) -> str:
     )
 
 
-def _item_lines(item: DriftItem) -> list[str]:
+def _item_lines(item: DriftItem, show: Callable[[Any], str] = show) -> list[str]:
     when = f" (last updated {item.updated_at})" if item.updated_at else ""
     where = f" [{item.location}]" if item.location else ""
     lines = [f"{item.address}: {HEADLINE[item.status]}{when}{where}"]
     for field in item.fields:
         lines.append(f"    {field.name}: remote {show(field.before)}, declared {show(field.after)}")
-        lines.extend(f"      {detail}" for detail in nested_differences(field))
+        lines.extend(f"      {detail}" for detail in nested_differences(field, show))
     for field in item.ignored:
         lines.append(
             f"    {field.name}: remote {show(field.before)}, declared {show(field.after)} "
@@ -48,7 +50,7 @@ def _item_lines(item: DriftItem) -> list[str]:
     return lines
 
 
-def nested_differences(field: FieldChange) -> list[str]:
+def nested_differences(field: FieldChange, show: Callable[[Any], str] = show) -> list[str]:
     """For a mapping or list field, which parts differ (deepdiff, order-insensitive)."""
     if not (
         isinstance(field.before, dict | list) and isinstance(field.after, dict | list)
@@ -71,10 +73,11 @@ def nested_differences(field: FieldChange) -> list[str]:
     return sorted(lines)
 
 
-def render_drift_text(report: DriftReport) -> str:
+def render_drift_text(report: DriftReport, *, max_value: int | None = None) -> str:
+    """The drift report for a terminal; `max_value` shortens long values there."""
     lines: list[str] = []
     for item in report.items:
-        lines.extend(_item_lines(item))
+        lines.extend(_item_lines(item, partial(show, limit=max_value)))
     lines.append(summary(report))
     return visible_lines(lines) + "\n"
 

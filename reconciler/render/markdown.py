@@ -1,9 +1,18 @@
-"""The Markdown plan for pull-request comments and job summaries."""
+"""The Markdown plan for pull-request comments and job summaries.
+
+It reads top-down for a reviewer: the one-line summary ("3 sessions rescheduled, 1 cancelled"),
+the counts, warnings, a timeline of what moves (Mermaid, which GitHub renders), the table of
+changes and every field's before and after, values whole. A big plan folds its table and fields
+into `<details>`, so the summary and the chart stay on screen; each row is one line, so a comment
+cut to GitHub's limit loses whole rows, never half of one.
+"""
 
 from __future__ import annotations
 
 from reconciler.model import Action, Plan
-from reconciler.render.safe import visible_lines
+from reconciler.render.headline import headline
+from reconciler.render.safe import markdown_code, markdown_text, visible_lines
+from reconciler.render.timeline import MERMAID_CHANGES, left_out_note, mermaid_gantt, timeline
 from reconciler.render.times import describe_field, group_changes
 from reconciler.render.values import NO_CHANGES, scope_lines, show, summary_line
 
@@ -18,43 +27,44 @@ ICON = {
     Action.DELETE: "🗑️ delete",
 }
 
+# More changes than this fold the table and the field changes; more notes than this fold them.
+FOLD_CHANGES = 10
+FOLD_NOTES = 5
+
 
 def render_markdown(plan: Plan, *, title: str = "reconciler plan") -> str:
     lines = [MARKER, f"### {title}", ""]
-    for line in scope_lines(plan):
-        lines.append(f"> ⚠️ {line}" if line.startswith("Duplicate") else f"> {line}")
-    if plan.scope is not None or plan.duplicates:
-        lines.append("")
-    for warning in plan.warnings:
-        lines.append(f"> ⚠️ {warning}")
-    for skipped in plan.skipped:
-        lines.append(f"> ⏭️ skipped `{skipped.address}`: {skipped.reason}")
-    if plan.warnings or plan.skipped:
-        lines.append("")
+    if plan.changes:
+        lines += [f"**{headline(plan)}**", "", summary_line(plan), ""]
+    scope = [f"> {markdown_text(line)}" for line in scope_lines(plan)
+             if not line.startswith("Duplicate")]
+    lines += [*scope, ""] if scope else []
+    lines += _notes(plan)
     if not plan.changes:
         lines.append(f"✅ {NO_CHANGES}")
         return visible_lines(lines) + "\n"
-    lines.append(f"**{summary_line(plan)}**")
-    lines.append("")
-    series = [group for group in group_changes(plan.changes, plan.series_sizes) if group.series]
-    for group in series:  # recurring series first, one line each
-        lines.append(f"- 🔁 series `{group.series}`: {group.summary}")
-    if series:
-        lines.append("")
+    lines += _series(plan)
+    lines += _timeline(plan)
+    big = len(plan.changes) > FOLD_CHANGES
+    if big:
+        lines += [f"<details><summary>All {len(plan.changes):,} changes</summary>", ""]
     lines.append("| | object | origin | fields | reason |")
     lines.append("|---|---|---|---|---|")
     for change in plan.changes:
         fields = ", ".join(
-            f"`{field.name}`" + (" (drift)" if field.name in change.drift_fields else "")
+            markdown_code(field.name) + (" (drift)" if field.name in change.drift_fields else "")
             for field in change.fields
         ) or "—"
         origin = change.origin.value if change.origin else "—"
-        reason = change.reason + (f" ({change.note})" if change.note else "")
+        reason = markdown_text(change.reason + (f" ({change.note})" if change.note else ""))
         lines.append(
-            f"| {ICON[change.action]} | `{change.address}` | {origin} | {fields} | {reason} |"
+            f"| {ICON[change.action]} | {markdown_code(str(change.address))} | {origin} | "
+            f"{fields} | {reason} |"
         )
     lines.append("")
-    lines.append("<details><summary>Field changes</summary>")
+    if big:
+        lines += ["</details>", ""]
+    lines.append(f"<details{'' if big else ' open'}><summary>Field changes</summary>")
     lines.append("")
     lines.append("```diff")
     for change in plan.changes:
@@ -72,3 +82,49 @@ def render_markdown(plan: Plan, *, title: str = "reconciler plan") -> str:
     lines.append("</details>")
     # One line per row: a newline in a value would end a table row or a quote early.
     return visible_lines(lines) + "\n"
+
+
+def _notes(plan: Plan) -> list[str]:
+    """Warnings and what the rails held back: quoted, folded when there are many."""
+    duplicates = [line for line in scope_lines(plan) if line.startswith("Duplicate")]
+    notes = [f"> ⚠️ {markdown_text(line)}" for line in duplicates]
+    notes += [f"> ⚠️ {markdown_text(warning)}" for warning in plan.warnings]
+    notes += [
+        f"> ⏭️ skipped {markdown_code(str(skipped.address))}: {markdown_text(skipped.reason)}"
+        for skipped in plan.skipped
+    ]
+    if not notes:
+        return []
+    if len(notes) <= FOLD_NOTES:
+        return [*notes, ""]
+    counted = [
+        f"{len(plan.warnings):,} warning{'s' if len(plan.warnings) != 1 else ''}"
+        if plan.warnings else "",
+        f"{len(plan.skipped):,} held back" if plan.skipped else "",
+        f"{len(duplicates):,} duplicate{'s' if len(duplicates) != 1 else ''}"
+        if duplicates else "",
+    ]
+    summary = ", ".join(part for part in counted if part)
+    return [f"<details><summary>⚠️ {summary}</summary>", "", *notes, "", "</details>", ""]
+
+
+def _series(plan: Plan) -> list[str]:
+    """Recurring series first, one line each (folded when there are many)."""
+    series = [
+        f"- 🔁 series {markdown_code(group.series)}: {group.summary}"
+        for group in group_changes(plan.changes, plan.series_sizes)
+        if group.series
+    ]
+    if len(series) <= FOLD_NOTES:
+        return [*series, ""] if series else []
+    return [f"<details><summary>🔁 {len(series):,} recurring series</summary>", "", *series, "",
+            "</details>", ""]
+
+
+def _timeline(plan: Plan) -> list[str]:
+    chart = timeline(plan, limit=MERMAID_CHANGES)
+    lines = mermaid_gantt(chart)
+    if not lines:
+        return []
+    note = left_out_note(chart, where="in the table below")
+    return [*lines, *([f"<sub>{note}</sub>"] if note else []), ""]

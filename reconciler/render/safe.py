@@ -33,3 +33,23 @@ def visible(text: str) -> str:
 def visible_lines(lines: list[str]) -> str:
     """Lines joined with newlines, each first made single-line by `visible`."""
     return "\n".join(visible(line) for line in lines)
+
+
+# -- Markdown --------------------------------------------------------------------------------------
+
+
+def markdown_text(text: str) -> str:
+    """Plain text for a Markdown line or table cell: HTML is shown, not rendered, and a `|`
+    stays inside its cell. A key or title holding `</details>` cannot close a folded section.
+    Only `&` and `<` need escaping for that (a lone `>` starts no tag)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace("|", "\\|")
+
+
+def markdown_code(text: str) -> str:
+    """`text` as an inline code span that survives a table cell (GFM reads `\\|` there as `|`).
+
+    The fence is one backtick longer than the longest run inside, as CommonMark allows."""
+    longest = max((len(run) for run in re.findall("`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    padded = f" {text} " if longest else text
+    return fence + padded.replace("|", "\\|") + fence

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
+from typing import Any
 
 import click
 
@@ -30,7 +32,9 @@ VERB = {
 }
 
 
-def render_text(plan: Plan, *, color: bool = False) -> str:
+def render_text(plan: Plan, *, color: bool = False, max_value: int | None = None) -> str:
+    """The plan for a terminal; `max_value` shortens long values there (never elsewhere)."""
+
     def paint(text: str, colour: str | None = None, bold: bool = False) -> str:
         # Escaped before styling: the style's own escape sequences must survive.
         text = visible(text)
@@ -54,13 +58,15 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
             lines.append(paint(f"  # series {group.series}: {group.summary}", bold=True))
             lines.append("")
         for change in group.changes:
-            lines.extend(_change_lines(change, paint))
+            lines.extend(_change_lines(change, paint, partial(show, limit=max_value)))
             lines.append("")
     lines.append(paint(summary_line(plan), bold=True))
     return "\n".join(lines) + "\n"
 
 
-def _change_lines(change: Change, paint: Painter) -> list[str]:
+def _change_lines(
+    change: Change, paint: Painter, show: Callable[[Any], str] = show
+) -> list[str]:
     symbol, colour = SYMBOL[change.action]
     note = f" ({change.note})" if change.note else ""
     origin = f" [{change.origin.value}]" if change.origin else ""

@@ -112,9 +112,9 @@ def series_of(change: Change) -> str | None:
 
 def series_summary(changes: Sequence[Change], size: int | None) -> str:
     """`3 of 12 occurrences move; 1 cancelled`."""
-    moves = sum(1 for c in changes if c.action is Action.UPDATE and _moves(c))
+    moves = sum(1 for c in changes if c.action is Action.UPDATE and reschedules(c))
     counts = [
-        (sum(1 for c in changes if c.action is Action.UPDATE and not _moves(c)), "updated"),
+        (sum(1 for c in changes if c.action is Action.UPDATE and not reschedules(c)), "updated"),
         (sum(1 for c in changes if c.action is Action.CREATE), "new"),
         (sum(1 for c in changes if c.action is Action.REPLACE), "replaced"),
         (sum(1 for c in changes if c.action is Action.CANCEL), "cancelled"),
@@ -210,7 +210,8 @@ def _field_before(change: Change, name: str) -> str | None:
     return None
 
 
-def _moves(change: Change) -> bool:
+def reschedules(change: Change) -> bool:
+    """Whether the change moves the object in time (its start changes)."""
     return any(field.name == "start" for field in change.fields)
 
 

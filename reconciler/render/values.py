@@ -1,4 +1,4 @@
-"""How field values read in every renderer: JSON literals, shortened when long."""
+"""How field values read in every renderer: JSON literals, whole unless a terminal asks for less."""
 
 from __future__ import annotations
 
@@ -7,14 +7,20 @@ from typing import Any
 
 from reconciler.model import Plan
 
+# How long a value may be on a terminal before the rest is left out. Only the text renderer
+# shortens, and only for a terminal: a reviewer reading the Markdown or JSON plan must see every
+# address of a long invite list.
 MAX_VALUE = 120
 
 
-def show(value: Any) -> str:
+def show(value: Any, *, limit: int | None = None) -> str:
+    """`value` as a JSON literal; with `limit`, cut there and followed by what was left out."""
     if value is None:
         return "null"
     text = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
-    return text if len(text) <= MAX_VALUE else text[: MAX_VALUE - 1] + "…"
+    if limit is None or len(text) <= limit:
+        return text
+    return f"{text[: limit - 1]}… (+{len(text) - limit + 1} characters)"
 
 
 def summary_line(plan: Plan) -> str:

@@ -29,9 +29,29 @@ def _config(
     )
 
 
-def serve(sandbox: Sandbox, *, host: str, port: int) -> None:
-    """Serve until Ctrl-C (uvicorn handles SIGINT/SIGTERM and shuts down cleanly)."""
-    uvicorn.Server(_config(sandbox, host, port, quiet=False)).run()
+def bind(host: str, port: int) -> socket.socket:
+    """A socket bound to host:port (port 0: any free one), before anything is announced: a port
+    that is taken fails here (OSError), not after the banner."""
+    family, kind, proto, _, address = socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
+    listener = socket.socket(family, kind, proto)
+    try:
+        # As uvicorn does: a restart may rebind while old connections linger in TIME_WAIT (a
+        # port that something listens on is still refused).
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(address)
+    except OSError:
+        listener.close()
+        raise
+    return listener
+
+
+def serve(sandbox: Sandbox, listener: socket.socket) -> None:
+    """Serve on a bound socket until Ctrl-C (uvicorn handles SIGINT/SIGTERM and shuts down
+    cleanly)."""
+    host, port = listener.getsockname()[:2]
+    uvicorn.Server(_config(sandbox, host, port, quiet=False)).run(sockets=[listener])
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -29,8 +29,34 @@ def test_the_overview_lists_every_visible_command() -> None:
 
 def test_an_unknown_command_is_refused() -> None:
     result = CliRunner().invoke(main, ["plna", "examples"])
-    assert result.exit_code == 2
+    assert result.exit_code == 1  # 2 means "changes" (plan --detailed-exitcode, drift)
     assert "No such command 'plna'" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["plan", "--bogus", "examples"], "No such option '--bogus'"),
+        (["plan"], "Missing argument 'PATH'"),
+        (["plan", "examples", "--format", "pdf"], "Invalid value for '--format'"),
+        (["--color", "sometimes", "plan", "examples"], "Invalid value for '--color'"),
+        (["drift", "examples", "--max-change-percent", "5"], "No such option"),
+        (["github", "args"], "Missing option '--command'"),
+    ],
+)
+def test_usage_errors_exit_1_with_clicks_message(args: list[str], message: str) -> None:
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1, result.output
+    assert message in result.output
+    assert "Usage: " in result.output and "Traceback" not in result.output
+
+
+def test_a_usage_error_of_the_installed_command_exits_1() -> None:
+    # The real entry point, not click's test runner: what a shell and CI see.
+    result = subprocess.run([sys.executable, "-m", "reconciler", "plan", "--bogus", "x"],
+                            capture_output=True, text=True)
+    assert result.returncode == 1
+    assert "No such option '--bogus'" in result.stderr
 
 
 def test_plan_does_not_load_the_other_commands_modules() -> None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from reconciler.cli import main
+from reconciler.github.runner import error_annotations
 from tests.fixtures.configs import BAD, BAD_CASES, ENV
 
 ISSUE_LINE = re.compile(r"^[^:\n]+:\d+:\d+: ")
@@ -22,10 +24,11 @@ def test_cli_reports_config_errors_without_traceback(
     monkeypatch.chdir(BAD)
     for variable, value in ENV.items():
         monkeypatch.setenv(variable, value)
-    # `plan` resolves ${NAME} references; `validate` checks the YAML alone. Neither gets as far as
-    # the network with a bad configuration.
-    command = "plan" if resolve else "validate"
-    result = CliRunner().invoke(main, [command, name])
+    # `plan` resolves ${NAME} references; `validate --sandbox` checks the YAML alone (most of
+    # these files declare objects without a providers block). Neither gets as far as the network
+    # with a bad configuration.
+    command = ["plan"] if resolve else ["validate", "--sandbox"]
+    result = CliRunner().invoke(main, [*command, name])
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output
     issues = result.stderr.splitlines()[:-1]
@@ -33,3 +36,20 @@ def test_cli_reports_config_errors_without_traceback(
     assert all(ISSUE_LINE.match(line) for line in issues), issues
     assert issues[0].startswith(expected[0][0]), issues
     assert result.stderr.splitlines()[-1].startswith("Error: the configuration has")
+
+
+@pytest.mark.parametrize("command", ["validate", "plan", "drift", "import", "apply"])
+def test_a_missing_path_is_named_without_an_invented_position(
+    command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    kind = ["--kind", "events"] if command == "import" else []
+    args = [command, "schedule/missing.yaml", *kind]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1, result.output
+    assert result.stderr == "Error: schedule/missing.yaml: no such file or directory\n"
+    # In the Action, it is an error annotation of the run, not one on a file that is not there.
+    (annotation,) = error_annotations(result.stderr, command=command, workspace=str(tmp_path))
+    assert annotation == (
+        f"::error title=reconciler {command}::schedule/missing.yaml: no such file or directory"
+    )

@@ -264,12 +264,17 @@ def test_directory_issues_are_sorted_in_file_order(tmp_path: Path) -> None:
 
 
 def test_tagged_timestamps_and_binary_are_refused() -> None:
-    text = "events:\n  - key: a\n    title: !!binary aGk=\n    start: !!timestamp 2026-01-01\n"
+    text = (
+        "events:\n  - key: a\n    title: !!binary aGk=\n    start: !!timestamp 2026-01-01\n"
+        "    end: !!timestamp not-a-date\n"  # PyYAML's own constructor fails on this one
+    )
     with pytest.raises(ConfigError) as caught:
         load_text(text, filename="t.yaml", resolve_providers=False)
     assert [str(issue) for issue in caught.value.issues] == [
         "t.yaml:3:12: events[0].title: unsupported tag !!binary: only plain YAML values are read",
         "t.yaml:4:12: events[0].start: unsupported tag !!timestamp: only plain YAML values are "
+        "read",
+        "t.yaml:5:10: events[0].end: unsupported tag !!timestamp: only plain YAML values are "
         "read",
     ]
 
@@ -347,6 +352,8 @@ def test_schema_is_valid_draft_2020_12_with_titles_and_descriptions() -> None:
 
 
 def test_schema_encodes_previsto_limits_with_the_reserved_keys() -> None:
+    """api-contract.md, Previsto — limits: ≤ 20 keys, names ≤ 40 chars, values ≤ 500 chars; more →
+    400."""
     metadata = schema()["$defs"]["assignment"]["properties"]["metadata"]
     assert metadata["maxProperties"] == 20 - len(RESERVED_METADATA_KEYS)
     assert tuple(metadata["propertyNames"]["not"]["enum"]) == RESERVED_METADATA_KEYS

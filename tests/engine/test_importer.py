@@ -139,6 +139,7 @@ def test_filters_choose_and_keys_come_from_names_and_dates(
 
 
 def test_assignments_adopt_with_the_reserved_metadata_keys_only(repo: Repo, cli: Run) -> None:
+    """api-contract.md, Previsto — the reconciler manages metadata only."""
     imported = repo.root / "assignments.yaml"
     cli("import", "--kind", "assignments", "-o", imported, repo.root)
     entries = yaml.safe_load(imported.read_text())["assignments"]
@@ -203,3 +204,29 @@ def test_importing_again_skips_what_the_configuration_already_names(
     assert "spring-fair-2027-04-17-2" in keys  # the declared key is taken
     again = cli("import", "--kind", "events", repo.root)
     assert yaml.safe_load(again.stdout)["events"] == []
+
+
+TITLES = {
+    "会議": "hui-yi-2027-02-01",
+    "Совещание совета": "soveshchanie-soveta-2027-02-01",
+    "Συνάντηση": "sunantese-2027-02-01",
+    "Réunion d'équipe": "reunion-d-equipe-2027-02-01",
+    "📅": "event-2027-02-01",  # nothing to transliterate: the kind and the date
+}
+
+
+def test_non_latin_titles_keep_readable_keys_valid_for_the_schema(
+    repo: Repo, cli: Run, http: httpx.Client
+) -> None:
+    seed_events(http, [
+        {"title": title, "start": "2027-02-01T09:00:00Z", "end": "2027-02-01T10:00:00Z"}
+        for title in TITLES
+    ])
+    imported = repo.root / "imported.yaml"
+    cli("import", "--kind", "events", "--since", "2027-02-01", "-o", imported, repo.root)
+    entries = yaml.safe_load(imported.read_text(encoding="utf-8"))["events"]
+    keys = {entry["title"]: entry["key"] for entry in entries if entry["title"] in TITLES}
+    assert keys == TITLES
+    cli("validate", repo.root)  # every key matches the schema's key pattern
+    cli("apply", repo.root, "--adopt", "--auto-approve")
+    assert "No changes" in cli("plan", repo.root).stdout

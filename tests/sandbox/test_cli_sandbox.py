@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -50,6 +51,8 @@ def sandbox_process(db: Path, *options: str) -> Iterator[tuple[str, subprocess.P
 
 
 def test_sandbox_process_prints_urls_and_credentials_and_keeps_state(tmp_path: Path):
+    """api-contract.md, The sandbox — `reconciler sandbox` serves one app: /prevail, /prospero,
+    /previsto; `--db` is a SQLite file that keeps the state across restarts."""
     db = tmp_path / "sandbox.db"
     with sandbox_process(db) as (origin, process):
         created = httpx.post(
@@ -86,6 +89,8 @@ def test_sandbox_process_prints_urls_and_credentials_and_keeps_state(tmp_path: P
 
 
 def test_no_seed_starts_every_emulator_empty_with_working_credentials(tmp_path: Path):
+    """api-contract.md, The sandbox — `reconciler sandbox` serves one app: /prevail, /prospero,
+    /previsto."""
     token = PrevailAuth("sandbox-co", "sandbox-prevail-key").token()
     prevail = {"Authorization": f"Bearer {token}"}
     previsto = httpx.BasicAuth("sk_sandbox", "")
@@ -100,3 +105,20 @@ def test_no_seed_starts_every_emulator_empty_with_working_credentials(tmp_path: 
     with sandbox_process(tmp_path / "demo.db") as (origin, _):  # the default: the demo data
         assert httpx.get(f"{origin}/prospero/events", headers=TOKEN).json()["events"]
         assert httpx.get(f"{origin}/previsto/assignments", auth=previsto).json()
+
+
+def test_a_taken_port_is_one_clear_error_before_any_banner(tmp_path: Path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "reconciler", "sandbox", "--port", str(port)],
+            capture_output=True, text=True, timeout=60,
+        )
+    assert result.returncode == 1
+    assert result.stdout == ""  # no banner naming URLs nothing answers on
+    assert result.stderr == (
+        f"Error: port {port} on 127.0.0.1 is already in use (another sandbox?): stop it, or "
+        "choose another port with --port\n"
+    )

@@ -103,14 +103,14 @@ def test_a_file_over_the_size_limit_is_refused_naming_the_limit(tmp_path: Path) 
     big = tmp_path / "big.yaml"
     big.write_text(GOOD_EVENT + "# padding\n" * 300)
     result = CliRunner().invoke(
-        main, ["validate", str(big)], env={"RECONCILER_MAX_CONFIG_MB": "0.001"}
+        main, ["validate", "--sandbox", str(big)], env={"RECONCILER_MAX_CONFIG_MB": "0.001"}
     )
     assert result.exit_code == 1
     assert result.stderr.splitlines()[0] == (
         f"{big}:1:1: larger than the 0.001 MB a configuration file may hold; "
         "set RECONCILER_MAX_CONFIG_MB to raise the limit"
     )
-    assert CliRunner().invoke(main, ["validate", str(big)]).exit_code == 0
+    assert CliRunner().invoke(main, ["validate", "--sandbox", str(big)]).exit_code == 0
 
 
 def test_files_over_the_total_limit_are_refused(tmp_path: Path) -> None:
@@ -154,7 +154,7 @@ def test_20000_unknown_keys_list_the_first_100_and_count_the_rest(tmp_path: Path
     lines += [f"    k{index}: x" for index in range(20_000)]
     file = tmp_path / "many.yaml"
     file.write_text("\n".join(lines) + "\n")
-    result = CliRunner().invoke(main, ["validate", str(file)])
+    result = CliRunner().invoke(main, ["validate", "--sandbox", str(file)])
     assert result.exit_code == 1
     output = result.stderr.splitlines()
     assert len(output) == 102

@@ -34,9 +34,18 @@ _SEQ = "tag:yaml.org,2002:seq"
 _STR = "tag:yaml.org,2002:str"
 _MERGE = "tag:yaml.org,2002:merge"
 _NULL = "tag:yaml.org,2002:null"
+# The explicit tags whose values a configuration may hold: YAML's plain scalar types.
+_PLAIN_VALUE_TAGS = frozenset(
+    {_STR, _NULL, "tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool"}
+)
 # Every unquoted, untagged scalar gets this tag and is resolved by `resolve_plain`, so that
 # PyYAML's YAML 1.1 resolvers (yes/no as booleans, 010 as octal, timestamps) never apply.
 _PLAIN = "tag:reconciler,2026:plain"
+# A lone surrogate (written as an escape, "\\ud800") is no character: it cannot be printed, sent
+# as UTF-8 or compared with what an API returns.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 class MarkedLoader(yaml.SafeLoader):
     """The safe loader with one implicit resolver: plain scalars are resolved by `resolve_plain`."""
 
@@ -138,15 +147,28 @@ class _Builder:
             self.active.discard(id(node))
 
     def scalar(self, node: yaml.ScalarNode, path: JsonPath, where: Location) -> Any:
+        if _SURROGATE.search(node.value):
+            self.report(path, where, _surrogate(node.value))
+            return _SURROGATE.sub("\ufffd", node.value)
         if node.tag == _PLAIN:
             value = resolve_plain(node.value)
             if isinstance(value, float) and not math.isfinite(value):
                 self.report(path, where, f"{node.value} is not a finite number")
             return value
+        if node.tag not in _PLAIN_VALUE_TAGS:
+            # !!python/object, !!binary, !!timestamp...: refused before PyYAML's constructor
+            # runs (its !!timestamp fails on a value its pattern does not match)
+            self.report(path, where, _unsupported(node.tag))
+            return node.value
         try:
             value = self.loader.construct_object(node)
         except yaml.constructor.ConstructorError:
             value = None
+        except (ValueError, KeyError, TypeError, OverflowError):
+            # PyYAML's constructors fail this way on "!!bool maybe", "!!int 0x" or an !!int
+            # with more digits than Python converts (4,300)
+            self.report(path, where, f"not a valid {_short(node.tag)} value")
+            return node.value
         if not isinstance(value, str | int | float | bool | type(None)) or (
             value is None and node.tag != _NULL
         ):
@@ -207,6 +229,10 @@ class _Builder:
             placeholder = f"<key at line {where.line}>"
             self.report((*path, placeholder), where, "a mapping key must be a plain string")
             return placeholder
+        if _SURROGATE.search(node.value):
+            replaced = _SURROGATE.sub("\ufffd", node.value)
+            self.report((*path, replaced), where, _surrogate(node.value))
+            return replaced
         if node.tag != _STR and not (
             node.tag == _PLAIN and isinstance(resolve_plain(node.value), str)
         ):
@@ -216,6 +242,15 @@ class _Builder:
                 f'the key {node.value} is not read as a string; quote it ("{node.value}")',
             )
         return str(node.value)
+
+
+def _surrogate(text: str) -> str:
+    found = _SURROGATE.search(text)
+    code = ord(found[0]) if found else 0xD800
+    return (
+        f"contains \\u{code:04x}, half of a UTF-16 surrogate pair and not a character on its "
+        "own: write the character itself"
+    )
 
 
 def _problem(exc: yaml.YAMLError, text: str, filename: str) -> ConfigIssue:

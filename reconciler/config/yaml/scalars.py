@@ -34,6 +34,9 @@ _NEGATIVE_INFINITIES = frozenset({"-.inf", "-.Inf", "-.INF"})
 _NANS = frozenset({".nan", ".NaN", ".NAN"})
 # serde_yaml reads integers as 64-bit; a larger one is not read as a number by the fast reader.
 _INT_MIN, _UINT_MAX = -(2**63), 2**64 - 1
+# More significant digits than 64 bits can hold, per radix: such a number is out of range
+# without converting it (Python refuses to convert more than 4,300 decimal digits at all).
+_MAX_DIGITS = {16: 16, 8: 22, 2: 64, 10: 20}
 
 
 def resolve_plain(text: str) -> str | int | float | bool | None:
@@ -66,12 +69,16 @@ def _integer(text: str) -> int | None:
     for prefix, (radix, digits) in _RADIX_DIGITS.items():
         if unsigned.startswith(prefix):
             rest = unsigned[len(prefix) :]
-            if not digits.fullmatch(rest):
+            if not digits.fullmatch(rest) or _too_long(rest, radix):
                 return None
             return _bounded(-int(rest, radix) if negative else int(rest, radix))
-    if _zero_padded(text) or not _DECIMAL.fullmatch(unsigned):
+    if _zero_padded(text) or not _DECIMAL.fullmatch(unsigned) or _too_long(unsigned, 10):
         return None
     return _bounded(-int(unsigned) if negative else int(unsigned))
+
+
+def _too_long(digits: str, radix: int) -> bool:
+    return len(digits.lstrip("0")) > _MAX_DIGITS[radix]
 
 
 def _bounded(value: int) -> int | None:

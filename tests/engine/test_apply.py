@@ -1,0 +1,176 @@
+"""Honest outcomes for creates whose answers were lost: apply decides each from what the server
+holds (found: created; not there once the server must have finished: sent again, once; a bulk
+create only for the keys that did not land), so a server that commits after the client's
+timeout ends with exactly one object per key and a report that says created.
+
+The engine-level cases build the providers with a short read timeout and inject a short settle
+margin; the command-line cases show what a user reads.
+"""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from reconciler.config import load
+from reconciler.engine.apply import ApplyReport, apply_plan
+from reconciler.engine.plan import PlanOptions, build_plan
+from reconciler.http import RetryPolicy
+from reconciler.providers import build_providers
+from reconciler.sandbox.faults import Fault
+from tests.fixtures.faults import FAST, event, session
+from tests.fixtures.repo import Repo, Run
+
+READ_TIMEOUT = 0.5
+SETTLE_MARGIN = 0.3
+# The server commits this long after the request arrives: after the client's read timeout, and
+# before the client looks a second time (read timeout + margin after it gave up).
+COMMIT_AFTER = 0.8
+
+ONE = "events:\n" + event("e-one", "One", 5)
+THREE = "events:\n" + "".join(event(f"e-bulk-{n}", f"Bulk {n}", 10 + n) for n in range(3))
+
+
+def live_events(repo: Repo) -> dict[str, int]:
+    """How many events the sandbox holds per key."""
+    counts: dict[str, int] = {}
+    for document in repo.sandbox.store.query("prospero.events").documents:
+        key = (document.get("customFields") or {}).get("reconciler_key")
+        if key:
+            counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def creates_sent(repo: Repo, path: str = "/prospero/events") -> int:
+    return sum(1 for r in repo.requests() if r.method == "POST" and r.path == path)
+
+
+def apply_engine(repo: Repo, objects: str) -> ApplyReport:
+    repo.write("objects.yaml", "version: 1\n" + objects)
+    state = load(repo.root)
+    providers = build_providers(
+        state, timeout=READ_TIMEOUT, policy=RetryPolicy(attempts=2, initial_wait=0.01)
+    )
+    try:
+        plan = build_plan(state, providers, PlanOptions()).plan
+        repo.forget_requests()
+        return apply_plan(plan, providers, settle_margin=SETTLE_MARGIN)
+    finally:
+        for provider in providers.values():
+            provider.client.close()
+
+
+@pytest.mark.parametrize("objects", [ONE, THREE], ids=["single", "bulk"])
+def test_a_commit_after_the_timeout_is_found_not_sent_again(repo: Repo, objects: str) -> None:
+    repo.sandbox.faults.add(Fault(kind="latency", seconds=COMMIT_AFTER, path=r"^/prospero/events$",
+                                  method="POST"))
+    report = apply_engine(repo, objects)
+    assert report.ok, [outcome.message for outcome in report.failed]
+    assert all(outcome.adopted for outcome in report.outcomes)
+    assert creates_sent(repo) == 1  # the bulk was never sent again, whole or in part
+    assert set(live_events(repo).values()) == {1}
+    assert len(live_events(repo)) == objects.count("- key:")
+    ids = {outcome.remote_id for outcome in report.outcomes}
+    stored = {str(d["id"]) for d in repo.sandbox.store.query("prospero.events").documents}
+    assert ids <= stored
+
+
+@pytest.mark.parametrize("objects", [ONE, THREE], ids=["single", "bulk"])
+def test_a_cut_off_answer_is_a_lost_answer_not_a_failure(repo: Repo, objects: str) -> None:
+    repo.sandbox.faults.add(Fault(kind="malformed", path=r"^/prospero/events$", method="POST"))
+    report = apply_engine(repo, objects)
+    assert report.ok, [outcome.message for outcome in report.failed]
+    assert all(outcome.adopted for outcome in report.outcomes)
+    assert creates_sent(repo) == 1
+    assert set(live_events(repo).values()) == {1}
+
+
+def test_a_bulk_create_that_partly_landed_sends_only_the_rest_again(repo: Repo) -> None:
+    # The bulk answer is lost before anything is stored; meanwhile one of its events appears
+    # (as if an earlier, slower request landed it): only the other two are sent again.
+    repo.write("objects.yaml", "version: 1\n" + THREE)
+    state = load(repo.root)
+    providers = build_providers(state, timeout=READ_TIMEOUT,
+                                policy=RetryPolicy(attempts=2, initial_wait=0.01))
+    plan = build_plan(state, providers, PlanOptions()).plan
+    first = next(c for c in plan.changes if c.address.key == "e-bulk-0")
+    landed = providers["prospero"].send(first.requests[0])
+    fault = repo.sandbox.faults.add(Fault(kind="reset", path=r"^/prospero/events$",
+                                          method="POST"))
+    repo.forget_requests()
+    report = apply_plan(plan, providers, settle_margin=SETTLE_MARGIN)
+    for provider in providers.values():
+        provider.client.close()
+    assert fault.fired == 1
+    assert report.ok, [outcome.message for outcome in report.failed]
+    by_key = {outcome.change.address.key: outcome for outcome in report.outcomes}
+    assert by_key["e-bulk-0"].adopted and by_key["e-bulk-0"].remote_id == landed["event"]["id"]
+    assert not by_key["e-bulk-1"].adopted and not by_key["e-bulk-2"].adopted
+    posts = [r for r in repo.requests() if r.method == "POST" and r.path == "/prospero/events"]
+    assert [len(post.body["events"]) for post in posts] == [3, 2]
+    assert live_events(repo) == {"e-bulk-0": 1, "e-bulk-1": 1, "e-bulk-2": 1}
+
+
+def test_a_create_that_never_landed_is_sent_again_once(repo: Repo) -> None:
+    fault = repo.sandbox.faults.add(Fault(kind="reset", path=r"^/prospero/events$",
+                                          method="POST"))
+    report = apply_engine(repo, ONE)
+    assert fault.fired == 1
+    assert report.ok
+    [outcome] = report.outcomes
+    assert not outcome.adopted and outcome.remote_id
+    assert creates_sent(repo) == 2
+    assert live_events(repo) == {"e-one": 1}
+
+
+def test_a_create_lost_twice_and_not_there_is_reported_failed_with_what_is_known(
+    repo: Repo,
+) -> None:
+    repo.sandbox.faults.add(Fault(kind="reset", path=r"^/prospero/events$", method="POST",
+                                  times=2))
+    report = apply_engine(repo, ONE)
+    [outcome] = report.failed
+    assert "sent once more after it could not be found, that answer was lost too" in (
+        outcome.message
+    )
+    assert "events.e-one is not there" in outcome.message
+    assert creates_sent(repo) == 2  # never a third time
+    assert live_events(repo) == {}
+
+
+# -- what the user reads ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("objects", "keys"),
+    [(ONE, ["e-one"]), (THREE, ["e-bulk-0", "e-bulk-1", "e-bulk-2"])],
+    ids=["single", "bulk"],
+)
+def test_apply_reports_a_commit_after_timeout_as_created(
+    repo: Repo, cli: Run, objects: str, keys: list[str]
+) -> None:
+    # FAST's read timeout is 1 s; the server commits 2.5 s after the request, later than a
+    # lookup a mere timeout after the loss, earlier than timeout + margin.
+    repo.write("objects.yaml", "version: 1\n" + objects)
+    fault = repo.sandbox.faults.add(Fault(kind="latency", seconds=2.5, path=r"^/prospero/events$",
+                                          method="POST"))
+    result = cli(*FAST, "apply", repo.root, "--auto-approve")
+    assert fault.fired == 1
+    for key in keys:
+        assert f"✓ events.{key}: created (id " in result.stdout
+    assert result.stdout.count("(found after a lost response)") == len(keys)
+    assert f"Apply complete: {len(keys)} applied, 0 failed, 0 not attempted." in result.stdout
+    assert creates_sent(repo) == 1
+    assert live_events(repo) == dict.fromkeys(keys, 1)
+    cli(*FAST, "plan", repo.root, "--detailed-exitcode", expect=0)
+
+
+def test_a_prevail_session_whose_answer_was_cut_off_is_reported_created(
+    repo: Repo, cli: Run, http: httpx.Client
+) -> None:
+    repo.write("objects.yaml", "version: 1\nsessions:\n" + session("s-new", "New", 5))
+    repo.sandbox.faults.add(Fault(kind="malformed", path=r"^/prevail/sessions$", method="POST"))
+    result = cli(*FAST, "apply", repo.root, "--auto-approve")
+    assert "✓ sessions.s-new: created (id " in result.stdout
+    assert "(found after a lost response)" in result.stdout
+    assert creates_sent(repo, "/prevail/sessions") == 1
