@@ -91,6 +91,7 @@ prospero_errors = in_file("sandbox/prospero/test_errors.py")
 secrets = in_file("security/test_secrets.py")
 importer = in_file("engine/test_importer.py")
 refresh_cost = in_file("engine/test_refresh_cost.py")
+refresh_windows = in_file("engine/test_refresh_windows.py")
 
 POINTS = (
     # -- the two rules for the clients ----------------------------------------------------------
@@ -293,8 +294,13 @@ POINTS = (
     Point(PREVAIL, "[model] `?state=` filters", prevail_api("test_state_filter")
           + prevail_points("test_every_documented_state_is_a_state_and_filters_the_lists")),
     Point(PREVAIL, "`?start_time=&end_time=` (epoch) limit the list to a time window",
-          prevail_api("test_time_window_uses_each_sessions_own_zone")
-          + prevail_docs("test_the_time_window_reads_astana_as_almaty")),
+          prevail_api("test_time_window_uses_each_sessions_own_zone",
+                      "test_time_window_finds_sessions_whose_local_day_is_not_utcs")
+          + prevail_docs("test_the_time_window_reads_astana_as_almaty")
+          + refresh_windows("test_sessions_at_the_sandbox_windows_edges",
+                            "test_sessions_at_the_docs_shaped_windows_edges")
+          + client_prevail("test_a_server_that_ignores_the_window_is_listed_without_it",
+                           "test_a_server_that_refuses_the_window_is_listed_without_it")),
     Point(PREVAIL, "session fields [doc] and [model] case, invites, deponent, ..., updated_at",
           prevail_api("test_self_service_create_is_ready_with_ids", "test_get_one_session")
           + client_prevail("test_the_docs_create_examples_are_read_back_as_declared_fields"),
@@ -392,7 +398,9 @@ POINTS = (
     Point(PROSPERO, "GET /events: only window_start/window_end [doc], overlapping events",
           prospero_api("test_window_returns_overlapping_events")
           + listing("test_objects_all_under_way_at_one_instant_are_not_split_forever")
-          + docs_prospero("test_import_and_adopt_list_all_of_time_by_windows")),
+          + docs_prospero("test_import_and_adopt_list_all_of_time_by_windows")
+          + refresh_windows("test_events_at_the_sandbox_windows_edges",
+                            "test_events_at_the_docs_shaped_windows_edges")),
     Point(PROSPERO, "[model] `order=lastUpdatedAt:desc|asc`", prospero_api(
         "test_order_by_last_update", "test_order_by_fields",
         "test_order_by_start_compares_instants_not_text",
@@ -587,11 +595,15 @@ POINTS = (
         "test_filters_are_equality_on_properties_and_metadata",
         "test_filtering_on_an_unknown_or_non_scalar_property_is_400",
         "test_a_repeated_parameter_is_400",
-    )),
+    ) + refresh_cost("test_a_new_select_is_read_by_its_id_and_many_by_the_cheaper_walk",
+                     "test_a_select_by_properties_is_read_by_the_documented_filters")),
     Point(PREVISTO, "[model] `meta.<key>=<value>` filters on a metadata key", previsto_api(
         "test_filters_are_equality_on_properties_and_metadata",
         "test_metadata_filters_match_non_ascii_values",
-    )),
+    ) + refresh_cost(
+        "test_a_first_plan_walks_once_then_plans_read_only_the_scopes_marked_assignments")
+      + client_previsto("test_a_server_that_ignores_filters_is_walked")
+      + docs_previsto("test_plan_apply_and_a_converged_plan_against_the_documented_api")),
     Point(PREVISTO, "sorting: `sort=<property>,asc|desc`", previsto_api(
         "test_sort_by_a_property_ascending_and_descending",
         "test_sort_keys_repeat_and_ties_keep_creation_order", "test_sort_by_a_metadata_key",

@@ -114,6 +114,8 @@ def seed_events(http: httpx.Client, events: dict[str, tuple[str, str]]) -> list[
 
 
 def test_sessions_at_the_sandbox_windows_edges(repo: Repo, cli: Run, http: httpx.Client):
+    """api-contract.md, Prevail — List: `?start_time=<epoch>&end_time=<epoch>` [doc], here the
+    emulator's reading (a session's start instant, both ends included)."""
     seed_sessions(http, SESSION_EDGES)
     repo.write("s.yaml", "version: 1\n" + DECLARED_SESSION)
     repo.forget_requests()
@@ -124,6 +126,8 @@ def test_sessions_at_the_sandbox_windows_edges(repo: Repo, cli: Run, http: httpx
 
 
 def test_events_at_the_sandbox_windows_edges(repo: Repo, cli: Run, http: httpx.Client):
+    """api-contract.md, Prospero — GET /events: `window_start`/`window_end` return the events
+    that overlap the window [doc], with the emulator's modelled paging and filter."""
     seed_events(http, EVENT_EDGES)
     repo.write("e.yaml", "version: 1\n" + DECLARED_EVENT)
     result = cli("plan", repo.root, "--prune", "--detailed-exitcode", expect=2)

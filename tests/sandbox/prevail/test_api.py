@@ -864,6 +864,8 @@ def test_time_window_uses_each_sessions_own_zone(http: httpx.Client) -> None:
 
 
 def test_time_window_finds_sessions_whose_local_day_is_not_utcs(http: httpx.Client) -> None:
+    """api-contract.md, Prevail — List: the `start_time`/`end_time` window [doc] reads each
+    session's start instant, whatever day its zone writes."""
     # 00:30 on 2027-01-02 at UTC+14 is 10:30Z on 2027-01-01; 23:00 on 2027-01-01 at UTC-12 is
     # 11:00Z on 2027-01-02: a window reads instants, whatever day each zone writes.
     ahead = create(http, remote_session=remote_session(
