@@ -18,6 +18,7 @@ from pathlib import Path
 
 from reconciler.github.comments import (
     CommentOutcome,
+    CommentResult,
     CommentsApi,
     PullRequest,
     upsert_comment,
@@ -193,14 +194,16 @@ def _comment(
                         "notice", f"no pull request merged {str(commit)[:7]}: the apply result "
                         "is in the job summary only")]
                 what = f"#{pull.number}"
-            result = upsert_comment(
-                CommentsApi(client=client),
-                pull,
-                marker=report.marker,
-                body=comment_body(markdown, environ=environ, pull=pull, commit=commit),
-                # An apply always closes the loop on its pull request, even with nothing to do.
-                create=report.command == "apply" or report.counts.has_changes or report.failed,
-            )
+            api = CommentsApi(client=client)
+            body = comment_body(markdown, environ=environ, pull=pull, commit=commit)
+            if report.command == "apply":
+                # Each apply is an event on the merged pull request (a re-run, a dispatch with
+                # force): its own comment, so that none hides what an earlier one did.
+                result = CommentResult(outcome=CommentOutcome.CREATED,
+                                       comment=api.create(pull, body))
+            else:
+                result = upsert_comment(api, pull, marker=report.marker, body=body,
+                                        create=report.counts.has_changes or report.failed)
     except GitHubApiError as error:
         hint = " (give the job `permissions: pull-requests: write`)" if error.status == 403 else ""
         return [workflow_command(

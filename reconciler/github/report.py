@@ -208,7 +208,7 @@ def _apply_body(report: RunReport, *, workflow: str | None) -> str:
         lines = [f"❌ **Apply failed** (exit {report.exitcode}): {tally}", ""]
     else:
         lines = [f"✅ **Applied**: {tally}", ""]
-    lines += _source_lines(report)
+    lines += _source_lines(report, applied=tally is not None)
     errors = error_lines(report.stderr) if report.failed else ""
     if errors:
         lines += ["```text", *errors.split("\n"), "```", ""]
@@ -226,14 +226,18 @@ def _apply_body(report: RunReport, *, workflow: str | None) -> str:
     return text
 
 
-def _source_lines(report: RunReport) -> list[str]:
+def _source_lines(report: RunReport, *, applied: bool) -> list[str]:
     reviewed = report.reviewed
     if reviewed is None:
-        return []
+        # Only a plan that was applied is worth placing; a refused fresh plan says why below.
+        return ["Planned afresh from this commit (not reviewed on a pull request), then exactly "
+                "that plan was applied; it is below.", ""] if applied else []
     run = f"[its plan run]({reviewed.run_url})" if reviewed.run_url else "its plan run"
     commit = f", commit `{reviewed.head_sha[:7]}`" if reviewed.head_sha else ""
-    return [f"The plan reviewed on #{reviewed.pull} ({run}{commit}), verified before anything "
-            "was sent.", ""]
+    source = f"The plan reviewed on #{reviewed.pull} ({run}{commit})"
+    if applied:
+        return [f"{source}, verified before anything was sent.", ""]
+    return [f"{source} was checked against the main branch and the remote, and refused:", ""]
 
 
 def _way_through(report: RunReport, errors: str, *, workflow: str | None) -> list[str]:
