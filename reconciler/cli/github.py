@@ -147,8 +147,9 @@ def reviewed_plan(artifact: str, config_path: str) -> None:
                 found = look_up(ReviewedApi(client=client), repository=repository, sha=sha,
                                 artifact=artifact, path=label)
         except GitHubApiError as error:
-            hint = " (give the job `permissions: actions: read`)" if error.status in (
-                401, 403, 404) else ""
+            hint = {401: " (check the github-token input)",
+                    403: " (give the job `permissions: actions: read`)",
+                    404: " (give the job `permissions: actions: read`)"}.get(error.status or 0, "")
             found = Reviewed(refusal=f"could not look for the reviewed plan: {error}{hint}; "
                              "nothing was applied")
     outputs = {

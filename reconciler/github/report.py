@@ -250,10 +250,12 @@ def _way_through(report: RunReport, errors: str, *, workflow: str | None) -> lis
         return [f"The safety rail holds this plan back: it goes through only by a person's "
                 f"decision. Review it, then {by_hand} with its `force` input (`args: --force`).",
                 ""]
-    if report.reviewed is not None or "reviewed plan" in errors:
-        return [f"The reviewed plan no longer holds, so nothing was applied: {by_hand} "
-                "(`workflow_dispatch`); it plans the main branch afresh, shows that plan in its "
-                "summary, and applies it.", ""]
+    afresh = (f"{by_hand} (`workflow_dispatch`); it plans the main branch afresh, shows that "
+              "plan in its summary, and applies it.")
+    if report.reviewed is not None:
+        return [f"The reviewed plan no longer holds, so nothing was applied: {afresh}", ""]
+    if "reviewed plan" in errors:
+        return [f"Without the reviewed plan nothing was applied: {afresh}", ""]
     return []
 
 

@@ -165,7 +165,8 @@ def test_a_merged_pull_request_without_a_reviewed_plan_applies_nothing(
                and "9f2c4e1" in line for line in refused.commands("error"))
     assert sandbox.requests.snapshot() == []  # not even a list: nothing was planned
     body = apply_comment(fake_github)
-    assert "run the `apply` workflow by hand" in body
+    assert ("Without the reviewed plan nothing was applied: run the `apply` workflow by hand "
+            "(`workflow_dispatch`)") in body
 
 
 def test_a_direct_push_is_planned_afresh_and_applied(

@@ -85,16 +85,21 @@ def test_the_step_writes_what_it_found_as_outputs(fake_github: FakeGitHub, tmp_p
         "(commit 9f2c4e1).\n"
 
 
-def test_a_token_without_actions_read_is_a_refusal_with_the_permission_to_give(
+def test_a_failed_look_up_is_a_refusal_that_says_what_to_give(
     fake_github: FakeGitHub, tmp_path: Path
 ):
     _, outputs = reviewed_plan_step(fake_github, tmp_path, "ghs_not_the_token")
     assert outputs["run-id"] == ""
     assert outputs["refusal"].startswith("could not look for the reviewed plan: GET /repos/")
     assert "answered 401" in outputs["refusal"]
+    assert "(check the github-token input); nothing was applied" in outputs["refusal"]
+    assert "ghs_not_the_token" not in outputs["refusal"]
+
+    fake_github.failures = [403]  # a token without `actions: read` (a 403 is not retried)
+    _, outputs = reviewed_plan_step(fake_github, tmp_path, fake_github.token)
+    assert "answered 403" in outputs["refusal"]
     assert "(give the job `permissions: actions: read`); nothing was applied" in (
         outputs["refusal"])
-    assert "ghs_not_the_token" not in outputs["refusal"]
 
 
 @pytest.mark.parametrize(
