@@ -65,6 +65,8 @@ def test_every_subpackage_is_in_the_wheel(wheel: Path) -> None:
 
 
 def test_plan_and_apply_run_from_the_unpacked_wheel(wheel: Path, tmp_path: Path) -> None:
+    """api-contract.md, The sandbox — `--sandbox` on plan/apply/drift/import: in-process,
+    `.reconciler/sandbox.db`."""
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
     workdir = tmp_path / "work"

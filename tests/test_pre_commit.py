@@ -73,6 +73,8 @@ def test_the_manifest_offers_the_validate_hook_for_yaml_files():
     offered = hook()
     assert offered["id"] == "reconciler-validate"
     assert offered["entry"] == "reconciler validate"
+    # A changed file alone lacks the providers block of its configuration's other files.
+    assert offered["args"] == ["--sandbox"]
     assert offered["language"] == "python"
     assert offered["types"] == ["yaml"]
     assert offered["pass_filenames"] is True

@@ -39,6 +39,7 @@ def test_canonical_names(name: str, canonical: str) -> None:
 
 
 def test_prevail_names_and_aliases_meet_at_one_spelling() -> None:
+    """api-contract.md, Prevail — zones: the client treats every spelling of one zone as equal."""
     assert canonical_zone("Eastern Time (US & Canada)") == "America/New_York"
     assert canonical_zone("US/Eastern") == "America/New_York"
     assert canonical_zone("Kyiv") == "Europe/Kyiv"  # Rails 8.1's table still says Europe/Kiev

@@ -10,6 +10,9 @@ import pytest
 from tests.fixtures.configs import BAD, GOOD
 from tests.fixtures.repo import Run
 
+# The fixture files declare objects without a providers block (it would live in another file of
+# a real configuration): they are checked as `plan --sandbox` would, as the pre-commit hook does.
+
 
 @pytest.fixture(autouse=True)
 def _in_the_fixtures(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -17,8 +20,8 @@ def _in_the_fixtures(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_every_path_is_checked_and_every_problem_listed(cli: Run):
-    result = cli("validate", "good/single.yaml", "bad/several-issues.yaml", "bad/missing.yaml",
-                 "good/dir", expect=1)
+    result = cli("validate", "--sandbox", "good/single.yaml", "bad/several-issues.yaml",
+                 "bad/missing.yaml", "good/dir", expect=1)
     valid = result.stdout.splitlines()
     assert any(line.startswith("Valid: good/single.yaml: ") for line in valid)
     assert any(line.startswith("Valid: good/dir: ") for line in valid)
@@ -31,13 +34,14 @@ def test_every_path_is_checked_and_every_problem_listed(cli: Run):
 
 
 def test_one_path_reads_as_it_always_has(cli: Run):
-    assert cli("validate", "good/single.yaml").stdout.startswith("Valid: 2 sessions, ")
-    failed = cli("validate", "bad/several-issues.yaml", expect=1)
+    assert cli("validate", "--sandbox", "good/single.yaml").stdout.startswith("Valid: 2 sessions, ")
+    failed = cli("validate", "--sandbox", "bad/several-issues.yaml", expect=1)
     assert failed.stderr.splitlines()[-1] == "Error: the configuration has 4 problems"
 
 
 def test_json_reports_each_path_with_its_issues(cli: Run):
-    result = cli("validate", "--format", "json", "good/single.yaml", "bad/several-issues.yaml",
+    result = cli("validate", "--sandbox", "--format", "json", "good/single.yaml",
+                 "bad/several-issues.yaml",
                  "bad/missing.yaml", expect=1)
     assert result.stderr == ""
     document = json.loads(result.stdout)
@@ -57,7 +61,7 @@ def test_json_reports_each_path_with_its_issues(cli: Run):
 
 
 def test_json_for_valid_paths_exits_0(cli: Run):
-    document = json.loads(cli("validate", "--format", "json", "good/single.yaml",
+    document = json.loads(cli("validate", "--sandbox", "--format", "json", "good/single.yaml",
                               str(GOOD / "dir")).stdout)
     assert document["valid"] is True and document["problems"] == 0
     assert [Path(entry["path"]).name for entry in document["paths"]] == ["single.yaml", "dir"]

@@ -352,6 +352,8 @@ def test_schema_is_valid_draft_2020_12_with_titles_and_descriptions() -> None:
 
 
 def test_schema_encodes_previsto_limits_with_the_reserved_keys() -> None:
+    """api-contract.md, Previsto — limits: ≤ 20 keys, names ≤ 40 chars, values ≤ 500 chars; more →
+    400."""
     metadata = schema()["$defs"]["assignment"]["properties"]["metadata"]
     assert metadata["maxProperties"] == 20 - len(RESERVED_METADATA_KEYS)
     assert tuple(metadata["propertyNames"]["not"]["enum"]) == RESERVED_METADATA_KEYS

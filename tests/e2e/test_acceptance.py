@@ -52,6 +52,8 @@ def test_examples_converge_and_second_apply_makes_no_writes(examples_repo: Repo,
 
 
 def test_one_changed_field_is_one_patch_of_that_field(repo: Repo, cli: Run):
+    """api-contract.md, Prospero — updates set only the fields passed; the rest is unchanged; PATCH
+    as `application/merge-patch+json`; `application/json` accepted."""
     write_event(repo)
     cli("apply", repo.root, "--auto-approve")
     before = server_event(repo, "board-dinner")
@@ -72,6 +74,7 @@ def test_one_changed_field_is_one_patch_of_that_field(repo: Repo, cli: Run):
 
 
 def test_removing_a_declared_field_sends_null(repo: Repo, cli: Run):
+    """api-contract.md, Prospero — PATCH /events/{id}: RFC 7386 merge patch → 200 {event}."""
     write_event(repo)
     cli("apply", repo.root, "--auto-approve")
 
@@ -128,6 +131,8 @@ def test_saved_plan_applies_when_fresh(repo: Repo, cli: Run):
 
 
 def test_wrong_credentials_fail_cleanly_per_provider(repo: Repo, cli: Run, monkeypatch):
+    """api-contract.md, Prevail — auth: missing, bad signature, unknown slug, expired, alg not HS256
+    → 401; Previsto — a bad key → 401."""
     write_event(repo)
     repo.write(
         "more.yaml",
@@ -156,6 +161,7 @@ def test_wrong_credentials_fail_cleanly_per_provider(repo: Repo, cli: Run, monke
 
 
 def test_unmanaged_objects_are_never_touched(examples_repo: Repo, cli: Run, http: httpx.Client):
+    """api-contract.md, The sandbox — a demo plan shows creates, updates and untouched objects."""
     cli("apply", examples_repo.root, "--auto-approve")
     examples_repo.forget_requests()
     cli("apply", examples_repo.root, "--auto-approve", "--prune")
@@ -177,6 +183,8 @@ def test_unmanaged_objects_are_never_touched(examples_repo: Repo, cli: Run, http
 
 
 def test_foreign_metadata_keys_survive(repo: Repo, cli: Run):
+    """api-contract.md, Previsto — the reconciler manages metadata only; [model] metadata keys
+    merge."""
     repo.write(
         "a.yaml",
         "version: 1\nassignments:\n  - key: feb\n    select: {id: asgmt-Q8n2Lm4Rt7Vx1}\n"

@@ -24,6 +24,7 @@ CREATE_PATHS = {
 
 @pytest.mark.parametrize("path_name", sorted(CREATE_PATHS))
 def test_drop_after_commit_on_create_leaves_one_object(repo: Repo, cli: Run, path_name: str):
+    """api-contract.md, The sandbox — fault: commit-then-drop (stored, the response lost)."""
     route, objects = CREATE_PATHS[path_name]
     repo.write("objects.yaml", "version: 1\n" + objects)
     fault = repo.sandbox.faults.add(Fault(kind="drop", path=route, method="POST", times=1))

@@ -155,7 +155,8 @@ def test_a_pending_request_is_found_again_by_its_session_state(
 ) -> None:
     """api-contract.md, Prevail: a request's state is `session_state`; it is not submitted twice.
 
-    Also: a zone in Rails' display form is sent as written and read back as the same zone.
+    Also: a zone declared in Rails' display form is sent as its IANA name and read back as the
+    same zone.
     """
     schedule.write_text(schedule_yaml(docs_prevail, CHEN))
     cli("apply", schedule, "--auto-approve")

@@ -134,6 +134,8 @@ def seed_second_page(provider: str, http: httpx.Client) -> None:
 @pytest.mark.parametrize(("operation", "fault_name"), CASES)
 def test_fault_matrix(repo: Repo, cli: Run, http: httpx.Client, operation: Operation,
                       fault_name: str) -> None:
+    """api-contract.md, The sandbox — every injectable fault (status storms, latency, reset,
+    commit-then-drop, malformed JSON, a page changing between reads), met by the client."""
     repo.write("providers.yaml", providers_yaml(repo_origin(http), previsto_rate=RATE))
     config = repo.root / "objects.yaml"
     config.write_text("version: 1\n" + operation.baseline, encoding="utf-8")

@@ -82,7 +82,10 @@ def test_another_endpoint_changes_the_fingerprint(repo: Repo):
 
 
 def test_the_embedded_sandbox_is_one_endpoint_whatever_its_port(repo: Repo, cli: Run):
-    """Each `--sandbox` run serves on a new port: a plan made in one run applies in the next."""
+    """Each `--sandbox` run serves on a new port: a plan made in one run applies in the next.
+
+    api-contract.md, The sandbox — `--sandbox` runs the same app in-process.
+    """
     repo.write("events.yaml", "version: 1\nevents:\n  - key: gala\n    title: Gala\n"
                "    start: 2027-01-15T18:00:00Z\n    end: 2027-01-15T23:00:00Z\n")
     saved = repo.root.parent / "plan.json"

@@ -139,6 +139,7 @@ def test_filters_choose_and_keys_come_from_names_and_dates(
 
 
 def test_assignments_adopt_with_the_reserved_metadata_keys_only(repo: Repo, cli: Run) -> None:
+    """api-contract.md, Previsto — the reconciler manages metadata only."""
     imported = repo.root / "assignments.yaml"
     cli("import", "--kind", "assignments", "-o", imported, repo.root)
     entries = yaml.safe_load(imported.read_text())["assignments"]

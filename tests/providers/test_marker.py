@@ -21,6 +21,8 @@ def test_no_scope_mark_is_a_marker_of_before_scopes(value: object):
 
 
 def test_prevail_keeps_the_key_on_the_last_line_and_the_scope_above_it():
+    """api-contract.md, Prevail — [model] marker `reconciler-key: <key>`, last line of
+    additional_details."""
     text = join_marker("Bring exhibits.", "smith", "team-a (protected)")
     assert text == "Bring exhibits.\nreconciler-scope: team-a (protected)\nreconciler-key: smith"
     assert split_marker(text) == ("Bring exhibits.", "smith", "team-a (protected)")
@@ -28,6 +30,8 @@ def test_prevail_keeps_the_key_on_the_last_line_and_the_scope_above_it():
 
 
 def test_prevail_reads_a_marker_of_before_scopes_and_unmarked_text():
+    """api-contract.md, Prevail — [model] marker `reconciler-key: <key>`, last line of
+    additional_details."""
     assert split_marker("Notes\nreconciler-key: smith") == ("Notes", "smith", None)
     # A line that only looks like a scope mark, without our key below it, is the user's text.
     assert split_marker("reconciler-scope: team-a") == ("reconciler-scope: team-a", None, None)

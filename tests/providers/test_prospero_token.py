@@ -30,6 +30,8 @@ def _auth_requests(repo: Repo) -> list[str]:
 
 
 def test_threads_that_meet_an_expired_token_share_one_refresh(repo: Repo) -> None:
+    """api-contract.md, Prospero — the client logs in (or refreshes) once per run, refreshes once on
+    a 401."""
     clock = Clock()
     repo.sandbox.context.clock = clock
     providers = build_providers(load(repo.root))

@@ -51,6 +51,8 @@ def sandbox_process(db: Path, *options: str) -> Iterator[tuple[str, subprocess.P
 
 
 def test_sandbox_process_prints_urls_and_credentials_and_keeps_state(tmp_path: Path):
+    """api-contract.md, The sandbox — `reconciler sandbox` serves one app: /prevail, /prospero,
+    /previsto; `--db` is a SQLite file that keeps the state across restarts."""
     db = tmp_path / "sandbox.db"
     with sandbox_process(db) as (origin, process):
         created = httpx.post(
@@ -87,6 +89,8 @@ def test_sandbox_process_prints_urls_and_credentials_and_keeps_state(tmp_path: P
 
 
 def test_no_seed_starts_every_emulator_empty_with_working_credentials(tmp_path: Path):
+    """api-contract.md, The sandbox — `reconciler sandbox` serves one app: /prevail, /prospero,
+    /previsto."""
     token = PrevailAuth("sandbox-co", "sandbox-prevail-key").token()
     prevail = {"Authorization": f"Bearer {token}"}
     previsto = httpx.BasicAuth("sk_sandbox", "")

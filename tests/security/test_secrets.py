@@ -79,6 +79,7 @@ def test_no_canary_in_failures(examples_repo: Repo, cli: Run, monkeypatch: pytes
 
 
 def test_plain_http_is_refused_except_to_loopback(repo: Repo, cli: Run):
+    """api-contract.md, Previsto — HTTPS only: the client refuses plain http except to loopback."""
     repo.write(
         "providers.yaml",
         "version: 1\nproviders:\n  previsto:\n    base_url: http://api.previsto.io\n"

@@ -157,17 +157,21 @@ def clock(sandbox: Sandbox) -> Clock:
 
 
 def test_bearer_token_is_accepted(http: httpx.Client) -> None:
+    """api-contract.md, The sandbox — Prevail: company_id `sandbox-co`, key `sandbox-prevail-key`;
+    Prevail — auth: HS256 JWT over {exp, slug} with the key, as `Authorization: Bearer`."""
     response = http.get("/prevail/sessions", headers={"Authorization": f"Bearer {mint()}"})
     assert response.status_code == 200
 
 
 def test_query_token_is_accepted(http: httpx.Client) -> None:
+    """api-contract.md, Prevail — auth: the token as `?jwt_payload=`."""
     response = http.get("/prevail/sessions", params={"jwt_payload": mint()})
     assert response.status_code == 200
     assert response.json()["pagy"]["count"] == 2
 
 
 def test_body_token_is_accepted_and_not_an_unknown_field(http: httpx.Client) -> None:
+    """api-contract.md, Prevail — auth: the token as `jwt_payload` in a POST body."""
     response = http.post("/prevail/sessions", json={**create_body(), "jwt_payload": mint()})
     assert response.status_code == 201, response.text
     session_id = response.json()["session"]["remote_session_id"]
@@ -178,6 +182,7 @@ def test_body_token_is_accepted_and_not_an_unknown_field(http: httpx.Client) -> 
 
 
 def test_body_token_works_on_cancel(http: httpx.Client) -> None:
+    """api-contract.md, Prevail — auth: the token as `jwt_payload` in a POST body."""
     response = http.patch(f"/prevail/sessions/{ALVAREZ}/cancel", json={"jwt_payload": mint()})
     assert response.status_code == 200, response.text
 
@@ -212,18 +217,23 @@ def test_body_token_works_on_cancel(http: httpx.Client) -> None:
 def test_bad_tokens_are_401(
     http: httpx.Client, headers: dict[str, str], params: dict[str, str]
 ) -> None:
+    """api-contract.md, Prevail — auth: missing, bad signature, unknown slug, expired, alg not HS256
+    → 401."""
     response = http.get("/prevail/sessions", headers=headers, params=params)
     body = assert_error(response, 401, "jwt_payload")
     assert body["error"].startswith("Unauthorized")
 
 
 def test_bad_body_token_is_401(http: httpx.Client) -> None:
+    """api-contract.md, Prevail — auth: missing, bad signature, unknown slug, expired, alg not HS256
+    → 401."""
     response = http.post("/prevail/sessions", json={**create_body(), "jwt_payload": "nope"})
     assert_error(response, 401, "jwt_payload")
     assert list_all(http)["pagy"]["count"] == 2
 
 
 def test_body_token_must_be_a_string(http: httpx.Client) -> None:
+    """api-contract.md, Prevail — auth: the token as `jwt_payload` in a POST body."""
     response = http.post(
         "/prevail/sessions", json={**create_body(), "jwt_payload": 42}, headers=auth()
     )
@@ -232,6 +242,8 @@ def test_body_token_must_be_a_string(http: httpx.Client) -> None:
 
 
 def test_token_expiry_follows_the_sandbox_clock(http: httpx.Client, clock: Clock) -> None:
+    """api-contract.md, Prevail — auth: missing, bad signature, unknown slug, expired, alg not HS256
+    → 401."""
     token = mint(exp=int(clock.now) + 60)
     assert http.get("/prevail/sessions", headers=auth(token)).status_code == 200
     clock.now += 61
@@ -247,6 +259,8 @@ def test_auth_is_checked_before_the_body(http: httpx.Client) -> None:
 
 
 def test_self_service_create_is_ready_with_ids(http: httpx.Client, clock: Clock) -> None:
+    """api-contract.md, Prevail — POST /sessions is self-service: `ready`, remote_session_id and
+    session_url; create body: {session_request: {invites, deponent, remote_session, ...}}."""
     clock.now = 1_800_000_000.25
     token = auth(mint(exp=int(clock.now) + 300))
     response = http.post("/prevail/sessions", json=create_body(), headers=token)
@@ -315,11 +329,15 @@ def test_duplicate_invites_are_merged_by_email(http: httpx.Client) -> None:
     ],
 )
 def test_prevail_and_iana_zone_names_are_returned_as_sent(http: httpx.Client, zone: str) -> None:
+    """api-contract.md, Prevail — zones: Prevail's (Rails) names and IANA names; [model] returned as
+    sent."""
     session = create(http, remote_session=remote_session(time_zone=zone))
     assert session["time_zone"] == zone
 
 
 def test_time_zone_file_maps_every_rails_name_to_iana() -> None:
+    """api-contract.md, Prevail — zones: Rails 8.1's MAPPING (152) + 2 from main, as data, pinned by
+    a test."""
     import zoneinfo
 
     mapping = json.loads(TIME_ZONES.read_text(encoding="utf-8"))
@@ -332,6 +350,8 @@ def test_time_zone_file_maps_every_rails_name_to_iana() -> None:
 
 
 def test_every_name_in_the_time_zone_file_is_accepted(http: httpx.Client) -> None:
+    """api-contract.md, Prevail — zones: Prevail's (Rails) names and IANA names; [model] returned as
+    sent."""
     mapping = json.loads(TIME_ZONES.read_text(encoding="utf-8"))
     for zone in mapping:
         response = http.post(
@@ -449,6 +469,8 @@ def test_huge_body_is_400(http: httpx.Client) -> None:
     ],
 )
 def test_shape_errors_are_400(http: httpx.Client, body: Any, field: str) -> None:
+    """api-contract.md, Prevail — create body: {session_request: {invites, deponent, remote_session,
+    ...}}; errors 400, 401, 404, 422, 500; [model] body {error, details}."""
     response = http.post("/prevail/sessions", json=body, headers=auth())
     assert_error(response, 400, field)
     assert list_all(http)["pagy"]["count"] == 2
@@ -562,6 +584,8 @@ def test_shape_errors_are_400(http: httpx.Client, body: Any, field: str) -> None
     ],
 )
 def test_invalid_values_are_422(http: httpx.Client, body: Any, field: str) -> None:
+    """api-contract.md, Prevail — create body: {session_request: {invites, deponent, remote_session,
+    ...}}; errors 400, 401, 404, 422, 500; [model] body {error, details}."""
     response = http.post("/prevail/sessions", json=body, headers=auth())
     error = assert_error(response, 422, field)
     assert error["error"].startswith("Validation failed")
@@ -569,6 +593,7 @@ def test_invalid_values_are_422(http: httpx.Client, body: Any, field: str) -> No
 
 
 def test_all_problems_are_reported_at_once(http: httpx.Client) -> None:
+    """api-contract.md, Prevail — errors 400, 401, 404, 422, 500; [model] body {error, details}."""
     body = create_body(
         remote_session=remote_session(time_zone="Nowhere", start_date="2027-13-01"),
         invites=[{"email": "a@b.test", "access_level": "owner"}],
@@ -581,6 +606,8 @@ def test_all_problems_are_reported_at_once(http: httpx.Client) -> None:
 
 
 def test_session_request_is_pending_without_session_ids(http: httpx.Client) -> None:
+    """api-contract.md, Prevail — POST /session_requests, same body: `initial`, both ids null; GET
+    /session_requests: the same list, under `session_requests`."""
     response = http.post("/prevail/session_requests", json=create_body(), headers=auth())
     assert response.status_code == 201, response.text
     request = response.json()["session"]
@@ -595,12 +622,15 @@ def test_session_request_is_pending_without_session_ids(http: httpx.Client) -> N
 
 
 def test_session_request_validates_like_create(http: httpx.Client) -> None:
+    """api-contract.md, Prevail — POST /session_requests, same body: `initial`, both ids null."""
     body = create_body(remote_session=remote_session(time_zone="Atlantis"))
     response = http.post("/prevail/session_requests", json=body, headers=auth())
     assert_error(response, 422, "time_zone")
 
 
 def test_promote_schedules_a_request_as_a_session(http: httpx.Client) -> None:
+    """api-contract.md, Prevail — [model] a request has a `request_id`; the sandbox promotes it to
+    scheduled."""
     response = http.post(f"/_sandbox/prevail/session_requests/{CHEN_REQUEST}/promote")
     assert response.status_code == 200, response.text
     assert response.json()["postback"] is None
@@ -619,6 +649,8 @@ def test_promote_schedules_a_request_as_a_session(http: httpx.Client) -> None:
 
 
 def test_promote_unknown_request_is_404(http: httpx.Client) -> None:
+    """api-contract.md, Prevail — [model] a request has a `request_id`; the sandbox promotes it to
+    scheduled."""
     response = http.post("/_sandbox/prevail/session_requests/req_0000000000000000/promote")
     assert_error(response, 404, "request_id")
 
@@ -656,6 +688,8 @@ def postback_url() -> Iterator[tuple[str, list[dict[str, Any]]]]:
 def test_promote_posts_a_signed_session_to_the_postback_url(
     http: httpx.Client, postback_url: tuple[str, list[dict[str, Any]]]
 ) -> None:
+    """api-contract.md, Prevail — webhook: a signed JWT to `postback_url`; [model] posted on
+    promotion."""
     url, received = postback_url
     response = http.post(
         "/prevail/session_requests", json=create_body(postback_url=url), headers=auth()
@@ -686,6 +720,8 @@ def test_promote_posts_a_signed_session_to_the_postback_url(
 
 def test_failed_postback_does_not_fail_the_promotion(http: httpx.Client) -> None:
     # Nothing listens on port 9 (discard) on loopback: the delivery fails and is only reported.
+    """api-contract.md, Prevail — webhook: a signed JWT to `postback_url`; [model] posted on
+    promotion."""
     body = create_body(postback_url="http://127.0.0.1:9/hook")
     response = http.post("/prevail/session_requests", json=body, headers=auth())
     request_id = response.json()["session"]["request_id"]
@@ -700,6 +736,8 @@ def test_failed_postback_does_not_fail_the_promotion(http: httpx.Client) -> None
 
 
 def test_list_defaults_to_100_per_page(http: httpx.Client) -> None:
+    """api-contract.md, Prevail — GET /sessions: page (1-based), per_page (100, ≤ 1000) → {pagy,
+    sessions}."""
     seed(http, sessions=[flat_session(index) for index in range(248)])
     response = http.get("/prevail/sessions", headers=auth())
     body = response.json()
@@ -711,6 +749,8 @@ def test_list_defaults_to_100_per_page(http: httpx.Client) -> None:
 
 
 def test_page_walk_sees_every_session_once_in_creation_order(http: httpx.Client) -> None:
+    """api-contract.md, Prevail — GET /sessions: page (1-based), per_page (100, ≤ 1000) → {pagy,
+    sessions}."""
     ids = seed(http, sessions=[flat_session(index) for index in range(21)])["sessions"]
     created = create(http)["remote_session_id"]
     walked: list[str] = []
@@ -728,6 +768,8 @@ def test_page_walk_sees_every_session_once_in_creation_order(http: httpx.Client)
 
 
 def test_per_page_above_1000_is_clamped(http: httpx.Client) -> None:
+    """api-contract.md, Prevail — [model] per_page > 1000 is clamped to 1000 (pagy.items says
+    so)."""
     seed(http, sessions=[flat_session(index) for index in range(1100)])
     body = http.get("/prevail/sessions", params={"per_page": 5000}, headers=auth()).json()
     assert body["pagy"] == {"page": 1, "items": 1000, "count": 1102, "pages": 2}
@@ -735,6 +777,7 @@ def test_per_page_above_1000_is_clamped(http: httpx.Client) -> None:
 
 
 def test_page_past_the_last_is_empty_with_the_same_pagy(http: httpx.Client) -> None:
+    """api-contract.md, Prevail — [model] a page past the last is empty."""
     body = http.get("/prevail/sessions", params={"page": 7, "per_page": 1}, headers=auth()).json()
     assert body == {"pagy": {"page": 7, "items": 1, "count": 2, "pages": 2}, "sessions": []}
     huge = http.get("/prevail/sessions", params={"page": 10**30}, headers=auth()).json()
@@ -742,6 +785,8 @@ def test_page_past_the_last_is_empty_with_the_same_pagy(http: httpx.Client) -> N
 
 
 def test_empty_list_has_zero_pages(http: httpx.Client) -> None:
+    """api-contract.md, Prevail — GET /sessions: page (1-based), per_page (100, ≤ 1000) → {pagy,
+    sessions}."""
     body = list_all(http, "/prevail/session_requests", state="canceled")
     assert body == {
         "pagy": {"page": 1, "items": 1000, "count": 0, "pages": 0},
@@ -768,10 +813,12 @@ def test_empty_list_has_zero_pages(http: httpx.Client) -> None:
 def test_bad_list_parameters_are_400(
     http: httpx.Client, path: str, params: dict[str, Any], field: str
 ) -> None:
+    """api-contract.md, Prevail — GET /session_requests: the same list, under `session_requests`."""
     assert_error(http.get(path, params=params, headers=auth()), 400, field)
 
 
 def test_state_filter(http: httpx.Client) -> None:
+    """api-contract.md, Prevail — [model] `?state=` filters."""
     body = list_all(http, state="scheduled")
     assert [session["remote_session_id"] for session in body["sessions"]] == [EXPERT]
     assert body["pagy"]["count"] == 1
@@ -781,6 +828,8 @@ def test_state_filter(http: httpx.Client) -> None:
 
 def test_time_window_uses_each_sessions_own_zone(http: httpx.Client) -> None:
     # 10:00 AM on 2027-03-15 is 14:00Z in New York (EDT) and 17:00Z in Los Angeles (PDT).
+    """api-contract.md, Prevail — `?start_time=&end_time=` (epoch) limit the list to a time
+    window."""
     new_york = create(
         http,
         remote_session=remote_session(
@@ -830,6 +879,8 @@ def test_canceled_sessions_stay_in_lists(http: httpx.Client) -> None:
 
 
 def test_get_one_session(http: httpx.Client) -> None:
+    """api-contract.md, Prevail — session fields [doc] and [model] case, invites, deponent, ...,
+    updated_at."""
     response = http.get(f"/prevail/sessions/{EXPERT}", headers=auth())
     assert response.status_code == 200
     assert response.json()["session"]["title"] == "Expert witness preparation"
@@ -837,6 +888,7 @@ def test_get_one_session(http: httpx.Client) -> None:
 
 @pytest.mark.parametrize("session_id", ["rs_0000000000000000", CHEN_REQUEST])
 def test_unknown_session_is_404(http: httpx.Client, session_id: str) -> None:
+    """api-contract.md, Prevail — errors 400, 401, 404, 422, 500; [model] body {error, details}."""
     body = assert_error(
         http.get(f"/prevail/sessions/{session_id}", headers=auth()), 404, "remote_session_id"
     )
@@ -847,6 +899,8 @@ def test_unknown_session_is_404(http: httpx.Client, session_id: str) -> None:
 
 
 def test_edit_changes_fields_and_updated_at(http: httpx.Client, clock: Clock) -> None:
+    """api-contract.md, Prevail — edit: PATCH {remote_session: subset} → 200 {sessions:
+    [session]}."""
     session = create(http)
     clock.now += 60
     edit = {
@@ -875,6 +929,8 @@ def test_edit_changes_fields_and_updated_at(http: httpx.Client, clock: Clock) ->
 
 
 def test_edit_that_changes_nothing_keeps_updated_at(http: httpx.Client, clock: Clock) -> None:
+    """api-contract.md, Prevail — edit: PATCH {remote_session: subset} → 200 {sessions:
+    [session]}."""
     session = create(http)
     clock.now += 60
     same = {"remote_session": {"title": session["title"], "invites": ["clerk@court.test"]}}
@@ -886,6 +942,8 @@ def test_edit_that_changes_nothing_keeps_updated_at(http: httpx.Client, clock: C
 
 
 def test_start_fields_must_change_together(http: httpx.Client) -> None:
+    """api-contract.md, Prevail — edit: start_date, start_time and time_zone are sent together;
+    [model] breaking an edit rule → 422."""
     response = http.patch(
         f"/prevail/sessions/{ALVAREZ}",
         json={"remote_session": {"start_date": "2027-03-16"}},
@@ -902,6 +960,8 @@ def test_start_fields_must_change_together(http: httpx.Client) -> None:
 
 
 def test_edit_adds_invitees_and_never_removes_them(http: httpx.Client) -> None:
+    """api-contract.md, Prevail — edit: invitees added, never removed (removing = cancel, schedule
+    anew)."""
     session_id = create(http)["remote_session_id"]
     edit = {
         "remote_session": {
@@ -952,6 +1012,7 @@ def test_edit_shape_errors_are_400(http: httpx.Client, body: Any, field: str) ->
     ],
 )
 def test_edit_value_errors_are_422(http: httpx.Client, fields: dict[str, Any], field: str) -> None:
+    """api-contract.md, Prevail — [model] breaking an edit rule → 422."""
     before = http.get(f"/prevail/sessions/{ALVAREZ}", headers=auth()).json()
     response = http.patch(
         f"/prevail/sessions/{ALVAREZ}", json={"remote_session": fields}, headers=auth()
@@ -962,6 +1023,8 @@ def test_edit_value_errors_are_422(http: httpx.Client, fields: dict[str, Any], f
 
 @pytest.mark.parametrize("state", ["canceled", "active"])
 def test_only_scheduled_or_ready_sessions_can_be_edited(http: httpx.Client, state: str) -> None:
+    """api-contract.md, Prevail — edit: only in state `scheduled` or `ready`; [model] breaking an
+    edit rule → 422."""
     [session_id] = seed(http, sessions=[flat_session(1, state=state)])["sessions"]
     response = http.patch(
         f"/prevail/sessions/{session_id}",
@@ -972,6 +1035,7 @@ def test_only_scheduled_or_ready_sessions_can_be_edited(http: httpx.Client, stat
 
 
 def test_scheduled_session_can_be_edited(http: httpx.Client) -> None:
+    """api-contract.md, Prevail — edit: only in state `scheduled` or `ready`."""
     response = http.patch(
         f"/prevail/sessions/{EXPERT}",
         json={"remote_session": {"title": "Prep"}},
@@ -994,6 +1058,8 @@ def test_edit_unknown_session_is_404(http: httpx.Client) -> None:
 
 @pytest.mark.parametrize("query", ["", "?cancel_without_email=true", "?cancel_without_email=false"])
 def test_cancel(http: httpx.Client, clock: Clock, query: str) -> None:
+    """api-contract.md, Prevail — cancel: PATCH .../cancel?cancel_without_email → 200 {messages},
+    `canceled`."""
     session = create(http)
     clock.now += 5
     response = http.patch(
@@ -1012,6 +1078,7 @@ def test_scheduled_session_can_be_canceled(http: httpx.Client) -> None:
 
 @pytest.mark.parametrize("state", ["canceled", "active"])
 def test_cancel_in_other_states_is_422(http: httpx.Client, state: str) -> None:
+    """api-contract.md, Prevail — cancel: allowed in `initial`, `scheduled`, `ready` only."""
     [session_id] = seed(http, sessions=[flat_session(1, state=state)])["sessions"]
     response = http.patch(f"/prevail/sessions/{session_id}/cancel", headers=auth())
     assert_error(response, 422, "state")
@@ -1022,6 +1089,7 @@ def test_cancel_in_other_states_is_422(http: httpx.Client, state: str) -> None:
 
 
 def test_cancel_a_pending_request_by_its_request_id(http: httpx.Client) -> None:
+    """api-contract.md, Prevail — cancel: allowed in `initial`, `scheduled`, `ready` only."""
     response = http.patch(f"/prevail/sessions/{CHEN_REQUEST}/cancel", headers=auth())
     assert response.status_code == 200
     [request] = list_all(http, "/prevail/session_requests")["session_requests"]
@@ -1046,6 +1114,8 @@ def test_a_scheduled_request_is_canceled_through_its_session(http: httpx.Client)
     ],
 )
 def test_cancel_bad_input_is_400(http: httpx.Client, query: str, body: Any, field: str) -> None:
+    """api-contract.md, Prevail — cancel: PATCH .../cancel?cancel_without_email → 200 {messages},
+    `canceled`."""
     response = http.patch(f"/prevail/sessions/{ALVAREZ}/cancel{query}", json=body, headers=auth())
     assert_error(response, 400, field)
     assert (
@@ -1073,6 +1143,7 @@ def test_cancel_unknown_session_is_404(http: httpx.Client) -> None:
     ],
 )
 def test_delete_is_405_everywhere(http: httpx.Client, path: str) -> None:
+    """api-contract.md, Prevail — methods GET, POST, PATCH only; no DELETE (cancel is a PATCH)."""
     response = http.delete(path, headers=auth())
     body = assert_error(response, 405)
     assert body["error"].startswith("Method not allowed")
@@ -1091,6 +1162,7 @@ def test_delete_is_405_everywhere(http: httpx.Client, path: str) -> None:
 def test_other_methods_are_405_with_allow(
     http: httpx.Client, method: str, path: str, allowed: set[str]
 ) -> None:
+    """api-contract.md, Prevail — methods GET, POST, PATCH only; no DELETE (cancel is a PATCH)."""
     response = http.request(method, path, headers=auth())
     assert_error(response, 405)
     assert allowed <= {part.strip() for part in response.headers["allow"].split(",")}
@@ -1098,11 +1170,13 @@ def test_other_methods_are_405_with_allow(
 
 @pytest.mark.parametrize("path", ["/prevail/nothing", "/prevail/sessions/", "/prevail/"])
 def test_unknown_paths_are_404_in_prevails_shape(http: httpx.Client, path: str) -> None:
+    """api-contract.md, Prevail — errors 400, 401, 404, 422, 500; [model] body {error, details}."""
     response = http.get(path, headers=auth())
     assert_error(response, 404)
 
 
 def test_unexpected_failure_is_prevails_transient_500(http: httpx.Client, sandbox: Sandbox) -> None:
+    """api-contract.md, Prevail — 500 is transient: wait a few moments and retry."""
     sandbox.store.close()  # every store call now fails, as a broken database would
     response = http.get("/prevail/sessions", headers=auth())
     body = assert_error(response, 500)
@@ -1113,6 +1187,7 @@ def test_unexpected_failure_is_prevails_transient_500(http: httpx.Client, sandbo
 
 
 def test_demo_seed_is_unmanaged(http: httpx.Client) -> None:
+    """api-contract.md, The sandbox — seed data: unmanaged objects and Previsto assignments."""
     sessions = list_all(http)["sessions"]
     assert [(s["title"], s["state"]) for s in sessions] == [
         ("Deposition of R. Alvarez", "ready"),
@@ -1132,6 +1207,8 @@ def test_no_seed_means_empty(http: httpx.Client) -> None:
 
 
 def test_restart_keeps_objects_and_seeds_once(tmp_path: Path) -> None:
+    """api-contract.md, The sandbox — `--db` is a SQLite file that keeps the state across
+    restarts."""
     db = str(tmp_path / "sandbox.db")
     first = create_app(SandboxSettings(db_path=db, admin=True))
     with running(first) as origin, httpx.Client(base_url=origin) as http:
@@ -1219,6 +1296,7 @@ def test_ten_thousand_sessions_seed_and_page_completely(http: httpx.Client) -> N
 def test_status_fault_answers_in_prevails_shape_with_retry_after(
     http: httpx.Client, sandbox: Sandbox
 ) -> None:
+    """api-contract.md, The sandbox — fault: status storms (429/5xx)."""
     sandbox.faults.add(
         Fault(kind="status", path="^/prevail/sessions$", status=429, times=2, retry_after=3)
     )
@@ -1231,6 +1309,7 @@ def test_status_fault_answers_in_prevails_shape_with_retry_after(
 
 
 def test_server_error_fault_is_prevails_500(http: httpx.Client, sandbox: Sandbox) -> None:
+    """api-contract.md, The sandbox — fault: status storms (429/5xx)."""
     sandbox.faults.add(Fault(kind="status", path="^/prevail/sessions/", status=500))
     response = http.get(f"/prevail/sessions/{ALVAREZ}", headers=auth())
     assert_error(response, 500)
@@ -1239,6 +1318,7 @@ def test_server_error_fault_is_prevails_500(http: httpx.Client, sandbox: Sandbox
 def test_drop_fault_stores_the_write_but_loses_the_response(
     http: httpx.Client, sandbox: Sandbox
 ) -> None:
+    """api-contract.md, The sandbox — fault: commit-then-drop (stored, the response lost)."""
     sandbox.faults.add(Fault(kind="drop", path="^/prevail/sessions$", method="POST"))
     with pytest.raises(httpx.HTTPError):
         http.post("/prevail/sessions", json=create_body(), headers=auth())
@@ -1248,6 +1328,7 @@ def test_drop_fault_stores_the_write_but_loses_the_response(
 
 
 def test_reset_fault_loses_the_request(http: httpx.Client, sandbox: Sandbox) -> None:
+    """api-contract.md, The sandbox — fault: connection reset."""
     sandbox.faults.add(Fault(kind="reset", path="^/prevail/sessions$", method="POST"))
     with pytest.raises(httpx.HTTPError):
         http.post("/prevail/sessions", json=create_body(), headers=auth())
@@ -1255,6 +1336,7 @@ def test_reset_fault_loses_the_request(http: httpx.Client, sandbox: Sandbox) -> 
 
 
 def test_malformed_fault_cuts_the_json(http: httpx.Client, sandbox: Sandbox) -> None:
+    """api-contract.md, The sandbox — fault: malformed JSON."""
     sandbox.faults.add(Fault(kind="malformed", path="^/prevail/sessions$", method="GET"))
     response = http.get("/prevail/sessions", headers=auth())
     assert response.status_code == 200
@@ -1264,6 +1346,7 @@ def test_malformed_fault_cuts_the_json(http: httpx.Client, sandbox: Sandbox) -> 
 
 
 def test_latency_fault_delays_but_answers(http: httpx.Client, sandbox: Sandbox) -> None:
+    """api-contract.md, The sandbox — fault: latency."""
     sandbox.faults.add(Fault(kind="latency", path="^/prevail/sessions$", seconds=0.3))
     started = time.perf_counter()
     response = http.get("/prevail/sessions", headers=auth())
@@ -1272,6 +1355,7 @@ def test_latency_fault_delays_but_answers(http: httpx.Client, sandbox: Sandbox) 
 
 
 def test_churn_shifts_the_list_between_page_reads(http: httpx.Client, sandbox: Sandbox) -> None:
+    """api-contract.md, The sandbox — fault: a page that changes between two page reads."""
     sandbox.faults.add(Fault(kind="churn", path="^/prevail/sessions$", method="GET"))
     first = http.get("/prevail/sessions", params={"per_page": 1}, headers=auth()).json()
     second = http.get("/prevail/sessions", params={"per_page": 1, "page": 2}, headers=auth()).json()

@@ -99,6 +99,8 @@ def assert_error(response: httpx.Response, status: int, param: str | None = None
 
 
 def test_the_full_key_reads_the_seeded_assignments(http: httpx.Client) -> None:
+    """api-contract.md, The sandbox — Previsto: key `sk_sandbox`; Previsto — auth: HTTP Basic, the
+    key as username, an empty password."""
     response = get(http, "/assignments")
     assert response.status_code == 200
     assert ids(response) == SEEDED_ASSIGNMENTS
@@ -120,6 +122,8 @@ def test_the_full_key_reads_the_seeded_assignments(http: httpx.Client) -> None:
 def test_a_missing_or_bad_key_is_401_with_a_basic_challenge(
     http: httpx.Client, authorization: str | None
 ) -> None:
+    """api-contract.md, Previsto — auth: HTTP Basic, the key as username, an empty password; a bad
+    key → 401."""
     headers = {} if authorization is None else {"Authorization": authorization}
     response = http.get("/previsto/assignments", headers=headers)
     assert_error(response, 401)
@@ -127,6 +131,8 @@ def test_a_missing_or_bad_key_is_401_with_a_basic_challenge(
 
 
 def test_the_read_only_key_reads_lists_and_objects(http: httpx.Client) -> None:
+    """api-contract.md, Previsto — [model] GET /assignments, GET and PUT /assignments/{id} (partial
+    update)."""
     assert get(http, "/assignments", auth=READ_ONLY).status_code == 200
     assert get(http, f"/assignments/{FIRST}", auth=READ_ONLY).json()["id"] == FIRST
     assert get(http, "/contacts", auth=READ_ONLY).status_code == 200
@@ -134,6 +140,7 @@ def test_the_read_only_key_reads_lists_and_objects(http: httpx.Client) -> None:
 
 @pytest.mark.parametrize("method", ["PUT", "POST", "DELETE", "PATCH"])
 def test_the_read_only_key_cannot_write(http: httpx.Client, method: str) -> None:
+    """api-contract.md, Previsto — a key without rights → 403."""
     response = http.request(
         method, f"/previsto/assignments/{ROUTED}", json={"meta": {"x": "y"}}, auth=READ_ONLY
     )
@@ -165,6 +172,7 @@ def test_an_unsupported_method_is_405_with_allow(
 
 @pytest.mark.parametrize("path", ["/nothing", "/assignments/", "/assignments/a/b"])
 def test_an_unknown_path_is_404_in_previstos_shape(http: httpx.Client, path: str) -> None:
+    """api-contract.md, Previsto — codes 400, 401, 402 (valid but failed), 403, 404, 429, 5xx."""
     assert_error(get(http, path), 404)
 
 
@@ -179,6 +187,8 @@ def test_an_unknown_path_without_a_key_is_401(http: httpx.Client) -> None:
 def test_the_request_over_the_limit_is_429_without_retry_after(
     http: httpx.Client, clock: Clock
 ) -> None:
+    """api-contract.md, Previsto — rate limit: 120 requests a minute per key → 429, a brief message;
+    [model] no `Retry-After`: the client paces itself and waits the window out."""
     for _ in range(3):
         assert get(http, "/assignments").status_code == 200
     response = get(http, "/assignments")
@@ -193,6 +203,8 @@ def test_the_request_over_the_limit_is_429_without_retry_after(
 def test_the_window_slides_and_refused_requests_do_not_count(
     http: httpx.Client, clock: Clock
 ) -> None:
+    """api-contract.md, Previsto — rate limit: 120 requests a minute per key → 429, a brief
+    message."""
     start = clock.now
     for offset in (0, 1, 2):
         clock.now = start + offset
@@ -208,6 +220,8 @@ def test_the_window_slides_and_refused_requests_do_not_count(
 
 @limited(2)
 def test_the_limit_is_per_key(http: httpx.Client, clock: Clock) -> None:
+    """api-contract.md, Previsto — rate limit: 120 requests a minute per key → 429, a brief
+    message."""
     for _ in range(2):
         assert get(http, "/assignments").status_code == 200
     assert get(http, "/assignments").status_code == 429
@@ -253,6 +267,8 @@ def test_admin_routes_are_not_limited_and_can_reset_the_windows(
 def test_a_list_is_a_bare_array_with_total_count_and_no_link_on_one_page(
     http: httpx.Client,
 ) -> None:
+    """api-contract.md, Previsto — a list is a bare JSON array, empty past the last page,
+    `X-Total-Count`."""
     response = get(http, "/assignments")
     assert isinstance(response.json(), list)
     assert response.headers["x-total-count"] == "5"
@@ -263,6 +279,8 @@ def test_a_list_is_a_bare_array_with_total_count_and_no_link_on_one_page(
 def test_pages_are_zero_based_with_a_next_link_until_the_last(
     http: httpx.Client, sandbox_url: str
 ) -> None:
+    """api-contract.md, Previsto — pages: `page` zero-based, `size` default 20; [model] a `Link`
+    (rel="next") header."""
     create_assignments(http, [{"meta": {"n": str(n)}} for n in range(45)])
     seen: list[str] = []
     for page, expected in enumerate([20, 20, 10]):
@@ -281,6 +299,8 @@ def test_pages_are_zero_based_with_a_next_link_until_the_last(
 
 
 def test_past_the_last_page_the_list_is_empty(http: httpx.Client) -> None:
+    """api-contract.md, Previsto — a list is a bare JSON array, empty past the last page,
+    `X-Total-Count`."""
     response = get(http, "/assignments", params={"page": 1, "size": 5})
     assert response.json() == []
     assert response.headers["x-total-count"] == "5"
@@ -289,6 +309,7 @@ def test_past_the_last_page_the_list_is_empty(http: httpx.Client) -> None:
 
 
 def test_the_next_link_keeps_the_filters_and_sort(http: httpx.Client, sandbox_url: str) -> None:
+    """api-contract.md, Previsto — [model] a `Link` (rel="next") header."""
     response = get(
         http, "/assignments",
         params=[("contactId", "cont-242342"), ("sort", "timestamp,desc"), ("size", "1")],
@@ -305,6 +326,7 @@ def test_the_next_link_keeps_the_filters_and_sort(http: httpx.Client, sandbox_ur
 
 
 def test_size_bounds_are_1_and_100(http: httpx.Client) -> None:
+    """api-contract.md, Previsto — pages: `page` zero-based, `size` default 20."""
     create_assignments(http, [{} for _ in range(120)])
     assert len(get(http, "/assignments", params={"size": 1}).json()) == 1
     assert len(get(http, "/assignments", params={"size": 100}).json()) == 100
@@ -329,10 +351,13 @@ def test_size_bounds_are_1_and_100(http: httpx.Client) -> None:
 def test_page_and_size_out_of_range_are_400_naming_the_parameter(
     http: httpx.Client, params: dict[str, str], param: str
 ) -> None:
+    """api-contract.md, Previsto — size ≤ 100 (seed) or 1000 (newer pages), a setting; beyond → 400
+    `size`."""
     assert_error(get(http, "/assignments", params=params), 400, param)
 
 
 def test_a_repeated_parameter_is_400(http: httpx.Client) -> None:
+    """api-contract.md, Previsto — filters: any property as an equality query parameter."""
     response = get(http, "/assignments", params=[("status", "None"), ("status", "Invoiced")])
     assert_error(response, 400, "status")
 
@@ -360,6 +385,8 @@ def test_a_repeated_parameter_is_400(http: httpx.Client) -> None:
 def test_filters_are_equality_on_properties_and_metadata(
     http: httpx.Client, params: dict[str, str], expected: list[str]
 ) -> None:
+    """api-contract.md, Previsto — action None/Skipped/Completed; status
+    None/AppendedToOrder/Invoiced/...; filters: any property as an equality query parameter."""
     response = get(http, "/assignments", params=params)
     assert ids(response) == expected
     assert response.headers["x-total-count"] == str(len(expected))
@@ -382,15 +409,18 @@ def test_filters_are_equality_on_properties_and_metadata(
 def test_filtering_on_an_unknown_or_non_scalar_property_is_400(
     http: httpx.Client, params: dict[str, str], param: str
 ) -> None:
+    """api-contract.md, Previsto — filters: any property as an equality query parameter."""
     assert_error(get(http, "/assignments", params=params), 400, param)
 
 
 def test_metadata_filters_match_non_ascii_values(http: httpx.Client) -> None:
+    """api-contract.md, Previsto — [model] `meta.<key>=<value>` filters on a metadata key."""
     put(http, f"/assignments/{FIRST}", {"meta": {"site": "Århus Ø"}})
     assert ids(get(http, "/assignments", params={"meta.site": "Århus Ø"})) == [FIRST]
 
 
 def test_contacts_and_agreements_filter_by_their_own_properties(http: httpx.Client) -> None:
+    """api-contract.md, Previsto — [model] the same paths for /contacts and /agreements."""
     assert ids(get(http, "/contacts", params={"name": "Cedar Library"})) == ["cont-550071"]
     agreements = get(http, "/agreements", params={"contactId": "cont-981120"})
     assert [a["contactId"] for a in agreements.json()] == ["cont-981120"]
@@ -403,6 +433,7 @@ def test_contacts_and_agreements_filter_by_their_own_properties(http: httpx.Clie
 
 
 def test_sort_by_a_property_ascending_and_descending(http: httpx.Client) -> None:
+    """api-contract.md, Previsto — sorting: `sort=<property>,asc|desc`."""
     by_time = [
         "asgmt-klJ23j4L23j43",  # 2027-01-14
         "asgmt-Zp3Kw9Hs2Yb6D",  # 2027-01-20
@@ -417,6 +448,7 @@ def test_sort_by_a_property_ascending_and_descending(http: httpx.Client) -> None
 
 
 def test_sort_keys_repeat_and_ties_keep_creation_order(http: httpx.Client) -> None:
+    """api-contract.md, Previsto — sorting: `sort=<property>,asc|desc`."""
     response = get(
         http, "/assignments", params=[("sort", "contactId,desc"), ("sort", "status,asc")]
     )
@@ -430,6 +462,7 @@ def test_sort_keys_repeat_and_ties_keep_creation_order(http: httpx.Client) -> No
 def test_sort_by_timestamp_desc_puts_the_last_changed_first(
     http: httpx.Client, clock: Clock
 ) -> None:
+    """api-contract.md, Previsto — [model] `timestamp`: read-only, the last change."""
     clock.now += 5
     put(http, "/assignments/asgmt-Gh5Rj2Lp6Wd9K", {"meta": {"touched": "yes"}})
     response = get(http, "/assignments", params={"sort": "timestamp,desc"})
@@ -437,6 +470,7 @@ def test_sort_by_timestamp_desc_puts_the_last_changed_first(
 
 
 def test_sort_by_a_metadata_key(http: httpx.Client) -> None:
+    """api-contract.md, Previsto — sorting: `sort=<property>,asc|desc`."""
     put(http, f"/assignments/{FIRST}", {"meta": {"rank": "b"}})
     put(http, "/assignments/asgmt-Gh5Rj2Lp6Wd9K", {"meta": {"rank": "a"}})
     ranked = ids(get(http, "/assignments", params={"sort": "meta.rank,desc"}))
@@ -447,6 +481,7 @@ def test_sort_by_a_metadata_key(http: httpx.Client) -> None:
     "sort", ["colour,asc", "plan,asc", "meta", "", ",desc", "timestamp,sideways", "meta.a]"]
 )
 def test_a_bad_sort_is_400_with_param_sort(http: httpx.Client, sort: str) -> None:
+    """api-contract.md, Previsto — sorting: `sort=<property>,asc|desc`."""
     assert_error(get(http, "/assignments", params={"sort": sort}), 400, "sort")
 
 
@@ -454,6 +489,8 @@ def test_a_bad_sort_is_400_with_param_sort(http: httpx.Client, sort: str) -> Non
 
 
 def test_an_assignment_has_every_contract_field(http: httpx.Client) -> None:
+    """api-contract.md, Previsto — assignment fields: id, createdDate, meta, contactId, ...,
+    deliveryAddress; id prefixes `asgmt-`, `acct-`, `agrmt-`."""
     assignment = get(http, f"/assignments/{INVOICED}").json()
     assert set(assignment) == ASSIGNMENT_FIELDS
     assert assignment["contactId"] == "cont-981120"
@@ -479,6 +516,7 @@ def test_an_assignment_has_every_contract_field(http: httpx.Client) -> None:
 
 
 def test_the_seed_has_the_documented_metadata(http: httpx.Client) -> None:
+    """api-contract.md, The sandbox — seed data: unmanaged objects and Previsto assignments."""
     metas = {a["id"]: a["meta"] for a in get(http, "/assignments").json()}
     assert metas == {
         "asgmt-klJ23j4L23j43": {},
@@ -501,6 +539,8 @@ def test_the_seed_has_the_documented_metadata(http: httpx.Client) -> None:
      ("/agreements/agrmt-1", "agreement")],
 )
 def test_an_unknown_id_is_404_with_param_id(http: httpx.Client, path: str, name: str) -> None:
+    """api-contract.md, Previsto — [model] GET /assignments, GET and PUT /assignments/{id} (partial
+    update)."""
     response = get(http, path)
     assert_error(response, 404, "id")
     assert response.json()["message"].startswith(f"No such {name}")
@@ -515,6 +555,7 @@ def test_unknown_query_parameters_on_one_object_are_400(http: httpx.Client) -> N
 
 
 def test_metadata_keys_merge_into_the_existing_ones(http: httpx.Client) -> None:
+    """api-contract.md, Previsto — [model] metadata keys merge."""
     response = put(http, f"/assignments/{ROUTED}", {"meta": {"reconciler_key": "visit-1"}})
     assert response.status_code == 200
     assert set(response.json()) == ASSIGNMENT_FIELDS
@@ -526,12 +567,15 @@ def test_metadata_keys_merge_into_the_existing_ones(http: httpx.Client) -> None:
 
 @pytest.mark.parametrize("removal", [None, ""])
 def test_a_key_sent_with_null_or_empty_is_removed(http: httpx.Client, removal: Any) -> None:
+    """api-contract.md, Previsto — [model] a key sent with `null` or `""` is removed."""
     put(http, f"/assignments/{ROUTED}", {"meta": {"a": "1", "b": "2"}})
     response = put(http, f"/assignments/{ROUTED}", {"meta": {"a": removal, "route": removal}})
     assert response.json()["meta"] == {"b": "2"}
 
 
 def test_metadata_is_the_alias_of_meta(http: httpx.Client) -> None:
+    """api-contract.md, Previsto — metadata returned as `meta`; [model] an update takes `meta` or
+    `metadata`."""
     response = put(http, f"/assignments/{FIRST}", {"metadata": {"k": "v"}})
     assert response.status_code == 200
     assert response.json()["meta"] == {"k": "v"}
@@ -539,6 +583,8 @@ def test_metadata_is_the_alias_of_meta(http: httpx.Client) -> None:
 
 
 def test_meta_and_metadata_together_are_400(http: httpx.Client) -> None:
+    """api-contract.md, Previsto — metadata returned as `meta`; [model] an update takes `meta` or
+    `metadata`."""
     response = put(http, f"/assignments/{FIRST}", {"meta": {"a": "1"}, "metadata": {"b": "2"}})
     assert_error(response, 400, "metadata")
     assert get(http, f"/assignments/{FIRST}").json()["meta"] == {}
@@ -552,6 +598,8 @@ def test_metadata_values_must_be_strings(http: httpx.Client, value: Any) -> None
 
 
 def test_metadata_values_under_the_alias_name_the_alias(http: httpx.Client) -> None:
+    """api-contract.md, Previsto — metadata returned as `meta`; [model] an update takes `meta` or
+    `metadata`."""
     assert_error(put(http, f"/assignments/{FIRST}", {"metadata": {"n": 1}}), 400, "metadata[n]")
 
 
@@ -563,6 +611,8 @@ def test_meta_must_be_an_object(http: httpx.Client, meta: Any) -> None:
 def test_twenty_keys_of_forty_characters_with_500_character_values_fit(
     http: httpx.Client,
 ) -> None:
+    """api-contract.md, Previsto — limits: ≤ 20 keys, names ≤ 40 chars, values ≤ 500 chars; more →
+    400."""
     meta = {f"{n:02d}".ljust(40, "k"): "v" * 500 for n in range(20)}
     response = put(http, f"/assignments/{FIRST}", {"meta": meta})
     assert response.status_code == 200
@@ -573,6 +623,8 @@ def test_more_than_twenty_keys_after_merging_is_400_naming_the_first_extra_key(
     http: httpx.Client,
 ) -> None:
     # 20 new keys on top of the existing "route".
+    """api-contract.md, Previsto — limits: ≤ 20 keys, names ≤ 40 chars, values ≤ 500 chars; more →
+    400."""
     meta: dict[str, str | None] = {f"key{n:02d}": "v" for n in range(20)}
     response = put(http, f"/assignments/{ROUTED}", {"meta": meta})
     assert_error(response, 400, "meta[key19]")
@@ -596,6 +648,8 @@ def test_more_than_twenty_keys_after_merging_is_400_naming_the_first_extra_key(
 def test_metadata_limits_are_400_naming_the_key_and_store_nothing(
     http: httpx.Client, meta: dict[str, Any], param: str
 ) -> None:
+    """api-contract.md, Previsto — limits: ≤ 20 keys, names ≤ 40 chars, values ≤ 500 chars; more →
+    400."""
     response = put(http, f"/assignments/{ROUTED}", {"meta": {"fine": "yes", **meta}})
     assert_error(response, 400, param)
     assert get(http, f"/assignments/{ROUTED}").json()["meta"] == {"route": "R7"}
@@ -605,6 +659,8 @@ def test_metadata_limits_are_400_naming_the_key_and_store_nothing(
 
 
 def test_writable_properties_change_and_the_rest_stay(http: httpx.Client) -> None:
+    """api-contract.md, Previsto — [model] GET /assignments, GET and PUT /assignments/{id} (partial
+    update); `address` is an object (street, apartment, postalCode, city, countryCode)."""
     before = get(http, f"/assignments/{FIRST}").json()
     body = {
         "action": "Completed",
@@ -648,6 +704,9 @@ def test_writable_properties_change_and_the_rest_stay(http: httpx.Client) -> Non
 def test_invalid_values_are_400_naming_the_property(
     http: httpx.Client, body: dict[str, Any], param: str
 ) -> None:
+    """api-contract.md, Previsto — action None/Skipped/Completed; status
+    None/AppendedToOrder/Invoiced/...; `address` is an object (street, apartment, postalCode, city,
+    countryCode)."""
     assert_error(put(http, f"/assignments/{FIRST}", body), 400, param)
 
 
@@ -657,6 +716,7 @@ def test_invalid_values_are_400_naming_the_property(
      "payingContactId", "accountId", "location"],
 )
 def test_read_only_properties_are_400(http: httpx.Client, name: str) -> None:
+    """api-contract.md, Previsto — [model] `timestamp`: read-only, the last change."""
     current = get(http, f"/assignments/{FIRST}").json()
     response = put(http, f"/assignments/{FIRST}", {"meta": {"a": "b"}, name: current[name]})
     assert_error(response, 400, name)
@@ -704,6 +764,7 @@ def test_a_body_over_one_mebibyte_is_400(http: httpx.Client) -> None:
 
 
 def test_timestamp_moves_only_when_something_changes(http: httpx.Client, clock: Clock) -> None:
+    """api-contract.md, Previsto — [model] `timestamp`: read-only, the last change."""
     before = get(http, f"/assignments/{ROUTED}").json()["timestamp"]
     clock.now += 1.5
     for no_op in ({}, {"meta": {"route": "R7"}}, {"meta": {"absent": None}}, {"action": "None"}):
@@ -716,6 +777,9 @@ def test_timestamp_moves_only_when_something_changes(http: httpx.Client, clock: 
 
 
 def test_an_invoiced_assignment_keeps_its_action_but_takes_metadata(http: httpx.Client) -> None:
+    """api-contract.md, Previsto — action None/Skipped/Completed; status
+    None/AppendedToOrder/Invoiced/...; codes 400, 401, 402 (valid but failed), 403, 404, 429,
+    5xx."""
     response = put(http, f"/assignments/{INVOICED}", {"action": "Skipped"})
     assert_error(response, 402, "action")
     assert_error(put(http, f"/assignments/{INVOICED}", {"handledDate": None}), 402, "handledDate")
@@ -726,6 +790,7 @@ def test_an_invoiced_assignment_keeps_its_action_but_takes_metadata(http: httpx.
 
 
 def test_contacts_and_agreements_take_partial_updates(http: httpx.Client) -> None:
+    """api-contract.md, Previsto — [model] the same paths for /contacts and /agreements."""
     contact = put(http, "/contacts/cont-242342", {"email": "ops@acme.example", "meta": {"a": "1"}})
     assert contact.status_code == 200
     assert contact.json()["email"] == "ops@acme.example"
@@ -746,6 +811,8 @@ def test_an_unexpected_failure_is_500_in_previstos_shape(
     http: httpx.Client, sandbox: Sandbox
 ) -> None:
     # A corrupt stored object (meta is not an object) makes the merge fail inside the handler.
+    """api-contract.md, Previsto — errors {type: invalid_request_error|api_error, message,
+    param}."""
     sandbox.store.insert(
         "previsto.assignments", "asgmt-Corrupt000000", {"id": "asgmt-Corrupt000000", "meta": [1]}
     )
@@ -757,6 +824,8 @@ def test_an_unexpected_failure_is_500_in_previstos_shape(
 
 
 def test_a_restart_on_the_same_file_keeps_everything_and_seeds_nothing(tmp_path: Any) -> None:
+    """api-contract.md, The sandbox — `--db` is a SQLite file that keeps the state across
+    restarts."""
     db = str(tmp_path / "sandbox.db")
     first = create_app(SandboxSettings(db_path=db, admin=True))
     with running(first) as origin, httpx.Client(base_url=origin) as http:
@@ -785,6 +854,7 @@ def test_without_seed_the_organisation_is_empty(http: httpx.Client) -> None:
 
 
 def test_the_credentials_are_the_documented_keys(sandbox: Sandbox) -> None:
+    """api-contract.md, The sandbox — Previsto: key `sk_sandbox`."""
     credentials = sandbox.emulators["previsto"].credentials
     assert credentials["api_key"] == "sk_sandbox"
     assert credentials["read_only_api_key"] == "sk_sandbox_readonly"
@@ -889,6 +959,8 @@ def test_ten_thousand_assignments_seed_and_page_completely(http: httpx.Client) -
 def test_an_injected_status_answers_previstos_error_and_retry_after(
     http: httpx.Client, sandbox: Sandbox, status: int, kind: str
 ) -> None:
+    """api-contract.md, The sandbox — fault: status storms (429/5xx); Previsto — codes 400, 401, 402
+    (valid but failed), 403, 404, 429, 5xx."""
     sandbox.faults.add(
         Fault(kind="status", path="^/previsto/assignments$", status=status, retry_after=2)
     )
@@ -900,6 +972,7 @@ def test_an_injected_status_answers_previstos_error_and_retry_after(
 
 
 def test_a_dropped_response_still_stores_the_write(http: httpx.Client, sandbox: Sandbox) -> None:
+    """api-contract.md, The sandbox — fault: commit-then-drop (stored, the response lost)."""
     sandbox.faults.add(Fault(kind="drop", path=f"^/previsto/assignments/{FIRST}$", method="PUT"))
     with pytest.raises(httpx.RemoteProtocolError):
         put(http, f"/assignments/{FIRST}", {"meta": {"reconciler_key": "dropped"}})
@@ -907,6 +980,7 @@ def test_a_dropped_response_still_stores_the_write(http: httpx.Client, sandbox: 
 
 
 def test_a_reset_connection_stores_nothing(http: httpx.Client, sandbox: Sandbox) -> None:
+    """api-contract.md, The sandbox — fault: connection reset."""
     sandbox.faults.add(Fault(kind="reset", path=f"^/previsto/assignments/{FIRST}$"))
     with pytest.raises(httpx.TransportError):
         put(http, f"/assignments/{FIRST}", {"meta": {"reconciler_key": "lost"}})
@@ -914,6 +988,7 @@ def test_a_reset_connection_stores_nothing(http: httpx.Client, sandbox: Sandbox)
 
 
 def test_a_malformed_body_is_cut_off_json(http: httpx.Client, sandbox: Sandbox) -> None:
+    """api-contract.md, The sandbox — fault: malformed JSON."""
     sandbox.faults.add(Fault(kind="malformed", path="^/previsto/assignments$"))
     response = get(http, "/assignments")
     assert response.status_code == 200
@@ -922,6 +997,7 @@ def test_a_malformed_body_is_cut_off_json(http: httpx.Client, sandbox: Sandbox) 
 
 
 def test_latency_delays_but_answers(http: httpx.Client, sandbox: Sandbox) -> None:
+    """api-contract.md, The sandbox — fault: latency."""
     sandbox.faults.add(Fault(kind="latency", path="^/previsto/contacts$", seconds=0.2))
     started = time.perf_counter()
     assert get(http, "/contacts").status_code == 200
@@ -931,6 +1007,7 @@ def test_latency_delays_but_answers(http: httpx.Client, sandbox: Sandbox) -> Non
 def test_churn_puts_a_new_unmanaged_assignment_at_the_head(
     http: httpx.Client, sandbox: Sandbox
 ) -> None:
+    """api-contract.md, The sandbox — fault: a page that changes between two page reads."""
     sandbox.faults.add(Fault(kind="churn", path="^/previsto/assignments$"))
     first_page = get(http, "/assignments", params={"page": 0, "size": 2})
     assert ids(first_page) == SEEDED_ASSIGNMENTS[:2]

@@ -109,6 +109,7 @@ def assert_error(response: httpx.Response, status: int, starts_with: str = "") -
 
 
 def test_health_needs_no_credentials(anonymous: httpx.Client) -> None:
+    """api-contract.md, Prospero — health: GET / → 200 `Hello, Prospero!`."""
     response = anonymous.get("")
     assert response.status_code == 200
     assert response.text == "Hello, Prospero!"
@@ -116,6 +117,9 @@ def test_health_needs_no_credentials(anonymous: httpx.Client) -> None:
 
 
 def test_login_sets_both_tokens_as_http_only_cookies(anonymous: httpx.Client) -> None:
+    """api-contract.md, The sandbox — Prospero: `sandbox@prospero.test` /
+    `sandbox-prospero-password`; Prospero — POST /auth/login {email, password} → 200, both tokens in
+    Set-Cookie."""
     response = anonymous.post("auth/login", json={"email": EMAIL, "password": PASSWORD})
     assert response.status_code == 200
     user = response.json()["user"]
@@ -140,6 +144,8 @@ def test_login_sets_both_tokens_as_http_only_cookies(anonymous: httpx.Client) ->
 def test_login_with_bad_credentials_is_401(
     anonymous: httpx.Client, credentials: dict[str, str]
 ) -> None:
+    """api-contract.md, Prospero — POST /auth/login {email, password} → 200, both tokens in
+    Set-Cookie."""
     response = anonymous.post("auth/login", json=credentials)
     assert_error(response, 401, "Invalid email or password")
     assert "set-cookie" not in response.headers
@@ -162,10 +168,14 @@ def test_login_email_is_case_insensitive(anonymous: httpx.Client) -> None:
 def test_login_body_validation(
     anonymous: httpx.Client, body: Any, status: int, message: str
 ) -> None:
+    """api-contract.md, Prospero — POST /auth/login {email, password} → 200, both tokens in
+    Set-Cookie."""
     assert_error(anonymous.post("auth/login", json=body), status, message)
 
 
 def test_whoami_with_bearer_and_with_cookie(anonymous: httpx.Client) -> None:
+    """api-contract.md, The sandbox — Prospero: access token `sandbox-prospero-token` never expires;
+    Prospero — every request sends the access token in the `Cookie` header."""
     by_header = anonymous.get("auth/whoami", headers=AUTH)
     by_cookie = anonymous.get("auth/whoami", headers={"Cookie": f"access_token={TOKEN}"})
     assert by_header.status_code == by_cookie.status_code == 200
@@ -192,6 +202,8 @@ PROTECTED = [
 def test_every_api_route_needs_an_access_token(
     anonymous: httpx.Client, method: str, path: str
 ) -> None:
+    """api-contract.md, Prospero — every request sends the access token in the `Cookie` header;
+    errors {status, error}: 400, 401, 403, 404, 409, 422, 429, 500."""
     response = anonymous.request(method, path, json={})
     assert_error(response, 401, "Missing access token")
     assert response.headers["www-authenticate"] == 'Bearer realm="prospero"'
@@ -210,12 +222,15 @@ def test_every_api_route_needs_an_access_token(
 def test_bad_access_tokens_are_401(
     anonymous: httpx.Client, headers: dict[str, str], message: str
 ) -> None:
+    """api-contract.md, Prospero — every request sends the access token in the `Cookie` header."""
     response = anonymous.get("events", headers=headers)
     assert_error(response, 401, message)
     assert 'error="invalid_token"' in response.headers["www-authenticate"]
 
 
 def test_access_token_expires_after_its_ttl(anonymous: httpx.Client, clock: Clock) -> None:
+    """api-contract.md, The sandbox — Prospero: access token `sandbox-prospero-token` never expires;
+    Prospero — the access token lasts 1 hour, then 401."""
     login = anonymous.post("auth/login", json={"email": EMAIL, "password": PASSWORD})
     token = login.cookies["access_token"]
     bearer = {"Authorization": f"Bearer {token}"}
@@ -228,6 +243,7 @@ def test_access_token_expires_after_its_ttl(anonymous: httpx.Client, clock: Cloc
 
 
 def test_token_lifetimes_follow_the_settings(tmp_path: Path) -> None:
+    """api-contract.md, Prospero — [model] cookie names; Bearer accepted too; TTLs configurable."""
     settings = SandboxSettings(
         db_path=str(tmp_path / "ttl.db"),
         prospero_access_token_ttl=60,
@@ -249,6 +265,8 @@ def test_token_lifetimes_follow_the_settings(tmp_path: Path) -> None:
 
 
 def test_refresh_sets_a_new_working_access_token(anonymous: httpx.Client) -> None:
+    """api-contract.md, The sandbox — Prospero: refresh token `sandbox-prospero-refresh`; Prospero —
+    GET /auth/refresh with the refresh cookie → a new access token."""
     response = anonymous.get("auth/refresh", headers={"Cookie": f"refresh_token={REFRESH}"})
     assert response.status_code == 200
     assert response.json()["user"]["email"] == EMAIL
@@ -267,11 +285,15 @@ def test_refresh_sets_a_new_working_access_token(anonymous: httpx.Client) -> Non
 def test_refresh_without_a_valid_refresh_token_is_400(
     anonymous: httpx.Client, headers: dict[str, str]
 ) -> None:
+    """api-contract.md, Prospero — the refresh token lasts 7 days; then 400 "Unable to verify
+    refresh token"."""
     response = anonymous.get("auth/refresh", headers=headers)
     assert_error(response, 400, "Unable to verify refresh token")
 
 
 def test_refresh_token_expires_after_seven_days(anonymous: httpx.Client, clock: Clock) -> None:
+    """api-contract.md, Prospero — the refresh token lasts 7 days; then 400 "Unable to verify
+    refresh token"."""
     anonymous.post("auth/login", json={"email": EMAIL, "password": PASSWORD})
     clock.advance(7 * 86400 - 1)
     assert anonymous.get("auth/refresh").status_code == 200
@@ -293,6 +315,7 @@ def test_admin_route_expires_a_given_token(http: httpx.Client, anonymous: httpx.
 
 
 def test_demo_org_is_seeded_with_unmanaged_events_and_one_archived(api: httpx.Client) -> None:
+    """api-contract.md, The sandbox — seed data: unmanaged objects and Previsto assignments."""
     listed = api.get("events")
     assert listed.status_code == 200
     assert titles(listed) == SEEDED_TITLES
@@ -309,6 +332,8 @@ def test_demo_org_is_seeded_with_unmanaged_events_and_one_archived(api: httpx.Cl
 
 
 def test_seeding_is_idempotent_and_everything_survives_a_restart(tmp_path: Path) -> None:
+    """api-contract.md, The sandbox — `--db` is a SQLite file that keeps the state across
+    restarts."""
     db = str(tmp_path / "sandbox.db")
     first = create_app(SandboxSettings(db_path=db))
     with running(first) as origin, httpx.Client(base_url=f"{origin}/prospero/") as client:
@@ -345,6 +370,8 @@ def test_without_seeding_the_account_exists_but_no_events(tmp_path: Path) -> Non
 
 
 def test_create_one_event_returns_its_full_state(api: httpx.Client, clock: Clock) -> None:
+    """api-contract.md, Prospero — identifiers are v1 UUIDs; camelCase; one entity wrapped {event},
+    a list {events}."""
     response = api.post("events", json={"event": event(customFields={"reconciler_key": "k1"})})
     assert response.status_code == 201
     created = response.json()["event"]
@@ -360,6 +387,8 @@ def test_create_one_event_returns_its_full_state(api: httpx.Client, clock: Clock
 
 
 def test_create_with_every_field(api: httpx.Client) -> None:
+    """api-contract.md, Prospero — POST /events {event} → 201 {event}, full state with the new id;
+    fields: title, details, start, end, allDay, isDraft, flagged, location."""
     fields = {
         "details": "<p>Bring <b>exhibits</b></p>",
         "allDay": False,
@@ -376,6 +405,8 @@ def test_create_with_every_field(api: httpx.Client) -> None:
 
 
 def test_null_optional_fields_on_create_are_not_set(api: httpx.Client) -> None:
+    """api-contract.md, Prospero — POST /events {event} → 201 {event}, full state with the new
+    id."""
     created = create(api, details=None, location=None, status=None, flagged=None)
     assert "details" not in created and "location" not in created and "flagged" not in created
     assert created["status"] == 0
@@ -392,16 +423,22 @@ def test_null_optional_fields_on_create_are_not_set(api: httpx.Client) -> None:
 def test_fractional_seconds_are_accepted_and_returned_canonical(
     api: httpx.Client, sent: str, returned: str
 ) -> None:
+    """api-contract.md, Prospero — dates: ISO 8601 in UTC only (or date-only); any other offset →
+    400."""
     assert create(api, start=sent)["start"] == returned
 
 
 def test_all_day_events_may_use_dates(api: httpx.Client) -> None:
+    """api-contract.md, Prospero — dates: ISO 8601 in UTC only (or date-only); any other offset →
+    400."""
     created = create(api, allDay=True, start="2027-05-01", end="2027-05-01")
     assert (created["start"], created["end"], created["allDay"]) == ("2027-05-01", "2027-05-01",
                                                                      True)
 
 
 def test_create_many_events_in_order(api: httpx.Client) -> None:
+    """api-contract.md, Prospero — POST /events {events} (≤ 100) → 201 {events} in the same
+    order."""
     batch = [event(title=f"Hearing {n}") for n in range(100)]
     response = api.post("events", json={"events": batch})
     assert response.status_code == 201
@@ -422,6 +459,7 @@ def test_create_many_events_in_order(api: httpx.Client) -> None:
 def test_bulk_create_is_all_or_nothing(
     api: httpx.Client, bad: dict[str, Any], status: int, message: str
 ) -> None:
+    """api-contract.md, Prospero — [model] bulk create is all-or-nothing on validation errors."""
     response = api.post("events", json={"events": [event(), event(), bad, event()]})
     assert_error(response, status, message)
     assert api.get("events").json()["total"] == 3
@@ -429,6 +467,8 @@ def test_bulk_create_is_all_or_nothing(
 
 @pytest.mark.parametrize("count", [0, 101])
 def test_bulk_create_takes_1_to_100_events(api: httpx.Client, count: int) -> None:
+    """api-contract.md, Prospero — POST /events {events} (≤ 100) → 201 {events} in the same
+    order."""
     response = api.post("events", json={"events": [event()] * count})
     assert_error(response, 400, "events: must be an array of 1 to 100 events")
 
@@ -481,6 +521,8 @@ def test_bulk_create_takes_1_to_100_events(api: httpx.Client, count: int) -> Non
 def test_create_validation(
     api: httpx.Client, fields: dict[str, Any], status: int, message: str
 ) -> None:
+    """api-contract.md, Prospero — dates: ISO 8601 in UTC only (or date-only); any other offset →
+    400; read-only `id`, `orgId`, `createdAt`, `lastUpdatedAt`."""
     response = api.post("events", json={"event": event(**fields)})
     assert_error(response, status, message)
     assert api.get("events").json()["total"] == 3
@@ -520,6 +562,8 @@ def test_oversized_body_is_413(api: httpx.Client) -> None:
 
 
 def test_get_unknown_event_is_404(api: httpx.Client) -> None:
+    """api-contract.md, Prospero — errors {status, error}: 400, 401, 403, 404, 409, 422, 429,
+    500."""
     missing = str(uuid.uuid1())
     assert_error(api.get(f"events/{missing}"), 404, f"Event not found: {missing}")
     assert_error(api.get("events/not-a-uuid"), 404, "Event not found")
@@ -539,6 +583,8 @@ def test_get_unknown_event_is_404(api: httpx.Client) -> None:
 def test_unknown_paths_and_methods_answer_in_prospero_shape(
     api: httpx.Client, method: str, path: str, status: int
 ) -> None:
+    """api-contract.md, Prospero — errors {status, error}: 400, 401, 403, 404, 409, 422, 429,
+    500."""
     response = api.request(method, path)
     assert_error(response, status)
     if status == 405:
@@ -597,10 +643,14 @@ def test_paging_with_limit_offset_and_total(api: httpx.Client, http: httpx.Clien
 def test_list_refuses_bad_query_parameters(
     api: httpx.Client, params: dict[str, Any], message: str
 ) -> None:
+    """api-contract.md, Prospero — [model] equality filters on fields and `customFields.<name>`;
+    [model] `limit` (≤ 500), `offset`, `total`; without `limit`, every match."""
     assert_error(api.get("events", params=params), 400, message)
 
 
 def test_archive_list_pages_and_refuses_filters(api: httpx.Client) -> None:
+    """api-contract.md, Prospero — DELETE /events {ids} → 204; deleted events move to
+    /events/archive."""
     assert api.get("events/archive", params={"limit": 1, "offset": 1}).json() == {
         "events": [], "total": 1,
     }
@@ -647,6 +697,8 @@ def tagged(api: httpx.Client) -> dict[str, str]:
 def test_equality_filters(
     api: httpx.Client, tagged: dict[str, str], params: dict[str, str], expected: list[str]
 ) -> None:
+    """api-contract.md, Prospero — [model] equality filters on fields and `customFields.<name>`;
+    [model] marker at `customFields.reconciler_key`."""
     response = api.get("events", params=params)
     assert response.status_code == 200
     assert titles(response) == expected
@@ -654,6 +706,7 @@ def test_equality_filters(
 
 
 def test_filter_by_id_and_timestamps(api: httpx.Client, clock: Clock) -> None:
+    """api-contract.md, Prospero — [model] equality filters on fields and `customFields.<name>`."""
     created = create(api)
     assert titles(api.get("events", params={"id": created["id"]})) == ["Deposition prep"]
     by_time = api.get("events", params={"createdAt": "2031-06-01T12:00:00Z"})
@@ -661,6 +714,7 @@ def test_filter_by_id_and_timestamps(api: httpx.Client, clock: Clock) -> None:
 
 
 def test_order_by_last_update(api: httpx.Client, clock: Clock) -> None:
+    """api-contract.md, Prospero — [model] `order=lastUpdatedAt:desc|asc`."""
     first, second = create(api, title="First"), create(api, title="Second")
     clock.advance(60)
     api.patch(f"events/{first['id']}", json={"details": "moved"})
@@ -683,10 +737,12 @@ def test_order_by_last_update(api: httpx.Client, clock: Clock) -> None:
     ],
 )
 def test_order_by_fields(api: httpx.Client, order: str, expected: list[str]) -> None:
+    """api-contract.md, Prospero — [model] `order=lastUpdatedAt:desc|asc`."""
     assert titles(api.get("events", params={"order": order})) == expected
 
 
 def test_order_by_start_compares_instants_not_text(api: httpx.Client, http: httpx.Client) -> None:
+    """api-contract.md, Prospero — [model] `order=lastUpdatedAt:desc|asc`."""
     seed(http, [
         event(title="later", start="2030-01-01T10:00:00Z", end="2030-01-01T11:00:00Z"),
         event(title="earlier", start="2030-01-01T10:00:00.5Z", end="2030-01-01T11:00:00Z"),
@@ -696,6 +752,8 @@ def test_order_by_start_compares_instants_not_text(api: httpx.Client, http: http
 
 
 def test_window_returns_overlapping_events(api: httpx.Client, http: httpx.Client) -> None:
+    """api-contract.md, Prospero — GET /events: only window_start/window_end [doc], overlapping
+    events."""
     seed(http, [
         event(title="morning", start="2030-03-01T09:00:00Z", end="2030-03-01T10:00:00Z"),
         event(title="noon", start="2030-03-01T12:00:00Z", end="2030-03-01T13:00:00Z"),
@@ -733,6 +791,8 @@ def patch(api: httpx.Client, event_id: str, body: Any, media: str = "application
 
 
 def test_patch_merges_objects_and_null_removes(api: httpx.Client) -> None:
+    """api-contract.md, Prospero — updates set only the fields passed; the rest is unchanged; PATCH
+    /events/{id}: RFC 7386 merge patch → 200 {event}."""
     created = create(
         api,
         details="<p>old</p>",
@@ -758,6 +818,8 @@ def test_patch_merges_objects_and_null_removes(api: httpx.Client) -> None:
 
 
 def test_patch_accepts_plain_json_too(api: httpx.Client) -> None:
+    """api-contract.md, Prospero — PATCH as `application/merge-patch+json`; `application/json`
+    accepted."""
     created = create(api)
     response = patch(api, created["id"], {"capacity": 5}, media="application/json")
     assert response.status_code == 200 and response.json()["event"]["capacity"] == 5
@@ -765,12 +827,15 @@ def test_patch_accepts_plain_json_too(api: httpx.Client) -> None:
 
 @pytest.mark.parametrize("media", ["text/plain", "application/json-patch+json", "application/xml"])
 def test_patch_with_another_media_type_is_415(api: httpx.Client, media: str) -> None:
+    """api-contract.md, Prospero — PATCH as `application/merge-patch+json`; `application/json`
+    accepted."""
     created = create(api)
     response = patch(api, created["id"], {"capacity": 5}, media=media)
     assert_error(response, 415, "Content-Type must be application/merge-patch+json")
 
 
 def test_patch_updates_last_updated_only_on_change(api: httpx.Client, clock: Clock) -> None:
+    """api-contract.md, Prospero — updates set only the fields passed; the rest is unchanged."""
     created = create(api)
     clock.advance(3600)
     for no_op in ({}, {"title": created["title"]}, {"start": "2027-05-01T10:00:00.000Z"},
@@ -783,6 +848,8 @@ def test_patch_updates_last_updated_only_on_change(api: httpx.Client, clock: Clo
 
 
 def test_patch_status_null_resets_to_confirmed(api: httpx.Client) -> None:
+    """api-contract.md, Prospero — PATCH /events/{id}: RFC 7386 merge patch → 200 {event}; status:
+    integer enum 0 CONFIRMED, 1 TENTATIVE, 2 CANCELLED."""
     created = create(api, status=1)
     assert patch(api, created["id"], {"status": None}).json()["event"]["status"] == 0
 
@@ -809,12 +876,15 @@ def test_patch_status_null_resets_to_confirmed(api: httpx.Client) -> None:
     ],
 )
 def test_patch_validation(api: httpx.Client, body: Any, status: int, message: str) -> None:
+    """api-contract.md, Prospero — read-only `id`, `orgId`, `createdAt`, `lastUpdatedAt`."""
     created = create(api)
     assert_error(patch(api, created["id"], body), status, message)
     assert api.get(f"events/{created['id']}").json() == {"event": created}
 
 
 def test_patch_date_only_needs_all_day(api: httpx.Client) -> None:
+    """api-contract.md, Prospero — dates: ISO 8601 in UTC only (or date-only); any other offset →
+    400."""
     created = create(api)
     refused = patch(api, created["id"], {"start": "2027-05-01", "end": "2027-05-01"})
     assert_error(refused, 400, "start: must be a UTC date-time")
@@ -833,6 +903,8 @@ def test_patch_unknown_or_archived_event_is_404(api: httpx.Client) -> None:
 
 
 def test_delete_one_moves_it_to_the_archive(api: httpx.Client, clock: Clock) -> None:
+    """api-contract.md, Prospero — GET /events: the unarchived events as {events: [...]}; DELETE
+    /events/{id} is [model] only; the client deletes in bulk."""
     created = create(api)
     clock.advance(10)
     response = api.delete(f"events/{created['id']}")
@@ -846,6 +918,8 @@ def test_delete_one_moves_it_to_the_archive(api: httpx.Client, clock: Clock) -> 
 
 
 def test_bulk_delete_archives_all(api: httpx.Client) -> None:
+    """api-contract.md, Prospero — DELETE /events {ids} → 204; deleted events move to
+    /events/archive."""
     ids = [create(api, title=f"E{n}")["id"] for n in range(3)]
     response = api.request("DELETE", "events", json={"ids": [*ids, ids[0]]})
     assert response.status_code == 204
@@ -856,6 +930,8 @@ def test_bulk_delete_archives_all(api: httpx.Client) -> None:
 
 
 def test_bulk_delete_with_an_unknown_id_archives_nothing(api: httpx.Client) -> None:
+    """api-contract.md, Prospero — DELETE /events {ids} → 204; deleted events move to
+    /events/archive."""
     ids = [create(api)["id"], str(uuid.uuid1())]
     assert_error(api.request("DELETE", "events", json={"ids": ids}), 404, "Event not found")
     assert api.get(f"events/{ids[0]}").status_code == 200
@@ -874,6 +950,8 @@ def test_bulk_delete_with_an_unknown_id_archives_nothing(api: httpx.Client) -> N
     ],
 )
 def test_bulk_delete_validation(api: httpx.Client, body: Any, message: str) -> None:
+    """api-contract.md, Prospero — DELETE /events {ids} → 204; deleted events move to
+    /events/archive."""
     assert_error(api.request("DELETE", "events", json=body), 400, message)
 
 
@@ -885,6 +963,8 @@ def test_bulk_delete_needs_a_body(api: httpx.Client) -> None:
 
 
 def test_register_list_and_remove_webhooks(api: httpx.Client, clock: Clock) -> None:
+    """api-contract.md, Prospero — webhooks: event.created/updated/deleted to HTTPS; [model] POST
+    /webhooks."""
     body = {"url": "https://hooks.example.com/p", "events": ["event.updated", "event.created",
                                                              "event.updated"]}
     response = api.post("webhooks", json=body)
@@ -914,6 +994,8 @@ def test_register_list_and_remove_webhooks(api: httpx.Client, clock: Clock) -> N
     ],
 )
 def test_webhook_validation(api: httpx.Client, body: dict[str, Any], message: str) -> None:
+    """api-contract.md, Prospero — webhooks: event.created/updated/deleted to HTTPS; [model] POST
+    /webhooks."""
     assert_error(api.post("webhooks", json=body), 400, message)
 
 
@@ -923,6 +1005,8 @@ def test_webhook_validation(api: httpx.Client, body: dict[str, Any], message: st
 def test_status_fault_answers_with_prospero_error_and_retry_after(
     api: httpx.Client, sandbox: Sandbox
 ) -> None:
+    """api-contract.md, The sandbox — fault: status storms (429/5xx); Prospero — [model] 429 with
+    `Retry-After` seconds, which the client honours."""
     sandbox.faults.add(Fault(kind="status", path="^/prospero/events$", status=429,
                              retry_after=2, times=1))
     limited = api.get("events")
@@ -932,6 +1016,7 @@ def test_status_fault_answers_with_prospero_error_and_retry_after(
 
 
 def test_server_error_fault_is_in_prospero_shape(api: httpx.Client, sandbox: Sandbox) -> None:
+    """api-contract.md, The sandbox — fault: status storms (429/5xx)."""
     sandbox.faults.add(Fault(kind="status", path="^/prospero/events$", status=503, method="POST"))
     assert_error(api.post("events", json={"event": event()}), 503, "Service unavailable")
     assert api.get("events").json()["total"] == 3
@@ -940,6 +1025,7 @@ def test_server_error_fault_is_in_prospero_shape(api: httpx.Client, sandbox: San
 def test_drop_fault_stores_the_write_but_loses_the_response(
     api: httpx.Client, sandbox: Sandbox
 ) -> None:
+    """api-contract.md, The sandbox — fault: commit-then-drop (stored, the response lost)."""
     sandbox.faults.add(Fault(kind="drop", path="^/prospero/events$", method="POST"))
     with pytest.raises(httpx.RemoteProtocolError):
         api.post("events", json={"event": event(title="Committed")})
@@ -949,6 +1035,7 @@ def test_drop_fault_stores_the_write_but_loses_the_response(
 def test_reset_fault_drops_the_request_before_it_is_handled(
     api: httpx.Client, sandbox: Sandbox
 ) -> None:
+    """api-contract.md, The sandbox — fault: connection reset."""
     sandbox.faults.add(Fault(kind="reset", path="^/prospero/events$", method="POST"))
     with pytest.raises(httpx.RemoteProtocolError):
         api.post("events", json={"event": event(title="Never")})
@@ -956,6 +1043,7 @@ def test_reset_fault_drops_the_request_before_it_is_handled(
 
 
 def test_malformed_fault_cuts_the_json(api: httpx.Client, sandbox: Sandbox) -> None:
+    """api-contract.md, The sandbox — fault: malformed JSON."""
     sandbox.faults.add(Fault(kind="malformed", path="^/prospero/events$"))
     response = api.get("events")
     assert response.status_code == 200
@@ -964,6 +1052,7 @@ def test_malformed_fault_cuts_the_json(api: httpx.Client, sandbox: Sandbox) -> N
 
 
 def test_latency_fault_delays_the_answer(api: httpx.Client, sandbox: Sandbox) -> None:
+    """api-contract.md, The sandbox — fault: latency."""
     sandbox.faults.add(Fault(kind="latency", path="^/prospero/events$", seconds=0.3))
     started = time.monotonic()
     assert api.get("events").status_code == 200
@@ -971,6 +1060,7 @@ def test_latency_fault_delays_the_answer(api: httpx.Client, sandbox: Sandbox) ->
 
 
 def test_churn_fault_shifts_the_next_page(api: httpx.Client, sandbox: Sandbox) -> None:
+    """api-contract.md, The sandbox — fault: a page that changes between two page reads."""
     sandbox.faults.add(Fault(kind="churn", path="^/prospero/events$"))
     first = api.get("events", params={"limit": 2}).json()
     second = api.get("events", params={"limit": 2, "offset": 2}).json()
@@ -988,6 +1078,7 @@ def test_churn_fault_shifts_the_next_page(api: httpx.Client, sandbox: Sandbox) -
 
 
 def test_admin_seed_fills_server_fields(api: httpx.Client, http: httpx.Client) -> None:
+    """api-contract.md, Prospero — read-only `id`, `orgId`, `createdAt`, `lastUpdatedAt`."""
     given = str(uuid.uuid1())
     ids = seed(http, [
         event(title="With id", id=given, createdAt="2025-01-01T00:00:00Z"),
@@ -1014,12 +1105,15 @@ def test_admin_seed_fills_server_fields(api: httpx.Client, http: httpx.Client) -
 def test_admin_seed_validation(
     api: httpx.Client, http: httpx.Client, events: Any, status: int, message: str
 ) -> None:
+    """api-contract.md, Prospero — identifiers are v1 UUIDs."""
     response = http.post("/_sandbox/prospero/seed", json={"events": events})
     assert_error(response, status, message)
     assert api.get("events").json()["total"] == 3
 
 
 def test_admin_seed_refuses_a_duplicate_id(api: httpx.Client, http: httpx.Client) -> None:
+    """api-contract.md, Prospero — errors {status, error}: 400, 401, 403, 404, 409, 422, 429,
+    500."""
     given = str(uuid.uuid1())
     response = http.post("/_sandbox/prospero/seed", json={"events": [event(id=given)] * 2})
     assert_error(response, 409, "events: an id is given twice or already exists")
@@ -1029,6 +1123,8 @@ def test_admin_seed_refuses_a_duplicate_id(api: httpx.Client, http: httpx.Client
 def test_ten_thousand_events_seed_and_page_completely(
     api: httpx.Client, http: httpx.Client
 ) -> None:
+    """api-contract.md, Prospero — [model] `limit` (≤ 500), `offset`, `total`; without `limit`,
+    every match."""
     batch = [event(title=f"Bulk {n}", customFields={"managed_by": "reconciler",
                                                     "reconciler_key": f"k{n}"})
              for n in range(10_000)]

@@ -15,6 +15,8 @@ from reconciler.sandbox.prospero.errors import guarded
 def test_a_bug_in_a_handler_still_answers_in_prospero_shape(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    """api-contract.md, Prospero — errors {status, error}: 400, 401, 403, 404, 409, 422, 429,
+    500."""
     async def broken(request: Request) -> Response:
         raise RuntimeError("a bug")
 

@@ -30,4 +30,5 @@ from reconciler.sandbox.prospero.patching import apply_merge_patch
     ],
 )
 def test_apply_merge_patch_follows_rfc_7386(target: Any, patch: Any, result: Any) -> None:
+    """api-contract.md, Prospero — PATCH /events/{id}: RFC 7386 merge patch → 200 {event}."""
     assert apply_merge_patch(target, patch) == result
