@@ -101,16 +101,19 @@ def value_limit() -> int | None:
     return MAX_VALUE if sys.stdout.isatty() else None
 
 
+# The sandbox's state, shared by `--sandbox` runs and a served `reconciler sandbox` alike.
+SANDBOX_DB = Path(".reconciler") / "sandbox.db"
+
 sandbox_option = click.option(
     "--sandbox",
     "use_sandbox",
     is_flag=True,
-    help="Run against the embedded sandbox (persisted in .reconciler/sandbox.db).",
+    help=f"Run against the embedded sandbox (persisted in {SANDBOX_DB.as_posix()}).",
 )
 sandbox_db_option = click.option(
     "--sandbox-db",
     type=click.Path(dir_okay=False, path_type=Path),
-    default=Path(".reconciler") / "sandbox.db",
+    default=SANDBOX_DB,
     show_default=True,
     help="The embedded sandbox's SQLite file.",
 )

@@ -15,8 +15,6 @@ from reconciler.model import Location, ProviderSettings
 from reconciler.sandbox import SandboxSettings, create_app
 from reconciler.sandbox.server import running
 
-DEFAULT_DB = Path(".reconciler") / "sandbox.db"
-
 # Which of an emulator's published credentials a provider setting takes.
 SETTING_NAMES = {
     "prevail": ("company_id", "api_key"),
@@ -26,7 +24,7 @@ SETTING_NAMES = {
 
 
 @contextmanager
-def embedded_sandbox(db: Path = DEFAULT_DB) -> Iterator[dict[str, ProviderSettings]]:
+def embedded_sandbox(db: Path) -> Iterator[dict[str, ProviderSettings]]:
     """Serve the sandbox persisted in `db`; yields provider settings pointing at it."""
     db.parent.mkdir(parents=True, exist_ok=True)
     sandbox = create_app(SandboxSettings(db_path=str(db)))
@@ -65,8 +63,10 @@ def serve_foreground(
     previsto_rate_limit: int = 120,
     previsto_max_page_size: int = 100,
     seed: bool = True,
+    shared: bool = False,
 ) -> None:
-    """`reconciler sandbox`: bind, print the base URLs and credentials, serve until Ctrl-C."""
+    """`reconciler sandbox`: bind, print the base URLs and credentials, serve until Ctrl-C.
+    `shared`: `db` is the one `--sandbox` runs use by default (the banner says so)."""
     import errno
 
     import click
@@ -84,6 +84,8 @@ def serve_foreground(
         reason = error.strerror or error
         raise ReconcilerError(f"cannot listen on {host}:{port}: {reason}") from None
     port = listener.getsockname()[1]  # the port chosen when asked for 0
+    if db != ":memory:":
+        Path(db).parent.mkdir(parents=True, exist_ok=True)
     sandbox = create_app(
         SandboxSettings(
             db_path=db,
@@ -94,7 +96,8 @@ def serve_foreground(
         )
     )
     origin = f"http://{host}:{port}"
-    click.echo(f"reconciler sandbox on {origin} (state: {db})")
+    click.echo(f"reconciler sandbox on {origin} (state: {db}"
+               f"{', shared with --sandbox' if shared else ''})")
     for name, emulator in sandbox.emulators.items():
         click.echo(f"  {name:<9} base_url {origin}/{name}")
         for setting, value in emulator.credentials.items():

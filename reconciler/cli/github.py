@@ -2,6 +2,7 @@
 
     reconciler github args --command apply [--for plan] -- "$INPUT_ARGS"
     reconciler github mask PATH
+    reconciler github reviewed-plan --artifact NAME --path PATH
     reconciler github echo FILE...
     reconciler github publish --command plan --exitcode N --plan-file F --markdown M ...
 """
@@ -14,18 +15,25 @@ from pathlib import Path
 
 import click
 
-from reconciler.github.publish import COMMANDS, publish, read_report
+from reconciler.github.comments import config_label
+from reconciler.github.publish import publish, run_url
+from reconciler.github.report import COMMANDS, ReviewedPlan, read_report
+from reconciler.github.rest import DEFAULT_API_URL, GitHubApiError, api_client
+from reconciler.github.reviewed import Reviewed, ReviewedApi, look_up
 from reconciler.github.runner import (
     fenced,
     mask_commands,
     secret_values,
     short_secrets,
     workflow_command,
+    write_outputs,
 )
 from reconciler.redaction import MIN_SECRET_LENGTH
 
 # Options the Action sets itself; a second value in `args` would silently win over them.
-RESERVED = frozenset({"--format", "-o", "--out", "--detailed-exitcode", "-h", "--help"})
+RESERVED = frozenset(
+    {"--format", "-o", "--out", "--detailed-exitcode", "--journal", "-h", "--help"}
+)
 
 
 @click.group(hidden=True)
@@ -119,6 +127,48 @@ def mask(path: Path) -> None:
     click.echo(f"Masked {masked} secret value(s) named in the providers block.")
 
 
+@github.command("reviewed-plan")
+@click.option("--artifact", required=True, help="The name the plan job uploaded its plan as.")
+@click.option("--path", "config_path", default=".", help="The configuration (for messages).")
+def reviewed_plan(artifact: str, config_path: str) -> None:
+    """Find the pull request that merged this commit and the plan artifact reviewed on it; write
+    `pull`, `head-sha`, `run-id` (empty: none found) and `refusal` (why nothing may be applied)
+    as step outputs."""
+    environ = os.environ
+    repository, sha = environ.get("GITHUB_REPOSITORY", ""), environ.get("GITHUB_SHA", "")
+    label = config_label(config_path, workspace=environ.get("GITHUB_WORKSPACE"))
+    if not repository or not sha:
+        found = Reviewed(refusal="GITHUB_REPOSITORY and GITHUB_SHA are not set: the reviewed "
+                         "plan is looked for only in a workflow run; nothing was applied")
+    else:
+        try:
+            with api_client(token=environ.get("GITHUB_TOKEN", ""),
+                            api_url=environ.get("GITHUB_API_URL") or DEFAULT_API_URL) as client:
+                found = look_up(ReviewedApi(client=client), repository=repository, sha=sha,
+                                artifact=artifact, path=label)
+        except GitHubApiError as error:
+            hint = {401: " (check the github-token input)",
+                    403: " (give the job `permissions: actions: read`)",
+                    404: " (give the job `permissions: actions: read`)"}.get(error.status or 0, "")
+            found = Reviewed(refusal=f"could not look for the reviewed plan: {error}{hint}; "
+                             "nothing was applied")
+    outputs = {
+        "pull": str(found.pull.number) if found.pull else "",
+        "head-sha": (found.pull.head_sha or "") if found.pull else "",
+        "run-id": str(found.artifact.run_id) if found.artifact else "",
+        "refusal": found.refusal or "",
+    }
+    if environ.get("GITHUB_OUTPUT"):
+        write_outputs(Path(environ["GITHUB_OUTPUT"]), outputs)
+    if found.artifact and found.pull:
+        click.echo(f"The plan reviewed on #{found.pull.number}: artifact {artifact} of run "
+                   f"{found.artifact.run_id} (commit {found.artifact.head_sha[:7]}).")
+    elif found.refusal is None:
+        click.echo(workflow_command(
+            "notice", f"no pull request merged {sha[:7]}: {label} is planned afresh and applied",
+            title="reconciler apply"))
+
+
 @github.command("echo")
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
 def echo(files: tuple[Path, ...]) -> None:
@@ -146,10 +196,16 @@ def echo(files: tuple[Path, ...]) -> None:
               help="Its --format markdown output.")
 @click.option("--apply-log", type=click.Path(dir_okay=False, path_type=Path),
               help="The output of `reconciler apply` (apply only).")
+@click.option("--journal", type=click.Path(dir_okay=False, path_type=Path),
+              help="The journal `reconciler apply` kept (apply only): one result per change.")
+@click.option("--merged-pull", default="", help="apply: the pull request to post the result on "
+              "(empty: the one that merged the commit, looked up).")
+@click.option("--reviewed-run", default="", help="apply: the run whose reviewed plan was applied.")
+@click.option("--reviewed-head", default="", help="apply: the commit that plan was made for.")
 @click.option("--stderr", "stderr_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Its standard error (configuration errors become annotations).")
 @click.option("--path", "config_path", type=click.Path(path_type=Path),
-              help="The configuration, to keep its secret values out of the comment.")
+              help="The configuration: named in the comment, its secret values kept out of it.")
 @click.option("--comment", type=click.BOOL, default=False, show_default=True,
               help="Keep one comment with the report on the pull request.")
 @click.option("--fail-on-changes", type=click.BOOL, default=False, show_default=True,
@@ -160,19 +216,31 @@ def publish_command(
     plan_file: Path | None,
     markdown: Path | None,
     apply_log: Path | None,
+    journal: Path | None,
+    merged_pull: str,
+    reviewed_run: str,
+    reviewed_head: str,
     stderr_file: Path | None,
     config_path: Path | None,
     comment: bool,
     fail_on_changes: bool,
 ) -> None:
     """Write the step outputs, the job summary, the annotations and the PR comment."""
+    pull = _number(merged_pull, "--merged-pull")
+    reviewed = None
+    if reviewed_run and pull is not None:
+        run = {**os.environ, "GITHUB_RUN_ID": reviewed_run}
+        reviewed = ReviewedPlan(pull=pull, run_url=run_url(run), head_sha=reviewed_head or None)
     report = read_report(
         command=command_name,
         exitcode=exitcode,
         plan_file=plan_file,
         markdown=markdown,
         apply_log=apply_log,
+        journal=journal,
         stderr=stderr_file,
+        path=config_label(str(config_path or "."), workspace=os.environ.get("GITHUB_WORKSPACE")),
+        reviewed=reviewed,
     )
     secrets = secret_values(config_path, os.environ) if config_path else []
     published = publish(
@@ -181,8 +249,17 @@ def publish_command(
         comment=comment,
         fail_on_changes=fail_on_changes,
         secrets=secrets,
+        merged_pull=pull,
     )
     for line in published.lines:
         click.echo(line)
     if published.exit_code:
         raise SystemExit(published.exit_code)
+
+
+def _number(text: str, option: str) -> int | None:
+    if not text:
+        return None
+    if not text.isdigit():
+        raise click.BadParameter(f"{text!r} is not a pull request number", param_hint=option)
+    return int(text)

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
-from reconciler.cli.common import (
-    handle_errors,
-)
+from reconciler.cli.common import SANDBOX_DB, handle_errors
 
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(0, 65535), default=8787, show_default=True)
-@click.option("--db", default=":memory:", show_default=True, help="SQLite file for the state.")
+@click.option(
+    "--db",
+    default=SANDBOX_DB.as_posix(),
+    show_default=True,
+    help="SQLite file for the state: by default the one `--sandbox` runs use, so both see one "
+    "state; `:memory:` keeps none.",
+)
 @click.option("--admin", is_flag=True, hidden=True, help="Serve /_sandbox (faults, seeding).")
 @click.option(
     "--previsto-rate-limit",
@@ -57,4 +63,5 @@ def sandbox(
         previsto_rate_limit=previsto_rate_limit,
         previsto_max_page_size=previsto_max_page_size,
         seed=seed,
+        shared=Path(db) == SANDBOX_DB,
     )

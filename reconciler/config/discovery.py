@@ -104,8 +104,6 @@ def discover(root: Path) -> tuple[list[Path], list[ConfigIssue]]:
                 found.append(file)
             else:
                 issues.append(whole_file(str(file), problem))
-    if not found and not issues:
-        issues.append(whole_file(str(root), "no *.yaml or *.yml files in this directory"))
     return sorted(found, key=lambda file: file.relative_to(root).parts), issues
 
 

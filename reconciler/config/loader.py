@@ -100,6 +100,9 @@ def load(
         raise ReconcilerError(f"{root}: no such file or directory")
     texts: list[tuple[str, str]] = []
     files, issues = discover(root)
+    if not files and not issues:
+        # A folder has no line to point at either: one plain message.
+        raise ReconcilerError(f"{root}: no *.yaml or *.yml files in this directory")
     read, refused = read_all(files, limits or ReadLimits.from_environ(os.environ))
     issues.extend(refused)
     for name, raw in read:

@@ -1,48 +1,74 @@
-"""The GitHub REST calls of the Action: list, create and edit the one pull-request comment.
+"""The pull-request comments of the Action: one per command and configuration, edited in place.
 
-Only three endpoints are used (issue comments; a pull request is an issue):
-`GET /repos/{owner}/{repo}/issues/{n}/comments` (paged with `Link` headers),
-`POST` to the same path, and `PATCH /repos/{owner}/{repo}/issues/comments/{id}`.
-The token travels in a header only; no message built here ever holds it.
+A comment is found again by its hidden first line, the marker, which names the command and the
+configuration's path (and, for people and tools reading it, the scope):
+`<!-- reconciler-plan path="schedules/london" scope="london-office" -->`. Two runs on different
+paths of one pull request each keep their own comment.
+
+Three endpoints (a pull request is an issue): `GET /repos/{owner}/{repo}/issues/{n}/comments`
+(paged), `POST` to the same path, and `PATCH /repos/{owner}/{repo}/issues/comments/{id}`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import enum
-import logging
+import posixpath
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote
 
-import httpx
-
-from reconciler.errors import ReconcilerError
-from reconciler.http import ResponseLost, RetryPolicy, build_client
-
-log = logging.getLogger(__name__)
-
-DEFAULT_API_URL = "https://api.github.com"
-PER_PAGE = 100
-# Enough for 10,000 comments; a pull request with more is not worth following further.
-MAX_PAGES = 100
-
-
-class GitHubApiError(ReconcilerError):
-    """A REST call failed (after its retry); the message names the call, never the token."""
-
-    def __init__(self, message: str, *, status: int | None = None) -> None:
-        self.status = status
-        super().__init__(message)
+from reconciler.github.rest import RestApi
 
 
 @dataclass(frozen=True, kw_only=True)
 class PullRequest:
-    """The pull request a workflow run is for, read from the event payload."""
+    """The pull request a run reports on: the event's, or the one that merged the commit."""
 
     repository: str  # "owner/name"
     number: int
     head_sha: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Marker:
+    """Which comment is this run's: the command and the configuration's path (normalised)."""
+
+    command: str
+    path: str = "."
+
+    @classmethod
+    def of(cls, command: str, path: str, *, workspace: str | None = None) -> Marker:
+        return cls(command=command, path=config_label(path, workspace=workspace))
+
+    @property
+    def identity(self) -> str:
+        return f'<!-- reconciler-{self.command} path="{_attribute(self.path)}"'
+
+    def line(self, scope: str | None = None) -> str:
+        named = f' scope="{_attribute(scope)}"' if scope else ""
+        return f"{self.identity}{named} -->"
+
+    def matches(self, body: str) -> bool:
+        first = body.lstrip().split("\n", 1)[0]
+        return first.startswith(self.identity + " ")
+
+
+def config_label(path: str, *, workspace: str | None = None) -> str:
+    """The configuration's path as a reader knows it: relative to the workspace, `/`-separated,
+    without `./` or a trailing slash (`.` for the workspace itself)."""
+    text = path.replace("\\", "/") or "."
+    if workspace and PurePath(text).is_absolute():
+        with contextlib.suppress(ValueError):  # outside the workspace: kept as given
+            text = PurePath(text).relative_to(PurePath(workspace)).as_posix() or "."
+    return posixpath.normpath(text)
+
+
+def _attribute(text: str) -> str:
+    # Percent-encoded: no quote, no `>` (so no `-->`), no newline can end the marker early.
+    return quote(text, safe="/@:+,")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -73,100 +99,34 @@ class CommentResult:
     comment: Comment | None = None
 
 
-def api_client(
-    *, token: str, api_url: str = DEFAULT_API_URL, timeout: float = 30.0, retry_delay: float = 1.0
-) -> httpx.Client:
-    """A client for the REST API at `api_url` (GITHUB_API_URL on GitHub Enterprise).
-
-    Built by `http.build_client`, so GitHub's calls share the providers' transport policy: one
-    retry on 429/5xx or a connection failure (after `Retry-After` when given), and a POST whose
-    response was lost is reported rather than sent twice (no duplicate comment).
-    """
-    headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    try:
-        return build_client(
-            "github",
-            api_url,
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-            policy=RetryPolicy(
-                attempts=2, initial_wait=retry_delay, max_wait=max(retry_delay, 10.0)
-            ),
-            headers=headers,
-        )
-    except ReconcilerError as error:  # a GITHUB_API_URL that is not an https URL
-        raise GitHubApiError(str(error)) from None
-
-
-class CommentsApi:
-    """Issue comments of one repository's pull requests; retries are the client's (`api_client`)."""
-
-    def __init__(self, *, client: httpx.Client) -> None:
-        self._client = client
-
-    def _call(self, method: str, url: str, *, json: Any = None,
-              params: dict[str, Any] | None = None) -> httpx.Response:
-        what = f"{method} {urlsplit(url).path or url}"
-        try:
-            response = self._client.request(method, url, json=json, params=params)
-        except ResponseLost as lost:
-            # `lost` names the call and what happened, never the token.
-            raise GitHubApiError(f"{lost}; not sent again, so nothing is posted twice") from None
-        except httpx.HTTPError as error:
-            raise GitHubApiError(f"{what}: {type(error).__name__}") from None
-        if response.is_error:
-            raise GitHubApiError(
-                f"{what} answered {response.status_code}{_api_message(response)}",
-                status=response.status_code,
-            )
-        return response
+class CommentsApi(RestApi):
+    """Issue comments of one repository's pull requests; retries are the client's."""
 
     def list(self, pull: PullRequest) -> Iterator[Comment]:
-        """Every comment on the pull request, oldest first, following the `Link: rel=next` pages."""
-        url: str | None = f"/repos/{pull.repository}/issues/{pull.number}/comments"
-        params: dict[str, Any] | None = {"per_page": PER_PAGE}
-        origin = urlsplit(str(self._client.base_url))
-        for _ in range(MAX_PAGES):
-            if url is None:
-                return
-            response = self._call("GET", url, params=params)
-            page = response.json()
-            if not isinstance(page, list):
-                raise GitHubApiError(f"GET {url}: expected a list of comments")
-            for item in page:
-                yield Comment.from_json(item)
-            following = response.links.get("next", {}).get("url")
-            url, params = None, None
-            if following:
-                # The token goes only where the API lives.
-                parts = urlsplit(following)
-                if (parts.scheme, parts.netloc) != (origin.scheme, origin.netloc):
-                    raise GitHubApiError(f"GET {pull.repository} comments: next page is elsewhere")
-                url = following
+        """Every comment on the pull request, oldest first."""
+        for item in self.pages(f"/repos/{pull.repository}/issues/{pull.number}/comments"):
+            yield Comment.from_json(item)
 
     def create(self, pull: PullRequest, body: str) -> Comment:
-        response = self._call(
+        return Comment.from_json(self.call(
             "POST", f"/repos/{pull.repository}/issues/{pull.number}/comments", json={"body": body}
-        )
-        return Comment.from_json(response.json())
+        ))
 
     def update(self, pull: PullRequest, comment_id: int, body: str) -> Comment:
-        response = self._call(
+        return Comment.from_json(self.call(
             "PATCH", f"/repos/{pull.repository}/issues/comments/{comment_id}", json={"body": body}
-        )
-        return Comment.from_json(response.json())
+        ))
 
-    def find(self, pull: PullRequest, marker: str) -> Comment | None:
-        """The oldest comment whose body starts with `marker` (the hidden HTML comment)."""
+    def find(self, pull: PullRequest, marker: Marker) -> Comment | None:
+        """The oldest comment that starts with `marker`."""
         for comment in self.list(pull):
-            if comment.body.lstrip().startswith(marker):
+            if marker.matches(comment.body):
                 return comment
         return None
 
 
 def upsert_comment(
-    api: CommentsApi, pull: PullRequest, *, marker: str, body: str, create: bool
+    api: CommentsApi, pull: PullRequest, *, marker: Marker, body: str, create: bool
 ) -> CommentResult:
     """Keep ONE comment per marker: edit the earlier one in place, else create it if `create`.
 
@@ -183,11 +143,3 @@ def upsert_comment(
     return CommentResult(
         outcome=CommentOutcome.UPDATED, comment=api.update(pull, existing.id, body)
     )
-
-
-def _api_message(response: httpx.Response) -> str:
-    try:
-        message = response.json().get("message")
-    except (ValueError, AttributeError):
-        return ""
-    return f": {message}" if isinstance(message, str) and message else ""

@@ -120,12 +120,12 @@ def series_summary(changes: Sequence[Change], size: int | None) -> str:
         (sum(1 for c in changes if c.action is Action.CANCEL), "cancelled"),
         (sum(1 for c in changes if c.action is Action.DELETE), "deleted"),
     ]
-    rest = [f"{count} {what}" for count, what in counts if count]
-    total = "" if size is None else f" of {size}"
+    rest = [f"{count:,} {what}" for count, what in counts if count]
+    total = "" if size is None else f" of {size:,}"
     noun = "occurrence" if size == 1 or (size is None and moves == 1) else "occurrences"
     if moves:
-        return "; ".join([f"{moves}{total} {noun} move{'s' if moves == 1 else ''}", *rest])
-    head = "" if size is None else f"{size} {noun}: "
+        return "; ".join([f"{moves:,}{total} {noun} move{'s' if moves == 1 else ''}", *rest])
+    head = "" if size is None else f"{size:,} {noun}: "
     return head + "; ".join(rest)
 
 

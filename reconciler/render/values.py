@@ -24,11 +24,11 @@ def show(value: Any, *, limit: int | None = None) -> str:
 
 
 def summary_line(plan: Plan) -> str:
-    """`Plan: 2 to create, 1 to update, 0 to cancel/delete.` A replace counts in both."""
+    """`Plan: 2 to create, 1,204 to update, 0 to cancel/delete.` A replace counts in both."""
     counts = plan.summary
     return (
-        f"Plan: {counts['create'] + counts['replace']} to create, {counts['update']} to update, "
-        f"{counts['delete'] + counts['replace']} to cancel/delete."
+        f"Plan: {counts['create'] + counts['replace']:,} to create, {counts['update']:,} to "
+        f"update, {counts['delete'] + counts['replace']:,} to cancel/delete."
     )
 
 
@@ -42,15 +42,15 @@ def scope_lines(plan: Plan) -> list[str]:
     if report is not None:
         lines.append(f"Scope: {report.name} ({report.origin})")
         others = [
-            f"{sum(counts.values())} {kind} ("
-            + ", ".join(f"{name}: {count}" for name, count in sorted(counts.items()))
+            f"{sum(counts.values()):,} {kind} ("
+            + ", ".join(f"{name}: {count:,}" for name, count in sorted(counts.items()))
             + ")"
             for kind, counts in report.others.items()
         ]
         if others:
             lines.append(f"Left alone, of other scopes: {', '.join(others)}.")
         if report.unscoped:
-            counted = ", ".join(f"{count} {kind}" for kind, count in report.unscoped.items())
+            counted = ", ".join(f"{count:,} {kind}" for kind, count in report.unscoped.items())
             lines.append(
                 f"Left alone, managed before scopes: {counted}; `--adopt-unscoped` takes the "
                 "ones this configuration declares into its scope."

@@ -21,6 +21,9 @@ import orjson
 Document = dict[str, Any]
 
 _IN_CHUNK = 500  # seq numbers per `IN (...)`: well under SQLite's limit on bound parameters
+# A served sandbox and a `--sandbox` run share one file (WAL: readers never wait). A writer waits
+# this long for the other process's write, e.g. a bulk create, before SQLite says "locked".
+BUSY_TIMEOUT = 30.0
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -60,7 +63,9 @@ class Store:
         self.path = path
         # One connection serialised by a lock: the sandbox serves from one event loop, and tests
         # may reach the same store from helper threads.
-        self._connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._connection = sqlite3.connect(
+            path, check_same_thread=False, isolation_level=None, timeout=BUSY_TIMEOUT
+        )
         self._lock = threading.RLock()
         # Which documents match a filter, in order, until the next write: a list walk asks the
         # same question once per page, and answering it means a json_extract over every document.
@@ -79,9 +84,12 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """Group several writes so they land all together or not at all (bulk create)."""
+        """Group several writes so they land all together or not at all (bulk create).
+
+        IMMEDIATE: the write lock is taken (waited for) up front, so a transaction that reads
+        before it writes cannot fail half-way because another process wrote meanwhile."""
         with self._lock:
-            self._connection.execute("BEGIN")
+            self._connection.execute("BEGIN IMMEDIATE")
             try:
                 yield
             except BaseException:

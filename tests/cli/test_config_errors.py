@@ -53,3 +53,24 @@ def test_a_missing_path_is_named_without_an_invented_position(
     assert annotation == (
         f"::error title=reconciler {command}::schedule/missing.yaml: no such file or directory"
     )
+
+
+@pytest.mark.parametrize("command", ["validate", "plan", "drift", "import", "apply"])
+def test_a_folder_without_configuration_is_named_without_an_invented_position(
+    command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Hidden files and folders are never read, and a README is not configuration.
+    folder = tmp_path / "schedule"
+    (folder / ".github").mkdir(parents=True)
+    (folder / ".github" / "workflow.yaml").write_text("on: push\n", encoding="utf-8")
+    (folder / ".draft.yaml").write_text("version: 1\n", encoding="utf-8")
+    (folder / "README.md").write_text("# Schedule\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    kind = ["--kind", "events"] if command == "import" else []
+    result = CliRunner().invoke(main, [command, "schedule", *kind])
+    assert result.exit_code == 1, result.output
+    assert result.stderr == "Error: schedule: no *.yaml or *.yml files in this directory\n"
+    (annotation,) = error_annotations(result.stderr, command=command, workspace=str(tmp_path))
+    assert annotation == (
+        f"::error title=reconciler {command}::schedule: no *.yaml or *.yml files in this directory"
+    )

@@ -10,7 +10,9 @@ from tests.fixtures.action import PR_NUMBER, REPOSITORY, SANDBOX_ENV, event_yaml
 from tests.fixtures.action_runner import ActionResult, Runner
 from tests.fixtures.fake_github import FakeGitHub
 
-MARKER = "<!-- reconciler-plan -->"
+# The comment of the plan of `.`, whatever its scope.
+MARKER = '<!-- reconciler-plan path="." '
+
 
 
 def plan(runner: Runner, *, run_id: str, **inputs: str) -> ActionResult:
@@ -65,7 +67,13 @@ def test_the_step_summary_outputs_and_plan_file(runner: Runner, fake_github: Fak
     plan_file = Path(result.outputs["plan-file"])
     document = json.loads(plan_file.read_text(encoding="utf-8"))
     assert document["summary"] == {"create": 1, "update": 0, "replace": 0, "delete": 0}
-    assert Path(result.outputs["report-file"]).read_text(encoding="utf-8").startswith(MARKER)
+    # The scope: the folder's name (outside git, without providers.stack).
+    assert result.summary.splitlines()[:2] == [
+        '<!-- reconciler-plan path="." scope="workspace" -->',
+        "### reconciler plan: `.` · scope `workspace`"]
+    assert result.outputs["scope"] == "workspace"
+    report = Path(result.outputs["report-file"]).read_text(encoding="utf-8")
+    assert report.startswith("<!-- reconciler-plan -->\n### reconciler plan\n")
     assert fake_github.calls == []  # comment: false never calls the API
 
 
@@ -194,7 +202,7 @@ def test_apply_then_nothing_to_apply_then_drift(push_runner: Runner, fake_github
     in_sync = push_runner.run({"command": "drift", "path": "."})
     assert in_sync.ok, in_sync.stderr
     assert (in_sync.outputs["exitcode"], in_sync.outputs["has_changes"]) == ("0", "false")
-    assert in_sync.summary.startswith("<!-- reconciler-drift -->")
+    assert in_sync.summary.startswith('<!-- reconciler-drift path="." -->')
 
     # The remote now differs from what is declared: drift exits 2, and the step still passes.
     (push_runner.workspace / "events.yaml").write_text(event_yaml(capacity=30), encoding="utf-8")

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import httpx
 
-from reconciler.github.publish import publish, read_report
+from reconciler.github.publish import publish
+from reconciler.github.report import read_report
 from tests.fixtures.faults import event
 from tests.fixtures.repo import SCOPE, Repo, Run
 

@@ -104,18 +104,20 @@ def test_the_action_is_composite_with_the_documented_interface():
     action = load_action()
     assert action["runs"]["using"] == "composite"
     assert list(action["inputs"]) == [
-        "command", "path", "args", "base-ref", "on-drift", "plan-key", "comment",
+        "command", "path", "args", "base-ref", "on-drift", "plan-key", "plan-artifact", "comment",
         "fail-on-changes", "github-token", "python-version",
     ]
     assert action["inputs"]["fail-on-changes"]["default"] == "false"
     assert action["inputs"]["on-drift"]["default"] == "revert"
     assert action["inputs"]["plan-key"]["default"] == ""
     assert action["inputs"]["github-token"]["default"] == "${{ github.token }}"
-    assert {"exitcode", "has_changes", "creates", "updates", "deletes", "plan-file"} <= set(
-        action["outputs"]
-    )
+    assert {"exitcode", "has_changes", "creates", "updates", "deletes", "plan-file",
+            "scope"} <= set(action["outputs"])
     uses = [step["uses"] for step in action["runs"]["steps"] if "uses" in step]
-    assert uses == ["actions/setup-python@v6"]
+    assert uses == ["actions/setup-python@v6", "actions/download-artifact@v7"]
+    download = next(s for s in action["runs"]["steps"] if "download-artifact" in s.get("uses", ""))
+    assert download["if"] == "steps.reviewed.outputs.run-id != ''"
+    assert download["with"]["run-id"] == "${{ steps.reviewed.outputs.run-id }}"
     install = next(step for step in action["runs"]["steps"] if step.get("name") == "Install "
                    "reconciler")
     assert 'pip install --disable-pip-version-check --quiet "$GITHUB_ACTION_PATH"' in install["run"]
@@ -125,33 +127,125 @@ def test_the_action_is_composite_with_the_documented_interface():
     ("name", "permissions"),
     [
         ("plan.yml", {"contents": "read", "pull-requests": "write"}),
-        ("apply.yml", {"contents": "read"}),
+        ("apply.yml", {"contents": "read", "actions": "read", "pull-requests": "write"}),
         ("drift.yml", {"contents": "read", "issues": "write"}),
     ],
 )
 def test_each_workflow_has_least_privilege(name: str, permissions: dict[str, str]):
     document = workflow(name)
     assert document["permissions"] == permissions
-    for job in document["jobs"].values():
-        assert "permissions" not in job  # nothing widened per job
-        action_steps = [step for step in job["steps"] if step.get("uses") == PUBLISHED]
-        assert len(action_steps) == 1
-        env = action_steps[0]["env"]
-        for secret in ("PREVAIL_API_KEY", "PROSPERO_PASSWORD", "PREVISTO_API_KEY"):
-            assert env[secret] == f"${{{{ secrets.{secret} }}}}"
+    jobs = document["jobs"].values()
+    assert all("permissions" not in job for job in jobs)  # nothing widened per job
+    users = [job for job in jobs if any(step.get("uses") == PUBLISHED for step in job["steps"])]
+    assert len(users) == 1
+    (action_step,) = [step for step in users[0]["steps"] if step.get("uses") == PUBLISHED]
+    for secret in ("PREVAIL_API_KEY", "PROSPERO_PASSWORD", "PREVISTO_API_KEY"):
+        assert action_step["env"][secret] == f"${{{{ secrets.{secret} }}}}"
 
 
-def test_the_triggers_and_concurrency():
+def action_step(document: dict[Any, Any], job: str) -> dict[str, Any]:
+    return next(s for s in document["jobs"][job]["steps"] if s.get("uses") == PUBLISHED)
+
+
+def test_each_configuration_has_its_own_job_and_concurrency_group():
     plan, apply, drift = workflow("plan.yml"), workflow("apply.yml"), workflow("drift.yml")
-    assert "pull_request" in plan["on"]
+    for document, job, listing in ((plan, "plan", "touched"), (apply, "apply", "touched"),
+                                   (drift, "drift", "all")):
+        assert "concurrency" not in document  # a workflow-wide group would queue every folder
+        matrix_job = document["jobs"][job]
+        assert matrix_job["needs"] == "folders"
+        assert matrix_job["strategy"]["matrix"]["include"] == (
+            f"${{{{ fromJSON(needs.folders.outputs.{listing}) }}}}")
+        assert "${{ matrix.name }}" in matrix_job["concurrency"]["group"]
+        assert action_step(document, job)["with"]["path"] == "${{ matrix.folder }}"
+    assert plan["jobs"]["plan"]["concurrency"]["cancel-in-progress"] is True
+    assert "github.event.pull_request.number" in plan["jobs"]["plan"]["concurrency"]["group"]
+    # A running apply is never cancelled; a drift check never shares an apply's group.
+    assert apply["jobs"]["apply"]["concurrency"] == {
+        "group": "reconciler-apply-${{ matrix.name }}", "cancel-in-progress": False}
+    assert drift["jobs"]["drift"]["concurrency"]["group"].startswith("reconciler-drift-")
+
+
+def test_the_triggers_and_the_loop_from_review_to_apply():
+    plan, apply, drift = workflow("plan.yml"), workflow("apply.yml"), workflow("drift.yml")
+    assert plan["on"]["pull_request"]["paths"] == ["**.yaml", "**.yml", "!.github/**"]
     assert apply["on"]["push"]["branches"] == ["main"]
-    assert apply["concurrency"]["cancel-in-progress"] is False
-    assert apply["concurrency"]["group"]
     assert set(drift["on"]) == {"schedule", "workflow_dispatch"}
-    plan_step = next(s for s in plan["jobs"]["plan"]["steps"] if s.get("uses") == PUBLISHED)
-    assert plan_step["with"]["comment"] is True
-    drift_step = next(s for s in drift["jobs"]["drift"]["steps"] if s.get("uses") == PUBLISHED)
-    assert drift_step["with"]["command"] == "drift"
+    planned = action_step(plan, "plan")
+    assert planned["with"]["comment"] is True
+    assert planned["with"]["plan-key"] == "${{ secrets.RECONCILER_PLAN_KEY }}"
+    upload = next(s for s in plan["jobs"]["plan"]["steps"]
+                  if s.get("uses", "").startswith("actions/upload-artifact@"))
+    assert upload["with"]["name"] == "reconciler-plan-${{ matrix.name }}"
+    assert upload["with"]["path"] == "${{ steps.plan.outputs.plan-file }}"
+    # The merge applies what was uploaded under that name; the other runs plan afresh.
+    applied = action_step(apply, "apply")
+    assert applied["with"]["plan-artifact"] == (
+        "${{ github.event_name == 'push' && format('reconciler-plan-{0}', matrix.name) || '' }}")
+    assert applied["with"]["plan-key"] == planned["with"]["plan-key"]
+    assert applied["with"]["on-drift"] == planned["with"]["on-drift"]
+    # `force` exists only as a person's explicit choice on a manual run.
+    force = apply["on"]["workflow_dispatch"]["inputs"]["force"]
+    assert (force["type"], force["default"]) == ("boolean", False)
+    assert applied["with"]["args"] == "${{ inputs.force && '--force' || '' }}"
+    assert drift_step_command(drift) == "drift"
     issue_step = next(s for s in drift["jobs"]["drift"]["steps"]
                       if s.get("name") == "Open or update the drift issue")
     assert issue_step["if"] == "steps.drift.outputs.exitcode == '2'"
+
+
+def drift_step_command(drift: dict[Any, Any]) -> str:
+    return str(action_step(drift, "drift")["with"]["command"])
+
+
+def listing_script(name: str) -> str:
+    (step,) = [step for job in workflow(name)["jobs"].values() for step in job["steps"]
+               if step.get("id") in ("touched", "all")]
+    return str(step["run"])
+
+
+def git(root: Path, *args: str) -> str:
+    return subprocess.run(["git", "-c", "user.name=CI", "-c", "user.email=ci@example.com", *args],
+                          cwd=root, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def folders_listed(root: Path, name: str, **env: str) -> list[dict[str, str]]:
+    output = root / "output"
+    output.write_text("", encoding="utf-8")
+    done = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", listing_script(name)],
+        cwd=root, capture_output=True, text=True, timeout=60,
+        env={"PATH": os.environ["PATH"], "GITHUB_OUTPUT": str(output), **env})
+    assert done.returncode == 0, done.stderr
+    key, _, value = output.read_text(encoding="utf-8").strip().partition("=")
+    assert key == "folders"
+    listed: list[dict[str, str]] = __import__("json").loads(value)
+    return listed
+
+
+@pytest.mark.skipif(shutil.which("jq") is None, reason="jq (on GitHub's runners) is not installed")
+def test_the_folder_listings_find_the_configurations_a_change_touches(tmp_path: Path):
+    for folder in ("schedules/london", "schedules/paris", "schedules/new york"):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "providers.yaml").write_text("version: 1\n", encoding="utf-8")
+        (tmp_path / folder / "events.yaml").write_text("version: 1\n", encoding="utf-8")
+    (tmp_path / ".github").mkdir()
+    (tmp_path / ".github" / "providers.yaml").write_text("not a configuration\n")
+    git(tmp_path, "init", "-q", "-b", "main")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-q", "-m", "base")
+    base = git(tmp_path, "rev-parse", "HEAD")
+    git(tmp_path, "update-ref", "refs/remotes/origin/main", base)
+    (tmp_path / "schedules/new york/events.yaml").write_text("version: 1\nevents: []\n")
+    git(tmp_path, "commit", "-q", "-am", "change new york")
+
+    new_york = [{"folder": "schedules/new york", "name": "schedules-new-york"}]
+    everything = [{"folder": f"schedules/{town}", "name": f"schedules-{town.replace(' ', '-')}"}
+                  for town in ("london", "new york", "paris")]
+    assert folders_listed(tmp_path, "plan.yml", BASE="origin/main") == new_york
+    assert folders_listed(tmp_path, "apply.yml", SINCE=base) == new_york
+    # The morning run, a manual run (no SINCE), a push whose `before` is unknown: all of them.
+    assert folders_listed(tmp_path, "apply.yml", SINCE="") == everything
+    assert folders_listed(tmp_path, "apply.yml", SINCE="0" * 40) == everything
+    assert folders_listed(tmp_path, "drift.yml") == everything
+    assert folders_listed(tmp_path, "plan.yml", BASE="HEAD") == []

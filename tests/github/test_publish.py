@@ -14,20 +14,19 @@ from reconciler.config import secret_variables
 from reconciler.github.comments import (
     CommentOutcome,
     CommentsApi,
-    GitHubApiError,
+    Marker,
     PullRequest,
-    api_client,
     upsert_comment,
 )
 from reconciler.github.publish import (
     COMMENT_LIMIT,
     SUMMARY_LIMIT,
-    RunReport,
     comment_body,
     publish,
     pull_request,
-    report_markdown,
 )
+from reconciler.github.report import RunReport, report_markdown
+from reconciler.github.rest import GitHubApiError, api_client
 from reconciler.github.runner import (
     Counts,
     error_annotations,
@@ -235,7 +234,8 @@ def test_the_pull_request_comes_from_the_event_payload(tmp_path: Path):
     published = publish(RunReport(command="plan", exitcode=0, markdown="x"),
                         environ={**environ, "GITHUB_EVENT_NAME": "push"}, comment=True)
     assert published.lines == [
-        "::notice::comment: true is only used on pull_request runs; no comment was written"]
+        "::notice::comment: true is only used on pull_request runs (and by apply, on the merged "
+        "pull request); no comment was written"]
 
 
 # -- the REST calls -------------------------------------------------------------------------------
@@ -268,8 +268,10 @@ def test_a_call_is_retried_once_then_reported(fake_github: FakeGitHub, api: Comm
 
 
 def test_an_identical_body_is_not_patched_again(fake_github: FakeGitHub, api: CommentsApi):
-    fake_github.seed(REPOSITORY, PR_NUMBER, ["<!-- m -->\nsame"], login="github-actions[bot]")
-    result = upsert_comment(api, PULL, marker="<!-- m -->", body="<!-- m -->\nsame", create=True)
+    marker = Marker(command="plan", path="schedules/london")
+    body = f"{marker.line('london')}\nsame"
+    fake_github.seed(REPOSITORY, PR_NUMBER, [body], login="github-actions[bot]")
+    result = upsert_comment(api, PULL, marker=marker, body=body, create=True)
     assert result.outcome is CommentOutcome.UNCHANGED
     assert fake_github.writes() == []
 
@@ -297,7 +299,7 @@ def test_the_publish_command_writes_outputs(tmp_path: Path):
     assert result.exit_code == 0, result.output
     assert read_output_file(output) == {
         "exitcode": "2", "has_changes": "true", "creates": "0", "updates": "1", "deletes": "0",
-        "plan-file": str(plan_file),
+        "plan-file": str(plan_file), "scope": "",
     }
 
 
@@ -308,13 +310,13 @@ def test_a_failed_apply_says_what_was_done_and_why():
                        markdown="<!-- reconciler-plan -->\n### reconciler plan\n",
                        stderr="Error: the sandbox refused it\n")
     text = report_markdown(report)
-    assert text.startswith("<!-- reconciler-apply -->\n### reconciler apply\n")
+    assert text.startswith('<!-- reconciler-apply path="." -->\n### reconciler apply: `.`\n')
     assert "❌ **Apply failed** (exit 1): 0 applied, 1 failed, 0 not attempted." in text
     assert "```text\nError: the sandbox refused it\n```" in text
     assert "<!-- reconciler-plan -->" not in text  # one marker: this is not the plan comment
     plan_failed = report_markdown(RunReport(command="apply", exitcode=1,
                                             stderr="Error: authentication failed for prevail\n"))
-    assert "❌ **`reconciler apply` failed** (exit 1)." in plan_failed
+    assert "❌ **Not applied**: `reconciler apply` failed (exit 1)." in plan_failed
 
 
 def test_a_comment_whose_answer_was_lost_is_not_posted_twice(

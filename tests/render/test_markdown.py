@@ -142,7 +142,11 @@ def test_a_3000_change_comment_opens_with_the_summary_and_cuts_whole_rows(
     assert utf16_units(body) <= COMMENT_LIMIT < 65_536
     lines = body.splitlines()
     assert lines[3] == "**1,000 sessions rescheduled, 1,000 cancelled, 1,000 events created.**"
-    assert "Plan: 1000 to create, 1000 to update, 1000 to cancel/delete." in lines[:8]
+    # Counts for people carry thousands separators, in every renderer.
+    counts = "Plan: 1,000 to create, 1,000 to update, 1,000 to cancel/delete."
+    assert counts in lines[:8]
+    assert cli("plan", repo.root, "--prune").stdout.splitlines()[-1] == counts
+    assert counts in cli("plan", repo.root, "--prune", "--format", "html").stdout
     assert "Cut to fit a comment" in body
     # The table is folded, and every row that made it in is whole: five cells, closed.
     assert "<details><summary>All 3,000 changes</summary>" in lines

@@ -73,8 +73,9 @@ def test_every_credential_printed_at_start_up_is_in_the_readme_and_works(
 
 
 def test_without_a_db_file_nothing_outlives_the_sandbox(tmp_path: Path) -> None:
-    """api-contract.md, The sandbox: `--db` is a SQLite file, by default in memory: two sandboxes
-    without one share nothing, two on one file share everything."""
+    """api-contract.md, The sandbox: a sandbox's state is a SQLite file, or memory when it is
+    built without one (`reconciler sandbox --db :memory:`): two sandboxes without one share
+    nothing, two on one file share everything."""
     def created_and_seen(first: Sandbox, second: Sandbox) -> bool:
         with running(first) as origin:
             created = httpx.post(f"{origin}/prospero/events", json=EVENT, headers=PROSPERO_TOKEN)
@@ -110,7 +111,10 @@ def test_the_fault_api_is_served_only_when_asked_for(cli: Run) -> None:
         assert httpx.get(f"{origin}/prospero/events", headers=PROSPERO_TOKEN).status_code == 500
     shown = " ".join(cli("sandbox", "--help").stdout.split())
     assert "--admin" not in shown
-    assert "--db TEXT SQLite file for the state. [default: :memory:]" in shown
+    # The served sandbox's state is the file --sandbox runs use, unless asked for memory.
+    assert ("--db TEXT SQLite file for the state: by default the one `--sandbox` runs use, so "
+            "both see one state; `:memory:` keeps none. [default: .reconciler/sandbox.db]"
+            ) in shown
 
 
 def test_the_demo_plan_shows_creates_and_updates_and_leaves_the_rest(
