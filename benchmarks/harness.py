@@ -35,8 +35,10 @@ def sandbox_process(*, previsto_rate_limit: int = 1_000_000) -> Iterator[str]:
     """`reconciler sandbox --admin` on a free loopback port; yields its origin."""
     port = free_port()
     process = subprocess.Popen(
+        # In memory: each measurement starts from nothing (by default the state is the file
+        # `--sandbox` runs share, and would outlive the run).
         [sys.executable, "-m", "reconciler.cli", "sandbox", "--port", str(port), "--admin",
-         "--previsto-rate-limit", str(previsto_rate_limit),
+         "--db", ":memory:", "--previsto-rate-limit", str(previsto_rate_limit),
          # Pages of 1000, as Previsto's newer developer pages allow and the client asks for.
          "--previsto-max-page-size", "1000"],
         stdout=subprocess.DEVNULL,
