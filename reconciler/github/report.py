@@ -212,9 +212,8 @@ def _apply_body(report: RunReport, *, workflow: str | None) -> str:
     errors = error_lines(report.stderr) if report.failed else ""
     if errors:
         lines += ["```text", *errors.split("\n"), "```", ""]
-    if tally is None:
-        lines += _way_through(report, errors, workflow=workflow)
-    else:
+    lines += _way_through(report, errors, workflow=workflow, ran=tally is not None)
+    if tally is not None:
         lines += _result_table(results)
     if report.apply_log:
         lines += ["<details><summary>Apply log</summary>", "", "```text",
@@ -240,12 +239,16 @@ def _source_lines(report: RunReport, *, applied: bool) -> list[str]:
     return [f"{source} was checked against the main branch and the remote, and refused:", ""]
 
 
-def _way_through(report: RunReport, errors: str, *, workflow: str | None) -> list[str]:
-    """What a person does next when an apply was refused before it sent anything."""
+def _way_through(report: RunReport, errors: str, *, workflow: str | None, ran: bool
+                 ) -> list[str]:
+    """What a person does next when an apply was refused, or some of its changes failed."""
     if not report.failed:
         return []
     by_hand = f"run the `{markdown_text(workflow)}` workflow by hand" if workflow else (
         "run the apply workflow by hand")
+    if ran:
+        return [f"Once the cause is fixed, {by_hand} (`workflow_dispatch`): it plans afresh and "
+                "finishes what is left.", ""]
     if "--force" in errors:
         return [f"The safety rail holds this plan back: it goes through only by a person's "
                 f"decision. Review it, then {by_hand} with its `force` input (`args: --force`).",

@@ -328,3 +328,43 @@ def test_a_comment_whose_answer_was_lost_is_not_posted_twice(
     with pytest.raises(GitHubApiError, match="502"):
         api.create(PULL, "hello")
     assert [call.method for call in fake_github.calls] == ["POST"]
+
+
+def test_an_apply_lists_every_change_failures_first_and_says_how_to_finish():
+    changes = [{"address": f"events.e{n}", "action": "update"} for n in range(3)]
+    journal = (
+        {"event": "start", "address": "events.e0", "action": "update"},
+        {"event": "applied", "address": "events.e0", "action": "update", "message": None},
+        {"event": "failed", "address": "events.e1", "action": "update",
+         "message": "422: capacity | must be <= 500"},
+    )
+    report = RunReport(command="apply", exitcode=1, path="schedules/london",
+                       document={"has_changes": True, "changes": changes,
+                                 "scope": {"name": "london-office"}},
+                       journal=journal,
+                       apply_log="Apply complete: 1 applied, 1 failed, 1 not attempted.\n")
+    lines = report_markdown(report, workflow="apply").splitlines()
+    assert lines[:4] == [
+        '<!-- reconciler-apply path="schedules/london" scope="london-office" -->',
+        "### reconciler apply: `schedules/london` · scope `london-office`", "",
+        "❌ **Apply failed** (exit 1): 1 applied, 1 failed, 1 not attempted."]
+    assert ("Once the cause is fixed, run the `apply` workflow by hand (`workflow_dispatch`): it "
+            "plans afresh and finishes what is left.") in lines
+    start = lines.index("| result | object | action | message |")
+    assert lines[start + 2 : start + 5] == [
+        "| ❌ failed | `events.e1` | update | 422: capacity \\| must be &lt;= 500 |",
+        "| ⏸️ not attempted | `events.e2` | update | — |",
+        "| ✅ applied | `events.e0` | update | — |",
+    ]
+
+
+def test_a_big_apply_folds_its_results_and_counts_them_for_people():
+    changes = [{"address": f"sessions.s{n:04d}", "action": "cancel"} for n in range(1200)]
+    journal = tuple({"event": "applied", "address": c["address"]} for c in changes)
+    report = RunReport(command="apply", exitcode=0, document={"changes": changes},
+                       journal=journal,
+                       apply_log="Apply complete: 1200 applied, 0 failed, 0 not attempted.\n")
+    text = report_markdown(report)
+    assert "✅ **Applied**: 1,200 applied, 0 failed, 0 not attempted." in text
+    assert "<details><summary>All 1,200 results</summary>" in text
+    assert text.count("| ✅ applied |") == 1200
