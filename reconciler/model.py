@@ -3,7 +3,7 @@
 The config stage makes `DeclaredObject`s (with their `Location`s and `ConfigIssue`s) and
 `ProviderSettings`; providers turn those and API documents into `DesiredObject`s and
 `RemoteObject`s; diff and plan compare and arrange them into a `Plan` of `Change`s; renderers, the
-plan file, apply and the drift report read them. Field values are JSON-ready and *canonical*
+plan file and apply read them (the drift report and doctor's checks are `reports.py`'s). Field values are JSON-ready and *canonical*
 (instants in UTC, IANA zone names), so that equality is semantic equality.
 """
 
@@ -417,73 +417,3 @@ class Plan:
             f"Plan(create={counts['create']}, update={counts['update']}, "
             f"replace={counts['replace']}, delete={counts['delete']})"
         )
-
-
-# -- doctor --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, kw_only=True)
-class Check:
-    """One `reconciler doctor` finding: what the client relies on, and what the account showed.
-
-    `required` checks are ones the client depends on (a differing one fails the run); the others
-    inform (a page size the server refused, a rate limit it does not report).
-    """
-
-    provider: str
-    name: str
-    ok: bool
-    seen: str
-    required: bool = True
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "provider": self.provider,
-            "check": self.name,
-            "ok": self.ok,
-            "seen": self.seen,
-            "required": self.required,
-        }
-
-
-# -- drift ---------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, kw_only=True)
-class DriftItem:
-    """One object out of sync. `fields` hold before = remote, after = declared."""
-
-    address: Address
-    status: str  # "drifted" | "missing" | "undeclared" | "ignored" | "duplicate"
-    fields: tuple[FieldChange, ...] = ()
-    ignored: tuple[FieldChange, ...] = ()
-    remote_id: str | None = None
-    updated_at: str | None = None
-    location: Location | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "address": str(self.address),
-            "status": self.status,
-            "remote_id": self.remote_id,
-            "last_updated": self.updated_at,
-            "location": str(self.location) if self.location else None,
-            "fields": [
-                {"field": f.name, "remote": f.before, "declared": f.after} for f in self.fields
-            ],
-            "ignored": [
-                {"field": f.name, "remote": f.before, "declared": f.after} for f in self.ignored
-            ],
-        }
-
-
-@dataclass(frozen=True)
-class DriftReport:
-    items: tuple[DriftItem, ...]
-
-    @property
-    def in_sync(self) -> bool:
-        return all(item.status == "ignored" for item in self.items)
-
-    def count(self, status: str) -> int:
-        return sum(1 for item in self.items if item.status == status)

@@ -14,9 +14,9 @@ from reconciler.cli.common import (
     sandbox_option,
     target,
 )
-from reconciler.model import Check
 from reconciler.providers.doctor import examine
 from reconciler.render.safe import visible
+from reconciler.reports import Check
 
 
 @click.command()

@@ -13,7 +13,8 @@ from collections.abc import Mapping
 
 from reconciler.engine.diff import field_changes
 from reconciler.engine.refresh import Refreshed
-from reconciler.model import Address, DriftItem, DriftReport, duplicate_key
+from reconciler.model import Address, duplicate_key
+from reconciler.reports import DriftItem, DriftReport
 
 
 def detect_drift(refreshed: Mapping[str, Refreshed]) -> DriftReport:

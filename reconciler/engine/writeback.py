@@ -34,7 +34,7 @@ from ruamel.yaml.util import load_yaml_guess_indent
 
 from reconciler.engine.refresh import Refreshed
 from reconciler.errors import ReconcilerError
-from reconciler.model import DriftReport
+from reconciler.reports import DriftReport
 
 _BOM = "\ufeff"
 _DOCUMENT_START = re.compile(r"---[ \t]*(#.*)?")  # alone on its line, with no content after it

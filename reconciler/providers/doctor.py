@@ -14,9 +14,9 @@ from email.utils import parsedate_to_datetime
 import httpx
 
 from reconciler.errors import AuthenticationError, ProviderError
-from reconciler.model import Check
 from reconciler.providers.base import Provider
 from reconciler.providers.shapes import SHAPES
+from reconciler.reports import Check
 
 # Rate-limit headers in the forms APIs use: the IETF draft's and the common X- prefixed one.
 REMAINING_HEADERS = ("RateLimit-Remaining", "X-RateLimit-Remaining")

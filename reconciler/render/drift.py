@@ -8,9 +8,10 @@ from functools import partial
 from typing import Any
 
 from reconciler import __version__
-from reconciler.model import DriftItem, DriftReport, FieldChange
+from reconciler.model import FieldChange
 from reconciler.render.safe import visible_lines
 from reconciler.render.values import show
+from reconciler.reports import DriftItem, DriftReport
 
 MARKER = "<!-- reconciler-drift -->"
 

@@ -4,20 +4,11 @@ from __future__ import annotations
 
 import json
 
-from reconciler.model import (
-    Action,
-    Address,
-    Change,
-    DriftItem,
-    DriftReport,
-    FieldChange,
-    Location,
-    Plan,
-    Skipped,
-)
+from reconciler.model import Action, Address, Change, FieldChange, Location, Plan, Skipped
 from reconciler.render import plan_document, render_markdown, render_text
 from reconciler.render.drift import render_drift_markdown, render_drift_text
 from reconciler.render.safe import visible
+from reconciler.reports import DriftItem, DriftReport
 
 FORGED = "x\n::warning file=x::forged\r\x1b[2J\x85\u2028\u2029\x00"
 SHOWN = "x\\n::warning file=x::forged\\r\\x1b[2J\\x85\\u2028\\u2029\\x00"

@@ -1,0 +1,81 @@
+"""What a run reports besides the Plan: the drift report and `reconciler doctor`'s checks.
+
+Plain frozen values like `model.py`'s, which they are built from; kept apart because only
+`drift` and `doctor` (and their renderers) read them, while every stage reads the model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler.model import Address, FieldChange, Location
+
+# -- doctor --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Check:
+    """One `reconciler doctor` finding: what the client relies on, and what the account showed.
+
+    `required` checks are ones the client depends on (a differing one fails the run); the others
+    inform (a page size the server refused, a rate limit it does not report).
+    """
+
+    provider: str
+    name: str
+    ok: bool
+    seen: str
+    required: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "provider": self.provider,
+            "check": self.name,
+            "ok": self.ok,
+            "seen": self.seen,
+            "required": self.required,
+        }
+
+
+# -- drift ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class DriftItem:
+    """One object out of sync. `fields` hold before = remote, after = declared."""
+
+    address: Address
+    status: str  # "drifted" | "missing" | "undeclared" | "ignored" | "duplicate"
+    fields: tuple[FieldChange, ...] = ()
+    ignored: tuple[FieldChange, ...] = ()
+    remote_id: str | None = None
+    updated_at: str | None = None
+    location: Location | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "address": str(self.address),
+            "status": self.status,
+            "remote_id": self.remote_id,
+            "last_updated": self.updated_at,
+            "location": str(self.location) if self.location else None,
+            "fields": [
+                {"field": f.name, "remote": f.before, "declared": f.after} for f in self.fields
+            ],
+            "ignored": [
+                {"field": f.name, "remote": f.before, "declared": f.after} for f in self.ignored
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class DriftReport:
+    items: tuple[DriftItem, ...]
+
+    @property
+    def in_sync(self) -> bool:
+        return all(item.status == "ignored" for item in self.items)
+
+    def count(self, status: str) -> int:
+        return sum(1 for item in self.items if item.status == status)
