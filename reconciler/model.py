@@ -3,8 +3,9 @@
 The config stage makes `DeclaredObject`s (with their `Location`s and `ConfigIssue`s) and
 `ProviderSettings`; providers turn those and API documents into `DesiredObject`s and
 `RemoteObject`s; diff and plan compare and arrange them into a `Plan` of `Change`s; renderers, the
-plan file and apply read them (the drift report and doctor's checks are `reports.py`'s). Field values are JSON-ready and *canonical*
-(instants in UTC, IANA zone names), so that equality is semantic equality.
+plan file and apply read them (drift's and doctor's reports are `reports.py`'s). Field values
+are JSON-ready and *canonical* (instants in UTC, IANA zone names), so that equality is semantic
+equality.
 """
 
 from __future__ import annotations
