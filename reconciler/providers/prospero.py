@@ -1,4 +1,4 @@
-"""Prospero events: cookie-token auth, camelCase wire fields, JSON merge patch updates.
+"""Prospero events: camelCase wire fields, JSON merge patch updates (auth: `prospero_auth`).
 
 Identity: `customFields.reconciler_key` holds the key, `customFields.reconciler_scope` the scope
 mark (`team-a`, or `team-a (protected)`), `customFields.managed_by = reconciler`
@@ -18,15 +18,14 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
-from collections.abc import Collection, Generator, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
 import httpx
 
 from reconciler.engine.diff import merge_patch
-from reconciler.errors import AuthenticationError, ProviderError, ResponseError, ResponseLostError
+from reconciler.errors import ProviderError, ResponseError, ResponseLostError
 from reconciler.instants import to_utc
 from reconciler.model import (
     Action,
@@ -46,7 +45,7 @@ from reconciler.providers.base import (
 )
 from reconciler.providers.listing import Span, TolerantList, epoch_of, listing_span
 from reconciler.providers.marker import read_scope_mark
-from reconciler.redaction import register_secrets
+from reconciler.providers.prospero_auth import ProsperoAuth
 
 log = logging.getLogger(__name__)
 
@@ -84,81 +83,6 @@ STATUS_NAME = {number: name for name, number in STATUS.items()}
 def owned_fields_set(text: str) -> frozenset[str]:
     """One shared set per distinct owned-fields text: 10,000 events mostly own the same fields."""
     return frozenset(part for part in text.split(",") if part)
-
-
-class ProsperoAuth(httpx.Auth):
-    """Logs in once per run (or starts from a refresh token) and refreshes once on a 401.
-
-    Shared by every thread of an apply: when the hour-long access token expires under eight
-    requests in flight, one of them refreshes it and the others take the new one, rather than
-    each asking for its own.
-    """
-
-    requires_response_body = True
-
-    def __init__(self, settings: Mapping[str, str]) -> None:
-        self.email = settings.get("email")
-        self.password = settings.get("password")
-        self.refresh_token = settings.get("refresh_token")
-        self.access_token: str | None = settings.get("access_token")
-        self.base = settings.get("base_url", "").rstrip("/")
-        self._obtaining = threading.Lock()
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        token = self.access_token
-        if token is None:
-            token = yield from self._token_replacing(None)
-        request.headers["Cookie"] = f"access_token={token}"
-        response = yield request
-        if response.status_code == 401 and (self.refresh_token or self.password):
-            token = yield from self._token_replacing(token)
-            request.headers["Cookie"] = f"access_token={token}"
-            yield request
-
-    def _token_replacing(
-        self, stale: str | None
-    ) -> Generator[httpx.Request, httpx.Response, str | None]:
-        """A token newer than `stale`: one another thread just obtained, or a new one from here.
-
-        The lock is held across the auth request (this thread sends it and resumes here), so
-        threads that met the same expired token wait for one refresh instead of making their own.
-        """
-        with self._obtaining:
-            if self.access_token is not None and self.access_token != stale:
-                return self.access_token
-            self.access_token = None
-            yield from self._obtain()
-            return self.access_token
-
-    def _obtain(self) -> Generator[httpx.Request, httpx.Response, None]:
-        base = self.base
-        if self.refresh_token:
-            response = yield httpx.Request(
-                "GET",
-                base + "/auth/refresh",
-                headers={"Cookie": f"refresh_token={self.refresh_token}"},
-            )
-            if response.status_code == 200 and response.cookies.get("access_token"):
-                self.access_token = response.cookies["access_token"]
-                register_secrets([self.access_token])
-                return
-            if not self.password:
-                raise AuthenticationError("prospero", "the refresh token was not accepted")
-        if self.email and self.password:
-            response = yield httpx.Request(
-                "POST", base + "/auth/login", json={"email": self.email, "password": self.password}
-            )
-            token = response.cookies.get("access_token")
-            if response.status_code != 200 or not token:
-                raise AuthenticationError(
-                    "prospero", f"POST /auth/login answered {response.status_code}"
-                )
-            self.access_token = token
-            self.refresh_token = response.cookies.get("refresh_token") or self.refresh_token
-            # Issued now, so no configuration names them: redacted like the configured secrets.
-            register_secrets([token, self.refresh_token or ""])
-            return
-        raise AuthenticationError("prospero", "no email/password or refresh token configured")
 
 
 class ProsperoProvider(Provider):
