@@ -39,13 +39,13 @@ def sandbox_process(
     sandbox keeps its state in that SQLite file (and finds there what an earlier one left)."""
     port = free_port()
     process = subprocess.Popen(
-        # In memory: each measurement starts from nothing (by default the state is the file
-        # `--sandbox` runs share, and would outlive the run).
+        # Without `db`, in memory: each measurement starts from nothing (by default the state is
+        # the file `--sandbox` runs share, and would outlive the run).
         [sys.executable, "-m", "reconciler.cli", "sandbox", "--port", str(port), "--admin",
-         "--db", ":memory:", "--previsto-rate-limit", str(previsto_rate_limit),
+         "--db", ":memory:" if db is None else str(db),
+         "--previsto-rate-limit", str(previsto_rate_limit),
          # Pages of 1000, as Previsto's newer developer pages allow and the client asks for.
-         "--previsto-max-page-size", "1000",
-         *(["--db", str(db)] if db is not None else [])],
+         "--previsto-max-page-size", "1000"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -5,19 +5,22 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 
 from reconciler.sandbox import SandboxSettings, create_app
 from reconciler.sandbox.app import Sandbox
-from reconciler.sandbox.server import running
 
-# Fixtures every package shares: a YAML repository on the sandbox and the CLI (`repo`, `cli`),
-# the Action's fake GitHub and simulated runner, and Prevail, Prospero and Previsto servers shaped
-# exactly as their public docs show.
+if TYPE_CHECKING:  # imported as a plugin below, so that pytest rewrites its asserts
+    from tests.fixtures.loopback import LoopbackServers
+
+# Fixtures every package shares: servers on loopback kept for the session, a YAML repository on
+# the sandbox and the CLI (`repo`, `cli`), the Action's fake GitHub and simulated runner, and
+# Prevail, Prospero and Previsto servers shaped exactly as their public docs show.
 pytest_plugins = [
+    "tests.fixtures.loopback",
     "tests.fixtures.repo",
     "tests.fixtures.action",
     "tests.fixtures.docs_prevail",
@@ -57,29 +60,10 @@ def sandbox(sandbox_settings: SandboxSettings) -> Sandbox:
     return create_app(sandbox_settings)
 
 
-class _Switch:
-    """One ASGI entry point whose target each test sets, so one server serves the session."""
-
-    def __init__(self) -> None:
-        self.target: Any = None
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        await self.target(scope, receive, send)
-
-
-@pytest.fixture(scope="session")
-def _served() -> Iterator[tuple[_Switch, str]]:
-    switch = _Switch()
-    with running(switch) as origin:
-        yield switch, origin
-
-
 @pytest.fixture
-def sandbox_url(sandbox: Sandbox, _served: tuple[_Switch, str]) -> str:
+def sandbox_url(sandbox: Sandbox, loopback: LoopbackServers) -> str:
     """The test's sandbox served by uvicorn on a loopback port; `http://127.0.0.1:PORT`."""
-    switch, origin = _served
-    switch.target = sandbox.app
-    return origin
+    return loopback.serve("sandbox", sandbox.app)
 
 
 @pytest.fixture
@@ -87,7 +71,6 @@ def http(sandbox_url: str) -> Iterator[httpx.Client]:
     """A plain httpx client bound to the served sandbox's origin."""
     with httpx.Client(base_url=sandbox_url, timeout=10) as client:
         yield client
-
 
 
 @pytest.fixture(autouse=True)

@@ -119,7 +119,7 @@ def test_files_over_the_total_limit_are_refused(tmp_path: Path) -> None:
     size = len(GOOD_EVENT) + 2
     limits = discovery.ReadLimits(file_bytes=size, total_bytes=2 * size)
     with pytest.raises(ConfigError) as caught:
-        load(tmp_path, resolve_providers=False, limits=limits)  # type: ignore[call-arg,unused-ignore]
+        load(tmp_path, resolve_providers=False, limits=limits)
     [issue] = caught.value.issues
     assert str(issue).startswith(f"{tmp_path / 'c.yaml'}:1:1: not read: the configuration's")
 

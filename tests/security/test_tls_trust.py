@@ -50,8 +50,20 @@ class _Unauthorized(BaseHTTPRequestHandler):
 
 
 class _Server(ThreadingHTTPServer):
+    """Counts the connections it accepts: each is one attempt at a TLS handshake."""
+
+    connections = 0
+
+    def verify_request(self, request: object, client_address: object) -> bool:
+        self.connections += 1
+        return True
+
     def handle_error(self, request: object, client_address: object) -> None:
         pass  # a client refusing the certificate is the point of these tests, not an error
+
+    @property
+    def origin(self) -> str:
+        return f"https://127.0.0.1:{self.server_address[1]}"
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +82,7 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 @pytest.fixture
-def https_origin(certificate: tuple[Path, Path]) -> Iterator[str]:
+def https_server(certificate: tuple[Path, Path]) -> Iterator[_Server]:
     cert, key = certificate
     server = _Server(("127.0.0.1", 0), _Unauthorized)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -83,15 +95,15 @@ def https_origin(certificate: tuple[Path, Path]) -> Iterator[str]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"https://127.0.0.1:{server.server_address[1]}"
+        yield server
     finally:
         server.shutdown()
         server.server_close()
 
 
 @pytest.fixture
-def https_repo(repo: Repo, https_origin: str, monkeypatch: pytest.MonkeyPatch) -> Repo:
-    repo.write("providers.yaml", providers_yaml(https_origin))
+def https_repo(repo: Repo, https_server: _Server, monkeypatch: pytest.MonkeyPatch) -> Repo:
+    repo.write("providers.yaml", providers_yaml(https_server.origin))
     repo.write("sessions.yaml", SESSION)
     # The machine's own trust settings must not decide the outcome.
     monkeypatch.delenv("SSL_CERT_FILE", raising=False)
@@ -111,9 +123,15 @@ def test_an_untrusted_certificate_is_named_as_a_tls_failure(https_repo: Repo, cl
     ), lines[0]
 
 
-def test_an_untrusted_certificate_is_not_retried(https_repo: Repo, cli: Run) -> None:
-    # With retries allowed, the failure is still named, not turned into "unreachable".
+def test_an_untrusted_certificate_is_not_retried(
+    https_repo: Repo, https_server: _Server, cli: Run
+) -> None:
+    without_retries = cli("--max-retries", "0", "plan", https_repo.root, expect=1)
+    attempts = https_server.connections
+    assert attempts >= 1, without_retries.stderr
+    # With retries allowed, no handshake is tried again, and the failure is still named.
     result = cli("--retry-wait", "0", "plan", https_repo.root, expect=1)
+    assert https_server.connections == 2 * attempts, result.stderr
     assert "TLS certificate verification failed" in result.stderr
 
 

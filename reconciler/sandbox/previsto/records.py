@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import random
 import string
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -320,6 +320,21 @@ def create_requested(resource: Resource, body: Any, *, now: str) -> Document:
     if metadata is not None:
         document["meta"] = merge_metadata({}, metadata[1], param=metadata[0])
     return document
+
+
+def name_contacts(
+    context: SandboxContext, assignments: Sequence[Document], *, batch: Sequence[Document] = ()
+) -> None:
+    """Fill `contactName` from the contact where it is absent, as Previsto does: the contact is
+    one of `batch` (created alongside) or a stored one."""
+    names = {contact["id"]: contact["name"] for contact in batch}
+    for assignment in assignments:
+        contact = assignment.get("contactId")
+        if assignment.get("contactName") is None and contact is not None:
+            if contact not in names:
+                stored = context.store.get(CONTACTS.collection, contact) or {}
+                names[contact] = stored.get("name")
+            assignment["contactName"] = names[contact]
 
 
 def churn(context: SandboxContext) -> None:

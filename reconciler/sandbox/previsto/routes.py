@@ -34,6 +34,7 @@ from reconciler.sandbox.previsto.records import (
     Resource,
     churn,
     create_requested,
+    name_contacts,
     update,
 )
 from reconciler.sandbox.previsto.seed import ACCOUNT, seed_demo
@@ -142,9 +143,7 @@ def _resolve_contacts(context: SandboxContext, assignment: Document) -> None:
         ident = assignment.get(name)
         if ident is not None and context.store.get(CONTACTS.collection, ident) is None:
             raise bad_request(f"No such contact: '{ident}'.", param=name)
-    if assignment.get("contactName") is None and assignment.get("contactId") is not None:
-        contact = context.store.get(CONTACTS.collection, assignment["contactId"]) or {}
-        assignment["contactName"] = contact.get("name")
+    name_contacts(context, [assignment])
 
 
 def _refuse_settled_deletion(assignment: Document) -> None:

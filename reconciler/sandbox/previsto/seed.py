@@ -25,6 +25,7 @@ from reconciler.sandbox.previsto.records import (
     Document,
     Resource,
     create,
+    name_contacts,
 )
 from reconciler.sandbox.previsto.validation import stamp
 from reconciler.sandbox.store import Store
@@ -135,7 +136,7 @@ def seed_bulk(context: SandboxContext, body: dict[str, Any]) -> dict[str, list[D
             for index, partial in enumerate(body.get(name, []))
         ]
         _refuse_taken_ids(context, resource, created[name])
-    _name_contacts(context, created["assignments"], created["contacts"])
+    name_contacts(context, created["assignments"], batch=created["contacts"])
     try:
         with context.store.transaction():
             for name, documents in created.items():
@@ -146,18 +147,6 @@ def seed_bulk(context: SandboxContext, body: dict[str, Any]) -> dict[str, list[D
     except sqlite3.IntegrityError:
         raise PrevistoError(409, "An object with one of these ids already exists.") from None
     return created
-
-
-def _name_contacts(
-    context: SandboxContext, assignments: list[Document], contacts: list[Document]
-) -> None:
-    """`contactName` from the contact (one of this batch or a stored one) where it is absent."""
-    names = {contact["id"]: contact["name"] for contact in contacts}
-    for assignment in assignments:
-        contact = assignment.get("contactId")
-        if assignment.get("contactName") is None and contact is not None:
-            stored = context.store.get(CONTACTS.collection, contact) or {}
-            assignment["contactName"] = names.get(contact, stored.get("name"))
 
 
 def _refuse_taken_ids(
