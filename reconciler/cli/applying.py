@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -14,6 +13,7 @@ from reconciler.cli.common import (
     EXIT_ERROR,
     ON_DRIFT_HELP,
     PROGRESS,
+    STATE_DIRECTORY,
     adopt_option,
     adopt_unscoped_option,
     base_ref_option,
@@ -37,7 +37,7 @@ from reconciler.engine.fingerprint import configuration_fingerprint
 from reconciler.engine.lock import apply_lock
 from reconciler.engine.origins import commit_of, declared_at_ref
 from reconciler.engine.plan import PlanOptions, build_plan, recheck_saved
-from reconciler.engine.planfile import PLAN_KEY_VARIABLE, SavedPlan, load_plan, plan_key
+from reconciler.engine.planfile import PLAN_KEY_VARIABLE, SavedPlan, load_plan
 from reconciler.engine.safety import Rails, enforce
 from reconciler.engine.targets import outside, parse_targets
 from reconciler.errors import ReconcilerError, UnsafePlanError
@@ -55,7 +55,7 @@ from reconciler.render.safe import visible
 @click.option(
     "--journal",
     type=click.Path(dir_okay=False, path_type=Path),
-    default=Path(".reconciler") / "journal.jsonl",
+    default=STATE_DIRECTORY / "journal.jsonl",
     show_default=True,
     help="Where each write is recorded.",
 )
@@ -107,8 +107,9 @@ def apply(
     saved: SavedPlan | None = None
     if path.is_file() and path.suffix == ".json":
         # Before the configuration is read: a badly signed file goes no further.
-        saved = load_plan(path, key=signing_key())
-        if saved.signed and plan_key(os.environ) is None:
+        key = signing_key()
+        saved = load_plan(path, key=key)
+        if saved.signed and key is None:
             click.echo(
                 f"Note: {path} is signed, but {PLAN_KEY_VARIABLE} is not set: its signature "
                 "is not checked",
@@ -129,7 +130,7 @@ def apply(
         # One apply per scope on this machine, from the refresh to the last write.
         apply_lock(
             state.scope.name if state.scope else "default",
-            directory=LOCK_DIRECTORY,
+            directory=STATE_DIRECTORY,
             wait=lock_timeout,
             on_wait=announce_wait,
         ),
@@ -188,9 +189,6 @@ def apply(
     print_report(report)
     if not report.ok:
         raise SystemExit(EXIT_ERROR)
-
-
-LOCK_DIRECTORY = Path(".reconciler")
 
 
 def announce_wait(path: Path) -> None:

@@ -101,8 +101,10 @@ def value_limit() -> int | None:
     return MAX_VALUE if sys.stdout.isatty() else None
 
 
-# The sandbox's state, shared by `--sandbox` runs and a served `reconciler sandbox` alike.
-SANDBOX_DB = Path(".reconciler") / "sandbox.db"
+# Where a run keeps what it leaves behind on this machine: the journal, the apply locks, and
+# the sandbox's state (shared by `--sandbox` runs and a served `reconciler sandbox` alike).
+STATE_DIRECTORY = Path(".reconciler")
+SANDBOX_DB = STATE_DIRECTORY / "sandbox.db"
 
 sandbox_option = click.option(
     "--sandbox",

@@ -143,13 +143,14 @@ def _changes_for(
 def _hold_back(
     changes: list[Change], refreshed: Mapping[str, Refreshed]
 ) -> tuple[tuple[Change, ...], tuple[Skipped, ...]]:
-    """The changes requests can make, and the others skipped with the provider's reason."""
+    """The changes requests can make, and the others skipped with the provider's reason (the
+    object a change names may be this scope's, a duplicate or one adopted from before scopes)."""
     sides = {side.provider.kind: side for side in refreshed.values()}
     kept: list[Change] = []
     held: list[Skipped] = []
     for change in changes:
         side = sides[change.address.kind]
-        current = side.current.get(change.address.key)
+        current = side.remote(change.address.key)
         why = side.provider.held_back(current) if current is not None else None
         if why is None:
             kept.append(change)

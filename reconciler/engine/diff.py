@@ -163,9 +163,7 @@ def _same_as_patched(left: Any, right: Any) -> bool:
         return all(_same_as_patched(value, right.get(key)) for key, value in left.items()) and all(
             value is None or key in left for key, value in right.items()
         )
-    if isinstance(left, list) and isinstance(right, list):
-        return len(left) == len(right) and all(map(_same_verbatim, left, right))
-    return same(left, right)
+    return _same_verbatim(left, right)  # an array, and everything in it, as sent
 
 
 def _same_verbatim(left: Any, right: Any) -> bool:

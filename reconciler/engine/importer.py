@@ -34,7 +34,6 @@ from reconciler.providers.base import Provider
 log = logging.getLogger(__name__)
 
 MAX_KEY = 63
-ADOPT_NOTE = "adopt"
 SINGULAR = {"sessions": "session", "events": "event", "assignments": "assignment"}
 
 

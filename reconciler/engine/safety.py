@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from reconciler.engine.adoption import ADOPT_NOTE
 from reconciler.engine.refresh import Refreshed
 from reconciler.errors import UnsafePlanError
 from reconciler.instants import from_utc
@@ -128,7 +129,7 @@ def _mass_changes(
 
 def _marks_only(change: Change) -> bool:
     """An update that writes only our marker (adoption, scope, protection): no field changes."""
-    return change.action is Action.UPDATE and (change.note == "adopt" or not change.fields)
+    return change.action is Action.UPDATE and (change.note == ADOPT_NOTE or not change.fields)
 
 
 def _instant(text: str | None) -> datetime | None:

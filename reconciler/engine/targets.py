@@ -2,9 +2,10 @@
 
 A target is an address (`events.winter-gala`) or a recurring series (`sessions.status-call`,
 which takes every occurrence, `sessions.status-call@2027-03-08`). The plan keeps only the changes
-to targeted objects, before the adoption, check and safety passes, so the rails count what will
-be done; with `--prune`, only targeted objects that are no longer declared are removed. The plan
-says that it is partial: the rest of the schedule may still differ from the configuration.
+to targeted objects, after the adoption pass and before the check and safety passes, so the
+rails count what will be done; with `--prune`, only targeted objects that are no longer declared
+are removed. The plan says that it is partial: the rest of the schedule may still differ from
+the configuration.
 """
 
 from __future__ import annotations

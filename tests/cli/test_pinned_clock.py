@@ -1,4 +1,4 @@
-"""`RECONCILER_NOW` pins the clock only for the sandbox and test suites (issue 16).
+"""`RECONCILER_NOW` pins the clock only for the sandbox and test suites.
 
 The safety rails read the clock; a pin against a real account would switch them off silently.
 """

@@ -225,6 +225,25 @@ def test_a_pending_request_without_an_id_is_held_back_until_scheduled(
     assert docs_prevail.sessions[0]["state"] == "canceled"
 
 
+def test_a_pending_request_of_before_scopes_is_held_back_not_adopted(
+    docs_prevail: DocsPrevail, schedule: Path, cli: Run
+) -> None:
+    """api-contract.md, Prevail: cancel goes by `remote_session_id`, which a pending request
+    lacks: adopting one from before scopes (cancel, then schedule anew) waits as any change
+    to it does, rather than planning a cancel that has no id to name."""
+    schedule.write_text(schedule_yaml(docs_prevail, CHEN))
+    cli("apply", schedule, "--auto-approve")
+    [pending] = docs_prevail.requests
+    pending["session_details"]["additional_details"] = "reconciler-key: chen"  # no scope line
+
+    docs_prevail.forget()
+    held = cli("apply", schedule, "--auto-approve", "--adopt-unscoped")
+    assert "Skipped sessions.chen: managed before scopes" in held.stdout
+    assert "no remote_session_id until Prevail staff schedule it" in held.stdout
+    assert "/cancel" not in held.stdout
+    assert writes(docs_prevail) == []
+
+
 def test_the_plan_json_records_the_documented_request_shapes(
     docs_prevail: DocsPrevail, schedule: Path, cli: Run
 ) -> None:
