@@ -115,7 +115,13 @@ def apply(
                 "is not checked",
                 err=True,
             )
-        _check_saved_options(saved, on_drift=on_drift, base_ref=base_ref)
+        _check_saved_options(
+            saved,
+            on_drift=on_drift,
+            base_ref=base_ref,
+            flags={"prune": prune, "adopt": adopt, "adopt-unscoped": adopt_unscoped,
+                   "strict": strict},
+        )
         if addresses and (stray := outside(saved.plan, addresses)):
             raise ReconcilerError(
                 f"{path} changes {', '.join(stray[:5])}{', ...' if len(stray) > 5 else ''}, "
@@ -197,8 +203,18 @@ def announce_wait(path: Path) -> None:
     )
 
 
-def _check_saved_options(saved: SavedPlan, *, on_drift: str | None, base_ref: str | None) -> None:
-    """A saved plan is applied with the policy it was reviewed with; say so if asked otherwise."""
+def _check_saved_options(
+    saved: SavedPlan, *, on_drift: str | None, base_ref: str | None, flags: Mapping[str, bool]
+) -> None:
+    """A saved plan is applied with the options it was reviewed with; say so if asked otherwise
+    (as Terraform refuses options that would change a saved plan) rather than drop them."""
+    made_with = {"prune": saved.prune, "adopt": saved.adopt,
+                 "adopt-unscoped": saved.adopt_unscoped, "strict": saved.strict}
+    for flag, asked in flags.items():
+        if asked and not made_with[flag]:
+            raise ReconcilerError(
+                f"{saved.path} was made without --{flag}; make the plan again with --{flag}"
+            )
     if on_drift is not None and DriftPolicy(on_drift) is not saved.on_drift:
         raise ReconcilerError(
             f"{saved.path} was made with --on-drift {saved.on_drift.value}, not {on_drift}; "
