@@ -91,13 +91,21 @@ def redact(text: str, secrets: Iterable[str]) -> str:
 # -- annotations -------------------------------------------------------------------------------
 
 
+def error_lines(stderr: str) -> list[str]:
+    """The lines of a command's stderr that report errors: configuration issues
+    (`FILE:LINE:COL: path: message`) and `Error: ...` lines."""
+    return [
+        line for line in stderr.splitlines()
+        if CONFIG_ISSUE.match(line) or line.startswith("Error: ")
+    ]
+
+
 def error_annotations(stderr: str, *, command: str, workspace: str | None) -> list[str]:
-    """Configuration errors (`FILE:LINE:COL: path: message`) become `::error file=...` lines on
-    the file; other `Error: ...` lines become plain error annotations."""
+    """Configuration errors become `::error file=...` lines on the file; other `Error: ...`
+    lines become plain error annotations."""
     return [
         _annotation("error", line.removeprefix("Error: "), command=command, workspace=workspace)
-        for line in stderr.splitlines()
-        if CONFIG_ISSUE.match(line) or line.startswith("Error: ")
+        for line in error_lines(stderr)
     ]
 
 
