@@ -15,6 +15,7 @@ from pathlib import Path
 
 import click
 
+from reconciler.config import secret_variables
 from reconciler.github.comments import config_label
 from reconciler.github.publish import publish, run_url
 from reconciler.github.report import COMMANDS, ReviewedPlan, read_report
@@ -114,10 +115,11 @@ def mask(path: Path) -> None:
     if os.environ.get("GITHUB_ACTIONS") != "true":
         click.echo("Not running on GitHub Actions: nothing to mask.", err=True)
         return
-    values = secret_values(path, os.environ)
+    names = secret_variables(path)  # read once: the configuration may be large
+    values = secret_values(names, os.environ)
     for line in mask_commands(values):
         click.echo(line)
-    short = short_secrets(path, os.environ)
+    short = short_secrets(names, os.environ)
     for name in short:
         click.echo(workflow_command(
             "warning", f"{name} is shorter than {MIN_SECRET_LENGTH} characters: it is not masked "
@@ -242,7 +244,7 @@ def publish_command(
         path=config_label(str(config_path or "."), workspace=os.environ.get("GITHUB_WORKSPACE")),
         reviewed=reviewed,
     )
-    secrets = secret_values(config_path, os.environ) if config_path else []
+    secrets = secret_values(secret_variables(config_path), os.environ) if config_path else []
     published = publish(
         report,
         environ=os.environ,

@@ -184,8 +184,7 @@ def _rule_of(
                 "less often, or give start and end a time of day",
             )
         )
-    parts = {part.partition("=")[0].strip().upper() for part in text.split(";")}
-    if not parts & {"COUNT", "UNTIL"} and "until" not in spec and "horizon" not in spec:
+    if not rule.ends and "until" not in spec and "horizon" not in spec:
         return _fail(
             source.issue(
                 where,

@@ -45,6 +45,7 @@ class Rule:
     start: datetime  # DTSTART: naive wall-clock time in `zone`
     rule_first: datetime | None  # the rule's own first instance (naive), None when it has none
     counted: bool  # the rule has COUNT (which counts DTSTART too)
+    ends: bool  # the rule has COUNT or UNTIL: it ends by itself
     intraday: bool  # it may have more than one instance on one local date
 
     @property
@@ -88,6 +89,7 @@ class Rule:
             start=start,
             rule_first=rule_first,
             counted="COUNT" in parts,
+            ends=bool({"COUNT", "UNTIL"} & parts.keys()),
             intraday=intraday,
         )
         if not intraday and rule_first != start and len(rule.starts_on(start.date())) > 1:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.github.comments import Marker
-from reconciler.github.runner import CONFIG_ISSUE, Counts
+from reconciler.github.runner import Counts, error_lines
 from reconciler.render.safe import markdown_code, markdown_text, visible_lines
 
 COMMANDS = ("plan", "apply", "drift")
@@ -180,18 +180,11 @@ def _without_heading(markdown: str) -> str:
     return "\n".join(lines)
 
 
-def error_lines(stderr: str) -> str:
-    return "\n".join(
-        line for line in stderr.splitlines()
-        if CONFIG_ISSUE.match(line) or line.startswith("Error: ")
-    )
-
-
 def _failure_lines(report: RunReport) -> str:
     lines = [f"❌ **`reconciler {report.command}` failed** (exit {report.exitcode}).", ""]
     errors = error_lines(report.stderr)
     if errors:
-        lines += ["```text", errors, "```", ""]
+        lines += ["```text", *errors, "```", ""]
     return "\n".join(lines) + "\n"
 
 
@@ -209,10 +202,10 @@ def _apply_body(report: RunReport, *, workflow: str | None) -> str:
     else:
         lines = [f"✅ **Applied**: {tally}", ""]
     lines += _source_lines(report, applied=tally is not None)
-    errors = error_lines(report.stderr) if report.failed else ""
+    errors = error_lines(report.stderr) if report.failed else []
     if errors:
-        lines += ["```text", *errors.split("\n"), "```", ""]
-    lines += _way_through(report, errors, workflow=workflow, ran=tally is not None)
+        lines += ["```text", *errors, "```", ""]
+    lines += _way_through(report, "\n".join(errors), workflow=workflow, ran=tally is not None)
     if tally is not None:
         lines += _result_table(results)
     if report.apply_log:

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reconciler.config import secret_variables
 from reconciler.redaction import MIN_SECRET_LENGTH, redact_text
 
 CONFIG_ISSUE = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<col>\d+): (?P<message>.+)$")
@@ -53,9 +52,10 @@ def fenced(text: str, *, token: str | None = None) -> list[str]:
 # -- secrets -----------------------------------------------------------------------------------
 
 
-def secret_values(path: Path, environ: Mapping[str, str]) -> list[str]:
-    """The values of the secrets the configuration at `path` reads, to mask in the runner's log."""
-    values = (environ.get(name, "") for name in secret_variables(path))
+def secret_values(names: Iterable[str], environ: Mapping[str, str]) -> list[str]:
+    """The values of the secret variables `names` (`config.secret_variables`), to mask in the
+    runner's log."""
+    values = (environ.get(name, "") for name in names)
     return list(dict.fromkeys(value for value in values if value.strip()))
 
 
@@ -74,10 +74,10 @@ def mask_commands(values: Iterable[str]) -> list[str]:
     return lines
 
 
-def short_secrets(path: Path, environ: Mapping[str, str]) -> list[str]:
+def short_secrets(names: Iterable[str], environ: Mapping[str, str]) -> list[str]:
     """The names of the secret variables whose values are too short to mask (never the values)."""
     return [
-        name for name in secret_variables(path)
+        name for name in names
         if 0 < len(environ.get(name, "").strip()) < MIN_SECRET_LENGTH
     ]
 
@@ -91,13 +91,21 @@ def redact(text: str, secrets: Iterable[str]) -> str:
 # -- annotations -------------------------------------------------------------------------------
 
 
+def error_lines(stderr: str) -> list[str]:
+    """The lines of a command's stderr that report errors: configuration issues
+    (`FILE:LINE:COL: path: message`) and `Error: ...` lines."""
+    return [
+        line for line in stderr.splitlines()
+        if CONFIG_ISSUE.match(line) or line.startswith("Error: ")
+    ]
+
+
 def error_annotations(stderr: str, *, command: str, workspace: str | None) -> list[str]:
-    """Configuration errors (`FILE:LINE:COL: path: message`) become `::error file=...` lines on
-    the file; other `Error: ...` lines become plain error annotations."""
+    """Configuration errors become `::error file=...` lines on the file; other `Error: ...`
+    lines become plain error annotations."""
     return [
         _annotation("error", line.removeprefix("Error: "), command=command, workspace=workspace)
-        for line in stderr.splitlines()
-        if CONFIG_ISSUE.match(line) or line.startswith("Error: ")
+        for line in error_lines(stderr)
     ]
 
 
@@ -217,5 +225,3 @@ def fit(text: str, *, limit: int, measure: Callable[[str], int], note: str) -> s
         body += "</details>\n"
     return body + "\n" + note
 
-
-# -- the report --------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from typing import Any
 
 from reconciler import __version__
 from reconciler.model import FieldChange
-from reconciler.render.safe import visible_lines
+from reconciler.render.safe import markdown_code, markdown_text, visible_lines
 from reconciler.render.values import show
 from reconciler.reports import DriftItem, DriftReport
 
@@ -90,17 +90,20 @@ def render_drift_markdown(report: DriftReport) -> str:
         lines.append("|---|---|---|---|---|---|")
         for item in report.items:
             rows: list[FieldChange | None] = [*item.fields, *item.ignored] or [None]
+            # Cells hold remote text (a title edited in a provider's UI): a `|` or a backtick
+            # in it must not split the row or end its code span, as in the plan's table.
+            address = markdown_code(str(item.address))
+            updated = markdown_text(item.updated_at) if item.updated_at else "—"
+            status = HEADLINE[item.status]
             for field in rows:
-                status = HEADLINE[item.status]
                 if field is None:
-                    lines.append(
-                        f"| `{item.address}` | {status} | — | — | — | {item.updated_at or '—'} |"
-                    )
+                    lines.append(f"| {address} | {status} | — | — | — | {updated} |")
                     continue
                 note = " (ignored)" if field in item.ignored else ""
                 lines.append(
-                    f"| `{item.address}` | {status} | `{field.name}`{note} | "
-                    f"`{show(field.before)}` | `{show(field.after)}` | {item.updated_at or '—'} |"
+                    f"| {address} | {status} | {markdown_code(field.name)}{note} | "
+                    f"{markdown_code(show(field.before))} | {markdown_code(show(field.after))} | "
+                    f"{updated} |"
                 )
     return visible_lines(lines) + "\n"
 

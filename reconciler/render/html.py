@@ -19,7 +19,13 @@ from reconciler.render.headline import headline, verb
 from reconciler.render.safe import visible
 from reconciler.render.timeline import Bar, Side, Timeline, left_out_note, timeline
 from reconciler.render.times import describe_field
-from reconciler.render.values import NO_CHANGES, show, summary_line
+from reconciler.render.values import (
+    NO_CHANGES,
+    duplicate_lines,
+    scope_lines,
+    show,
+    summary_line,
+)
 
 HTML_CHART_CHANGES = 200
 HTML_TABLE_CHANGES = 2_000
@@ -71,7 +77,9 @@ def render_html(plan: Plan, *, title: str = "reconciler plan") -> str:
     if plan.changes:
         parts.append(f'<p class="headline">{_text(headline(plan))}</p>')
         parts.append(f'<p class="counts">{_text(summary_line(plan))}</p>')
-    notes = [f"<li>{_text(warning)}</li>" for warning in plan.warnings]
+    parts += [f'<p class="note">{_text(line)}</p>' for line in scope_lines(plan)]
+    notes = [f"<li>{_text(line)}</li>" for line in duplicate_lines(plan)]
+    notes += [f"<li>{_text(warning)}</li>" for warning in plan.warnings]
     notes += [f"<li>skipped <code>{_text(str(s.address))}</code>: {_text(s.reason)}</li>"
               for s in plan.skipped]
     if notes:

@@ -14,7 +14,13 @@ from reconciler.render.headline import headline
 from reconciler.render.safe import markdown_code, markdown_text, visible_lines
 from reconciler.render.timeline import MERMAID_CHANGES, left_out_note, mermaid_gantt, timeline
 from reconciler.render.times import describe_field, group_changes
-from reconciler.render.values import NO_CHANGES, scope_lines, show, summary_line
+from reconciler.render.values import (
+    NO_CHANGES,
+    duplicate_lines,
+    scope_lines,
+    show,
+    summary_line,
+)
 
 # Finds the one PR comment this tool edits in place.
 MARKER = "<!-- reconciler-plan -->"
@@ -36,8 +42,7 @@ def render_markdown(plan: Plan, *, title: str = "reconciler plan") -> str:
     lines = [MARKER, f"### {title}", ""]
     if plan.changes:
         lines += [f"**{headline(plan)}**", "", summary_line(plan), ""]
-    scope = [f"> {markdown_text(line)}" for line in scope_lines(plan)
-             if not line.startswith("Duplicate")]
+    scope = [f"> {markdown_text(line)}" for line in scope_lines(plan)]
     lines += [*scope, ""] if scope else []
     lines += _notes(plan)
     if not plan.changes:
@@ -86,7 +91,7 @@ def render_markdown(plan: Plan, *, title: str = "reconciler plan") -> str:
 
 def _notes(plan: Plan) -> list[str]:
     """Warnings and what the rails held back: quoted, folded when there are many."""
-    duplicates = [line for line in scope_lines(plan) if line.startswith("Duplicate")]
+    duplicates = duplicate_lines(plan)
     notes = [f"> ⚠️ {markdown_text(line)}" for line in duplicates]
     notes += [f"> ⚠️ {markdown_text(warning)}" for warning in plan.warnings]
     notes += [

@@ -11,7 +11,13 @@ import click
 from reconciler.model import Action, Change, Plan
 from reconciler.render.safe import visible
 from reconciler.render.times import describe_field, group_changes
-from reconciler.render.values import NO_CHANGES, scope_lines, show, summary_line
+from reconciler.render.values import (
+    NO_CHANGES,
+    duplicate_lines,
+    scope_lines,
+    show,
+    summary_line,
+)
 
 SYMBOL = {
     Action.CREATE: ("+", "green"),
@@ -40,8 +46,8 @@ def render_text(plan: Plan, *, color: bool = False, max_value: int | None = None
         text = visible(text)
         return click.style(text, fg=colour, bold=bold) if color else text
 
-    lines: list[str] = [paint(line, "yellow" if line.startswith("Duplicate") else None)
-                        for line in scope_lines(plan)]
+    lines = [paint(line) for line in scope_lines(plan)]
+    lines += [paint(line, "yellow") for line in duplicate_lines(plan)]
     for warning in plan.warnings:
         lines.append(paint(f"Warning: {warning}", "yellow"))
     for skipped in plan.skipped:

@@ -26,8 +26,6 @@ from reconciler.render.times import reschedules
 # How many changes a Mermaid chart draws: a comment has room for a readable chart, not for a
 # 3,000-row one (GitHub also stops rendering Mermaid past 50,000 characters).
 MERMAID_CHANGES = 30
-# An unknown length is drawn as a point in time.
-TIME_FIELDS = ("start", "end", "duration_hours")
 
 
 class Side(StrEnum):

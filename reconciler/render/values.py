@@ -36,7 +36,7 @@ NO_CHANGES = "No changes. The remote schedule matches the configuration."
 
 
 def scope_lines(plan: Plan) -> list[str]:
-    """The plan's header: its scope, what refresh left alone, and the duplicates it found."""
+    """The plan's header: its scope, and what refresh found of other owners and left alone."""
     lines: list[str] = []
     report = plan.scope
     if report is not None:
@@ -55,5 +55,9 @@ def scope_lines(plan: Plan) -> list[str]:
                 f"Left alone, managed before scopes: {counted}; `--adopt-unscoped` takes the "
                 "ones this configuration declares into its scope."
             )
-    lines.extend(f"Duplicate: {duplicate}." for duplicate in plan.duplicates)
     return lines
+
+
+def duplicate_lines(plan: Plan) -> list[str]:
+    """One warning per key that several live objects carry (apply keeps the oldest)."""
+    return [f"Duplicate: {duplicate}." for duplicate in plan.duplicates]

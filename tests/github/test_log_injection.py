@@ -1,4 +1,4 @@
-"""Issue 16: text from the pull request's YAML must never become a workflow command in the log.
+"""Text from the pull request's YAML must never become a workflow command in the log.
 
 The Action's own scripts run on the simulated runner; `processed` reads the job log as the
 runner does and lists the workflow commands it would act on.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from reconciler.model import Action, Address, Change, FieldChange, Location, Plan, Skipped
 from reconciler.render import plan_document, render_markdown, render_text
@@ -67,3 +68,18 @@ def test_drift_reports_keep_each_value_on_one_line():
 def test_json_keeps_the_exact_value():
     document = plan_document(plan())
     assert json.loads(json.dumps(document))["changes"][0]["reason"] == f"because {FORGED}"
+
+
+CELL_BORDER = re.compile(r"(?<!\\)\|")
+
+
+def test_a_remote_value_with_a_pipe_or_backtick_keeps_its_drift_row_whole():
+    # A title edited in a provider's UI reaches the drift issue's table as it was typed.
+    edited = FieldChange(name="title", before="Gala | `after` party", after="Gala")
+    item = DriftItem(address=Address("events", "gala"), status="drifted", fields=(edited,),
+                     updated_at="2027-01-02 | <b>")
+    text = render_drift_markdown(DriftReport(items=(item,)))
+    (row,) = [line for line in text.splitlines() if line.startswith("| `events.gala`")]
+    assert len(CELL_BORDER.findall(row)) == 7  # six cells
+    assert '`` "Gala \\| `after` party" ``' in row
+    assert row.endswith("| 2027-01-02 \\| &lt;b> |")

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.model import Action, Address, Change, FieldChange, Plan
+from reconciler.model import Action, Address, Change, Duplicate, FieldChange, Plan, ScopeReport
+from reconciler.render import render_text
 from reconciler.render.html import HTML_TABLE_CHANGES, render_html
 from tests.fixtures.repo import Repo, Run
 
@@ -113,6 +114,27 @@ def test_a_big_plan_lists_a_bounded_table_and_says_what_it_left_out():
     assert page.count("tr") == 1 + HTML_TABLE_CHANGES
     assert "the other 500 are in the JSON plan" in text
     assert "the other 2,300 are in the table" in text  # the chart draws the first 200
+
+
+def test_the_page_names_the_scope_and_the_duplicates_as_the_text_plan_does():
+    duplicate = Duplicate(address=Address("events", "gala"), kept="ev_1", extras=("ev_2",))
+    removal = Change(address=Address("events", "gala#ev_2"), provider="prospero",
+                     action=Action.DELETE, reason="a duplicate of events.gala")
+    plan = Plan(changes=(removal,), state_checksum="0", duplicates=(duplicate,),
+                scope=ScopeReport(name="litigation/east", origin="providers.stack at p.yaml:2:3",
+                                  others={"events": {"litigation/west": 4}}))
+    page = Page(render_html(plan))
+    check_self_contained(page)
+    text = "".join(page.text)
+    header = render_text(plan).splitlines()[:3]
+    assert header == [
+        "Scope: litigation/east (providers.stack at p.yaml:2:3)",
+        "Left alone, of other scopes: 4 events (litigation/west: 4).",
+        "Duplicate: 2 live objects carry the key events.gala in this scope (ids ev_1, ev_2); the "
+        "oldest, ev_1, is kept and the others are removed.",
+    ]
+    for line in header:
+        assert line in text
 
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome",
