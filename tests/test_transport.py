@@ -171,6 +171,23 @@ def test_a_policy_window_shortens_a_documented_window_and_makes_none_where_there
     assert len(contacts(sandbox)) == 2
 
 
+def test_a_request_that_times_out_every_time_fails_as_a_timeout(
+    sandbox: Sandbox, sandbox_url: str
+) -> None:
+    """api-contract.md, The sandbox — fault: latency. A GET whose answer is late on every
+    attempt (each reached the server) fails as the read timeout it is, not as a connection
+    refused, so the provider's message says it timed out."""
+    sandbox.faults.add(Fault(kind="latency", path=ROUTE, seconds=1.0, times=2))
+    http = build_client(
+        "previsto", f"{sandbox_url}/previsto", auth=httpx.BasicAuth("sk_sandbox", ""),
+        policy=RetryPolicy(attempts=2, initial_wait=0.01, max_wait=0.01),
+        timeout=httpx.Timeout(0.2),
+    )
+    with http, pytest.raises(httpx.ReadTimeout):
+        http.get("contacts")
+    assert len(contacts(sandbox)) == 2
+
+
 @pytest.mark.parametrize("header", [float("inf"), float("nan")])
 def test_a_retry_after_that_cannot_be_waited_for_is_ignored(
     sandbox: Sandbox, fast: httpx.Client, header: float
