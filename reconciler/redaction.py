@@ -117,20 +117,29 @@ def secret_forms(secret: str) -> set[str]:
     return {form for form in forms if len(form) >= MIN_SECRET_LENGTH}
 
 
+def _maskable_forms(secrets: Iterable[str]) -> set[str]:
+    """Every form of the secrets long enough to be replaced wherever it occurs."""
+    return {form for secret in secrets if len(secret) >= MIN_SECRET_LENGTH
+            for form in secret_forms(secret)}
+
+
+def _any_of(values: Iterable[str]) -> str:
+    """A pattern matching any of the values, longest first, so that a secret that contains
+    another is replaced whole."""
+    return "|".join(map(re.escape, sorted(values, key=lambda value: (-len(value), value))))
+
+
 def redact_text(text: str, secrets: Iterable[str]) -> str:
     """`text` (a PR comment, an annotation) without the secrets' values: one of at least
     `MIN_SECRET_LENGTH` characters wherever it occurs, in every form `secret_forms` gives; a
     shorter one only as a whole quoted value (`"x"`, `'x'`), where a value is printed as itself."""
     values = [secret for secret in dict.fromkeys(secrets) if secret]
-    forms = {form for secret in values if len(secret) >= MIN_SECRET_LENGTH
-             for form in secret_forms(secret)}
+    forms = _maskable_forms(values)
     if forms:
-        ordered = sorted(forms, key=lambda form: (-len(form), form))
-        text = re.sub("|".join(map(re.escape, ordered)), MASK, text)
+        text = re.sub(_any_of(forms), MASK, text)
     short = [secret for secret in values if len(secret) < MIN_SECRET_LENGTH]
     if short:
-        quoted = "|".join(re.escape(secret) for secret in sorted(short, key=len, reverse=True))
-        text = re.sub(rf"""(?P<q>["'])(?:{quoted})(?P=q)""",
+        text = re.sub(rf"""(?P<q>["'])(?:{_any_of(short)})(?P=q)""",
                       lambda match: f"{match['q']}{MASK}{match['q']}", text)
     return text
 
@@ -151,16 +160,13 @@ class RedactingFilter(logging.Filter):
 
     def add(self, secrets: Iterable[str]) -> None:
         """Redact these values from now on (shorter than `MIN_SECRET_LENGTH`: by shape only)."""
-        forms = {form for secret in secrets if len(secret) >= MIN_SECRET_LENGTH
-                 for form in secret_forms(secret)}
+        forms = _maskable_forms(secrets)
         with self._lock:
             if forms <= self._secrets:
                 return
             self._secrets |= forms
-            # Longest first, so a secret that contains another is replaced whole.
-            ordered = sorted(self._secrets, key=lambda form: (-len(form), form))
             # One assignment: threads logging meanwhile see the old pattern or the new one.
-            self._pattern = re.compile("|".join(map(re.escape, ordered)))
+            self._pattern = re.compile(_any_of(self._secrets))
 
     def redact(self, text: str) -> str:
         pattern = self._pattern

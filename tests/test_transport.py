@@ -151,6 +151,43 @@ def test_without_a_documented_window_a_429_gets_the_plain_attempts(
     assert len(contacts(sandbox)) == 2
 
 
+def test_a_policy_window_shortens_a_documented_window_and_makes_none_where_there_is_none(
+    sandbox: Sandbox, sandbox_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """api-contract.md, Previsto — Rate limit: 120 requests per minute per key, 429 without
+    `Retry-After` [model]. A retry policy's window stands in for the documented one (0.3 s for
+    60 s here: the refusals end in the answer, not in a minute's retries) and gives no window to
+    an API that documents none (two attempts)."""
+    storm(sandbox, times=None)
+    policy = RetryPolicy(attempts=2, initial_wait=0.01, max_wait=0.01, rate_window=0.3)
+    with caplog.at_level(logging.INFO), client(sandbox_url, policy, rate_window=60) as http:
+        assert http.get("contacts").status_code == 429
+    assert "the limit is counted per 0.3 s" in caplog.text
+    windowed = contacts(sandbox)
+    assert windowed[-1].received_at - windowed[0].received_at >= 0.3
+    sandbox.requests.clear()
+    with client(sandbox_url, policy) as http:
+        assert http.get("contacts").status_code == 429
+    assert len(contacts(sandbox)) == 2
+
+
+def test_a_request_that_times_out_every_time_fails_as_a_timeout(
+    sandbox: Sandbox, sandbox_url: str
+) -> None:
+    """api-contract.md, The sandbox — fault: latency. A GET whose answer is late on every
+    attempt (each reached the server) fails as the read timeout it is, not as a connection
+    refused, so the provider's message says it timed out."""
+    sandbox.faults.add(Fault(kind="latency", path=ROUTE, seconds=1.0, times=2))
+    http = build_client(
+        "previsto", f"{sandbox_url}/previsto", auth=httpx.BasicAuth("sk_sandbox", ""),
+        policy=RetryPolicy(attempts=2, initial_wait=0.01, max_wait=0.01),
+        timeout=httpx.Timeout(0.2),
+    )
+    with http, pytest.raises(httpx.ReadTimeout):
+        http.get("contacts")
+    assert len(contacts(sandbox)) == 2
+
+
 @pytest.mark.parametrize("header", [float("inf"), float("nan")])
 def test_a_retry_after_that_cannot_be_waited_for_is_ignored(
     sandbox: Sandbox, fast: httpx.Client, header: float

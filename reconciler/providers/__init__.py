@@ -48,16 +48,13 @@ def build_providers(
     for name, provider_settings in sorted(configured.items()):
         cls = PROVIDERS[name]
         rate = provider_settings.requests_per_minute or cls.requests_per_minute
-        window = cls.rate_window
-        if window is not None and policy is not None and policy.rate_window is not None:
-            window = policy.rate_window  # a test shortens the documented window
         client = build_client(
             name,
             provider_settings.settings.get("base_url", ""),
             auth=cls.auth(provider_settings),
             transport=transport(name) if transport else None,
             requests_per_minute=rate,
-            rate_window=window,
+            rate_window=cls.rate_window,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             policy=policy,
         )

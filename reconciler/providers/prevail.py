@@ -19,7 +19,7 @@ import logging
 import threading
 import time
 import warnings
-from collections.abc import Callable, Generator, Mapping, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -37,7 +37,7 @@ from reconciler.model import (
     ProviderSettings,
     RemoteObject,
 )
-from reconciler.providers.base import Provider, T, UpdatePlan, as_sent
+from reconciler.providers.base import Provider, UpdatePlan, as_sent
 from reconciler.providers.listing import Span, epoch_of, listing_span
 from reconciler.providers.marker import read_scope_mark
 from reconciler.providers.prevail_listing import SessionList
@@ -227,10 +227,6 @@ class PrevailProvider(Provider):
     def list_all(self, collection: str) -> list[dict[str, Any]]:
         """Every item of the collection, as the API sends it (all of time: import)."""
         return self.sessions.walk(collection, as_sent)
-
-    def walk(self, collection: str, convert: Callable[[dict[str, Any]], T | None]) -> list[T]:
-        """What `convert` keeps of every item of the collection (all of time)."""
-        return self.sessions.walk(collection, convert)
 
     def find(self, key: str) -> RemoteObject | None:
         # A declared session: it starts in the last refresh's span.

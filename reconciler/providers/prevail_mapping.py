@@ -24,12 +24,12 @@ import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from datetime import date as date_type
+from datetime import datetime
 from datetime import time as time_of_day
 from typing import Any
 
-from reconciler.instants import iana_zone
+from reconciler.instants import from_utc, iana_zone
 
 log = logging.getLogger(__name__)
 
@@ -149,8 +149,7 @@ def listed_wall_clock(date: Any, clock: Any) -> datetime:
 
 def prevail_start(start: str, zone: str) -> dict[str, str]:
     """Prevail's start_date / start_time (12-hour) / time_zone for an instant in a zone."""
-    local = datetime.strptime(start, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-    local = local.astimezone(iana_zone(zone))
+    local = from_utc(start).astimezone(iana_zone(zone))
     return {
         "start_date": local.strftime("%Y-%m-%d"),
         "start_time": local.strftime("%I:%M %p"),
@@ -177,8 +176,7 @@ def created_session(body: Any) -> Mapping[str, Any] | None:
 
 def wall_clock_text(utc: str, zone: str) -> str:
     """A canonical UTC instant as the YAML writes a start: wall clock in `zone`, to the minute."""
-    moment = datetime.strptime(utc, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-    return moment.astimezone(iana_zone(zone)).strftime("%Y-%m-%dT%H:%M")
+    return from_utc(utc).astimezone(iana_zone(zone)).strftime("%Y-%m-%dT%H:%M")
 
 
 def declared_fields(fields: Mapping[str, Any]) -> dict[str, Any]:

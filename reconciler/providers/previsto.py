@@ -240,8 +240,8 @@ class PrevistoProvider(Provider):
                 )
                 continue
             assignment = matches[0]
-            meta = assignment.get("meta") or {}
-            marked = meta.get(KEY_META) if isinstance(meta, Mapping) else None
+            meta = _meta(assignment)
+            marked = meta.get(KEY_META)
             if isinstance(marked, str) and marked != item.key:
                 problems.append(
                     f"{_where(item)}assignments.{item.key}: assignment {assignment['id']} is "
@@ -271,8 +271,7 @@ class PrevistoProvider(Provider):
         return dict(item.lookup)
 
     def remote(self, assignment: Mapping[str, Any], key: str) -> RemoteObject:
-        meta = assignment.get("meta") or {}
-        meta = meta if isinstance(meta, Mapping) else {}
+        meta = _meta(assignment)
         owned_text = meta.get(OWNED_META)
         marked = meta.get(KEY_META) == key
         owned = _owned_metadata(owned_text) if isinstance(owned_text, str) and marked else None
@@ -336,11 +335,11 @@ class PrevistoProvider(Provider):
     def list_unmanaged(self) -> list[RemoteObject]:
         found: list[RemoteObject] = []
         for assignment in self.list_all():
-            meta = assignment.get("meta") or {}
-            if isinstance(meta, Mapping) and isinstance(meta.get(KEY_META), str):
+            if isinstance(_meta(assignment).get(KEY_META), str):
                 continue
-            tasks = assignment.get("tasks") or [{}]
-            first = tasks[0] if isinstance(tasks[0], Mapping) else {}
+            tasks = assignment.get("tasks")
+            first = tasks[0] if isinstance(tasks, list) and tasks else {}
+            first = first if isinstance(first, Mapping) else {}
             plan = assignment.get("plan") or {}
             # The first task's description is the name a key is derived from.
             remote = self.remote(assignment, str(first.get("description") or "assignment"))

@@ -15,6 +15,8 @@ from typing import Any
 
 from reconciler.instants import format_utc, iana_zone
 from reconciler.providers.base import Provider
+from reconciler.providers.prevail_listing import PAGE_MAX
+from reconciler.providers.previsto_listing import PAGE_DOCUMENTED, PAGE_LARGE
 from reconciler.reports import Check
 
 UTC_INSTANT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?Z$")
@@ -46,12 +48,13 @@ def prevail(provider: Provider) -> list[Check]:
     checks: list[Check] = []
     sessions: list[Any] = []
     for collection in ("sessions", "session_requests"):
-        params = {"page": "1", "per_page": "1000"}
-        body = provider.decode(provider.request("GET", collection, params=params), collection)
+        params = {"page": "1", "per_page": str(PAGE_MAX)}
+        endpoint = f"GET /{collection}"
+        body = provider.decode(provider.request("GET", collection, params=params), endpoint)
         items = body.get(collection) if isinstance(body, dict) else None
         if not isinstance(items, list):
             checks.append(check(provider, f"{collection} list", False,
-                                f"GET /{collection} did not answer {{{collection}: [...]}}"))
+                                f"{endpoint} did not answer {{{collection}: [...]}}"))
             continue
         pagy = body.get("pagy")
         paged = isinstance(pagy, dict) and all(
@@ -59,7 +62,7 @@ def prevail(provider: Provider) -> list[Check]:
         )
         checks.append(
             check(provider, f"{collection} list", True,
-                  f"pagy pages of {pagy['items']} (asked 1000), {pagy['count']} listed"
+                  f"pagy pages of {pagy['items']} (asked {PAGE_MAX}), {pagy['count']} listed"
                   if paged and isinstance(pagy, dict)
                   else f"{len(items)} listed, no pagy block: the client reads pages until one "
                   "adds nothing")
@@ -150,17 +153,19 @@ def prospero(provider: Provider) -> list[Check]:
 
 def previsto(provider: Provider) -> list[Check]:
     checks: list[Check] = []
-    params = {"page": "0", "size": "1000"}
+    params = {"page": "0", "size": str(PAGE_LARGE)}
     response = provider.request("GET", "assignments", params=params, allow=frozenset({400}))
     if response.status_code == 400:
         checks.append(
             check(provider, "page size", True,
-                  "pages of 1000 refused (400): the client reads pages of 100", required=False)
+                  f"pages of {PAGE_LARGE} refused (400): the client reads pages of "
+                  f"{PAGE_DOCUMENTED}", required=False)
         )
-        params = {"page": "0", "size": "100"}
+        params = {"page": "0", "size": str(PAGE_DOCUMENTED)}
         response = provider.request("GET", "assignments", params=params)
     else:
-        checks.append(check(provider, "page size", True, "pages of 1000 served", required=False))
+        checks.append(check(provider, "page size", True, f"pages of {PAGE_LARGE} served",
+                            required=False))
     body = provider.decode(response, "GET /assignments")
     if not isinstance(body, list):
         checks.append(check(provider, "assignments list", False,

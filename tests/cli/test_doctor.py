@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from reconciler.sandbox.faults import Fault
 from reconciler.sandbox.server import running
 from tests.fixtures.docs_prevail import API_KEY, COMPANY_ID, DocsPrevail
 from tests.fixtures.docs_previsto import KEY as PREVISTO_KEY
@@ -141,6 +142,17 @@ def test_a_list_of_another_shape_differs_and_nothing_is_written(
         result = cli("doctor", root, expect=1)
     assert "did not answer a JSON array" in result.stdout
     assert set(seen) == {"GET"}
+
+
+def test_a_list_that_is_not_json_names_its_endpoint(repo: Repo, cli: Run) -> None:
+    """A Prevail list answered with cut-off JSON: the check says which request it was."""
+    # The probe (one session) and then the sessions list are answered with cut-off JSON; the
+    # probe does not read its body.
+    repo.sandbox.faults.add(
+        Fault(kind="malformed", path=r"^/prevail/sessions$", method="GET", times=2)
+    )
+    result = cli("doctor", repo.root, expect=1)
+    assert "prevail GET /sessions: the response body is not valid JSON" in result.stdout
 
 
 def previsto_config(tmp_path: Path, url: str, monkeypatch: pytest.MonkeyPatch) -> Path:

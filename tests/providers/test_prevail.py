@@ -150,8 +150,8 @@ def test_older_field_names_are_read_and_each_fallback_is_logged_once(
         prevail(legacy_prevail) as client,
         caplog.at_level(logging.INFO, logger="reconciler.providers.prevail_mapping"),
     ):
-        [first] = client.walk("session_requests", client.request_remote)
-        client.walk("session_requests", client.request_remote)
+        [first] = client.sessions.walk("session_requests", client.request_remote)
+        client.sessions.walk("session_requests", client.request_remote)
     assert first.state == "initial" and first.remote_id == "req_1"
     assert first.fields["invites"] == [
         {"email": "paralegal@chen-law.test", "access_level": "participant"}

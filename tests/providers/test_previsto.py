@@ -236,3 +236,32 @@ def test_a_server_that_ignores_filters_is_walked(caplog: pytest.LogCaptureFixtur
         "meta.reconciler_scope=team-a&page=0&size=1000", "page=0&size=1000", "page=0&size=1000",
     ]
     assert caplog.text.count("the server ignores the filter") == 1
+
+
+def test_an_assignment_whose_meta_is_not_an_object_is_read_as_having_none() -> None:
+    """api-contract.md, two rules for the clients (tolerant reader): `meta` [doc] is the
+    metadata object; an assignment that carries something else under it (or under `tasks`) is
+    read as one without metadata, selected and imported, never a crash."""
+    odd = [{"id": "asgmt-A", "meta": ["odd"], "tasks": {"description": "odd"}}]
+
+    async def assignments(_: Request) -> Response:
+        return JSONResponse(odd, headers={"X-Total-Count": "1"})
+
+    app = Starlette(routes=[Route("/assignments", assignments)])
+    settings = ProviderSettings(
+        name="previsto", settings={"base_url": "", "api_key": KEY}, secrets=frozenset({KEY}),
+        location=Location("providers.yaml", 1, 1),
+    )
+    declared = DeclaredObject(kind="assignments", key="k1", options=ObjectOptions(),
+                              fields={"select": {"id": "asgmt-A"}, "metadata": {"crew": "x"}},
+                              location=Location("a.yaml", 1, 1))
+    with (
+        running(app) as origin,
+        build_client("previsto", origin, auth=PrevistoProvider.auth(settings)) as client,
+    ):
+        provider = PrevistoProvider(settings=settings, client=client)
+        [found] = provider.refresh([provider.canonical(declared)])
+        [unmanaged] = provider.list_unmanaged()
+    assert (found.remote_id, found.key, found.state) == ("asgmt-A", "k1", "unmarked")
+    assert found.fields == {"metadata": {}}
+    assert (unmanaged.remote_id, unmanaged.key) == ("asgmt-A", "assignment")
