@@ -226,8 +226,7 @@ def decide_lost(
                 f"answer was lost too, and {outcome.change.address} is not there: run "
                 "`reconciler plan` to see whether it was created"
             )
-            decided.append(Outcome(change=outcome.change, ok=False, message=message,
-                                   requests_sent=outcome.requests_sent))
+            decided.append(Outcome(change=outcome.change, ok=False, message=message))
     return decided
 
 
@@ -244,8 +243,7 @@ def _look_for(provider: Provider, lost: list[Outcome], wait: float) -> dict[str,
 
 def _found(outcome: Outcome, remote: RemoteObject) -> Outcome:
     log.info("%s: found %s after a lost response", remote.kind, outcome.change.address)
-    return Outcome(change=outcome.change, ok=True, remote_id=remote.remote_id, adopted=True,
-                   requests_sent=outcome.requests_sent)
+    return Outcome(change=outcome.change, ok=True, remote_id=remote.remote_id, adopted=True)
 
 
 def _unknown(outcome: Outcome, error: ProviderError) -> Outcome:
@@ -253,5 +251,4 @@ def _unknown(outcome: Outcome, error: ProviderError) -> Outcome:
         f"{outcome.message}, and looking for {outcome.change.address} failed ({error}): run "
         "`reconciler plan` to see whether it was created"
     )
-    return Outcome(change=outcome.change, ok=False, message=message,
-                   requests_sent=outcome.requests_sent)
+    return Outcome(change=outcome.change, ok=False, message=message)

@@ -62,7 +62,6 @@ class Outcome:
     remote_id: str | None = None
     # True when a lost response was recovered by finding the object the request created.
     adopted: bool = False
-    requests_sent: int = 0
     # The create request whose answer was lost: it may have landed, so the outcome is not
     # decided until apply has looked for the object (`engine.apply`).
     lost: HttpCall | None = None
@@ -232,17 +231,15 @@ class Provider(ABC):
         return [self.send_create(outcome.change, outcome.lost) for outcome in lost
                 if outcome.lost is not None]
 
-    def send_create(self, change: Change, call: HttpCall, *, sent: int = 0) -> Outcome:
+    def send_create(self, change: Change, call: HttpCall) -> Outcome:
         """One create request and its outcome (`lost` set when its answer was lost)."""
         try:
             body = self.send(call)
         except ResponseLostError as lost:
-            return Outcome(change=change, ok=False, message=str(lost), lost=call,
-                           requests_sent=sent + 1)
+            return Outcome(change=change, ok=False, message=str(lost), lost=call)
         except ProviderError as error:
-            return Outcome(change=change, ok=False, message=str(error), requests_sent=sent + 1)
-        return Outcome(change=change, ok=True, remote_id=self.created_id(body) or change.remote_id,
-                       requests_sent=sent + 1)
+            return Outcome(change=change, ok=False, message=str(error))
+        return Outcome(change=change, ok=True, remote_id=self.created_id(body) or change.remote_id)
 
     @property
     def answer_timeout(self) -> float:
@@ -266,18 +263,16 @@ class Provider(ABC):
             self.on_page(self, fetched)
 
     def apply_one(self, change: Change) -> Outcome:
-        sent = 0
         remote_id = change.remote_id
         try:
             for call in change.requests:
                 if call.method == "POST":
                     # A create: its answer may be lost after it landed (`send_create` says so).
-                    outcome = self.send_create(change, call, sent=sent)
+                    outcome = self.send_create(change, call)
                     if not outcome.ok:
                         return outcome
-                    sent, remote_id = outcome.requests_sent, outcome.remote_id
+                    remote_id = outcome.remote_id
                     continue
-                sent += 1
                 try:
                     self.send(call)
                 except ResponseError as error:
@@ -285,8 +280,8 @@ class Provider(ABC):
                         continue  # already gone: a retried delete whose first answer was lost
                     raise
         except ProviderError as error:
-            return Outcome(change=change, ok=False, message=str(error), requests_sent=sent)
-        return Outcome(change=change, ok=True, remote_id=remote_id, requests_sent=sent)
+            return Outcome(change=change, ok=False, message=str(error))
+        return Outcome(change=change, ok=True, remote_id=remote_id)
 
     def created_id(self, body: Any) -> str | None:
         """The id of an object a response created, if it holds one."""

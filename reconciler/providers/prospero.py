@@ -206,9 +206,9 @@ class ProsperoProvider(Provider):
 
     def find(self, key: str) -> RemoteObject | None:
         filters = {f"customFields.{KEY_FIELD}": key}
-        for event in self.events.walk(filters, as_sent, self.span or event_span(())):
-            remote = self.remote(event)
-            if remote is not None and remote.key == key and remote.scope == self.scope:
+        # Converted as the walk reads (the filter is [model]: the key is checked here).
+        for remote in self.events.walk(filters, self.remote, self.span or event_span(())):
+            if remote.key == key and remote.scope == self.scope:
                 return remote
         return None
 
@@ -288,12 +288,9 @@ class ProsperoProvider(Provider):
         again = [(outcome.change, outcome.lost) for outcome in lost if outcome.lost is not None]
         if len(again) < 2:
             return super().create_again(lost)
-        return self._bulk_create([change for change, _ in again], [call for _, call in again],
-                                 sent=1)
+        return self._bulk_create([change for change, _ in again], [call for _, call in again])
 
-    def _bulk_create(
-        self, batch: Sequence[Change], calls: Sequence[HttpCall], *, sent: int = 0
-    ) -> list[Outcome]:
+    def _bulk_create(self, batch: Sequence[Change], calls: Sequence[HttpCall]) -> list[Outcome]:
         """Several creates in one bulk POST (all-or-nothing on the server). An answer lost, cut
         off or of the wrong shape leaves every one of them undecided (`lost`): apply looks for
         each key before anything is sent again."""
@@ -302,28 +299,26 @@ class ProsperoProvider(Provider):
         try:
             body = self.send(bulk)
         except ResponseLostError as lost:
-            return self._undecided(batch, calls, str(lost), sent=sent + 1)
+            return self._undecided(batch, calls, str(lost))
         except ProviderError as error:
-            return [Outcome(change=change, ok=False, message=str(error), requests_sent=sent + 1)
-                    for change in batch]
+            return [Outcome(change=change, ok=False, message=str(error)) for change in batch]
         created = body.get("events") if isinstance(body, dict) else None
         if not isinstance(created, list) or len(created) != len(batch) or not all(
             isinstance(event, dict) for event in created
         ):
             message = "prospero POST /events (bulk): unexpected answer: " + json.dumps(body)[:200]
-            return self._undecided(batch, calls, message, sent=sent + 1)
+            return self._undecided(batch, calls, message)
         return [
-            Outcome(change=change, ok=True, remote_id=str(event.get("id")),
-                    requests_sent=sent + 1)
+            Outcome(change=change, ok=True, remote_id=str(event.get("id")))
             for change, event in zip(batch, created, strict=True)
         ]
 
     @staticmethod
     def _undecided(
-        batch: Sequence[Change], calls: Sequence[HttpCall], message: str, *, sent: int
+        batch: Sequence[Change], calls: Sequence[HttpCall], message: str
     ) -> list[Outcome]:
         return [
-            Outcome(change=change, ok=False, message=message, lost=call, requests_sent=sent)
+            Outcome(change=change, ok=False, message=message, lost=call)
             for change, call in zip(batch, calls, strict=True)
         ]
 
@@ -342,7 +337,7 @@ class ProsperoProvider(Provider):
                      "at a time", len(ids), error)
             return [self.apply_one(change) for change in batch]
         return [
-            Outcome(change=change, ok=True, remote_id=change.remote_id, requests_sent=1)
+            Outcome(change=change, ok=True, remote_id=change.remote_id)
             for change in batch
         ]
 
