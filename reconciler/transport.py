@@ -29,9 +29,8 @@ import math
 import random
 import ssl
 import threading
-import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import httpx
 from tenacity import (
@@ -40,6 +39,9 @@ from tenacity import (
     retry_if_exception_type,
     wait_random_exponential,
 )
+
+from reconciler.clock import Clock
+from reconciler.clock import current as current_clock
 
 log = logging.getLogger(__name__)
 
@@ -124,24 +126,46 @@ class _Progress:
 
 
 class Pacer:
-    """Evenly spaced request slots at a share of a rate limit (thread-safe, blocking)."""
+    """Evenly spaced request slots at a share of a rate limit (thread-safe, blocking).
 
-    def __init__(self, requests_per_minute: float) -> None:
+    pyrate-limiter's GCRA decides each slot and how long until the next one; the wait itself is
+    the injected clock's, so a test sees the pacing as a list of waits instead of spending it.
+    """
+
+    def __init__(self, requests_per_minute: float, *, clock: Clock | None = None) -> None:
         # Imported here: pyrate-limiter loads asyncio and multiprocessing, a sixth of start-up,
         # and only a provider with a documented limit is paced.
-        from pyrate_limiter import GCRA, Duration, InMemoryStateStore, Limiter, Rate, StateBucket
+        from pyrate_limiter import GCRA, Duration, InMemoryStateStore, Rate, StateBucket
 
         per_minute = max(1, int(requests_per_minute * PACING_SHARE))
-        bucket = StateBucket(
-            [Rate(per_minute, Duration.MINUTE, burst=1)], GCRA(), InMemoryStateStore()
+        self._clock = clock
+        self._bucket = StateBucket(
+            [Rate(per_minute, Duration.MINUTE, burst=1)],
+            GCRA(),
+            InMemoryStateStore(),
         )
-        # buffer_ms=0: wake exactly at the next slot; the default 50 ms would cost a third of
-        # the throughput at 600 requests/minute.
-        self._limiter = Limiter(bucket, buffer_ms=0)
+        self._lock = threading.Lock()
         self.requests_per_minute = per_minute
 
+    @property
+    def clock(self) -> Clock:
+        return self._clock or current_clock()
+
     def wait_turn(self) -> None:
-        self._limiter.try_acquire("requests")
+        from pyrate_limiter import RateItem
+
+        # Each slot is stamped with the injected clock's milliseconds; the bucket reads no
+        # clock of its own.
+        while True:
+            with self._lock:
+                item = RateItem("requests", int(self.clock.monotonic() * 1000))
+                if self._bucket.put(item):
+                    return
+                wait_ms = self._bucket.waiting(item)
+                assert isinstance(wait_ms, int)  # an in-memory store answers synchronously
+            # Outside the lock: another thread may take its slot meanwhile (then this one
+            # waits again for the next).
+            self.clock.sleep(max(wait_ms, 1) / 1000, why="pacing")
 
 
 class ResilientTransport(httpx.BaseTransport):
@@ -167,8 +191,10 @@ class ResilientTransport(httpx.BaseTransport):
         policy: RetryPolicy,
         pacer: Pacer | None = None,
         rate_window: float | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.inner = inner
+        self._clock = clock
         self.provider = provider
         self.policy = policy
         self.pacer = pacer
@@ -182,13 +208,19 @@ class ResilientTransport(httpx.BaseTransport):
         self.retries = 0
         self.rate_limited = 0
         self._pause_lock = threading.Lock()
-        self._resume_at = 0.0  # time.monotonic() before which the server asked for quiet
+        self._resume_at = 0.0  # the clock's monotonic() before which the server asked for quiet
         self._paused_for = 0.0  # how long that pause was, as the server asked (seconds)
+
+    @property
+    def clock(self) -> Clock:
+        """The clock given, else the one installed when the time is read."""
+        return self._clock or current_clock()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         self._honour_pause(request)
         progress = _Progress()
         retrying = Retrying(
+            sleep=self._sleep,
             stop=functools.partial(self._stop, progress),
             wait=self._wait,
             retry=retry_if_exception_type(_Retry),
@@ -253,20 +285,20 @@ class ResilientTransport(httpx.BaseTransport):
                 raise RetryAfterExceeded(
                     f"answered {status} and asked to wait {_seconds(asked)} before retrying "
                     f"(Retry-After), more than the {_seconds(self.policy.max_retry_after)} a "
-                    f"run waits (--max-retry-after); {_next_run(asked)}",
+                    f"run waits (--max-retry-after); {_next_run(self.clock, asked)}",
                     request=request,
                     status=status,
                     asked=asked,
                 )
         throttled = status == 429 and asked is None and self.rate_window is not None
         if throttled and progress.throttled_since is None:
-            progress.throttled_since = time.monotonic()
+            progress.throttled_since = self.clock.monotonic()
         raise _Retry(f"status {status}", response=response, asked=asked, throttled=throttled)
 
     def _honour_pause(self, request: httpx.Request) -> None:
         """Hold a request back while the server's last `Retry-After` lasts (or refuse it)."""
         with self._pause_lock:
-            remaining = self._resume_at - time.monotonic()
+            remaining = self._resume_at - self.clock.monotonic()
             paused_for = self._paused_for
         if remaining <= 0:
             return
@@ -274,18 +306,21 @@ class ResilientTransport(httpx.BaseTransport):
             raise RetryAfterExceeded(
                 f"not sent: the server asked for a pause of {_seconds(paused_for)} "
                 f"(Retry-After), more than the {_seconds(self.policy.max_retry_after)} a run "
-                f"waits (--max-retry-after); {_next_run(remaining)}",
+                f"waits (--max-retry-after); {_next_run(self.clock, remaining)}",
                 request=request,
                 status=None,
                 asked=paused_for,
             )
         log.info("%s: holding %s %s for %.1f s: the server asked for a pause (Retry-After)",
                  self.provider, request.method, request.url.path, remaining)
-        time.sleep(remaining)
+        self.clock.sleep(remaining, why="retry-after")
+
+    def _sleep(self, seconds: float) -> None:
+        self.clock.sleep(seconds, why="retry")
 
     def _pause(self, seconds: float) -> None:
         with self._pause_lock:
-            until = time.monotonic() + seconds
+            until = self.clock.monotonic() + seconds
             if until > self._resume_at:
                 self._resume_at, self._paused_for = until, seconds
 
@@ -303,7 +338,7 @@ class ResilientTransport(httpx.BaseTransport):
         ):
             # A slot in a per-window limit may free only when the window has passed: giving up
             # earlier would fail a run that a little patience completes.
-            return time.monotonic() - progress.throttled_since >= self.rate_window
+            return self.clock.monotonic() - progress.throttled_since >= self.rate_window
         return True
 
     def _wait(self, state: RetryCallState) -> float:
@@ -355,10 +390,10 @@ def _seconds(value: float) -> str:
     return f"{value:g} s" if value < 10 else f"{value:.0f} s"
 
 
-def _next_run(seconds: float) -> str:
+def _next_run(clock: Clock, seconds: float) -> str:
     """What to do about a pause too long to wait: when to run again."""
     try:
-        moment = datetime.now(UTC) + timedelta(seconds=seconds)
+        moment = clock.utcnow() + timedelta(seconds=seconds)
     except OverflowError:
         return "run again much later, or raise --max-retry-after"
     return f"run again after {moment:%Y-%m-%d %H:%M:%S} UTC, or raise --max-retry-after"
@@ -395,4 +430,4 @@ def retry_after(response: httpx.Response) -> float | None:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    return max(0.0, when.timestamp() - time.time())
+    return max(0.0, when.timestamp() - current_clock().time())

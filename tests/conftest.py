@@ -16,10 +16,12 @@ from reconciler.sandbox.app import Sandbox
 if TYPE_CHECKING:  # imported as a plugin below, so that pytest rewrites its asserts
     from tests.fixtures.loopback import LoopbackServers
 
-# Fixtures every package shares: servers on loopback kept for the session, a YAML repository on
+# Fixtures every package shares: the product's clock, whose waits are recorded instead of spent
+# (autouse), servers on loopback kept for the session, a YAML repository on
 # the sandbox and the CLI (`repo`, `cli`), the Action's fake GitHub and simulated runner, and
 # Prevail, Prospero and Previsto servers shaped exactly as their public docs show.
 pytest_plugins = [
+    "tests.fixtures.clock",
     "tests.fixtures.loopback",
     "tests.fixtures.repo",
     "tests.fixtures.action",

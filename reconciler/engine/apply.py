@@ -18,15 +18,14 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from itertools import groupby
 from pathlib import Path
 from typing import Any
 
+from reconciler import clock
 from reconciler.errors import ProviderError, ReconcilerError
 from reconciler.model import Change, Plan, RemoteObject
 from reconciler.providers.base import Outcome, Provider
@@ -69,7 +68,7 @@ class Journal:
 
     def write(self, event: str, change: Change, **details: Any) -> None:
         entry = {
-            "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "time": clock.current().utcnow().strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
             "event": event,
             "address": str(change.address),
             "action": change.action.value,
@@ -236,7 +235,7 @@ def _look_for(provider: Provider, lost: list[Outcome], wait: float) -> dict[str,
     keys = {outcome.change.address.key for outcome in lost}
     found = provider.find_many(keys)
     if not keys <= found.keys():
-        time.sleep(wait)
+        clock.current().sleep(wait, why="lost-create")
         found = provider.find_many(keys)
     return found
 

@@ -15,7 +15,11 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
+from reconciler import clock
 from reconciler.errors import ReconcilerError
+
+# How often a waiting apply tries the lock again (filelock's own default).
+POLL_INTERVAL = 0.05
 
 
 def lock_path(directory: Path, scope: str) -> Path:
@@ -38,20 +42,37 @@ def apply_lock(
     path = lock_path(directory, scope)
     path.parent.mkdir(parents=True, exist_ok=True)
     lock = FileLock(path)
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
+    if not _try(lock):
         if on_wait is not None:
             on_wait(path)
-        try:
-            lock.acquire(timeout=wait)
-        except Timeout:
+        if not _wait_for(lock, wait):
             raise ReconcilerError(
                 f"another apply of the scope {scope!r} is still running on this machine (it "
                 f"holds {path}); waited {wait:g} s. Run apply again once it has finished, or "
                 "wait longer with --lock-timeout"
-            ) from None
+            )
     try:
         yield path
     finally:
         lock.release()
+
+
+def _try(lock: FileLock) -> bool:
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        return False
+    return True
+
+
+def _wait_for(lock: FileLock, wait: float) -> bool:
+    """Poll for the lock until `wait` seconds have passed on the injected clock (filelock's own
+    blocking acquire would sleep on the real one); True once it is held."""
+    ticking = clock.current()
+    deadline = ticking.monotonic() + wait
+    while True:
+        ticking.sleep(min(POLL_INTERVAL, max(0.0, deadline - ticking.monotonic())), why="lock")
+        if _try(lock):
+            return True
+        if ticking.monotonic() >= deadline:
+            return False

@@ -3,8 +3,11 @@ holds (found: created; not there once the server must have finished: sent again,
 create only for the keys that did not land), so a server that commits after the client's
 timeout ends with exactly one object per key and a report that says created.
 
-The engine-level cases build the providers with a short read timeout and inject a short settle
-margin; the command-line cases show what a user reads.
+The engine-level cases build the providers with a read timeout of tens of milliseconds against a
+server that commits a little later; the wait before the second look is the injected clock's, and
+`clock.on_sleep` lets the server finish meanwhile, as the real wait would. The tests assert that
+wait (the read timeout + the settle margin) instead of spending it. The command-line cases show
+what a user reads.
 """
 
 from __future__ import annotations
@@ -13,19 +16,19 @@ import httpx
 import pytest
 
 from reconciler.config import load
-from reconciler.engine.apply import ApplyReport, apply_plan
+from reconciler.engine.apply import SETTLE_MARGIN, ApplyReport, apply_plan
 from reconciler.engine.plan import PlanOptions, build_plan
 from reconciler.http import RetryPolicy
 from reconciler.providers import build_providers
 from reconciler.sandbox.faults import Fault
+from tests.fixtures.clock import FakeClock
 from tests.fixtures.faults import FAST, event, session
 from tests.fixtures.repo import Repo, Run
 
-READ_TIMEOUT = 0.5
-SETTLE_MARGIN = 0.3
+READ_TIMEOUT = 0.05
 # The server commits this long after the request arrives: after the client's read timeout, and
 # before the client looks a second time (read timeout + margin after it gave up).
-COMMIT_AFTER = 0.8
+COMMIT_AFTER = 0.15
 
 ONE = "events:\n" + event("e-one", "One", 5)
 THREE = "events:\n" + "".join(event(f"e-bulk-{n}", f"Bulk {n}", 10 + n) for n in range(3))
@@ -54,18 +57,24 @@ def apply_engine(repo: Repo, objects: str) -> ApplyReport:
     try:
         plan = build_plan(state, providers, PlanOptions()).plan
         repo.forget_requests()
-        return apply_plan(plan, providers, settle_margin=SETTLE_MARGIN)
+        return apply_plan(plan, providers)
     finally:
         for provider in providers.values():
             provider.client.close()
 
 
 @pytest.mark.parametrize("objects", [ONE, THREE], ids=["single", "bulk"])
-def test_a_commit_after_the_timeout_is_found_not_sent_again(repo: Repo, objects: str) -> None:
+def test_a_commit_after_the_timeout_is_found_not_sent_again(
+    repo: Repo, clock: FakeClock, objects: str
+) -> None:
     repo.sandbox.faults.add(Fault(kind="latency", seconds=COMMIT_AFTER, path=r"^/prospero/events$",
                                   method="POST"))
+    clock.on_sleep = repo.settle
     report = apply_engine(repo, objects)
     assert report.ok, [outcome.message for outcome in report.failed]
+    # Not found at once (the server was still at work): looked again once the read timeout and
+    # the settle margin had passed, and found there.
+    assert clock.waits_for("lost-create") == [READ_TIMEOUT + SETTLE_MARGIN]
     assert all(outcome.adopted for outcome in report.outcomes)
     assert creates_sent(repo) == 1  # the bulk was never sent again, whole or in part
     assert set(live_events(repo).values()) == {1}
@@ -98,7 +107,7 @@ def test_a_bulk_create_that_partly_landed_sends_only_the_rest_again(repo: Repo) 
     fault = repo.sandbox.faults.add(Fault(kind="reset", path=r"^/prospero/events$",
                                           method="POST"))
     repo.forget_requests()
-    report = apply_plan(plan, providers, settle_margin=SETTLE_MARGIN)
+    report = apply_plan(plan, providers)
     for provider in providers.values():
         provider.client.close()
     assert fault.fired == 1
@@ -147,15 +156,18 @@ def test_a_create_lost_twice_and_not_there_is_reported_failed_with_what_is_known
     ids=["single", "bulk"],
 )
 def test_apply_reports_a_commit_after_timeout_as_created(
-    repo: Repo, cli: Run, objects: str, keys: list[str]
+    repo: Repo, cli: Run, clock: FakeClock, objects: str, keys: list[str]
 ) -> None:
-    # FAST's read timeout is 1 s; the server commits 2.5 s after the request, later than a
-    # lookup a mere timeout after the loss, earlier than timeout + margin.
+    # FAST's read timeout is 1 s; the server commits 1.2 s after the request, later than a
+    # look-up at once after the loss; the look-up after timeout + margin (waited on the injected
+    # clock, while the server finishes) finds it.
     repo.write("objects.yaml", "version: 1\n" + objects)
-    fault = repo.sandbox.faults.add(Fault(kind="latency", seconds=2.5, path=r"^/prospero/events$",
+    fault = repo.sandbox.faults.add(Fault(kind="latency", seconds=1.2, path=r"^/prospero/events$",
                                           method="POST"))
+    clock.on_sleep = repo.settle
     result = cli(*FAST, "apply", repo.root, "--auto-approve")
     assert fault.fired == 1
+    assert clock.waits_for("lost-create") == [1 + SETTLE_MARGIN]
     for key in keys:
         assert f"✓ events.{key}: created (id " in result.stdout
     assert result.stdout.count("(found after a lost response)") == len(keys)

@@ -1,0 +1,57 @@
+"""Time as a dependency: the one clock that every wait in the client asks.
+
+Backoff, `Retry-After`, a rate limit's window and pacing, the look-up after a lost create and the
+apply lock's poll all read the time and wait through `current()`. The process runs on
+`SYSTEM_CLOCK`; a test suite installs a clock of its own (`installed`) whose sleeps return at
+once and are recorded, so a test asserts the waits ("7 s as the Retry-After asked") instead of
+spending them. A process-wide setting rather than a context variable: an apply's worker threads
+must wait on the same clock as the thread that started them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+
+class Clock:
+    """The machine's clocks and `time.sleep`; subclasses replace all three together."""
+
+    def monotonic(self) -> float:
+        """Seconds on a clock that never goes back: for deadlines and elapsed time."""
+        return time.monotonic()
+
+    def time(self) -> float:
+        """Seconds since the epoch: for instants shared with a server (`Retry-After` dates)."""
+        return time.time()
+
+    def sleep(self, seconds: float, *, why: str = "") -> None:
+        """Wait `seconds` (nothing for zero or less); `why` names the wait for whoever records
+        waits (`retry`, `retry-after`, `pacing`, `lost-create`, `lock`)."""
+        if seconds > 0:
+            time.sleep(seconds)
+
+    def utcnow(self) -> datetime:
+        return datetime.fromtimestamp(self.time(), UTC)
+
+
+SYSTEM_CLOCK = Clock()
+_current: Clock = SYSTEM_CLOCK
+
+
+def current() -> Clock:
+    """The clock waits are measured and spent on."""
+    return _current
+
+
+@contextmanager
+def installed(clock: Clock) -> Iterator[Clock]:
+    """Use `clock` for every wait until the block ends (then the one before it again)."""
+    global _current
+    before, _current = _current, clock
+    try:
+        yield clock
+    finally:
+        _current = before
