@@ -14,6 +14,7 @@ from reconciler.sandbox import SandboxSettings, create_app
 from reconciler.sandbox.app import Sandbox
 
 if TYPE_CHECKING:  # imported as a plugin below, so that pytest rewrites its asserts
+    from tests.fixtures.clock import FakeClock
     from tests.fixtures.loopback import LoopbackServers
 
 # Fixtures every package shares: the product's clock, whose waits are recorded instead of spent
@@ -57,9 +58,13 @@ def sandbox_settings() -> SandboxSettings:
 
 
 @pytest.fixture
-def sandbox(sandbox_settings: SandboxSettings) -> Sandbox:
-    """A fresh seeded sandbox (in-memory SQLite) with its admin API on."""
-    return create_app(sandbox_settings)
+def sandbox(sandbox_settings: SandboxSettings, clock: FakeClock) -> Sandbox:
+    """A fresh seeded sandbox (in-memory SQLite) with its admin API on, living on the test's
+    clock: a wait the client makes (pacing under Previsto's per-minute limit, a Retry-After)
+    moves the server's time as much, as it would against a real account."""
+    made = create_app(sandbox_settings)
+    made.context.clock = clock.time
+    return made
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 import warnings
 from collections.abc import Generator, Mapping, Sequence
 from typing import Any
@@ -26,6 +25,7 @@ import httpx
 import jwt
 import jwt.warnings
 
+from reconciler import clock
 from reconciler.errors import AuthenticationError
 from reconciler.instants import canonical_zone, iana_zone, to_utc, wall_clock_utc
 from reconciler.model import (
@@ -90,7 +90,7 @@ class PrevailAuth(httpx.Auth):
         if not self._api_key or not self._company_id:
             raise AuthenticationError("prevail", "company_id and api_key must both be set")
         with self._lock:
-            now = time.time()
+            now = clock.current().time()
             if self._token is None or self._expires - now < 60:
                 self._expires = int(now) + TOKEN_LIFETIME
                 with warnings.catch_warnings():

@@ -38,9 +38,8 @@ def test_output_and_exit_code_pass_through(tmp_path: Path) -> None:
 
 def test_a_command_past_its_time_is_killed(tmp_path: Path) -> None:
     done = run_process([PYTHON, "-c", "import time; time.sleep(30)"], env=os.environ,
-                       cwd=tmp_path, timeout=0.5)
-    assert done.exit_code < 0
-    assert done.wall_s < 10
+                       cwd=tmp_path, timeout=0.05)
+    assert done.exit_code < 0  # killed by a signal: left alone, it would have exited 0
 
 
 def test_a_command_that_cannot_start_says_why(tmp_path: Path) -> None:

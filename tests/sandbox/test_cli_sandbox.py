@@ -40,7 +40,7 @@ def sandbox_process(db: Path, *options: str) -> Iterator[tuple[str, subprocess.P
                 pass
             assert process.poll() is None, process.stdout.read() if process.stdout else ""
             assert time.monotonic() < deadline, "the sandbox did not start"
-            time.sleep(0.1)
+            time.sleep(0.05)
         yield origin, process
     finally:
         if process.poll() is None:

@@ -147,10 +147,10 @@ def assert_error(response: httpx.Response, status: int, field: str | None = None
 
 
 @pytest.fixture
-def clock(sandbox: Sandbox) -> Clock:
-    clock = Clock()
-    sandbox.context.clock = clock
-    return clock
+def server_clock(sandbox: Sandbox) -> Clock:
+    server_clock = Clock()
+    sandbox.context.clock = server_clock
+    return server_clock
 
 
 # -- authentication -------------------------------------------------------------------------
@@ -241,12 +241,12 @@ def test_body_token_must_be_a_string(http: httpx.Client) -> None:
     assert list_all(http)["pagy"]["count"] == 2
 
 
-def test_token_expiry_follows_the_sandbox_clock(http: httpx.Client, clock: Clock) -> None:
+def test_token_expiry_follows_the_sandbox_clock(http: httpx.Client, server_clock: Clock) -> None:
     """api-contract.md, Prevail — auth: missing, bad signature, unknown slug, expired, alg not HS256
     → 401."""
-    token = mint(exp=int(clock.now) + 60)
+    token = mint(exp=int(server_clock.now) + 60)
     assert http.get("/prevail/sessions", headers=auth(token)).status_code == 200
-    clock.now += 61
+    server_clock.now += 61
     assert_error(http.get("/prevail/sessions", headers=auth(token)), 401, "jwt_payload")
 
 
@@ -258,11 +258,11 @@ def test_auth_is_checked_before_the_body(http: httpx.Client) -> None:
 # -- create ---------------------------------------------------------------------------------
 
 
-def test_self_service_create_is_ready_with_ids(http: httpx.Client, clock: Clock) -> None:
+def test_self_service_create_is_ready_with_ids(http: httpx.Client, server_clock: Clock) -> None:
     """api-contract.md, Prevail — POST /sessions is self-service: `ready`, remote_session_id and
     session_url; create body: {session_request: {invites, deponent, remote_session, ...}}."""
-    clock.now = 1_800_000_000.25
-    token = auth(mint(exp=int(clock.now) + 300))
+    server_clock.now = 1_800_000_000.25
+    token = auth(mint(exp=int(server_clock.now) + 300))
     response = http.post("/prevail/sessions", json=create_body(), headers=token)
     assert response.status_code == 201
     session = response.json()["session"]
@@ -919,11 +919,11 @@ def test_unknown_session_is_404(http: httpx.Client, session_id: str) -> None:
 # -- edit ----------------------------------------------------------------------------------
 
 
-def test_edit_changes_fields_and_updated_at(http: httpx.Client, clock: Clock) -> None:
+def test_edit_changes_fields_and_updated_at(http: httpx.Client, server_clock: Clock) -> None:
     """api-contract.md, Prevail — edit: PATCH {remote_session: subset} → 200 {sessions:
     [session]}."""
     session = create(http)
-    clock.now += 60
+    server_clock.now += 60
     edit = {
         "remote_session": {
             "title": "Deposition of M. Okafor (day 2)",
@@ -949,11 +949,13 @@ def test_edit_changes_fields_and_updated_at(http: httpx.Client, clock: Clock) ->
     )
 
 
-def test_edit_that_changes_nothing_keeps_updated_at(http: httpx.Client, clock: Clock) -> None:
+def test_edit_that_changes_nothing_keeps_updated_at(
+    http: httpx.Client, server_clock: Clock
+) -> None:
     """api-contract.md, Prevail — edit: PATCH {remote_session: subset} → 200 {sessions:
     [session]}."""
     session = create(http)
-    clock.now += 60
+    server_clock.now += 60
     same = {"remote_session": {"title": session["title"], "invites": ["clerk@court.test"]}}
     response = http.patch(
         f"/prevail/sessions/{session['remote_session_id']}", json=same, headers=auth()
@@ -1078,11 +1080,11 @@ def test_edit_unknown_session_is_404(http: httpx.Client) -> None:
 
 
 @pytest.mark.parametrize("query", ["", "?cancel_without_email=true", "?cancel_without_email=false"])
-def test_cancel(http: httpx.Client, clock: Clock, query: str) -> None:
+def test_cancel(http: httpx.Client, server_clock: Clock, query: str) -> None:
     """api-contract.md, Prevail — cancel: PATCH .../cancel?cancel_without_email → 200 {messages},
     `canceled`."""
     session = create(http)
-    clock.now += 5
+    server_clock.now += 5
     response = http.patch(
         f"/prevail/sessions/{session['remote_session_id']}/cancel{query}", headers=auth()
     )

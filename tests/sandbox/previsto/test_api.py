@@ -60,7 +60,7 @@ def limited(requests_per_minute: int) -> pytest.MarkDecorator:
 
 
 @pytest.fixture
-def clock(sandbox: Sandbox) -> Clock:
+def server_clock(sandbox: Sandbox) -> Clock:
     fake = Clock()
     sandbox.context.clock = fake
     return fake
@@ -185,7 +185,7 @@ def test_an_unknown_path_without_a_key_is_401(http: httpx.Client) -> None:
 
 @limited(3)
 def test_the_request_over_the_limit_is_429_without_retry_after(
-    http: httpx.Client, clock: Clock
+    http: httpx.Client, server_clock: Clock
 ) -> None:
     """api-contract.md, Previsto — rate limit: 120 requests a minute per key → 429, a brief message;
     [model] no `Retry-After`: the client paces itself and waits the window out."""
@@ -201,25 +201,26 @@ def test_the_request_over_the_limit_is_429_without_retry_after(
 
 @limited(3)
 def test_the_window_slides_and_refused_requests_do_not_count(
-    http: httpx.Client, clock: Clock
+    http: httpx.Client, server_clock: Clock
 ) -> None:
     """api-contract.md, Previsto — rate limit: 120 requests a minute per key → 429, a brief
     message."""
-    start = clock.now
+    start = server_clock.now
     for offset in (0, 1, 2):
-        clock.now = start + offset
+        server_clock.now = start + offset
         assert get(http, "/contacts").status_code == 200
-    clock.now = start + 59
+    server_clock.now = start + 59
     assert get(http, "/contacts").status_code == 429
-    clock.now = start + 60  # the request at +0 leaves the window; the refused one never entered
+    # The request at +0 leaves the window; the refused one never entered.
+    server_clock.now = start + 60
     assert get(http, "/contacts").status_code == 200
     assert get(http, "/contacts").status_code == 429
-    clock.now = start + 61  # the request at +1 leaves
+    server_clock.now = start + 61  # the request at +1 leaves
     assert get(http, "/contacts").status_code == 200
 
 
 @limited(2)
-def test_the_limit_is_per_key(http: httpx.Client, clock: Clock) -> None:
+def test_the_limit_is_per_key(http: httpx.Client, server_clock: Clock) -> None:
     """api-contract.md, Previsto — rate limit: 120 requests a minute per key → 429, a brief
     message."""
     for _ in range(2):
@@ -229,7 +230,9 @@ def test_the_limit_is_per_key(http: httpx.Client, clock: Clock) -> None:
 
 
 @limited(2)
-def test_requests_with_a_bad_key_count_against_no_key(http: httpx.Client, clock: Clock) -> None:
+def test_requests_with_a_bad_key_count_against_no_key(
+    http: httpx.Client, server_clock: Clock
+) -> None:
     for _ in range(5):
         assert http.get("/previsto/assignments", auth=("sk_unknown", "")).status_code == 401
         assert http.get("/previsto/assignments").status_code == 401
@@ -242,7 +245,7 @@ def test_requests_with_a_bad_key_count_against_no_key(http: httpx.Client, clock:
 
 @limited(2)
 def test_every_accepted_request_counts_even_errors_and_writes(
-    http: httpx.Client, clock: Clock
+    http: httpx.Client, server_clock: Clock
 ) -> None:
     assert get(http, "/nothing").status_code == 404
     assert put(http, f"/assignments/{FIRST}", {"bogus": 1}).status_code == 400
@@ -251,7 +254,7 @@ def test_every_accepted_request_counts_even_errors_and_writes(
 
 @limited(1)
 def test_admin_routes_are_not_limited_and_can_reset_the_windows(
-    http: httpx.Client, clock: Clock
+    http: httpx.Client, server_clock: Clock
 ) -> None:
     assert get(http, "/assignments").status_code == 200
     assert get(http, "/assignments").status_code == 429
@@ -460,10 +463,10 @@ def test_sort_keys_repeat_and_ties_keep_creation_order(http: httpx.Client) -> No
 
 
 def test_sort_by_timestamp_desc_puts_the_last_changed_first(
-    http: httpx.Client, clock: Clock
+    http: httpx.Client, server_clock: Clock
 ) -> None:
     """api-contract.md, Previsto — [model] `timestamp`: read-only, the last change."""
-    clock.now += 5
+    server_clock.now += 5
     put(http, "/assignments/asgmt-Gh5Rj2Lp6Wd9K", {"meta": {"touched": "yes"}})
     response = get(http, "/assignments", params={"sort": "timestamp,desc"})
     assert ids(response)[0] == "asgmt-Gh5Rj2Lp6Wd9K"
@@ -763,10 +766,12 @@ def test_a_body_over_one_mebibyte_is_400(http: httpx.Client) -> None:
     assert_error(put(http, f"/assignments/{FIRST}", body), 400)
 
 
-def test_timestamp_moves_only_when_something_changes(http: httpx.Client, clock: Clock) -> None:
+def test_timestamp_moves_only_when_something_changes(
+    http: httpx.Client, server_clock: Clock
+) -> None:
     """api-contract.md, Previsto — [model] `timestamp`: read-only, the last change."""
     before = get(http, f"/assignments/{ROUTED}").json()["timestamp"]
-    clock.now += 1.5
+    server_clock.now += 1.5
     for no_op in ({}, {"meta": {"route": "R7"}}, {"meta": {"absent": None}}, {"action": "None"}):
         assert put(http, f"/assignments/{ROUTED}", no_op).json()["timestamp"] == before
     changed = put(http, f"/assignments/{ROUTED}", {"meta": {"route": "R8"}}).json()
@@ -863,7 +868,7 @@ def test_the_credentials_are_the_documented_keys(sandbox: Sandbox) -> None:
 # -- admin API -----------------------------------------------------------------------------------
 
 
-def test_admin_creates_assignments_with_defaults(http: httpx.Client, clock: Clock) -> None:
+def test_admin_creates_assignments_with_defaults(http: httpx.Client, server_clock: Clock) -> None:
     created = create_assignments(
         http,
         [

@@ -68,10 +68,10 @@ def anonymous(sandbox_url: str) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture
-def clock(sandbox: Sandbox) -> Clock:
-    clock = Clock(NOON)
-    sandbox.context.clock = clock
-    return clock
+def server_clock(sandbox: Sandbox) -> Clock:
+    server_clock = Clock(NOON)
+    sandbox.context.clock = server_clock
+    return server_clock
 
 
 def create(api: httpx.Client, **fields: Any) -> dict[str, Any]:
@@ -228,15 +228,15 @@ def test_bad_access_tokens_are_401(
     assert 'error="invalid_token"' in response.headers["www-authenticate"]
 
 
-def test_access_token_expires_after_its_ttl(anonymous: httpx.Client, clock: Clock) -> None:
+def test_access_token_expires_after_its_ttl(anonymous: httpx.Client, server_clock: Clock) -> None:
     """api-contract.md, The sandbox — Prospero: access token `sandbox-prospero-token` never expires;
     Prospero — the access token lasts 1 hour, then 401."""
     login = anonymous.post("auth/login", json={"email": EMAIL, "password": PASSWORD})
     token = login.cookies["access_token"]
     bearer = {"Authorization": f"Bearer {token}"}
-    clock.advance(3599)
+    server_clock.advance(3599)
     assert anonymous.get("events", headers=bearer).status_code == 200
-    clock.advance(2)
+    server_clock.advance(2)
     assert_error(anonymous.get("events", headers=bearer), 401, "Access token expired")
     # The documented fixed sandbox token never expires.
     assert anonymous.get("events", headers=AUTH).status_code == 200
@@ -250,17 +250,17 @@ def test_token_lifetimes_follow_the_settings(tmp_path: Path) -> None:
         prospero_refresh_token_ttl=120,
     )
     sandbox = create_app(settings)
-    clock = Clock(NOON)
-    sandbox.context.clock = clock
+    server_clock = Clock(NOON)
+    sandbox.context.clock = server_clock
     with running(sandbox) as origin, httpx.Client(base_url=f"{origin}/prospero/") as client:
         login = client.post("auth/login", json={"email": EMAIL, "password": PASSWORD})
         assert "Max-Age=60" in login.headers.get_list("set-cookie")[0]
         assert "Max-Age=120" in login.headers.get_list("set-cookie")[1]
-        clock.advance(61)
+        server_clock.advance(61)
         assert_error(client.get("auth/whoami"), 401, "Access token expired")
         assert client.get("auth/refresh").status_code == 200
         assert client.get("auth/whoami").status_code == 200
-        clock.advance(60)
+        server_clock.advance(60)
         assert_error(client.get("auth/refresh"), 400, "Unable to verify refresh token")
 
 
@@ -291,13 +291,15 @@ def test_refresh_without_a_valid_refresh_token_is_400(
     assert_error(response, 400, "Unable to verify refresh token")
 
 
-def test_refresh_token_expires_after_seven_days(anonymous: httpx.Client, clock: Clock) -> None:
+def test_refresh_token_expires_after_seven_days(
+    anonymous: httpx.Client, server_clock: Clock
+) -> None:
     """api-contract.md, Prospero — the refresh token lasts 7 days; then 400 "Unable to verify
     refresh token"."""
     anonymous.post("auth/login", json={"email": EMAIL, "password": PASSWORD})
-    clock.advance(7 * 86400 - 1)
+    server_clock.advance(7 * 86400 - 1)
     assert anonymous.get("auth/refresh").status_code == 200
-    clock.advance(2)
+    server_clock.advance(2)
     assert_error(anonymous.get("auth/refresh"), 400, "Unable to verify refresh token")
 
 
@@ -369,7 +371,7 @@ def test_without_seeding_the_account_exists_but_no_events(tmp_path: Path) -> Non
 # -- create -----------------------------------------------------------------------------------
 
 
-def test_create_one_event_returns_its_full_state(api: httpx.Client, clock: Clock) -> None:
+def test_create_one_event_returns_its_full_state(api: httpx.Client, server_clock: Clock) -> None:
     """api-contract.md, Prospero — identifiers are v1 UUIDs; camelCase; one entity wrapped {event},
     a list {events}."""
     response = api.post("events", json={"event": event(customFields={"reconciler_key": "k1"})})
@@ -705,7 +707,7 @@ def test_equality_filters(
     assert response.json()["total"] == len(expected)
 
 
-def test_filter_by_id_and_timestamps(api: httpx.Client, clock: Clock) -> None:
+def test_filter_by_id_and_timestamps(api: httpx.Client, server_clock: Clock) -> None:
     """api-contract.md, Prospero — [model] equality filters on fields and `customFields.<name>`."""
     created = create(api)
     assert titles(api.get("events", params={"id": created["id"]})) == ["Deposition prep"]
@@ -713,10 +715,10 @@ def test_filter_by_id_and_timestamps(api: httpx.Client, clock: Clock) -> None:
     assert titles(by_time) == ["Deposition prep"]
 
 
-def test_order_by_last_update(api: httpx.Client, clock: Clock) -> None:
+def test_order_by_last_update(api: httpx.Client, server_clock: Clock) -> None:
     """api-contract.md, Prospero — [model] `order=lastUpdatedAt:desc|asc`."""
     first, second = create(api, title="First"), create(api, title="Second")
-    clock.advance(60)
+    server_clock.advance(60)
     api.patch(f"events/{first['id']}", json={"details": "moved"})
     newest = api.get("events", params={"order": "lastUpdatedAt:desc", "limit": 2})
     assert titles(newest) == ["First", "Second"]
@@ -834,10 +836,10 @@ def test_patch_with_another_media_type_is_415(api: httpx.Client, media: str) -> 
     assert_error(response, 415, "Content-Type must be application/merge-patch+json")
 
 
-def test_patch_updates_last_updated_only_on_change(api: httpx.Client, clock: Clock) -> None:
+def test_patch_updates_last_updated_only_on_change(api: httpx.Client, server_clock: Clock) -> None:
     """api-contract.md, Prospero — updates set only the fields passed; the rest is unchanged."""
     created = create(api)
-    clock.advance(3600)
+    server_clock.advance(3600)
     for no_op in ({}, {"title": created["title"]}, {"start": "2027-05-01T10:00:00.000Z"},
                   {"details": None}):
         unchanged = patch(api, created["id"], no_op).json()["event"]
@@ -902,11 +904,11 @@ def test_patch_unknown_or_archived_event_is_404(api: httpx.Client) -> None:
 # -- delete and archive -----------------------------------------------------------------------
 
 
-def test_delete_one_moves_it_to_the_archive(api: httpx.Client, clock: Clock) -> None:
+def test_delete_one_moves_it_to_the_archive(api: httpx.Client, server_clock: Clock) -> None:
     """api-contract.md, Prospero — GET /events: the unarchived events as {events: [...]}; DELETE
     /events/{id} is [model] only; the client deletes in bulk."""
     created = create(api)
-    clock.advance(10)
+    server_clock.advance(10)
     response = api.delete(f"events/{created['id']}")
     assert response.status_code == 204 and response.content == b""
     assert_error(api.get(f"events/{created['id']}"), 404, "Event not found")
@@ -962,7 +964,7 @@ def test_bulk_delete_needs_a_body(api: httpx.Client) -> None:
 # -- webhooks -----------------------------------------------------------------------------------
 
 
-def test_register_list_and_remove_webhooks(api: httpx.Client, clock: Clock) -> None:
+def test_register_list_and_remove_webhooks(api: httpx.Client, server_clock: Clock) -> None:
     """api-contract.md, Prospero — webhooks: event.created/updated/deleted to HTTPS; [model] POST
     /webhooks."""
     body = {"url": "https://hooks.example.com/p", "events": ["event.updated", "event.created",
