@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -15,25 +13,15 @@ import jwt
 import pytest
 import yaml
 
-import reconciler.providers.prevail as prevail_module
 from reconciler.config import load_text
 from reconciler.http import build_client
 from reconciler.model import Location, ProviderSettings
 from reconciler.providers.prevail import PrevailProvider
+from tests.fixtures.clock import FakeClock
 from tests.fixtures.repo import Repo, Run
 
 SPECS = Path(__file__).resolve().parents[2] / "schemas" / "api"
 PREVAIL_KEY = "sandbox-prevail-key"
-
-
-class Clock:
-    """The wall clock the Prevail client mints its tokens by, moved by the test."""
-
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def time(self) -> float:
-        return self.now
 
 
 @contextmanager
@@ -74,28 +62,27 @@ def test_the_prevail_base_url_defaults_to_the_documented_one() -> None:
 
 
 def test_prevail_tokens_live_at_most_five_minutes_and_are_reminted_before_they_expire(
-    sandbox_url: str, monkeypatch: pytest.MonkeyPatch
+    sandbox_url: str, clock: FakeClock
 ) -> None:
     """api-contract.md, Prevail — Auth: an HS256 JWT over `{exp, slug: company_id}` signed with
     the API key, as `Authorization: Bearer` [doc]; [model] the client mints one per run with
     `exp` ≤ now + 300 s, keeps it while it is fresh and mints another before it expires."""
-    clock = Clock()
-    monkeypatch.setattr(prevail_module, "time", SimpleNamespace(time=clock.time))
     sent: list[str] = []
     with prevail_client(f"{sandbox_url}/prevail", sent) as client:
+        minted = clock.time()
         assert client.request("GET", "sessions").status_code == 200
-        clock.now += 200
+        clock.advance(200)
         assert client.request("GET", "session_requests").status_code == 200
-        clock.now += 50  # less than a minute of the first token's life is left
+        clock.advance(50)  # less than a minute of the first token's life is left
         assert client.request("GET", "sessions").status_code == 200
     first, kept, reminted = sent
     assert jwt.get_unverified_header(first)["alg"] == "HS256"
     assert set(claims(first)) == {"exp", "slug"} and claims(first)["slug"] == "sandbox-co"
-    assert 0 < claims(first)["exp"] - (clock.now - 250) <= 300
+    assert 0 < claims(first)["exp"] - minted <= 300
     assert kept == first
     assert reminted != first
-    assert claims(first)["exp"] > clock.now  # the first one had not expired yet
-    assert 0 < claims(reminted)["exp"] - clock.now <= 300
+    assert claims(first)["exp"] > clock.time()  # the first one had not expired yet
+    assert 0 < claims(reminted)["exp"] - clock.time() <= 300
 
 
 def hearings(repo: Repo) -> list[dict[str, Any]]:

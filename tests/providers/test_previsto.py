@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from reconciler.providers import build_providers
 from reconciler.providers.previsto import PrevistoProvider
 from reconciler.sandbox.faults import Fault
 from reconciler.sandbox.server import running
+from tests.fixtures.clock import FakeClock
 from tests.fixtures.docs_previsto import (
     DOCUMENTED_ID,
     KEY,
@@ -162,15 +162,17 @@ def test_the_docs_example_assignments_are_read_and_imported_by_their_local_day(
 # -- the rate limit ------------------------------------------------------------------------------
 
 
-def test_a_429_storm_is_waited_out_within_previstos_window(repo: Repo, sandbox_url: str) -> None:
+def test_a_429_storm_is_waited_out_within_previstos_window(
+    repo: Repo, sandbox_url: str, clock: FakeClock
+) -> None:
     """api-contract.md, Previsto — Rate limit: 120 requests per minute per key, 429 without
-    `Retry-After` [model]. Five refusals outlast two attempts; the window (shortened here
-    through the retry policy, 60 s for real) is waited out, and the walk completes."""
+    `Retry-After` [model]. Five refusals outlast two attempts; the documented window (60 s,
+    waited on the injected clock) is waited out, and the walk completes."""
     repo.write("providers.yaml", providers_yaml(sandbox_url, previsto_rate=60_000))  # no pacing
     repo.sandbox.faults.add(
         Fault(kind="status", path="^/previsto/assignments$", status=429, times=5)
     )
-    policy = RetryPolicy(attempts=2, initial_wait=0.01, rate_window=2.0)
+    policy = RetryPolicy(attempts=2, initial_wait=0.01)
     providers = build_providers(load(repo.root), policy=policy)
     provider = providers["previsto"]
     assert isinstance(provider, PrevistoProvider)
@@ -181,10 +183,12 @@ def test_a_429_storm_is_waited_out_within_previstos_window(repo: Repo, sandbox_u
             built.client.close()
     walks = [r for r in repo.requests() if r.path == "/previsto/assignments"]
     assert [r.status for r in walks] == [429] * 5 + [400, 200]
-    # The pauses grow: each at least half of its doubling step.
-    steps = [min(0.02 * 2**n, 1.0) for n in range(4)]
-    pauses = [b.received_at - a.received_at for a, b in pairwise(walks[:5])]
-    assert all(pause >= step / 2 for pause, step in zip(pauses, steps, strict=True))
+    # The pauses grow: each between half of its doubling step (from a hundredth of the window)
+    # and the step; five, all within the window.
+    pauses = clock.waits_for("retry")
+    steps = [min(0.6 * 2**n, 30.0) for n in range(5)]
+    assert all(step / 2 <= pause <= step for pause, step in zip(pauses, steps, strict=True))
+    assert len(pauses) == 5 and sum(pauses) < 60
 
 
 # -- refresh: the scope's marked assignments, where the server applies the filter -------------
