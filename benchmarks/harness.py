@@ -59,7 +59,7 @@ def sandbox_process(
             except httpx.TransportError:
                 if time.monotonic() > deadline or process.poll() is not None:
                     raise RuntimeError("the sandbox process did not start") from None
-                time.sleep(0.1)
+                time.sleep(0.05)
         yield origin
     finally:
         process.terminate()
