@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from reconciler.cli import main
 from reconciler.engine.lock import apply_lock
 from reconciler.sandbox.faults import Fault
+from tests.fixtures.clock import FakeClock
 from tests.fixtures.faults import event, session
 from tests.fixtures.repo import SCOPE, Repo, Run
 from tests.fixtures.scopes import live_per_key, start_apply
@@ -25,7 +26,9 @@ from tests.fixtures.scopes import live_per_key, start_apply
 EVENTS = "events:\n" + event("e-a", "Alpha", 1) + event("e-b", "Bravo", 2)
 SESSIONS = ("sessions:\n" + session("s-a", "Alpha", 1) + session("s-b", "Bravo", 2)
             + session("s-c", "Charlie", 3))
-SLOW = 6.0  # seconds a create waits in the sandbox: longer than a second run takes to plan
+# Seconds a create waits in the sandbox: longer than an in-process run takes to plan (the runs
+# that must overlap the slow one are in-process, on the injected clock).
+SLOW = 1.5
 
 
 def duplicated(repo: Repo) -> dict[tuple[str, str, str], int]:
@@ -74,40 +77,42 @@ def test_a_duplicate_is_reported_then_removed_keeping_the_oldest(
     cli("drift", repo.root, expect=0)
 
 
-def test_applies_on_one_machine_take_turns(repo: Repo, cli: Run):
+def test_applies_on_one_machine_take_turns(repo: Repo, cli: Run, clock: FakeClock):
     repo.write("s.yaml", "version: 1\n" + SESSIONS)
     repo.sandbox.faults.add(Fault(kind="latency", path=r"^/prevail/sessions$", method="POST",
                                   seconds=SLOW, times=3))
     first = start_apply(repo.root, cwd=Path.cwd())
     wait_for_creates(repo, first)
     # The first run's creates are in flight, not stored yet: an overlapping run would plan them
-    # again. This one waits for the lock, then finds them made.
-    second = start_apply(repo.root, cwd=Path.cwd())
+    # again. This one (in this process, on the injected clock) polls the lock; while it waits,
+    # the first run finishes for real.
+    clock.on_sleep = lambda _: first.wait(timeout=120) if first.poll() is None else None
+    second = cli("apply", repo.root, "--auto-approve")
     _, err_first = first.communicate(timeout=120)
-    out_second, err_second = second.communicate(timeout=120)
     assert first.returncode == 0, err_first
-    assert second.returncode == 0, err_second
-    assert "Waiting for another apply of this scope to finish" in err_second
-    assert "No changes." in out_second
+    assert "Waiting for another apply of this scope to finish" in second.stderr
+    assert clock.waits_for("lock") == [0.05]  # one poll, then the lock was free
+    assert "No changes." in second.stdout
     counts = live_per_key(repo)
     assert [counts[("prevail.sessions", SCOPE, key)] for key in ("s-a", "s-b", "s-c")] == [1, 1, 1]
 
 
 def test_applies_from_two_checkouts_leave_duplicates_that_the_next_apply_removes(
-    repo: Repo, cli: Run, tmp_path: Path
+    repo: Repo, cli: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     repo.write("s.yaml", "version: 1\n" + SESSIONS)
     repo.sandbox.faults.add(Fault(kind="latency", path=r"^/prevail/sessions$", method="POST",
                                   seconds=SLOW, times=3))
+    here = Path.cwd()
     elsewhere = tmp_path / "other-checkout"  # another working directory: another lock file
     elsewhere.mkdir()
-    first = start_apply(repo.root, cwd=Path.cwd())
+    first = start_apply(repo.root, cwd=here)
     wait_for_creates(repo, first)
-    second = start_apply(repo.root, cwd=elsewhere)
-    assert second.wait(timeout=120) == 0
-    assert first.wait(timeout=120) == 0
-    for process in (first, second):
-        process.communicate()
+    monkeypatch.chdir(elsewhere)
+    cli("apply", repo.root, "--auto-approve")  # plans while the first run's creates are slow
+    monkeypatch.chdir(here)
+    _, err_first = first.communicate(timeout=120)
+    assert first.returncode == 0, err_first
     found = duplicated(repo)
     assert found, "the runs did not overlap: the case tested nothing"
 
@@ -153,6 +158,21 @@ def test_a_held_lock_stops_apply_with_a_clear_message(repo: Repo, cli: Run):
     )
     assert repo.requests() == []  # nothing was read or sent while the other run held the scope
     cli("apply", repo.root, "--auto-approve")  # released: the next run goes ahead
+
+
+def test_a_lock_held_past_the_timeout_is_polled_for_that_long_then_refused(
+    repo: Repo, clock: FakeClock
+):
+    repo.write("e.yaml", "version: 1\n" + EVENTS)
+    with apply_lock(SCOPE, directory=Path(".reconciler"), wait=0):
+        result = CliRunner().invoke(
+            main, ["apply", str(repo.root), "--auto-approve", "--lock-timeout", "30"]
+        )
+    assert result.exit_code == 1
+    assert "waited 30 s. Run apply again once it has finished" in result.stderr
+    polls = clock.waits_for("lock")
+    assert sum(polls) == pytest.approx(30) and max(polls) <= 0.05  # polled, never one long nap
+    assert repo.requests() == []
 
 
 def wait_for_creates(repo: Repo, process: subprocess.Popen[str]) -> None:
