@@ -106,6 +106,14 @@ class LazyGroup(click.Group):
     help="Seconds to wait for each API response.",
 )
 @click.option(
+    "--create-timeout",
+    type=click.FloatRange(0.1, 600),
+    default=60.0,
+    show_default=True,
+    help="Seconds to wait for the answer to a create (at least --timeout): a create given up on "
+    "can only be looked for afterwards.",
+)
+@click.option(
     "--max-retries",
     type=click.IntRange(0, 20),
     default=4,
@@ -142,6 +150,7 @@ def main(
     debug: bool,
     verbose: bool,
     timeout: float,
+    create_timeout: float,
     max_retries: int,
     retry_wait: float,
     max_retry_after: float,
@@ -162,6 +171,7 @@ def main(
     redaction.install()
     context.obj = Transport(
         timeout=timeout,
+        create_timeout=create_timeout,
         policy=RetryPolicy(
             attempts=max_retries + 1, initial_wait=retry_wait, max_retry_after=max_retry_after
         ),

@@ -31,7 +31,7 @@ from reconciler.cli.common import (
     use_color,
     value_limit,
 )
-from reconciler.engine.apply import ApplyReport, Journal, apply_plan
+from reconciler.engine.apply import SETTLE_TIME, ApplyReport, Journal, apply_plan
 from reconciler.engine.drift_policy import DriftPolicy
 from reconciler.engine.fingerprint import configuration_fingerprint
 from reconciler.engine.lock import apply_lock
@@ -78,6 +78,14 @@ from reconciler.render.safe import visible
     show_default=True,
     help="Seconds to wait for another apply of the same scope on this machine to finish.",
 )
+@click.option(
+    "--settle-time",
+    type=click.FloatRange(0, 3600),
+    default=SETTLE_TIME,
+    show_default=True,
+    help="Seconds a create whose answer was lost is looked for (with growing pauses) before it "
+    "is sent again: a slow server may still commit it.",
+)
 @strict_option
 @adopt_option
 @adopt_unscoped_option
@@ -97,6 +105,7 @@ def apply(
     use_sandbox: bool,
     sandbox_db: Path,
     lock_timeout: float,
+    settle_time: float,
     strict: bool,
     adopt: bool,
     adopt_unscoped: bool,
@@ -190,6 +199,7 @@ def apply(
             fail_fast=fail_fast,
             journal=Journal(journal),
             on_outcome=OutcomePrinter(total=len(the_plan.changes)),
+            settle_time=settle_time,
         )
     PROGRESS.finish()
     print_report(report)

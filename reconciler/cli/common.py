@@ -196,6 +196,7 @@ def signing_key() -> bytes | None:
 @dataclass(frozen=True, kw_only=True)
 class Transport:
     timeout: float
+    create_timeout: float
     policy: RetryPolicy
 
 
@@ -204,7 +205,12 @@ def transport_options() -> dict[str, Any]:
     options = context.find_object(Transport) if context else None
     if options is None:
         return {}
-    return {"timeout": options.timeout, "policy": options.policy}
+    return {
+        "timeout": options.timeout,
+        # Never shorter than a read's: a create is not given up on before any other request.
+        "create_timeout": max(options.create_timeout, options.timeout),
+        "policy": options.policy,
+    }
 
 
 @contextmanager

@@ -7,10 +7,11 @@ concurrently (`parallelism`); a failure does not stop the others unless `fail_fa
 with every change in exactly one of: applied, failed (with the API's message), not attempted.
 
 A create whose answer was lost (a timeout, a dropped connection, a cut-off body, a 5xx that may
-follow a commit) may have landed, so its outcome is decided from what the server holds
-(`decide_lost`): look for the object by its key, and if it is not there, look again once the
-server must have finished the request (the read timeout plus a margin); only then is it sent
-again, once, and a bulk create only for the keys that did not land.
+follow a commit, a success without the object) may have landed, so its outcome is decided from
+what the server holds (`decide_lost`): look for the object by its key at once, then again with
+growing pauses until the settle time has passed (a slow database or a queue commits late); only
+then is it sent again, once, and a bulk create only for the keys that did not land. Every look-up
+is journaled.
 """
 
 from __future__ import annotations
@@ -32,9 +33,14 @@ from reconciler.providers.base import Outcome, Provider
 
 log = logging.getLogger(__name__)
 
-# Seconds past the read timeout that a server still working on a create whose answer was lost
-# is given to finish it, before apply looks for the object a second time and then sends it again.
+# How long a create whose answer was lost may still land (seconds from the first look-up): apply
+# looks for it until then before it sends it again. Never less than the create's read timeout
+# plus SETTLE_MARGIN, the time the server may still be working on the request unseen.
+SETTLE_TIME = 30.0
 SETTLE_MARGIN = 1.0
+# The pause before the second look-up; each later one doubles, up to LOOKUP_LONGEST_PAUSE.
+LOOKUP_FIRST_PAUSE = 1.0
+LOOKUP_LONGEST_PAUSE = 8.0
 
 
 @dataclass(kw_only=True)
@@ -89,11 +95,11 @@ def apply_plan(
     fail_fast: bool = False,
     journal: Journal | None = None,
     on_outcome: Callable[[Outcome], None] | None = None,
-    settle_margin: float = SETTLE_MARGIN,
+    settle_time: float = SETTLE_TIME,
 ) -> ApplyReport:
     """Send every change's requests, phase by phase, and report each change's fate."""
     run = _Run(
-        fail_fast=fail_fast, journal=journal, on_outcome=on_outcome, settle_margin=settle_margin
+        fail_fast=fail_fast, journal=journal, on_outcome=on_outcome, settle_time=settle_time
     )
     ordered = sorted(plan.changes, key=lambda change: change.sort_key)
     with ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="apply") as pool:
@@ -113,9 +119,9 @@ class _Run:
         fail_fast: bool,
         journal: Journal | None,
         on_outcome: Callable[[Outcome], None] | None,
-        settle_margin: float,
+        settle_time: float,
     ) -> None:
-        self.settle_margin = settle_margin
+        self.settle_time = settle_time
         self.report = ApplyReport()
         self.stop = threading.Event()
         self.fail_fast = fail_fast
@@ -170,7 +176,9 @@ class _Run:
             for outcome in outcomes:
                 if outcome.lost is not None and self.journal:
                     self.journal.write("lost", outcome.change, message=outcome.message)
-            outcomes = decide_lost(provider, outcomes, settle_margin=self.settle_margin)
+            outcomes = decide_lost(
+                provider, outcomes, settle_time=self.settle_time, journal=self.journal
+            )
         for outcome in outcomes:
             if self.journal:
                 self.journal.write(
@@ -189,16 +197,20 @@ class _Run:
 
 
 def decide_lost(
-    provider: Provider, outcomes: list[Outcome], *, settle_margin: float
+    provider: Provider,
+    outcomes: list[Outcome],
+    *,
+    settle_time: float = SETTLE_TIME,
+    journal: Journal | None = None,
 ) -> list[Outcome]:
     """The outcomes with every lost create decided from what the server holds: found (created,
     `adopted`), sent once more (created or failed by that answer), or failed with what is known.
     A create is never sent a third time."""
     decided = [outcome for outcome in outcomes if outcome.lost is None]
     lost = [outcome for outcome in outcomes if outcome.lost is not None]
-    wait = provider.answer_timeout + settle_margin
+    wait = max(settle_time, provider.answer_timeout + SETTLE_MARGIN)
     try:
-        found = _look_for(provider, lost, wait)
+        found = _look_for(provider, lost, wait, journal)
     except ProviderError as error:
         return decided + [_unknown(outcome, error) for outcome in lost]
     decided += [_found(outcome, found[outcome.change.address.key]) for outcome in lost
@@ -212,7 +224,7 @@ def decide_lost(
     if not still:
         return decided
     try:
-        found = _look_for(provider, still, wait)
+        found = _look_for(provider, still, wait, journal)
     except ProviderError as error:
         return decided + [_unknown(outcome, error) for outcome in still]
     for outcome in still:
@@ -229,15 +241,32 @@ def decide_lost(
     return decided
 
 
-def _look_for(provider: Provider, lost: list[Outcome], wait: float) -> dict[str, RemoteObject]:
+def _look_for(
+    provider: Provider, lost: list[Outcome], settle: float, journal: Journal | None
+) -> dict[str, RemoteObject]:
     """The lost creates' objects that exist, by key: looked for now (the usual case: the server
-    committed, then the answer was lost), and again after `wait` for any not found yet."""
+    committed, then the answer was lost), then with pauses doubling from LOOKUP_FIRST_PAUSE
+    until `settle` seconds have passed, for the keys not found yet."""
+    ticking = clock.current()
+    deadline = ticking.monotonic() + settle
+    pause = LOOKUP_FIRST_PAUSE
     keys = {outcome.change.address.key for outcome in lost}
-    found = provider.find_many(keys)
-    if not keys <= found.keys():
-        clock.current().sleep(wait, why="lost-create")
-        found = provider.find_many(keys)
-    return found
+    found: dict[str, RemoteObject] = {}
+    attempt = 0
+    while True:
+        attempt += 1
+        missing = keys - found.keys()
+        found.update(provider.find_many(missing))
+        if journal is not None:
+            for outcome in lost:
+                if outcome.change.address.key in missing:
+                    journal.write("look-up", outcome.change, attempt=attempt,
+                                  found=outcome.change.address.key in found)
+        remaining = deadline - ticking.monotonic()
+        if keys <= found.keys() or remaining <= 0:
+            return found
+        ticking.sleep(min(pause, remaining), why="lost-create")
+        pause = min(pause * 2, LOOKUP_LONGEST_PAUSE)
 
 
 def _found(outcome: Outcome, remote: RemoteObject) -> Outcome:

@@ -32,9 +32,11 @@ def build_providers(
     settings: Mapping[str, ProviderSettings] | None = None,
     transport: TransportFactory | None = None,
     timeout: float = 30.0,
+    create_timeout: float | None = None,
     policy: RetryPolicy | None = None,
 ) -> dict[str, Provider]:
-    """A provider for every kind the configuration declares (and every configured provider)."""
+    """A provider for every kind the configuration declares (and every configured provider);
+    `create_timeout` is a create's read timeout (None: `timeout`)."""
     configured = dict(settings if settings is not None else state.providers)
     needed = {PROVIDER_OF[kind] for kind, objects in state.objects.items() if objects}
     missing = sorted(needed - configured.keys())
@@ -59,5 +61,7 @@ def build_providers(
             policy=policy,
         )
         scope = state.scope.name if state.scope is not None else None
-        built[name] = cls(settings=provider_settings, client=client, scope=scope)
+        built[name] = cls(
+            settings=provider_settings, client=client, scope=scope, create_timeout=create_timeout
+        )
     return built

@@ -125,11 +125,19 @@ class Provider(ABC):
     marker_editable: ClassVar[bool] = True
 
     def __init__(
-        self, *, settings: ProviderSettings, client: httpx.Client, scope: str | None = None
+        self,
+        *,
+        settings: ProviderSettings,
+        client: httpx.Client,
+        scope: str | None = None,
+        create_timeout: float | None = None,
     ) -> None:
         self.settings = settings
         self.client = client
         self.scope = scope
+        # A create's own read timeout (None: the client's): a create given up on too early can
+        # only be looked for afterwards, so it is waited for longer than a read.
+        self.create_timeout = create_timeout
         self.list_requests = 0
         # Told after each list page how many objects have been read so far (progress display).
         self.on_page: Callable[[Provider, int], None] | None = None
@@ -239,12 +247,21 @@ class Provider(ABC):
             return Outcome(change=change, ok=False, message=str(lost), lost=call)
         except ProviderError as error:
             return Outcome(change=change, ok=False, message=str(error))
-        return Outcome(change=change, ok=True, remote_id=self.created_id(body) or change.remote_id)
+        created = self.created_id(body)
+        if created is None:
+            # A success status without the object (`200 {}`, no body): it proves nothing was
+            # made. Undecided, like a lost answer: apply looks for the key before anything else.
+            message = (f"{self.name} {call.method} {call.path}: the answer carries no created "
+                       "object")
+            return Outcome(change=change, ok=False, message=message, lost=call)
+        return Outcome(change=change, ok=True, remote_id=created)
 
     @property
     def answer_timeout(self) -> float:
-        """How long a request may work on the server unseen before the client gives up on it
-        (the read timeout)."""
+        """How long a create may work on the server unseen before the client gives up on it
+        (the create's read timeout)."""
+        if self.create_timeout is not None:
+            return self.create_timeout
         return float(self.client.timeout.read or 0.0)
 
     def batches(self, changes: Sequence[Change]) -> list[list[Change]]:
@@ -296,7 +313,12 @@ class Provider(ABC):
         content = None if call.body is None else json.dumps(call.body).encode()
         headers = {"Content-Type": call.content_type} if content is not None else {}
         response = self.request(
-            call.method, call.path, params=dict(call.query), content=content, headers=headers
+            call.method,
+            call.path,
+            params=dict(call.query),
+            content=content,
+            headers=headers,
+            read_timeout=self.create_timeout if call.method == "POST" else None,
         )
         endpoint = f"{call.method} {call.path}"
         try:
@@ -320,13 +342,21 @@ class Provider(ABC):
         json_body: Any = None,
         headers: Mapping[str, str] | None = None,
         allow: frozenset[int] = frozenset(),
+        read_timeout: float | None = None,
     ) -> httpx.Response:
         """The one HTTP choke point: sends, then maps failures to typed errors.
 
         A status in `allow` is returned as it is, for a caller that knows what to do with it
-        (Previsto's smaller page after a 400 naming `size`).
+        (Previsto's smaller page after a 400 naming `size`); `read_timeout` replaces the
+        client's for this request.
         """
         endpoint = f"{method} /{path.lstrip('/')}"
+        timeout = (
+            httpx.USE_CLIENT_DEFAULT
+            if read_timeout is None
+            else httpx.Timeout(self.client.timeout.connect, read=read_timeout,
+                               write=self.client.timeout.write, pool=self.client.timeout.pool)
+        )
         try:
             response = self.client.request(
                 method,
@@ -335,6 +365,7 @@ class Provider(ABC):
                 content=content,
                 json=json_body,
                 headers=headers,
+                timeout=timeout,
             )
         except ResponseLost as error:
             raise ResponseLostError(self.name, f"{self.name} {error}") from None
@@ -362,6 +393,16 @@ class Provider(ABC):
             ) from None
         if response.status_code in allow:
             return response
+        if 300 <= response.status_code < 400:
+            # Redirects are never followed (a credential must not travel to another origin), so
+            # a write answered by one did not happen here.
+            raise ResponseError(
+                self.name,
+                endpoint,
+                f"{response.status_code}: a redirect, which the client does not follow (nothing "
+                "was read or changed); check base_url",
+                status=response.status_code,
+            )
         if response.status_code in (401, 403):
             raise AuthenticationError(self.name, f"{endpoint} answered {response.status_code}")
         if response.status_code >= 400:

@@ -119,9 +119,16 @@ class PrevailProvider(Provider):
     clock_tolerance = 60.0
 
     def __init__(
-        self, *, settings: ProviderSettings, client: httpx.Client, scope: str | None = None
+        self,
+        *,
+        settings: ProviderSettings,
+        client: httpx.Client,
+        scope: str | None = None,
+        create_timeout: float | None = None,
     ) -> None:
-        super().__init__(settings=settings, client=client, scope=scope)
+        super().__init__(
+            settings=settings, client=client, scope=scope, create_timeout=create_timeout
+        )
         self.fallbacks = Fallbacks(self.name)
         self.sessions = SessionList(self, self.fallbacks)
         self.span: Span | None = None  # the last refresh's listing span

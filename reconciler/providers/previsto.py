@@ -71,9 +71,16 @@ class PrevistoProvider(Provider):
     rate_window = 60.0  # "120 requests per minute" per key: a slot frees within a minute
 
     def __init__(
-        self, *, settings: ProviderSettings, client: httpx.Client, scope: str | None = None
+        self,
+        *,
+        settings: ProviderSettings,
+        client: httpx.Client,
+        scope: str | None = None,
+        create_timeout: float | None = None,
     ) -> None:
-        super().__init__(settings=settings, client=client, scope=scope)
+        super().__init__(
+            settings=settings, client=client, scope=scope, create_timeout=create_timeout
+        )
         self.assignments = AssignmentList(self)
         # True once an answer shows the server ignores or misreads a list filter: the rest of
         # the run walks.

@@ -92,9 +92,16 @@ class ProsperoProvider(Provider):
     merge_fields = frozenset({"custom_fields"})
 
     def __init__(
-        self, *, settings: ProviderSettings, client: httpx.Client, scope: str | None = None
+        self,
+        *,
+        settings: ProviderSettings,
+        client: httpx.Client,
+        scope: str | None = None,
+        create_timeout: float | None = None,
     ) -> None:
-        super().__init__(settings=settings, client=client, scope=scope)
+        super().__init__(
+            settings=settings, client=client, scope=scope, create_timeout=create_timeout
+        )
         # What GET /events was seen to honour is learnt once a run, and shared by its walks.
         self.events = TolerantList(
             provider=self.name,

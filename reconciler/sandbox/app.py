@@ -135,9 +135,16 @@ class _Recorder:
 
         if "latency" in kinds:
             await faults.sleep(kinds["latency"].seconds)
+        if "hold" in kinds:
+            await faults.hold(kinds["hold"].seconds, self.sandbox.context.clock)
         if "reset" in kinds:
             record.status = -1
             await _drop(send)
+            return
+        if "answer" in kinds:
+            fault = kinds["answer"]
+            record.status = fault.status
+            await _answer(fault)(scope, replay, send)
             return
         if "status" in kinds and emulator is not None:
             fault = kinds["status"]
@@ -179,6 +186,14 @@ def _status_fault(fault: faults.Fault, emulator: Emulator) -> Response:
         status_code=fault.status,
         headers=headers,
     )
+
+
+def _answer(fault: faults.Fault) -> Response:
+    """The status and body an `answer` fault sets, as they are (a redirect says where to)."""
+    headers = {"Location": "/moved"} if 300 <= fault.status < 400 else {}
+    if fault.body is None:
+        return Response(status_code=fault.status, headers=headers)
+    return JSONResponse(fault.body, status_code=fault.status, headers=headers)
 
 
 async def _send_malformed(captured: list[Message], send: Send) -> None:

@@ -6,7 +6,12 @@ the provider prefix, e.g. `^/prospero/events$`) and fires for the next `times` m
 
 - `status`: answer with `status` (429, 5xx, ...) and the provider's own error body, optionally
   with `Retry-After: retry_after`; the request never reaches the emulator.
+- `answer`: answer with `status` and `body` as given (JSON; no body at all when `body` is None),
+  with `Location: /moved` for a 3xx: what a proxy, a redirecting front end or a buggy server
+  says; the request never reaches the emulator, so nothing is stored.
 - `latency`: wait `seconds` before handling the request (it is then handled normally).
+- `hold`: like `latency`, but the `seconds` pass on the sandbox's own clock (`context.clock`, which
+  a test drives): a server that commits exactly when the test's time says so.
 - `reset`: drop the connection before the emulator sees the request.
 - `drop`: commit-then-drop: the emulator handles the request (the write is stored), then the
   connection is dropped before the response is sent.
@@ -27,8 +32,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-FaultKind = Literal["status", "latency", "reset", "drop", "malformed", "churn"]
-FAULT_KINDS: tuple[str, ...] = ("status", "latency", "reset", "drop", "malformed", "churn")
+FaultKind = Literal["status", "answer", "latency", "hold", "reset", "drop", "malformed", "churn"]
+FAULT_KINDS: tuple[str, ...] = (
+    "status", "answer", "latency", "hold", "reset", "drop", "malformed", "churn"
+)
 
 
 class ConnectionDropped(ConnectionResetError):
@@ -44,6 +51,7 @@ class Fault:
     status: int = 503
     retry_after: float | None = None
     seconds: float = 0.0
+    body: Any = None
     fired: int = 0
     _pattern: re.Pattern[str] = field(init=False, repr=False)
 
@@ -63,7 +71,7 @@ class Fault:
 
     @classmethod
     def from_json(cls, spec: dict[str, Any]) -> Fault:
-        allowed = {"kind", "path", "method", "times", "status", "retry_after", "seconds"}
+        allowed = {"kind", "path", "method", "times", "status", "retry_after", "seconds", "body"}
         unknown = set(spec) - allowed
         if unknown:
             raise ValueError(f"unknown fault fields: {sorted(unknown)}")
@@ -78,6 +86,7 @@ class Fault:
             "status": self.status,
             "retry_after": self.retry_after,
             "seconds": self.seconds,
+            "body": self.body,
             "fired": self.fired,
         }
 
@@ -130,3 +139,14 @@ def reason(status: int) -> str:
 async def sleep(seconds: float) -> None:
     if seconds > 0:
         await asyncio.sleep(seconds)
+
+
+# How often a held request looks at the sandbox's clock (real seconds).
+HOLD_POLL = 0.005
+
+
+async def hold(seconds: float, clock: Callable[[], float]) -> None:
+    """Until `seconds` have passed on `clock`, however fast or slow it runs."""
+    until = clock() + seconds
+    while clock() < until:
+        await asyncio.sleep(HOLD_POLL)

@@ -7,9 +7,12 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+import httpx
 
 from tests.fixtures.repo import SANDBOX_ENV, providers_yaml
 
@@ -29,16 +32,34 @@ def served(cwd: Path, *options: str) -> Iterator[re.Match[str]]:
         first = process.stdout.readline().rstrip("\n")
         banner = BANNER.match(first)
         assert banner, first + process.stdout.read()
-        # Serving once the last banner line is out.
         while "Press Ctrl-C to stop." not in process.stdout.readline():
             assert process.poll() is None, "the sandbox stopped"
+        # Serving once it answers (the banner is printed just before the server starts): a
+        # Ctrl-C is then what a user's is.
+        answering(banner["origin"], process)
         yield banner
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGINT)
-            process.wait(timeout=15)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+                raise
         if process.stdout:
             process.stdout.close()
+
+
+def answering(origin: str, process: subprocess.Popen[str]) -> None:
+    for _ in range(1000):
+        try:
+            httpx.get(f"{origin}/prospero/", timeout=1)
+            return
+        except httpx.TransportError:
+            assert process.poll() is None, "the sandbox stopped"
+            time.sleep(0.02)
+    raise AssertionError(f"the sandbox at {origin} never answered")
 
 
 def reconciler(cwd: Path, *args: str, expect: int) -> str:

@@ -4,19 +4,30 @@ create only for the keys that did not land), so a server that commits after the 
 timeout ends with exactly one object per key and a report that says created.
 
 The engine-level cases build the providers with a read timeout of tens of milliseconds against a
-server that commits a little later; the wait before the second look is the injected clock's, and
-`clock.on_sleep` lets the server finish meanwhile, as the real wait would. The tests assert that
-wait (the read timeout + the settle margin) instead of spending it. The command-line cases show
-what a user reads.
+server that commits later: after a real delay (`latency`, and `clock.on_sleep` lets it finish
+during the first pause, as a real pause would), or once N seconds have passed on the test's clock
+(`hold`: the server's time is the injected clock's). The look-ups' pauses are the injected
+clock's: the tests assert them instead of spending them. The command-line cases show what a user
+reads.
 """
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import httpx
 import pytest
 
 from reconciler.config import load
-from reconciler.engine.apply import SETTLE_MARGIN, ApplyReport, apply_plan
+from reconciler.engine.apply import (
+    LOOKUP_FIRST_PAUSE,
+    LOOKUP_LONGEST_PAUSE,
+    SETTLE_TIME,
+    ApplyReport,
+    Journal,
+    apply_plan,
+)
 from reconciler.engine.plan import PlanOptions, build_plan
 from reconciler.http import RetryPolicy
 from reconciler.providers import build_providers
@@ -48,7 +59,7 @@ def creates_sent(repo: Repo, path: str = "/prospero/events") -> int:
     return sum(1 for r in repo.requests() if r.method == "POST" and r.path == path)
 
 
-def apply_engine(repo: Repo, objects: str) -> ApplyReport:
+def apply_engine(repo: Repo, objects: str, journal: Journal | None = None) -> ApplyReport:
     repo.write("objects.yaml", "version: 1\n" + objects)
     state = load(repo.root)
     providers = build_providers(
@@ -57,7 +68,7 @@ def apply_engine(repo: Repo, objects: str) -> ApplyReport:
     try:
         plan = build_plan(state, providers, PlanOptions()).plan
         repo.forget_requests()
-        return apply_plan(plan, providers)
+        return apply_plan(plan, providers, journal=journal)
     finally:
         for provider in providers.values():
             provider.client.close()
@@ -72,9 +83,8 @@ def test_a_commit_after_the_timeout_is_found_not_sent_again(
     clock.on_sleep = repo.settle
     report = apply_engine(repo, objects)
     assert report.ok, [outcome.message for outcome in report.failed]
-    # Not found at once (the server was still at work): looked again once the read timeout and
-    # the settle margin had passed, and found there.
-    assert clock.waits_for("lost-create") == [READ_TIMEOUT + SETTLE_MARGIN]
+    # Not found at once (the server was still at work): found at the next look, a pause later.
+    assert clock.waits_for("lost-create") == [LOOKUP_FIRST_PAUSE]
     assert all(outcome.adopted for outcome in report.outcomes)
     assert creates_sent(repo) == 1  # the bulk was never sent again, whole or in part
     assert set(live_events(repo).values()) == {1}
@@ -82,6 +92,52 @@ def test_a_commit_after_the_timeout_is_found_not_sent_again(
     ids = {outcome.remote_id for outcome in report.outcomes}
     stored = {str(d["id"]) for d in repo.sandbox.store.query("prospero.events").documents}
     assert ids <= stored
+
+
+@pytest.mark.parametrize("commit_after", [5.0, 20.0, SETTLE_TIME - 1])
+def test_a_commit_late_within_the_settle_time_is_found_not_sent_again(
+    repo: Repo, clock: FakeClock, tmp_path: Path, commit_after: float
+) -> None:
+    """A server that commits N s after the client gave up (a slow database, a queue), for N up
+    to the settle time: looked for with growing pauses until it is there; never sent again."""
+    repo.sandbox.faults.add(Fault(kind="hold", seconds=commit_after, path=r"^/prospero/events$",
+                                  method="POST"))
+    # Once the pauses reach the commit time, let the server finish before the next look.
+    clock.on_sleep = lambda _: repo.settle() if clock.waited >= commit_after else None
+    journal = Journal(tmp_path / "journal.jsonl")
+    report = apply_engine(repo, ONE, journal=journal)
+    assert report.ok, [outcome.message for outcome in report.failed]
+    [outcome] = report.outcomes
+    assert outcome.adopted
+    assert creates_sent(repo) == 1 and live_events(repo) == {"e-one": 1}
+    pauses = clock.waits_for("lost-create")
+    assert sum(pauses[:-1]) < commit_after <= sum(pauses)
+    # Doubling from the first pause up to the longest; the last one cut to the settle time.
+    schedule = [min(LOOKUP_FIRST_PAUSE * 2**n, LOOKUP_LONGEST_PAUSE) for n in range(len(pauses))]
+    assert pauses[:-1] == schedule[:-1] and pauses[-1] <= schedule[-1]
+    assert sum(pauses) <= SETTLE_TIME
+    looks = [json.loads(line) for line in journal.path.read_text().splitlines()
+             if '"look-up"' in line]
+    assert [look["found"] for look in looks] == [False] * len(pauses) + [True]
+    assert [look["attempt"] for look in looks] == list(range(1, len(pauses) + 2))
+
+
+def test_a_commit_later_than_the_settle_time_is_sent_again_once(
+    repo: Repo, clock: FakeClock
+) -> None:
+    """Past the settle time the create is sent again, once: the look-ups stop there, and the
+    report says created (by the second request)."""
+    repo.sandbox.faults.add(Fault(kind="hold", seconds=SETTLE_TIME + 30, path=r"^/prospero/events$",
+                                  method="POST"))
+    report = apply_engine(repo, ONE)
+    assert report.ok, [outcome.message for outcome in report.failed]
+    assert sum(clock.waits_for("lost-create")) == pytest.approx(SETTLE_TIME)
+    assert creates_sent(repo) == 2
+    # The first request is still held by the server: it commits later, a duplicate that the
+    # next plan reports and removes (verifying after the write is not built yet).
+    clock.advance(60)
+    repo.settle()
+    assert live_events(repo) == {"e-one": 2}
 
 
 @pytest.mark.parametrize("objects", [ONE, THREE], ids=["single", "bulk"])
@@ -167,7 +223,7 @@ def test_apply_reports_a_commit_after_timeout_as_created(
     clock.on_sleep = repo.settle
     result = cli(*FAST, "apply", repo.root, "--auto-approve")
     assert fault.fired == 1
-    assert clock.waits_for("lost-create") == [1 + SETTLE_MARGIN]
+    assert clock.waits_for("lost-create") == [LOOKUP_FIRST_PAUSE]
     for key in keys:
         assert f"✓ events.{key}: created (id " in result.stdout
     assert result.stdout.count("(found after a lost response)") == len(keys)
