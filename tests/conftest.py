@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -85,3 +86,10 @@ def _allow_pinned_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     """The suite's runs target a sandbox it serves on loopback, so `RECONCILER_NOW` may pin
     their clock (a test of the refusal deletes the switch)."""
     monkeypatch.setenv("RECONCILER_ALLOW_PINNED_CLOCK", "1")
+
+
+@pytest.fixture(autouse=True)
+def _own_cache_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test's apply locks in its own cache folder (processes it starts inherit it), never
+    in the user's."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))

@@ -34,7 +34,7 @@ from reconciler.cli.common import (
 from reconciler.engine.apply import SETTLE_TIME, ApplyReport, Journal, apply_plan
 from reconciler.engine.drift_policy import DriftPolicy
 from reconciler.engine.fingerprint import configuration_fingerprint
-from reconciler.engine.lock import apply_lock
+from reconciler.engine.lock import accounts, apply_lock
 from reconciler.engine.origins import commit_of, declared_at_ref
 from reconciler.engine.plan import PlanOptions, build_plan, recheck_saved
 from reconciler.engine.planfile import PLAN_KEY_VARIABLE, SavedPlan, load_plan
@@ -142,10 +142,10 @@ def apply(
         config_path = path
     with (
         target(config_path, use_sandbox=use_sandbox, sandbox_db=sandbox_db) as (state, providers),
-        # One apply per scope on this machine, from the refresh to the last write.
+        # One apply per scope and account on this machine, from the refresh to the last write.
         apply_lock(
             state.scope.name if state.scope else "default",
-            directory=STATE_DIRECTORY,
+            written=accounts(providers, sandbox_db=sandbox_db if use_sandbox else None),
             wait=lock_timeout,
             on_wait=announce_wait,
         ),

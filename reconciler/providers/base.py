@@ -257,6 +257,12 @@ class Provider(ABC):
         return Outcome(change=change, ok=True, remote_id=created)
 
     @property
+    def account(self) -> str:
+        """The account the credentials name, without a secret (`""` where only a secret does):
+        with the base URL, what this run writes to."""
+        return ""
+
+    @property
     def answer_timeout(self) -> float:
         """How long a create may work on the server unseen before the client gives up on it
         (the create's read timeout)."""

@@ -133,6 +133,10 @@ class PrevailProvider(Provider):
         self.sessions = SessionList(self, self.fallbacks)
         self.span: Span | None = None  # the last refresh's listing span
 
+    @property
+    def account(self) -> str:
+        return str(self.settings.settings.get("company_id", ""))
+
     @staticmethod
     def auth(settings: ProviderSettings) -> httpx.Auth:
         return PrevailAuth(

@@ -114,6 +114,10 @@ class ProsperoProvider(Provider):
         )
         self.span: Span | None = None  # the last refresh's listing span
 
+    @property
+    def account(self) -> str:
+        return str(self.settings.settings.get("email", ""))
+
     @staticmethod
     def auth(settings: ProviderSettings) -> httpx.Auth:
         return ProsperoAuth(settings.settings)

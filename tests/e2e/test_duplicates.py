@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import time
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import httpx
@@ -16,7 +18,9 @@ import pytest
 from click.testing import CliRunner
 
 from reconciler.cli import main
-from reconciler.engine.lock import apply_lock
+from reconciler.config import load
+from reconciler.engine.lock import accounts, apply_lock, lock_directory, lock_path
+from reconciler.providers import build_providers
 from reconciler.sandbox.faults import Fault
 from tests.fixtures.clock import FakeClock
 from tests.fixtures.faults import event, session
@@ -97,30 +101,47 @@ def test_applies_on_one_machine_take_turns(repo: Repo, cli: Run, clock: FakeCloc
     assert [counts[("prevail.sessions", SCOPE, key)] for key in ("s-a", "s-b", "s-c")] == [1, 1, 1]
 
 
-def test_applies_from_two_checkouts_leave_duplicates_that_the_next_apply_removes(
-    repo: Repo, cli: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_applies_from_two_checkouts_take_turns(
+    repo: Repo, cli: Run, clock: FakeClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
+    """Another working directory (another checkout of the repository, or another folder that
+    points at the same sandbox database) meets the same lock: the scope and the accounts name
+    it, not the folder."""
     repo.write("s.yaml", "version: 1\n" + SESSIONS)
     repo.sandbox.faults.add(Fault(kind="latency", path=r"^/prevail/sessions$", method="POST",
                                   seconds=SLOW, times=3))
     here = Path.cwd()
-    elsewhere = tmp_path / "other-checkout"  # another working directory: another lock file
-    elsewhere.mkdir()
+    elsewhere = tmp_path / "other-checkout"
+    shutil.copytree(repo.root, elsewhere / repo.root.name)
     first = start_apply(repo.root, cwd=here)
     wait_for_creates(repo, first)
     monkeypatch.chdir(elsewhere)
-    cli("apply", repo.root, "--auto-approve")  # plans while the first run's creates are slow
+    clock.on_sleep = lambda _: first.wait(timeout=120) if first.poll() is None else None
+    second = cli("apply", elsewhere / repo.root.name, "--auto-approve")
     monkeypatch.chdir(here)
     _, err_first = first.communicate(timeout=120)
     assert first.returncode == 0, err_first
-    found = duplicated(repo)
-    assert found, "the runs did not overlap: the case tested nothing"
-
-    planned = cli("plan", repo.root, "--detailed-exitcode", expect=2).stdout
-    assert planned.count("Duplicate: 2 live objects carry the key sessions.") == len(found)
-    cli("apply", repo.root, "--auto-approve")
+    assert "Waiting for another apply of this scope to finish" in second.stderr
+    assert "No changes." in second.stdout
     assert duplicated(repo) == {}
-    cli("plan", repo.root, "--detailed-exitcode", expect=0)
+
+
+def test_a_shared_sandbox_db_is_one_lock_from_any_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Two folders whose `--sandbox` runs share one database file write to one account: one lock.
+    Another database file is another account: another lock."""
+    database = tmp_path / "shared" / "sandbox.db"
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+    monkeypatch.chdir(tmp_path / "a")
+    same = lock_path(lock_directory(), SCOPE, accounts({}, sandbox_db=database))
+    monkeypatch.chdir(tmp_path / "b")
+    relative = Path("..") / "shared" / "sandbox.db"
+    assert lock_path(lock_directory(), SCOPE, accounts({}, sandbox_db=relative)) == same
+    other = accounts({}, sandbox_db=tmp_path / "other.db")
+    assert lock_path(lock_directory(), SCOPE, other) != same
+    assert lock_directory() == tmp_path / "cache" / "reconciler" / "locks"
 
 
 def test_a_killed_apply_and_a_rerun_converge(repo: Repo, cli: Run):
@@ -146,7 +167,7 @@ def test_a_killed_apply_and_a_rerun_converge(repo: Repo, cli: Run):
 
 def test_a_held_lock_stops_apply_with_a_clear_message(repo: Repo, cli: Run):
     repo.write("e.yaml", "version: 1\n" + EVENTS)
-    with apply_lock(SCOPE, directory=Path(".reconciler"), wait=0) as held:
+    with held_lock(repo) as held:
         result = CliRunner().invoke(
             main, ["apply", str(repo.root), "--auto-approve", "--lock-timeout", "0"]
         )
@@ -164,7 +185,7 @@ def test_a_lock_held_past_the_timeout_is_polled_for_that_long_then_refused(
     repo: Repo, clock: FakeClock
 ):
     repo.write("e.yaml", "version: 1\n" + EVENTS)
-    with apply_lock(SCOPE, directory=Path(".reconciler"), wait=0):
+    with held_lock(repo):
         result = CliRunner().invoke(
             main, ["apply", str(repo.root), "--auto-approve", "--lock-timeout", "30"]
         )
@@ -173,6 +194,16 @@ def test_a_lock_held_past_the_timeout_is_polled_for_that_long_then_refused(
     polls = clock.waits_for("lock")
     assert sum(polls) == pytest.approx(30) and max(polls) <= 0.05  # polled, never one long nap
     assert repo.requests() == []
+
+
+def held_lock(repo: Repo) -> AbstractContextManager[Path]:
+    """The lock an apply of the repository takes, held here."""
+    providers = build_providers(load(repo.root))
+    try:
+        return apply_lock(SCOPE, written=accounts(providers), wait=0)
+    finally:
+        for provider in providers.values():
+            provider.client.close()
 
 
 def wait_for_creates(repo: Repo, process: subprocess.Popen[str]) -> None:
