@@ -38,6 +38,7 @@ from reconciler.engine.lock import accounts, apply_lock
 from reconciler.engine.origins import commit_of, declared_at_ref
 from reconciler.engine.plan import PlanOptions, build_plan, recheck_saved
 from reconciler.engine.planfile import PLAN_KEY_VARIABLE, SavedPlan, load_plan
+from reconciler.engine.readback import ReadBack, read_back
 from reconciler.engine.safety import Rails, enforce
 from reconciler.engine.targets import outside, parse_targets
 from reconciler.errors import ReconcilerError, UnsafePlanError
@@ -192,18 +193,28 @@ def apply(
                 click.echo("Apply cancelled; nothing was changed.")
                 raise SystemExit(EXIT_ERROR)
         click.echo("")
+        written = Journal(journal)
         report = apply_plan(
             the_plan,
             providers,
             parallelism=parallelism,
             fail_fast=fail_fast,
-            journal=Journal(journal),
+            journal=written,
             on_outcome=OutcomePrinter(total=len(the_plan.changes)),
             settle_time=settle_time,
         )
-    PROGRESS.finish()
+        PROGRESS.finish()
+        # Inside the lock: no other apply of the scope writes while this one reads back.
+        checked = read_back(
+            state,
+            providers,
+            report,
+            adopt_unscoped=saved.adopt_unscoped if saved is not None else adopt_unscoped,
+            journal=written,
+        )
     print_report(report)
-    if not report.ok:
+    print_read_back(checked)
+    if not report.ok or not checked.ok:
         raise SystemExit(EXIT_ERROR)
 
 
@@ -294,6 +305,28 @@ def print_outcome(outcome: Outcome) -> None:
     else:
         failed = f"  ✗ {change.address}: {change.action.value} failed: {outcome.message}"
         click.echo(visible(failed))
+
+
+def print_read_back(checked: ReadBack) -> None:
+    """What reading back the writes found, when there was anything to say."""
+    for outcome in checked.removed:
+        extra = outcome.change
+        if outcome.ok:
+            click.echo(visible(f"  ✓ {extra.address}: a duplicate made by a lost response was "
+                               f"removed ({PAST[extra.action]} without notification)"))
+        else:
+            click.echo(visible(f"  ✗ {extra.address}: removing a duplicate this run made "
+                               f"failed: {outcome.message}"))
+    for item in checked.unverified:
+        click.echo(visible(f"  ? {item.change.address}: unverified: {item.reason}"))
+    if checked.verified or checked.unverified or checked.removed:
+        removed = sum(1 for outcome in checked.removed if outcome.ok)
+        click.echo(
+            f"Read back: {len(checked.verified)} verified, {len(checked.unverified)} "
+            f"unverified, {removed} duplicate{'s' if removed != 1 else ''} removed."
+        )
+    if not checked.ok:
+        click.echo("Run `reconciler plan` to see what the remote state holds now.")
 
 
 def print_report(report: ApplyReport) -> None:

@@ -175,6 +175,11 @@ class Provider(ABC):
     def removal_calls(self, current: RemoteObject) -> tuple[Action, tuple[HttpCall, ...]]:
         """How a managed object no longer declared goes away (`--prune`): cancel or delete."""
 
+    def silent_removal_calls(self, current: RemoteObject) -> tuple[Action, tuple[HttpCall, ...]]:
+        """How an object this run made by mistake goes away without notifying its participants
+        (a duplicate of a create that landed late); by default as any removal."""
+        return self.removal_calls(current)
+
     def desired_object(
         self, declared: DeclaredObject, fields: dict[str, Any], **provider_data: Any
     ) -> DesiredObject:

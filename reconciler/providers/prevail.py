@@ -344,15 +344,20 @@ class PrevailProvider(Provider):
             return wall_clock_text(remote_value, zone)
         return remote_value
 
-    def cancel_call(self, current: RemoteObject) -> HttpCall:
+    def cancel_call(self, current: RemoteObject, *, notify: bool = True) -> HttpCall:
         return HttpCall(
             method="PATCH",
             path=f"/sessions/{current.remote_id}/cancel",
-            query={"cancel_without_email": "false"},
+            query={"cancel_without_email": "false" if notify else "true"},
         )
 
     def removal_calls(self, current: RemoteObject) -> tuple[Action, tuple[HttpCall, ...]]:
         return Action.CANCEL, (self.cancel_call(current),)
+
+    def silent_removal_calls(self, current: RemoteObject) -> tuple[Action, tuple[HttpCall, ...]]:
+        # Prevail documents `cancel_without_email`: a duplicate's participants are not told of
+        # a cancellation of a session they were never meant to have twice.
+        return Action.CANCEL, (self.cancel_call(current, notify=False),)
 
     def held_back(self, current: RemoteObject) -> str | None:
         return None if current.remote_id else NO_ID_YET

@@ -46,6 +46,15 @@ WALK = [
     ("GET", "/assignments", "page=2&size=100", 200),
 ]
 
+# After the writes, apply reads back what it wrote: the same lists again, at the page size the run
+# has settled on (no second refusal).
+READ_BACK = [*SCOPED[1:], *WALK[len(SCOPED):]]
+
+
+def walked_with_read_back() -> list[tuple[str, str, str, int]]:
+    """An apply's GETs as `walked` shows them: the plan's walk, then the read-back's."""
+    return WALK[:4] + sorted(WALK[4:] + READ_BACK)
+
 
 @pytest.fixture
 def server(serve_docs_previsto: ServeDocsPrevisto) -> DocsPrevisto:
@@ -111,7 +120,7 @@ def test_plan_apply_and_a_converged_plan_against_the_documented_api(
     server.requests.clear()
 
     cli("apply", config, "--auto-approve", "--prune")
-    assert walked(server) == WALK
+    assert walked(server) == walked_with_read_back()
     retired = list(server.assignments)[-1]
     assert bodies(server) == {
         f"/assignments/{DOCUMENTED_ID}": {"meta": {

@@ -73,8 +73,9 @@ def test_import_then_adopt_500_events_round_trips_with_no_changes(
 
     repo.forget_requests()
     cli("apply", repo.root, "--adopt", "--auto-approve")
-    # the managed events (none yet), then every event once, to find the 503 by id
-    assert len(repo.lists("/prospero/events")) == 3
+    # the managed events (none yet), then every event once, to find the 503 by id; then the
+    # read-back of what was written: the 503 managed events, in pages of 500
+    assert len(repo.lists("/prospero/events")) == 3 + 2
     writes = repo.writes()
     assert len(writes) == 503
     assert {w.method for w in writes} == {"PATCH"}
