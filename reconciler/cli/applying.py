@@ -34,6 +34,7 @@ from reconciler.cli.common import (
 from reconciler.engine.apply import SETTLE_TIME, ApplyReport, Journal, apply_plan
 from reconciler.engine.drift_policy import DriftPolicy
 from reconciler.engine.fingerprint import configuration_fingerprint
+from reconciler.engine.interrupted import settle_interrupted
 from reconciler.engine.lock import accounts, apply_lock
 from reconciler.engine.origins import commit_of, declared_at_ref
 from reconciler.engine.plan import PlanOptions, build_plan, recheck_saved
@@ -151,6 +152,11 @@ def apply(
             on_wait=announce_wait,
         ),
     ):
+        # Creates an interrupted apply left in flight may still land: plan once they have.
+        create_timeout = max(provider.answer_timeout for provider in providers.values()) if (
+            providers) else 0.0
+        settle_interrupted(journal, window=create_timeout + settle_time,
+                           on_wait=announce_interrupted(journal))
         rails = Rails(force=force, threshold_percent=max_change_percent)
         if saved is not None:
             result = recheck_saved(
@@ -216,6 +222,17 @@ def apply(
     print_read_back(checked)
     if not report.ok or not checked.ok:
         raise SystemExit(EXIT_ERROR)
+
+
+def announce_interrupted(journal: Path) -> Callable[[int, float], None]:
+    def announce(count: int, seconds: float) -> None:
+        click.echo(
+            f"Waiting {seconds:.0f} s before planning: {count} create{'s' if count != 1 else ''} "
+            f"of an interrupted apply ({journal} shows no outcome) may still land",
+            err=True,
+        )
+
+    return announce
 
 
 def announce_wait(path: Path) -> None:

@@ -144,7 +144,9 @@ def test_a_shared_sandbox_db_is_one_lock_from_any_folder(
     assert lock_directory() == tmp_path / "cache" / "reconciler" / "locks"
 
 
-def test_a_killed_apply_and_a_rerun_converge(repo: Repo, cli: Run):
+def test_a_killed_apply_and_an_immediate_rerun_leave_no_duplicate(
+    repo: Repo, cli: Run, clock: FakeClock
+):
     repo.write("s.yaml", "version: 1\n" + SESSIONS)
     repo.sandbox.faults.add(Fault(kind="latency", path=r"^/prevail/sessions$", method="POST",
                                   seconds=SLOW, times=3))
@@ -152,17 +154,24 @@ def test_a_killed_apply_and_a_rerun_converge(repo: Repo, cli: Run):
     wait_for_creates(repo, killed)
     os.kill(killed.pid, signal.SIGKILL)
     killed.communicate()
-    # Straight away: the lock died with the process; the slow creates land after this plans.
-    cli("apply", repo.root, "--auto-approve")
-    settle(repo)
-    found = duplicated(repo)
-    planned = cli("plan", repo.root, "--detailed-exitcode", expect=2 if found else 0).stdout
-    assert planned.count("Duplicate: ") == len(found)
-    cli("apply", repo.root, "--auto-approve")
+    # Straight away: the lock died with the process, but its journal shows creates with no
+    # outcome. The re-run waits out their window (on the injected clock, while the server
+    # finishes for real) before it plans, then finds what landed.
+    clock.on_sleep = lambda _: settle(repo)
+    rerun = cli("apply", repo.root, "--auto-approve")
+    assert "of an interrupted apply (.reconciler/journal.jsonl shows no outcome) may still " \
+           "land" in rerun.stderr
+    [waited] = clock.waits_for("interrupted")
+    # --create-timeout + --settle-time from the creates' start, give or take the seconds the
+    # killed process ran for real while the test's clock stood still.
+    assert 60 + 30 - 5 < waited < 60 + 30 + 30
     assert duplicated(repo) == {}
     counts = live_per_key(repo)
     assert [counts[("prevail.sessions", SCOPE, key)] for key in ("s-a", "s-b", "s-c")] == [1, 1, 1]
     cli("plan", repo.root, "--detailed-exitcode", expect=0)
+    # A later apply has nothing in flight to wait for.
+    cli("apply", repo.root, "--auto-approve")
+    assert len(clock.waits_for("interrupted")) == 1
 
 
 def test_a_held_lock_stops_apply_with_a_clear_message(repo: Repo, cli: Run):
