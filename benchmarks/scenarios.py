@@ -74,6 +74,8 @@ class ScaleResult:
     plans: list[PlanRun] = field(default_factory=list)
     writes: list[KindWrites] = field(default_factory=list)
     converged_apply_writes: int = -1
+    # List requests per kind the 1 % apply made beyond its plan's: the read-back of its writes.
+    read_back_lists: dict[str, int] = field(default_factory=dict)
     creates: dict[str, Any] = field(default_factory=dict)
     hot_spots: dict[str, Any] = field(default_factory=dict)
     memory: dict[str, Any] = field(default_factory=dict)
@@ -238,6 +240,10 @@ def scale(n: int, work: Path, log: Log, *, new_events: int = 1000, profile: bool
             "apply", changed, "--auto-approve", "--journal", work / "journal-1pct.jsonl"
         ), 0)
         engine_writes = {kind: len(seen.writes(kind)) for kind in KINDS}
+        planned = next(p for p in result.plans if p.tool == "engine" and p.state == "1 % changed")
+        result.read_back_lists = {
+            kind: seen.lists(kind) - planned.requests[kind] for kind in KINDS
+        }
         _, seen = bench.run(measure.engine(
             "apply", changed, "--auto-approve", "--journal", work / "journal-again.jsonl"
         ), 0)

@@ -8,8 +8,9 @@ update holds.
 
 A create whose answer was lost may still land after apply has looked for it and sent it again (a
 server slower than the settle time), and a write answered 2xx may not hold (a server that
-normalises, an edit made meanwhile). The read-back costs one refresh of the kinds written to:
-the list walk a plan makes, no per-object reads. A duplicate of a key this run created is removed
+normalises, an edit made meanwhile). The read-back refreshes the written objects alone: for
+each kind written to, the lists a plan makes but spanning only their window, and no per-object
+reads. A duplicate of a key this run created is removed
 at once, the newest extra, without notifying anyone (it is the run's own mistake, and its
 invitations went out with it); what cannot be verified is reported, and the run fails.
 """
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 from reconciler.config import DesiredState
 from reconciler.engine.apply import ApplyReport, Journal
 from reconciler.engine.changes import plan_changes
-from reconciler.engine.refresh import refresh_all
+from reconciler.engine.refresh import Refreshed, by_scope
 from reconciler.errors import ReconcilerError
 from reconciler.model import Action, Address, Change, RemoteObject, duplicate_key
 from reconciler.providers.base import Outcome, Provider
@@ -92,7 +93,7 @@ def _read_back(
     if not written:
         return result
     try:
-        refreshed = refresh_all(state, {name: providers[name] for name in written})
+        refreshed = _refresh_written(state, providers, applied)
     except ReconcilerError as error:
         result.unverified.extend(
             Unverified(change=change, reason=f"the read-back failed ({error})")
@@ -122,6 +123,26 @@ def _read_back(
                 extra = side.extras[duplicate_key(duplicate.address.key, extra_id)]
                 result.removed.append(_remove(side.provider, extra))
     return result
+
+
+def _refresh_written(
+    state: DesiredState, providers: Mapping[str, Provider], applied: list[Change]
+) -> dict[str, Refreshed]:
+    """The written objects' side of each provider written to: a refresh over their declared
+    objects alone, so each walk spans only their window (one list a kind, as a rule), not the
+    whole schedule's."""
+    keys: dict[str, set[str]] = {}
+    for change in applied:
+        keys.setdefault(change.provider, set()).add(change.address.key)
+    refreshed: dict[str, Refreshed] = {}
+    for name, written in sorted(keys.items()):
+        provider = providers[name]
+        declared = [obj for obj in state.objects.get(provider.kind, ()) if obj.key in written]
+        desired = {obj.key: provider.canonical(obj) for obj in declared}
+        refreshed[name] = by_scope(
+            provider, desired, provider.read_back(list(desired.values()))
+        )
+    return refreshed
 
 
 def _not_holding(applied: Change, still: Change | None) -> str:

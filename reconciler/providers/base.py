@@ -175,6 +175,11 @@ class Provider(ABC):
     def removal_calls(self, current: RemoteObject) -> tuple[Action, tuple[HttpCall, ...]]:
         """How a managed object no longer declared goes away (`--prune`): cancel or delete."""
 
+    def read_back(self, desired: Sequence[DesiredObject]) -> list[RemoteObject]:
+        """After a write: the live managed objects that may be `desired`'s twins, read as
+        narrowly as the API allows (by default, a refresh over them)."""
+        return self.refresh(desired)
+
     def silent_removal_calls(self, current: RemoteObject) -> tuple[Action, tuple[HttpCall, ...]]:
         """How an object this run made by mistake goes away without notifying its participants
         (a duplicate of a create that landed late); by default as any removal."""

@@ -310,6 +310,18 @@ def listing_span(starts: Iterable[float | None], ends: Iterable[float | None]) -
     return float(int(low - SLACK.total_seconds())), float(int(high + SLACK.total_seconds()))
 
 
+def written_span(starts: Iterable[float | None], ends: Iterable[float | None]) -> Span:
+    """The epoch seconds a read-back lists: only the objects just written (with the same slack
+    as a refresh), so it costs one list where their window holds one page; the whole refresh
+    span where a time is unknown."""
+    known_starts = [start for start in starts if start is not None]
+    known_ends = [end for end in ends if end is not None]
+    if not known_starts or not known_ends:
+        return listing_span(known_starts, known_ends)
+    low, high = min(known_starts), max([*known_ends, *known_starts])
+    return float(int(low - SLACK.total_seconds())), float(int(high + SLACK.total_seconds()))
+
+
 def split_point(start: float, end: float, answer: Answer[Any]) -> float:
     """A split between the earliest and the latest start the answer shows, in whole seconds.
 

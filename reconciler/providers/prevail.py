@@ -38,7 +38,7 @@ from reconciler.model import (
     RemoteObject,
 )
 from reconciler.providers.base import Provider, UpdatePlan, as_sent
-from reconciler.providers.listing import Span, epoch_of, listing_span
+from reconciler.providers.listing import Span, epoch_of, listing_span, written_span
 from reconciler.providers.marker import read_scope_mark
 from reconciler.providers.prevail_listing import SessionList
 from reconciler.providers.prevail_mapping import (
@@ -228,6 +228,26 @@ class PrevailProvider(Provider):
                 remote
                 for remote in self.sessions.walk("session_requests", self.request_remote,
                                                  self.span)
+                if remote.state == "initial"
+            )
+        return found
+
+    def read_back(self, desired: Sequence[DesiredObject]) -> list[RemoteObject]:
+        # The written sessions' window only; `self.span` (the refresh's, which look-ups use)
+        # stays as it was.
+        starts = [epoch_of(obj.fields.get("start")) for obj in desired]
+        ends = [
+            start + float(obj.fields.get("duration_hours") or 0) * 3600 if start is not None
+            else None
+            for start, obj in zip(starts, desired, strict=True)
+        ]
+        span = written_span(starts, ends)
+        found = [remote for remote in self.sessions.walk("sessions", self.remote, span)
+                 if remote.state in LIVE_STATES]
+        if any(item.via == "request" for item in desired):
+            found.extend(
+                remote
+                for remote in self.sessions.walk("session_requests", self.request_remote, span)
                 if remote.state == "initial"
             )
         return found

@@ -112,6 +112,27 @@ class PrevistoProvider(Provider):
         assignments = self.list_all()
         return self.gather(desired, assignments, assignments)
 
+    def read_back(self, desired: Sequence[DesiredObject]) -> list[RemoteObject]:
+        """The written assignments, by the scope marks they now carry alone (one filtered list
+        where none is protected); a refresh where the filter cannot be relied on."""
+        if not self.scoped_applies(desired):
+            return self.refresh(desired)
+        assert self.scope is not None
+        marks = {scope_mark(self.scope, protected=item.protect) for item in desired}
+        managed: dict[str, Assignment] = {}
+        for mark in sorted(marks):
+            listed = self.filtered({f"meta.{SCOPE_META}": mark}, _marked_with(mark))
+            if listed is None:
+                return self.refresh(desired)
+            managed.update((item["id"], item) for item in listed)
+        if not all(_settled(item, managed) for item in desired):
+            # A write that did not hold, or a server that answers the filter with nothing: only
+            # a walk is sure.
+            assignments = self.list_all()
+            return self.gather(desired, assignments, assignments)
+        marked = list(managed.values())
+        return self.gather(desired, marked, marked)
+
     def list_all(self) -> list[Assignment]:
         """Every assignment of the account."""
         return self.assignments.walk()

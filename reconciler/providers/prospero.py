@@ -43,7 +43,13 @@ from reconciler.providers.base import (
     UpdatePlan,
     as_sent,
 )
-from reconciler.providers.listing import Span, TolerantList, epoch_of, listing_span
+from reconciler.providers.listing import (
+    Span,
+    TolerantList,
+    epoch_of,
+    listing_span,
+    written_span,
+)
 from reconciler.providers.marker import read_scope_mark
 from reconciler.providers.prospero_auth import ProsperoAuth
 
@@ -204,6 +210,12 @@ class ProsperoProvider(Provider):
     def refresh(self, desired: Sequence[DesiredObject]) -> list[RemoteObject]:
         self.span = event_span(desired)
         return self.managed()
+
+    def read_back(self, desired: Sequence[DesiredObject]) -> list[RemoteObject]:
+        # The written events' window only; the refresh's span (from now on) stays as it was.
+        span = written_span((epoch_of(obj.fields.get("start")) for obj in desired),
+                            (epoch_of(obj.fields.get("end")) for obj in desired))
+        return self.events.walk({f"customFields.{OWNER_FIELD}": OWNER}, self.remote, span)
 
     def managed(self) -> list[RemoteObject]:
         """Every marked event in the listing span (the last refresh's), of every scope and

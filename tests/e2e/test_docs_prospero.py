@@ -20,9 +20,15 @@ MANAGED = {"customFields.managed_by": "reconciler"}
 # The run's first list: the modelled paging and filter, over the documented window. Its answer
 # (no `total`) is the whole window's, so the walk goes on from it by windows.
 PROBE = ("GET", "/events", {**MANAGED, "limit": "500", "offset": "0", **WINDOW}, None)
-# After its writes, apply reads back what it wrote: one list over the window, which the run has
-# learnt is answered whole (no `total`, no cap), so not split again.
-READ_BACK = ("GET", "/events", {**MANAGED, "limit": "500", **WINDOW}, None)
+
+
+def read_back(start: str, end: str) -> tuple[str, str, dict[str, str], None]:
+    """After its writes, apply reads back what it wrote: one list over the written events'
+    window (a day of slack either side), which the run has learnt is answered whole (no
+    `total`, no cap), so not split."""
+    window = {"window_start": start, "window_end": end}
+    return ("GET", "/events", {**MANAGED, "limit": "500", **window}, None)
+
 
 EVENTS = """version: 1
 events:
@@ -95,7 +101,8 @@ def test_plan_apply_and_plan_again_speak_only_the_documented_api(
     fair = {"title": "Spring Fair", "start": "2027-02-02T10:00:00Z",
             "end": "2027-02-02T16:00:00Z", "customFields": marker("fair", "end,start,title")}
     assert split_once(server.calls()) == [
-        ("POST", "/events", {}, {"events": [fair, gala]}), READ_BACK
+        ("POST", "/events", {}, {"events": [fair, gala]}),
+        read_back("2027-01-31T18:00:00Z", "2027-02-03T16:00:00Z"),
     ]
     ids = {key: event["id"] for key, event in server.by_key().items()}
 
@@ -107,7 +114,7 @@ def test_plan_apply_and_plan_again_speak_only_the_documented_api(
     assert split_once(server.calls()) == [
         ("DELETE", "/events", {}, {"ids": [ids["fair"]]}),
         ("PATCH", f"/events/{ids['gala']}", {}, {"capacity": 250}),
-        READ_BACK,
+        read_back("2027-01-31T18:00:00Z", "2027-02-02T23:00:00Z"),
     ]
     (patch,) = [seen for seen in server.requests() if seen.method == "PATCH"]
     assert patch.content_type == "application/merge-patch+json"
@@ -184,8 +191,9 @@ def test_a_server_refusing_the_modelled_parameters_is_asked_with_the_window_alon
     server.strict_query = True
     docs_repo.write("events.yaml", EVENTS)
     cli("apply", docs_repo.root, "--auto-approve")
-    # The read-back after the create asks with the window alone too.
-    assert [seen.query for seen in server.lists()] == [PROBE[2], WINDOW, WINDOW]
+    # The read-back after the create asks with the (written events') window alone too.
+    written = {"window_start": "2027-01-31T18:00:00Z", "window_end": "2027-02-03T16:00:00Z"}
+    assert [seen.query for seen in server.lists()] == [PROBE[2], WINDOW, written]
     server.forget()
     result = cli("-v", "plan", docs_repo.root, "--detailed-exitcode", expect=0)
     assert "refused the modelled paging and filter" in result.stderr
