@@ -183,6 +183,9 @@ def apply(
             raise UnsafePlanError(f"refusing to apply: {result.drift_refusal}")
         if not the_plan.has_changes:
             return
+        # Before the question and the first request: a journal that cannot be kept (a link, a
+        # folder that is a file, no permission) is refused while nothing has been sent.
+        written = Journal(journal)
         if not auto_approve:
             if not sys.stdin.isatty():
                 raise ReconcilerError(
@@ -197,12 +200,17 @@ def apply(
             providers,
             parallelism=parallelism,
             fail_fast=fail_fast,
-            journal=Journal(journal),
+            journal=written,
             on_outcome=OutcomePrinter(total=len(the_plan.changes)),
             settle_time=settle_time,
         )
     PROGRESS.finish()
     print_report(report)
+    if report.journal_failure is not None:
+        raise ReconcilerError(
+            f"the apply stopped before its next write, as its journal could not be written: "
+            f"{report.journal_failure}"
+        )
     if not report.ok:
         raise SystemExit(EXIT_ERROR)
 
@@ -302,7 +310,8 @@ def print_report(report: ApplyReport) -> None:
         f"Apply complete: {len(report.applied)} applied, {len(report.failed)} failed, "
         f"{len(report.not_attempted)} not attempted."
     )
-    if report.failed or report.not_attempted:
+    # A journal that failed leaves the table as the only whole record of the run.
+    if not report.ok:
         click.echo("")
         click.echo(f"  {'object':<40} {'action':<8} result")
         for outcome in report.outcomes:
