@@ -12,6 +12,9 @@
     ├── StalePlanError              a saved plan no longer matches the remote state
     ├── UntrustedPlanError          a saved plan is damaged, badly signed, made for another
     │                               configuration, or holds requests the configuration does not
+    ├── LocalFileError              a file or folder this machine should write cannot be used
+    │                               (a symbolic link, a file where a folder goes, no permission,
+    │                               a full disk): names the path and what to do
     └── GitHubApiError              a GitHub REST call failed after its retry (a warning in CI)
 
 Every message is one line that says what went wrong and what to do next, and never holds a
@@ -23,6 +26,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from reconciler.model import ConfigIssue
 
 
@@ -86,3 +91,12 @@ class StalePlanError(ReconcilerError):
 
 class UntrustedPlanError(ReconcilerError):
     """A saved plan refused before anything is sent: what differs is in the message."""
+
+
+class LocalFileError(ReconcilerError):
+    """A file or folder of this machine that a run writes cannot be used; `path` is the one
+    that stood in the way."""
+
+    def __init__(self, path: Path, message: str) -> None:
+        self.path = path
+        super().__init__(message)

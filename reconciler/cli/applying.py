@@ -190,6 +190,9 @@ def apply(
             raise UnsafePlanError(f"refusing to apply: {result.drift_refusal}")
         if not the_plan.has_changes:
             return
+        # Before the question and the first request: a journal that cannot be kept (a link, a
+        # folder that is a file, no permission) is refused while nothing has been sent.
+        written = Journal(journal)
         if not auto_approve:
             if not sys.stdin.isatty():
                 raise ReconcilerError(
@@ -199,7 +202,6 @@ def apply(
                 click.echo("Apply cancelled; nothing was changed.")
                 raise SystemExit(EXIT_ERROR)
         click.echo("")
-        written = Journal(journal)
         report = apply_plan(
             the_plan,
             providers,
@@ -210,16 +212,22 @@ def apply(
             settle_time=settle_time,
         )
         PROGRESS.finish()
-        # Inside the lock: no other apply of the scope writes while this one reads back.
+        # Inside the lock: no other apply of the scope writes while this one reads back. Not
+        # after a journal failure: the read-back may write (a duplicate's removal).
         checked = read_back(
             state,
             providers,
             report,
             adopt_unscoped=saved.adopt_unscoped if saved is not None else adopt_unscoped,
             journal=written,
-        )
+        ) if report.journal_failure is None else ReadBack()
     print_report(report)
     print_read_back(checked)
+    if report.journal_failure is not None:
+        raise ReconcilerError(
+            f"the apply stopped before its next write, as its journal could not be written: "
+            f"{report.journal_failure}"
+        )
     if not report.ok or not checked.ok:
         raise SystemExit(EXIT_ERROR)
 
@@ -352,7 +360,8 @@ def print_report(report: ApplyReport) -> None:
         f"Apply complete: {len(report.applied)} applied, {len(report.failed)} failed, "
         f"{len(report.not_attempted)} not attempted."
     )
-    if report.failed or report.not_attempted:
+    # A journal that failed leaves the table as the only whole record of the run.
+    if not report.ok:
         click.echo("")
         click.echo(f"  {'object':<40} {'action':<8} result")
         for outcome in report.outcomes:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from reconciler.config.settings import SECRET_SETTINGS
 from reconciler.errors import ReconcilerError
+from reconciler.local_files import make_folder, refuse_link
 from reconciler.model import Location, ProviderSettings
 from reconciler.sandbox import SandboxSettings, create_app
 from reconciler.sandbox.server import running
@@ -26,7 +27,7 @@ SETTING_NAMES = {
 @contextmanager
 def embedded_sandbox(db: Path) -> Iterator[dict[str, ProviderSettings]]:
     """Serve the sandbox persisted in `db`; yields provider settings pointing at it."""
-    db.parent.mkdir(parents=True, exist_ok=True)
+    prepare_db(db, fix="choose another --sandbox-db")
     sandbox = create_app(SandboxSettings(db_path=str(db)))
     try:
         with running(sandbox) as origin:
@@ -52,6 +53,14 @@ def embedded_sandbox(db: Path) -> Iterator[dict[str, ProviderSettings]]:
             yield settings
     finally:
         sandbox.store.close()
+
+
+def prepare_db(db: Path, *, fix: str) -> None:
+    """Create the database's folder; refuse a database file that is a symbolic link. SQLite
+    cannot be asked to open without following one (Python's sqlite3 does not pass
+    SQLITE_OPEN_NOFOLLOW), so the link is looked for first."""
+    make_folder(db.parent, what="the sandbox's database", fix=fix)
+    refuse_link(db, what="the sandbox's database", fix=fix)
 
 
 def serve_foreground(
@@ -85,7 +94,7 @@ def serve_foreground(
         raise ReconcilerError(f"cannot listen on {host}:{port}: {reason}") from None
     port = listener.getsockname()[1]  # the port chosen when asked for 0
     if db != ":memory:":
-        Path(db).parent.mkdir(parents=True, exist_ok=True)
+        prepare_db(Path(db), fix="choose another --db")
     sandbox = create_app(
         SandboxSettings(
             db_path=db,

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import click
 
+from reconciler.cli.common import handle_errors
 from reconciler.config import secret_variables
 from reconciler.github.comments import config_label
 from reconciler.github.publish import publish, run_url
@@ -132,6 +133,7 @@ def mask(path: Path) -> None:
 @github.command("reviewed-plan")
 @click.option("--artifact", required=True, help="The name the plan job uploaded its plan as.")
 @click.option("--path", "config_path", default=".", help="The configuration (for messages).")
+@handle_errors
 def reviewed_plan(artifact: str, config_path: str) -> None:
     """Find the pull request that merged this commit and the plan artifact reviewed on it; write
     `pull`, `head-sha`, `run-id` (empty: none found) and `refusal` (why nothing may be applied)
@@ -212,6 +214,7 @@ def echo(files: tuple[Path, ...]) -> None:
               help="Keep one comment with the report on the pull request.")
 @click.option("--fail-on-changes", type=click.BOOL, default=False, show_default=True,
               help="Fail the step when plan or drift finds changes.")
+@handle_errors
 def publish_command(
     command_name: str,
     exitcode: int,

@@ -15,6 +15,7 @@ from reconciler.cli.common import (
     target,
 )
 from reconciler.engine.importer import import_objects, parse_filters
+from reconciler.local_files import write_text
 
 
 @click.command("import")
@@ -67,8 +68,7 @@ def import_command(
     if out is None:
         click.echo(imported.text, nl=False)
         return
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(imported.text, encoding="utf-8")
+    write_text(out, imported.text, what="the imported YAML", fix="choose another -o")
     click.echo(
         f"Wrote {imported.count} {kind} to {out}; `reconciler apply {path} --adopt` marks them "
         "as managed.",

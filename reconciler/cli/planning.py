@@ -41,6 +41,7 @@ from reconciler.engine.refresh import refresh_all
 from reconciler.engine.safety import Rails
 from reconciler.engine.targets import parse_targets
 from reconciler.instants import pinned_clock_allowed
+from reconciler.local_files import write_text
 from reconciler.model import Plan
 from reconciler.render import plan_document, render_markdown, render_text
 from reconciler.render.drift import drift_document, render_drift_markdown, render_drift_text
@@ -204,8 +205,8 @@ def drift(
     report = detect_drift(refreshed)
     source = {"path": str(path), "sandbox": use_sandbox}
     if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(drift_document(report, source=source), indent=2) + "\n")
+        write_text(out, json.dumps(drift_document(report, source=source), indent=2) + "\n",
+                   what="the drift report", fix="choose another -o")
     if output_format == "json":
         click.echo(json.dumps(drift_document(report, source=source), indent=2))
     elif output_format == "markdown":

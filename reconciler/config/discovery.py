@@ -12,6 +12,7 @@ path given explicitly may be a link to anywhere: whoever runs the command chose 
 
 from __future__ import annotations
 
+import math
 import os
 import stat
 from collections.abc import Mapping
@@ -49,7 +50,8 @@ class ReadLimits:
             megabytes = float(text)
         except ValueError:
             megabytes = 0.0
-        if not megabytes > 0:
+        # 1e309 reads as infinity: no number of bytes, so refused like any other non-number.
+        if not 0 < megabytes < math.inf:
             raise ReconcilerError(
                 f"{LIMIT_VARIABLE} must be a positive number of megabytes, not {text!r}"
             )

@@ -12,6 +12,10 @@ what the server holds (`decide_lost`): look for the object by its key at once, t
 growing pauses until the settle time has passed (a slow database or a queue commits late); only
 then is it sent again, once, and a bulk create only for the keys that did not land. Every look-up
 is journaled.
+
+A journal that cannot be written (a full disk, a file-size limit) stops the run before its next
+write request: a write the journal cannot record is not made. What was sent by then is still
+reported, the rest is not attempted, and the report carries the journal's failure.
 """
 
 from __future__ import annotations
@@ -27,7 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from reconciler import clock
-from reconciler.errors import ProviderError, ReconcilerError
+from reconciler.errors import LocalFileError, ProviderError, ReconcilerError
+from reconciler.local_files import append_text
 from reconciler.model import Change, Plan, RemoteObject
 from reconciler.providers.base import Outcome, Provider
 
@@ -50,6 +55,8 @@ class ApplyReport:
 
     outcomes: list[Outcome] = field(default_factory=list)
     not_attempted: list[Change] = field(default_factory=list)
+    # Why the run stopped early because its journal could not be written, if it did.
+    journal_failure: LocalFileError | None = None
 
     @property
     def applied(self) -> list[Outcome]:
@@ -61,16 +68,24 @@ class ApplyReport:
 
     @property
     def ok(self) -> bool:
-        return not self.failed and not self.not_attempted
+        return not self.failed and not self.not_attempted and self.journal_failure is None
 
 
 class Journal:
-    """Append-only JSON lines, one per attempt and outcome, so a killed apply can be inspected."""
+    """Append-only JSON lines, one per attempt and outcome, so a killed apply can be inspected.
+
+    The file is created (never through a symbolic link) when the journal is made, so a path
+    that cannot hold it is refused before anything is sent. Once a line cannot be written the
+    journal keeps that failure and writes no more: the run asks `failure` before each write
+    request."""
+
+    FIX = "choose another --journal"
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
-        path.parent.mkdir(parents=True, exist_ok=True)
+        self.failure: LocalFileError | None = None
+        append_text(path, "", what="the journal", fix=self.FIX)
 
     def write(self, event: str, change: Change, **details: Any) -> None:
         entry = {
@@ -83,8 +98,13 @@ class Journal:
             **details,
         }
         line = json.dumps(entry, sort_keys=True)
-        with self._lock, self.path.open("a", encoding="utf-8") as handle:
-            handle.write(line + "\n")
+        with self._lock:
+            if self.failure is not None:
+                return
+            try:
+                append_text(self.path, line + "\n", what="the journal", fix=self.FIX)
+            except LocalFileError as error:
+                self.failure = error
 
 
 def apply_plan(
@@ -107,6 +127,8 @@ def apply_plan(
             run.phase(pool, list(phase), providers)
     order = {id(change): index for index, change in enumerate(plan.changes)}
     run.report.outcomes.sort(key=lambda outcome: order.get(id(outcome.change), 0))
+    if journal is not None:
+        run.report.journal_failure = journal.failure
     return run.report
 
 
@@ -161,6 +183,13 @@ class _Run:
                 change for change in futures[future] if id(change) not in reached
             )
 
+    def journal_failed(self) -> bool:
+        """Whether the journal stopped taking lines; the run then stops too."""
+        if self.journal is None or self.journal.failure is None:
+            return False
+        self.stop.set()
+        return True
+
     def batch(self, provider: Provider, batch: list[Change]) -> list[Outcome]:
         """Send one batch (on a worker thread), journal it, and pass each outcome on."""
         if self.stop.is_set():
@@ -168,6 +197,8 @@ class _Run:
         for change in batch:
             if self.journal:
                 self.journal.write("start", change)
+        if self.journal_failed():
+            return []  # a write its journal does not record is not made
         try:
             outcomes = provider.apply_batch(batch)
         except ReconcilerError as error:
@@ -193,6 +224,7 @@ class _Run:
             if self.on_outcome:
                 with self._lock:
                     self.on_outcome(outcome)
+        self.journal_failed()
         return outcomes
 
 
@@ -218,6 +250,8 @@ def decide_lost(
     missing = [outcome for outcome in lost if outcome.change.address.key not in found]
     if not missing:
         return decided
+    if journal is not None and journal.failure is not None:
+        return decided + [_unrecorded(outcome) for outcome in missing]
     again = provider.create_again(missing)
     decided += [outcome for outcome in again if outcome.lost is None]
     still = [outcome for outcome in again if outcome.lost is not None]
@@ -272,6 +306,15 @@ def _look_for(
 def _found(outcome: Outcome, remote: RemoteObject) -> Outcome:
     log.info("%s: found %s after a lost response", remote.kind, outcome.change.address)
     return Outcome(change=outcome.change, ok=True, remote_id=remote.remote_id, adopted=True)
+
+
+def _unrecorded(outcome: Outcome) -> Outcome:
+    message = (
+        f"{outcome.message}; {outcome.change.address} was not found, and is not sent again "
+        "because the journal cannot record it: run `reconciler plan` to see whether it was "
+        "created"
+    )
+    return Outcome(change=outcome.change, ok=False, message=message)
 
 
 def _unknown(outcome: Outcome, error: ProviderError) -> Outcome:

@@ -11,6 +11,7 @@ what landed. Only the journal's tail is read: an interruption older than the win
 from __future__ import annotations
 
 import json
+import stat
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,11 +30,13 @@ def unfinished_creates(journal: Path) -> dict[str, datetime]:
     """The creates the journal shows started and never ended, by address, with when they
     started."""
     try:
+        if not stat.S_ISREG(journal.stat().st_mode):
+            return {}  # a device (`--journal /dev/full`) or a fifo holds no past runs
         with journal.open("rb") as handle:
             handle.seek(0, 2)
             size = handle.tell()
             handle.seek(max(0, size - JOURNAL_TAIL))
-            tail = handle.read().decode("utf-8", errors="replace")
+            tail = handle.read(JOURNAL_TAIL).decode("utf-8", errors="replace")
     except OSError:
         return {}  # no journal (a first run), or none readable: nothing is known in flight
     lines = tail.splitlines()[1:] if size > JOURNAL_TAIL else tail.splitlines()

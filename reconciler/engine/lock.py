@@ -7,6 +7,10 @@ It lives in the user's cache directory (platformdirs), not in the working folder
 by the scope and the accounts the run writes to, so two checkouts, two folders of one
 repository, or two folders that share a `--sandbox-db` take turns. Applies from other machines
 meet in the CI's `concurrency:` group, not here.
+
+The lock file is never opened through a symbolic link: filelock (3.20.3 and later, the floor in
+pyproject.toml) opens it with O_NOFOLLOW on POSIX and refuses a reparse point on Windows, so a
+link planted at the lock's path cannot make the lock create or truncate another file.
 """
 
 from __future__ import annotations
@@ -22,10 +26,12 @@ from filelock import FileLock, Timeout
 
 from reconciler import clock
 from reconciler.errors import ReconcilerError
+from reconciler.local_files import failure, make_folder
 from reconciler.providers.base import Provider
 
 # How often a waiting apply tries the lock again (filelock's own default).
 POLL_INTERVAL = 0.05
+FIX = "set XDG_CACHE_HOME to another folder"
 
 
 def lock_directory() -> Path:
@@ -66,13 +72,7 @@ def apply_lock(
     """Hold the lock of the scope on these accounts; wait up to `wait` seconds for another
     holder to finish."""
     path = lock_path(directory or lock_directory(), scope, written)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise ReconcilerError(
-            f"cannot create the apply lock folder {path.parent} ({error.strerror or error}); "
-            "make it writable, or set XDG_CACHE_HOME to a folder that is"
-        ) from None
+    make_folder(path.parent, what="the apply lock", fix=FIX)
     lock = FileLock(path)
     if not _try(lock, path):
         if on_wait is not None:
@@ -95,9 +95,7 @@ def _try(lock: FileLock, path: Path) -> bool:
     except Timeout:
         return False
     except OSError as error:
-        raise ReconcilerError(
-            f"cannot open the apply lock {path} ({error.strerror or error})"
-        ) from None
+        raise failure(error, path, what="the apply lock", fix=FIX) from None
     return True
 
 

@@ -21,13 +21,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from reconciler.config.yaml.source import MAX_DEPTH
 from reconciler.engine.drift_policy import DriftPolicy
 from reconciler.engine.fingerprint import Fingerprint
 from reconciler.errors import UntrustedPlanError
+from reconciler.local_files import write_text
 from reconciler.model import Address, Change, Plan, Skipped
 from reconciler.render.json import FORMAT_VERSION, plan_document
 
 PLAN_KEY_VARIABLE = "RECONCILER_PLAN_KEY"
+# A plan's values come from the configuration, which nests at most MAX_DEPTH levels, wrapped in
+# a few levels of the plan's own (changes, requests, bodies); past this, later steps that
+# recurse (canonical JSON for the signature, comparisons) could exhaust Python's stack.
+MAX_NESTING = 2 * MAX_DEPTH
 SIGNATURE_SCHEME = "hmac-sha256"
 
 
@@ -67,16 +73,26 @@ def save_plan(
     document["configuration"] = fingerprint.to_json()
     if key is not None:
         document["signature"] = _signature(document, key)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(document, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    write_text(path, json.dumps(document, indent=2, sort_keys=False) + "\n",
+               what="the plan file", fix="choose another -o")
 
 
 def load_plan(path: Path, *, key: bytes | None) -> SavedPlan:
     """A saved plan, its signature checked first when a key is given (no other I/O)."""
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
+        too_deep = _nested_deeper(document, MAX_NESTING)
     except (OSError, ValueError) as error:
         raise UntrustedPlanError(f"{path}: not a readable plan file ({error})") from None
+    except RecursionError:
+        # Python's JSON reader recurses once per level: a file nested some thousand levels
+        # deep exhausts the stack before its shape can be refused.
+        too_deep = True
+    if too_deep:
+        raise UntrustedPlanError(
+            f"{path}: not a reconciler plan (nested deeper than {MAX_NESTING} levels); make it "
+            "again with `reconciler plan PATH -o FILE`"
+        )
     if not isinstance(document, dict):
         raise UntrustedPlanError(f"{path}: not a reconciler plan (a JSON object is expected)")
     signature = document.get("signature")
@@ -122,6 +138,20 @@ def load_plan(path: Path, *, key: bytes | None) -> SavedPlan:
         )
     except (AttributeError, KeyError, TypeError, ValueError) as error:
         raise UntrustedPlanError(f"{path}: the plan file is damaged ({error!r})") from None
+
+
+def _nested_deeper(document: Any, limit: int) -> bool:
+    """Whether lists and objects nest more than `limit` levels (looked at without recursion)."""
+    stack: list[tuple[Any, int]] = [(document, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(value, dict):
+            stack.extend((item, depth + 1) for item in value.values())
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1) for item in value)
+    return False
 
 
 def _text(value: Any) -> str:

@@ -36,6 +36,7 @@ from reconciler.github.runner import (
     workflow_command,
     write_outputs,
 )
+from reconciler.local_files import append_text
 
 # GitHub refuses a step summary over 1 MiB and a comment body over 65,536 characters.
 SUMMARY_LIMIT = 1024 * 1024 - 1024
@@ -153,8 +154,10 @@ def publish(
         note = (f"> ✂️ Cut to fit GitHub's 1 MiB job summary: {utf8_bytes(markdown):,} bytes in "
                 f"all; the whole report is in {where}.\n")
         summary = fit(markdown, limit=SUMMARY_LIMIT, measure=utf8_bytes, note=note)
-        with Path(environ["GITHUB_STEP_SUMMARY"]).open("a", encoding="utf-8") as file:
-            file.write(summary if summary.endswith("\n") else summary + "\n")
+        append_text(Path(environ["GITHUB_STEP_SUMMARY"]),
+                    summary if summary.endswith("\n") else summary + "\n",
+                    what="the job summary",
+                    fix="point GITHUB_STEP_SUMMARY at a file that can be written")
 
     if comment:
         lines.extend(_comment(report, markdown, environ=environ, merged_pull=merged_pull,

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from reconciler.local_files import append_text
 from reconciler.redaction import MIN_SECRET_LENGTH, redact_text
 
 CONFIG_ISSUE = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<col>\d+): (?P<message>.+)$")
@@ -176,13 +177,15 @@ class Counts:
 
 def write_outputs(path: Path, outputs: Mapping[str, str]) -> None:
     """Append `name=value` lines to $GITHUB_OUTPUT (the heredoc form for multi-line values)."""
-    with path.open("a", encoding="utf-8") as file:
-        for name, value in outputs.items():
-            if "\n" in value or "\r" in value:
-                delimiter = f"ghadelimiter_{uuid.uuid4()}"
-                file.write(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
-            else:
-                file.write(f"{name}={value}\n")
+    lines: list[str] = []
+    for name, value in outputs.items():
+        if "\n" in value or "\r" in value:
+            delimiter = f"ghadelimiter_{uuid.uuid4()}"
+            lines.append(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
+        else:
+            lines.append(f"{name}={value}\n")
+    append_text(path, "".join(lines), what="the step's outputs",
+                fix="point GITHUB_OUTPUT at a file that can be written")
 
 
 # -- Markdown that fits ------------------------------------------------------------------------

@@ -54,3 +54,8 @@ def test_nothing_is_waited_for_past_the_window_or_without_a_journal(
     assert settle_interrupted(journal.path, window=90) == 0.0
     assert settle_interrupted(tmp_path / "missing.jsonl", window=90) == 0.0
     assert clock.waits == []
+
+
+def test_a_journal_that_is_a_device_is_not_read(tmp_path: Path) -> None:
+    """`--journal /dev/full` (or /dev/zero) would read zeros without end."""
+    assert unfinished_creates(Path("/dev/zero")) == {}

@@ -152,6 +152,32 @@ def test_a_changed_artifact_is_refused_under_the_plan_key(
     assert "❌ **Not applied**" in apply_comment(fake_github)
 
 
+@pytest.mark.parametrize("planted", [".reconciler", ".reconciler/reviewed-plan.json"])
+def test_a_link_committed_where_the_reviewed_plan_is_copied_is_refused(
+    runner: Runner, push_runner: Runner, fake_github: FakeGitHub, london: Path, sandbox,
+    tmp_path: Path, planted: str,
+):
+    """`cp` would write through it: into any folder, or over any file, the job can write."""
+    reviewed_plan(runner, push_runner, fake_github)
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "reviewed-plan.json").write_text("the user's own file\n", encoding="utf-8")
+    link = push_runner.workspace / planted
+    link.parent.mkdir(exist_ok=True)
+    link.symlink_to(victim if planted == ".reconciler" else victim / "reviewed-plan.json")
+    sandbox.requests.clear()
+
+    refused = apply(push_runner)
+    assert not refused.ok
+    assert refused.outputs["exitcode"] == "1"
+    assert any(f"{planted} is a symbolic link, and the reviewed plan is never copied through "
+               "one: remove it from the repository" in line
+               for line in refused.commands("error")), refused.stdout
+    assert (victim / "reviewed-plan.json").read_text(encoding="utf-8") == "the user's own file\n"
+    assert sandbox.requests.snapshot() == []
+    assert "❌ **Not applied**" in apply_comment(fake_github)
+
+
 def test_a_merged_pull_request_without_a_reviewed_plan_applies_nothing(
     runner: Runner, push_runner: Runner, fake_github: FakeGitHub, london: Path, sandbox
 ):

@@ -135,6 +135,49 @@ def test_a_bad_limit_setting_is_one_line_and_exit_1(tmp_path: Path) -> None:
     )
 
 
+def test_an_infinite_limit_setting_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(GOOD_EVENT)
+    result = CliRunner().invoke(
+        main, ["validate", str(tmp_path)], env={"RECONCILER_MAX_CONFIG_MB": "1e309"}
+    )
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        "Error: RECONCILER_MAX_CONFIG_MB must be a positive number of megabytes, not '1e309'"
+    )
+
+
+@pytest.mark.parametrize("written", ["0x" + "f" * 5000, "0x" + "f" * 17, "1:" * 5000 + "1"],
+                         ids=["5000-hex-digits", "65-bits", "base-60"])
+def test_a_tagged_integer_beyond_64_bits_is_one_issue_with_its_place(
+    tmp_path: Path, written: str
+) -> None:
+    # Where the fast reader cannot go (a tag): PyYAML builds any integer, which no field takes
+    # and which Python will not print past 4,300 digits.
+    file = tmp_path / "events.yaml"
+    file.write_text("events:\n  - key: gala\n    title: Gala\n    start: '2026-12-12T18:00:00Z'\n"
+                    f"    capacity: !!int {written}\n")
+    result = CliRunner().invoke(main, ["plan", "--sandbox", str(file)])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"{file}:5:15: events[0].capacity: an integer beyond 64 bits (no field takes one); "
+        "write a smaller number",
+        "Error: the configuration has 1 problem",
+    ]
+
+
+def test_a_plan_file_nested_200000_deep_is_refused_before_anything_is_read(
+    tmp_path: Path,
+) -> None:
+    deep = tmp_path / "plan.json"
+    deep.write_text('{"changes": ' + "[" * 200_000 + "]" * 200_000 + "}")
+    result = CliRunner().invoke(main, ["apply", "--sandbox", str(deep)])
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        f"Error: {deep}: not a reconciler plan (nested deeper than 200 levels); make it again "
+        "with `reconciler plan PATH -o FILE`"
+    )
+
+
 def test_100000_levels_of_flow_nesting_are_one_issue_with_its_place(tmp_path: Path) -> None:
     deep = tmp_path / "deep.yaml"
     deep.write_text("events: " + "[" * 100_000 + "]" * 100_000 + "\n")

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from reconciler.config.yaml.locate import JsonPath
-from reconciler.config.yaml.scalars import resolve_plain
+from reconciler.config.yaml.scalars import in_64_bits, resolve_plain
 from reconciler.config.yaml.source import (
     MAX_DEPTH,
     MarkedSourceMap,
@@ -34,9 +34,13 @@ _SEQ = "tag:yaml.org,2002:seq"
 _STR = "tag:yaml.org,2002:str"
 _MERGE = "tag:yaml.org,2002:merge"
 _NULL = "tag:yaml.org,2002:null"
+_INT = "tag:yaml.org,2002:int"
+# The longest !!int text (underscores aside) read at all: 64 binary digits, `0b` and a sign.
+_INT_TEXT = 67
+_BEYOND_64_BITS = "an integer beyond 64 bits (no field takes one); write a smaller number"
 # The explicit tags whose values a configuration may hold: YAML's plain scalar types.
 _PLAIN_VALUE_TAGS = frozenset(
-    {_STR, _NULL, "tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool"}
+    {_STR, _NULL, _INT, "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool"}
 )
 # Every unquoted, untagged scalar gets this tag and is resolved by `resolve_plain`, so that
 # PyYAML's YAML 1.1 resolvers (yes/no as booleans, 010 as octal, timestamps) never apply.
@@ -160,6 +164,11 @@ class _Builder:
             # runs (its !!timestamp fails on a value its pattern does not match)
             self.report(path, where, _unsupported(node.tag))
             return node.value
+        if node.tag == _INT and len(node.value.replace("_", "")) > _INT_TEXT:
+            # Refused unread: PyYAML converts hex of any length, and 1:2:3:... (base 60) in
+            # quadratic time, into numbers that no field holds and Python cannot print.
+            self.report(path, where, _BEYOND_64_BITS)
+            return node.value
         try:
             value = self.loader.construct_object(node)
         except yaml.constructor.ConstructorError:
@@ -177,6 +186,9 @@ class _Builder:
             return node.value
         if isinstance(value, float) and not math.isfinite(value):
             self.report(path, where, f"{node.value} is not a finite number")
+        if isinstance(value, int) and not isinstance(value, bool) and not in_64_bits(value):
+            self.report(path, where, _BEYOND_64_BITS)
+            return node.value
         return value
 
     def mapping(self, node: yaml.MappingNode, path: JsonPath, via_alias: bool) -> dict[str, Any]:

@@ -82,7 +82,12 @@ def _too_long(digits: str, radix: int) -> bool:
 
 
 def _bounded(value: int) -> int | None:
-    return value if _INT_MIN <= value <= _UINT_MAX else None
+    return value if in_64_bits(value) else None
+
+
+def in_64_bits(value: int) -> bool:
+    """Whether serde_yaml reads the integer as one (a signed or an unsigned 64-bit number)."""
+    return _INT_MIN <= value <= _UINT_MAX
 
 
 def _float(text: str) -> float | None:
