@@ -45,6 +45,7 @@ from reconciler.providers.base import (
 )
 from reconciler.providers.listing import Span, TolerantList, epoch_of, listing_span
 from reconciler.providers.marker import read_scope_mark
+from reconciler.providers.paging import WalkLimits
 from reconciler.providers.prospero_auth import ProsperoAuth
 
 log = logging.getLogger(__name__)
@@ -98,9 +99,11 @@ class ProsperoProvider(Provider):
         client: httpx.Client,
         scope: str | None = None,
         create_timeout: float | None = None,
+        walk_limits: WalkLimits | None = None,
     ) -> None:
         super().__init__(
-            settings=settings, client=client, scope=scope, create_timeout=create_timeout
+            settings=settings, client=client, scope=scope, create_timeout=create_timeout,
+            walk_limits=walk_limits,
         )
         # What GET /events was seen to honour is learnt once a run, and shared by its walks.
         self.events = TolerantList(
@@ -111,6 +114,7 @@ class ProsperoProvider(Provider):
             windows=("window_start", "window_end"),
             get=lambda params: self.decode(self.get("events", params), "GET /events"),
             on_read=self.page_read,
+            limits=self.walk_limits,
         )
         self.span: Span | None = None  # the last refresh's listing span
 
