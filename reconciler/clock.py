@@ -1,7 +1,8 @@
 """Time as a dependency: the one clock that every wait in the client asks.
 
 Backoff, `Retry-After`, a rate limit's window and pacing, the look-up after a lost create and the
-apply lock's poll all read the time and wait through `current()`. The process runs on
+apply lock's poll all read the time and wait through `current()`; a run's `Deadline` is read on
+the same clock. The process runs on
 `SYSTEM_CLOCK`; a test suite installs a clock of its own (`installed`) whose sleeps return at
 once and are recorded, so a test asserts the waits ("7 s as the Retry-After asked") instead of
 spending them. A process-wide setting rather than a context variable: an apply's worker threads
@@ -13,6 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 
@@ -55,3 +57,23 @@ def installed(clock: Clock) -> Iterator[Clock]:
         yield clock
     finally:
         _current = before
+
+
+@dataclass(frozen=True, kw_only=True)
+class Deadline:
+    """The moment on `clock` by which a run must be done (`--deadline`): `seconds` after it
+    started; `at` is the clock's `monotonic()` then."""
+
+    seconds: float
+    at: float
+    clock: Clock
+
+    @classmethod
+    def after(cls, seconds: float, *, clock: Clock | None = None) -> Deadline:
+        """A deadline `seconds` from now, on `clock` (the installed one when None)."""
+        ticking = clock or current()
+        return cls(seconds=seconds, at=ticking.monotonic() + seconds, clock=ticking)
+
+    def remaining(self) -> float:
+        """Seconds left (zero or less once it has passed)."""
+        return self.at - self.clock.monotonic()

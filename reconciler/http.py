@@ -31,14 +31,19 @@ import certifi
 import httpx
 
 from reconciler import __version__
+from reconciler.clock import Deadline
 from reconciler.errors import ReconcilerError
 from reconciler.redaction import USERINFO_REFUSED, has_userinfo
 from reconciler.transport import (
+    DeadlineExceeded,
     Pacer,
     ResilientTransport,
+    ResponseLimits,
     ResponseLost,
+    ResponseTooLarge,
     RetryAfterExceeded,
     RetryPolicy,
+    TransferTooSlow,
     certificate_failure,
 )
 
@@ -46,9 +51,13 @@ from reconciler.transport import (
 __all__ = [
     "DEFAULT_TIMEOUT",
     "USER_AGENT",
+    "DeadlineExceeded",
+    "ResponseLimits",
     "ResponseLost",
+    "ResponseTooLarge",
     "RetryAfterExceeded",
     "RetryPolicy",
+    "TransferTooSlow",
     "build_client",
     "certificate_failure",
     "check_base_url",
@@ -233,13 +242,16 @@ def build_client(
     rate_window: float | None = None,
     max_connections: int = 16,
     headers: dict[str, str] | None = None,
+    limits: ResponseLimits | None = None,
+    deadline: Deadline | None = None,
 ) -> httpx.Client:
     """A client bound to one API's base URL, with retries and (when given) pacing.
 
     `provider` names the API in messages and logs (a provider, or `github` for the Action's
     REST calls); `rate_window` is the window (seconds) of the API's documented rate limit, if it
     has one, which a 429 without `Retry-After` is waited out for; `headers` are sent with every
-    request, after the defaults.
+    request, after the defaults; `limits` bound each answer (default `ResponseLimits()`), and
+    nothing is sent or read past `deadline` (None: no deadline).
     """
     origin = check_base_url(provider, base_url)
     inner = transport or httpx.HTTPTransport(
@@ -252,6 +264,8 @@ def build_client(
         policy=policy or RetryPolicy(),
         pacer=Pacer(requests_per_minute) if requests_per_minute else None,
         rate_window=rate_window,
+        limits=limits,
+        deadline=deadline,
     )
     return httpx.Client(
         base_url=origin,

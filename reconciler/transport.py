@@ -1,4 +1,5 @@
-"""How a request is sent again: retries, `Retry-After`, rate-limit windows and pacing.
+"""How a request is sent (again): retries, `Retry-After`, rate-limit windows, pacing, and the
+bounds on every answer and on the run.
 
 `ResilientTransport` wraps the transport of every client `http.build_client` makes, so this
 policy lives in one place:
@@ -18,6 +19,14 @@ policy lives in one place:
   rate limit (Previsto: 120 requests/minute per key) is paced a little under it, so the limit is
   met without provoking a 429 and without waiting longer than it must.
 - A certificate that fails verification is never retried: it will not become valid in a second.
+- **Bounded answers** (`ResponseLimits`): a body is read as it streams in and given up past
+  `max_bytes` (`ResponseTooLarge`, never retried: the same answer would come again), or when,
+  once the request's read timeout has passed since its headers, it has arrived slower than
+  `min_rate` on average (`TransferTooSlow`, a read timeout: a body that drips never times out on
+  the per-read timeout alone).
+- **The run's deadline** (`clock.Deadline`, `--deadline`): no request is sent, waited for
+  (backoff, `Retry-After`) or read once it has passed (`DeadlineExceeded`); a create whose answer
+  was being read then is a lost answer, like any other.
 """
 
 from __future__ import annotations
@@ -40,7 +49,7 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from reconciler.clock import Clock
+from reconciler.clock import Clock, Deadline
 from reconciler.clock import current as current_clock
 
 log = logging.getLogger(__name__)
@@ -52,6 +61,10 @@ IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"})
 PACING_SHARE = 0.98
 # A wait at least this long is logged as a warning, not only at -v: the run visibly pauses.
 LONG_WAIT = 10.0
+KIB, MIB = 1024, 1024 * 1024
+# How long a body may stream in before its rate counts, for a request sent without a read
+# timeout: the CLI's default one.
+RATE_GRACE = 30.0
 
 
 class ResponseLost(httpx.TransportError):
@@ -73,6 +86,34 @@ class RetryAfterExceeded(httpx.TransportError):
         super().__init__(message, request=request)
         self.status = status
         self.asked = asked
+
+
+class DeadlineExceeded(httpx.TransportError):
+    """The run's deadline passed: the request was not sent, waited for or read to its end."""
+
+
+class ResponseTooLarge(httpx.TransportError):
+    """An answer's body grew past `ResponseLimits.max_bytes`; what arrived was discarded."""
+
+
+class TransferTooSlow(httpx.ReadTimeout):
+    """An answer's body arrived slower than `ResponseLimits.min_rate`: a timeout, like a read
+    that never came."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResponseLimits:
+    """What one answer may cost to read.
+
+    `max_bytes` (decoded): the largest page the APIs document is a few megabytes (1,000 Prevail
+    sessions, 1,000 Previsto assignments, 500 Prospero events); 32 MiB leaves ten times that and
+    still bounds a run's memory. `min_rate` (bytes per second, averaged from the headers on, and
+    only once the request's read timeout has passed since them): 16 KiB/s reads such a page in
+    well under the default deadline on a link as slow as 128 kbit/s.
+    """
+
+    max_bytes: int = 32 * MIB
+    min_rate: float = 16 * KIB
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -192,9 +233,13 @@ class ResilientTransport(httpx.BaseTransport):
         pacer: Pacer | None = None,
         rate_window: float | None = None,
         clock: Clock | None = None,
+        limits: ResponseLimits | None = None,
+        deadline: Deadline | None = None,
     ) -> None:
         self.inner = inner
         self._clock = clock
+        self.limits = limits or ResponseLimits()
+        self.deadline = deadline
         self.provider = provider
         self.policy = policy
         self.pacer = pacer
@@ -217,10 +262,11 @@ class ResilientTransport(httpx.BaseTransport):
         return self._clock or current_clock()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self._check_deadline(request, "not sent")
         self._honour_pause(request)
         progress = _Progress()
         retrying = Retrying(
-            sleep=self._sleep,
+            sleep=functools.partial(self._sleep, request),
             stop=functools.partial(self._stop, progress),
             wait=self._wait,
             retry=retry_if_exception_type(_Retry),
@@ -245,12 +291,21 @@ class ResilientTransport(httpx.BaseTransport):
     ) -> httpx.Response:
         if self.pacer is not None:
             self.pacer.wait_turn()
+            self._check_deadline(request, "not sent")
         idempotent = request.method in IDEMPOTENT
         try:
             response = self.inner.handle_request(request)
             # Read the body here, inside the retry: a connection dropped mid-body is a lost
             # response like any other, not an error the caller meets later.
-            response.read()
+            response = self._read_body(request, response)
+        except (ResponseTooLarge, DeadlineExceeded) as error:
+            if not idempotent:
+                # The server may have acted on it: apply looks before sending it again.
+                raise ResponseLost(
+                    f"{request.method} {request.url.path}: the answer was given up ({error})",
+                    request=request,
+                ) from None
+            raise
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
             if certificate_failure(error) is not None:
                 raise  # the caller names it; the certificate will be no better next time
@@ -295,6 +350,49 @@ class ResilientTransport(httpx.BaseTransport):
             progress.throttled_since = self.clock.monotonic()
         raise _Retry(f"status {status}", response=response, asked=asked, throttled=throttled)
 
+    def _read_body(self, request: httpx.Request, response: httpx.Response) -> httpx.Response:
+        """The response with its body read within `limits` and the deadline (a new response
+        holding the decoded body; the stream it came on is closed)."""
+        clock = self.clock
+        started = clock.monotonic()
+        timeout = request.extensions.get("timeout", {}).get("read")
+        grace = float(timeout) if isinstance(timeout, int | float) else RATE_GRACE
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > self.limits.max_bytes:
+                    raise ResponseTooLarge(
+                        f"the answer is larger than {_size(self.limits.max_bytes)}, more than "
+                        "any page an API documents; it was not read further",
+                        request=request,
+                    )
+                chunks.append(chunk)
+                elapsed = clock.monotonic() - started
+                rate = response.num_bytes_downloaded / elapsed if elapsed > 0 else math.inf
+                if elapsed > grace and rate < self.limits.min_rate:
+                    raise TransferTooSlow(
+                        f"the answer arrived at {_size(rate)}/s for {_seconds(elapsed)}, slower "
+                        f"than the {_size(self.limits.min_rate)}/s a run waits for",
+                        request=request,
+                    )
+                self._check_deadline(request, "its answer was not read to the end")
+        except BaseException:
+            response.close()
+            raise
+        # The body is decoded already: the copy must not be decoded again.
+        headers = [(name, value) for name, value in response.headers.multi_items()
+                   if name.lower() not in ("content-encoding", "content-length")]
+        return httpx.Response(
+            response.status_code, headers=headers, content=b"".join(chunks), request=request,
+            extensions=response.extensions,
+        )
+
+    def _check_deadline(self, request: httpx.Request, what: str) -> None:
+        if self.deadline is not None and self.deadline.remaining() <= 0:
+            raise DeadlineExceeded(_deadline_passed(self.deadline, what), request=request)
+
     def _honour_pause(self, request: httpx.Request) -> None:
         """Hold a request back while the server's last `Retry-After` lasts (or refuse it)."""
         with self._pause_lock:
@@ -311,11 +409,23 @@ class ResilientTransport(httpx.BaseTransport):
                 status=None,
                 asked=paused_for,
             )
+        if self.deadline is not None and remaining >= self.deadline.remaining():
+            raise DeadlineExceeded(
+                _deadline_passed(self.deadline, "not sent: the server's pause (Retry-After) "
+                                 "outlasts it"),
+                request=request,
+            )
         log.info("%s: holding %s %s for %.1f s: the server asked for a pause (Retry-After)",
                  self.provider, request.method, request.url.path, remaining)
         self.clock.sleep(remaining, why="retry-after")
 
-    def _sleep(self, seconds: float) -> None:
+    def _sleep(self, request: httpx.Request, seconds: float) -> None:
+        # A retry that could only be sent after the deadline is not waited for.
+        if self.deadline is not None and seconds >= self.deadline.remaining():
+            raise DeadlineExceeded(
+                _deadline_passed(self.deadline, "not retried: the next try would come after it"),
+                request=request,
+            )
         self.clock.sleep(seconds, why="retry")
 
     def _pause(self, seconds: float) -> None:
@@ -388,6 +498,17 @@ class ResilientTransport(httpx.BaseTransport):
 
 def _seconds(value: float) -> str:
     return f"{value:g} s" if value < 10 else f"{value:.0f} s"
+
+
+def _size(count: float) -> str:
+    if count >= MIB:
+        return f"{count / MIB:.0f} MiB"
+    return f"{count / KIB:.0f} KiB" if count >= KIB else f"{count:.0f} bytes"
+
+
+def _deadline_passed(deadline: Deadline, what: str) -> str:
+    return (f"the run's deadline ({_seconds(deadline.seconds)}, --deadline) has passed; {what}; "
+            "raise --deadline if the API is this slow")
 
 
 def _next_run(clock: Clock, seconds: float) -> str:

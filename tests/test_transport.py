@@ -1,22 +1,39 @@
 """Retries against the sandbox's injected faults: what `Retry-After` and rate limits make the
 client do, read from the sandbox's request log (how many requests) and from the injected clock
-(how long it waited before each: recorded, not spent)."""
+(how long it waited before each: recorded, not spent). Then the bounds on an answer (size, a
+minimum rate) against bodies streamed on loopback, and the run's deadline."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 
 import httpx
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import StreamingResponse
+from starlette.routing import Route
 
-from reconciler.http import RetryAfterExceeded, RetryPolicy, build_client
+from reconciler.clock import Deadline
+from reconciler.http import (
+    DeadlineExceeded,
+    ResponseLimits,
+    ResponseLost,
+    ResponseTooLarge,
+    RetryAfterExceeded,
+    RetryPolicy,
+    TransferTooSlow,
+    build_client,
+)
 from reconciler.sandbox import SandboxSettings
 from reconciler.sandbox.app import Sandbox
 from reconciler.sandbox.context import RequestRecord
 from reconciler.sandbox.faults import Fault
 from tests.fixtures.clock import FakeClock
+from tests.fixtures.loopback import LoopbackServers
 
 ROUTE = "^/previsto/contacts$"
 
@@ -220,3 +237,110 @@ def test_no_retries_asked_for_means_none_even_in_a_window(
     with client(sandbox_url, RetryPolicy(attempts=1), rate_window=60) as http:
         assert http.get("contacts").status_code == 429
     assert len(contacts(sandbox)) == 1
+
+
+# -- bounded answers and the run's deadline ------------------------------------------------------
+
+
+def streaming(clock: FakeClock, *, chunk: bytes, chunks: int, tick: float) -> Starlette:
+    """An app whose `GET /list` and `POST /list` stream `chunks` times `chunk`, 20 ms apart in
+    real time, each moving the client's clock by `tick` (the time it would take on a slow
+    link); `served` counts the requests."""
+
+    async def answer(request: Request) -> StreamingResponse:
+        app.state.served += 1
+
+        async def body() -> AsyncIterator[bytes]:
+            for _ in range(chunks):
+                await asyncio.sleep(0.02)
+                if await request.is_disconnected():
+                    return
+                clock.advance(tick)
+                yield chunk
+
+        return StreamingResponse(body(), media_type="application/json")
+
+    app = Starlette(routes=[Route("/list", answer, methods=["GET", "POST"])])
+    app.state.served = 0
+    return app
+
+
+def test_a_body_that_drips_is_a_timeout_though_no_read_times_out(
+    loopback: LoopbackServers, clock: FakeClock
+) -> None:
+    """Issue 24: a body that drips never trips the per-read timeout. Once the read timeout
+    (2 s here) has passed since the headers, a body averaging under 16 KiB/s is a timeout,
+    retried like one; each try gave up after 3 s of the client's clock."""
+    app = streaming(clock, chunk=b" " * 512, chunks=100, tick=1.0)
+    origin = loopback.serve("bounds", app)
+    policy = RetryPolicy(attempts=2, initial_wait=0.01, max_wait=0.01)
+    with build_client("prospero", origin, policy=policy, timeout=httpx.Timeout(2.0)) as http:
+        with pytest.raises(TransferTooSlow) as slow:
+            http.get("list")
+        # A create whose answer drips may have landed: its answer is lost, not failed.
+        with pytest.raises(ResponseLost, match="the response was lost"):
+            http.post("list")
+    assert str(slow.value) == (
+        "the answer arrived at 512 bytes/s for 3 s, slower than the 16 KiB/s a run waits for"
+    )
+    assert app.state.served == 3
+    assert clock.waits_for("retry") == [pytest.approx(0.01, abs=0.01)]
+
+
+def test_a_slow_body_above_the_minimum_rate_is_read_whole(
+    loopback: LoopbackServers, clock: FakeClock
+) -> None:
+    """The minimum rate is a floor, not a time limit: 64 KiB a second for 10 s is read."""
+    app = streaming(clock, chunk=b" " * 65536, chunks=10, tick=1.0)
+    origin = loopback.serve("bounds", app)
+    with build_client("prospero", origin, timeout=httpx.Timeout(2.0)) as http:
+        assert len(http.get("list").content) == 10 * 65536
+
+
+def test_an_answer_larger_than_the_limit_is_given_up_not_retried(
+    loopback: LoopbackServers, clock: FakeClock
+) -> None:
+    """Issue 24: a 1.5 GB answer was read whole (4.3 GB RSS). It is read as it streams and
+    given up past the limit (32 MiB), once: the same answer would come again."""
+    app = streaming(clock, chunk=b" " * (1024 * 1024), chunks=40, tick=0.0)
+    origin = loopback.serve("bounds", app)
+    with build_client("prospero", origin) as http, pytest.raises(ResponseTooLarge) as large:
+        http.get("list")
+    assert str(large.value) == (
+        "the answer is larger than 32 MiB, more than any page an API documents; it was not read "
+        "further"
+    )
+    assert app.state.served == 1
+    limits = ResponseLimits(max_bytes=1024 * 1024)
+    with build_client("prospero", origin, limits=limits) as http:
+        with pytest.raises(ResponseTooLarge, match="larger than 1 MiB"):
+            http.get("list")
+        with pytest.raises(ResponseLost, match="the answer was given up"):
+            http.post("list")
+
+
+def test_nothing_is_sent_or_waited_for_past_the_deadline(
+    sandbox: Sandbox, sandbox_url: str, clock: FakeClock
+) -> None:
+    """Issue 24: a run has a deadline (`--deadline`) on the injected clock. Retry-After pauses
+    of 100 s are waited while the deadline (250 s) allows; the third would end after it, so it
+    is not waited for, and once it has passed no request is sent at all."""
+    sandbox.faults.add(Fault(kind="status", path=ROUTE, status=503, retry_after=100, times=None))
+    deadline = Deadline.after(250)
+    http = build_client(
+        "previsto", f"{sandbox_url}/previsto", auth=httpx.BasicAuth("sk_sandbox", ""),
+        policy=RetryPolicy(attempts=10), deadline=deadline,
+    )
+    with http:
+        with pytest.raises(DeadlineExceeded) as passed:
+            http.get("contacts")
+        assert str(passed.value) == (
+            "the run's deadline (250 s, --deadline) has passed; not retried: the next try would "
+            "come after it; raise --deadline if the API is this slow"
+        )
+        assert clock.waits == [100.0, 100.0]
+        assert len(contacts(sandbox)) == 3
+        clock.advance(50)
+        with pytest.raises(DeadlineExceeded, match="has passed; not sent"):
+            http.get("contacts")
+    assert len(contacts(sandbox)) == 3

@@ -18,6 +18,7 @@ import click
 
 from reconciler import __version__, redaction
 from reconciler.cli.common import COLOR_CHOICES, EXIT_ERROR, Transport, resolve_color
+from reconciler.clock import Deadline
 from reconciler.http import RetryPolicy
 
 __all__ = ["main"]
@@ -137,6 +138,15 @@ class LazyGroup(click.Group):
     "with a message saying when to run again.",
 )
 @click.option(
+    "--deadline",
+    type=click.FloatRange(1, 7 * 86400),
+    default=1800.0,
+    show_default=True,
+    help="Seconds a whole run may spend on API requests: once they have passed, nothing more "
+    "is sent, waited for or read, and the run stops with exit 1 (a list that never ends, a "
+    "server that drips).",
+)
+@click.option(
     "--color",
     type=click.Choice(COLOR_CHOICES),
     default="auto",
@@ -154,6 +164,7 @@ def main(
     max_retries: int,
     retry_wait: float,
     max_retry_after: float,
+    deadline: float,
     color: str,
 ) -> None:
     """Declarative reconciler for Prevail sessions, Prospero events and Previsto metadata."""
@@ -175,4 +186,5 @@ def main(
         policy=RetryPolicy(
             attempts=max_retries + 1, initial_wait=retry_wait, max_retry_after=max_retry_after
         ),
+        deadline=Deadline.after(deadline),
     )

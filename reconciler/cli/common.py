@@ -15,6 +15,7 @@ import click
 
 from reconciler import redaction
 from reconciler.cli.progress import Progress
+from reconciler.clock import Deadline
 from reconciler.config import DesiredState, load
 from reconciler.config.settings import ACCOUNT_SETTINGS
 from reconciler.engine.drift_policy import DriftPolicy
@@ -198,6 +199,7 @@ class Transport:
     timeout: float
     create_timeout: float
     policy: RetryPolicy
+    deadline: Deadline | None = None  # the run's, started when the command line was read
 
 
 def transport_options() -> dict[str, Any]:
@@ -210,6 +212,7 @@ def transport_options() -> dict[str, Any]:
         # Never shorter than a read's: a create is not given up on before any other request.
         "create_timeout": max(options.create_timeout, options.timeout),
         "policy": options.policy,
+        "deadline": options.deadline,
     }
 
 

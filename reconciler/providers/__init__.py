@@ -6,16 +6,18 @@ from collections.abc import Callable, Mapping
 
 import httpx
 
+from reconciler.clock import Deadline
 from reconciler.config import DesiredState
 from reconciler.errors import ReconcilerError
 from reconciler.http import RetryPolicy, build_client
 from reconciler.model import PROVIDER_OF, ProviderSettings
 from reconciler.providers.base import Outcome, Provider, UpdatePlan
+from reconciler.providers.paging import WalkLimits
 from reconciler.providers.prevail import PrevailProvider
 from reconciler.providers.previsto import PrevistoProvider
 from reconciler.providers.prospero import ProsperoProvider
 
-__all__ = ["PROVIDERS", "Outcome", "Provider", "UpdatePlan", "build_providers"]
+__all__ = ["PROVIDERS", "Outcome", "Provider", "UpdatePlan", "WalkLimits", "build_providers"]
 
 PROVIDERS: dict[str, type[Provider]] = {
     "prevail": PrevailProvider,
@@ -34,9 +36,12 @@ def build_providers(
     timeout: float = 30.0,
     create_timeout: float | None = None,
     policy: RetryPolicy | None = None,
+    deadline: Deadline | None = None,
+    walk_limits: WalkLimits | None = None,
 ) -> dict[str, Provider]:
     """A provider for every kind the configuration declares (and every configured provider);
-    `create_timeout` is a create's read timeout (None: `timeout`)."""
+    `create_timeout` is a create's read timeout (None: `timeout`); nothing is sent or read past
+    `deadline` (None: no deadline); `walk_limits` bound each list walk (None: the defaults)."""
     configured = dict(settings if settings is not None else state.providers)
     needed = {PROVIDER_OF[kind] for kind, objects in state.objects.items() if objects}
     missing = sorted(needed - configured.keys())
@@ -59,9 +64,11 @@ def build_providers(
             rate_window=cls.rate_window,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             policy=policy,
+            deadline=deadline,
         )
         scope = state.scope.name if state.scope is not None else None
         built[name] = cls(
-            settings=provider_settings, client=client, scope=scope, create_timeout=create_timeout
+            settings=provider_settings, client=client, scope=scope, create_timeout=create_timeout,
+            walk_limits=walk_limits,
         )
     return built

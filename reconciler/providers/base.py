@@ -26,7 +26,14 @@ from reconciler.errors import (
     ResponseLostError,
     UnreachableError,
 )
-from reconciler.http import ResponseLost, RetryAfterExceeded, certificate_failure
+from reconciler.http import (
+    DeadlineExceeded,
+    ResponseLost,
+    ResponseTooLarge,
+    RetryAfterExceeded,
+    TransferTooSlow,
+    certificate_failure,
+)
 from reconciler.model import (
     Action,
     Change,
@@ -38,6 +45,7 @@ from reconciler.model import (
     RemoteObject,
 )
 from reconciler.providers.marker import scope_mark
+from reconciler.providers.paging import WalkLimits
 
 T = TypeVar("T")  # what a list walk turns each listed item into
 
@@ -131,6 +139,7 @@ class Provider(ABC):
         client: httpx.Client,
         scope: str | None = None,
         create_timeout: float | None = None,
+        walk_limits: WalkLimits | None = None,
     ) -> None:
         self.settings = settings
         self.client = client
@@ -138,6 +147,8 @@ class Provider(ABC):
         # A create's own read timeout (None: the client's): a create given up on too early can
         # only be looked for afterwards, so it is waited for longer than a read.
         self.create_timeout = create_timeout
+        # What each list walk may cost before it is given up (`paging`).
+        self.walk_limits = walk_limits or WalkLimits()
         self.list_requests = 0
         # Told after each list page how many objects have been read so far (progress display).
         self.on_page: Callable[[Provider, int], None] | None = None
@@ -387,6 +398,12 @@ class Provider(ABC):
             raise ResponseLostError(self.name, f"{self.name} {error}") from None
         except RetryAfterExceeded as error:
             raise ResponseError(self.name, endpoint, str(error), status=error.status) from None
+        except (DeadlineExceeded, ResponseTooLarge) as error:
+            raise ResponseError(self.name, endpoint, str(error)) from None
+        except TransferTooSlow as error:
+            raise UnreachableError(
+                self.name, f"{self.name} {endpoint}: timed out: {error}"
+            ) from None
         except httpx.TimeoutException as error:
             raise UnreachableError(
                 self.name, f"{self.name} {endpoint}: timed out ({type(error).__name__})"

@@ -18,6 +18,9 @@ cap), unless the size is a known cap, when halves reaching it are split again al
 answer looks cut off when its size reaches the page size asked for, equals a confirmed cap, or
 equals a size worth testing once (the run's first answer's: every object of its window, or a
 cap). Objects overlapping a split point come back from both halves and are kept once, by id.
+
+Both walks are checked as `paging.PageCheck` says: a paged walk that repeats a page or ends
+before its `total` fails, and either walk fails past the run's page cap.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from typing import Any, Generic, TypeVar
 from reconciler.errors import ResponseError
 from reconciler.instants import format_utc, now
 from reconciler.providers.base import expect
+from reconciler.providers.paging import PageCheck, WalkLimits, pages_for
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +161,7 @@ class TolerantList:
     pages: bool | None = None
     modelled_parameters: bool = True
     guess: CutOffGuess = field(default_factory=CutOffGuess)
+    limits: WalkLimits = field(default_factory=WalkLimits)
 
     def __post_init__(self) -> None:
         self.guess.limit = self.page_size
@@ -198,6 +203,7 @@ class TolerantList:
         server refused the modelled parameters.
         """
         for _attempt in range(3):
+            check = self.check_pages()
             kept: dict[str, T] = {}
             read = 0
             offset, total = 0, None
@@ -205,24 +211,42 @@ class TolerantList:
             while True:
                 params = {**filters, "limit": str(self.page_size), "offset": str(offset),
                           **self.window(span)}
+                check.before_request()
                 body, paged = self.page(params)
                 if not paged:
                     return body
                 if total is not None and body["total"] != total:
                     shifted = True
                     break
+                if total is None:
+                    check.believe(body["total"], pages=pages_for(body["total"], self.page_size))
                 total = body["total"]
-                for item in body[self.items]:
+                items = body[self.items]
+                where = f"the page at offset {offset}"
+                if not items:
+                    if len(check.seen) < total:
+                        raise check.ended_early(where=where, total=total)
+                    break
+                for item in items:
                     self.keep(item, convert, kept)
-                read += len(body[self.items])
+                check.page([str(item["id"]) for item in items], where=where)
+                read += len(items)
                 self.on_read(read)
-                offset += self.page_size
-                if offset >= total or not body[self.items]:
+                if len(check.seen) >= total:
+                    break
+                # By what was served: a server that serves less than the limit asked for pages
+                # by its own size, and nothing between its pages is skipped.
+                offset += len(items)
+                if offset >= total:
+                    check.complete(total)  # the pages covered the total, yet objects lack
                     break
             if not shifted:
                 return list(kept.values())
             log.info("%s: the list changed during the walk; walking it again", self.provider)
         raise ResponseError(self.provider, self.endpoint, "the list kept changing; try again")
+
+    def check_pages(self) -> PageCheck:
+        return PageCheck(provider=self.provider, endpoint=self.endpoint, limits=self.limits)
 
     def page(self, params: Mapping[str, str]) -> tuple[Any, bool]:
         """One modelled page, and whether it is one: the run's first answer may show no paging
@@ -263,12 +287,15 @@ class TolerantList:
         """
         params = {**filters, "limit": str(self.page_size)} if self.modelled_parameters else {}
         read = 0
+        # Windows overlap at their edges, so no repeat is a fault here: only the count is bounded.
+        check = self.check_pages()
 
         def fetch(start: float, end: float) -> Answer[T]:
             nonlocal read, first
             if first is not None and (start, end) == span:
                 body, first = first, None
             else:
+                check.before_request()
                 body = self.get({**params, **self.window((start, end))})
                 self.check(body)
             answer: Answer[T] = {}
@@ -276,6 +303,7 @@ class TolerantList:
                 expect(isinstance(item, dict) and "id" in item, self.provider, self.endpoint,
                        "an object without an id")
                 answer[str(item["id"])] = (epoch_of(item.get("start")), convert(item))
+            check.count(answer.keys())
             read += len(answer)
             self.on_read(read)
             return answer

@@ -40,6 +40,7 @@ from reconciler.model import (
 from reconciler.providers.base import Provider, UpdatePlan, as_sent
 from reconciler.providers.listing import Span, epoch_of, listing_span, written_span
 from reconciler.providers.marker import read_scope_mark
+from reconciler.providers.paging import WalkLimits
 from reconciler.providers.prevail_listing import SessionList
 from reconciler.providers.prevail_mapping import (
     DETAIL_FIELDS,
@@ -125,9 +126,11 @@ class PrevailProvider(Provider):
         client: httpx.Client,
         scope: str | None = None,
         create_timeout: float | None = None,
+        walk_limits: WalkLimits | None = None,
     ) -> None:
         super().__init__(
-            settings=settings, client=client, scope=scope, create_timeout=create_timeout
+            settings=settings, client=client, scope=scope, create_timeout=create_timeout,
+            walk_limits=walk_limits,
         )
         self.fallbacks = Fallbacks(self.name)
         self.sessions = SessionList(self, self.fallbacks)

@@ -9,7 +9,11 @@ again, so nothing the window may have hidden is missed). A window refused with a
 dropped the same way.
 
 A list without `pagy` is read until a page adds nothing; a walk whose `count` changes between
-pages is walked again (at most twice).
+pages is walked again (at most twice). Pages are checked as `paging.PageCheck` says: with
+`pagy`, a page that repeats an earlier one or a walk that ends before its `count` fails; without
+it, a repeated page ends the walk unless it holds exactly the `per_page` asked for (a server
+that ignores `page` answers everything), while one that does fails (a server that ignores
+`page` but honours `per_page` would never show the rest).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from reconciler.errors import ResponseError
 from reconciler.instants import iana_zone
 from reconciler.providers.base import Provider, T, expect
 from reconciler.providers.listing import SLACK, Span, instant_text, window_text
+from reconciler.providers.paging import PageCheck
 from reconciler.providers.prevail_mapping import Fallbacks, listed_wall_clock, read_page
 
 log = logging.getLogger(__name__)
@@ -72,10 +77,13 @@ class SessionList:
     ) -> list[T] | None:
         """Every page, or None when the count moved between pages or the window was dropped."""
         endpoint = f"GET /{collection}"
+        check = PageCheck(provider=self.provider.name, endpoint=endpoint,
+                          limits=self.provider.walk_limits)
         items: dict[str, T] = {}
         read = 0
         page, pages, count = 1, 1, None
         while page <= pages:
+            check.before_request()
             body = self._page(collection, page, window)
             if body is None:
                 return None
@@ -90,23 +98,38 @@ class SessionList:
                 return None
             if window is not None and not self._inside(listed.items, window, collection):
                 return None
+            paged = listed.pages is not None and listed.count is not None
+            if paged and count is None:
+                check.believe(listed.count or 0, pages=listed.pages or 0)
+            # Each item by id; an id-less item (a pending request) by its content.
+            signature = [_identity(item) or _content(item) for item in listed.items]
+            where = f"page {page}"
+            if not paged and check.repeats(signature) is not None and len(signature) != PAGE_MAX:
+                break  # no paging block and `page` ignored: the one page was the whole list
+            if paged and not listed.items and len(check.seen) < (listed.count or 0):
+                raise check.ended_early(where=where, total=listed.count or 0)
+            keys: list[str] = []
             added = 0
             for item in listed.items:
-                ident = item.get("remote_session_id") or item.get("request_id")
+                ident = _identity(item)
                 # Without pagy, an id-less item (a pending request) is told apart by its content.
-                where = str(ident) if ident else (f"#{read}" if listed.pages else _content(item))
-                if where not in items:
+                key = ident if ident else (f"#{read}" if listed.pages else _content(item))
+                keys.append(key)
+                if key not in items:
                     added += 1
                 converted = convert(item)
                 if converted is not None:
-                    items[where] = converted
+                    items[key] = converted
                 read += 1
+            check.page(signature, where=where, keys=keys)
             self.provider.page_read(read)
             if listed.pages is not None and listed.count is not None:
                 count, pages = listed.count, listed.pages
             elif listed.items and added:
                 pages = page + 1  # no paging block: read on until a page adds nothing
             page += 1
+        if count is not None:
+            check.complete(count)
         return list(items.values())
 
     def _page(self, collection: str, page: int, window: Span | None) -> Any:
@@ -154,6 +177,11 @@ def start_epoch(item: Mapping[str, Any]) -> float | None:
         return wall.replace(tzinfo=iana_zone(zone)).timestamp()
     except (KeyError, ValueError):
         return None
+
+
+def _identity(item: Mapping[str, Any]) -> str | None:
+    ident = item.get("remote_session_id") or item.get("request_id")
+    return str(ident) if ident else None
 
 
 def _content(item: Mapping[str, Any]) -> str:

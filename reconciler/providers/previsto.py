@@ -38,6 +38,7 @@ from reconciler.model import (
 )
 from reconciler.providers.base import Provider, UpdatePlan
 from reconciler.providers.marker import read_scope_mark, scope_mark
+from reconciler.providers.paging import WalkLimits
 from reconciler.providers.previsto_listing import READ_AHEAD, Assignment, AssignmentList
 
 log = logging.getLogger(__name__)
@@ -77,9 +78,11 @@ class PrevistoProvider(Provider):
         client: httpx.Client,
         scope: str | None = None,
         create_timeout: float | None = None,
+        walk_limits: WalkLimits | None = None,
     ) -> None:
         super().__init__(
-            settings=settings, client=client, scope=scope, create_timeout=create_timeout
+            settings=settings, client=client, scope=scope, create_timeout=create_timeout,
+            walk_limits=walk_limits,
         )
         self.assignments = AssignmentList(self)
         # True once an answer shows the server ignores or misreads a list filter: the rest of

@@ -7,19 +7,24 @@ Previsto's API reference allows pages of 100, its newer developer pages 1000: th
 for 1000 (at 120 requests a minute, ten times fewer pages) and, on a 400 naming `size`, reads
 pages of 100 for the rest of the run. A server that silently serves fewer than asked is paged
 by what it serves. A walk whose total moves between pages is walked again (at most twice).
+Pages are checked as `paging.PageCheck` says (a repeated page, an empty page or a walk ending
+before `X-Total-Count`, a total or a walk too long to believe all fail), and at most
+`READ_AHEAD` of them are ever asked for ahead of the one being read.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import httpx
 
 from reconciler.errors import ResponseError
 from reconciler.providers.base import Provider, expect
+from reconciler.providers.paging import PageCheck, pages_for
 
 log = logging.getLogger(__name__)
 
@@ -76,29 +81,60 @@ class AssignmentList:
         Once the first page has told the total, the rest are read a few at a time (within the
         same pacing) and taken in order.
         """
+        check = PageCheck(provider=self.provider.name, endpoint=ENDPOINT,
+                          limits=self.provider.walk_limits)
         assignments: dict[str, Assignment] = {}
+        check.before_request()  # page 0, whether read here or by the caller
         body, total = first if first is not None else self.first_page(filters)
-        self._take(body, assignments)
+        self._take(body, assignments, check, 0)
         size = self._served_size(len(body), total)
         if total is None:  # no X-Total-Count: page on until a short (or empty) page
             page = 1
             while body and len(body) >= size:
+                check.before_request()
                 body, _ = self._read(self._fetch(page, filters))
                 self.provider.list_requests += 1
-                self._take(body, assignments)
+                self._take(body, assignments, check, page)
                 page += 1
             return list(assignments.values())
-        pages = range(1, -(-total // size))
+        check.believe(total, pages=pages_for(total, size))
         # The pool only waits on the network; pages are decoded here, on one thread, which also
         # keeps their memory in one allocator arena.
         with ThreadPoolExecutor(READ_AHEAD, thread_name_prefix="previsto-page") as pool:
-            for response in pool.map(lambda page: self._fetch(page, filters), pages):
+            for page, response in self._ahead(pool, range(1, pages_for(total, size)), filters,
+                                              check):
                 body, now_total = self._read(response)
                 self.provider.list_requests += 1
                 if now_total is not None and now_total != total:
                     return None
-                self._take(body, assignments)
+                if not body and len(check.seen) < total:
+                    raise check.ended_early(where=f"page {page}", total=total)
+                self._take(body, assignments, check, page)
+        check.complete(total)
         return list(assignments.values())
+
+    def _ahead(
+        self, pool: ThreadPoolExecutor, pages: range, filters: Mapping[str, str],
+        check: PageCheck,
+    ) -> Iterator[tuple[int, httpx.Response]]:
+        """Each page's response in order, with at most `READ_AHEAD` requests in flight: a
+        walk stopped early leaves no queue of pages behind it."""
+        numbers = iter(pages)
+        flight: deque[tuple[int, Future[httpx.Response]]] = deque()
+
+        def ask() -> None:
+            page = next(numbers, None)
+            if page is not None:
+                check.before_request()
+                flight.append((page, pool.submit(self._fetch, page, filters)))
+
+        for _ in range(READ_AHEAD):
+            ask()
+        while flight:
+            page, future = flight.popleft()
+            response = future.result()
+            ask()
+            yield page, response
 
     def _served_size(self, first: int, total: int | None) -> int:
         """How many assignments a page holds: what was asked, unless the first page shows less.
@@ -146,8 +182,10 @@ class AssignmentList:
         header = response.headers.get("X-Total-Count", "").strip()
         return body, int(header) if header.isdigit() else None
 
-    def _take(self, body: list[Assignment], assignments: dict[str, Assignment]) -> None:
-        """Keep one page's assignments (by id)."""
+    def _take(self, body: list[Assignment], assignments: dict[str, Assignment],
+              check: PageCheck, page: int) -> None:
+        """Keep one page's assignments (by id), once the page is checked."""
+        check.page([assignment["id"] for assignment in body], where=f"page {page}")
         for assignment in body:
             assignments[assignment["id"]] = assignment
         self.provider.page_read(len(assignments))

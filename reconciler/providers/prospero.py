@@ -51,6 +51,7 @@ from reconciler.providers.listing import (
     written_span,
 )
 from reconciler.providers.marker import read_scope_mark
+from reconciler.providers.paging import WalkLimits
 from reconciler.providers.prospero_auth import ProsperoAuth
 
 log = logging.getLogger(__name__)
@@ -104,9 +105,11 @@ class ProsperoProvider(Provider):
         client: httpx.Client,
         scope: str | None = None,
         create_timeout: float | None = None,
+        walk_limits: WalkLimits | None = None,
     ) -> None:
         super().__init__(
-            settings=settings, client=client, scope=scope, create_timeout=create_timeout
+            settings=settings, client=client, scope=scope, create_timeout=create_timeout,
+            walk_limits=walk_limits,
         )
         # What GET /events was seen to honour is learnt once a run, and shared by its walks.
         self.events = TolerantList(
@@ -117,6 +120,7 @@ class ProsperoProvider(Provider):
             windows=("window_start", "window_end"),
             get=lambda params: self.decode(self.get("events", params), "GET /events"),
             on_read=self.page_read,
+            limits=self.walk_limits,
         )
         self.span: Span | None = None  # the last refresh's listing span
 
