@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -42,6 +41,7 @@ from reconciler.engine.safety import Rails
 from reconciler.engine.targets import parse_targets
 from reconciler.instants import pinned_clock_allowed
 from reconciler.model import Plan
+from reconciler.redaction import redact_json, redact_secrets
 from reconciler.render import plan_document, render_markdown, render_text
 from reconciler.render.drift import drift_document, render_drift_markdown, render_drift_text
 from reconciler.render.safe import visible
@@ -168,16 +168,20 @@ def plan(
 
 
 def emit(the_plan: Plan, output_format: str, source: dict[str, Any]) -> None:
+    # Remote values are shown as the server sent them: none may show a credential of the run.
+    # Only the registered secrets are masked, since a header-like shape in a title is the user's.
     if output_format == "json":
-        click.echo(json.dumps(plan_document(the_plan, source=source), indent=2))
+        document = plan_document(the_plan, source=source)
+        click.echo(redact_json(document, shapes=False, indent=2))
     elif output_format == "markdown":
-        click.echo(render_markdown(the_plan), nl=False)
+        click.echo(redact_secrets(render_markdown(the_plan)), nl=False)
     elif output_format == "html":
         from reconciler.render.html import render_html  # only this format needs the page
 
-        click.echo(render_html(the_plan), nl=False)
+        click.echo(redact_secrets(render_html(the_plan)), nl=False)
     else:
-        click.echo(render_text(the_plan, color=use_color(), max_value=value_limit()), nl=False)
+        text = render_text(the_plan, color=use_color(), max_value=value_limit())
+        click.echo(redact_secrets(text), nl=False)
 
 
 @click.command()
@@ -203,15 +207,17 @@ def drift(
         refreshed = refresh_all(state, providers)
     report = detect_drift(refreshed)
     source = {"path": str(path), "sandbox": use_sandbox}
+    # As a plan's: remote values as sent, without a credential of the run.
+    document = redact_json(drift_document(report, source=source), shapes=False, indent=2)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(drift_document(report, source=source), indent=2) + "\n")
+        out.write_text(document + "\n")
     if output_format == "json":
-        click.echo(json.dumps(drift_document(report, source=source), indent=2))
+        click.echo(document)
     elif output_format == "markdown":
-        click.echo(render_drift_markdown(report), nl=False)
+        click.echo(redact_secrets(render_drift_markdown(report)), nl=False)
     else:
-        click.echo(render_drift_text(report, max_value=value_limit()), nl=False)
+        click.echo(redact_secrets(render_drift_text(report, max_value=value_limit())), nl=False)
     if write and not report.in_sync:
         from reconciler.engine.writeback import write_remote_values  # ruamel.yaml: only for --write
 

@@ -16,7 +16,6 @@ is journaled.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Callable, Mapping
@@ -30,6 +29,7 @@ from reconciler import clock
 from reconciler.errors import ProviderError, ReconcilerError
 from reconciler.model import Change, Plan, RemoteObject
 from reconciler.providers.base import Outcome, Provider
+from reconciler.redaction import redact_json
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,8 @@ class Journal:
             "requests": [f"{call.method} {call.path}" for call in change.requests],
             **details,
         }
-        line = json.dumps(entry, sort_keys=True)
+        # A message may repeat what a server answered, and some repeat the request's credentials.
+        line = redact_json(entry, sort_keys=True)
         with self._lock, self.path.open("a", encoding="utf-8") as handle:
             handle.write(line + "\n")
 
