@@ -1,4 +1,4 @@
-"""What no log record may carry: credentials in headers, JWTs, URL user-info and known secrets.
+"""What no log record or output may carry: header credentials, JWTs, URL user-info, secrets.
 
 `RedactingFilter` sits on the logging handlers the CLI installs and rewrites each record it is
 asked to emit: the message (arguments rendered once), the formatted exception and the stack. It
@@ -9,26 +9,34 @@ removes, whatever the level:
   reprs);
 - anything shaped like a JWT (`eyJ...` and two more base64url parts);
 - the user-info of a URL (`https://user:pw@host` becomes `https://***@host`);
-- every secret value registered with `register_secrets` (configured credentials, tokens a
-  provider obtains at run time), with its Basic-auth, percent-encoded and JSON-escaped forms.
+- every secret value registered with `register_secrets` (configured credentials, and the forms
+  they take on the wire that only exist at run time: a minted JWT, an issued token), in every
+  form `secret_forms` gives (Basic-auth base64, percent-encoded, JSON- and HTML-escaped).
+
+The same registered secrets are kept out of what is not a log record: `redact` for text an API
+sent (an error body may repeat the request's credentials), `redact_secrets` for rendered output
+whose header-like shapes are the user's own text (a plan), `redact_json` for every string of a
+JSON document (a journal entry, a JSON plan).
 
 The same module owns the rule that a base URL carries no user-info (`has_userinfo`), which the
 configuration and the transport both apply without ever echoing the URL.
 
 It lives on the ground floor, not in the CLI, because the secrets are learnt in several places:
-the CLI knows the configured ones, but only a provider knows the tokens it is issued mid-run.
-The secrets live in the filter instances themselves (found through the root logger's handlers),
-so each CLI run, which installs fresh handlers, starts with only its own.
+the CLI knows the configured ones, but only a provider knows the tokens it mints or is issued
+mid-run. The secrets live in the filter instances themselves (found through the root logger's
+handlers), so each CLI run, which installs fresh handlers, starts with only its own.
 """
 
 from __future__ import annotations
 
 import base64
+import html
 import json
 import logging
 import re
 import threading
 from collections.abc import Iterable
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 __all__ = [
@@ -38,9 +46,13 @@ __all__ = [
     "RedactingFilter",
     "has_userinfo",
     "install",
+    "redact",
+    "redact_json",
     "redact_patterns",
+    "redact_secrets",
     "redact_text",
     "register_secrets",
+    "secret_forms",
 ]
 
 MASK = "***"
@@ -104,17 +116,18 @@ def redact_patterns(text: str) -> str:
     return _URL_USERINFO.sub(lambda match: f"{match.group('scheme')}{MASK}@", text)
 
 
-def secret_forms(secret: str) -> set[str]:
-    """The forms a secret takes on the wire and in reprs: as is, in Basic auth, escaped."""
-    forms = {
-        secret,
-        quote(secret, safe=""),
-        json.dumps(secret)[1:-1],
-        # Basic auth with the secret as user name (Previsto's API key) or as the password is
-        # caught by the header patterns; its base64 form is kept for anywhere else it shows.
-        base64.b64encode(f"{secret}:".encode()).decode(),
-    }
-    return {form for form in forms if len(form) >= MIN_SECRET_LENGTH}
+def secret_forms(secret: str) -> list[str]:
+    """The forms a secret takes on the wire and in text, the secret itself first: as is and as
+    the base64 payload of a Basic header with the secret as user name (Previsto's API key), each
+    of them also percent-encoded, JSON-escaped and HTML-escaped (a server's or proxy's error page
+    may repeat either in any of these)."""
+    wire = (secret, base64.b64encode(f"{secret}:".encode()).decode())
+    forms = [
+        escaped
+        for form in wire
+        for escaped in (form, quote(form, safe=""), json.dumps(form)[1:-1], html.escape(form))
+    ]
+    return [form for form in dict.fromkeys(forms) if len(form) >= MIN_SECRET_LENGTH]
 
 
 def _maskable_forms(secrets: Iterable[str]) -> set[str]:
@@ -154,25 +167,37 @@ class RedactingFilter(logging.Filter):
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
         self._lock = threading.Lock()
-        self._secrets: frozenset[str] = frozenset()
-        self._pattern: re.Pattern[str] | None = None
+        # The forms and the pattern over them, replaced together in one assignment: a thread
+        # redacting meanwhile sees the old pair or the new one, never a mix.
+        self._registered: tuple[frozenset[str], re.Pattern[str] | None] = (frozenset(), None)
         self.add(secrets)
 
     def add(self, secrets: Iterable[str]) -> None:
         """Redact these values from now on (shorter than `MIN_SECRET_LENGTH`: by shape only)."""
         forms = _maskable_forms(secrets)
         with self._lock:
-            if forms <= self._secrets:
+            known = self._registered[0]
+            if forms <= known:
                 return
-            self._secrets |= forms
-            # One assignment: threads logging meanwhile see the old pattern or the new one.
-            self._pattern = re.compile(_any_of(self._secrets))
+            known |= forms
+            self._registered = (known, re.compile(_any_of(known)))
+
+    def holds_secret(self, text: str) -> bool:
+        """Whether a registered secret occurs in `text`, in any form."""
+        return any(form in text for form in self._registered[0])
 
     def redact(self, text: str) -> str:
-        pattern = self._pattern
-        if pattern is not None:
-            text = pattern.sub(MASK, text)
-        return redact_patterns(text)
+        """`text` without the registered secrets and the credential shapes."""
+        return redact_patterns(self.redact_secrets(text))
+
+    def redact_secrets(self, text: str) -> str:
+        """`text` without the registered secrets (in every form), shapes left as they are."""
+        forms, pattern = self._registered
+        # Substring tests first: several times faster than the pattern over a large text (a
+        # plan) that holds none of them, the usual case.
+        if pattern is None or not any(form in text for form in forms):
+            return text
+        return pattern.sub(MASK, text)
 
     def filter(self, record: logging.LogRecord) -> bool:
         # Render once with the record's own arguments, then freeze the result: a handler after
@@ -197,17 +222,64 @@ def install(secrets: Iterable[str] = ()) -> RedactingFilter:
     return redactor
 
 
+def _installed() -> list[RedactingFilter]:
+    """The redacting filters on the root logger's handlers, each once."""
+    found: dict[int, RedactingFilter] = {}
+    for handler in logging.getLogger().handlers:
+        for candidate in handler.filters:
+            if isinstance(candidate, RedactingFilter):
+                found.setdefault(id(candidate), candidate)
+    return list(found.values())
+
+
 def register_secrets(secrets: Iterable[str]) -> None:
-    """Redact these values from every record the installed filters see from now on.
+    """Redact these values from every record the installed filters see from now on, and from
+    what `redact`, `redact_secrets` and `redact_json` return.
 
     A no-op when no filter is installed (a library caller that configures its own logging).
     """
     values = [secret for secret in secrets if secret]
     if not values:
         return
-    seen: set[int] = set()
-    for handler in logging.getLogger().handlers:
-        for candidate in handler.filters:
-            if isinstance(candidate, RedactingFilter) and id(candidate) not in seen:
-                seen.add(id(candidate))
-                candidate.add(values)
+    for redactor in _installed():
+        redactor.add(values)
+
+
+def redact(text: str) -> str:
+    """`text` (an API's error message, an outcome) without this run's secrets, in every
+    registered form, and without credential shapes (header values, JWTs, URL user-info)."""
+    return redact_patterns(redact_secrets(text))
+
+
+def redact_secrets(text: str) -> str:
+    """`text` without this run's registered secrets, in every form, and nothing else: for a
+    rendered plan, where `Cookie: ...` may well be the title a user wrote."""
+    for redactor in _installed():
+        text = redactor.redact_secrets(text)
+    return text
+
+
+def redact_json(document: Any, *, shapes: bool = True, **options: Any) -> str:
+    """`json.dumps(document, **options)` with every string in the document passed through
+    `redact` (without `shapes`: `redact_secrets`). The strings, not the JSON text, are redacted:
+    a mask laid over the text could cut an escape in two and leave it unreadable."""
+    redactors = _installed()
+    text = json.dumps(document, **options)
+    if not shapes and not any(redactor.holds_secret(text) for redactor in redactors):
+        return text  # the usual case, found without walking a large plan string by string
+
+    def clean(value: str) -> str:
+        for redactor in redactors:
+            value = redactor.redact_secrets(value)
+        return redact_patterns(value) if shapes else value
+
+    def walk(item: Any) -> Any:
+        if isinstance(item, str):
+            return clean(item)
+        if isinstance(item, dict):
+            return {key: walk(inner) for key, inner in item.items()}
+        if isinstance(item, (list, tuple)):
+            return [walk(inner) for inner in item]
+        return item
+
+    return json.dumps(walk(document), **options)

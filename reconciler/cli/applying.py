@@ -45,6 +45,7 @@ from reconciler.engine.targets import outside, parse_targets
 from reconciler.errors import ReconcilerError, UnsafePlanError
 from reconciler.model import Action, Address
 from reconciler.providers import Outcome, Provider
+from reconciler.redaction import redact, redact_secrets
 from reconciler.render import render_text
 from reconciler.render.safe import visible
 
@@ -184,7 +185,10 @@ def apply(
             result = build_plan(state, providers, options)
         the_plan, violations = result.plan, list(result.violations)
         PROGRESS.finish()
-        click.echo(render_text(the_plan, color=use_color(), max_value=value_limit()), nl=False)
+        click.echo(
+            redact_secrets(render_text(the_plan, color=use_color(), max_value=value_limit())),
+            nl=False,
+        )
         enforce(violations, force=force)
         if result.drift_refusal is not None:
             raise UnsafePlanError(f"refusing to apply: {result.drift_refusal}")
@@ -288,7 +292,8 @@ def _base_reader(
         except ReconcilerError as error:
             if saved.on_drift is not DriftPolicy.REVERT:
                 raise
-            click.echo(f"Note: {error}; reverted fields are not labelled as drift", err=True)
+            click.echo(redact(f"Note: {error}; reverted fields are not labelled as drift"),
+                       err=True)
             return None
 
     return read
@@ -328,7 +333,9 @@ def print_outcome(outcome: Outcome) -> None:
         ) else ""
         click.echo(visible(f"  ✓ {change.address}: {PAST[change.action]}{ident}{adopted}{drift}"))
     else:
-        failed = f"  ✗ {change.address}: {change.action.value} failed: {outcome.message}"
+        # The message may repeat a server's answer, and some repeat the request's credentials.
+        failed = (f"  ✗ {change.address}: {change.action.value} failed: "
+                  f"{redact(outcome.message)}")
         click.echo(visible(failed))
 
 
@@ -365,7 +372,7 @@ def print_report(report: ApplyReport) -> None:
         click.echo("")
         click.echo(f"  {'object':<40} {'action':<8} result")
         for outcome in report.outcomes:
-            result = "applied" if outcome.ok else f"failed: {outcome.message}"
+            result = "applied" if outcome.ok else f"failed: {redact(outcome.message)}"
             change = outcome.change
             click.echo(visible(f"  {change.address!s:<40} {change.action.value:<8} {result}"))
         for change in report.not_attempted:

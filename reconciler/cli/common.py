@@ -52,7 +52,8 @@ def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
         except ReconcilerError as error:
             if debug:
                 raise
-            click.echo(visible(f"Error: {error}"), err=True)
+            # The message may repeat an API's error body, and some repeat the credentials.
+            click.echo(visible(redaction.redact(f"Error: {error}")), err=True)
             raise SystemExit(EXIT_ERROR) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
             raise

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -43,6 +42,7 @@ from reconciler.engine.targets import parse_targets
 from reconciler.instants import pinned_clock_allowed
 from reconciler.local_files import write_text
 from reconciler.model import Plan
+from reconciler.redaction import redact_json, redact_secrets
 from reconciler.render import plan_document, render_markdown, render_text
 from reconciler.render.drift import drift_document, render_drift_markdown, render_drift_text
 from reconciler.render.safe import visible
@@ -169,16 +169,20 @@ def plan(
 
 
 def emit(the_plan: Plan, output_format: str, source: dict[str, Any]) -> None:
+    # Remote values are shown as the server sent them: none may show a credential of the run.
+    # Only the registered secrets are masked, since a header-like shape in a title is the user's.
     if output_format == "json":
-        click.echo(json.dumps(plan_document(the_plan, source=source), indent=2))
+        document = plan_document(the_plan, source=source)
+        click.echo(redact_json(document, shapes=False, indent=2))
     elif output_format == "markdown":
-        click.echo(render_markdown(the_plan), nl=False)
+        click.echo(redact_secrets(render_markdown(the_plan)), nl=False)
     elif output_format == "html":
         from reconciler.render.html import render_html  # only this format needs the page
 
-        click.echo(render_html(the_plan), nl=False)
+        click.echo(redact_secrets(render_html(the_plan)), nl=False)
     else:
-        click.echo(render_text(the_plan, color=use_color(), max_value=value_limit()), nl=False)
+        text = render_text(the_plan, color=use_color(), max_value=value_limit())
+        click.echo(redact_secrets(text), nl=False)
 
 
 @click.command()
@@ -204,15 +208,16 @@ def drift(
         refreshed = refresh_all(state, providers)
     report = detect_drift(refreshed)
     source = {"path": str(path), "sandbox": use_sandbox}
+    # As a plan's: remote values as sent, without a credential of the run.
+    document = redact_json(drift_document(report, source=source), shapes=False, indent=2)
     if out is not None:
-        write_text(out, json.dumps(drift_document(report, source=source), indent=2) + "\n",
-                   what="the drift report", fix="choose another -o")
+        write_text(out, document + "\n", what="the drift report", fix="choose another -o")
     if output_format == "json":
-        click.echo(json.dumps(drift_document(report, source=source), indent=2))
+        click.echo(document)
     elif output_format == "markdown":
-        click.echo(render_drift_markdown(report), nl=False)
+        click.echo(redact_secrets(render_drift_markdown(report)), nl=False)
     else:
-        click.echo(render_drift_text(report, max_value=value_limit()), nl=False)
+        click.echo(redact_secrets(render_drift_text(report, max_value=value_limit())), nl=False)
     if write and not report.in_sync:
         from reconciler.engine.writeback import write_remote_values  # ruamel.yaml: only for --write
 

@@ -20,7 +20,6 @@ reported, the rest is not attempted, and the report carries the journal's failur
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Callable, Mapping
@@ -35,6 +34,7 @@ from reconciler.errors import LocalFileError, ProviderError, ReconcilerError
 from reconciler.local_files import append_text
 from reconciler.model import Change, Plan, RemoteObject
 from reconciler.providers.base import Outcome, Provider
+from reconciler.redaction import redact_json
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,8 @@ class Journal:
             "requests": [f"{call.method} {call.path}" for call in change.requests],
             **details,
         }
-        line = json.dumps(entry, sort_keys=True)
+        # A message may repeat what a server answered, and some repeat the request's credentials.
+        line = redact_json(entry, sort_keys=True)
         with self._lock:
             if self.failure is not None:
                 return

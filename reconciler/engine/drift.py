@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 from reconciler.engine.diff import field_changes
 from reconciler.engine.refresh import Refreshed
-from reconciler.model import Address, duplicate_key
+from reconciler.model import Address, FieldChange, RemoteObject, duplicate_key
 from reconciler.reports import DriftItem, DriftReport
 
 
@@ -29,6 +29,10 @@ def detect_drift(refreshed: Mapping[str, Refreshed]) -> DriftReport:
                 )
                 continue
             differing = field_changes(desired, current, merge_fields=merge)
+            if _protection_lifted(side, desired.protect, current):
+                # Anyone with API access can edit the mark; without it a later --prune of an
+                # undeclared object would go through. Reported, and a plan records it again.
+                differing = [*differing, FieldChange("protect", current.protected, True)]
             drifted = tuple(c for c in differing if c.name not in desired.ignore_changes)
             ignored = tuple(c for c in differing if c.name in desired.ignore_changes)
             if drifted or ignored:
@@ -66,3 +70,14 @@ def detect_drift(refreshed: Mapping[str, Refreshed]) -> DriftReport:
                 )
     items.sort(key=lambda item: (item.address.kind, item.address.key))
     return DriftReport(items=tuple(items))
+
+
+def _protection_lifted(side: Refreshed, declared: bool, current: RemoteObject) -> bool:
+    """A declared-protected object whose mark no longer says so, where the mark can be written
+    again (Previsto's not-yet-marked assignments aside)."""
+    return (
+        declared
+        and not current.protected
+        and side.provider.marker_editable
+        and current.state != "unmarked"
+    )

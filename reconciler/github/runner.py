@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.local_files import append_text
-from reconciler.redaction import MIN_SECRET_LENGTH, redact_text
+from reconciler.redaction import MIN_SECRET_LENGTH, redact_text, secret_forms
 
 CONFIG_ISSUE = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<col>\d+): (?P<message>.+)$")
 
@@ -61,12 +61,21 @@ def secret_values(names: Iterable[str], environ: Mapping[str, str]) -> list[str]
 
 
 def mask_commands(values: Iterable[str]) -> list[str]:
-    """`::add-mask::` for each value, and for each line of a multi-line value. A value shorter
-    than `MIN_SECRET_LENGTH` gets none: the runner would mask every occurrence of it in the
-    whole job log (`short_secrets` names them for a warning instead)."""
+    """`::add-mask::` for each value, for each line of a multi-line value, and for each form
+    the value takes on the wire that is known before the run (`secret_forms`: the base64 of a
+    Basic header, the percent-encoded and escaped forms); the runner masks only the exact text
+    it was given. A value shorter than `MIN_SECRET_LENGTH` gets none: the runner would mask
+    every occurrence of it in the whole job log (`short_secrets` names them for a warning
+    instead). Forms minted during the run (Prevail's JWT, Prospero's issued tokens) cannot be
+    masked here; the tool redacts them itself before it writes a line."""
     lines: list[str] = []
     for value in values:
-        parts = [value, *(line.strip() for line in value.splitlines() if "\n" in value)]
+        if len(value) < MIN_SECRET_LENGTH:
+            continue
+        parts = [
+            *secret_forms(value),
+            *(line.strip() for line in value.splitlines() if "\n" in value),
+        ]
         lines.extend(
             f"::add-mask::{escape_data(part)}"
             for part in dict.fromkeys(parts)

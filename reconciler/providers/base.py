@@ -46,6 +46,7 @@ from reconciler.model import (
 )
 from reconciler.providers.marker import scope_mark
 from reconciler.providers.paging import WalkLimits
+from reconciler.redaction import redact
 
 T = TypeVar("T")  # what a list walk turns each listed item into
 
@@ -105,7 +106,8 @@ class Provider(ABC):
       - `yaml_value`: a remote value as YAML writes it (`drift --write`);
       - `list_unmanaged`, `declared_from_remote`, `adoption_refusal`, `adopt_calls`: import
         and `apply --adopt`;
-      - `error_message(response)`: the API's own message from an error body;
+      - `error_message(response)`: the API's own message from an error body (shown only
+        through `answer_message`, which redacts it);
       - `probe_path`, `probe_params`, `clock_tolerance`: where `reconciler doctor` starts.
     Everything else (`request`, `send`, `decode`, `apply_one`, `send_create`) is the shared
     machinery: the one HTTP choke point that maps failures to typed errors, and outcomes that
@@ -442,7 +444,7 @@ class Provider(ABC):
             raise ResponseError(
                 self.name,
                 endpoint,
-                f"{response.status_code} {self.error_message(response)}",
+                f"{response.status_code} {self.answer_message(response)}",
                 status=response.status_code,
             )
         return response
@@ -462,6 +464,11 @@ class Provider(ABC):
         # of bytes) would stay until the next collection. The body is read; unlink the stream.
         response.stream = httpx.ByteStream(b"")
         return body
+
+    def answer_message(self, response: httpx.Response) -> str:
+        """The API's message from an error answer, fit to show: some APIs and proxies repeat
+        the request's credentials there (the minted JWT, the Basic header, the access token)."""
+        return redact(self.error_message(response))
 
     def error_message(self, response: httpx.Response) -> str:
         """The API's own message from an error body, in one line."""

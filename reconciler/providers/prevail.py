@@ -58,6 +58,7 @@ from reconciler.providers.prevail_mapping import (
     state_of,
     wall_clock_text,
 )
+from reconciler.redaction import register_secrets
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +103,9 @@ class PrevailAuth(httpx.Auth):
                         self._api_key,
                         algorithm="HS256",
                     )
+                # Minted here, so no configuration names it: before it is sent, so that an
+                # error body repeating it is redacted like the key it was signed with.
+                register_secrets([self._token])
             return self._token
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:

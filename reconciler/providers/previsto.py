@@ -40,6 +40,7 @@ from reconciler.providers.base import Provider, UpdatePlan
 from reconciler.providers.marker import read_scope_mark, scope_mark
 from reconciler.providers.paging import WalkLimits
 from reconciler.providers.previsto_listing import READ_AHEAD, Assignment, AssignmentList
+from reconciler.redaction import register_secrets
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,11 @@ class PrevistoProvider(Provider):
 
     @staticmethod
     def auth(settings: ProviderSettings) -> httpx.Auth:
-        return httpx.BasicAuth(settings.settings.get("api_key", ""), "")
+        key = settings.settings.get("api_key", "")
+        # The key travels as `Basic base64(key:)`: registering it registers that payload too
+        # (`secret_forms`), so an error body repeating the header is redacted.
+        register_secrets([key])
+        return httpx.BasicAuth(key, "")
 
     def canonical(self, declared: DeclaredObject) -> DesiredObject:
         fields: dict[str, Any] = {}

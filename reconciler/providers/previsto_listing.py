@@ -165,7 +165,7 @@ class AssignmentList:
         if response.status_code in REFUSALS:
             raise ResponseError(
                 provider.name, ENDPOINT,
-                f"{response.status_code} {provider.error_message(response)}",
+                f"{response.status_code} {provider.answer_message(response)}",
                 status=response.status_code,
             )
         return response

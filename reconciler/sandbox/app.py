@@ -146,6 +146,11 @@ class _Recorder:
             record.status = fault.status
             await _answer(fault)(scope, replay, send)
             return
+        if "echo" in kinds and emulator is not None:
+            fault = kinds["echo"]
+            record.status = fault.status
+            await _echo_fault(fault, emulator, scope, body)(scope, replay, send)
+            return
         if "status" in kinds and emulator is not None:
             fault = kinds["status"]
             record.status = fault.status
@@ -185,6 +190,20 @@ def _status_fault(fault: faults.Fault, emulator: Emulator) -> Response:
         emulator.error_body(fault.status, faults.reason(fault.status)),
         status_code=fault.status,
         headers=headers,
+    )
+
+
+def _echo_fault(fault: faults.Fault, emulator: Emulator, scope: Scope, body: bytes) -> Response:
+    """The emulator's own error body, its message repeating the request's credentials."""
+    echoed = faults.Echoed(
+        authorization=_header(scope, b"authorization"),
+        cookie=_header(scope, b"cookie"),
+        body=body.decode("utf-8", errors="replace"),
+    )
+    fault.echoed.append(echoed)
+    return JSONResponse(
+        emulator.error_body(fault.status, faults.echo_message(fault.status, echoed)),
+        status_code=fault.status,
     )
 
 

@@ -9,6 +9,10 @@ the provider prefix, e.g. `^/prospero/events$`) and fires for the next `times` m
 - `answer`: answer with `status` and `body` as given (JSON; no body at all when `body` is None),
   with `Location: /moved` for a 3xx: what a proxy, a redirecting front end or a buggy server
   says; the request never reaches the emulator, so nothing is stored.
+- `echo`: answer with `status` and the provider's own error body, whose message repeats the
+  request's `Authorization` and `Cookie` headers and its body, as some APIs and proxies do
+  (`echo_message`); the request never reaches the emulator. What it repeated is kept in
+  `echoed` (never served by the admin API), so a test can look for those values elsewhere.
 - `latency`: wait `seconds` before handling the request (it is then handled normally).
 - `hold`: like `latency`, but the `seconds` pass on the sandbox's own clock (`context.clock`, which
   a test drives): a server that commits exactly when the test's time says so.
@@ -32,14 +36,34 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-FaultKind = Literal["status", "answer", "latency", "hold", "reset", "drop", "malformed", "churn"]
+FaultKind = Literal[
+    "status", "answer", "echo", "latency", "hold", "reset", "drop", "malformed", "churn"
+]
 FAULT_KINDS: tuple[str, ...] = (
-    "status", "answer", "latency", "hold", "reset", "drop", "malformed", "churn"
+    "status", "answer", "echo", "latency", "hold", "reset", "drop", "malformed", "churn"
 )
 
 
 class ConnectionDropped(ConnectionResetError):
     """Raised inside the app to abandon a response: the peer sees a dropped connection."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Echoed:
+    """What an `echo` fault repeated of one request."""
+
+    authorization: str
+    cookie: str
+    body: str
+
+
+def echo_message(status: int, echoed: Echoed) -> str:
+    """An error message that repeats the request's credentials and body, in the `name=value`
+    form of a proxy's or framework's request dump rather than as header lines."""
+    return (
+        f"{reason(status)}: refused the request authorization={echoed.authorization} "
+        f"cookie={echoed.cookie} body={echoed.body}"
+    )
 
 
 @dataclass(kw_only=True)
@@ -53,6 +77,9 @@ class Fault:
     seconds: float = 0.0
     body: Any = None
     fired: int = 0
+    # An `echo` fault's record of what it repeated: the request's credentials, so kept out of
+    # `to_json` and `repr`.
+    echoed: list[Echoed] = field(default_factory=list, repr=False)
     _pattern: re.Pattern[str] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:

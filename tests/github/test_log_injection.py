@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from reconciler.github.runner import workflow_command
-from tests.fixtures.action import SANDBOX_ENV
+from tests.fixtures.action import mask_lines
 from tests.fixtures.action_runner import ActionResult, Runner
 from tests.fixtures.fake_github import FakeGitHub
 
@@ -52,8 +52,7 @@ def unexpected(result: ActionResult, annotations: set[str]) -> list[str]:
     """Commands the Action did not mean to emit. Meant: each fence (a fresh 32-hex token opened
     and closed), the masks of the providers' secrets, and the given annotations (built by
     `workflow_command`)."""
-    masks = {f"::add-mask::{SANDBOX_ENV[name]}"
-             for name in ("PREVAIL_API_KEY", "PROSPERO_PASSWORD", "PREVISTO_API_KEY")}
+    masks = mask_lines()
     left: list[str] = []
     commands = processed(job_log(result))
     index = 0

@@ -105,10 +105,17 @@ def test_only_secret_fields_of_the_providers_block_are_masked(tmp_path: Path):
     assert secret_variables(tmp_path) == ["PREVISTO_KEY", "PREVAIL_KEY", "REFRESH"]
 
 
-def test_mask_commands_cover_each_line_of_a_multi_line_secret():
+def test_mask_commands_cover_each_line_of_a_multi_line_secret_and_its_wire_forms():
+    # Each escaped for the runner (`%` as %25, a newline as %0A).
     assert mask_commands(["s3cr%t", "line one\nline two"]) == [
         "::add-mask::s3cr%25t",
+        "::add-mask::s3cr%2525t",  # percent-encoded: s3cr%25t
+        "::add-mask::czNjciV0Og==",  # base64("s3cr%t:"), a Basic header's payload
+        "::add-mask::czNjciV0Og%253D%253D",  # that, percent-encoded
         "::add-mask::line one%0Aline two",
+        "::add-mask::line%2520one%250Aline%2520two",
+        "::add-mask::line one\\nline two",  # JSON-escaped
+        "::add-mask::bGluZSBvbmUKbGluZSB0d286",
         "::add-mask::line one",
         "::add-mask::line two",
     ]

@@ -11,18 +11,30 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import io
+import json
 import logging
 import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
 from reconciler.errors import ReconcilerError
 from reconciler.http import check_base_url
-from reconciler.redaction import MASK, RedactingFilter, redact_patterns
+from reconciler.redaction import (
+    MASK,
+    RedactingFilter,
+    install,
+    redact,
+    redact_json,
+    redact_patterns,
+    redact_secrets,
+    register_secrets,
+)
 from reconciler.sandbox.prospero.auth import FIXED_REFRESH_TOKEN, TOKENS
 from reconciler.sandbox.store import Store
 from tests.fixtures.repo import EXAMPLES, SANDBOX_ENV, Repo, Run
@@ -301,3 +313,45 @@ def test_a_record_below_the_level_is_never_rendered():
     finally:
         log.removeHandler(handler)
     assert stream.getvalue() == ""
+
+
+def test_every_wire_form_of_a_secret_is_redacted():
+    secret = "k&y<9>+"
+    payload = base64.b64encode(f"{secret}:".encode()).decode()
+    assert quote(payload, safe="") != payload  # the payload has padding to percent-encode
+    text = emitted("html %s, basic %s, in a query %s", html.escape(secret), payload,
+                   quote(payload, safe=""), secrets=(secret,))
+    assert text == f"html {MASK}, basic {MASK}, in a query {MASK}\n"
+
+
+# -- outputs: the run's registered secrets, outside log records -----------------------------------
+
+
+@pytest.mark.usefixtures("root_handlers")
+def test_outputs_are_redacted_with_the_secrets_registered_for_the_run():
+    logging.basicConfig(stream=io.StringIO(), force=True)
+    token = 'minted\\tok"en-4821'  # a backslash and a quote: JSON escapes both
+    assert redact(f"echo {token}") == f"echo {token}"  # nothing registered yet
+    install()
+    register_secrets([token])
+    assert redact(f"echo {token}") == f"echo {MASK}"
+    # Shapes too for what an API sent; only the secrets in a rendered plan, whose header-like
+    # text is the user's own.
+    assert redact("Cookie: oatmeal") == f"Cookie: {MASK}"
+    assert redact_secrets(f"title: Cookie: oatmeal {token}") == f"title: Cookie: oatmeal {MASK}"
+    # JSON: each string redacted, never the text, so the document still reads.
+    document = {"message": f"echo {token}", "count": 1, "list": [token, "Cookie: x"]}
+    assert json.loads(redact_json(document, sort_keys=True)) == {
+        "message": f"echo {MASK}", "count": 1, "list": [MASK, f"Cookie: {MASK}"]}
+    assert json.loads(redact_json(document, shapes=False)) == {
+        "message": f"echo {MASK}", "count": 1, "list": [MASK, "Cookie: x"]}
+    plain = {"title": "Board dinner", "cookie": "oatmeal"}
+    assert redact_json(plain, shapes=False, indent=2) == json.dumps(plain, indent=2)
+
+
+@pytest.mark.usefixtures("root_handlers")
+def test_a_library_caller_without_the_filter_gets_the_shapes_only():
+    logging.getLogger().handlers[:] = []
+    register_secrets(["never-registered-1234"])  # no filter: nowhere to keep it
+    assert redact("never-registered-1234 Authorization: Bearer x") == (
+        f"never-registered-1234 Authorization: {MASK}")
