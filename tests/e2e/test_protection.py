@@ -128,3 +128,29 @@ def test_marker_writes_are_not_schedule_changes_for_the_rails(repo: Repo, cli: R
     assert {json.dumps(w.body, sort_keys=True) for w in repo.writes()} == {
         json.dumps({"customFields": {"reconciler_scope": PROTECTED}})
     }
+
+
+def test_a_protection_mark_removed_remotely_is_drift_and_is_restored(repo: Repo, cli: Run):
+    """Anyone with API access can edit the scope mark and drop `(protected)`: `drift` says so,
+    and the next apply records the protection again, so a later --prune cannot remove it."""
+    repo.write("e.yaml", "version: 1\nevents:\n" + event("gala", "Gala", 1)
+               + "    protect: true\n")
+    cli("apply", repo.root, "--auto-approve")
+    [gala] = [e for e in repo.sandbox.store.query("prospero.events").documents
+              if (e.get("customFields") or {}).get("reconciler_key") == "gala"]
+    fields = {**gala["customFields"], "reconciler_scope": SCOPE}
+    repo.sandbox.store.replace("prospero.events", gala["id"], {**gala, "customFields": fields})
+
+    drifted = cli("drift", repo.root, "--format", "json", expect=2).stdout
+    [item] = json.loads(drifted)["items"]
+    assert item["address"] == "events.gala" and item["status"] == "drifted"
+    assert [(f["field"], f["remote"], f["declared"]) for f in item["fields"]] == [
+        ("protect", False, True)
+    ]
+    repo.forget_requests()
+    applied = cli("apply", repo.root, "--auto-approve").stdout
+    assert "record protect: true on the object" in applied
+    assert [(w.method, w.body) for w in repo.writes()] == [
+        ("PATCH", {"customFields": {"reconciler_scope": PROTECTED}})
+    ]
+    cli("drift", repo.root, expect=0)
