@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
 
+import reconciler
 from reconciler.config import DesiredState, load, load_text
 from reconciler.config.schema import RESERVED_METADATA_KEYS, schema
 from reconciler.errors import ConfigError
@@ -20,6 +23,7 @@ from reconciler.model import (
     ObjectOptions,
 )
 from tests.fixtures.configs import BAD, BAD_CASES, ENV, GOOD
+from tests.fixtures.hostile import flawed_objects
 
 
 def issues_of(path: str | Path, **options: Any) -> list[ConfigIssue]:
@@ -282,6 +286,44 @@ def test_tagged_timestamps_and_binary_are_refused() -> None:
 def test_recursive_alias_is_refused_cleanly() -> None:
     with pytest.raises(ConfigError, match="an alias refers to itself"):
         load_text("events: &loop [*loop]\n", filename="r.yaml")
+
+
+# --- many problems in one file: work linear in the file --------------------------------------
+
+# Objects in the smaller file; the larger holds twice as many. Line counts, not seconds: the
+# same on every machine, and a pass over every flawed path per object shows as a ratio near 3.
+FLAWED = 600
+
+
+def lines_run_to_load(text: str) -> int:
+    """Lines of the package's own code executed while loading `text`, which must be refused."""
+    package = str(Path(reconciler.__file__).parent)
+    executed = 0
+
+    def count_lines(frame: FrameType, event: str, arg: object) -> Any:
+        nonlocal executed
+        if event == "line":
+            executed += 1
+        return count_lines
+
+    def enter(frame: FrameType, event: str, arg: object) -> Any:
+        return count_lines if frame.f_code.co_filename.startswith(package) else None
+
+    before = sys.gettrace()  # a coverage tracer, if any, is put back
+    sys.settrace(enter)
+    try:
+        with pytest.raises(ConfigError):
+            load_text(text, filename="flawed.yaml", resolve_providers=False)
+    finally:
+        sys.settrace(before)
+    return executed
+
+
+def test_twice_the_flawed_objects_cost_twice_the_work() -> None:
+    lines_run_to_load(flawed_objects(10).decode())  # modules and caches warmed outside the count
+    single = lines_run_to_load(flawed_objects(FLAWED).decode())
+    double = lines_run_to_load(flawed_objects(2 * FLAWED).decode())
+    assert double <= 2.2 * single, (single, double)
 
 
 # --- secrets ---------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from reconciler.cli import main
 from reconciler.config import discovery, load
 from reconciler.errors import ConfigError
+from tests.fixtures.hostile import flawed_objects
 
 GOOD_EVENT = "events:\n  - {key: gala, title: Gala, start: '2026-12-12T18:00:00Z'}\n"
 HANG_GUARD_SECONDS = 60  # not a speed assertion: only what a hang or a runaway read meets
@@ -206,6 +207,26 @@ def test_20000_unknown_keys_list_the_first_100_and_count_the_rest(tmp_path: Path
         f"{file}:105:5: and 19,900 more problems in this file (only the first 100 are listed)"
     )
     assert output[101] == "Error: the configuration has 20000 problems"
+
+
+def test_2000_objects_with_an_unknown_field_each_are_each_reported_in_order(
+    tmp_path: Path,
+) -> None:
+    file = tmp_path / "flawed.yaml"
+    file.write_bytes(flawed_objects(2_000))
+    result = CliRunner().invoke(main, ["validate", "--sandbox", str(file)])
+    assert result.exit_code == 1
+    # Each event takes four lines after the two of the header; its unknown field is the fourth.
+    expected = [
+        f'{file}:{6 + 4 * index}:5: events[{index}].unknown_field: unknown field "unknown_field"'
+        ' (did you mean "custom_fields"?)'
+        for index in range(100)
+    ]
+    expected.append(
+        f"{file}:406:5: and 1,900 more problems in this file (only the first 100 are listed)"
+    )
+    expected.append("Error: the configuration has 2000 problems")
+    assert result.stderr.splitlines() == expected
 
 
 @pytest.mark.parametrize("name", ["x.YAML", "x.Yml", "x.yAmL"])

@@ -15,12 +15,13 @@ import ryaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler.config.yaml.locate import object_starts, top_level_shape
+from reconciler.config.yaml.locate import entry_sizes, object_starts, top_level_shape
 from reconciler.config.yaml.marked import MarkedLoader, parse_with
 from reconciler.config.yaml.reader import DeferredSourceMap, parse_yaml, read_fast
 from reconciler.config.yaml.scalars import resolve_plain
 from reconciler.config.yaml.source import MarkedSourceMap
 from reconciler.model import Location
+from tests.fixtures.hostile import block, nearly_valid_configurations, odd_yaml
 
 ROOT = Path(__file__).resolve().parents[3]
 CORPUS = sorted(
@@ -111,7 +112,23 @@ def _assert_scan_agrees(text: str) -> dict[Any, Location]:
         ]
     for name in document:
         assert scanned[(name,)] == marked.at((name,))
+    _assert_keys_agree(text, document, marked)
     return scanned
+
+
+def _assert_keys_agree(text: str, document: dict[str, Any], marked: MarkedSourceMap) -> None:
+    """Where an issue about an object or one of its keys points: the same read fast or marked."""
+    deferred = DeferredSourceMap("f.yaml", text, document)
+    for name, value in document.items():
+        if not isinstance(value, list):
+            continue
+        for index, item in enumerate(value):
+            assert deferred.at((name, index)) == marked.at((name, index)), (name, index)
+            for key in item if isinstance(item, dict) else ():
+                path = (name, index, key)
+                assert deferred.at(path) == marked.at(path), path
+            absent = (name, index, "no such key")
+            assert deferred.at(absent) == marked.at(absent), absent
 
 
 @pytest.mark.parametrize("path", CORPUS, ids=lambda path: str(path.relative_to(ROOT)))
@@ -165,12 +182,92 @@ SHAPES = {
     "quoted top-level keys": (
         '"events":\n  - key: a\n\'sessions\':\n  - key: b\n'
     ),
+    "keys quoted, spaced and commented": (
+        "events:\n"
+        '  - "key": a\n'
+        "    'title': A\n"
+        "    start   : '2027-01-01T10:00:00Z'   # a comment\n"
+        "    # a comment at the keys' indentation\n"
+        "  # a comment less indented\n"
+        "    details: |\n"
+        "      words: not a key\n"
+        "    location:\n"
+        "      name: deeper\n"
+        "  -   key: b\n"
+        "      title: B\n"
+    ),
+    "values that run over lines at the keys' indentation": (
+        "events:\n"
+        "  - key: a\n"
+        '    title: "two\n'
+        '    words: here"\n'
+        "  - key: b\n"
+        "    tags: [x,\n"
+        "    y: z]\n"
+        "  - key: c\n"
+    ),
+    "entries that are not plain mappings": (
+        "events:\n"
+        "  - text\n"
+        "  - &k key: a\n"
+        "    title: A\n"
+        "  - key: b\n"
+        "    ? title\n"
+        "    : B\n"
+        "  - key: c\n"
+    ),
+    "line breaks in CRLF": "version: 1\r\nevents:\r\n  - key: a\r\n\r\n    title: A\r\n",
 }
 
 
 @pytest.mark.parametrize("text", SHAPES.values(), ids=SHAPES.keys())
 def test_the_scan_agrees_with_the_marks_on_each_layout(text: str) -> None:
     _assert_scan_agrees(text)
+
+
+def test_the_keys_of_plainly_written_objects_are_found_by_the_scan() -> None:
+    text = (
+        "events:\n"
+        "  - key: a\n    title: A\n    unknown: 1\n"
+        "  - key: b\n    invites:\n    - x@example.com\n    # note\n    unknown: 2\n"
+    )
+    document, marked = _marked_starts(text)
+    scanned = object_starts(text, top_level_shape(document), "f.yaml")
+    for index, size in enumerate(entry_sizes(document)["events"]):
+        found = scanned.key_at("events", index, "unknown", size)
+        assert found is not None
+        assert found == marked.at(("events", index, "unknown"))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'events:\n  - key: a\n    title: "two\n    unknown: here"\n',  # a key-like line in a value
+        "events:\n  - key: a\n    ? unknown\n    : 1\n",  # an explicit key
+        "events:\n  - {key: a, unknown: 1}\n",  # a flow mapping
+        # PyYAML counts a line separator as a line break, the scan does not
+        'events:\n  - key: a\n    title: "x\u2028y"\n    unknown: 1\n',
+        "events:\r  - key: a\r    unknown: 1\r",  # a lone carriage return too
+    ],
+)
+def test_objects_the_scan_cannot_be_sure_of_are_left_to_the_marks(text: str) -> None:
+    document, marked = _marked_starts(text)
+    scanned = object_starts(text, top_level_shape(document), "f.yaml")
+    [size] = entry_sizes(document)["events"]
+    assert scanned.key_at("events", 0, "unknown", size) is None
+    _assert_keys_agree(text, document, marked)
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.one_of(nearly_valid_configurations().map(block), odd_yaml()))
+def test_issues_point_where_the_marks_do_on_drawn_configurations(text: str) -> None:
+    text = text.removeprefix("\ufeff")  # decoded as utf-8-sig: a file's BOM is never read
+    fast = read_fast(text)
+    if fast is None:
+        return  # read with marks anyway
+    parsed = parse_with(MarkedLoader, text, "f.yaml")
+    assert isinstance(parsed.source, MarkedSourceMap)
+    _assert_keys_agree(text, fast, parsed.source)
 
 
 def test_a_list_in_flow_style_is_left_to_the_marks() -> None:
