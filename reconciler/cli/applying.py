@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -170,16 +171,19 @@ def apply(
             )
         else:
             base_commit = commit_of(path, base_ref) if base_ref else None
+            protected_at_base: set[Address] = set()
+            base_declared = (
+                declared_at_ref(path, base_commit, providers, protected=protected_at_base)
+                if base_commit else None
+            )
             options = PlanOptions(
                 prune=prune,
                 adopt=adopt,
                 adopt_unscoped=adopt_unscoped,
                 strict=strict,
-                rails=rails,
+                rails=replace(rails, base_protected=frozenset(protected_at_base)),
                 on_drift=DriftPolicy(on_drift or DriftPolicy.REVERT.value),
-                base_declared=(
-                    declared_at_ref(path, base_commit, providers) if base_commit else None
-                ),
+                base_declared=base_declared,
                 targets=addresses,
             )
             result = build_plan(state, providers, options)

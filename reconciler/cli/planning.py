@@ -41,7 +41,7 @@ from reconciler.engine.safety import Rails
 from reconciler.engine.targets import parse_targets
 from reconciler.instants import pinned_clock_allowed
 from reconciler.local_files import write_text
-from reconciler.model import Plan
+from reconciler.model import Address, Plan
 from reconciler.redaction import redact_json, redact_secrets
 from reconciler.render import plan_document, render_markdown, render_text
 from reconciler.render.drift import drift_document, render_drift_markdown, render_drift_text
@@ -130,14 +130,20 @@ def plan(
     policy = DriftPolicy(on_drift)
     with target(path, use_sandbox=use_sandbox, sandbox_db=sandbox_db) as (state, providers):
         base_commit = commit_of(path, base_ref) if base_ref else None
+        protected_at_base: set[Address] = set()
+        base_declared = (
+            declared_at_ref(path, base_commit, providers, protected=protected_at_base)
+            if base_commit else None
+        )
         options = PlanOptions(
             prune=prune,
             adopt=adopt,
             adopt_unscoped=adopt_unscoped,
             strict=strict,
-            rails=Rails(threshold_percent=max_change_percent),
+            rails=Rails(threshold_percent=max_change_percent,
+                        base_protected=frozenset(protected_at_base)),
             on_drift=policy,
-            base_declared=declared_at_ref(path, base_commit, providers) if base_commit else None,
+            base_declared=base_declared,
             targets=addresses,
         )
         result = build_plan(state, providers, options)

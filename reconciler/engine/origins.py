@@ -52,9 +52,14 @@ def commit_of(path: Path, ref: str) -> str:
 
 
 def declared_at_ref(
-    path: Path, ref: str, providers: Mapping[str, Provider]
+    path: Path,
+    ref: str,
+    providers: Mapping[str, Provider],
+    *,
+    protected: set[Address] | None = None,
 ) -> dict[Address, Mapping[str, Any]]:
-    """Canonical declared fields of every object under `path` as of `ref`."""
+    """Canonical declared fields of every object under `path` as of `ref`; the addresses of
+    the objects declared `protect: true` there are added to `protected` when it is given."""
     here = path if path.is_dir() else path.parent
     top = _git(here, "rev-parse", "--show-toplevel")
     if top.returncode != 0:
@@ -83,6 +88,8 @@ def declared_at_ref(
         for obj in objects:
             fields = provider.canonical(obj).fields if provider else obj.fields
             declared[Address(kind, obj.key)] = fields
+            if protected is not None and obj.options.protect:
+                protected.add(Address(kind, obj.key))
     return declared
 
 

@@ -24,7 +24,7 @@ from reconciler.engine.refresh import Refreshed
 from reconciler.errors import UnsafePlanError
 from reconciler.instants import from_utc
 from reconciler.instants import now as current_time
-from reconciler.model import Action, Change, Plan, Skipped
+from reconciler.model import Action, Address, Change, Plan, Skipped
 
 SHORT_NOTICE = timedelta(hours=24)
 PROTECTED_ON_OBJECT = (
@@ -35,11 +35,21 @@ MIN_OBJECTS_FOR_THRESHOLD = 10
 TIMED_KINDS = frozenset({"sessions", "events"})
 
 
+PROTECTED_AT_BASE = (
+    "declared protect: true at the base ref, but its mark no longer says so (edited remotely?); "
+    "it is not removed while the applied configuration protects it: declare it with protect: "
+    "false first if it must go"
+)
+
+
 @dataclass(frozen=True, kw_only=True)
 class Rails:
     force: bool = False
     threshold_percent: float = 30.0
     now: datetime | None = None
+    # Objects declared `protect: true` at the base ref (`--base-ref`): the last applied state's
+    # protection, which a mark edited remotely does not lift.
+    base_protected: frozenset[Address] = frozenset()
 
 
 def guard(plan: Plan, refreshed: Mapping[str, Refreshed], rails: Rails) -> tuple[Plan, list[str]]:
@@ -59,6 +69,9 @@ def guard(plan: Plan, refreshed: Mapping[str, Refreshed], rails: Rails) -> tuple
             continue
         if removes and current is not None and current.protected:
             skipped.append(Skipped(change.address, PROTECTED_ON_OBJECT))
+            continue
+        if removes and change.address in rails.base_protected:
+            skipped.append(Skipped(change.address, PROTECTED_AT_BASE))
             continue
         starts = [
             moment

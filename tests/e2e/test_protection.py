@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from tests.fixtures.faults import assignment, event, session
 from tests.fixtures.repo import SCOPE, Repo, Run
@@ -154,3 +156,41 @@ def test_a_protection_mark_removed_remotely_is_drift_and_is_restored(repo: Repo,
         ("PATCH", {"customFields": {"reconciler_scope": PROTECTED}})
     ]
     cli("drift", repo.root, expect=0)
+
+
+def test_a_mark_stripped_remotely_does_not_let_prune_remove_what_the_base_ref_protects(
+    repo: Repo, cli: Run
+):
+    """The entry is gone from the YAML and someone dropped `(protected)` from the mark: with
+    `--base-ref`, the configuration last applied (which declared `protect: true`) still
+    protects the object, and `--prune` leaves it. Without a base ref only the mark is known."""
+    root = repo.root
+    repo.write("e.yaml", "version: 1\nevents:\n" + event("gala", "Gala", 1)
+               + "    protect: true\n" + event("other", "Other", 2))
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", ".")
+    git(root, "commit", "-q", "-m", "base")
+    cli("apply", root, "--auto-approve")
+    git(root, "checkout", "-q", "-b", "pr")
+    repo.write("e.yaml", "version: 1\nevents:\n" + event("other", "Other", 2))
+    git(root, "commit", "-q", "-am", "drop the gala entry")
+    [gala] = [e for e in repo.sandbox.store.query("prospero.events").documents
+              if (e.get("customFields") or {}).get("reconciler_key") == "gala"]
+    fields = {**gala["customFields"], "reconciler_scope": SCOPE}
+    repo.sandbox.store.replace("prospero.events", gala["id"], {**gala, "customFields": fields})
+
+    repo.forget_requests()
+    result = cli("apply", root, "--auto-approve", "--prune", "--base-ref", "main")
+    assert "Skipped events.gala: declared protect: true at the base ref" in result.stdout
+    assert repo.writes() == []
+    assert live_per_key(repo)[("prospero.events", SCOPE, "gala")] == 1
+    planned = cli("plan", root, "--prune").stdout  # no base: the mark is all there is
+    assert "- events.gala" in planned
+
+
+def git(root: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+        cwd=root, capture_output=True, text=True, check=True,
+    )
+    return done.stdout.strip()
