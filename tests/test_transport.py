@@ -268,7 +268,7 @@ def streaming(clock: FakeClock, *, chunk: bytes, chunks: int, tick: float) -> St
 def test_a_body_that_drips_is_a_timeout_though_no_read_times_out(
     loopback: LoopbackServers, clock: FakeClock
 ) -> None:
-    """Issue 24: a body that drips never trips the per-read timeout. Once the read timeout
+    """a body that drips never trips the per-read timeout. Once the read timeout
     (2 s here) has passed since the headers, a body averaging under 16 KiB/s is a timeout,
     retried like one; each try gave up after 3 s of the client's clock."""
     app = streaming(clock, chunk=b" " * 512, chunks=100, tick=1.0)
@@ -300,7 +300,7 @@ def test_a_slow_body_above_the_minimum_rate_is_read_whole(
 def test_an_answer_larger_than_the_limit_is_given_up_not_retried(
     loopback: LoopbackServers, clock: FakeClock
 ) -> None:
-    """Issue 24: a 1.5 GB answer was read whole (4.3 GB RSS). It is read as it streams and
+    """a 1.5 GB answer was read whole (4.3 GB RSS). It is read as it streams and
     given up past the limit (32 MiB), once: the same answer would come again."""
     app = streaming(clock, chunk=b" " * (1024 * 1024), chunks=40, tick=0.0)
     origin = loopback.serve("bounds", app)
@@ -322,7 +322,7 @@ def test_an_answer_larger_than_the_limit_is_given_up_not_retried(
 def test_nothing_is_sent_or_waited_for_past_the_deadline(
     sandbox: Sandbox, sandbox_url: str, clock: FakeClock
 ) -> None:
-    """Issue 24: a run has a deadline (`--deadline`) on the injected clock. Retry-After pauses
+    """a run has a deadline (`--deadline`) on the injected clock. Retry-After pauses
     of 100 s are waited while the deadline (250 s) allows; the third would end after it, so it
     is not waited for, and once it has passed no request is sent at all."""
     sandbox.faults.add(Fault(kind="status", path=ROUTE, status=503, retry_after=100, times=None))
