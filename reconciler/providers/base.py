@@ -13,7 +13,7 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypedDict, TypeVar, Unpack
 
 import httpx
 import orjson
@@ -85,6 +85,15 @@ class UpdatePlan:
     reason: str
 
 
+class ProviderOptions(TypedDict, total=False):
+    """How a run builds its providers, beyond the settings and the client: the scope it owns,
+    a create's own read timeout, and what each list walk may cost."""
+
+    scope: str | None
+    create_timeout: float | None
+    walk_limits: WalkLimits | None
+
+
 class Provider(ABC):
     """One API and one kind of object. The base runs the sequence; subclasses fill hooks.
 
@@ -135,17 +144,14 @@ class Provider(ABC):
     marker_editable: ClassVar[bool] = True
 
     def __init__(
-        self,
-        *,
-        settings: ProviderSettings,
-        client: httpx.Client,
-        scope: str | None = None,
-        create_timeout: float | None = None,
-        walk_limits: WalkLimits | None = None,
+        self, *, settings: ProviderSettings, client: httpx.Client,
+        **options: Unpack[ProviderOptions],
     ) -> None:
         self.settings = settings
         self.client = client
-        self.scope = scope
+        self.scope = options.get("scope")
+        create_timeout = options.get("create_timeout")
+        walk_limits = options.get("walk_limits")
         # A create's own read timeout (None: the client's): a create given up on too early can
         # only be looked for afterwards, so it is waited for longer than a read.
         self.create_timeout = create_timeout

@@ -19,7 +19,7 @@ import logging
 import threading
 import warnings
 from collections.abc import Generator, Mapping, Sequence
-from typing import Any
+from typing import Any, Unpack
 
 import httpx
 import jwt
@@ -37,10 +37,9 @@ from reconciler.model import (
     ProviderSettings,
     RemoteObject,
 )
-from reconciler.providers.base import Provider, UpdatePlan, as_sent
+from reconciler.providers.base import Provider, ProviderOptions, UpdatePlan, as_sent
 from reconciler.providers.listing import Span, epoch_of, listing_span, written_span
 from reconciler.providers.marker import read_scope_mark
-from reconciler.providers.paging import WalkLimits
 from reconciler.providers.prevail_listing import SessionList
 from reconciler.providers.prevail_mapping import (
     DETAIL_FIELDS,
@@ -124,18 +123,10 @@ class PrevailProvider(Provider):
     clock_tolerance = 60.0
 
     def __init__(
-        self,
-        *,
-        settings: ProviderSettings,
-        client: httpx.Client,
-        scope: str | None = None,
-        create_timeout: float | None = None,
-        walk_limits: WalkLimits | None = None,
+        self, *, settings: ProviderSettings, client: httpx.Client,
+        **options: Unpack[ProviderOptions],
     ) -> None:
-        super().__init__(
-            settings=settings, client=client, scope=scope, create_timeout=create_timeout,
-            walk_limits=walk_limits,
-        )
+        super().__init__(settings=settings, client=client, **options)
         self.fallbacks = Fallbacks(self.name)
         self.sessions = SessionList(self, self.fallbacks)
         self.span: Span | None = None  # the last refresh's listing span

@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from functools import lru_cache
-from typing import Any
+from typing import Any, Unpack
 
 import httpx
 
@@ -36,9 +36,8 @@ from reconciler.model import (
     ProviderSettings,
     RemoteObject,
 )
-from reconciler.providers.base import Provider, UpdatePlan
+from reconciler.providers.base import Provider, ProviderOptions, UpdatePlan
 from reconciler.providers.marker import read_scope_mark, scope_mark
-from reconciler.providers.paging import WalkLimits
 from reconciler.providers.previsto_listing import READ_AHEAD, Assignment, AssignmentList
 from reconciler.redaction import register_secrets
 
@@ -73,18 +72,10 @@ class PrevistoProvider(Provider):
     rate_window = 60.0  # "120 requests per minute" per key: a slot frees within a minute
 
     def __init__(
-        self,
-        *,
-        settings: ProviderSettings,
-        client: httpx.Client,
-        scope: str | None = None,
-        create_timeout: float | None = None,
-        walk_limits: WalkLimits | None = None,
+        self, *, settings: ProviderSettings, client: httpx.Client,
+        **options: Unpack[ProviderOptions],
     ) -> None:
-        super().__init__(
-            settings=settings, client=client, scope=scope, create_timeout=create_timeout,
-            walk_limits=walk_limits,
-        )
+        super().__init__(settings=settings, client=client, **options)
         self.assignments = AssignmentList(self)
         # True once an answer shows the server ignores or misreads a list filter: the rest of
         # the run walks.

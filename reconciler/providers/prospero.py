@@ -20,7 +20,7 @@ import json
 import logging
 from collections.abc import Collection, Mapping, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, Unpack
 
 import httpx
 
@@ -40,6 +40,7 @@ from reconciler.model import (
 from reconciler.providers.base import (
     Outcome,
     Provider,
+    ProviderOptions,
     UpdatePlan,
     as_sent,
 )
@@ -51,7 +52,6 @@ from reconciler.providers.listing import (
     written_span,
 )
 from reconciler.providers.marker import read_scope_mark
-from reconciler.providers.paging import WalkLimits
 from reconciler.providers.prospero_auth import ProsperoAuth
 
 log = logging.getLogger(__name__)
@@ -99,18 +99,10 @@ class ProsperoProvider(Provider):
     merge_fields = frozenset({"custom_fields"})
 
     def __init__(
-        self,
-        *,
-        settings: ProviderSettings,
-        client: httpx.Client,
-        scope: str | None = None,
-        create_timeout: float | None = None,
-        walk_limits: WalkLimits | None = None,
+        self, *, settings: ProviderSettings, client: httpx.Client,
+        **options: Unpack[ProviderOptions],
     ) -> None:
-        super().__init__(
-            settings=settings, client=client, scope=scope, create_timeout=create_timeout,
-            walk_limits=walk_limits,
-        )
+        super().__init__(settings=settings, client=client, **options)
         # What GET /events was seen to honour is learnt once a run, and shared by its walks.
         self.events = TolerantList(
             provider=self.name,
