@@ -1,7 +1,7 @@
 """The one httpx client factory every provider uses: base URL checks, timeouts, trust.
 
 Providers receive their `httpx.Client` from here and never build one themselves, so transport
-policy lives in one place; how a request is retried and paced is `transport.py`'s, whose
+policy lives in one place; how a request is retried and paced is `transport`'s, whose
 `ResilientTransport` wraps every client made here.
 
 - **Confinement**: every request a client sends must stay under its base URL (same scheme,

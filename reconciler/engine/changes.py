@@ -268,12 +268,22 @@ def _removal(
 
 
 def _duplicate_removal(provider: Provider, extra: RemoteObject, kept: str) -> Change:
-    action, calls = provider.removal_calls(extra)
+    return duplicate_removal(
+        provider, extra,
+        reason=f"a duplicate: {extra.address} is also carried by {kept}, the oldest, which is kept",
+    )
+
+
+def duplicate_removal(
+    provider: Provider, extra: RemoteObject, *, reason: str, silent: bool = False
+) -> Change:
+    """The removal of a live extra of a key; `silent`: without notifying its participants."""
+    action, calls = (provider.silent_removal_calls if silent else provider.removal_calls)(extra)
     return Change(
         address=Address(extra.kind, duplicate_key(extra.key, extra.remote_id)),
         provider=provider.name,
         action=action,
-        reason=f"a duplicate: {extra.address} is also carried by {kept}, the oldest, which is kept",
+        reason=reason,
         requests=calls,
         remote_id=extra.remote_id,
         time_zone=extra.fields.get("time_zone"),

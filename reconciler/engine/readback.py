@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 
 from reconciler.config import DesiredState
 from reconciler.engine.apply import ApplyReport, Journal
-from reconciler.engine.changes import plan_changes
+from reconciler.engine.changes import duplicate_removal, plan_changes
 from reconciler.engine.refresh import Refreshed, by_scope
 from reconciler.errors import ReconcilerError
-from reconciler.model import Action, Address, Change, RemoteObject, duplicate_key
+from reconciler.model import Action, Change, RemoteObject, duplicate_key
 from reconciler.providers.base import Outcome, Provider
 
 log = logging.getLogger(__name__)
@@ -159,16 +159,9 @@ def _not_holding(applied: Change, still: Change | None) -> str:
 
 def _remove(provider: Provider, extra: RemoteObject) -> Outcome:
     """Remove one live extra of a key this run created, silently (no notification e-mails)."""
-    action, calls = provider.silent_removal_calls(extra)
-    change = Change(
-        address=Address(extra.kind, duplicate_key(extra.key, extra.remote_id)),
-        provider=provider.name,
-        action=action,
+    change = duplicate_removal(
+        provider, extra, silent=True,
         reason=f"a duplicate of {extra.address} made by this run (a create that landed late)",
-        requests=calls,
-        remote_id=extra.remote_id,
-        time_zone=extra.fields.get("time_zone"),
-        starts_at=extra.starts_at,
     )
     log.warning("%s: removing %s, a second live object of %s that this run made",
                 provider.name, extra.remote_id, extra.address)

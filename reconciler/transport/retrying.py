@@ -1,42 +1,11 @@
-"""How a request is sent (again): retries, `Retry-After`, rate-limit windows, pacing, and the
-bounds on every answer and on the run.
-
-`ResilientTransport` wraps the transport of every client `http.build_client` makes, so this
-policy lives in one place:
-
-- **Retries** (tenacity): 429, 5xx and connection failures are retried with exponential backoff
-  and full jitter. A `Retry-After` is obeyed exactly up to `RetryPolicy.max_retry_after`
-  (default 120 s); a longer one is reported (`RetryAfterExceeded`: what the server asked, what
-  the run does, when to run again), never silently shortened. A 429 without `Retry-After` from
-  an API whose limit is counted per window (Previsto: per minute) is retried until that window
-  has passed, not only `attempts` times.
-- **No duplicates**: a request that may have reached the server (the response was lost: read
-  timeout, connection dropped mid-response, or a 5xx) is retried only when its method is
-  idempotent (GET, PUT, PATCH, DELETE); for a POST the transport raises `ResponseLost` instead,
-  and apply looks the object up by its key (again once the server must have finished) before
-  sending it again.
-- **Pacing** (pyrate-limiter's GCRA, one even slot per request): a provider with a documented
-  rate limit (Previsto: 120 requests/minute per key) is paced a little under it, so the limit is
-  met without provoking a 429 and without waiting longer than it must.
-- A certificate that fails verification is never retried: it will not become valid in a second.
-- **Bounded answers** (`ResponseLimits`): a body is read as it streams in and given up past
-  `max_bytes` (`ResponseTooLarge`, never retried: the same answer would come again), or when,
-  once the request's read timeout has passed since its headers, it has arrived slower than
-  `min_rate` on average (`TransferTooSlow`, a read timeout: a body that drips never times out on
-  the per-read timeout alone).
-- **The run's deadline** (`clock.Deadline`, `--deadline`): no request is sent, waited for
-  (backoff, `Retry-After`) or read once it has passed (`DeadlineExceeded`); a create whose answer
-  was being read then is a lost answer, like any other.
-"""
-
+"""The retrying transport: every request's attempts, waits and reads, and the run's deadline
+(the policy as a whole is described in `reconciler.transport`)."""
 from __future__ import annotations
 
-import email.utils
 import functools
 import logging
 import math
 import random
-import ssl
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
@@ -51,87 +20,26 @@ from tenacity import (
 
 from reconciler.clock import Clock, Deadline
 from reconciler.clock import current as current_clock
+from reconciler.transport.answers import certificate_failure, retry_after
+from reconciler.transport.pacing import Pacer
+from reconciler.transport.policy import (
+    IDEMPOTENT,
+    KIB,
+    LONG_WAIT,
+    MIB,
+    RATE_GRACE,
+    RETRY_STATUSES,
+    DeadlineExceeded,
+    ResponseLimits,
+    ResponseLost,
+    ResponseTooLarge,
+    RetryAfterExceeded,
+    RetryPolicy,
+    TransferTooSlow,
+)
 
-log = logging.getLogger(__name__)
-
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"})
-# Pace at this share of a documented limit: clocks and networks jitter, and a 429 costs more
-# than the 2 % given up here.
-PACING_SHARE = 0.98
-# A wait at least this long is logged as a warning, not only at -v: the run visibly pauses.
-LONG_WAIT = 10.0
-KIB, MIB = 1024, 1024 * 1024
-# How long a body may stream in before its rate counts, for a request sent without a read
-# timeout: the CLI's default one.
-RATE_GRACE = 30.0
-
-
-class ResponseLost(httpx.TransportError):
-    """A non-idempotent request may have been applied, but its response never arrived (the
-    server may even be working on it still)."""
-
-
-class RetryAfterExceeded(httpx.TransportError):
-    """The server asked for a pause longer than `RetryPolicy.max_retry_after`.
-
-    Raised instead of waiting, and, while that pause lasts, instead of sending any further
-    request through the same client. The message names the wait, the bound and when to run
-    again; it never holds the URL's query (a token could travel there).
-    """
-
-    def __init__(
-        self, message: str, *, request: httpx.Request, status: int | None, asked: float
-    ) -> None:
-        super().__init__(message, request=request)
-        self.status = status
-        self.asked = asked
-
-
-class DeadlineExceeded(httpx.TransportError):
-    """The run's deadline passed: the request was not sent, waited for or read to its end."""
-
-
-class ResponseTooLarge(httpx.TransportError):
-    """An answer's body grew past `ResponseLimits.max_bytes`; what arrived was discarded."""
-
-
-class TransferTooSlow(httpx.ReadTimeout):
-    """An answer's body arrived slower than `ResponseLimits.min_rate`: a timeout, like a read
-    that never came."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class ResponseLimits:
-    """What one answer may cost to read.
-
-    `max_bytes` (decoded): the largest page the APIs document is a few megabytes (1,000 Prevail
-    sessions, 1,000 Previsto assignments, 500 Prospero events); 32 MiB leaves ten times that and
-    still bounds a run's memory. `min_rate` (bytes per second, averaged from the headers on, and
-    only once the request's read timeout has passed since them): 16 KiB/s reads such a page in
-    well under the default deadline on a link as slow as 128 kbit/s.
-    """
-
-    max_bytes: int = 32 * MIB
-    min_rate: float = 16 * KIB
-
-
-@dataclass(frozen=True, kw_only=True)
-class RetryPolicy:
-    """How often and how patiently a request is tried.
-
-    `attempts` in all, with exponential backoff (full jitter) from `initial_wait` up to
-    `max_wait` seconds between them. A `Retry-After` is obeyed exactly when it asks for at most
-    `max_retry_after` seconds; a longer one is reported, not obeyed (`RetryAfterExceeded`).
-    `rate_window` replaces the window of a provider's documented per-window rate limit (tests
-    shorten it); None keeps the provider's own.
-    """
-
-    attempts: int = 5
-    initial_wait: float = 0.5
-    max_wait: float = 30.0
-    max_retry_after: float = 120.0
-    rate_window: float | None = None
+# The name users see in -v output, whichever module of the package logs.
+log = logging.getLogger("reconciler.transport")
 
 
 class _Retry(Exception):
@@ -164,49 +72,6 @@ class _Progress:
     """One request's way through its attempts: when it was first refused for the rate limit."""
 
     throttled_since: float | None = None
-
-
-class Pacer:
-    """Evenly spaced request slots at a share of a rate limit (thread-safe, blocking).
-
-    pyrate-limiter's GCRA decides each slot and how long until the next one; the wait itself is
-    the injected clock's, so a test sees the pacing as a list of waits instead of spending it.
-    """
-
-    def __init__(self, requests_per_minute: float, *, clock: Clock | None = None) -> None:
-        # Imported here: pyrate-limiter loads asyncio and multiprocessing, a sixth of start-up,
-        # and only a provider with a documented limit is paced.
-        from pyrate_limiter import GCRA, Duration, InMemoryStateStore, Rate, StateBucket
-
-        per_minute = max(1, int(requests_per_minute * PACING_SHARE))
-        self._clock = clock
-        self._bucket = StateBucket(
-            [Rate(per_minute, Duration.MINUTE, burst=1)],
-            GCRA(),
-            InMemoryStateStore(),
-        )
-        self._lock = threading.Lock()
-        self.requests_per_minute = per_minute
-
-    @property
-    def clock(self) -> Clock:
-        return self._clock or current_clock()
-
-    def wait_turn(self) -> None:
-        from pyrate_limiter import RateItem
-
-        # Each slot is stamped with the injected clock's milliseconds; the bucket reads no
-        # clock of its own.
-        while True:
-            with self._lock:
-                item = RateItem("requests", int(self.clock.monotonic() * 1000))
-                if self._bucket.put(item):
-                    return
-                wait_ms = self._bucket.waiting(item)
-                assert isinstance(wait_ms, int)  # an in-memory store answers synchronously
-            # Outside the lock: another thread may take its slot meanwhile (then this one
-            # waits again for the next).
-            self.clock.sleep(max(wait_ms, 1) / 1000, why="pacing")
 
 
 class ResilientTransport(httpx.BaseTransport):
@@ -518,37 +383,3 @@ def _next_run(clock: Clock, seconds: float) -> str:
     except OverflowError:
         return "run again much later, or raise --max-retry-after"
     return f"run again after {moment:%Y-%m-%d %H:%M:%S} UTC, or raise --max-retry-after"
-
-
-def certificate_failure(error: BaseException) -> ssl.SSLCertVerificationError | None:
-    """The certificate verification error behind a transport error (None: it is not one).
-
-    httpx wraps httpcore's error, which wraps the ssl module's; walk the whole chain.
-    """
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        if isinstance(current, ssl.SSLCertVerificationError):
-            return current
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return None
-
-
-def retry_after(response: httpx.Response) -> float | None:
-    """Seconds from a `Retry-After` header (delta-seconds or an HTTP date); None when absent or
-    unreadable (a non-finite number is unreadable: it cannot be waited for)."""
-    value = response.headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        pass
-    else:
-        return max(0.0, seconds) if math.isfinite(seconds) else None
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - current_clock().time())
