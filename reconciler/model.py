@@ -3,7 +3,8 @@
 The config stage makes `DeclaredObject`s (with their `Location`s and `ConfigIssue`s) and
 `ProviderSettings`; providers turn those and API documents into `DesiredObject`s and
 `RemoteObject`s; diff and plan compare and arrange them into a `Plan` of `Change`s; renderers, the
-plan file and apply read them (drift's and doctor's reports are `reports.py`'s). Field values
+plan file and apply read them, and apply reports each change's `Outcome` (drift's and doctor's
+reports are `reports.py`'s). Field values
 are JSON-ready and *canonical* (instants in UTC, IANA zone names), so that equality is semantic
 equality.
 """
@@ -418,3 +419,18 @@ class Plan:
             f"Plan(create={counts['create']}, update={counts['update']}, "
             f"replace={counts['replace']}, delete={counts['delete']})"
         )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Outcome:
+    """What happened to one change when apply sent its requests."""
+
+    change: Change
+    ok: bool
+    message: str = ""
+    remote_id: str | None = None
+    # True when a lost response was recovered by finding the object the request created.
+    adopted: bool = False
+    # The create request whose answer was lost: it may have landed, so the outcome is not
+    # decided until apply has looked for the object (`engine.apply`).
+    lost: HttpCall | None = None

@@ -7,7 +7,8 @@ import threading
 
 import click
 
-from reconciler.providers.base import Outcome, Provider
+from reconciler.model import Outcome
+from reconciler.providers.base import Provider
 
 
 class Progress:

@@ -32,8 +32,8 @@ from typing import Any
 from reconciler import clock
 from reconciler.errors import LocalFileError, ProviderError, ReconcilerError
 from reconciler.local_files import append_text
-from reconciler.model import Change, Plan, RemoteObject
-from reconciler.providers.base import Outcome, Provider
+from reconciler.model import Change, Outcome, Plan, RemoteObject
+from reconciler.providers.base import Provider
 from reconciler.redaction import redact_json
 
 log = logging.getLogger(__name__)

@@ -26,8 +26,8 @@ from reconciler.engine.apply import ApplyReport, Journal
 from reconciler.engine.changes import duplicate_removal, plan_changes
 from reconciler.engine.refresh import Refreshed, by_scope
 from reconciler.errors import ReconcilerError
-from reconciler.model import Action, Change, RemoteObject, duplicate_key
-from reconciler.providers.base import Outcome, Provider
+from reconciler.model import Action, Change, Outcome, RemoteObject, duplicate_key
+from reconciler.providers.base import Provider
 
 log = logging.getLogger(__name__)
 

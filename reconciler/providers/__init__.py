@@ -10,8 +10,8 @@ from reconciler.clock import Deadline
 from reconciler.config import DesiredState
 from reconciler.errors import ReconcilerError
 from reconciler.http import RetryPolicy, build_client
-from reconciler.model import PROVIDER_OF, ProviderSettings
-from reconciler.providers.base import Outcome, Provider, UpdatePlan
+from reconciler.model import PROVIDER_OF, Outcome, ProviderSettings
+from reconciler.providers.base import Provider, UpdatePlan
 from reconciler.providers.paging import WalkLimits
 from reconciler.providers.prevail import PrevailProvider
 from reconciler.providers.previsto import PrevistoProvider

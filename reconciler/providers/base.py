@@ -19,20 +19,10 @@ import httpx
 import orjson
 
 from reconciler.errors import (
-    AuthenticationError,
     PlanError,
     ProviderError,
     ResponseError,
     ResponseLostError,
-    UnreachableError,
-)
-from reconciler.http import (
-    DeadlineExceeded,
-    ResponseLost,
-    ResponseTooLarge,
-    RetryAfterExceeded,
-    TransferTooSlow,
-    certificate_failure,
 )
 from reconciler.model import (
     Action,
@@ -41,9 +31,11 @@ from reconciler.model import (
     DesiredObject,
     FieldChange,
     HttpCall,
+    Outcome,
     ProviderSettings,
     RemoteObject,
 )
+from reconciler.providers.failures import status_failure, transport_failure
 from reconciler.providers.marker import scope_mark
 from reconciler.providers.paging import WalkLimits
 from reconciler.redaction import redact
@@ -60,21 +52,6 @@ def as_sent(item: dict[str, Any]) -> dict[str, Any]:
 
 
 log = logging.getLogger(__name__)
-
-@dataclass(frozen=True, kw_only=True)
-class Outcome:
-    """What happened to one change when apply sent its requests."""
-
-    change: Change
-    ok: bool
-    message: str = ""
-    remote_id: str | None = None
-    # True when a lost response was recovered by finding the object the request created.
-    adopted: bool = False
-    # The create request whose answer was lost: it may have landed, so the outcome is not
-    # decided until apply has looked for the object (`engine.apply`).
-    lost: HttpCall | None = None
-
 
 @dataclass(frozen=True, kw_only=True)
 class UpdatePlan:
@@ -402,57 +379,13 @@ class Provider(ABC):
                 headers=headers,
                 timeout=timeout,
             )
-        except ResponseLost as error:
-            raise ResponseLostError(self.name, f"{self.name} {error}") from None
-        except RetryAfterExceeded as error:
-            raise ResponseError(self.name, endpoint, str(error), status=error.status) from None
-        except (DeadlineExceeded, ResponseTooLarge) as error:
-            raise ResponseError(self.name, endpoint, str(error)) from None
-        except TransferTooSlow as error:
-            raise UnreachableError(
-                self.name, f"{self.name} {endpoint}: timed out: {error}"
-            ) from None
-        except httpx.TimeoutException as error:
-            raise UnreachableError(
-                self.name, f"{self.name} {endpoint}: timed out ({type(error).__name__})"
-            ) from None
         except httpx.TransportError as error:
-            failure = certificate_failure(error)
-            if failure is not None:
-                # Only the host and OpenSSL's reason: the URL's path or query could carry a key.
-                reason = failure.verify_message or failure.reason or "verification failed"
-                raise UnreachableError(
-                    self.name,
-                    f"{self.name}: TLS certificate verification failed for "
-                    f"{self.client.base_url.host} ({reason}); if a corporate proxy re-signs "
-                    "traffic, point SSL_CERT_FILE at its CA bundle",
-                ) from None
-            raise UnreachableError(
-                self.name,
-                f"{self.name} is unreachable at {self.client.base_url} ({type(error).__name__}); "
-                "check base_url and the network",
-            ) from None
+            raise transport_failure(self.name, endpoint, self.client.base_url, error) from None
         if response.status_code in allow:
             return response
-        if 300 <= response.status_code < 400:
-            # Redirects are never followed (a credential must not travel to another origin), so
-            # a write answered by one did not happen here.
-            raise ResponseError(
-                self.name,
-                endpoint,
-                f"{response.status_code}: a redirect, which the client does not follow (nothing "
-                "was read or changed); check base_url",
-                status=response.status_code,
-            )
-        if response.status_code in (401, 403):
-            raise AuthenticationError(self.name, f"{endpoint} answered {response.status_code}")
-        if response.status_code >= 400:
-            raise ResponseError(
-                self.name,
-                endpoint,
-                f"{response.status_code} {self.answer_message(response)}",
-                status=response.status_code,
-            )
+        failure = status_failure(self.name, endpoint, response, self.answer_message)
+        if failure is not None:
+            raise failure
         return response
 
     def decode(self, response: httpx.Response, endpoint: str) -> Any:

@@ -34,11 +34,11 @@ from reconciler.model import (
     DesiredObject,
     FieldChange,
     HttpCall,
+    Outcome,
     ProviderSettings,
     RemoteObject,
 )
 from reconciler.providers.base import (
-    Outcome,
     Provider,
     ProviderOptions,
     UpdatePlan,
