@@ -16,17 +16,11 @@ matters) is `prevail_listing`'s.
 from __future__ import annotations
 
 import logging
-import threading
-import warnings
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Unpack
 
 import httpx
-import jwt
-import jwt.warnings
 
-from reconciler import clock
-from reconciler.errors import AuthenticationError
 from reconciler.instants import canonical_zone, iana_zone, to_utc, wall_clock_utc
 from reconciler.model import (
     Action,
@@ -40,6 +34,7 @@ from reconciler.model import (
 from reconciler.providers.base import Provider, ProviderOptions, UpdatePlan, as_sent
 from reconciler.providers.listing import Span, epoch_of, listing_span, written_span
 from reconciler.providers.marker import read_scope_mark
+from reconciler.providers.prevail_auth import PrevailAuth
 from reconciler.providers.prevail_listing import SessionList
 from reconciler.providers.prevail_mapping import (
     DETAIL_FIELDS,
@@ -57,11 +52,9 @@ from reconciler.providers.prevail_mapping import (
     state_of,
     wall_clock_text,
 )
-from reconciler.redaction import register_secrets
 
 log = logging.getLogger(__name__)
 
-TOKEN_LIFETIME = 300  # seconds; the contract caps a minted token's life at five minutes
 MARKER = "reconciler-key: "
 SCOPE_MARKER = "reconciler-scope: "
 # YAML fields Prevail can change with PATCH /sessions/{id}.
@@ -75,41 +68,6 @@ NO_ID_YET = (
     "Prevail edits and cancels sessions only by that id: it is held back until then (or cancel "
     "the request in Prevail itself)"
 )
-
-
-class PrevailAuth(httpx.Auth):
-    """Signs each request with a short-lived HS256 JWT, re-minted well before it expires."""
-
-    def __init__(self, company_id: str, api_key: str) -> None:
-        self._company_id = company_id
-        self._api_key = api_key
-        self._token: str | None = None
-        self._expires = 0.0
-        self._lock = threading.Lock()
-
-    def token(self) -> str:
-        if not self._api_key or not self._company_id:
-            raise AuthenticationError("prevail", "company_id and api_key must both be set")
-        with self._lock:
-            now = clock.current().time()
-            if self._token is None or self._expires - now < 60:
-                self._expires = int(now) + TOKEN_LIFETIME
-                with warnings.catch_warnings():
-                    # Prevail issues the key; its length is not ours to choose or to warn about.
-                    warnings.simplefilter("ignore", jwt.warnings.InsecureKeyLengthWarning)
-                    self._token = jwt.encode(
-                        {"exp": int(self._expires), "slug": self._company_id},
-                        self._api_key,
-                        algorithm="HS256",
-                    )
-                # Minted here, so no configuration names it: before it is sent, so that an
-                # error body repeating it is redacted like the key it was signed with.
-                register_secrets([self._token])
-            return self._token
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers["Authorization"] = f"Bearer {self.token()}"
-        yield request
 
 
 class PrevailProvider(Provider):

@@ -39,6 +39,13 @@ from reconciler.model import (
 from reconciler.providers.base import Provider, ProviderOptions, UpdatePlan
 from reconciler.providers.marker import read_scope_mark, scope_mark
 from reconciler.providers.previsto_listing import READ_AHEAD, Assignment, AssignmentList
+from reconciler.providers.previsto_select import (
+    SelectIndex,
+    select_filters,
+    select_text,
+    settled,
+    value_of,
+)
 from reconciler.redaction import register_secrets
 
 log = logging.getLogger(__name__)
@@ -50,18 +57,6 @@ KEY_META = "reconciler_key"
 OWNED_META = "reconciler_owned"
 SCOPE_META = "reconciler_scope"
 RESERVED = frozenset({KEY_META, OWNED_META, SCOPE_META})
-
-# `select` filter names (YAML) → assignment properties; `date` is plan.executionTime's day.
-SELECT_FIELDS = {
-    "id": "id",
-    "contact_id": "contactId",
-    "paying_contact_id": "payingContactId",
-    "account_id": "accountId",
-    "remote_order_id": "remoteOrderId",
-    "status": "status",
-    "action": "action",
-}
-
 
 class PrevistoProvider(Provider):
     name = "previsto"
@@ -124,7 +119,7 @@ class PrevistoProvider(Provider):
             if listed is None:
                 return self.refresh(desired)
             managed.update((item["id"], item) for item in listed)
-        if not all(_settled(item, managed) for item in desired):
+        if not all(settled(item, managed) for item in desired):
             # A write that did not hold, or a server that answers the filter with nothing: only
             # a walk is sure.
             assignments = self.list_all()
@@ -184,7 +179,7 @@ class PrevistoProvider(Provider):
                      "every assignment")
             return None
         pool = dict(managed)
-        unsettled = [item for item in desired if not _settled(item, pool)]
+        unsettled = [item for item in desired if not settled(item, pool)]
         if len(unsettled) > DIRECT_READS:
             # Reading them one by one may cost more than a walk, whose size only the first
             # page tells (X-Total-Count): read it, then take the cheaper of the rest.
@@ -192,7 +187,7 @@ class PrevistoProvider(Provider):
             if not self.unmarked_here(first[0], managed, marks):
                 return None
             pool.update((item["id"], item) for item in first[0])
-            unsettled = [item for item in unsettled if not _settled(item, pool)]
+            unsettled = [item for item in unsettled if not settled(item, pool)]
             left = self.assignments.pages_left(first)
             if unsettled and (left is None or left <= len(unsettled)):
                 assignments = self.assignments.walk(first=first)
@@ -213,7 +208,7 @@ class PrevistoProvider(Provider):
         def read(item: DesiredObject) -> list[Assignment] | None:
             wanted = select_filters(item)
             return self.filtered(wanted, lambda found: all(
-                _value(found, name) == value for name, value in _select_text(item).items()
+                value_of(found, name) == value for name, value in select_text(item).items()
                 if name != "date"
             ))
 
@@ -256,7 +251,7 @@ class PrevistoProvider(Provider):
         problems: list[str] = []
         selected: dict[str, dict[str, Any]] = {}
         owners: dict[str, str] = {}
-        index = _SelectIndex(assignments)
+        index = SelectIndex(assignments)
         for item in desired:
             select = self.select_of(item)
             matches = index.matches(select)
@@ -392,52 +387,6 @@ class PrevistoProvider(Provider):
         )
 
 
-class _SelectIndex:
-    """Assignments grouped by the value of each `select` field, built on first use.
-
-    Resolving 10,000 selects against 10,000 assignments by scanning is 10^8 comparisons; with the
-    groups, each select looks up its first filter and checks the few candidates left.
-    """
-
-    def __init__(self, assignments: Sequence[Assignment]) -> None:
-        self.assignments = assignments
-        self.groups: dict[str, dict[str, list[dict[str, Any]]]] = {}
-
-    def matches(self, select: Mapping[str, Any]) -> list[dict[str, Any]]:
-        if not select:
-            return list(self.assignments)
-        first, wanted = next(iter(select.items()))
-        return [
-            assignment
-            for assignment in self._group(first).get(str(wanted), [])
-            if all(_value(assignment, name) == str(value) for name, value in select.items())
-        ]
-
-    def _group(self, name: str) -> dict[str, list[dict[str, Any]]]:
-        if name not in self.groups:
-            grouped: dict[str, list[dict[str, Any]]] = {}
-            for assignment in self.assignments:
-                grouped.setdefault(_value(assignment, name), []).append(assignment)
-            self.groups[name] = grouped
-        return self.groups[name]
-
-
-def select_filters(item: DesiredObject) -> dict[str, str]:
-    """The documented equality filters (`contactId=…`) a declared select's properties make;
-    `date`, a day of plan.executionTime, makes none."""
-    return {SELECT_FIELDS.get(name, name): value
-            for name, value in _select_text(item).items() if name != "date"}
-
-
-def _select_text(item: DesiredObject) -> dict[str, str]:
-    return {str(name): str(value) for name, value in item.lookup.items()}
-
-
-def _settled(item: DesiredObject, pool: Mapping[str, Assignment]) -> bool:
-    """A `select: {id}` whose assignment is in hand: it matches exactly that one."""
-    return set(item.lookup) == {"id"} and str(item.lookup["id"]) in pool
-
-
 def _marked_with(mark: str) -> Callable[[Assignment], bool]:
     return lambda assignment: _meta(assignment).get(SCOPE_META) == mark
 
@@ -456,12 +405,3 @@ def _where(item: DesiredObject) -> str:
 def _owned_metadata(owned_text: str) -> frozenset[str]:
     """`crew,po_number` -> {metadata.crew, metadata.po_number}; one shared set per distinct text."""
     return frozenset(f"metadata.{name}" for name in owned_text.split(",") if name)
-
-
-def _value(assignment: Mapping[str, Any], name: str) -> str:
-    """The assignment's value for a `select` field, as text (`date`: executionTime's day)."""
-    if name == "date":
-        plan = assignment.get("plan") or {}
-        when = plan.get("executionTime") if isinstance(plan, Mapping) else None
-        return when[:10] if isinstance(when, str) else ""
-    return str(assignment.get(SELECT_FIELDS.get(name, name)))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from reconciler.providers.prevail import PrevailAuth
+from reconciler.providers.prevail_auth import PrevailAuth
 from reconciler.sandbox.server import free_port
 
 TOKEN = {"Authorization": "Bearer sandbox-prospero-token"}
