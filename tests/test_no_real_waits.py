@@ -20,15 +20,16 @@ SLEEPS = frozenset({("time", "sleep"), ("asyncio", "sleep")})
 def long_sleeps(source: str, name: str) -> list[str]:
     """`file:line` of each sleep call in `source` whose duration is not a literal number of
     seconds at most LONGEST_REAL_SLEEP."""
+    tree = ast.parse(source)
     imported = {
         alias.asname or alias.name
-        for node in ast.walk(ast.parse(source))
+        for node in ast.walk(tree)
         if isinstance(node, ast.ImportFrom) and node.module in ("time", "asyncio")
         for alias in node.names
         if alias.name == "sleep"
     }
     found = []
-    for node in ast.walk(ast.parse(source)):
+    for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
         func = node.func

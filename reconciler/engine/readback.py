@@ -86,11 +86,11 @@ def _read_back(
     *,
     adopt_unscoped: bool,
 ) -> ReadBack:
+    # A duplicate's removal (`key#id`) is not read back: the object is meant to be gone.
     applied = [o.change for o in report.applied if o.change.action in VERIFIED_ACTIONS
                and "#" not in o.change.address.key]
     result = ReadBack()
-    written = {change.provider for change in applied}
-    if not written:
+    if not applied:
         return result
     try:
         refreshed = _refresh_written(state, providers, applied)

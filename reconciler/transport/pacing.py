@@ -20,13 +20,12 @@ class Pacer:
     the injected clock's, so a test sees the pacing as a list of waits instead of spending it.
     """
 
-    def __init__(self, requests_per_minute: float, *, clock: Clock | None = None) -> None:
+    def __init__(self, requests_per_minute: float) -> None:
         # Imported here: pyrate-limiter loads asyncio and multiprocessing, a sixth of start-up,
         # and only a provider with a documented limit is paced.
         from pyrate_limiter import GCRA, Duration, InMemoryStateStore, Rate, StateBucket
 
         per_minute = max(1, int(requests_per_minute * PACING_SHARE))
-        self._clock = clock
         self._bucket = StateBucket(
             [Rate(per_minute, Duration.MINUTE, burst=1)],
             GCRA(),
@@ -37,7 +36,7 @@ class Pacer:
 
     @property
     def clock(self) -> Clock:
-        return self._clock or current_clock()
+        return current_clock()  # read at each wait: a test installs its own
 
     def wait_turn(self) -> None:
         from pyrate_limiter import RateItem

@@ -97,12 +97,10 @@ class ResilientTransport(httpx.BaseTransport):
         policy: RetryPolicy,
         pacer: Pacer | None = None,
         rate_window: float | None = None,
-        clock: Clock | None = None,
         limits: ResponseLimits | None = None,
         deadline: Deadline | None = None,
     ) -> None:
         self.inner = inner
-        self._clock = clock
         self.limits = limits or ResponseLimits()
         self.deadline = deadline
         self.provider = provider
@@ -123,8 +121,8 @@ class ResilientTransport(httpx.BaseTransport):
 
     @property
     def clock(self) -> Clock:
-        """The clock given, else the one installed when the time is read."""
-        return self._clock or current_clock()
+        """The installed clock, read at each use: a test installs its own."""
+        return current_clock()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         self._check_deadline(request, "not sent")
