@@ -31,8 +31,10 @@ class Clock:
 
     def sleep(self, seconds: float, *, why: str = "") -> None:
         """Wait `seconds` (nothing for zero or less); `why` names the wait for whoever records
-        waits (`retry`, `retry-after`, `pacing`, `lost-create`, `lock`)."""
+        waits (`retry`, `retry-after`, `pacing`, `lost-create`, `lock`, `interrupted`)."""
         if seconds > 0:
+            # The product's one real sleep: every other wait reaches it through `current()`,
+            # which a test replaces.
             time.sleep(seconds)
 
     def utcnow(self) -> datetime:
