@@ -13,11 +13,13 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, ClassVar, TypedDict, TypeVar, Unpack
 
 import httpx
 import orjson
 
+from reconciler.clock import current
 from reconciler.errors import (
     PlanError,
     ProviderError,
@@ -135,6 +137,8 @@ class Provider(ABC):
         # What each list walk may cost before it is given up (`paging`).
         self.walk_limits = walk_limits or WalkLimits()
         self.list_requests = 0
+        # When this run first wrote (our clock): what changed since is what the read-back seeks.
+        self.writing_since: datetime | None = None
         # Told after each list page how many objects have been read so far (progress display).
         self.on_page: Callable[[Provider, int], None] | None = None
 
@@ -322,6 +326,8 @@ class Provider(ABC):
         A create whose success answer is cut off (not JSON) is a lost answer, not a failure: it
         may well have landed, so the caller looks for it as after any lost answer.
         """
+        if self.writing_since is None:
+            self.writing_since = current().utcnow()
         content = None if call.body is None else json.dumps(call.body).encode()
         headers = {"Content-Type": call.content_type} if content is not None else {}
         response = self.request(

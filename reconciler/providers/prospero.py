@@ -53,6 +53,7 @@ from reconciler.providers.listing import (
 )
 from reconciler.providers.marker import read_scope_mark
 from reconciler.providers.prospero_auth import ProsperoAuth
+from reconciler.providers.recent import WriteStamps, recently_updated
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +116,7 @@ class ProsperoProvider(Provider):
             limits=self.walk_limits,
         )
         self.span: Span | None = None  # the last refresh's listing span
+        self.write_stamps = WriteStamps()  # how far back the read-back reads
 
     @property
     def account(self) -> str:
@@ -211,7 +213,15 @@ class ProsperoProvider(Provider):
         # The written events' window only; the refresh's span (from now on) stays as it was.
         span = written_span((epoch_of(obj.fields.get("start")) for obj in desired),
                             (epoch_of(obj.fields.get("end")) for obj in desired))
-        return self.events.walk({f"customFields.{OWNER_FIELD}": OWNER}, self.remote, span)
+        filters = {f"customFields.{OWNER_FIELD}": OWNER}
+        if self.writing_since is not None:
+            # As the docs advise for recent changes: one page, recently updated first.
+            reach = self.write_stamps.reach(self.writing_since)
+            recent = recently_updated(self.events, filters, self.remote, span, reach=reach,
+                                      keys=[obj.key for obj in desired])
+            if recent is not None:
+                return recent
+        return self.events.walk(filters, self.remote, span)
 
     def managed(self) -> list[RemoteObject]:
         """Every marked event in the listing span (the last refresh's), of every scope and
@@ -291,6 +301,17 @@ class ProsperoProvider(Provider):
             bulk.extend(alike[i : i + BULK_MAX] for i in range(0, len(alike), BULK_MAX))
         others = [[change] for change in changes if change.action not in BULK_ACTIONS]
         return bulk + others
+
+    def send(self, call: HttpCall) -> Any:
+        if call.method == "DELETE":
+            return super().send(call)
+        try:
+            body = super().send(call)
+        except ProviderError:
+            self.write_stamps.lost = True  # it may have landed before every stamp seen
+            raise
+        self.write_stamps.note(body, items="events", item="event")
+        return body
 
     def apply_batch(self, batch: Sequence[Change]) -> list[Outcome]:
         actions = {change.action for change in batch}

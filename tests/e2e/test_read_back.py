@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -104,3 +105,70 @@ def test_a_converged_apply_reads_nothing_back(repo: Repo, cli: Run) -> None:
     result = cli("apply", repo.root, "--auto-approve")
     assert "Read back" not in result.stdout
     assert len(repo.lists("/prospero/events")) == 1  # the plan's refresh, no read-back
+
+
+def _many_events(count: int, *, renamed: frozenset[int] = frozenset()) -> str:
+    """`count` managed events an hour apart from July 2027 on; those in `renamed` retitled."""
+    lines = ["version: 1\nevents:\n"]
+    for index in range(count):
+        start = datetime(2027, 7, 1, tzinfo=UTC) + timedelta(hours=index)
+        title = f"Event {index}" + (" moved" if index in renamed else "")
+        lines.append(
+            f"  - key: e-{index}\n    title: {title}\n    start: {start:%Y-%m-%dT%H:%M:%SZ}\n"
+            f"    end: {start + timedelta(minutes=30):%Y-%m-%dT%H:%M:%SZ}\n"
+        )
+    return "".join(lines)
+
+
+def test_writes_spread_over_more_than_a_page_are_read_back_in_one_list(
+    repo: Repo, cli: Run, clock: FakeClock
+) -> None:
+    # 700 events: their window is two of Prospero's pages of 500. The first and the last change.
+    repo.write("objects.yaml", _many_events(700))
+    cli("apply", repo.root, "--auto-approve")
+    clock.advance(3600)  # an hour later, as a review would take
+    repo.write("objects.yaml", _many_events(700, renamed=frozenset({0, 699})))
+    repo.forget_requests()
+    result = cli("apply", repo.root, "--auto-approve")
+    assert "Read back: 2 verified, 0 unverified, 0 duplicates removed." in result.stdout
+    requests = repo.requests()
+    last_write = max(i for i, r in enumerate(requests) if r.method == "PATCH")
+    read_back = [r for r in requests[last_write:] if r.method == "GET"
+                 and r.path == "/prospero/events"]
+    assert len(read_back) == 1  # recently updated first: one page holds both writes
+    assert "order=lastUpdatedAt%3Adesc" in read_back[0].query
+
+
+class IgnoresOrder:
+    """A front end that drops the `order` parameter of every list, as a server that does not
+    know it would ignore it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            query = [part for part in scope["query_string"].split(b"&")
+                     if not part.startswith(b"order=")]
+            scope = {**scope, "query_string": b"&".join(query)}
+        await self.app(scope, receive, send)
+
+
+def test_a_read_back_whose_order_is_not_honoured_walks_the_window(
+    repo: Repo, cli: Run, clock: FakeClock, loopback: LoopbackServers
+) -> None:
+    repo.write("objects.yaml", _many_events(700))
+    cli("apply", repo.root, "--auto-approve")
+    clock.advance(3600)
+    repo.write("objects.yaml", _many_events(700, renamed=frozenset({0, 699})))
+    # A server that pages but ignores the order: its first page holds the first 500 events by
+    # start, not newest first, so nothing is concluded from it.
+    loopback.serve("sandbox", IgnoresOrder(repo.sandbox.app))
+    repo.forget_requests()
+    result = cli("apply", repo.root, "--auto-approve")
+    assert "Read back: 2 verified, 0 unverified, 0 duplicates removed." in result.stdout
+    requests = repo.requests()
+    last_write = max(i for i, r in enumerate(requests) if r.method == "PATCH")
+    read_back = [r for r in requests[last_write:] if r.method == "GET"
+                 and r.path == "/prospero/events"]
+    assert len(read_back) == 3  # the ordered page, then the window's two pages
