@@ -18,6 +18,7 @@ import pytest
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from reconciler.engine.apply import SETTLE_TIME
+from reconciler.sandbox.context import RequestRecord
 from reconciler.sandbox.faults import Fault
 from tests.fixtures.clock import FakeClock
 from tests.fixtures.faults import event, session
@@ -120,10 +121,11 @@ def _many_events(count: int, *, renamed: frozenset[int] = frozenset()) -> str:
     return "".join(lines)
 
 
-def test_writes_spread_over_more_than_a_page_are_read_back_in_one_list(
+def _first_and_last_of_700_changed(
     repo: Repo, cli: Run, clock: FakeClock
-) -> None:
-    # 700 events: their window is two of Prospero's pages of 500. The first and the last change.
+) -> list[RequestRecord]:
+    """Apply 700 events (a window of two of Prospero's pages of 500), then, an hour later, a
+    change to the first and the last: the list requests made after the last write."""
     repo.write("objects.yaml", _many_events(700))
     cli("apply", repo.root, "--auto-approve")
     clock.advance(3600)  # an hour later, as a review would take
@@ -133,8 +135,14 @@ def test_writes_spread_over_more_than_a_page_are_read_back_in_one_list(
     assert "Read back: 2 verified, 0 unverified, 0 duplicates removed." in result.stdout
     requests = repo.requests()
     last_write = max(i for i, r in enumerate(requests) if r.method == "PATCH")
-    read_back = [r for r in requests[last_write:] if r.method == "GET"
-                 and r.path == "/prospero/events"]
+    return [r for r in requests[last_write:] if r.method == "GET"
+            and r.path == "/prospero/events"]
+
+
+def test_writes_spread_over_more_than_a_page_are_read_back_in_one_list(
+    repo: Repo, cli: Run, clock: FakeClock
+) -> None:
+    read_back = _first_and_last_of_700_changed(repo, cli, clock)
     assert len(read_back) == 1  # recently updated first: one page holds both writes
     assert "order=lastUpdatedAt%3Adesc" in read_back[0].query
 
@@ -157,18 +165,8 @@ class IgnoresOrder:
 def test_a_read_back_whose_order_is_not_honoured_walks_the_window(
     repo: Repo, cli: Run, clock: FakeClock, loopback: LoopbackServers
 ) -> None:
-    repo.write("objects.yaml", _many_events(700))
-    cli("apply", repo.root, "--auto-approve")
-    clock.advance(3600)
-    repo.write("objects.yaml", _many_events(700, renamed=frozenset({0, 699})))
     # A server that pages but ignores the order: its first page holds the first 500 events by
     # start, not newest first, so nothing is concluded from it.
     loopback.serve("sandbox", IgnoresOrder(repo.sandbox.app))
-    repo.forget_requests()
-    result = cli("apply", repo.root, "--auto-approve")
-    assert "Read back: 2 verified, 0 unverified, 0 duplicates removed." in result.stdout
-    requests = repo.requests()
-    last_write = max(i for i, r in enumerate(requests) if r.method == "PATCH")
-    read_back = [r for r in requests[last_write:] if r.method == "GET"
-                 and r.path == "/prospero/events"]
+    read_back = _first_and_last_of_700_changed(repo, cli, clock)
     assert len(read_back) == 3  # the ordered page, then the window's two pages
