@@ -117,6 +117,9 @@ def _changes_for(
                 )
             )
             change = None
+        elif (twin := _identical_elsewhere(provider, desired, side)) is not None:
+            found.skipped.append(Skipped(desired.address, _claimed_elsewhere(provider, twin)))
+            change = None
         else:
             change = _create(provider, desired)
         if change is not None:
@@ -157,6 +160,31 @@ def _hold_back(
         else:
             held.append(Skipped(change.address, f"{change.reason}, but {why}"))
     return tuple(kept), tuple(held)
+
+
+def _identical_elsewhere(
+    provider: Provider, desired: DesiredObject, side: Refreshed
+) -> RemoteObject | None:
+    """Another scope's object of this key that already holds every declared field.
+
+    One key in two scopes is two objects; but one that is this object to the last field is most
+    likely this scope's own, its scope mark changed by hand: creating it again would make a
+    second (and, for Prevail, invite everyone again). It is left for the user to decide.
+    """
+    twin = side.elsewhere.get(desired.key)
+    if twin is None or field_changes(desired, twin, merge_fields=provider.merge_fields):
+        return None
+    return twin
+
+
+def _claimed_elsewhere(provider: Provider, twin: RemoteObject) -> str:
+    return (
+        f"not created: {provider.name} holds {twin.remote_id} with this key and every declared "
+        f"field, marked for the scope {twin.scope!r}. If it is this configuration's, its scope "
+        f"mark was changed: set it back to {provider.scope!r} in {provider.name} (or remove "
+        "the mark and run with --adopt-unscoped); if it is that scope's own, give this object "
+        "another key"
+    )
 
 
 def _create(provider: Provider, desired: DesiredObject) -> Change:

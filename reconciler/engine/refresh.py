@@ -31,7 +31,8 @@ class Refreshed:
 
     `current` holds this scope's objects, one per key; `extras` the other live objects of a key
     in this scope (by `duplicate_key`), described by `duplicates`; `unscoped` the objects marked
-    before scopes existed (the oldest of each key); `others` counts other scopes' objects by name.
+    before scopes existed (the oldest of each key); `others` counts other scopes' objects by name,
+    and `elsewhere` holds the oldest of them for each key declared here.
     """
 
     provider: Provider
@@ -42,6 +43,7 @@ class Refreshed:
     unscoped: dict[str, RemoteObject] = field(default_factory=dict)
     unscoped_count: int = 0
     others: Mapping[str, int] = field(default_factory=dict)
+    elsewhere: dict[str, RemoteObject] = field(default_factory=dict)
 
     def remote(self, key: str) -> RemoteObject | None:
         """The remote object a change's address key names: this scope's, an extra, or unscoped."""
@@ -78,6 +80,7 @@ def by_scope(
     mine: dict[str, list[RemoteObject]] = {}
     legacy: dict[str, list[RemoteObject]] = {}
     others: Counter[str] = Counter()
+    elsewhere: dict[str, list[RemoteObject]] = {}
     for remote in found:
         # An unmarked object is one a declared lookup selected (Previsto): ours to mark. A
         # provider without a scope sees every marked object as its own, as before scopes.
@@ -87,6 +90,8 @@ def by_scope(
             legacy.setdefault(remote.key, []).append(remote)
         else:
             others[remote.scope] += 1
+            if remote.key in desired:
+                elsewhere.setdefault(remote.key, []).append(remote)
     current: dict[str, RemoteObject] = {}
     extras: dict[str, RemoteObject] = {}
     duplicates: list[Duplicate] = []
@@ -115,6 +120,7 @@ def by_scope(
         unscoped={key: min(group, key=_seniority) for key, group in legacy.items()},
         unscoped_count=sum(len(group) for group in legacy.values()),
         others=dict(others),
+        elsewhere={key: min(group, key=_seniority) for key, group in elsewhere.items()},
     )
 
 

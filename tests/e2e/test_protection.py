@@ -188,6 +188,33 @@ def test_a_mark_stripped_remotely_does_not_let_prune_remove_what_the_base_ref_pr
     assert "- events.gala" in planned
 
 
+def test_an_event_whose_scope_mark_was_changed_by_hand_is_not_created_again(
+    repo: Repo, cli: Run
+):
+    """Someone re-marks a managed event for another scope: it would look missing, and a create
+    would make a second gala. An event of another scope with this key and every declared field
+    is held back, named, with how to take it back; one that differs is that scope's own."""
+    repo.write("e.yaml", "version: 1\nevents:\n" + event("gala", "Gala", 1))
+    cli("apply", repo.root, "--auto-approve")
+    [gala] = [e for e in repo.sandbox.store.query("prospero.events").documents
+              if (e.get("customFields") or {}).get("reconciler_key") == "gala"]
+    fields = {**gala["customFields"], "reconciler_scope": "team-x"}
+    repo.sandbox.store.replace("prospero.events", gala["id"], {**gala, "customFields": fields})
+
+    repo.forget_requests()
+    result = cli("apply", repo.root, "--auto-approve")
+    assert (f"Skipped events.gala: not created: prospero holds {gala['id']} with this key and "
+            "every declared field, marked for the scope 'team-x'") in result.stdout
+    assert f"set it back to '{SCOPE}' in prospero" in result.stdout
+    assert repo.writes() == []
+    # Another scope's gala that differs (its own title) is that scope's: ours is created.
+    repo.sandbox.store.replace("prospero.events", gala["id"],
+                               {**gala, "title": "Team X gala", "customFields": fields})
+    cli("apply", repo.root, "--auto-approve")
+    assert live_per_key(repo)[("prospero.events", SCOPE, "gala")] == 1
+    assert live_per_key(repo)[("prospero.events", "team-x", "gala")] == 1
+
+
 def git(root: Path, *args: str) -> str:
     done = subprocess.run(
         ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
