@@ -32,8 +32,9 @@ def test_previous_keys_are_an_option_and_not_a_managed_field():
 
 
 def test_a_previous_key_that_is_another_declared_key_is_refused():
-    text = events(EVENT.format(key="gala"),
-                  EVENT.format(key="gala-2027") + "    previous_keys: [gala]\n")
+    text = events(
+        EVENT.format(key="gala"), EVENT.format(key="gala-2027") + "    previous_keys: [gala]\n"
+    )
     assert issues(text) == [
         'e.yaml:9:21: events[1].previous_keys[0]: "gala" is the key of another declared event '
         "(at e.yaml:3:5): a previous key must no longer be declared; rename that one first, or "
@@ -44,22 +45,24 @@ def test_a_previous_key_that_is_another_declared_key_is_refused():
 def test_an_objects_own_key_is_not_a_previous_key():
     text = events(EVENT.format(key="gala") + "    previous_keys: [gala]\n")
     assert issues(text) == [
-        "e.yaml:6:21: events[0].previous_keys[0]: \"gala\" is this event's own key: list only "
+        'e.yaml:6:21: events[0].previous_keys[0]: "gala" is this event\'s own key: list only '
         "keys it had before"
     ]
 
 
 def test_one_previous_key_claimed_by_two_objects_across_files_names_both(tmp_path: Path):
     (tmp_path / "a.yaml").write_text(
-        events(EVENT.format(key="gala-a") + "    previous_keys: [gala]\n"), encoding="utf-8")
+        events(EVENT.format(key="gala-a") + "    previous_keys: [gala]\n"), encoding="utf-8"
+    )
     (tmp_path / "b.yaml").write_text(
         events(EVENT.format(key="gala-b") + "    previous_keys:\n      - old\n      - gala\n"),
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     with pytest.raises(ConfigError) as caught:
         load(tmp_path, resolve_providers=False)
     [issue] = caught.value.issues
     assert str(issue) == (
-        f"{tmp_path / 'b.yaml'}:8:9: events[0].previous_keys[1]: \"gala\" is also a previous key "
+        f'{tmp_path / "b.yaml"}:8:9: events[0].previous_keys[1]: "gala" is also a previous key '
         f"of events.gala-a (at {tmp_path / 'a.yaml'}:6:21): only one event can have been gala; "
         "remove it from one of them"
     )
@@ -68,15 +71,18 @@ def test_one_previous_key_claimed_by_two_objects_across_files_names_both(tmp_pat
 def test_the_same_previous_key_in_two_kinds_is_two_renames():
     text = events(EVENT.format(key="gala-2027") + "    previous_keys: [gala]\n") + (
         "assignments:\n  - key: gala-2027\n    previous_keys: [gala]\n"
-        "    select: {id: asgmt-1}\n    metadata: {crew: north}\n")
+        "    select: {id: asgmt-1}\n    metadata: {crew: north}\n"
+    )
     state = load_text(text, filename="e.yaml", resolve_providers=False)
     assert [o.options.previous_keys for o in state.objects["assignments"]] == [("gala",)]
 
 
 def test_validate_refuses_a_previous_key_that_is_not_a_key(tmp_path: Path, cli: Run):
     path = tmp_path / "e.yaml"
-    path.write_text(events(EVENT.format(key="gala") + "    previous_keys: [Summer Party]\n"),
-                    encoding="utf-8")
+    path.write_text(
+        events(EVENT.format(key="gala") + "    previous_keys: [Summer Party]\n"), encoding="utf-8"
+    )
     result = cli("validate", path, "--sandbox", expect=1)
     assert result.stderr.startswith(
-        f'{path}:6:21: events[0].previous_keys[0]: "Summer Party" must be 1 to 63 characters')
+        f'{path}:6:21: events[0].previous_keys[0]: "Summer Party" must be 1 to 63 characters'
+    )
