@@ -190,15 +190,20 @@ def _update(
     if remark and not adopting and not provider.marker_editable:
         found.warnings.append(_unrecordable_protection(provider, desired, current))
         remark = False
-    # A rename re-marks the object with its new key, in the same write as any field change.
+    # A rename re-marks the object with its new key, in the same write as any field change;
+    # where the marker cannot be written, the old key goes on finding it (unless it is
+    # scheduled anew for another reason, which writes the new key).
     rekey = current.moved_from is not None and provider.marker_editable
-    if current.moved_from is not None and not rekey:
-        found.warnings.append(_unrecordable_move(provider, desired, current.moved_from))
+    kept_key = current.moved_from if not rekey else None
     if not applied and not remark and not rekey:
+        if kept_key is not None:
+            found.warnings.append(_unrecordable_move(provider, desired, kept_key))
         if ignored:
             log.info("%s: changes to %s are ignored", desired.address, ignored)
         return None
     update = provider.update_plan(current, desired, applied)
+    if kept_key is not None and update.action is Action.UPDATE:
+        found.warnings.append(_unrecordable_move(provider, desired, kept_key))
     reason = update.reason if applied else _marker_reason(desired, current)
     if adopting:
         reason = (

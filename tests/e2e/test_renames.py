@@ -335,3 +335,48 @@ def test_a_rename_in_a_pull_request_is_config_and_a_remote_edit_stays_drift(repo
     ]
     assert (change["address"], change["moved_from"]) == ("events.gala-2027", "events.gala")
     assert change["origin"] == "config" and change["drift_fields"] == ["title"]
+
+
+def test_a_renamed_event_of_before_scopes_is_adopted_and_rekeyed_in_one_write(repo: Repo, cli: Run):
+    repo.write("e.yaml", "version: 1\nevents:\n" + event("gala", "Gala", 1))
+    cli("apply", repo.root, "--auto-approve")
+    stored = managed_events(repo)["gala"]
+    unscoped = {k: v for k, v in stored["customFields"].items() if k != "reconciler_scope"}
+    repo.sandbox.store.replace(
+        "prospero.events", stored["id"], {**stored, "customFields": unscoped}
+    )
+    repo.write(
+        "e.yaml", "version: 1\nevents:\n" + renamed(event("gala", "Gala", 1), "gala", "gala-2027")
+    )
+    planned = cli("plan", repo.root, "--prune").stdout
+    assert "Skipped events.gala-2027: managed before scopes" in planned
+    assert "No changes." in planned  # neither created again nor pruned
+
+    repo.forget_requests()
+    cli("apply", repo.root, "--auto-approve", "--adopt-unscoped")
+    assert [(w.method, w.body) for w in repo.writes()] == [
+        ("PATCH", {"customFields": {"reconciler_scope": SCOPE, "reconciler_key": "gala-2027"}})
+    ]
+    assert "No changes." in cli("plan", repo.root, "--prune", "--detailed-exitcode").stdout
+
+
+def test_a_renamed_session_scheduled_anew_for_another_reason_takes_the_new_key(
+    repo: Repo, cli: Run
+):
+    """Only a change Prevail cannot make in place (an invitee removed) schedules anew, as it
+    would without the rename; the new session then carries the new key."""
+    depo = session("depo", "Deposition", 1).replace(
+        "[depo@example.com]", "[depo@example.com, gone@example.com]"
+    )
+    repo.write("s.yaml", "version: 1\nsessions:\n" + depo)
+    cli("apply", repo.root, "--auto-approve")
+    repo.write(
+        "s.yaml",
+        "version: 1\nsessions:\n" + renamed(session("depo", "Deposition", 1), "depo", "depo-2027"),
+    )
+    planned = cli("plan", repo.root, "--prune").stdout
+    assert "-/+ sessions.depo-2027 (moved from sessions.depo)" in planned
+    assert "invitees cannot be removed in place (gone@example.com)" in planned
+    assert "keeps the key" not in planned
+    cli("apply", repo.root, "--auto-approve", "--prune")
+    assert live_per_key(repo) == {("prevail.sessions", SCOPE, "depo-2027"): 1}
