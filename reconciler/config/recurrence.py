@@ -122,6 +122,7 @@ def expand_series(
         until=until,
         outlook=outlook,
         rule=rule,
+        previous_keys=base.options.previous_keys,
     )
     try:
         occurrences, outlook = _occurrences(series, base, item, path, source, overrides)

@@ -380,3 +380,26 @@ def test_a_renamed_session_scheduled_anew_for_another_reason_takes_the_new_key(
     assert "keeps the key" not in planned
     cli("apply", repo.root, "--auto-approve", "--prune")
     assert live_per_key(repo) == {("prevail.sessions", SCOPE, "depo-2027"): 1}
+
+
+def test_a_renamed_series_still_owns_the_occurrences_its_rule_dropped(repo: Repo, cli: Run):
+    """Shortened as it is renamed: the old key's occurrence the new rule no longer has goes
+    without --prune, as it would in a series that kept its key."""
+    series = (
+        "  - key: standup\n    title: Stand-up\n    start: 2027-07-05T09:00\n"
+        "    end: 2027-07-05T09:15\n    time_zone: Europe/Paris\n"
+        '    recurrence: {rrule: "FREQ=DAILY;COUNT=3", horizon: 3650}\n'
+    )
+    repo.write("e.yaml", "version: 1\nevents:\n" + series)
+    cli("apply", repo.root, "--auto-approve")
+    shorter = renamed(series, "standup", "daily-standup").replace("COUNT=3", "COUNT=2")
+    repo.write("e.yaml", "version: 1\nevents:\n" + shorter)
+    document = json.loads(cli("plan", repo.root, "--format", "json").stdout)
+    planned = {c["address"]: (c["action"], c.get("moved_from")) for c in document["changes"]}
+    assert planned == {
+        "events.daily-standup@2027-07-05": ("update", "events.standup@2027-07-05"),
+        "events.daily-standup@2027-07-06": ("update", "events.standup@2027-07-06"),
+        "events.standup@2027-07-07": ("delete", None),
+    }
+    [removal] = [c for c in document["changes"] if c["action"] == "delete"]
+    assert removal["reason"].startswith("no longer an occurrence of its series")
