@@ -60,6 +60,7 @@ class ObjectOptions:
     allow_short_notice: bool = False
     via: str | None = None  # sessions only: "direct" | "request" (None = provider default)
     remote_id: str | None = None  # the unmanaged object `reconciler import` read it from
+    previous_keys: tuple[str, ...] = ()  # keys it was declared under before (a rename)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -188,7 +189,8 @@ class RemoteObject:
     The marker's `scope` (None: written before scopes existed) and `protected` say whose object
     it is and whether it may be removed; `created_at` (or the id) tells the oldest of duplicates;
     `selected` means a declared object's own lookup found it (Previsto's `select`), which makes
-    it the twin whatever its age.
+    it the twin whatever its age. `moved_from` is the key the marker carries when refresh found
+    the object under a declared object's previous key (a rename): `key` is then the new one.
     """
 
     kind: str
@@ -203,6 +205,7 @@ class RemoteObject:
     protected: bool = False
     created_at: str | None = None
     selected: bool = False
+    moved_from: str | None = None
 
     @property
     def address(self) -> Address:
@@ -271,6 +274,7 @@ class DesiredObject:
     lookup: Mapping[str, Any] = field(default_factory=dict)
     # The zone as the YAML spells it (an alias stays an alias), for showing times; never compared.
     time_zone: str | None = None
+    previous_keys: tuple[str, ...] = ()  # refresh finds it under these keys too (a rename)
 
     @property
     def address(self) -> Address:
@@ -312,6 +316,8 @@ class Change:
     # as declared (or the remote's), and the object's start even when the start is unchanged.
     time_zone: str | None = None
     starts_at: str | None = None
+    # A rename: the address the remote object carries (its marker's key) before this change.
+    moved_from: Address | None = None
 
     @property
     def sort_key(self) -> tuple[int, str, str]:
@@ -343,6 +349,8 @@ class Change:
             out["time_zone"] = self.time_zone
         if self.starts_at:
             out["starts_at"] = self.starts_at
+        if self.moved_from is not None:
+            out["moved_from"] = str(self.moved_from)
         return out
 
     @classmethod
@@ -354,6 +362,7 @@ class Change:
             )
 
         origin = data.get("origin")
+        moved_from = data.get("moved_from")
         return cls(
             address=Address.parse(str(data["address"])),
             provider=str(data["provider"]),
@@ -368,6 +377,7 @@ class Change:
             note=data.get("note"),
             time_zone=data.get("time_zone"),
             starts_at=data.get("starts_at"),
+            moved_from=Address.parse(str(moved_from)) if moved_from else None,
         )
 
 

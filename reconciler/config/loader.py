@@ -25,6 +25,7 @@ from reconciler.config.discovery import ReadLimits, discover, read_all
 from reconciler.config.document import ConfigFile
 from reconciler.config.hints import hint_budget
 from reconciler.config.recurrence import Series, expand_series
+from reconciler.config.renames import Claim, claims, rename_issues
 from reconciler.config.schema import schema_issues
 from reconciler.config.scope import declared_scope, derived_scope
 from reconciler.config.settings import merge_providers
@@ -46,7 +47,7 @@ from reconciler.model import (
 # The entry names that are options of the object, not fields the provider manages.
 OPTION_FIELDS = frozenset(
     {"key", "protect", "ignore_changes", "allow_short_notice", "via", "remote_id", "recurrence",
-     "overrides"}
+     "overrides", "previous_keys"}
 )
 
 # Issues listed per file; the rest are counted in one line. A hostile or generated file can hold
@@ -235,6 +236,7 @@ def _merge_objects(
         # Where each key is first declared; the places of any key declared twice or more.
         first: dict[str, tuple[ConfigFile, int]] = {}
         repeated: dict[str, list[tuple[ConfigFile, int]]] = {}
+        renamed: list[Claim] = []  # every previous key listed, checked once all keys are known
         for file in files:
             items = file.document.get(kind)
             if not isinstance(items, list):
@@ -250,6 +252,7 @@ def _merge_objects(
                         repeated.setdefault(key, [first[key]]).append((file, index))
                     else:
                         first[key] = (file, index)
+                renamed.extend(claims(file, kind, index, item))
                 flawed = file.flawed_fields(path)
                 found = check_object(kind, item, path, file.source, flawed=flawed)
                 issues.extend(found)
@@ -269,6 +272,7 @@ def _merge_objects(
             issues.append(
                 where.source.issue((kind, index, "key"), f'duplicate key "{key}" (also at {also})')
             )
+        issues.extend(rename_issues(kind, renamed, first))
         objects[kind] = tuple(declared)
     return objects, series
 
@@ -281,6 +285,7 @@ def _declared(kind: str, key: str, item: Mapping[str, Any], location: Location) 
             allow_short_notice=bool(item.get("allow_short_notice", False)),
             via=item.get("via"),
             remote_id=item.get("remote_id"),
+            previous_keys=tuple(item.get("previous_keys") or ()),
         )
         if not _OPTION_NAMES.isdisjoint(item)
         else _NO_OPTIONS  # most objects set none: one shared, immutable instance

@@ -122,6 +122,7 @@ def expand_series(
         until=until,
         outlook=outlook,
         rule=rule,
+        previous_keys=base.options.previous_keys,
     )
     try:
         occurrences, outlook = _occurrences(series, base, item, path, source, overrides)
@@ -414,7 +415,13 @@ def _occurrence(
             moved = _instant(str(changes["start"]), zone)
             fields["end"] = timing.end_text(moved)
         location = source.at((*path, "overrides", text))
-    return replace(base, key=occurrence_key(base.key, when), fields=fields, location=location)
+    options = base.options
+    if options.previous_keys:
+        # A renamed series: each occurrence was the same date's occurrence of the old key.
+        previous = tuple(occurrence_key(old, when) for old in options.previous_keys)
+        options = replace(options, previous_keys=previous)
+    return replace(base, key=occurrence_key(base.key, when), fields=fields, location=location,
+                   options=options)
 
 
 def _starts(occurrence: DeclaredObject, zone: ZoneInfo) -> datetime:

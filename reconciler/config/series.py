@@ -73,6 +73,7 @@ class Series:
     outlook: Outlook
     rule: Rule = field(compare=False, repr=False)
     notes: tuple[ConfigIssue, ...] = ()  # warnings: valid, but likely not what was meant
+    previous_keys: tuple[str, ...] = ()  # the keys it was declared under before (a rename)
 
     @property
     def declared(self) -> int:
@@ -131,10 +132,16 @@ def when_text(when: date) -> str:
 def membership(key: str, series: Mapping[str, Series]) -> Membership | None:
     """Whether a managed object's key is an occurrence of a declared series, and if still so."""
     parts = split_key(key)
-    if parts is None or parts[0] not in series:
+    if parts is None:
         return None
     stem, when = parts
-    return Membership.PRODUCED if series[stem].produces(when) else Membership.DROPPED
+    # An occurrence of a series' previous key is judged by the renamed series' rule.
+    owner = series.get(stem) or next(
+        (one for one in series.values() if stem in one.previous_keys), None
+    )
+    if owner is None:
+        return None
+    return Membership.PRODUCED if owner.produces(when) else Membership.DROPPED
 
 
 def series_sizes(series: Mapping[str, Mapping[str, Series]]) -> dict[str, int]:

@@ -218,11 +218,20 @@ def _update(
     if remark and not adopting and not provider.marker_editable:
         found.warnings.append(_unrecordable_protection(provider, desired, current))
         remark = False
-    if not applied and not remark:
+    # A rename re-marks the object with its new key, in the same write as any field change;
+    # where the marker cannot be written, the old key goes on finding it (unless it is
+    # scheduled anew for another reason, which writes the new key).
+    rekey = current.moved_from is not None and provider.marker_editable
+    kept_key = current.moved_from if not rekey else None
+    if not applied and not remark and not rekey:
+        if kept_key is not None:
+            found.warnings.append(_unrecordable_move(provider, desired, kept_key))
         if ignored:
             log.info("%s: changes to %s are ignored", desired.address, ignored)
         return None
     update = provider.update_plan(current, desired, applied)
+    if kept_key is not None and update.action is Action.UPDATE:
+        found.warnings.append(_unrecordable_move(provider, desired, kept_key))
     reason = update.reason if applied else _marker_reason(desired, current)
     if adopting:
         reason = (
@@ -242,10 +251,14 @@ def _update(
         note=ADOPT_SCOPE_NOTE if adopting else None,
         time_zone=desired.time_zone,
         starts_at=desired.starts_at,
+        moved_from=Address(current.kind, current.moved_from) if current.moved_from else None,
     )
 
 
 def _marker_reason(desired: DesiredObject, current: RemoteObject) -> str:
+    if current.moved_from is not None:
+        return (f"renamed: record the key {desired.key} on the object (it carries "
+                f"{current.moved_from})")
     if current.protected != desired.protect:
         return (
             "record protect: true on the object"
@@ -253,6 +266,15 @@ def _marker_reason(desired: DesiredObject, current: RemoteObject) -> str:
             else "clear the object's protection (protect: false)"
         )
     return "record this configuration's scope on the object"
+
+
+def _unrecordable_move(provider: Provider, desired: DesiredObject, old_key: str) -> str:
+    noun = desired.kind.removesuffix("s")
+    return (
+        f"{desired.address} was {desired.kind}.{old_key}: {provider.name} cannot rewrite the "
+        f"marker of an existing {noun}, so it keeps the key {old_key}, which identifies it for "
+        f"as long as previous_keys lists {old_key} (keep it there while the {noun} is live)"
+    )
 
 
 def _unrecordable_protection(

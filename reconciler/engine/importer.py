@@ -82,9 +82,11 @@ def import_objects(
         if _passes(remote, where) and (since is None or _starts_on_or_after(remote, since))
     ]
     chosen.sort(key=lambda remote: (remote.starts_at or "", remote.key, remote.remote_id))
-    taken = {obj.key for obj in state.objects.get(kind, ())} | {
-        parts[0] for obj in state.objects.get(kind, ()) if (parts := split_key(obj.key))
-    }
+    declared = state.objects.get(kind, ())
+    # A renamed object's previous keys stay taken: they still identify it, remotely.
+    taken = {obj.key for obj in declared} | {
+        parts[0] for obj in declared if (parts := split_key(obj.key))
+    } | {old for obj in declared for old in obj.options.previous_keys}
     entries = []
     for remote in chosen:
         key = unique_key(remote.key, _day(remote), taken, SINGULAR[kind])

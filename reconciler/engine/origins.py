@@ -108,9 +108,13 @@ def label_origins(
     for change in plan.changes:
         now = declared_now.get(change.address)
         before = base_declared.get(change.address)
+        if before is None and change.moved_from is not None:
+            # Renamed since the base ref: declared there under its old key. The rename is the
+            # PR's; its fields still tell the PR's edits from remote ones.
+            before = base_declared.get(change.moved_from)
         if now is None and before is None:
             origin = Origin.DRIFT
-        elif now is None or before is None:
+        elif now is None or before is None or change.moved_from is not None:
             origin = Origin.CONFIG
         else:
             origin = Origin.DRIFT if same(dict(now), dict(before)) else Origin.CONFIG

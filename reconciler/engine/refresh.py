@@ -18,9 +18,10 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from reconciler.config import DesiredState
+from reconciler.errors import PlanError
 from reconciler.model import Address, DesiredObject, Duplicate, RemoteObject, duplicate_key
 from reconciler.providers.base import Provider
 
@@ -111,16 +112,59 @@ def by_scope(
             )
         )
     duplicates.sort(key=lambda duplicate: duplicate.address)
+    unscoped = {key: min(group, key=_seniority) for key, group in legacy.items()}
+    claim_previous_keys(desired, current, unscoped)
     return Refreshed(
         provider=provider,
         desired=desired,
         current=current,
         extras=extras,
         duplicates=tuple(duplicates),
-        unscoped={key: min(group, key=_seniority) for key, group in legacy.items()},
+        unscoped=unscoped,
         unscoped_count=sum(len(group) for group in legacy.values()),
         others=dict(others),
         elsewhere={key: min(group, key=_seniority) for key, group in elsewhere.items()},
+    )
+
+
+def claim_previous_keys(
+    desired: Mapping[str, DesiredObject],
+    current: dict[str, RemoteObject],
+    unscoped: dict[str, RemoteObject],
+) -> None:
+    """Re-key, in place, each object found under a declared object's previous key (a rename) to
+    the declared key, with the key it carries as `moved_from`; then it is that object, not an
+    undeclared one. When both an old and the new key (or two old keys) are found, which object
+    is the declared one would be a guess: refused, naming them."""
+    problems: list[str] = []
+    for pool in (current, unscoped):
+        for key, wanted in desired.items():
+            if not wanted.previous_keys or (pool is unscoped and key in current):
+                continue  # nothing was renamed, or this scope already holds it
+            found = [old for old in wanted.previous_keys if old in pool]
+            if not found:
+                continue
+            if key in pool or len(found) > 1:
+                problems.append(_ambiguous_rename(wanted, [*found, key] if key in pool else found,
+                                                  pool))
+                continue
+            pool[key] = replace(pool.pop(found[0]), key=key, moved_from=found[0])
+    if problems:
+        raise PlanError("\n".join(problems))
+
+
+def _ambiguous_rename(
+    wanted: DesiredObject, keys: Sequence[str], pool: Mapping[str, RemoteObject]
+) -> str:
+    where = f"{wanted.location}: " if wanted.location else ""
+    named = [f"{wanted.kind}.{key} (id {pool[key].remote_id})" for key in keys]
+    found = (f"both {named[0]} and {named[1]}" if len(named) == 2
+             else f"{', '.join(named[:-1])} and {named[-1]} all")
+    listed = ", ".join(wanted.previous_keys)
+    return (
+        f"{where}{wanted.address} lists previous_keys [{listed}], but {found} exist remotely: "
+        f"which one is {wanted.address} is not guessed; remove the one that should not exist "
+        "from the provider (or, to keep both, the previous key from the YAML), then plan again"
     )
 
 
@@ -150,6 +194,8 @@ def state_checksum(refreshed: Mapping[str, Refreshed], addresses: Sequence[Addre
                     "owned": sorted(current.owned) if current.owned is not None else None,
                     "scope": current.scope,
                     "protected": current.protected,
+                    # The key the object carries, when refresh found it under a previous one.
+                    **({"moved_from": current.moved_from} if current.moved_from else {}),
                 },
             ]
         )

@@ -132,6 +132,7 @@ def _differences(saved: Change, derived: Change) -> list[str]:
             ("action", saved.action.value, derived.action.value),
             ("remote id", saved.remote_id, derived.remote_id),
             ("note", saved.note, derived.note),
+            ("previous address", saved.moved_from, derived.moved_from),
         )
         if theirs != ours
     ]

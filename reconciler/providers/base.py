@@ -205,6 +205,7 @@ class Provider(ABC):
             ),
             allow_short_notice=options.allow_short_notice,
             starts_at=start if isinstance(start, str) else None,
+            previous_keys=options.previous_keys,
             **provider_data,
         )
 

@@ -144,7 +144,10 @@ class PrevistoProvider(Provider):
         for item in desired:
             assignment = selected[item.key]
             claimed.add(str(assignment["id"]))
-            found.append(replace(self.remote(assignment, item.key), selected=True))
+            # Read under the key it carries when that is a previous one: refresh sees the rename.
+            carried = _meta(assignment).get(KEY_META)
+            key = carried if carried in item.previous_keys else item.key
+            found.append(replace(self.remote(assignment, str(key)), selected=True))
         for assignment in marked:
             key = _meta(assignment).get(KEY_META)
             if isinstance(key, str) and str(assignment["id"]) not in claimed:
@@ -264,7 +267,7 @@ class PrevistoProvider(Provider):
             assignment = matches[0]
             meta = _meta(assignment)
             marked = meta.get(KEY_META)
-            if isinstance(marked, str) and marked != item.key:
+            if isinstance(marked, str) and marked not in (item.key, *item.previous_keys):
                 problems.append(
                     f"{_where(item)}assignments.{item.key}: assignment {assignment['id']} is "
                     f"already managed as {marked!r}"
@@ -325,7 +328,7 @@ class PrevistoProvider(Provider):
                 meta.update(change.after)
         declared = desired.fields.get("metadata")
         owned = ",".join(sorted(declared)) if isinstance(declared, Mapping) else ""
-        if current.state != "managed":
+        if current.state != "managed" or current.moved_from is not None:
             meta[KEY_META] = desired.key
         recorded = sorted(name.partition(".")[2] for name in current.owned or ())
         if current.state != "managed" or ",".join(recorded) != owned:

@@ -269,6 +269,10 @@ class ProsperoProvider(Provider):
             custom = patch.setdefault("customFields", {})
             if isinstance(custom, dict):
                 custom[SCOPE_FIELD] = self.mark(desired)
+        if current.moved_from is not None:  # renamed: the new key, in this same write
+            custom = patch.setdefault("customFields", {})
+            if isinstance(custom, dict):
+                custom[KEY_FIELD] = desired.key
         names = ", ".join(change.name for change in changes)
         return UpdatePlan(
             action=Action.UPDATE,

@@ -13,11 +13,13 @@ from reconciler.render.times import reschedules
 
 NOUNS = {"sessions": "session", "events": "event", "assignments": "assignment"}
 # The order the verbs read in, within one kind.
-VERBS = ("rescheduled", "created", "updated", "replaced", "cancelled", "deleted")
+VERBS = ("rescheduled", "created", "updated", "renamed", "replaced", "cancelled", "deleted")
 
 
 def verb(change: Change) -> str:
     if change.action is Action.UPDATE:
+        if change.moved_from is not None and not change.fields:
+            return "renamed"  # only the key the object carries changes
         return "rescheduled" if reschedules(change) else "updated"
     return {
         Action.CREATE: "created",

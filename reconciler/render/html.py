@@ -126,9 +126,11 @@ def _row(change: Change) -> str:
     action = change.action.value
     fields = "\n".join(_field_line(change, index) for index in range(len(change.fields)))
     reason = change.reason + (f" ({change.note})" if change.note else "")
+    moved = (f" (moved from <code>{_text(str(change.moved_from))}</code>)"
+             if change.moved_from else "")
     return (
         f'<tr><td class="{action}">{escape(verb(change))}</td>'
-        f"<td><code>{_text(str(change.address))}</code></td>"
+        f"<td><code>{_text(str(change.address))}</code>{moved}</td>"
         f"<td><pre>{fields}</pre></td>"
         f"<td>{_text(reason)}</td></tr>"
     )

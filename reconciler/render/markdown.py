@@ -62,8 +62,10 @@ def render_markdown(plan: Plan, *, title: str = "reconciler plan") -> str:
         ) or "—"
         origin = change.origin.value if change.origin else "—"
         reason = markdown_text(change.reason + (f" ({change.note})" if change.note else ""))
+        moved = (f" (moved from {markdown_code(str(change.moved_from))})"
+                 if change.moved_from else "")
         lines.append(
-            f"| {ICON[change.action]} | {markdown_code(str(change.address))} | {origin} | "
+            f"| {ICON[change.action]} | {markdown_code(str(change.address))}{moved} | {origin} | "
             f"{fields} | {reason} |"
         )
     lines.append("")
@@ -73,7 +75,8 @@ def render_markdown(plan: Plan, *, title: str = "reconciler plan") -> str:
     lines.append("")
     lines.append("```diff")
     for change in plan.changes:
-        lines.append(f"# {change.address} ({change.action.value})")
+        moved = f", moved from {change.moved_from}" if change.moved_from else ""
+        lines.append(f"# {change.address} ({change.action.value}{moved})")
         for field in change.fields:
             shown = describe_field(change, field)  # times in the object's zone, moves, DST
             if change.action is Action.CREATE:

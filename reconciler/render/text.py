@@ -77,10 +77,11 @@ def _change_lines(
     note = f" ({change.note})" if change.note else ""
     origin = f" [{change.origin.value}]" if change.origin else ""
     ident = f" id={change.remote_id}" if change.remote_id else ""
+    moved = f" (moved from {change.moved_from})" if change.moved_from else ""
     lines = [
         paint(f"  # {change.address} {VERB[change.action]}{note}{origin}", bold=True),
         visible(f"  # reason: {change.reason}"),
-        paint(f"  {symbol} {change.address}{ident}", colour),
+        paint(f"  {symbol} {change.address}{moved}{ident}", colour),
     ]
     width = max((len(field.name) for field in change.fields), default=0)
     for field in change.fields:
