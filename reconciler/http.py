@@ -45,6 +45,8 @@ from reconciler.transport import (
     RetryPolicy,
     TransferTooSlow,
     certificate_failure,
+    pacer_for,
+    pacing_store,
 )
 
 # What callers import from here: the client factory and the transport's names they meet.
@@ -230,6 +232,14 @@ def _system_store_usable() -> bool:
     )
 
 
+def _pacer(requests_per_minute: float | None, credential: str | None) -> Pacer | None:
+    if not requests_per_minute:
+        return None
+    if credential is None:
+        return Pacer(requests_per_minute)
+    return pacer_for(credential, requests_per_minute, store=pacing_store())
+
+
 def build_client(
     provider: str,
     base_url: str,
@@ -244,6 +254,7 @@ def build_client(
     headers: dict[str, str] | None = None,
     limits: ResponseLimits | None = None,
     deadline: Deadline | None = None,
+    credential: str | None = None,
 ) -> httpx.Client:
     """A client bound to one API's base URL, with retries and (when given) pacing.
 
@@ -251,7 +262,9 @@ def build_client(
     REST calls); `rate_window` is the window (seconds) of the API's documented rate limit, if it
     has one, which a 429 without `Retry-After` is waited out for; `headers` are sent with every
     request, after the defaults; `limits` bound each answer (default `ResponseLimits()`), and
-    nothing is sent or read past `deadline` (None: no deadline).
+    nothing is sent or read past `deadline` (None: no deadline). `credential` (a digest of the
+    credential, never the secret) makes the pacing the credential's: shared by every client of
+    it, in this process and, through the pacing store, in others on the machine.
     """
     origin = check_base_url(provider, base_url)
     inner = transport or httpx.HTTPTransport(
@@ -262,7 +275,7 @@ def build_client(
         inner,
         provider=provider,
         policy=policy or RetryPolicy(),
-        pacer=Pacer(requests_per_minute) if requests_per_minute else None,
+        pacer=_pacer(requests_per_minute, credential),
         rate_window=rate_window,
         limits=limits,
         deadline=deadline,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Mapping
 
 import httpx
@@ -26,6 +28,16 @@ PROVIDERS: dict[str, type[Provider]] = {
 }
 
 TransportFactory = Callable[[str], httpx.BaseTransport | None]
+
+
+def credential_digest(name: str, settings: ProviderSettings) -> str:
+    """Names a provider's credential without holding it: what its rate limit is kept under.
+
+    A digest of the base URL and the secret settings (the key), so two configurations that use
+    one key share one limit, and the secret itself never reaches the pacing store.
+    """
+    identity = json.dumps([name, settings.settings.get("base_url", ""), sorted(settings.secrets)])
+    return hashlib.sha256(identity.encode()).hexdigest()[:24]
 
 
 def build_providers(
@@ -65,6 +77,7 @@ def build_providers(
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             policy=policy,
             deadline=deadline,
+            credential=credential_digest(name, provider_settings),
         )
         scope = state.scope.name if state.scope is not None else None
         built[name] = cls(

@@ -32,7 +32,7 @@ policy lives in one place:
 from __future__ import annotations
 
 from reconciler.transport.answers import certificate_failure, retry_after
-from reconciler.transport.pacing import PACING_SHARE, Pacer
+from reconciler.transport.pacing import PACING_SHARE, Pacer, pacer_for, pacing_store
 from reconciler.transport.policy import (
     DeadlineExceeded,
     ResponseLimits,
@@ -56,5 +56,7 @@ __all__ = [
     "RetryPolicy",
     "TransferTooSlow",
     "certificate_failure",
+    "pacer_for",
+    "pacing_store",
     "retry_after",
 ]
