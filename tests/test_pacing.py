@@ -4,6 +4,7 @@ the key, in this process and, through the pacing store, in other processes on th
 from __future__ import annotations
 
 import base64
+import itertools
 import logging
 import sqlite3
 from pathlib import Path
@@ -37,7 +38,7 @@ def test_two_processes_on_one_store_share_the_key_s_slots(tmp_path: Path, clock:
     first, second = (Pacer(120, store=store, name="key") for _ in range(2))
     assert first.shared and second.shared
     times = _turn_times([first, second], clock, rounds=10)
-    gaps = [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
     assert min(gaps) >= SPACING  # never two requests of the key closer than one slot
     assert len(times) / (times[-1] - times[0] + SPACING) * 60 <= 117
 
@@ -65,7 +66,7 @@ def test_an_unusable_store_paces_the_run_alone_and_says_so(
     assert not pacer.shared
     assert "the shared store pacing.sqlite cannot be used" in caplog.text
     times = _turn_times([pacer], clock, rounds=3)
-    assert min(b - a for a, b in zip(times, times[1:], strict=False)) >= SPACING * 0.99
+    assert min(b - a for a, b in itertools.pairwise(times)) >= SPACING * 0.99
 
 
 def test_a_run_paces_previsto_through_the_machine_s_store_without_its_key(
