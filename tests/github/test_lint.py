@@ -147,7 +147,7 @@ def action_step(document: dict[Any, Any], job: str) -> dict[str, Any]:
     return next(s for s in document["jobs"][job]["steps"] if s.get("uses") == PUBLISHED)
 
 
-def test_each_configuration_has_its_own_job_and_concurrency_group():
+def test_each_configuration_has_its_own_job_and_the_key_one_concurrency_group():
     plan, apply, drift = workflow("plan.yml"), workflow("apply.yml"), workflow("drift.yml")
     for document, job, listing in ((plan, "plan", "touched"), (apply, "apply", "touched"),
                                    (drift, "drift", "all")):
@@ -156,14 +156,17 @@ def test_each_configuration_has_its_own_job_and_concurrency_group():
         assert matrix_job["needs"] == "folders"
         assert matrix_job["strategy"]["matrix"]["include"] == (
             f"${{{{ fromJSON(needs.folders.outputs.{listing}) }}}}")
-        assert "${{ matrix.name }}" in matrix_job["concurrency"]["group"]
         assert action_step(document, job)["with"]["path"] == "${{ matrix.folder }}"
+    # A plan is superseded by the pull request's next push.
     assert plan["jobs"]["plan"]["concurrency"]["cancel-in-progress"] is True
+    assert "${{ matrix.name }}" in plan["jobs"]["plan"]["concurrency"]["group"]
     assert "github.event.pull_request.number" in plan["jobs"]["plan"]["concurrency"]["group"]
-    # A running apply is never cancelled; a drift check never shares an apply's group.
-    assert apply["jobs"]["apply"]["concurrency"] == {
-        "group": "reconciler-apply-${{ matrix.name }}", "cancel-in-progress": False}
-    assert drift["jobs"]["drift"]["concurrency"]["group"].startswith("reconciler-drift-")
+    # Applies and drift checks of folders that share the API key (one set of secrets) take
+    # turns in one group, on whatever runners they land: a running one is never cancelled, and
+    # those pending wait in order instead of replacing each other.
+    key_group = {"group": "reconciler-key-default", "cancel-in-progress": False, "queue": "max"}
+    assert apply["jobs"]["apply"]["concurrency"] == key_group
+    assert drift["jobs"]["drift"]["concurrency"] == key_group
 
 
 def test_the_triggers_and_the_loop_from_review_to_apply():
