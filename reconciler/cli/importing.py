@@ -14,6 +14,7 @@ from reconciler.cli.common import (
     sandbox_option,
     target,
 )
+from reconciler.engine import next_steps
 from reconciler.engine.importer import import_objects, parse_filters
 from reconciler.local_files import write_text
 
@@ -69,8 +70,6 @@ def import_command(
         click.echo(imported.text, nl=False)
         return
     write_text(out, imported.text, what="the imported YAML", fix="choose another -o")
-    click.echo(
-        f"Wrote {imported.count} {kind} to {out}; `reconciler apply {path} --adopt` marks them "
-        "as managed.",
-        err=True,
-    )
+    adopting = next_steps.command("apply", "--adopt")
+    click.echo(f"Wrote {imported.count} {kind} to {out}; {adopting} marks them as managed.",
+               err=True)
