@@ -32,7 +32,7 @@ def elsewhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_the_import_hint_keeps_the_sandbox_it_read(elsewhere: Path, cli: Run):
-    configuration = elsewhere / "schedule"
+    configuration = elsewhere / "our schedule"  # a space: the step quotes it for a shell
     shutil.copytree(EXAMPLES, configuration, ignore=shutil.ignore_patterns(".*"))
     database = elsewhere / "demo.db"
     imported = configuration / "imported.yaml"
@@ -71,6 +71,14 @@ def test_the_import_hint_keeps_the_sandbox_it_read(elsewhere: Path, cli: Run):
         "--detailed-exitcode",
         expect=0,
     )
+
+
+def test_the_import_hint_says_to_move_a_file_written_outside_the_configuration(
+    elsewhere: Path, cli: Run
+):
+    outside = elsewhere / "events.yaml"
+    said = cli("import", EXAMPLES, "--sandbox", "--kind", "events", "-o", outside).stderr
+    assert f"to {outside}; move it into {EXAMPLES}, then `reconciler apply {EXAMPLES} " in said
 
 
 def test_the_saved_plan_hint_applies_it_with_the_options_it_was_made_with(
