@@ -33,6 +33,8 @@ SHAPING = frozenset(
         "--max-change-percent",
     }
 )
+# Options given once per value, as many times as the run gave them.
+REPEATABLE = frozenset({"--target"})
 # The run's options each command accepts, and so carries in a next step naming it. `--force` and
 # `--auto-approve` are never carried: overriding a rail or skipping the question is decided anew.
 ACCEPTS: dict[str, frozenset[str]] = {
@@ -46,7 +48,7 @@ ACCEPTS: dict[str, frozenset[str]] = {
 
 @dataclass(frozen=True, kw_only=True)
 class Invocation:
-    """The configuration a run read and the options it was given, in the order given."""
+    """The configuration a run read and the options it was given, in the command's order."""
 
     path: str | None = None
     options: tuple[tuple[str, str | None], ...] = ()  # (flag, value; None for a switch)
@@ -69,10 +71,6 @@ def running(invocation: Invocation) -> Iterator[Invocation]:
         yield invocation
     finally:
         _current = before
-
-
-def recorded() -> Invocation:
-    return _current
 
 
 def update(
@@ -106,4 +104,6 @@ def command(
     for flag, value in _current.options:
         if flag in accepted and flag not in given:
             words += [flag] if value is None else [flag, value]
+            if flag not in REPEATABLE:  # the first given wins (the run's own over a saved plan's)
+                given.add(flag)
     return "`" + shlex.join(words) + "`"
