@@ -6,7 +6,9 @@ Plain frozen values like `model.py`'s, which they are built from; kept apart bec
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from reconciler.model import Address, FieldChange, Location
@@ -41,9 +43,18 @@ class Check:
 # -- drift ---------------------------------------------------------------------------------------
 
 
+class Direction(StrEnum):
+    """Which side of a drifted field moved, as git tells it."""
+
+    REMOTE = "remote"  # git declares it alike at HEAD (and the base): it was edited remotely
+    GIT = "git"  # the YAML differs from HEAD or the base: edited in git, not applied yet
+    UNKNOWN = "unknown"  # no git record to tell (no repository, a file git does not track)
+
+
 @dataclass(frozen=True, kw_only=True)
 class DriftItem:
-    """One object out of sync. `fields` hold before = remote, after = declared."""
+    """One object out of sync. `fields` hold before = remote, after = declared; `directions`
+    says which side moved for each field judged (a field not in it: remote)."""
 
     address: Address
     status: str  # "drifted" | "missing" | "undeclared" | "ignored" | "duplicate"
@@ -52,6 +63,14 @@ class DriftItem:
     remote_id: str | None = None
     updated_at: str | None = None
     location: Location | None = None
+    directions: Mapping[str, Direction] = field(default_factory=dict)
+
+    def direction(self, name: str) -> Direction:
+        return self.directions.get(name, Direction.REMOTE)
+
+    def moved(self) -> frozenset[Direction]:
+        """The directions among the drifted fields."""
+        return frozenset(self.direction(change.name) for change in self.fields)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -61,7 +80,13 @@ class DriftItem:
             "last_updated": self.updated_at,
             "location": str(self.location) if self.location else None,
             "fields": [
-                {"field": f.name, "remote": f.before, "declared": f.after} for f in self.fields
+                {
+                    "field": f.name,
+                    "remote": f.before,
+                    "declared": f.after,
+                    "direction": self.direction(f.name).value,
+                }
+                for f in self.fields
             ],
             "ignored": [
                 {"field": f.name, "remote": f.before, "declared": f.after} for f in self.ignored
@@ -72,6 +97,8 @@ class DriftItem:
 @dataclass(frozen=True)
 class DriftReport:
     items: tuple[DriftItem, ...]
+    # Why the directions could not be told, when git had no record to tell them by.
+    notes: tuple[str, ...] = ()
 
     @property
     def in_sync(self) -> bool:
@@ -79,3 +106,9 @@ class DriftReport:
 
     def count(self, status: str) -> int:
         return sum(1 for item in self.items if item.status == status)
+
+    def count_moved(self, direction: Direction) -> int:
+        """Drifted objects with at least one field that moved this way."""
+        return sum(
+            1 for item in self.items if item.status == "drifted" and direction in item.moved()
+        )

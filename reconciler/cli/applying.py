@@ -32,6 +32,7 @@ from reconciler.cli.common import (
     use_color,
     value_limit,
 )
+from reconciler.engine import next_steps
 from reconciler.engine.apply import SETTLE_TIME, ApplyReport, Journal, apply_plan
 from reconciler.engine.drift_policy import DriftPolicy
 from reconciler.engine.fingerprint import configuration_fingerprint
@@ -142,6 +143,8 @@ def apply(
             )
         config_path = saved.config_path
         use_sandbox = use_sandbox or saved.sandbox
+        # Next steps plan afresh: from the configuration, with the options the plan was made with.
+        next_steps.update(path=config_path, options=saved_options(saved))
     else:
         config_path = path
     with (
@@ -257,6 +260,18 @@ def announce_wait(path: Path) -> None:
     )
 
 
+def saved_options(saved: SavedPlan) -> list[tuple[str, str | None]]:
+    """The options a saved plan was made with, as a command line gives them."""
+    switches = {"--sandbox": saved.sandbox, "--prune": saved.prune, "--adopt": saved.adopt,
+                "--adopt-unscoped": saved.adopt_unscoped, "--strict": saved.strict}
+    options: list[tuple[str, str | None]] = [(flag, None) for flag, on in switches.items() if on]
+    if saved.on_drift is not DriftPolicy.REVERT:
+        options.append(("--on-drift", saved.on_drift.value))
+    if saved.base_commit is not None:
+        options.append(("--base-ref", saved.base_commit))
+    return options
+
+
 def _check_saved_options(
     saved: SavedPlan, *, on_drift: str | None, base_ref: str | None, flags: Mapping[str, bool]
 ) -> None:
@@ -362,7 +377,7 @@ def print_read_back(checked: ReadBack) -> None:
             f"unverified, {removed} duplicate{'s' if removed != 1 else ''} removed."
         )
     if not checked.ok:
-        click.echo("Run `reconciler plan` to see what the remote state holds now.")
+        click.echo(f"Run {next_steps.command('plan')} to see what the remote state holds now.")
 
 
 def print_report(report: ApplyReport) -> None:
@@ -382,4 +397,4 @@ def print_report(report: ApplyReport) -> None:
         for change in report.not_attempted:
             click.echo(f"  {change.address!s:<40} {change.action.value:<8} not attempted")
         click.echo("")
-        click.echo("Run `reconciler apply` again to converge once the cause is fixed.")
+        click.echo(f"Run {next_steps.command('apply')} again to converge once the cause is fixed.")

@@ -18,6 +18,7 @@ from reconciler.cli.progress import Progress
 from reconciler.clock import Deadline
 from reconciler.config import DesiredState, load
 from reconciler.config.settings import ACCOUNT_SETTINGS
+from reconciler.engine import next_steps
 from reconciler.engine.drift_policy import DriftPolicy
 from reconciler.engine.planfile import plan_key
 from reconciler.errors import ConfigError, ReconcilerError
@@ -39,9 +40,11 @@ def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        debug = bool(click.get_current_context().find_root().params.get("debug"))
+        context = click.get_current_context()
+        debug = bool(context.find_root().params.get("debug"))
         try:
-            return command(*args, **kwargs)
+            with next_steps.running(invocation_of(context)):
+                return command(*args, **kwargs)
         except ConfigError as error:
             for issue in error.issues:
                 click.echo(visible(str(issue)), err=True)
@@ -72,6 +75,32 @@ def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
 
     return wrapper
 
+
+def invocation_of(context: click.Context) -> next_steps.Invocation:
+    """The configuration and the options a person gave this command (defaults left out), for
+    the next steps it prints."""
+    options: list[tuple[str, str | None]] = []
+    for param in context.command.params:
+        if not isinstance(param, click.Option) or param.name is None:
+            continue
+        if context.get_parameter_source(param.name) not in GIVEN:
+            continue
+        flag = max(param.opts, key=len)  # the long spelling
+        value = context.params.get(param.name)
+        if param.is_flag:
+            if value is True:
+                options.append((flag, None))
+        elif param.multiple:
+            options += [(flag, str(each)) for each in value or ()]
+        elif value is not None:
+            options.append((flag, str(value)))
+    path = context.params.get("path")
+    return next_steps.Invocation(
+        path=str(path) if path is not None else None, options=tuple(options)
+    )
+
+
+GIVEN = (click.ParameterSource.COMMANDLINE, click.ParameterSource.ENVIRONMENT)
 
 COLOR_CHOICES = ("auto", "always", "never")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from reconciler.cli.common import (
     sandbox_option,
     target,
 )
+from reconciler.engine import next_steps
 from reconciler.engine.importer import import_objects, parse_filters
 from reconciler.local_files import write_text
 
@@ -69,8 +71,15 @@ def import_command(
         click.echo(imported.text, nl=False)
         return
     write_text(out, imported.text, what="the imported YAML", fix="choose another -o")
+    adopting = next_steps.command("apply", "--adopt")
+    # The step reads PATH: a file written elsewhere must be moved there first to be adopted.
+    elsewhere = "" if _within(out, path) else f"move it into {path}, then "
     click.echo(
-        f"Wrote {imported.count} {kind} to {out}; `reconciler apply {path} --adopt` marks them "
-        "as managed.",
+        f"Wrote {imported.count} {kind} to {out}; {elsewhere}{adopting} marks them as managed.",
         err=True,
     )
+
+
+def _within(file: Path, configuration: Path) -> bool:
+    folder = os.path.abspath(configuration)
+    return configuration.is_dir() and os.path.commonpath([folder, os.path.abspath(file)]) == folder

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -30,13 +31,15 @@ from reconciler.cli.common import (
     use_color,
     value_limit,
 )
+from reconciler.engine import next_steps
+from reconciler.engine.directions import GitRecord, read_record, with_directions
 from reconciler.engine.drift import detect_drift
 from reconciler.engine.drift_policy import DriftPolicy
 from reconciler.engine.fingerprint import configuration_fingerprint
 from reconciler.engine.origins import commit_of, declared_at_ref
 from reconciler.engine.plan import PlanOptions, build_plan
 from reconciler.engine.planfile import save_plan
-from reconciler.engine.refresh import refresh_all
+from reconciler.engine.refresh import Refreshed, refresh_all
 from reconciler.engine.safety import Rails
 from reconciler.engine.targets import parse_targets
 from reconciler.instants import pinned_clock_allowed
@@ -46,6 +49,7 @@ from reconciler.redaction import redact_json, redact_secrets
 from reconciler.render import plan_document, render_markdown, render_text
 from reconciler.render.drift import drift_document, render_drift_markdown, render_drift_text
 from reconciler.render.safe import visible
+from reconciler.reports import Direction, DriftReport
 
 
 @click.command()
@@ -169,7 +173,9 @@ def plan(
     emit(the_plan, output_format, source)
     if out is not None and output_format == "text":
         signed = " (signed)" if key is not None else ""
-        click.echo(f"Saved the plan to {out}{signed}; apply it with `reconciler apply {out}`.")
+        # The saved plan records its base commit: a --base-ref that moved since would refuse it.
+        applying = next_steps.command("apply", path=out, without={"--base-ref"})
+        click.echo(f"Saved the plan to {out}{signed}; apply it with {applying}.")
     if detailed_exitcode and the_plan.has_changes:
         raise SystemExit(EXIT_CHANGES)
 
@@ -197,7 +203,24 @@ def emit(the_plan: Plan, output_format: str, source: dict[str, Any]) -> None:
 @click.option(
     "-o", "--out", type=click.Path(dir_okay=False, path_type=Path), help="Save the report (JSON)."
 )
-@click.option("--write", is_flag=True, help="Rewrite the YAML so drifted fields match the remote.")
+@click.option(
+    "--write",
+    is_flag=True,
+    help="Rewrite the YAML so fields changed remotely match the remote (never a field edited "
+    "in git and not applied yet).",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="With --write: write into files with uncommitted changes too, and fields git cannot "
+    "judge.",
+)
+@click.option(
+    "--base-ref",
+    metavar="REF",
+    help="Also compare with the YAML at REF (the commit last applied): a field changed since "
+    "is edited in git, not applied yet.",
+)
 @sandbox_option
 @sandbox_db_option
 @handle_errors
@@ -206,14 +229,24 @@ def drift(
     output_format: str,
     out: Path | None,
     write: bool,
+    force: bool,
+    base_ref: str | None,
     use_sandbox: bool,
     sandbox_db: Path,
 ) -> None:
-    """Report what changed remotely outside the repository (exit 0 in sync, 2 drift, 1 error)."""
+    """Report where the remote differs from PATH, and which side moved (exit 0 in sync, 2 drift,
+    1 error): each drifted field is compared with the YAML at HEAD (and at --base-ref)."""
     with target(path, use_sandbox=use_sandbox, sandbox_db=sandbox_db) as (state, providers):
+        base_commit = commit_of(path, base_ref) if base_ref else None  # a bad ref: before a request
         refreshed = refresh_all(state, providers)
-    report = detect_drift(refreshed)
-    source = {"path": str(path), "sandbox": use_sandbox}
+        report = detect_drift(refreshed)
+        # git is asked only when something drifted: which side moved is all it can tell.
+        record = read_record(path, providers, base_ref=base_commit) if (
+            report.count("drifted")) else None
+        if record is not None:
+            report = with_directions(report, refreshed, record)
+    source = {"path": str(path), "sandbox": use_sandbox, "base_ref": base_ref,
+              "base_commit": base_commit}
     # As a plan's: remote values as sent, without a credential of the run.
     document = redact_json(drift_document(report, source=source), shapes=False, indent=2)
     if out is not None:
@@ -224,21 +257,40 @@ def drift(
         click.echo(redact_secrets(render_drift_markdown(report)), nl=False)
     else:
         click.echo(redact_secrets(render_drift_text(report, max_value=value_limit())), nl=False)
-    if write and not report.in_sync:
-        from reconciler.engine.writeback import write_remote_values  # ruamel.yaml: only for --write
-
-        written = write_remote_values(report, refreshed, root=path)
-        for path_written in written.files:
-            click.echo(visible(f"Wrote remote values into {path_written}"), err=True)
-        for note in written.notes:
-            click.echo(visible(f"Note: {note}"), err=True)
-        for reason in written.skipped:
-            click.echo(visible(f"Not written: {reason}; edit it by hand"), err=True)
-        for occurrence in written.occurrences:
-            click.echo(
-                f"Not written: {occurrence} is an occurrence of a recurring series; add an "
-                "override for its date to keep the remote values",
-                err=True,
-            )
+    if write and record is not None:
+        write_back(report, refreshed, record, root=path, force=force)
     if not report.in_sync:
         raise SystemExit(EXIT_CHANGES)
+
+
+def write_back(
+    report: DriftReport,
+    refreshed: Mapping[str, Refreshed],
+    record: GitRecord,
+    *,
+    root: Path,
+    force: bool,
+) -> None:
+    """`drift --write`: the remote values into the YAML, and what was left, said on stderr."""
+    from reconciler.engine.writeback import write_remote_values  # ruamel.yaml: only for --write
+
+    written = write_remote_values(report, refreshed, root=root, record=record, force=force)
+    for path_written in written.files:
+        click.echo(visible(f"Wrote remote values into {path_written}"), err=True)
+    for note in written.notes:
+        click.echo(visible(f"Note: {note}"), err=True)
+    for reason in written.skipped:
+        click.echo(visible(f"Not written: {reason}"), err=True)
+    for field in written.left:
+        click.echo(visible(f"Left as declared: {field}"), err=True)
+    if any(item.status == "drifted" and Direction.GIT in item.moved() for item in report.items):
+        click.echo(
+            f"What is edited in git is never overwritten: {next_steps.command('apply')} sends it.",
+            err=True,
+        )
+    for occurrence in written.occurrences:
+        click.echo(
+            f"Not written: {occurrence} is an occurrence of a recurring series; add an "
+            "override for its date to keep the remote values",
+            err=True,
+        )

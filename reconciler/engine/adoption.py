@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from reconciler.engine import next_steps
 from reconciler.engine.diff import field_changes
 from reconciler.engine.refresh import Refreshed
 from reconciler.model import Action, Change, Plan, RemoteObject, Skipped
@@ -51,7 +52,8 @@ def plan_adoptions(plan: Plan, refreshed: Mapping[str, Refreshed], *, adopt: boo
                 Skipped(
                     change.address,
                     f"imported from the {provider.name} {what} {remote_id}, not managed yet: "
-                    "`reconciler apply --adopt` marks it (it is never created again)",
+                    f"{next_steps.command('apply', '--adopt')} marks it (it is never created "
+                    "again)",
                 )
             )
             continue

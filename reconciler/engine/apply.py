@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler import clock
+from reconciler.engine import next_steps
 from reconciler.errors import LocalFileError, ProviderError, ReconcilerError
 from reconciler.local_files import append_text
 from reconciler.model import Change, Outcome, Plan, RemoteObject
@@ -270,7 +271,7 @@ def decide_lost(
             message = (
                 f"{outcome.message}; it was sent once more after it could not be found, that "
                 f"answer was lost too, and {outcome.change.address} is not there: run "
-                "`reconciler plan` to see whether it was created"
+                f"{next_steps.command('plan')} to see whether it was created"
             )
             decided.append(Outcome(change=outcome.change, ok=False, message=message))
     return decided
@@ -312,8 +313,8 @@ def _found(outcome: Outcome, remote: RemoteObject) -> Outcome:
 def _unrecorded(outcome: Outcome) -> Outcome:
     message = (
         f"{outcome.message}; {outcome.change.address} was not found, and is not sent again "
-        "because the journal cannot record it: run `reconciler plan` to see whether it was "
-        "created"
+        f"because the journal cannot record it: run {next_steps.command('plan')} to see whether "
+        "it was created"
     )
     return Outcome(change=outcome.change, ok=False, message=message)
 
@@ -321,6 +322,6 @@ def _unrecorded(outcome: Outcome) -> Outcome:
 def _unknown(outcome: Outcome, error: ProviderError) -> Outcome:
     message = (
         f"{outcome.message}, and looking for {outcome.change.address} failed ({error}): run "
-        "`reconciler plan` to see whether it was created"
+        f"{next_steps.command('plan')} to see whether it was created"
     )
     return Outcome(change=outcome.change, ok=False, message=message)

@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from enum import StrEnum
 
+from reconciler.engine import next_steps
 from reconciler.engine.refresh import Refreshed
 from reconciler.errors import PlanError
 from reconciler.model import Action, Change, FieldChange, Plan, Skipped
@@ -127,5 +128,5 @@ def drift_refusal(plan: Plan) -> str | None:
     more = f"; and {len(drifted) - NAMED} more" if len(drifted) > NAMED else ""
     return (
         f"the plan would revert remote edits (--on-drift fail): {named}{more}; adopt them with "
-        "`reconciler drift --write`, or apply with --on-drift keep or revert"
+        f"{next_steps.command('drift', '--write')}, or apply with --on-drift keep or revert"
     )

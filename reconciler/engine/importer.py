@@ -26,6 +26,7 @@ from slugify import slugify as ascii_slug
 from reconciler import __version__
 from reconciler.config import DesiredState
 from reconciler.config.recurrence import split_key
+from reconciler.engine import next_steps
 from reconciler.errors import ReconcilerError
 from reconciler.instants import iana_zone, now, parse_instant
 from reconciler.model import PROVIDER_OF, RemoteObject
@@ -202,8 +203,9 @@ def _document(
     header = [
         f"# Imported by reconciler {__version__} on {now():%Y-%m-%d} from {source}:",
         f"# {len(entries)} unmanaged {kind}{' chosen by ' + chosen if chosen else ''}.",
-        "# `reconciler apply PATH --adopt` marks them as managed without changing them; until",
-        "# then plan and apply leave them alone (remote_id names the object each came from).",
+        f"# {next_steps.command('apply', '--adopt')} marks them as managed without changing",
+        "# them; until then plan and apply leave them alone (remote_id names the object each came",
+        "# from).",
     ]
     import yaml  # here: only `import` writes YAML, and plan/apply import this module for --adopt
 

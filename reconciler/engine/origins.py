@@ -11,20 +11,16 @@ another was edited remotely, and `--on-drift` acts on exactly those fields.
 
 from __future__ import annotations
 
-import io
-import subprocess
-import tarfile
-import tempfile
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from reconciler.config import load
 from reconciler.engine.diff import same
 from reconciler.engine.refresh import Refreshed
+from reconciler.engine.worktree import GitMissing, Repository
 from reconciler.errors import ConfigError, ReconcilerError
-from reconciler.model import PROVIDER_OF, Action, Address, Change, Origin, Plan
+from reconciler.model import Action, Address, Change, Origin, Plan
 from reconciler.providers.base import Provider
 
 # The actions whose fields set an existing object's values (a create or removal has no remote
@@ -32,23 +28,23 @@ from reconciler.providers.base import Provider
 REVERTS_FIELDS = frozenset({Action.UPDATE, Action.REPLACE})
 
 
-def _git(cwd: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+def _repository(path: Path) -> Repository:
     try:
-        return subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=False)
-    except OSError as error:
-        raise ReconcilerError(f"--base-ref needs git on PATH ({error.strerror})") from None
+        repository = Repository.holding(path)
+    except GitMissing as error:
+        raise ReconcilerError(f"--base-ref needs git: {error}") from None
+    if repository is None:
+        raise ReconcilerError(f"--base-ref: {path} is not inside a git repository")
+    return repository
 
 
 def commit_of(path: Path, ref: str) -> str:
     """The commit `ref` names in the repository holding `path` (recorded in a saved plan, so
     that applying it later compares with the same base even if the ref has moved)."""
-    here = path if path.is_dir() else path.parent
-    if _git(here, "rev-parse", "--show-toplevel").returncode != 0:
-        raise ReconcilerError(f"--base-ref: {path} is not inside a git repository")
-    found = _git(here, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
-    if found.returncode != 0:
+    found = _repository(path).commit(ref)
+    if found is None:
         raise ReconcilerError(f"--base-ref: {ref!r} is not a commit here (fetch it first)")
-    return found.stdout.decode().strip()
+    return found
 
 
 def declared_at_ref(
@@ -60,37 +56,23 @@ def declared_at_ref(
 ) -> dict[Address, Mapping[str, Any]]:
     """Canonical declared fields of every object under `path` as of `ref`; the addresses of
     the objects declared `protect: true` there are added to `protected` when it is given."""
-    here = path if path.is_dir() else path.parent
-    top = _git(here, "rev-parse", "--show-toplevel")
-    if top.returncode != 0:
-        raise ReconcilerError(f"--base-ref: {path} is not inside a git repository")
-    root = Path(top.stdout.decode().strip())
-    relative = path.resolve().relative_to(root.resolve())
-    if _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").returncode != 0:
+    repository = _repository(path)
+    commit = repository.commit(ref)
+    if commit is None:
         raise ReconcilerError(f"--base-ref: {ref!r} is not a commit here (fetch it first)")
-    archive = _git(root, "archive", "--format=tar", ref, "--", str(relative))
-    if archive.returncode != 0:
+    try:
+        declared = repository.declared_at(commit, path, providers)
+    except ConfigError as error:
+        raise ReconcilerError(
+            f"--base-ref: the configuration at {ref} does not load ({len(error.issues)} "
+            "problem(s)); compare against a ref whose configuration is valid"
+        ) from None
+    if declared is None:
         # The path did not exist at the base ref: every declared object is new in this change.
         return {}
-    with tempfile.TemporaryDirectory(prefix="reconciler-base-") as scratch:
-        with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as bundle:
-            bundle.extractall(scratch, filter="data")
-        try:
-            state = load(Path(scratch) / relative, resolve_providers=False)
-        except ConfigError as error:
-            raise ReconcilerError(
-                f"--base-ref: the configuration at {ref} does not load ({len(error.issues)} "
-                "problem(s)); compare against a ref whose configuration is valid"
-            ) from None
-    declared: dict[Address, Mapping[str, Any]] = {}
-    for kind, objects in state.objects.items():
-        provider = providers.get(PROVIDER_OF[kind])
-        for obj in objects:
-            fields = provider.canonical(obj).fields if provider else obj.fields
-            declared[Address(kind, obj.key)] = fields
-            if protected is not None and obj.options.protect:
-                protected.add(Address(kind, obj.key))
-    return declared
+    if protected is not None:
+        protected.update(declared.protected)
+    return dict(declared.fields)
 
 
 def label_origins(

@@ -38,7 +38,7 @@ from reconciler.engine.planfile import SavedPlan
 from reconciler.engine.refresh import Refreshed, refresh_all, state_checksum
 from reconciler.engine.safety import Rails, guard
 from reconciler.engine.scheduling import checked_plan
-from reconciler.engine.targets import restrict
+from reconciler.engine.targets import require_known, restrict
 from reconciler.engine.verify import check_configuration, check_confined, match_derived
 from reconciler.model import Address, Plan
 from reconciler.providers.base import Provider
@@ -93,6 +93,7 @@ def derive(state: DesiredState, refreshed: Mapping[str, Refreshed], options: Pla
     plan = replace(plan, warnings=(*notes, *plan.warnings))
     plan = plan_adoptions(plan, refreshed, adopt=options.adopt)
     if options.targets:
+        require_known(options.targets, refreshed)
         plan = restrict(plan, options.targets)
     if options.base_declared is not None:
         plan = label_origins(plan, refreshed, options.base_declared)

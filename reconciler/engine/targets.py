@@ -5,16 +5,20 @@ which takes every occurrence, `sessions.status-call@2027-03-08`). The plan keeps
 to targeted objects, after the adoption pass and before the check and safety passes, so the
 rails count what will be done; with `--prune`, only targeted objects that are no longer declared
 are removed. The plan says that it is partial: the rest of the schedule may still differ from
-the configuration.
+the configuration. A target that names no declared or managed object is refused, with the
+addresses it is closest to: a mistyped key on the emergency path must not read as "nothing to
+change".
 """
 
 from __future__ import annotations
 
+import difflib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from reconciler.config.recurrence import split_key
+from reconciler.engine.refresh import Refreshed
 from reconciler.errors import ReconcilerError
 from reconciler.model import KINDS, Address, Plan
 
@@ -35,6 +39,27 @@ def parse_targets(texts: Iterable[str]) -> tuple[Address, ...]:
             )
         targets.append(Address(match["kind"], match["key"]))
     return tuple(dict.fromkeys(targets))
+
+
+def require_known(targets: Sequence[Address], refreshed: Mapping[str, Refreshed]) -> None:
+    """Refuse targets that name no declared or managed object (nor a series of them), each
+    with the closest known addresses."""
+    known: set[str] = set()
+    for side in refreshed.values():
+        for key in [*side.desired, *side.current, *side.unscoped]:
+            known.add(f"{side.provider.kind}.{key}")
+            parts = split_key(key)
+            if parts is not None:
+                known.add(f"{side.provider.kind}.{parts[0]}")
+    unknown = [target for target in targets if str(target) not in known]
+    if not unknown:
+        return
+    problems = []
+    for target in unknown:
+        close = difflib.get_close_matches(str(target), sorted(known), n=3, cutoff=0.6)
+        hint = f" (did you mean {' or '.join(close)}?)" if close else ""
+        problems.append(f"--target {target} names no declared or managed object{hint}")
+    raise ReconcilerError("; ".join(problems) + "; nothing was planned or sent")
 
 
 def covered(address: Address, targets: Sequence[Address]) -> bool:

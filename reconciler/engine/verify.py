@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
+from reconciler.engine import next_steps
 from reconciler.engine.fingerprint import Fingerprint
 from reconciler.engine.planfile import SavedPlan
 from reconciler.engine.refresh import Refreshed, state_checksum
@@ -29,7 +30,6 @@ from reconciler.providers.base import Provider
 # Differences named in a refusal before the rest are counted; a shown path is cut to this.
 NAMED = 3
 SHOWN_PATH = 80
-REMAKE = "make the plan again with `reconciler plan PATH -o FILE` and review it"
 
 
 def check_configuration(saved: SavedPlan, now: Fingerprint) -> None:
@@ -38,8 +38,12 @@ def check_configuration(saved: SavedPlan, now: Fingerprint) -> None:
     if differences:
         raise UntrustedPlanError(
             f"{saved.path} was made for another configuration than {saved.config_path} here "
-            f"({_some(differences)}); it is refused and nothing was sent; {REMAKE}"
+            f"({_some(differences)}); it is refused and nothing was sent; {_remake(saved)}"
         )
+
+
+def _remake(saved: SavedPlan) -> str:
+    return f"make the plan again with {next_steps.command('plan', '-o', saved.path)} and review it"
 
 
 def check_confined(plan: Plan, providers: Mapping[str, Provider], *, what: str) -> None:
@@ -79,8 +83,8 @@ def match_derived(
         if not unexpected or state_checksum(refreshed, sealed) != saved.plan.state_checksum:
             raise StalePlanError(
                 f"{saved.path} is stale: the remote state of the objects it changes is not what "
-                "it was when the plan was made; run `reconciler plan` again and review the new "
-                "plan"
+                f"it was when the plan was made; run {next_steps.command('plan')} again and review "
+                "the new plan"
             )
     differences: list[str] = []
     seen: set[Address] = set()
@@ -97,7 +101,7 @@ def match_derived(
     if differences:
         raise UntrustedPlanError(
             f"{saved.path} is not what the configuration and the remote state call for now "
-            f"({_some(differences)}); it is refused and nothing was sent; {REMAKE}"
+            f"({_some(differences)}); it is refused and nothing was sent; {_remake(saved)}"
         )
     held = set(planned) | {skipped.address for skipped in saved.plan.skipped}
     extra = [str(change.address) for change in derived.changes if change.address not in held]

@@ -5,6 +5,13 @@ flow style and quoting of everything it does not touch, which PyYAML cannot. Eac
 remote value is turned back into the form the YAML uses by its provider (e.g. a Prevail start as
 wall-clock time in the session's zone).
 
+Only what changed remotely is written, and only where git keeps the file's content:
+- a field edited in git and not applied yet (the YAML differs from HEAD or the base) is never
+  overwritten: it is left, and named; a field git cannot judge (`differs`) only with `force`;
+- a file whose content is not HEAD's (edited, staged, never committed, or outside any
+  repository) is left whole unless `force`: rewriting it would mix remote values into work git
+  has not kept.
+
 Only the drifted object changes:
 - a value the object shares with others through an alias or a merge key (`<<: *defaults`) is
   written into the object itself, never into the anchor, and the object's alias is broken with
@@ -32,9 +39,11 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.representer import RoundTripRepresenter
 from ruamel.yaml.util import load_yaml_guess_indent
 
+from reconciler.engine import next_steps
+from reconciler.engine.directions import GitRecord
 from reconciler.engine.refresh import Refreshed
 from reconciler.errors import ReconcilerError
-from reconciler.reports import DriftReport
+from reconciler.reports import Direction, DriftReport
 
 _BOM = "\ufeff"
 _DOCUMENT_START = re.compile(r"---[ \t]*(#.*)?")  # alone on its line, with no content after it
@@ -56,8 +65,10 @@ class Written:
     occurrences: list[str]
     # What a person should know about a write: an alias broken for one object.
     notes: list[str]
-    # Files left alone, and why (a symbolic link out of the configuration directory).
+    # Files left alone, and why (uncommitted work, a symbolic link out of the folder).
     skipped: list[str]
+    # Fields left as declared, and why (edited in git and not applied yet; git cannot tell).
+    left: list[str]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -70,13 +81,19 @@ class _Edit:
 
 
 def write_remote_values(
-    report: DriftReport, refreshed: Mapping[str, Refreshed], *, root: Path
+    report: DriftReport,
+    refreshed: Mapping[str, Refreshed],
+    *,
+    root: Path,
+    record: GitRecord,
+    force: bool = False,
 ) -> Written:
-    """Apply every drifted field's remote value to its YAML file under `root` (the folder or
-    the file `drift` was given)."""
+    """Apply each field changed remotely to its YAML file under `root` (the folder or the file
+    `drift` was given), where `record` (git) says the file holds no work it has not kept."""
     sides = {side.provider.kind: side for side in refreshed.values()}
     by_file: dict[Path, list[_Edit]] = {}
     occurrences: list[str] = []
+    left: list[str] = []
     for item in report.items:
         if item.status != "drifted" or item.location is None:
             continue
@@ -86,6 +103,16 @@ def write_remote_values(
         side = sides[item.address.kind]
         desired = side.desired[item.address.key]
         for field in item.fields:
+            direction = item.direction(field.name)
+            if direction is Direction.GIT:
+                left.append(f"{item.address} {field.name}: edited in git, not applied yet")
+                continue
+            if direction is Direction.UNKNOWN and not force:
+                left.append(
+                    f"{item.address} {field.name}: differs, and git cannot tell which side "
+                    "changed it (--force writes the remote value)"
+                )
+                continue
             by_file.setdefault(Path(item.location.file), []).append(
                 _Edit(
                     kind=item.address.kind,
@@ -103,12 +130,22 @@ def write_remote_values(
         target = _inside(path, folder)
         if target is None:
             skipped.append(
-                f"{path} is a symbolic link to a file outside the configuration directory"
+                f"{path} is a symbolic link to a file outside the configuration directory; "
+                "edit it by hand"
+            )
+            continue
+        unkept = record.uncommitted(target)
+        if unkept is not None and not force:
+            again = next_steps.command("drift", "--write")
+            skipped.append(
+                f"{path} {unkept}; commit it (or pass --force to write into it) and run {again}"
             )
             continue
         if _rewrite(target, path, edits, notes):
             written.append(path)
-    return Written(files=written, occurrences=occurrences, notes=notes, skipped=skipped)
+    return Written(
+        files=written, occurrences=occurrences, notes=notes, skipped=skipped, left=left
+    )
 
 
 def _inside(path: Path, folder: Path) -> Path | None:

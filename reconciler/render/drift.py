@@ -11,7 +11,7 @@ from reconciler import __version__
 from reconciler.model import FieldChange
 from reconciler.render.safe import markdown_code, markdown_text, visible_lines
 from reconciler.render.values import show
-from reconciler.reports import DriftItem, DriftReport
+from reconciler.reports import Direction, DriftItem, DriftReport
 
 MARKER = "<!-- reconciler-drift -->"
 
@@ -25,13 +25,32 @@ HEADLINE = {
 }
 
 
+# A drifted field, by the side that moved (git tells which).
+MOVED = {
+    Direction.REMOTE: "changed remotely",
+    Direction.GIT: "edited in git, not applied yet",
+    Direction.UNKNOWN: "differs",
+}
+
+
+def headline(item: DriftItem) -> str:
+    """What happened to the object: for a drifted one, each side that moved."""
+    if item.status != "drifted":
+        return HEADLINE[item.status]
+    moved = item.moved()
+    return "; ".join(label for direction, label in MOVED.items() if direction in moved)
+
+
 def summary(report: DriftReport) -> str:
     if report.in_sync:
         return "In sync: the remote schedule matches the configuration."
     duplicates = report.count("duplicate")
+    edited, unknown = report.count_moved(Direction.GIT), report.count_moved(Direction.UNKNOWN)
     return (
-        f"Drift: {report.count('drifted')} changed remotely, {report.count('missing')} missing, "
-        f"{report.count('undeclared')} no longer declared"
+        f"Drift: {report.count_moved(Direction.REMOTE)} changed remotely, "
+        + (f"{edited} edited in git and not applied yet, " if edited else "")
+        + (f"{unknown} differ{'s' if unknown == 1 else ''} (no git record), " if unknown else "")
+        + f"{report.count('missing')} missing, {report.count('undeclared')} no longer declared"
         + (f", {duplicates} duplicate{'s' if duplicates != 1 else ''}." if duplicates else ".")
     )
 
@@ -39,9 +58,14 @@ def summary(report: DriftReport) -> str:
 def _item_lines(item: DriftItem, show: Callable[[Any], str] = show) -> list[str]:
     when = f" (last updated {item.updated_at})" if item.updated_at else ""
     where = f" [{item.location}]" if item.location else ""
-    lines = [f"{item.address}: {HEADLINE[item.status]}{when}{where}"]
+    lines = [f"{item.address}: {headline(item)}{when}{where}"]
+    mixed = len(item.moved()) > 1
     for field in item.fields:
-        lines.append(f"    {field.name}: remote {show(field.before)}, declared {show(field.after)}")
+        # Only an object whose fields moved apart names the side per field.
+        side = f" ({MOVED[item.direction(field.name)]})" if mixed else ""
+        lines.append(
+            f"    {field.name}: remote {show(field.before)}, declared {show(field.after)}{side}"
+        )
         lines.extend(f"      {detail}" for detail in nested_differences(field, show))
     for field in item.ignored:
         lines.append(
@@ -79,12 +103,15 @@ def render_drift_text(report: DriftReport, *, max_value: int | None = None) -> s
     lines: list[str] = []
     for item in report.items:
         lines.extend(_item_lines(item, partial(show, limit=max_value)))
+    lines += [f"Note: {note}" for note in report.notes]
     lines.append(summary(report))
     return visible_lines(lines) + "\n"
 
 
 def render_drift_markdown(report: DriftReport) -> str:
     lines = [MARKER, "### reconciler drift", "", f"**{summary(report)}**", ""]
+    if report.notes:
+        lines += [*(f"> {markdown_text(note)}" for note in report.notes), ""]
     if report.items:
         lines.append("| object | status | field | remote | declared | last updated |")
         lines.append("|---|---|---|---|---|---|")
@@ -94,12 +121,13 @@ def render_drift_markdown(report: DriftReport) -> str:
             # in it must not split the row or end its code span, as in the plan's table.
             address = markdown_code(str(item.address))
             updated = markdown_text(item.updated_at) if item.updated_at else "—"
-            status = HEADLINE[item.status]
             for field in rows:
                 if field is None:
-                    lines.append(f"| {address} | {status} | — | — | — | {updated} |")
+                    lines.append(f"| {address} | {headline(item)} | — | — | — | {updated} |")
                     continue
                 note = " (ignored)" if field in item.ignored else ""
+                drifted = item.status == "drifted" and field not in item.ignored
+                status = MOVED[item.direction(field.name)] if drifted else headline(item)
                 lines.append(
                     f"| {address} | {status} | {markdown_code(field.name)}{note} | "
                     f"{markdown_code(show(field.before))} | {markdown_code(show(field.after))} | "
@@ -128,5 +156,9 @@ def drift_document(report: DriftReport, *, source: dict[str, Any]) -> dict[str, 
             status: report.count(status)
             for status in ("drifted", "missing", "undeclared", "ignored", "duplicate")
         },
+        # Drifted objects by the side that moved (an object whose fields moved apart counts in
+        # each), and why git could not tell, where it could not.
+        "directions": {direction.value: report.count_moved(direction) for direction in Direction},
+        "notes": list(report.notes),
         "items": [item.to_json() for item in report.items],
     }

@@ -67,6 +67,10 @@ def render_text(plan: Plan, *, color: bool = False, max_value: int | None = None
             lines.extend(_change_lines(change, paint, partial(show, limit=max_value)))
             lines.append("")
     lines.append(paint(summary_line(plan), bold=True))
+    if plan.warnings:
+        # Again below the changes, as Terraform does: above a long plan they scroll away.
+        lines.append("")
+        lines += [paint(f"Warning: {warning}", "yellow") for warning in plan.warnings]
     return "\n".join(lines) + "\n"
 
 

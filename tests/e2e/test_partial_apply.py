@@ -32,7 +32,7 @@ def test_independent_changes_proceed_and_the_rerun_converges(repo: Repo, cli: Ru
     result = cli(*FAST, "apply", repo.root, "--auto-approve", expect=1)
     assert "Apply complete: 1 applied, 1 failed, 0 not attempted." in result.stdout
     assert "events.p-one" in result.stdout and "500" in result.stdout
-    assert "Run `reconciler apply` again" in result.stdout
+    assert f"Run `reconciler apply {repo.root}` again" in result.stdout
 
     journal = [json.loads(line) for line in Path(".reconciler/journal.jsonl").read_text()
                .splitlines()]

@@ -95,7 +95,8 @@ def test_an_update_answered_ok_that_did_not_hold_is_unverified_and_fails_the_run
     result = cli("apply", repo.root, "--auto-approve", expect=1)
     assert "? events.e-one: unverified: still differs after the write (title)" in result.stdout
     assert "Read back: 0 verified, 1 unverified, 0 duplicates removed." in result.stdout
-    assert "Run `reconciler plan` to see what the remote state holds now." in result.stdout
+    assert f"Run `reconciler plan {repo.root}` to see what the remote state holds now." in (
+        result.stdout)
     cli("plan", repo.root, "--detailed-exitcode", expect=2)  # the change is still there to make
 
 

@@ -34,6 +34,7 @@ def event_id(repo: Repo, key: str) -> str:
 
 def test_drift_report(repo: Repo, cli: Run, http: httpx.Client):
     repo.write("e.yaml", EVENTS)
+    repo.commit_all()  # git tells that the YAML of `fair` did not move: the remote did
     cli("apply", repo.root, "--auto-approve")
     assert cli("drift", repo.root, expect=0).stdout.startswith("In sync")
 
@@ -59,6 +60,10 @@ def test_drift_report(repo: Repo, cli: Run, http: httpx.Client):
     assert document["in_sync"] is False
     assert document["drift"] == {"drifted": 1, "missing": 2, "undeclared": 0, "ignored": 0,
                                  "duplicate": 0}
+    assert document["directions"] == {"remote": 1, "git": 0, "unknown": 0}
+    (fair,) = [item for item in document["items"] if item["address"] == "events.fair"]
+    assert {field["field"]: field["direction"] for field in fair["fields"]} == {
+        "location": "remote"}
     markdown = cli("drift", repo.root, "--format", "markdown", expect=2).stdout
     assert markdown.startswith("<!-- reconciler-drift -->")
     assert "`events.fair`" in markdown

@@ -67,7 +67,7 @@ def test_import_then_adopt_500_events_round_trips_with_no_changes(
     # Until adopted, imported entries are skipped: never created a second time.
     repo.forget_requests()
     planned = cli("plan", repo.root)
-    assert "not managed yet: `reconciler apply --adopt` marks it" in planned.stdout
+    assert f"not managed yet: `reconciler apply {repo.root} --adopt` marks it" in planned.stdout
     assert "No changes" in planned.stdout
     assert repo.writes() == []
 

@@ -77,12 +77,14 @@ SERIES = """  - key: status
 
 
 def test_a_series_target_takes_its_occurrences(repo: Repo, cli: Run):
+    sessions(repo, hearings(2, 9))
+    cli("apply", repo.root, "--auto-approve")
     sessions(repo, hearings(2, 9), extra=SERIES)
     planned = json.loads(cli("plan", repo.root, "--target", "sessions.status", "--target",
-                             "events.nothing-here", "--format", "json").stdout)
+                             "sessions.h0", "--format", "json").stdout)
     assert [change["address"] for change in planned["changes"]] == [
         "sessions.status@2027-03-08", "sessions.status@2027-03-15", "sessions.status@2027-03-22"]
-    assert "--target: nothing to change for events.nothing-here" in planned["warnings"]
+    assert "--target: nothing to change for sessions.h0" in planned["warnings"]
 
 
 def test_a_bad_target_or_a_saved_plan_beyond_the_targets_is_refused(repo: Repo, cli: Run):

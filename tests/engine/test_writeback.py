@@ -2,8 +2,9 @@
 share), only into files inside the configuration directory, keeping line endings, `...` and `~`.
 
 Each case applies a schedule to the sandbox, edits one event there as a colleague would, runs
-`drift --write`, and reads the file back; `plan` then finds nothing to do, which it would not if
-the write had changed another object.
+`drift --write --force` (the files are in no git repository, so git cannot tell which side
+moved, and only --force writes them), and reads the file back; `plan` then finds nothing to do,
+which it would not if the write had changed another object.
 """
 
 from __future__ import annotations
@@ -40,8 +41,9 @@ def edit_remotely(repo: Repo, http: httpx.Client, key: str, patch: dict[str, obj
 
 
 def adopt(repo: Repo, cli: Run, target: Path | None = None) -> str:
-    """`drift --write`, then the proof that the YAML now matches the remote: no drift, no plan."""
-    written = cli("drift", target or repo.root, "--write", expect=2)
+    """`drift --write --force`, then the proof that the YAML now matches the remote: no drift,
+    no plan."""
+    written = cli("drift", target or repo.root, "--write", "--force", expect=2)
     cli("drift", repo.root, expect=0)
     cli("plan", repo.root, "--detailed-exitcode", expect=0)
     return written.stderr
@@ -123,7 +125,7 @@ def test_a_symbolic_link_out_of_the_configuration_directory_is_left_alone(
     cli("apply", link, "--auto-approve")
     edit_remotely(repo, http, "fair", {"title": "Autumn fair"})
 
-    said = cli("drift", link, "--write", expect=2).stderr
+    said = cli("drift", link, "--write", "--force", expect=2).stderr
     assert outside.read_text(encoding="utf-8") == original
     assert link.is_symlink()
     assert (f"Not written: {link} is a symbolic link to a file outside the configuration "
