@@ -23,7 +23,7 @@ secret cut by a line fold, or escaped (`\\,`), would no longer match on the fini
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, tzinfo
 from typing import Any
@@ -84,10 +84,12 @@ def render_ics(plan: Plan, schedule: Schedule, *, stamp: datetime) -> str:
         uid=f"{schedule.scope}.reconciler",
         name=_text(f"{schedule.scope}: the schedule after the plan"),
     )
+    entries = schedule_after(plan, schedule)
+    slots = _rule_slots(entries, schedule.series)
     placed = [
         one
-        for entry in schedule_after(plan, schedule)
-        if (one := _place(entry, schedule, stamp=stamp.astimezone(UTC))) is not None
+        for entry in entries
+        if (one := _place(entry, schedule, slots, stamp=stamp.astimezone(UTC))) is not None
     ]
     placed.sort(key=lambda one: one.order)
     for one in placed:
@@ -147,7 +149,13 @@ class Placed:
     days: tuple[date, ...]
 
 
-def _place(entry: Entry, schedule: Schedule, *, stamp: datetime) -> Placed | None:
+def _place(
+    entry: Entry,
+    schedule: Schedule,
+    slots: Mapping[tuple[str, str], Mapping[date, datetime]],
+    *,
+    stamp: datetime,
+) -> Placed | None:
     start = _moment(entry.fields.get("start"), entry.zone)
     if start is None:
         return None
@@ -167,7 +175,8 @@ def _place(entry: Entry, schedule: Schedule, *, stamp: datetime) -> Placed | Non
     moments = [start]
     if occurrence is not None:
         series = schedule.series.get(entry.address.kind, {}).get(stem)
-        slot = _slot(occurrence, start, series, entry.zone)
+        found = slots.get((entry.address.kind, stem), {})
+        slot = _slot(occurrence, start, series, found, entry.zone)
         event.add("recurrence-id", slot)
         moments.append(slot)
     first = start if isinstance(start, datetime) else datetime.combine(start, time.min, UTC)
@@ -224,8 +233,35 @@ def _series_key(address: Address) -> tuple[str, date | None]:
     return (address.key, None) if parts is None else parts
 
 
+def _rule_slots(
+    entries: Sequence[Entry], series: Mapping[str, Mapping[str, Series]]
+) -> dict[tuple[str, str], dict[date, datetime]]:
+    """For each declared series, the start its rule gives each date an occurrence is keyed by
+    (the first that no exdate drops), in one walk of the rule per series."""
+    wanted: dict[tuple[str, str], set[date]] = {}
+    for entry in entries:
+        kind = entry.address.kind
+        stem, when = _series_key(entry.address)
+        if when is not None and not isinstance(when, datetime) and stem in series.get(kind, {}):
+            wanted.setdefault((kind, stem), set()).add(when)
+    slots: dict[tuple[str, str], dict[date, datetime]] = {}
+    for (kind, stem), days in wanted.items():
+        one = series[kind][stem]
+        starts = one.rule.starts_within(min(days), max(days))
+        slots[(kind, stem)] = {
+            day: kept[0]
+            for day in days
+            if (kept := [s for s in starts.get(day, ()) if not one.excluded.drop(s)])
+        }
+    return slots
+
+
 def _slot(
-    when: date, start: date | datetime, series: Series | None, zone: tzinfo
+    when: date,
+    start: date | datetime,
+    series: Series | None,
+    slots: Mapping[date, datetime],
+    zone: tzinfo,
 ) -> date | datetime:
     """The occurrence's RECURRENCE-ID: the start its series' rule gives it, whatever an
     override made of it; for a series no longer declared, its date at its own time of day."""
@@ -234,12 +270,8 @@ def _slot(
     if isinstance(when, datetime):  # keyed by its local date-time
         return when.replace(tzinfo=series.zone if series is not None else zone)
     if series is not None:
-        starts = [
-            moment for moment in series.rule.starts_on(when) if not series.excluded.drop(moment)
-        ]
-        if starts:
-            return starts[0]
-        return datetime.combine(when, series.rule.start.time(), tzinfo=series.zone)
+        slot = slots.get(when)
+        return slot or datetime.combine(when, series.rule.start.time(), tzinfo=series.zone)
     return datetime.combine(when, start.timetz().replace(tzinfo=None), tzinfo=start.tzinfo)
 
 
