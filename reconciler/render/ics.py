@@ -12,7 +12,7 @@ drops it. Previsto assignments are left out: the plan holds no time for them (th
   `RECURRENCE-ID`, the start the rule gives that occurrence's date (or the date-time its key
   names), so that an override moving one occurrence keeps its identity.
 - `SEQUENCE` is 1 for an object the plan changes, replaces or cancels, and 0 for a new or
-  untouched one: derived from the plan alone, so the same plan always writes the same file.
+  untouched one: derived from the plan alone, not from a counter kept anywhere.
 - Times are written in the object's own zone (a Prevail name read as its IANA zone), with one
   `VTIMEZONE` per zone, generated from the zone data; UTC where no zone is declared; all-day
   events as dates.
@@ -237,7 +237,8 @@ def _rule_slots(
     entries: Sequence[Entry], series: Mapping[str, Mapping[str, Series]]
 ) -> dict[tuple[str, str], dict[date, datetime]]:
     """For each declared series, the start its rule gives each date an occurrence is keyed by
-    (the first that no exdate drops), in one walk of the rule per series."""
+    (the first that no exdate drops; for an occurrence an exdate now cancels, the one it had),
+    in one walk of the rule per series."""
     wanted: dict[tuple[str, str], set[date]] = {}
     for entry in entries:
         kind = entry.address.kind
@@ -249,9 +250,9 @@ def _rule_slots(
         one = series[kind][stem]
         starts = one.rule.starts_within(min(days), max(days))
         slots[(kind, stem)] = {
-            day: kept[0]
+            day: ([s for s in found if not one.excluded.drop(s)] or found)[0]
             for day in days
-            if (kept := [s for s in starts.get(day, ()) if not one.excluded.drop(s)])
+            if (found := starts.get(day))
         }
     return slots
 

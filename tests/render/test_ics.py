@@ -215,6 +215,11 @@ def test_the_calendar_of_a_plan_is_the_calendar_once_it_is_applied(
         (uid("events.cle-ethics-seminar"), "2027-02-10T15:00:00Z"),
         (uid("sessions.status-conference"), "2027-04-12T20:00:00Z"),
     ]
+    # The occurrence an exdate now cancels keeps the RECURRENCE-ID it was imported under.
+    (dropped,) = [
+        e for e in components(before) if e["STATUS"] == "CANCELLED" and "RECURRENCE-ID" in e
+    ]
+    assert dropped["RECURRENCE-ID"].dt == datetime(2027, 4, 12, 16, tzinfo=NEW_YORK)
     sequences = {
         (str(event["UID"]), utc(event.start)): event["SEQUENCE"] for event in components(before)
     }
