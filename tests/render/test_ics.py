@@ -316,7 +316,3 @@ def test_zones_all_day_events_requests_and_secrets(repo: Repo, cli: Run) -> None
         "Pacific/Honolulu"
     ]
 
-
-def test_the_calendar_option_is_refused_in_the_actions_args(cli: Run) -> None:
-    result = cli("github", "args", "--command", "plan", "--", "--calendar x.ics", expect=1)
-    assert "args: --calendar is set by the action; leave it out" in result.stderr
