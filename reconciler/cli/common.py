@@ -160,10 +160,11 @@ format_option = click.option(
 plan_format_option = click.option(
     "--format",
     "output_format",
-    type=click.Choice(["text", "json", "markdown", "html"]),
+    type=click.Choice(["text", "json", "markdown", "html", "ics"]),
     default="text",
     show_default=True,
-    help="html: one self-contained page (timeline and table) to open or attach.",
+    help="html: one self-contained page (timeline and table) to open or attach; ics: the "
+    "schedule as it will be after the apply, as an iCalendar file to import.",
 )
 target_option = click.option(
     "--target",

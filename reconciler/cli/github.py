@@ -34,7 +34,7 @@ from reconciler.redaction import MIN_SECRET_LENGTH
 
 # Options the Action sets itself; a second value in `args` would silently win over them.
 RESERVED = frozenset(
-    {"--format", "-o", "--out", "--detailed-exitcode", "--journal", "-h", "--help"}
+    {"--format", "-o", "--out", "--calendar", "--detailed-exitcode", "--journal", "-h", "--help"}
 )
 
 

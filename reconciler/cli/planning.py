@@ -31,20 +31,21 @@ from reconciler.cli.common import (
     use_color,
     value_limit,
 )
+from reconciler.config import DesiredState
 from reconciler.engine import next_steps
 from reconciler.engine.directions import GitRecord, read_record, with_directions
 from reconciler.engine.drift import detect_drift
 from reconciler.engine.drift_policy import DriftPolicy
 from reconciler.engine.fingerprint import configuration_fingerprint
 from reconciler.engine.origins import commit_of, declared_at_ref
-from reconciler.engine.plan import PlanOptions, build_plan
+from reconciler.engine.plan import PlanOptions, PlanResult, build_plan
 from reconciler.engine.planfile import save_plan
 from reconciler.engine.refresh import Refreshed, refresh_all
 from reconciler.engine.safety import Rails
 from reconciler.engine.targets import parse_targets
-from reconciler.instants import pinned_clock_allowed
+from reconciler.instants import now, pinned_clock_allowed
 from reconciler.local_files import write_text
-from reconciler.model import Address, Plan
+from reconciler.model import Address, DesiredObject, Plan, RemoteObject
 from reconciler.redaction import redact_json, redact_secrets
 from reconciler.render import plan_document, render_markdown, render_text
 from reconciler.render.drift import drift_document, render_drift_markdown, render_drift_text
@@ -93,6 +94,12 @@ def validate(paths: tuple[Path, ...], output_format: str, use_sandbox: bool) -> 
     "-o", "--out", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan (JSON)."
 )
 @click.option(
+    "--calendar",
+    "calendar_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also save the schedule as it will be after the apply as iCalendar (`--format ics`).",
+)
+@click.option(
     "--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes (0 none, 1 error)."
 )
 @prune_option
@@ -116,6 +123,7 @@ def plan(
     path: Path,
     output_format: str,
     out: Path | None,
+    calendar_out: Path | None,
     detailed_exitcode: bool,
     prune: bool,
     max_change_percent: float,
@@ -152,6 +160,8 @@ def plan(
         )
         result = build_plan(state, providers, options)
         fingerprint = configuration_fingerprint(state, providers, sandbox=use_sandbox)
+        wanted = output_format == "ics" or calendar_out is not None
+        calendar = schedule_calendar(result, state) if wanted else None
     refusals = [*result.violations, *([result.drift_refusal] if result.drift_refusal else [])]
     the_plan = replace(
         result.plan,
@@ -170,7 +180,12 @@ def plan(
     }
     if out is not None:
         save_plan(the_plan, out, source=source, fingerprint=fingerprint, key=key)
-    emit(the_plan, output_format, source)
+    if calendar_out is not None and calendar is not None:
+        write_text(calendar_out, calendar, what="the calendar", fix="choose another --calendar")
+    if output_format == "ics" and calendar is not None:
+        click.echo(calendar, nl=False)
+    else:
+        emit(the_plan, output_format, source)
     if out is not None and output_format == "text":
         signed = " (signed)" if key is not None else ""
         # The saved plan records its base commit: a --base-ref that moved since would refuse it.
@@ -178,6 +193,25 @@ def plan(
         click.echo(f"Saved the plan to {out}{signed}; apply it with {applying}.")
     if detailed_exitcode and the_plan.has_changes:
         raise SystemExit(EXIT_CHANGES)
+
+
+def schedule_calendar(result: PlanResult, state: DesiredState) -> str:
+    """The iCalendar file of the schedule as the plan leaves it (`--format ics`)."""
+    from reconciler.render.ics import Schedule, render_ics  # icalendar: only for this format
+
+    declared: dict[Address, DesiredObject] = {}
+    current: dict[Address, RemoteObject] = {}
+    for side in result.refreshed.values():
+        kind = side.provider.kind
+        declared.update((Address(kind, key), obj) for key, obj in side.desired.items())
+        # A duplicate's extras by the `key#id` address its removal is planned under.
+        for found in (side.current, side.extras):
+            current.update((Address(kind, key), obj) for key, obj in found.items())
+    scope = result.plan.scope.name if result.plan.scope else state.scope.name if state.scope else ""
+    schedule = Schedule(
+        scope=scope or "default", declared=declared, current=current, series=state.series
+    )
+    return render_ics(result.plan, schedule, stamp=now())
 
 
 def emit(the_plan: Plan, output_format: str, source: dict[str, Any]) -> None:

@@ -125,16 +125,22 @@ class Rule:
 
     def starts_on(self, day: date) -> list[datetime]:
         """The starts of the instances on this local date, aware in `zone`."""
+        return self.starts_within(day, day).get(day, [])
+
+    def starts_within(self, first: date, last: date) -> dict[date, list[datetime]]:
+        """The starts of the instances on each local date from `first` to `last`, aware in
+        `zone`: one walk of the rule for many dates (each walk starts at DTSTART)."""
         # A day's instances may come from the evening before (a start moved out of a gap).
-        begin = datetime.combine(day - timedelta(days=1), time.min)
-        end = datetime.combine(day + timedelta(days=2), time.min)
+        begin = datetime.combine(first - timedelta(days=1), time.min)
+        end = datetime.combine(last + timedelta(days=2), time.min)
         if self.zoned:
             begin, end = begin.replace(tzinfo=self.zone), end.replace(tzinfo=self.zone)
-        found: list[datetime] = []
+        found: dict[date, list[datetime]] = {}
         for nominal in self.recurrence.between(begin, end, inc=True):
             moment = self.actual(nominal)
-            if moment.date() == day and moment not in found:
-                found.append(moment)
+            day = moment.date()
+            if first <= day <= last and moment not in found.setdefault(day, []):
+                found[day].append(moment)
         return found
 
 

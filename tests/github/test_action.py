@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
+
+import icalendar
 
 from tests.fixtures.action import PR_NUMBER, REPOSITORY, event_yaml, mask_lines
 from tests.fixtures.action_runner import ActionResult, Runner
@@ -75,6 +78,24 @@ def test_the_step_summary_outputs_and_plan_file(runner: Runner, fake_github: Fak
     report = Path(result.outputs["report-file"]).read_text(encoding="utf-8")
     assert report.startswith("<!-- reconciler-plan -->\n### reconciler plan\n")
     assert fake_github.calls == []  # comment: false never calls the API
+
+
+def test_a_plan_leaves_the_schedule_as_a_calendar_next_to_its_report(
+    runner: Runner, fake_github: FakeGitHub
+):
+    result = plan(runner, run_id="9100000007", comment="false")
+    assert result.ok, result.stderr
+    calendar = Path(result.outputs["calendar-file"])
+    assert calendar.name == "schedule.ics"
+    assert calendar.parent == Path(result.outputs["report-file"]).parent
+    (event,) = icalendar.Calendar.from_ical(calendar.read_text(encoding="utf-8")).walk("VEVENT")
+    assert str(event["UID"]) == "events.board-dinner@workspace.reconciler"
+    assert event.start == datetime(2027, 5, 4, 18, tzinfo=UTC)
+
+    (runner.workspace / "events.yaml").write_text("version: 1\nevents: [{key: x}]\n")
+    failed = plan(runner, run_id="9100000008", comment="false")
+    assert failed.outputs["exitcode"] == "1"
+    assert failed.outputs.get("calendar-file", "") == ""  # no plan, no calendar
 
 
 def test_no_changes_posts_nothing_but_edits_an_earlier_comment(

@@ -159,6 +159,7 @@ def test_the_plan_before_an_apply_gets_only_the_options_plan_takes():
     [
         ("--force", "--force is not an option of `plan`"),
         ("-o other.json", "-o is set by the action"),
+        ("--calendar other.ics", "--calendar is set by the action"),
         ("schedule/", "only options go in `args`"),
         ("--max-change-percent", "--max-change-percent needs a value"),
         ("--base-ref 'unclosed", "cannot split"),
