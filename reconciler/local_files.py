@@ -25,6 +25,8 @@ _CLOSE_ON_EXEC = getattr(os, "O_CLOEXEC", 0)
 # What a full disk, a quota or a file-size limit answers a write.
 _NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 _NOT_ALLOWED = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
+# The folder a run keeps its own state in, below the working folder.
+STATE_FOLDER = ".reconciler"
 
 
 def append_text(path: Path, text: str, *, what: str, fix: str) -> None:
@@ -39,12 +41,30 @@ def write_text(path: Path, text: str, *, what: str, fix: str) -> None:
 
 
 def make_folder(folder: Path, *, what: str, fix: str) -> None:
-    """Create `folder` and the folders above it that are missing."""
+    """Create `folder` and the folders above it that are missing; a state folder this creates
+    is ignored by git from the start (`STATE_FOLDER`)."""
     _refuse_linked_folders(folder, what=what, fix=fix)
+    created = [part for part in (folder, *folder.parents) if part.name == STATE_FOLDER
+               and not part.exists()]
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise failure(error, folder, what=what, fix=fix, folder=True) from None
+    for state in created:
+        _ignore_everything(state)
+
+
+def _ignore_everything(folder: Path) -> None:
+    """A `.gitignore` of `*` in a folder just made (as pytest's and ruff's caches have), so a
+    habitual `git add -A` commits neither the sandbox's database nor the journal."""
+    try:
+        descriptor = os.open(folder / ".gitignore",
+                             os.O_WRONLY | os.O_CREAT | os.O_EXCL | NO_FOLLOW | _CLOSE_ON_EXEC,
+                             0o666)
+    except OSError:
+        return  # one already there is the user's; git then sees what they chose
+    with os.fdopen(descriptor, "wb") as stream:
+        stream.write(b"# Created by reconciler: its own state (the sandbox, the journal).\n*\n")
 
 
 def refuse_link(path: Path, *, what: str, fix: str) -> None:

@@ -7,6 +7,7 @@ when everything planned was applied, 1 otherwise.
 
 from __future__ import annotations
 
+import difflib
 import gc
 import importlib
 import logging
@@ -82,6 +83,21 @@ class LazyGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         with usage_errors_exit_1():
             return super().invoke(ctx)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as error:
+            # `reconciler paln`: name the command meant, as git does.
+            known = [name for name in self.list_commands(ctx) if name != "github"]
+            meant = difflib.get_close_matches(args[0], known, n=1) if args else []
+            if not meant:
+                raise
+            raise click.UsageError(
+                f"No such command {args[0]!r}. Did you mean {meant[0]!r}?", ctx
+            ) from error
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *COMMANDS})

@@ -53,7 +53,7 @@ from reconciler.render.safe import visible
 
 
 @click.command()
-@click.argument("path", type=click.Path(exists=False, path_type=Path))
+@click.argument("path", default=Path("."), type=click.Path(exists=False, path_type=Path))
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
 @click.option("--parallelism", type=click.IntRange(1, 64), default=8, show_default=True)
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failed change.")
@@ -322,7 +322,7 @@ PAST = {
     Action.CREATE: "created",
     Action.UPDATE: "updated",
     Action.REPLACE: "replaced",
-    Action.CANCEL: "canceled",
+    Action.CANCEL: "cancelled",
     Action.DELETE: "deleted",
 }
 

@@ -24,6 +24,7 @@ from reconciler.engine.planfile import plan_key
 from reconciler.errors import ConfigError, ReconcilerError
 from reconciler.http import RetryPolicy
 from reconciler.instants import NOW_VARIABLE, pin_reason, pinned_clock_allowed, pinned_now
+from reconciler.local_files import STATE_FOLDER
 from reconciler.model import ProviderSettings
 from reconciler.providers import Provider, build_providers
 from reconciler.render.safe import visible
@@ -134,7 +135,7 @@ def value_limit() -> int | None:
 
 # Where a run keeps what it leaves behind on this machine: the journal, the apply locks, and
 # the sandbox's state (shared by `--sandbox` runs and a served `reconciler sandbox` alike).
-STATE_DIRECTORY = Path(".reconciler")
+STATE_DIRECTORY = Path(STATE_FOLDER)
 SANDBOX_DB = STATE_DIRECTORY / "sandbox.db"
 
 sandbox_option = click.option(

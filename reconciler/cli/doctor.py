@@ -20,7 +20,7 @@ from reconciler.reports import Check
 
 
 @click.command()
-@click.argument("path", type=click.Path(exists=False, path_type=Path))
+@click.argument("path", default=Path("."), type=click.Path(exists=False, path_type=Path))
 @click.option(
     "--format",
     "output_format",

@@ -31,6 +31,7 @@ from reconciler.github.runner import (
     write_outputs,
 )
 from reconciler.redaction import MIN_SECRET_LENGTH
+from reconciler.wording import counted
 
 # Options the Action sets itself; a second value in `args` would silently win over them.
 RESERVED = frozenset(
@@ -127,7 +128,7 @@ def mask(path: Path) -> None:
             "in the log (masking it would hide every occurrence of those characters); use a real "
             "secret", title="reconciler secrets"))
     masked = sum(1 for value in values if len(value) >= MIN_SECRET_LENGTH)
-    click.echo(f"Masked {masked} secret value(s) named in the providers block.")
+    click.echo(f"Masked {counted(masked, 'secret values')} named in the providers block.")
 
 
 @github.command("reviewed-plan")

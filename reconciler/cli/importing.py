@@ -18,10 +18,11 @@ from reconciler.cli.common import (
 from reconciler.engine import next_steps
 from reconciler.engine.importer import import_objects, parse_filters
 from reconciler.local_files import write_text
+from reconciler.wording import counted
 
 
 @click.command("import")
-@click.argument("path", type=click.Path(exists=False, path_type=Path))
+@click.argument("path", default=Path("."), type=click.Path(exists=False, path_type=Path))
 @click.option("--kind", type=click.Choice(["events", "sessions", "assignments"]), required=True)
 @click.option(
     "--where",
@@ -75,7 +76,8 @@ def import_command(
     # The step reads PATH: a file written elsewhere must be moved there first to be adopted.
     elsewhere = "" if _within(out, path) else f"move it into {path}, then "
     click.echo(
-        f"Wrote {imported.count} {kind} to {out}; {elsewhere}{adopting} marks them as managed.",
+        f"Wrote {counted(imported.count, kind)} to {out}; {elsewhere}{adopting} marks them as "
+        "managed.",
         err=True,
     )
 

@@ -54,7 +54,7 @@ from reconciler.reports import Direction, DriftReport
 
 
 @click.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=False, path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(exists=False, path_type=Path))
 @click.option(
     "--format",
     "output_format",
@@ -83,12 +83,13 @@ def validate(paths: tuple[Path, ...], output_format: str, use_sandbox: bool) -> 
     # validate contacts no API and writes nothing, so a pinned clock cannot move a real account.
     with pinned_clock_allowed("validate"):
         announce_pinned_clock()
-        checks = [check_path(path, providers_required=not use_sandbox) for path in paths]
+        checks = [check_path(path, providers_required=not use_sandbox)
+                  for path in paths or (Path("."),)]  # no PATH: this folder, as plan's
     report(checks, output_format)
 
 
 @click.command()
-@click.argument("path", type=click.Path(exists=False, path_type=Path))
+@click.argument("path", default=Path("."), type=click.Path(exists=False, path_type=Path))
 @plan_format_option
 @click.option(
     "-o", "--out", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan (JSON)."
@@ -232,7 +233,7 @@ def emit(the_plan: Plan, output_format: str, source: dict[str, Any]) -> None:
 
 
 @click.command()
-@click.argument("path", type=click.Path(exists=False, path_type=Path))
+@click.argument("path", default=Path("."), type=click.Path(exists=False, path_type=Path))
 @format_option
 @click.option(
     "-o", "--out", type=click.Path(dir_okay=False, path_type=Path), help="Save the report (JSON)."

@@ -20,6 +20,7 @@ from reconciler.config import DesiredState, load
 from reconciler.errors import ConfigError, ReconcilerError
 from reconciler.model import ConfigIssue
 from reconciler.render.safe import visible
+from reconciler.wording import counted
 
 FORMAT_VERSION = 1
 
@@ -106,9 +107,9 @@ def _text(check: PathCheck, *, named: bool) -> None:
     state = check.state
     if state is None:
         return
-    counts = ", ".join(f"{len(objects)} {kind}" for kind, objects in state.objects.items())
+    counts = ", ".join(counted(len(objects), kind) for kind, objects in state.objects.items())
     where = visible(f"{check.path}: ") if named else ""
-    click.echo(f"Valid: {where}{counts} in {len(state.files)} file(s).")
+    click.echo(f"Valid: {where}{counts} in {counted(len(state.files), 'files')}.")
     if state.scope is not None:
         click.echo(f"Scope: {state.scope.name} ({state.scope.origin})")
 

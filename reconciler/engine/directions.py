@@ -26,6 +26,7 @@ from reconciler.errors import ConfigError
 from reconciler.model import Address
 from reconciler.providers.base import Provider
 from reconciler.reports import Direction, DriftItem, DriftReport
+from reconciler.wording import counted
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -92,7 +93,8 @@ def read_record(
             base=base,
             committed=committed,
             changed=changed,
-            missing=f"the configuration at HEAD does not load ({len(error.issues)} problem(s))",
+            missing=("the configuration at HEAD does not load "
+                     f"({counted(len(error.issues), 'problems')})"),
         )
     empty = Declared(fields={}, protected=frozenset())
     return GitRecord(

@@ -22,6 +22,7 @@ from reconciler.engine.worktree import GitMissing, Repository
 from reconciler.errors import ConfigError, ReconcilerError
 from reconciler.model import Action, Address, Change, Origin, Plan
 from reconciler.providers.base import Provider
+from reconciler.wording import counted
 
 # The actions whose fields set an existing object's values (a create or removal has no remote
 # value to keep).
@@ -64,8 +65,9 @@ def declared_at_ref(
         declared = repository.declared_at(commit, path, providers)
     except ConfigError as error:
         raise ReconcilerError(
-            f"--base-ref: the configuration at {ref} does not load ({len(error.issues)} "
-            "problem(s)); compare against a ref whose configuration is valid"
+            f"--base-ref: the configuration at {ref} does not load "
+            f"({counted(len(error.issues), 'problems')}); compare against a ref whose "
+            "configuration is valid"
         ) from None
     if declared is None:
         # The path did not exist at the base ref: every declared object is new in this change.

@@ -25,6 +25,7 @@ from reconciler.errors import UnsafePlanError
 from reconciler.instants import from_utc
 from reconciler.instants import now as current_time
 from reconciler.model import Action, Address, Change, Plan, Skipped
+from reconciler.wording import counted
 
 SHORT_NOTICE = timedelta(hours=24)
 PROTECTED_ON_OBJECT = (
@@ -103,7 +104,7 @@ def guard(plan: Plan, refreshed: Mapping[str, Refreshed], rails: Rails) -> tuple
     violations: list[str] = []
     if short_notice:
         violations.append(
-            f"{len(short_notice)} change(s) to objects starting within 24 hours "
+            f"{counted(len(short_notice), 'changes')} to objects starting within 24 hours "
             f"({', '.join(short_notice[:5])}{', …' if len(short_notice) > 5 else ''}); "
             "apply with --force, or set allow_short_notice: true on the object"
         )

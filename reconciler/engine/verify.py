@@ -26,6 +26,7 @@ from reconciler.errors import StalePlanError, UntrustedPlanError
 from reconciler.http import path_outside_base
 from reconciler.model import Address, Change, HttpCall, Plan
 from reconciler.providers.base import Provider
+from reconciler.wording import counted
 
 # Differences named in a refusal before the rest are counted; a shown path is cut to this.
 NAMED = 3
@@ -108,8 +109,8 @@ def match_derived(
     warnings = list(derived.warnings)
     if extra:
         warnings.append(
-            f"the configuration now calls for {len(extra)} change(s) this plan does not hold "
-            f"({_some(extra)}): not applied; the next plan shows them"
+            f"the configuration now calls for {counted(len(extra), 'changes')} this plan does "
+            f"not hold ({_some(extra)}): not applied; the next plan shows them"
         )
     return replace(
         derived,
@@ -148,7 +149,7 @@ def _differences(saved: Change, derived: Change) -> list[str]:
         )
     if len(saved.requests) != len(derived.requests):
         found.append(
-            f"{len(saved.requests)} request(s) where the configuration calls for "
+            f"{counted(len(saved.requests), 'requests')} where the configuration calls for "
             f"{len(derived.requests)}"
         )
     paired = zip(saved.requests, derived.requests, strict=False)  # a count apart: said above

@@ -18,6 +18,7 @@ from reconciler.providers.base import Provider
 from reconciler.providers.prevail_listing import PAGE_MAX
 from reconciler.providers.previsto_listing import PAGE_DOCUMENTED, PAGE_LARGE
 from reconciler.reports import Check
+from reconciler.wording import counted
 
 UTC_INSTANT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?Z$")
 LOCAL_MINUTE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d$")
@@ -38,7 +39,8 @@ def fields_check(provider: Provider, items: list[Any], names: tuple[str, ...]) -
     absent = missing_fields(items, names)
     if absent:
         return check(provider, "fields", False, f"listed objects lack {', '.join(absent)}")
-    return check(provider, "fields", True, f"{len(items)} object(s) carry {', '.join(names)}")
+    carried = f"{counted(len(items), 'objects')} carry {', '.join(names)}"
+    return check(provider, "fields", True, carried)
 
 
 # -- Prevail ---------------------------------------------------------------------------------------
@@ -110,7 +112,8 @@ def zone_names(provider: Provider, sessions: list[Any]) -> Check:
     if unknown:
         return check(provider, "zone names", False,
                      f"zone names the client cannot read: {', '.join(unknown[:5])}")
-    return check(provider, "zone names", True, f"{len(seen)} zone spelling(s) seen, all read")
+    read = f"{counted(len(seen), 'zone spellings')} seen, all read"
+    return check(provider, "zone names", True, read)
 
 
 # -- Prospero --------------------------------------------------------------------------------------
@@ -126,7 +129,8 @@ def prospero(provider: Provider) -> list[Check]:
     events = body.get("events") if isinstance(body, dict) else None
     if not isinstance(events, list):
         return [check(provider, "events list", False, "GET /events did not answer {events: [...]}")]
-    checks = [check(provider, "events list", True, f"{len(events)} event(s) in the next 90 days")]
+    ahead = f"{counted(len(events), 'events')} in the next 90 days"
+    checks = [check(provider, "events list", True, ahead)]
     paging = provider.decode(
         provider.request("GET", "events", params={"limit": "1", "offset": "0"}), "GET /events"
     )

@@ -32,8 +32,8 @@ Painter = Callable[..., str]
 VERB = {
     Action.CREATE: "will be created",
     Action.UPDATE: "will be updated in place",
-    Action.REPLACE: "will be canceled and scheduled anew",
-    Action.CANCEL: "will be canceled",
+    Action.REPLACE: "will be cancelled and scheduled anew",
+    Action.CANCEL: "will be cancelled",
     Action.DELETE: "will be deleted",
 }
 

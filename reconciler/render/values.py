@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from reconciler.model import Plan
+from reconciler.wording import counted
 
 # How long a value may be on a terminal before the rest is left out. Only the text renderer
 # shortens, and only for a terminal: a reviewer reading the Markdown or JSON plan must see every
@@ -42,7 +43,7 @@ def scope_lines(plan: Plan) -> list[str]:
     if report is not None:
         lines.append(f"Scope: {report.name} ({report.origin})")
         others = [
-            f"{sum(counts.values()):,} {kind} ("
+            counted(sum(counts.values()), kind) + " ("
             + ", ".join(f"{name}: {count:,}" for name, count in sorted(counts.items()))
             + ")"
             for kind, counts in report.others.items()
@@ -50,9 +51,9 @@ def scope_lines(plan: Plan) -> list[str]:
         if others:
             lines.append(f"Left alone, of other scopes: {', '.join(others)}.")
         if report.unscoped:
-            counted = ", ".join(f"{count:,} {kind}" for kind, count in report.unscoped.items())
+            unscoped = ", ".join(counted(count, kind) for kind, count in report.unscoped.items())
             lines.append(
-                f"Left alone, managed before scopes: {counted}; `--adopt-unscoped` takes the "
+                f"Left alone, managed before scopes: {unscoped}; `--adopt-unscoped` takes the "
                 "ones this configuration declares into its scope."
             )
     return lines

@@ -30,14 +30,14 @@ def test_the_overview_lists_every_visible_command() -> None:
 def test_an_unknown_command_is_refused() -> None:
     result = CliRunner().invoke(main, ["plna", "examples"])
     assert result.exit_code == 1  # 2 means "changes" (plan --detailed-exitcode, drift)
-    assert "No such command 'plna'" in result.output
+    assert "No such command 'plna'. Did you mean 'plan'?" in result.output
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (["plan", "--bogus", "examples"], "No such option '--bogus'"),
-        (["plan"], "Missing argument 'PATH'"),
+        (["import", "examples"], "Missing option '--kind'"),
         (["plan", "examples", "--format", "pdf"], "Invalid value for '--format'"),
         (["--color", "sometimes", "plan", "examples"], "Invalid value for '--color'"),
         (["drift", "examples", "--max-change-percent", "5"], "No such option"),

@@ -156,7 +156,7 @@ def test_a_session_of_before_scopes_is_adopted_by_scheduling_it_anew(
     assert "Skipped sessions.s-a: managed before scopes" in cli("plan", repo.root).stdout
 
     planned = cli("plan", repo.root, "--adopt-unscoped").stdout
-    assert "sessions.s-a will be canceled and scheduled anew (adopt scope)" in planned
+    assert "sessions.s-a will be cancelled and scheduled anew (adopt scope)" in planned
     assert "Prevail cannot write the scope on an existing session" in planned
     cli("apply", repo.root, "--auto-approve", "--adopt-unscoped")
     assert live_per_key(repo)[("prevail.sessions", SCOPE, "s-a")] == 1

@@ -120,7 +120,7 @@ def test_sessions_at_the_sandbox_windows_edges(repo: Repo, cli: Run, http: httpx
     repo.write("s.yaml", "version: 1\n" + DECLARED_SESSION)
     repo.forget_requests()
     result = cli("plan", repo.root, "--prune", "--detailed-exitcode", expect=2)
-    assert_edges(result.stdout, "sessions", "canceled")
+    assert_edges(result.stdout, "sessions", "cancelled")
     (listed,) = repo.lists("/prevail/sessions")
     assert listed.query == f"page=1&per_page=1000&start_time={LOW}&end_time={HIGH}"
 
@@ -203,7 +203,7 @@ def test_sessions_at_the_docs_shaped_windows_edges(
         docs_session(key, day, clock) for key, (day, clock) in SESSION_EDGES.items()
     )
     result = cli("plan", config, "--prune", "--detailed-exitcode", expect=2)
-    assert_edges(result.stdout, "sessions", "canceled")
+    assert_edges(result.stdout, "sessions", "cancelled")
     assert [seen.query for seen in docs_prevail.seen] == [
         {"page": "1", "per_page": "1000", "start_time": str(LOW), "end_time": str(HIGH)}
     ]

@@ -57,7 +57,7 @@ def test_prune_with_targets_removes_only_among_them(repo: Repo, cli: Run):
 
     repo.forget_requests()
     result = cli("apply", repo.root, "--auto-approve", "--prune", "--target", "sessions.h1")
-    assert "sessions.h1: canceled" in result.stdout
+    assert "sessions.h1: cancelled" in result.stdout
     writes = repo.writes()
     assert len(writes) == 1 and writes[0].path.endswith("/cancel")
     left = json.loads(cli("plan", repo.root, "--prune", "--format", "json").stdout)

@@ -112,7 +112,7 @@ def test_removing_an_invitee_cancels_the_session_and_schedules_it_anew(
     [first] = hearings(repo)
     repo.write("sessions.yaml", SESSION.format(invites="a@example.com"))
     planned = cli("plan", repo.root, "--detailed-exitcode", expect=2).stdout
-    assert "sessions.hearing will be canceled and scheduled anew" in planned
+    assert "sessions.hearing will be cancelled and scheduled anew" in planned
     assert "invitees cannot be removed in place (b@example.com)" in planned
 
     repo.forget_requests()
