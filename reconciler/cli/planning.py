@@ -30,6 +30,7 @@ from reconciler.cli.common import (
     use_color,
     value_limit,
 )
+from reconciler.cli.notifying import notifying
 from reconciler.engine.drift import detect_drift
 from reconciler.engine.drift_policy import DriftPolicy
 from reconciler.engine.fingerprint import configuration_fingerprint
@@ -167,6 +168,8 @@ def plan(
     if out is not None:
         save_plan(the_plan, out, source=source, fingerprint=fingerprint, key=key)
     emit(the_plan, output_format, source)
+    with notifying("plan", state) as notices:
+        notices.planned(the_plan, refusals=refusals)
     if out is not None and output_format == "text":
         signed = " (signed)" if key is not None else ""
         click.echo(f"Saved the plan to {out}{signed}; apply it with `reconciler apply {out}`.")
@@ -213,6 +216,8 @@ def drift(
     with target(path, use_sandbox=use_sandbox, sandbox_db=sandbox_db) as (state, providers):
         refreshed = refresh_all(state, providers)
     report = detect_drift(refreshed)
+    with notifying("drift", state) as notices:
+        notices.drifted(report)
     source = {"path": str(path), "sandbox": use_sandbox}
     # As a plan's: remote values as sent, without a credential of the run.
     document = redact_json(drift_document(report, source=source), shapes=False, indent=2)

@@ -104,7 +104,7 @@ def _provider(
         if setting in SECRET_SETTINGS and not REFERENCE.fullmatch(value):
             issues.append(file.source.issue(path, LITERAL_SECRET))  # the schema's rule, kept here
             continue
-        resolved = _resolve(value, path, file.source, environ, issues)
+        resolved = resolve_references(value, path, file.source, environ, issues)
         if resolved is None:
             continue
         if setting == "base_url":
@@ -125,7 +125,7 @@ def _provider(
     )
 
 
-def _resolve(
+def resolve_references(
     value: str,
     path: JsonPath,
     source: SourceMap,
