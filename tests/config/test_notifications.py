@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.config import load, load_text
+from reconciler.config import load, load_text, secret_variables
 from reconciler.config.notifications import TRIGGERS, url_secrets
 from reconciler.errors import ConfigError
 from reconciler.notify import Trigger
@@ -93,3 +93,11 @@ def test_the_parts_of_a_url_that_stand_alone_in_logs_are_secrets_too():
     # values are.
     mail = "mailtos://user:Pa55word-long@mail.example.com:587?to=team@example.com&x=ab"
     assert url_secrets(mail) == {mail, "Pa55word-long", "team@example.com"}
+
+
+def test_the_actions_masking_covers_notification_urls(tmp_path: Path):
+    (tmp_path / "providers.yaml").write_text(
+        PROVIDERS + "notifications:\n  team: {url: '${HOOK}'}\n  ops: {url: '${OPS_HOOK}'}\n",
+        encoding="utf-8",
+    )
+    assert secret_variables(tmp_path) == ["HOOK", "OPS_HOOK", "KEY"]

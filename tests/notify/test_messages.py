@@ -139,3 +139,65 @@ def test_sandbox_runs_notify_no_one(repo: Repo, cli: Run, inbox: Inbox):
     repo.write("events.yaml", TWO_EVENTS)
     cli("apply", repo.root, "--auto-approve", "--sandbox", "--sandbox-db", "s.db")
     assert inbox.payloads == []
+
+
+def test_an_apply_that_stops_on_an_error_is_a_failed_apply(
+    repo: Repo, cli: Run, inbox: Inbox, monkeypatch
+):
+    notify_to(repo)
+    repo.write("events.yaml", TWO_EVENTS)
+    monkeypatch.setenv("PROSPERO_PASSWORD", "not-the-password")
+    stopped = cli("apply", repo.root, "--auto-approve", expect=1)
+    (payload,) = inbox.payloads
+    assert payload["title"] == "reconciler apply in schedule: apply-failed"
+    lines = payload["message"].splitlines()
+    assert lines[0] == "Apply stopped"
+    # The error the run printed, in the message too (without the password).
+    assert f"Error: {lines[2]}" in stopped.stderr
+    assert "not-the-password" not in payload["message"]
+
+
+def deposition(key: str, day: int, hour: str) -> str:
+    return (
+        f"  - key: {key}\n    title: Deposition {key}\n    case: 2027-CV-0142\n"
+        f"    start: 2027-03-{day:02d}T{hour}\n    time_zone: America/New_York\n"
+        f"    duration_hours: 1\n    invites: [counsel@example.com]\n"
+    )
+
+
+def test_the_readme_example_three_sessions_rescheduled_one_cancelled(
+    repo: Repo, cli: Run, inbox: Inbox, monkeypatch
+):
+    keys = ["smith", "jones", "okafor", "lee"]
+    repo.write(
+        "sessions.yaml",
+        "version: 1\nsessions:\n"
+        + "".join(deposition(key, 2 + day, "09:00") for day, key in enumerate(keys)),
+    )
+    cli("apply", repo.root, "--auto-approve")
+    notify_to(repo, name="team-slack")
+    for name, value in {
+        "GITHUB_SERVER_URL": "https://github.com",
+        "GITHUB_REPOSITORY": "firm/schedule",
+        "GITHUB_RUN_ID": "7712345",
+    }.items():
+        monkeypatch.setenv(name, value)
+    # Three depositions move to 11:00; lee's is dropped.
+    repo.write(
+        "sessions.yaml",
+        "version: 1\nsessions:\n"
+        + "".join(deposition(key, 2 + day, "11:00") for day, key in enumerate(keys[:3])),
+    )
+    cli("apply", repo.root, "--auto-approve", "--prune", "--max-change-percent", "100")
+    assert inbox.payloads == [
+        {
+            "version": "1.0",
+            "title": "reconciler apply in schedule: apply-succeeded",
+            "message": "3 sessions rescheduled, 1 cancelled\n\n✓ sessions.lee: cancelled\n"
+            "✓ sessions.jones: rescheduled\n✓ sessions.okafor: rescheduled\n"
+            "✓ sessions.smith: rescheduled\n\nScope: schedule\n"
+            "Run: https://github.com/firm/schedule/actions/runs/7712345",
+            "attachments": [],
+            "type": "success",
+        }
+    ]
