@@ -24,14 +24,10 @@ def notifying(command: str, state: DesiredState) -> Iterator[RunNotices]:
     notices = RunNotices(command, state)
     try:
         yield notices
-    except UnsafePlanError as error:
-        notices.refused([str(error)])
-        raise
     except ConfigError:
         raise
     except ReconcilerError as error:
-        if command == "apply":
-            notices.stopped(str(error))
+        notices.failed(str(error), refusal=isinstance(error, UnsafePlanError))
         raise
     finally:
         for line in notices.send():

@@ -22,7 +22,8 @@ def deliver(url: str, *, title: str, body: str, severity: str) -> str | None:
     """Send the message; None once it is delivered, else why not (one line, redacted)."""
     import apprise  # a third of a second to import: only for a run that has something to say
 
-    sender = apprise.Apprise()
+    # In memory only: Apprise may keep state between sends, and a run leaves no file of it.
+    sender = apprise.Apprise(asset=apprise.AppriseAsset(storage_mode="memory"))
     logger = logging.getLogger("apprise")
     propagates = logger.propagate
     logger.propagate = False

@@ -5,6 +5,7 @@ send at the end (none when nothing happened).
     notices.planned(plan)                    # duplicates found (and, for `plan`, refusals)
     notices.applied(outcomes, not_attempted) # apply-succeeded / -partial / -failed
     notices.refused([reason])                # plan-refused; a policy: trigger=POLICY_REFUSED
+    notices.failed(message, refusal=...)     # the command ended on an error
     notices.drifted(report)                  # drift-detected, duplicate-found
     failures = notices.send()                # one line per target that could not be told
 
@@ -35,6 +36,9 @@ from reconciler.reports import DriftReport
 
 logger = logging.getLogger(__name__)
 
+REFUSALS = frozenset({Trigger.PLAN_REFUSED, Trigger.POLICY_REFUSED})
+# What a run ends with: one of these at most.
+OUTCOMES = REFUSALS | {Trigger.APPLY_FAILED, Trigger.APPLY_PARTIAL, Trigger.APPLY_SUCCEEDED}
 # The findings a command sees whole, whose absence means they are gone.
 SEEN_WHOLE = {"drift": frozenset({Trigger.DRIFT_DETECTED, Trigger.DUPLICATE_FOUND})}
 
@@ -75,7 +79,7 @@ class RunNotices:
         """Apply refuses the plan: the safety rails or the drift policy (`plan-refused`), or a
         mandatory policy (`policy-refused`, which the policy check reports through here)."""
         if any(event.trigger is trigger for event in self.events):
-            return  # a refusal said by `planned` and raised again by apply: one event
+            return  # said by `planned`, then raised again by apply: one event
         self.events.append(triggers.refused(trigger, reasons, self.plan))
 
     def applied(
@@ -85,15 +89,17 @@ class RunNotices:
         if event is not None:
             self.events.append(event)
 
-    def stopped(self, reason: str) -> None:
-        """The apply stopped on an error before it had an outcome to report."""
-        if any(
-            event.trigger.value.startswith("apply-")
-            or event.trigger in (Trigger.PLAN_REFUSED, Trigger.POLICY_REFUSED)
-            for event in self.events
-        ):
-            return
-        self.events.append(triggers.stopped(reason, self.plan))
+    def failed(self, reason: str, *, refusal: bool) -> None:
+        """The command ended on an error: a refused plan (`plan-refused`, unless a refusal was
+        recorded already, a policy's included), or an apply that stopped before it had an
+        outcome to report (`apply-failed`). Other commands' errors are not news: the run that
+        matters, the apply, says them."""
+        recorded = {event.trigger for event in self.events}
+        if refusal:
+            if not recorded & REFUSALS:
+                self.refused([reason])
+        elif self.command == "apply" and not recorded & OUTCOMES:
+            self.events.append(triggers.stopped(reason, self.plan))
 
     def drifted(self, report: DriftReport) -> None:
         self.events.extend(triggers.drift_in(report))
