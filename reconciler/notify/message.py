@@ -7,7 +7,6 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from reconciler.github.publish import pull_request, run_url
 from reconciler.notify.triggers import Event, Trigger
 from reconciler.redaction import redact
 
@@ -48,6 +47,9 @@ def compose(
 
 def links(environ: Mapping[str, str]) -> list[str]:
     """Where to read more: the pull request of a `pull_request` run, and the Actions run."""
+    # The Action's side owns how these are read; loaded only by a run with a message to send.
+    from reconciler.github.publish import pull_request, run_url
+
     found = []
     pull = pull_request(environ)
     if pull is not None:
