@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import Any
 
 from reconciler.model import Change, Duplicate, Outcome, Plan, duplicate_key
-from reconciler.notify.wording import describe, describe_changes, verb
+from reconciler.render.headline import phrases, summary, verb
 from reconciler.reports import DriftItem, DriftReport
 
 # How many object lines a message lists before it counts the rest: a chat message is read at a
@@ -76,7 +76,7 @@ class Event:
         counts: dict[str, Counter[str]] = {}
         for item in fresh:
             counts.setdefault(item.kind, Counter())[item.word] += 1
-        headline = describe({kind: list(words.items()) for kind, words in counts.items()})
+        headline = phrases({kind: list(words.items()) for kind, words in counts.items()})
         return Event(
             trigger=self.trigger,
             headline=headline,
@@ -101,11 +101,11 @@ def applied(
         trigger = Trigger.APPLY_SUCCEEDED
     else:
         trigger = Trigger.APPLY_PARTIAL if done else Trigger.APPLY_FAILED
-    parts = [describe_changes(done)] if done else []
+    parts = [summary(done)] if done else []
     if failed:
-        parts.append(f"failed: {describe_changes([o.change for o in failed], planned=True)}")
+        parts.append(f"failed: {summary([o.change for o in failed], planned=True)}")
     if not_attempted:
-        parts.append(f"not attempted: {describe_changes(not_attempted, planned=True)}")
+        parts.append(f"not attempted: {summary(not_attempted, planned=True)}")
     if unverified:
         parts.append(f"{unverified} unverified after the apply")
     details = [f"✗ {o.change.address}: {o.change.action.value} failed: {o.message}" for o in failed]
@@ -116,14 +116,14 @@ def applied(
 
 def stopped(reason: str, plan: Plan | None) -> Event:
     """An apply that stopped on an error before it could report an outcome."""
-    pending = describe_changes(plan.changes, planned=True) if plan is not None else ""
+    pending = summary(plan.changes, planned=True) if plan is not None else ""
     headline = f"Apply stopped; not applied: {pending}" if pending else "Apply stopped"
     return Event(trigger=Trigger.APPLY_FAILED, headline=headline, details=(reason,))
 
 
 def refused(trigger: Trigger, reasons: Sequence[str], plan: Plan | None) -> Event:
     """A plan that apply refuses (the safety rails, the drift policy, a mandatory policy)."""
-    pending = describe_changes(plan.changes, planned=True) if plan is not None else ""
+    pending = summary(plan.changes, planned=True) if plan is not None else ""
     headline = f"Refused: {pending}" if pending else "Refused"
     return Event(trigger=trigger, headline=headline, details=tuple(reasons))
 
