@@ -25,6 +25,7 @@ from pathlib import Path
 
 from reconciler.config import DesiredState
 from reconciler.config.notifications import NotificationTarget
+from reconciler.errors import ReconcilerError
 from reconciler.model import Change, Outcome, Plan
 from reconciler.notify import triggers
 from reconciler.notify.delivery import deliver
@@ -112,15 +113,14 @@ class RunNotices:
                 failure = self._tell(target)
             except Exception as error:  # a library's bug must not change the run's result
                 logger.debug("notifying %s raised", target.name, exc_info=True)
-                failure = f"{type(error).__name__}: {error}"
+                failure = f"was not sent: {type(error).__name__}: {error}"
             if failure is not None:
-                failures.append(
-                    redact(f'Warning: notification "{target.name}" was not sent: {failure}')
-                )
+                failures.append(redact(f'Warning: notification "{target.name}" {failure}'))
         return failures
 
     def _tell(self, target: NotificationTarget) -> str | None:
-        """Send `target` what it has not heard yet; None when sent (or nothing to send)."""
+        """Send `target` what it has not heard yet; None when sent (or nothing to send), else
+        what went wrong, to follow the target's name."""
         memory = Memory(scope=self.scope, target=target.name, directory=self.memory)
         told = memory.told()
         events = [
@@ -129,18 +129,21 @@ class RunNotices:
             if event.trigger.value in target.triggers
             and (narrowed := event.narrowed(told.get(event.trigger.value, frozenset())))
         ]
-        if not events:
-            silent = remembered(self.command, told, present=self.events, sent=())
-            if silent != told:
-                memory.keep(silent)  # nothing to say, but findings that are gone are forgotten
-            return None
-        message = compose(self.command, self.scope, events, environ=self.environ)
-        failure = deliver(
-            target.url or "", title=message.title, body=message.body, severity=message.severity
-        )
-        if failure is None:
-            memory.keep(remembered(self.command, told, present=self.events, sent=events))
-        return failure
+        after = remembered(self.command, told, present=self.events, sent=events)
+        if events:
+            message = compose(self.command, self.scope, events, environ=self.environ)
+            failure = deliver(
+                target.url or "", title=message.title, body=message.body, severity=message.severity
+            )
+            if failure is not None:
+                return f"was not sent: {failure}"  # and not remembered: told on the next run
+        if after != told:  # what was sent, and findings gone (forgotten, to be told if back)
+            try:
+                memory.keep(after)
+            except ReconcilerError as error:
+                kept = "was sent, but what it was told" if events else "findings gone"
+                return f"{kept} could not be remembered: {error}"
+        return None
 
 
 def remembered(

@@ -69,3 +69,25 @@ def test_a_finding_not_delivered_is_told_on_the_next_run(repo: Repo, cli: Run, i
     assert inbox.first_lines == ["1 event edited remotely", "1 event edited remotely"]
     cli("drift", repo.root, expect=2)
     assert len(inbox.payloads) == 2
+
+
+def test_a_memory_that_cannot_be_kept_is_one_line_and_the_exit_code_stays(
+    repo: Repo, cli: Run, inbox: Inbox, monkeypatch: pytest.MonkeyPatch, tmp_path
+):
+    repo.write("events.yaml", EVENTS)
+    cli("apply", repo.root, "--auto-approve")
+    notify_to(repo)
+    page = repo.sandbox.store.query(
+        "prospero.events", where={"customFields.reconciler_key": "d-two"}
+    )
+    (two,) = page.documents
+    repo.sandbox.store.replace("prospero.events", str(two["id"]), {**two, "title": "Edited"})
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("", encoding="utf-8")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
+    result = cli("drift", repo.root, expect=2)
+    assert inbox.first_lines == ["1 event edited remotely"]
+    (warning,) = warnings_of(result.stderr)
+    assert warning.startswith(
+        'Warning: notification "team" was sent, but what it was told could not be remembered: '
+    ), warning
