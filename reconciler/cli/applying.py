@@ -32,6 +32,7 @@ from reconciler.cli.common import (
     use_color,
     value_limit,
 )
+from reconciler.cli.notifying import notifying
 from reconciler.engine import next_steps
 from reconciler.engine.apply import SETTLE_TIME, ApplyReport, Journal, apply_plan
 from reconciler.engine.drift_policy import DriftPolicy
@@ -156,6 +157,7 @@ def apply(
             wait=lock_timeout,
             on_wait=announce_wait,
         ),
+        notifying("apply", state) as notices,
     ):
         # Creates an interrupted apply left in flight may still land: plan once they have.
         create_timeout = max(provider.answer_timeout for provider in providers.values()) if (
@@ -191,6 +193,7 @@ def apply(
             )
             result = build_plan(state, providers, options)
         the_plan, violations = result.plan, list(result.violations)
+        notices.planned(the_plan)
         PROGRESS.finish()
         click.echo(
             redact_secrets(render_text(the_plan, color=use_color(), max_value=value_limit())),
@@ -232,6 +235,7 @@ def apply(
             adopt_unscoped=saved.adopt_unscoped if saved is not None else adopt_unscoped,
             journal=written,
         ) if report.journal_failure is None else ReadBack()
+        notices.applied(report.outcomes, report.not_attempted, unverified=len(checked.unverified))
     print_report(report)
     print_read_back(checked)
     if report.journal_failure is not None:

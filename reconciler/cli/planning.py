@@ -31,6 +31,7 @@ from reconciler.cli.common import (
     use_color,
     value_limit,
 )
+from reconciler.cli.notifying import notifying
 from reconciler.config import DesiredState
 from reconciler.engine import next_steps
 from reconciler.engine.directions import GitRecord, read_record, with_directions
@@ -187,6 +188,8 @@ def plan(
         click.echo(calendar, nl=False)
     else:
         emit(the_plan, output_format, source)
+    with notifying("plan", state) as notices:
+        notices.planned(the_plan, refusals=refusals)
     if out is not None and output_format == "text":
         signed = " (signed)" if key is not None else ""
         # The saved plan records its base commit: a --base-ref that moved since would refuse it.
@@ -280,6 +283,8 @@ def drift(
             report.count("drifted")) else None
         if record is not None:
             report = with_directions(report, refreshed, record)
+    with notifying("drift", state) as notices:
+        notices.drifted(report)
     source = {"path": str(path), "sandbox": use_sandbox, "base_ref": base_ref,
               "base_commit": base_commit}
     # As a plan's: remote values as sent, without a credential of the run.

@@ -24,11 +24,13 @@ from reconciler.config.checks import check_object
 from reconciler.config.discovery import ReadLimits, discover, read_all
 from reconciler.config.document import ConfigFile
 from reconciler.config.hints import hint_budget
+from reconciler.config.notifications import NotificationTarget
+from reconciler.config.notifications import collect as collect_notifications
 from reconciler.config.recurrence import Series, expand_series
 from reconciler.config.renames import Claim, claims, rename_issues
 from reconciler.config.schema import schema_issues
 from reconciler.config.scope import declared_scope, derived_scope
-from reconciler.config.settings import merge_providers
+from reconciler.config.settings import merge_providers, resolve_references
 from reconciler.config.validation import plan_refusals
 from reconciler.config.working_hours import WorkingHours, collect
 from reconciler.config.yaml import JsonPath, parse_yaml
@@ -77,6 +79,8 @@ class DesiredState:
     # Each file's name below the configuration's path -> sha256 of its bytes: what a saved plan's
     # configuration fingerprint covers, independent of where the configuration sits.
     file_digests: Mapping[str, str] = field(default_factory=dict)
+    # Where messages about a run go (`notifications:`); URLs resolved only with the providers'.
+    notifications: tuple[NotificationTarget, ...] = ()
 
 
 def load(
@@ -170,12 +174,18 @@ def _load_texts(
             parsed = _parse(name, text, issues)
             if parsed is not None:
                 files.append(parsed)
-        providers = merge_providers(
-            files, issues, os.environ if environ is None else environ, resolve_providers
-        )
+        environment = os.environ if environ is None else environ
+        providers = merge_providers(files, issues, environment, resolve_providers)
         objects, series = _merge_objects(files, issues)
         working_hours = collect(
             [(file.document, file.source, file.clean) for file in files], issues
+        )
+        notifications = collect_notifications(
+            [(file.document, file.source, file.clean) for file in files],
+            issues,
+            (lambda value, path, source: resolve_references(value, path, source, environment,
+                                                            issues))
+            if resolve_providers else None,
         )
     # What plan would refuse later, found here for every command alike (validate included).
     issues.extend(
@@ -193,6 +203,7 @@ def _load_texts(
         series=series,
         working_hours=working_hours,
         scope=declared_scope(files) or derived_scope(root, environ),
+        notifications=notifications,
     )
 
 

@@ -104,7 +104,7 @@ def _provider(
         if setting in SECRET_SETTINGS and not REFERENCE.fullmatch(value):
             issues.append(file.source.issue(path, LITERAL_SECRET))  # the schema's rule, kept here
             continue
-        resolved = _resolve(value, path, file.source, environ, issues)
+        resolved = resolve_references(value, path, file.source, environ, issues)
         if resolved is None:
             continue
         if setting == "base_url":
@@ -125,7 +125,7 @@ def _provider(
     )
 
 
-def _resolve(
+def resolve_references(
     value: str,
     path: JsonPath,
     source: SourceMap,
@@ -188,7 +188,8 @@ def require_providers(
 
 
 def secret_variables(path: Path) -> list[str]:
-    """Names of the environment variables that secret settings read (`${NAME}`), in file order.
+    """Names of the environment variables that secret settings and notification URLs read
+    (`${NAME}`), in file order.
 
     Read with the loader's own discovery and YAML reader, and tolerant: a file that does not
     parse gives no names (`reconciler` itself reports it), the others still do.
@@ -208,7 +209,15 @@ def secret_variables(path: Path) -> list[str]:
         except UnicodeDecodeError:
             continue
         document = parse_yaml(text, name).document
-        block = document.get("providers") if isinstance(document, dict) else None
+        if not isinstance(document, dict):
+            continue
+        # A notification target's URL carries its service's token: a secret as well.
+        targets = document.get("notifications")
+        for target in targets.values() if isinstance(targets, dict) else ():
+            url = target.get("url") if isinstance(target, dict) else None
+            if isinstance(url, str):
+                names.extend(REFERENCE.findall(url))
+        block = document.get("providers")
         if not isinstance(block, dict):
             continue
         for settings in block.values():

@@ -1,4 +1,5 @@
 """The one line a reviewer reads first: "3 sessions rescheduled, 1 cancelled, 2 events created."
+The same words open a notification (`reconciler.notify`), for what was applied or refused.
 
 Counted per kind, in the words of a schedule rather than of an API: an update that moves the
 start is a reschedule; a replace (cancel, then schedule anew) is named as such.
@@ -7,6 +8,7 @@ start is a reschedule; a replace (cancel, then schedule anew) is named as such.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 
 from reconciler.model import KINDS, Action, Change, Plan
 from reconciler.render.times import reschedules
@@ -29,24 +31,52 @@ def verb(change: Change) -> str:
     }[change.action]
 
 
+# The same verbs for what a plan would do (a refused plan's message: "4 events to delete").
+PLANNED = {
+    "rescheduled": "to reschedule",
+    "created": "to create",
+    "updated": "to update",
+    "replaced": "to replace",
+    "cancelled": "to cancel",
+    "deleted": "to delete",
+}
+
+
 def headline(plan: Plan) -> str:
     """`3 sessions rescheduled, 1 cancelled, 2 events created.` (empty for no changes)."""
+    said = summary(plan.changes)
+    return f"{said}." if said else ""
+
+
+def summary(changes: Iterable[Change], *, planned: bool = False) -> str:
+    """`3 sessions rescheduled, 1 cancelled, 2 events created` for these changes (`planned`:
+    `3 sessions to reschedule, 1 to cancel, ...`); empty for none."""
     counts: dict[str, Counter[str]] = {}
-    for change in plan.changes:
+    for change in changes:
         counts.setdefault(change.address.kind, Counter())[verb(change)] += 1
+    return phrases(
+        {
+            kind: [
+                (PLANNED[word] if planned else word, counts[kind][word])
+                for word in VERBS
+                if counts[kind][word]
+            ]
+            for kind in counts
+        }
+    )
+
+
+def phrases(counts: Mapping[str, Sequence[tuple[str, int]]]) -> str:
+    """Kind -> [(what, how many)] as one line in the configuration's order of kinds, the noun
+    said once per kind: `2 sessions rescheduled, 1 cancelled, 1 event created`."""
     kinds = [kind for kind in KINDS if kind in counts]
     kinds += sorted(kind for kind in counts if kind not in KINDS)
-    phrases: list[str] = []
+    said: list[str] = []
     for kind in kinds:
-        first = True
-        for word in VERBS:
-            count = counts[kind][word]
-            if not count:
-                continue
-            if first:
+        for index, (word, count) in enumerate(counts[kind]):
+            if index == 0:
                 noun = NOUNS.get(kind, kind.rstrip("s"))
-                phrases.append(f"{count:,} {noun if count == 1 else noun + 's'} {word}")
-                first = False
+                said.append(f"{count:,} {noun if count == 1 else noun + 's'} {word}")
             else:
-                phrases.append(f"{count:,} {word}")
-    return ", ".join(phrases) + "." if phrases else ""
+                said.append(f"{count:,} {word}")
+    return ", ".join(said)
