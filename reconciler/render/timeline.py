@@ -73,6 +73,12 @@ class Timeline:
     def tz(self) -> tzinfo:
         return zone_or_utc(self.zone)
 
+    @property
+    def zone_label(self) -> str:
+        """The zone as the YAML spells it, with its IANA name beside it where they differ."""
+        canonical = _zone_name(self.zone)
+        return self.zone if canonical == self.zone else f"{self.zone} ({canonical})"
+
 
 def timeline(plan: Plan, *, limit: int | None = None) -> Timeline:
     """The bars of every change that moves, creates or removes something in time (the first
@@ -83,7 +89,10 @@ def timeline(plan: Plan, *, limit: int | None = None) -> Timeline:
     # One zone for the axis: the objects' own when they share one (an object without a zone
     # does not count against it), else UTC. Times are instants either way.
     zones = {_zone_name(change.time_zone) for change, _ in kept if change.time_zone}
+    spellings = {change.time_zone for change, _ in kept if change.time_zone}
     zone = zones.pop() if len(zones) == 1 else "UTC"
+    if len(spellings) == 1 and zone != "UTC":
+        zone = spellings.pop()  # shown as written: a Prevail name stays Prevail's
     bars = tuple(bar for _, group in kept for bar in group)
     return Timeline(bars=bars, zone=zone, charted=len(kept), left_out=len(placed) - len(kept))
 
@@ -164,7 +173,7 @@ def mermaid_gantt(chart: Timeline) -> list[str]:
     lines = [
         "```mermaid",
         "gantt",
-        f"    title {mermaid_label('Schedule changes, times in ' + chart.zone)}",
+        f"    title {mermaid_label('Schedule changes, times in ' + chart.zone_label)}",
         "    dateFormat YYYY-MM-DD HH:mm",
         f"    axisFormat {axis}",
     ]
