@@ -23,6 +23,7 @@ from reconciler.instants import canonical_zone, hours, parse_instant, zone_or_ut
 from reconciler.model import Action, Change, FieldChange, Plan
 from reconciler.render.times import reschedules
 
+UTC_ZONE = "Etc/UTC"
 # How many changes a Mermaid chart draws: a comment has room for a readable chart, not for a
 # 3,000-row one (GitHub also stops rendering Mermaid past 50,000 characters).
 MERMAID_CHANGES = 30
@@ -75,9 +76,11 @@ class Timeline:
 
     @property
     def zone_label(self) -> str:
-        """The zone as the YAML spells it, with its IANA name beside it where they differ."""
+        """The zone as the YAML spells it, with its IANA name beside it where they differ
+        (`UTC`, the chart's zone when the objects share none, is shown as it is)."""
         canonical = _zone_name(self.zone)
-        return self.zone if canonical == self.zone else f"{self.zone} ({canonical})"
+        plain = canonical in (self.zone, UTC_ZONE)
+        return self.zone if plain else f"{self.zone} ({canonical})"
 
 
 def timeline(plan: Plan, *, limit: int | None = None) -> Timeline:
@@ -173,7 +176,8 @@ def mermaid_gantt(chart: Timeline) -> list[str]:
     lines = [
         "```mermaid",
         "gantt",
-        f"    title {mermaid_label('Schedule changes, times in ' + chart.zone_label)}",
+        # Only the zone is made safe (and shortened if need be): the words around it are ours.
+        f"    title Schedule changes, times in {mermaid_label(chart.zone_label)}",
         "    dateFormat YYYY-MM-DD HH:mm",
         f"    axisFormat {axis}",
     ]

@@ -158,6 +158,9 @@ def test_the_plan_shows_the_zone_as_written_with_its_iana_name_beside_it(
     assert f"+ start          = Mon 2027-07-05 10:00 {zone}\n" in text
     markdown = cli("plan", repo.root, "--format", "markdown").stdout
     assert f"+ time_zone: {shown}\n" in markdown
+    # The timeline reads in the zone as written too, its IANA name beside it.
+    chart_zone = shown.replace('"', "").replace(" & ", " ")
+    assert f"    title Schedule changes, times in {chart_zone}\n" in markdown
 
 
 def test_a_changed_zone_reads_as_written_beside_its_iana_name(repo: Repo, cli: Run) -> None:
