@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from reconciler.zones import canonical_name, prevail_zone_names, rails_name
 
@@ -179,6 +180,7 @@ _OFFSET = re.compile(
 _POSIX_RULE = re.compile(r"(?P<abbreviation>[A-Za-z]{3,5})[+-]?\d{1,2}(?:[A-Za-z]{3,5})?")
 
 
+@lru_cache(maxsize=1024)  # a schedule names few zones, each checked for every object
 def refusal(name: str, *, prevail_names: bool) -> str | None:
     """Why `name` cannot be a schedule's zone, with the zones meant; None when it names a place
     (or UTC, or, where Prevail's names are accepted, one of those)."""
