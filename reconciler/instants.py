@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from reconciler import clock
 from reconciler.errors import ReconcilerError
 from reconciler.zones import canonical_name, prevail_zone
 
@@ -159,13 +160,14 @@ def pinned_now() -> datetime | None:
 
 
 def now() -> datetime:
-    """The current instant; `RECONCILER_NOW` (ISO 8601 with an offset) pins it.
+    """The current instant on the installed clock (`clock.current()`, which a test replaces);
+    `RECONCILER_NOW` (ISO 8601 with an offset) pins it.
 
     Pinning makes a plan reproducible (recurrence horizons and the frozen past depend on the
     clock): for the sandbox, tests, and documentation showing what a plan looks like on a
     given day. Elsewhere it is refused (`pinned_now`).
     """
-    return pinned_now() or datetime.now(UTC)
+    return pinned_now() or clock.current().utcnow()
 
 
 def zone_or_utc(name: str | None) -> tzinfo:

@@ -58,6 +58,7 @@ class ObjectOptions:
     protect: bool = False
     ignore_changes: tuple[str, ...] = ()
     allow_short_notice: bool = False
+    allow_past: bool = False  # created although it starts before now (back-filling a record)
     via: str | None = None  # sessions only: "direct" | "request" (None = provider default)
     remote_id: str | None = None  # the unmanaged object `reconciler import` read it from
     previous_keys: tuple[str, ...] = ()  # keys it was declared under before (a rename)
@@ -268,6 +269,7 @@ class DesiredObject:
     protect: bool = False
     ignore_changes: frozenset[str] = frozenset()
     allow_short_notice: bool = False
+    allow_past: bool = False
     via: str | None = None
     starts_at: str | None = None
     # How the provider finds an existing remote object (Previsto's `select`); never compared.

@@ -13,6 +13,8 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
+from reconciler.config.calendar import not_a_date
+from reconciler.config.fixed_zones import is_refused, refusal
 from reconciler.config.hints import close_match
 from reconciler.config.yaml import JsonPath, SourceMap
 from reconciler.model import ConfigIssue
@@ -92,10 +94,10 @@ def check_object(
 def _check_session(item: Mapping[str, Any], path: JsonPath, source: SourceMap) -> list[ConfigIssue]:
     issues: list[ConfigIssue] = []
     zone_name = item.get("time_zone")
-    if isinstance(zone_name, str) and zone_of(zone_name, prevail_names=True) is None:
-        issues.append(
-            source.issue((*path, "time_zone"), _unknown_zone(zone_name, prevail_names=True))
-        )
+    if isinstance(zone_name, str):
+        problem = zone_problem(zone_name, prevail_names=True)
+        if problem is not None:
+            issues.append(source.issue((*path, "time_zone"), problem))
     start = item.get("start")
     if isinstance(start, str):
         when = parse_when(start)
@@ -125,11 +127,11 @@ def _check_event(item: Mapping[str, Any], path: JsonPath, source: SourceMap) -> 
     zone_name = item.get("time_zone")
     zone: tzinfo | None = None
     if isinstance(zone_name, str):
-        zone = zone_of(zone_name, prevail_names=False)
-        if zone is None:
-            issues.append(
-                source.issue((*path, "time_zone"), _unknown_zone(zone_name, prevail_names=False))
-            )
+        problem = zone_problem(zone_name, prevail_names=False)
+        if problem is not None:
+            issues.append(source.issue((*path, "time_zone"), problem))
+        else:
+            zone = zone_of(zone_name, prevail_names=False)
     all_day = item.get("all_day") is True
     instants: dict[str, datetime | date] = {}
     for name in ("start", "end"):
@@ -174,12 +176,29 @@ def _check_event(item: Mapping[str, Any], path: JsonPath, source: SourceMap) -> 
 
 
 def _unparsable(text: str, example: str) -> str:
+    calendar = not_a_date(text)
+    if calendar is not None:
+        return f'"{text}" {calendar}'
     return f'"{text}" is not an ISO 8601 date-time (e.g. {example})'
+
+
+def zone_problem(name: str, *, prevail_names: bool) -> str | None:
+    """Why `name` cannot be a scheduling zone (it names no place, or no zone at all); None when
+    it is usable. `prevail_names` admits Prevail's own names (sessions)."""
+    refused = refusal(name, prevail_names=prevail_names)
+    if refused is not None:
+        return refused
+    if zone_of(name, prevail_names=prevail_names) is None:
+        return _unknown_zone(name, prevail_names=prevail_names)
+    return None
 
 
 def _unknown_zone(name: str, *, prevail_names: bool) -> str:
     iana = prevail_zone(name)
     if not prevail_names and iana is not None:
+        refused = refusal(iana, prevail_names=False)
+        if refused is not None:  # International Date Line West: Etc/GMT+12
+            return f'"{name}" is a Prevail time zone name, and events take IANA names: {refused}'
         return (
             f'"{name}" is a Prevail time zone name; events take IANA names such as "{iana}"'
         )
@@ -202,7 +221,7 @@ def zone_guess(name: str, *, prevail_names: bool) -> str | None:
     )
     if meant is None:
         # Bounded per load like every did-you-mean hint (a file of many bad zones stays linear).
-        meant = close_match(name, sorted(iana_zones() | set(rails)))
+        meant = close_match(name, _guessable_zones())
     if meant is None:
         return None
     if meant in rails:
@@ -210,7 +229,27 @@ def zone_guess(name: str, *, prevail_names: bool) -> str | None:
     return canonical_name(meant)
 
 
+@cache
+def _guessable_zones() -> list[str]:
+    """The names a hint may suggest: every zone and Prevail name but those refused (a hint
+    never proposes `EST` or `Etc/GMT+5`)."""
+    names = iana_zones() | set(prevail_zone_names())
+    return sorted(name for name in names if name in prevail_zone_names() or not is_refused(name))
+
+
+def _check_assignment(
+    item: Mapping[str, Any], path: JsonPath, source: SourceMap
+) -> list[ConfigIssue]:
+    select = item.get("select")
+    day = select.get("date") if isinstance(select, Mapping) else None
+    calendar = not_a_date(day) if isinstance(day, str) else None
+    if calendar is None:
+        return []
+    return [source.issue((*path, "select", "date"), f'"{day}" {calendar}')]
+
+
 _CHECKS: Mapping[str, Callable[[Mapping[str, Any], JsonPath, SourceMap], list[ConfigIssue]]] = {
     "sessions": _check_session,
     "events": _check_event,
+    "assignments": _check_assignment,
 }

@@ -48,8 +48,8 @@ from reconciler.model import (
 
 # The entry names that are options of the object, not fields the provider manages.
 OPTION_FIELDS = frozenset(
-    {"key", "protect", "ignore_changes", "allow_short_notice", "via", "remote_id", "recurrence",
-     "overrides", "previous_keys"}
+    {"key", "protect", "ignore_changes", "allow_short_notice", "allow_past", "via", "remote_id",
+     "recurrence", "overrides", "previous_keys"}
 )
 
 # Issues listed per file; the rest are counted in one line. A hostile or generated file can hold
@@ -294,6 +294,7 @@ def _declared(kind: str, key: str, item: Mapping[str, Any], location: Location) 
             protect=bool(item.get("protect", False)),
             ignore_changes=tuple(item.get("ignore_changes") or ()),
             allow_short_notice=bool(item.get("allow_short_notice", False)),
+            allow_past=bool(item.get("allow_past", False)),
             via=item.get("via"),
             remote_id=item.get("remote_id"),
             previous_keys=tuple(item.get("previous_keys") or ()),

@@ -25,6 +25,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from reconciler.config.calendar import not_a_date
+from reconciler.config.checks import zone_problem
 from reconciler.config.rfc5545 import Rule, exact_duration, local_text
 from reconciler.config.series import (
     Exclusions,
@@ -289,7 +291,7 @@ def _exclusions(
     for index, text in enumerate(values):
         when = parse_when(str(text))
         if when is None:
-            issues.append(source.issue((*where, index), f'"{text}" is not {_WHEN_EXAMPLE}'))
+            issues.append(source.issue((*where, index), _unreadable(str(text), _WHEN_EXAMPLE)))
         elif not rule.has(when):
             issues.append(source.issue((*where, index), f"{text} is not an occurrence of the rule"))
         elif isinstance(when, datetime):
@@ -303,7 +305,7 @@ def _day(text: Any, where: JsonPath, source: SourceMap, issues: list[ConfigIssue
     try:
         return date.fromisoformat(str(text))
     except ValueError:
-        issues.append(source.issue(where, f'"{text}" is not a date like 2027-03-08'))
+        issues.append(source.issue(where, _unreadable(str(text), "a date like 2027-03-08")))
         return None
 
 
@@ -322,7 +324,7 @@ def _overrides(
         where: JsonPath = (*path, "overrides", text)
         when = parse_when(str(text))
         if when is None:
-            issues.append(source.issue(where, f'"{text}" is not {_WHEN_EXAMPLE}'))
+            issues.append(source.issue(where, _unreadable(str(text), _WHEN_EXAMPLE)))
             continue
         timed = isinstance(when, datetime)
         if timed != rule.intraday:
@@ -333,19 +335,26 @@ def _overrides(
             issues.append(source.issue(where, f"{text} is not an occurrence of the rule"))
         else:
             zone_name = changes.get("time_zone")
-            if isinstance(zone_name, str) and not _known_zone(zone_name):
-                issues.append(
-                    source.issue((*where, "time_zone"), f'unknown time zone "{zone_name}"')
-                )
+            problem = (
+                zone_problem(zone_name, prevail_names=path[0] == "sessions")
+                if isinstance(zone_name, str) else None
+            )
+            if problem is not None:
+                issues.append(source.issue((*where, "time_zone"), problem))
                 continue
             for name in ("start", "end"):
                 value = changes.get(name)
                 if isinstance(value, str) and not _readable(value, changes, item):
                     issues.append(
-                        source.issue((*where, name), f'"{value}" is not an ISO 8601 date-time')
+                        source.issue((*where, name), _unreadable(value, "an ISO 8601 date-time"))
                     )
             found[when] = (str(text), changes)
     return found
+
+
+def _unreadable(text: str, expected: str) -> str:
+    """Why `text` is not a date or date-time: the calendar's reason when it has one."""
+    return f'"{text}" {not_a_date(text) or "is not " + expected}'
 
 
 def _keyed_otherwise(when: date, rule: Rule) -> str:
@@ -366,14 +375,6 @@ def _readable(value: str, changes: Mapping[str, Any], item: Mapping[str, Any]) -
         parse_instant(value, str(changes.get("time_zone") or item["time_zone"]))
     except (KeyError, ValueError):
         return len(value) == 10 and parse_when(value) is not None
-    return True
-
-
-def _known_zone(name: str) -> bool:
-    try:
-        iana_zone(name)
-    except KeyError:
-        return False
     return True
 
 

@@ -4,7 +4,9 @@ dateutil evaluates the RRULE over wall-clock times. This module adds the RFC's o
 
 - DTSTART is the first instance of the set even when the rule does not produce it, and COUNT
   counts it (§3.8.5.3, §3.3.10); dateutil drops such a start, so it is added back here.
-- UNTIL has DTSTART's value type (§3.3.10: a DATE UNTIL with a DATE-TIME start is invalid).
+- UNTIL has DTSTART's value type, and with a DTSTART in a time zone (every timed series here:
+  `time_zone` is required) it is a UTC date-time (§3.3.10); a date or a local date-time UNTIL is
+  refused with its UTC spelling, not guessed at.
 - A computed local time that does not exist (spring forward) or occurs twice (fall back) is read
   as an explicit DATE-TIME is (§3.3.10 → §3.3.5): with the offset before the gap, and the first of
   the two. Instances that land on the same instant are one instance.
@@ -27,6 +29,7 @@ MAX_STEPS = 100_000  # rule instances walked (past ones included) before giving 
 # Frequencies that repeat within a day; BYHOUR/BYMINUTE/BYSECOND with several values do too.
 INTRADAY_FREQUENCIES = frozenset({"HOURLY", "MINUTELY", "SECONDLY"})
 _DATE_VALUE = re.compile(r"^\d{8}$")
+_LOCAL_DATE_TIME = re.compile(r"^\d{8}T\d{6}$")  # no Z: a floating (local) time
 _POSITIVE = re.compile(r"^[0-9]{1,9}$")
 
 
@@ -65,13 +68,8 @@ class Rule:
             if value is not None and not (_POSITIVE.match(value) and int(value) > 0):
                 raise ValueError(f"{name} must be a whole number of 1 or more, not {value!r}")
         until = parts.get("UNTIL", "")
-        if not all_day and _DATE_VALUE.match(until):
-            day = f"{until[:4]}-{until[4:6]}-{until[6:]}"
-            raise ValueError(
-                f"UNTIL={until} is a date but the start is a date-time, and RFC 5545 wants both "
-                f"of one type: write UNTIL={until}T235959 (local time) or UNTIL=...Z (UTC), or "
-                f"drop it and give until: {day} under recurrence"
-            )
+        if not all_day and (_DATE_VALUE.match(until) or _LOCAL_DATE_TIME.match(until)):
+            raise ValueError(_until_not_utc(until, zone))
         bare, zoned = _evaluate(text, start, zone)
         own = next(iter(bare), None)
         rule_first = None if own is None else own.replace(tzinfo=None)
@@ -159,6 +157,30 @@ def local_text(moment: datetime) -> str:
     if zone is not None and naive.replace(tzinfo=zone).utcoffset() != moment.utcoffset():
         return moment.isoformat(timespec="seconds")
     return naive.isoformat(timespec="seconds")
+
+
+def _until_not_utc(until: str, zone: ZoneInfo) -> str:
+    """Why an UNTIL without Z is refused when the start has a zone, with its UTC spelling.
+
+    RFC 5545 §3.3.10: with a DTSTART in a time zone, UNTIL MUST be a UTC date-time. A local
+    UNTIL is not guessed at: read as UTC it would move the series' end by the zone's offset,
+    and could keep or drop the last occurrence without a word.
+    """
+    try:
+        if "T" in until:
+            local = datetime.strptime(until, "%Y%m%dT%H%M%S")
+        else:
+            local = datetime.combine(datetime.strptime(until, "%Y%m%d").date(), time(23, 59, 59))
+    except ValueError:
+        return f"UNTIL={until} is not a date-time that exists"
+    utc = local.replace(tzinfo=zone).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    kind = "a local date-time" if "T" in until else "a date"
+    return (
+        f"UNTIL={until} is {kind}, but the start is a date-time in a time zone, and RFC 5545 "
+        f"then wants UNTIL as a UTC date-time (ending in Z): write UNTIL={utc} "
+        f"({local:%Y-%m-%d %H:%M:%S} in {zone.key}), or drop it and give "
+        f"until: {local.date().isoformat()} under recurrence"
+    )
 
 
 def _parts(text: str) -> dict[str, str]:

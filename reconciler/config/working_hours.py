@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from reconciler.config.fixed_zones import refusal
 from reconciler.config.yaml import JsonPath, SourceMap
 from reconciler.instants import canonical_zone
 from reconciler.model import ConfigIssue, Location
@@ -97,6 +98,10 @@ def _hours(
     source: SourceMap,
     issues: list[ConfigIssue],
 ) -> WorkingHours | None:
+    refused = refusal(zone_name, prevail_names=True)
+    if refused is not None:
+        issues.append(source.issue(path, refused))
+        return None
     try:
         zone = canonical_zone(zone_name)
     except KeyError:

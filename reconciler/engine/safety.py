@@ -1,7 +1,9 @@
 """Safety rails over a Plan: the frozen past, protected objects, short notice, mass changes.
 
 - A session or event that has already started is never changed: its change is skipped, with the
-  reason, and the plan says so.
+  reason, and the plan says so. Nor is one created, or moved, to start before now (a year typo
+  would make a phantom object, and for Prevail send invitations): skipped too, unless the object
+  says `allow_past: true` (back-filling a record) or the apply is forced.
 - A protected object is never cancelled or deleted (a replace counts as a cancel): skipped. It is
   protected while it is declared with `protect: true`, and, once such a plan was applied, by the
   mark on the object itself, until a plan that declares it with `protect: false` is applied:
@@ -22,9 +24,9 @@ from datetime import datetime, timedelta
 from reconciler.engine.adoption import ADOPT_NOTE
 from reconciler.engine.refresh import Refreshed
 from reconciler.errors import UnsafePlanError
-from reconciler.instants import from_utc
+from reconciler.instants import format_utc, from_utc
 from reconciler.instants import now as current_time
-from reconciler.model import Action, Address, Change, Plan, Skipped
+from reconciler.model import Action, Address, Change, DesiredObject, Plan, Skipped
 from reconciler.wording import counted
 
 SHORT_NOTICE = timedelta(hours=24)
@@ -90,6 +92,10 @@ def guard(plan: Plan, refreshed: Mapping[str, Refreshed], rails: Rails) -> tuple
                             "frozen")
                 )
                 continue
+        into_past = _into_the_past(change, desired, now)
+        if into_past is not None and not rails.force:
+            skipped.append(Skipped(change.address, into_past))
+            continue
         soon = [moment for moment in starts if now < moment <= now + SHORT_NOTICE]
         # Adopting, or writing the scope mark, only marks an object: its schedule stays.
         allowed = (desired is not None and desired.allow_short_notice) or _marks_only(change)
@@ -144,6 +150,29 @@ def _mass_changes(
 def _marks_only(change: Change) -> bool:
     """An update that writes only our marker (adoption, scope, protection): no field changes."""
     return change.action is Action.UPDATE and (change.note == ADOPT_NOTE or not change.fields)
+
+
+def _into_the_past(change: Change, desired: DesiredObject | None, now: datetime) -> str | None:
+    """Why a change that creates a session or event, or moves one, before now is held back
+    (None when it is not such a change, or the object allows the past)."""
+    if change.address.kind not in TIMED_KINDS or desired is None or desired.allow_past:
+        return None
+    moves = change.action is Action.UPDATE and any(f.name == "start" for f in change.fields)
+    if change.action not in (Action.CREATE, Action.REPLACE) and not moves:
+        return None
+    start = desired.starts_at
+    begins = _instant(start)
+    if start is None or begins is None:
+        return None
+    # An all-day event is in the past once its day (in UTC, as its date is stored) is over.
+    if (begins + timedelta(days=1) if len(start) == 10 else begins) > now:
+        return None
+    held = {Action.CREATE: "created", Action.REPLACE: "scheduled anew"}.get(change.action, "moved")
+    when = "would start at" if change.action is not Action.UPDATE else "would move to"
+    return (
+        f"it {when} {start}, before now ({format_utc(now)}): the past is frozen, so it is not "
+        f"{held}; set allow_past: true on it to back-fill a record, or apply with --force"
+    )
 
 
 def _instant(text: str | None) -> datetime | None:

@@ -204,6 +204,7 @@ class Provider(ABC):
                 frozenset(options.ignore_changes) if options.ignore_changes else _IGNORE_NONE
             ),
             allow_short_notice=options.allow_short_notice,
+            allow_past=options.allow_past,
             starts_at=start if isinstance(start, str) else None,
             previous_keys=options.previous_keys,
             **provider_data,

@@ -171,7 +171,7 @@ def _chart(chart: Timeline) -> list[str]:
     svg = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{CHART_WIDTH}" height="{height}" '
         f'viewBox="0 0 {CHART_WIDTH} {height}" role="img" '
-        f'aria-label="{_text("Schedule changes, times in " + chart.zone)}">'
+        f'aria-label="{_text("Schedule changes, times in " + chart.zone_label)}">'
     ]
     for tick in range(TICKS + 1):
         moment = first + span * tick / TICKS
@@ -188,7 +188,7 @@ def _chart(chart: Timeline) -> list[str]:
         for bar in bars:
             svg.append(_shape(bar, x(bar.start), x(bar.end) if bar.end else None, top, chart))
     svg.append("</svg>")
-    caption = f"Times in {chart.zone}. Grey: before; blue: after; red: cancelled or deleted."
+    caption = f"Times in {chart.zone_label}. Grey: before; blue: after; red: cancelled or deleted."
     note = left_out_note(chart, where="in the table")
     return [
         "<figure>",
@@ -204,7 +204,7 @@ def _shape(bar: Bar, left: float, right: float | None, top: int, chart: Timeline
     start = bar.start.astimezone(chart.tz).strftime("%a %Y-%m-%d %H:%M")
     end = f" to {bar.end.astimezone(chart.tz):%H:%M}" if bar.end else ""
     side = "before" if bar.side is Side.BEFORE else "after"
-    tip = f"<title>{_text(f'{bar.label} ({side}): {start}{end} {chart.zone}')}</title>"
+    tip = f"<title>{_text(f'{bar.label} ({side}): {start}{end} {chart.zone_label}')}</title>"
     if right is None or right - left < 3:
         middle = top + ROW_HEIGHT / 2
         return (f'<circle class="{css}" cx="{left:.1f}" cy="{middle:.1f}" r="5">{tip}</circle>')

@@ -23,6 +23,7 @@ from reconciler.instants import canonical_zone, hours, parse_instant, zone_or_ut
 from reconciler.model import Action, Change, FieldChange, Plan
 from reconciler.render.times import reschedules
 
+UTC_ZONE = "Etc/UTC"
 # How many changes a Mermaid chart draws: a comment has room for a readable chart, not for a
 # 3,000-row one (GitHub also stops rendering Mermaid past 50,000 characters).
 MERMAID_CHANGES = 30
@@ -73,6 +74,14 @@ class Timeline:
     def tz(self) -> tzinfo:
         return zone_or_utc(self.zone)
 
+    @property
+    def zone_label(self) -> str:
+        """The zone as the YAML spells it, with its IANA name beside it where they differ
+        (`UTC`, the chart's zone when the objects share none, is shown as it is)."""
+        canonical = _zone_name(self.zone)
+        plain = canonical in (self.zone, UTC_ZONE)
+        return self.zone if plain else f"{self.zone} ({canonical})"
+
 
 def timeline(plan: Plan, *, limit: int | None = None) -> Timeline:
     """The bars of every change that moves, creates or removes something in time (the first
@@ -83,7 +92,10 @@ def timeline(plan: Plan, *, limit: int | None = None) -> Timeline:
     # One zone for the axis: the objects' own when they share one (an object without a zone
     # does not count against it), else UTC. Times are instants either way.
     zones = {_zone_name(change.time_zone) for change, _ in kept if change.time_zone}
+    spellings = {change.time_zone for change, _ in kept if change.time_zone}
     zone = zones.pop() if len(zones) == 1 else "UTC"
+    if len(spellings) == 1 and zone != "UTC":
+        zone = spellings.pop()  # shown as written: a Prevail name stays Prevail's
     bars = tuple(bar for _, group in kept for bar in group)
     return Timeline(bars=bars, zone=zone, charted=len(kept), left_out=len(placed) - len(kept))
 
@@ -164,7 +176,8 @@ def mermaid_gantt(chart: Timeline) -> list[str]:
     lines = [
         "```mermaid",
         "gantt",
-        f"    title {mermaid_label('Schedule changes, times in ' + chart.zone)}",
+        # Only the zone is made safe (and shortened if need be): the words around it are ours.
+        f"    title Schedule changes, times in {mermaid_label(chart.zone_label)}",
         "    dateFormat YYYY-MM-DD HH:mm",
         f"    axisFormat {axis}",
     ]

@@ -171,13 +171,16 @@ def _duration_field(change: Change, field: FieldChange) -> str | None:
 
 
 def _zone_field(change: Change, field: FieldChange) -> str | None:
-    if change.action is Action.CREATE or not all(
-        isinstance(v, str) for v in (field.before, field.after)
-    ):
+    """The zone as the YAML spells it, with the IANA name sent beside it where they differ."""
+    written = _as_written(change, field.after)
+    if change.action is Action.CREATE:
+        return f'"{written}" ({field.after})' if written != field.after else None
+    if not all(isinstance(v, str) for v in (field.before, field.after)):
         return None
     start = change.starts_at
     moved = any(other.name == "start" for other in change.fields)
-    text = f"{field.before} → {field.after}"
+    after = f"{written} ({field.after})" if written != field.after else str(field.after)
+    text = f"{field.before} → {after}"
     if start is None or moved:
         return text
     old, new = local(start, field.before), local(start, field.after)
@@ -185,6 +188,18 @@ def _zone_field(change: Change, field: FieldChange) -> str | None:
         f"{text} (same instant; the wall-clock start changes: "
         f"{old.strftime(CLOCK)} → {new.strftime(CLOCK)})"
     )
+
+
+def _as_written(change: Change, canonical: Any) -> Any:
+    """The declared spelling of a canonical zone value (`Eastern Time (US & Canada)` for
+    `America/New_York`), or the value itself when the YAML spells it so or another zone."""
+    written = change.time_zone
+    if not isinstance(canonical, str) or not written or written == canonical:
+        return canonical
+    try:
+        return written if canonical_zone(written) == canonical else canonical
+    except KeyError:
+        return canonical
 
 
 def _zones(change: Change) -> tuple[str | None, str | None]:

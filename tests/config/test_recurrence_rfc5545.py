@@ -400,15 +400,35 @@ def test_a_date_until_with_a_date_time_start_is_refused(monkeypatch: pytest.Monk
                    rrule="FREQ=WEEKLY;UNTIL=20270322")
     (issue,) = caught.value.issues
     assert (issue.location.line, issue.path) == (9, "events[0].recurrence.rrule")
-    assert "UNTIL=20270322 is a date but the start is a date-time" in issue.message
-    assert "UNTIL=20270322T235959" in issue.message and "until: 2027-03-22" in issue.message
+    assert "UNTIL=20270322 is a date, but the start is a date-time in a time zone" in issue.message
+    # RFC 5545 wants a UTC UNTIL here: the message offers that (the end of the day in New
+    # York), never a local date-time.
+    assert "write UNTIL=20270323T035959Z" in issue.message
+    assert "until: 2027-03-22" in issue.message
+    assert "UNTIL=20270322T235959" not in issue.message
 
 
-def test_a_local_date_time_until_includes_that_days_occurrence(
+def test_a_local_date_time_until_with_a_zoned_start_is_refused_with_its_utc_spelling(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_event(monkeypatch, start="2027-03-01T09:00", end="2027-03-01T10:00",
+                   rrule="FREQ=WEEKLY;UNTIL=20270322T235959")
+    (issue,) = caught.value.issues
+    assert (issue.location.line, issue.path) == (9, "events[0].recurrence.rrule")
+    assert issue.message.endswith(
+        "UNTIL=20270322T235959 is a local date-time, but the start is a date-time in a time "
+        "zone, and RFC 5545 then wants UNTIL as a UTC date-time (ending in Z): write "
+        "UNTIL=20270323T035959Z (2027-03-22 23:59:59 in America/New_York), or drop it and give "
+        "until: 2027-03-22 under recurrence"
+    )
+
+
+def test_the_utc_until_the_refusal_offers_includes_that_days_occurrence(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     state = load_event(monkeypatch, start="2027-03-01T09:00", end="2027-03-01T10:00",
-                       rrule="FREQ=WEEKLY;UNTIL=20270322T235959")
+                       rrule="FREQ=WEEKLY;UNTIL=20270323T035959Z")
     assert sorted(spans(state))[-1] == "night@2027-03-22"
 
 

@@ -63,7 +63,8 @@ def test_astana_declared_as_asia_almaty_at_the_same_wall_clock_is_no_change(
         ("Asuncion", "America/Asuncion"),
         ("(GMT-05:00) Eastern Time (US & Canada)", "US/Eastern"),
         ("Eastern Time (US & Canada)", "(GMT-05:00) Eastern Time (US & Canada)"),
-        ("International Date Line West", "Etc/GMT+12"),
+        # Etc/GMT+12 is refused in YAML (a fixed offset), but Prevail may hold it as sent.
+        ("Etc/GMT+12", "International Date Line West"),
         ("Pacific Time (Canada)", "America/Vancouver"),
         ("Alberta", "America/Edmonton"),
     ],
