@@ -31,7 +31,7 @@ events:
     start: 2027-01-15T18:00:00+01:00
     end: 2027-01-15T23:00:00+01:00
 """
-VALID = "Valid: schedule/good.yaml: 0 sessions, 1 events, 0 assignments in 1 file(s)."
+VALID = "Valid: schedule/good.yaml: 0 sessions, 1 event, 0 assignments in 1 file."
 BAD = """version: 1
 events:
   - key: Winter Gala

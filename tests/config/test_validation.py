@@ -67,7 +67,7 @@ def test_events_without_a_provider_block_are_refused_by_validate_as_by_plan(
         "any file"
     )
     # Against the sandbox, which brings its own providers, the same files are valid.
-    assert cli("validate", "--sandbox", repo.root).stdout.startswith("Valid: 0 sessions, 1 events")
+    assert cli("validate", "--sandbox", repo.root).stdout.startswith("Valid: 0 sessions, 1 event,")
 
 
 @pytest.mark.parametrize(

@@ -137,7 +137,7 @@ def test_objects_of_before_scopes_wait_for_an_explicit_adoption(
         ("PATCH", f"/prospero/events/{legacy_id}", {"customFields": {"reconciler_scope": SCOPE}})
     ]
     after = cli("plan", repo.root, "--detailed-exitcode").stdout
-    assert "Left alone, managed before scopes: 1 events" in after
+    assert "Left alone, managed before scopes: 1 event" in after
     assert "No changes." in after
 
 
@@ -177,7 +177,7 @@ def test_the_derived_scope_is_shown_with_how_to_set_it(repo: Repo, cli: Run):
     moved = configuration(repo, "renamed", stack=None,
                           objects="events:\n" + event("e-a", "Alpha", 1))
     warned = cli("plan", moved).stdout
-    assert f"Left alone, of other scopes: 1 events ({SCOPE}: 1)" in warned
+    assert f"Left alone, of other scopes: 1 event ({SCOPE}: 1)" in warned
     assert (f"Warning: this configuration's scope 'renamed' has no object yet, while other "
             f"scopes do: {SCOPE} (1); if one of them is this configuration's, set "
             "providers.stack to its name") in warned

@@ -114,7 +114,7 @@ def test_an_extra_request_is_refused(repo: Repo, cli: Run, plan_file: Path):
         change["requests"].append({"method": "DELETE", "path": f"/events/{change['remote_id']}"})
 
     tamper(plan_file, edit)
-    refused(cli, plan_file, "events.board-dinner: 2 request(s) where the configuration calls "
+    refused(cli, plan_file, "events.board-dinner: 2 requests where the configuration calls "
             "for 1", "nothing was sent")
     only_listed(repo)
 
@@ -332,6 +332,6 @@ def test_changes_the_plan_does_not_hold_are_named_not_applied(repo: Repo, cli: R
     repo.forget_requests()
 
     applied = cli("apply", saved, "--auto-approve")
-    assert "Warning: the configuration now calls for 1 change(s) this plan does not hold " \
+    assert "Warning: the configuration now calls for 1 change this plan does not hold " \
         "(events.staff-lunch): not applied; the next plan shows them" in applied.stdout
     assert [w.body for w in repo.writes()] == [{"capacity": 30}]

@@ -72,4 +72,4 @@ def test_the_log_is_not_masked_for_a_short_secret_and_the_run_says_so(tmp_path: 
         "in the log (masking it would hide every occurrence of those characters); use a real "
         "secret"
     ) in lines
-    assert lines[-1] == "Masked 1 secret value(s) named in the providers block."
+    assert lines[-1] == "Masked 1 secret value named in the providers block."
