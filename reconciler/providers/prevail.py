@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any, Unpack
 
 import httpx
@@ -43,6 +44,8 @@ from reconciler.providers.prevail_mapping import (
     Fallbacks,
     created_session,
     declared_fields,
+    demoted_hosts,
+    demoted_note,
     details_of,
     identifier_of,
     invites_of,
@@ -337,6 +340,17 @@ class PrevailProvider(Provider):
 
     def held_back(self, current: RemoteObject) -> str | None:
         return None if current.remote_id else NO_ID_YET
+
+    def settled(
+        self, desired: DesiredObject, current: RemoteObject
+    ) -> tuple[DesiredObject, tuple[str, ...]]:
+        demoted = demoted_hosts(desired.fields.get("invites"), current.fields.get("invites"))
+        if not demoted:
+            return desired, ()
+        invites = [{**invite, "access_level": "participant"} if invite["email"] in demoted
+                   else invite for invite in desired.fields["invites"]]
+        notes = tuple(f"{desired.address}: {demoted_note(email)}" for email in demoted)
+        return replace(desired, fields={**desired.fields, "invites": invites}), notes
 
     def created_id(self, body: Any) -> str | None:
         session = created_session(body)

@@ -118,6 +118,30 @@ def normal_invites(items: Sequence[Any]) -> list[dict[str, str]]:
     return [invites[email] for email in sorted(invites)]
 
 
+def demoted_hosts(wanted: Any, held: Any) -> list[str]:
+    """The declared hosts (normal invitees) that Prevail holds as participants.
+
+    Prevail's docs: "If a Host's email is not associated with a registered account, the API
+    ignores the value host and assigns access_level: participant". Such an invitee is that rule,
+    not an edit to revert: sending host again would change nothing, on every run. (No documented
+    call lists the organisation's members to ask first.)
+    """
+    if not isinstance(wanted, list) or not isinstance(held, list):
+        return []
+    levels = {invite["email"]: invite["access_level"] for invite in held}
+    return [invite["email"] for invite in wanted
+            if invite["access_level"] == "host" and levels.get(invite["email"]) == "participant"]
+
+
+def demoted_note(email: str) -> str:
+    """Why a declared host cannot hold, said once per plan instead of planning the edit."""
+    return (
+        f"Prevail stored {email} as participant, not host: not a member of the organisation "
+        "(Prevail makes a host without a registered account a participant); not sent again: "
+        "once they have an account, make them host in Prevail"
+    )
+
+
 def read_page(body: Mapping[str, Any], collection: str, fallbacks: Fallbacks) -> Page | None:
     """The page's items and paging; None when the answer holds no `collection` list."""
     items = body.get(collection)

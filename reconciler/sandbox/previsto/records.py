@@ -231,10 +231,13 @@ RESOURCES: dict[str, Resource] = {
 }
 
 
-def update(resource: Resource, current: Document, body: Any, *, now: str) -> Document:
+def update(
+    resource: Resource, current: Document, body: Any, *, now: str, replace_meta: bool = False
+) -> Document:
     """The object after a partial `PUT`: only the properties sent change.
 
-    `timestamp` moves to `now` only when something actually changed.
+    A `meta` sent merges into the stored metadata, or with `replace_meta` becomes it (its null
+    and "" values dropped). `timestamp` moves to `now` only when something actually changed.
     """
     if not isinstance(body, dict):
         raise bad_request("The request body must be a JSON object.")
@@ -251,7 +254,8 @@ def update(resource: Resource, current: Document, body: Any, *, now: str) -> Doc
         if not prop.writable:
             raise bad_request(f"'{name}' is read-only and cannot be updated.", param=name)
         if target == "meta":
-            changed["meta"] = merge_metadata(current.get("meta") or {}, value, param=name)
+            kept = {} if replace_meta else current.get("meta") or {}
+            changed["meta"] = merge_metadata(kept, value, param=name)
         else:
             changed[target] = prop.check(name, value)
     if changed == current:
