@@ -103,6 +103,38 @@ def test_the_docs_shaped_prevail_downgrades_a_host_and_the_plan_converges(
     assert docs_prevail.writes() == []
 
 
+LONG = """sessions:
+  - key: long
+    title: {title}
+    case: 2027-CV-0400
+    start: 2027-06-10T09:00
+    time_zone: America/New_York
+{duration}"""
+
+
+def test_a_long_session_is_read_back_though_its_duration_is_not_declared(
+    docs_prevail: DocsPrevail, tmp_path: Path, cli: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """api-contract.md, Prevail — List [doc]: `end_time` keeps the sessions that *end* before
+    it; a session whose duration the YAML leaves out may last longer than any margin, so the
+    read-back after its edit lists as far ahead as a refresh and finds it."""
+    monkeypatch.setenv("PREVAIL_COMPANY_ID", COMPANY_ID)
+    monkeypatch.setenv("PREVAIL_API_KEY", API_KEY)
+    monkeypatch.chdir(tmp_path)
+    schedule = tmp_path / "schedule.yaml"
+    head = (f"version: 1\nproviders:\n  prevail:\n    base_url: {docs_prevail.url}\n"
+            "    company_id: ${PREVAIL_COMPANY_ID}\n    api_key: ${PREVAIL_API_KEY}\n")
+    thirty = "    duration_hours: 30\n"
+    schedule.write_text(head + LONG.format(title="Arbitration", duration=thirty))
+    cli("apply", schedule, "--auto-approve")
+    schedule.write_text(head + LONG.format(title="Arbitration, day 1", duration=""))
+    result = cli("apply", schedule, "--auto-approve")
+    assert "not found after the write" not in result.output
+    [session] = docs_prevail.sessions
+    assert (session["title"], session["estimated_duration"]) == ("Arbitration, day 1", 30)
+    cli("plan", schedule, "--detailed-exitcode", expect=0)
+
+
 # -- Previsto: a key another integration set survives a merging and a replacing server ---------
 
 FOREIGN = {"crm_id": "C-1042"}

@@ -576,6 +576,20 @@ def test_a_key_sent_with_null_or_empty_is_removed(http: httpx.Client, removal: A
     assert response.json()["meta"] == {"b": "2"}
 
 
+@pytest.mark.parametrize(
+    "sandbox_settings", [SandboxSettings(admin=True, previsto_meta_updates="replace")],
+    indirect=True,
+)
+def test_in_replacing_mode_the_passed_meta_becomes_the_metadata(http: httpx.Client) -> None:
+    """api-contract.md, Previsto — Metadata: [model] the emulator also has a replacing mode (the
+    docs read literally: a passed parameter becomes the new value); a key sent as `null` or `""`
+    is not stored."""
+    response = put(http, f"/assignments/{ROUTED}", {"meta": {"a": "1", "b": None, "c": ""}})
+    assert response.status_code == 200, response.text
+    assert response.json()["meta"] == {"a": "1"}  # the seeded `route` key is gone
+    assert get(http, f"/assignments/{ROUTED}").json()["meta"] == {"a": "1"}
+
+
 def test_metadata_is_the_alias_of_meta(http: httpx.Client) -> None:
     """api-contract.md, Previsto — metadata returned as `meta`; [model] an update takes `meta` or
     `metadata`."""
