@@ -119,9 +119,7 @@ def _resource_routes(resource: Resource, context: SandboxContext) -> list[Route]
             return JSONResponse(current)
         body = parse_json_body(await request.body())
         replace_meta = context.settings.previsto_meta_updates == "replace"
-        changed = update(
-            resource, current, body, now=stamp(context.clock()), replace_meta=replace_meta
-        )
+        changed = update(resource, current, body, replace_meta=replace_meta)
         if changed is not current:
             store.replace(resource.collection, current["id"], changed)
         return JSONResponse(changed)
