@@ -42,10 +42,9 @@ from reconciler.providers.prevail_mapping import (
     REQUEST_STATE,
     SESSION_STATE,
     Fallbacks,
+    as_prevail_holds,
     created_session,
     declared_fields,
-    demoted_hosts,
-    demoted_note,
     details_of,
     identifier_of,
     invites_of,
@@ -349,13 +348,10 @@ class PrevailProvider(Provider):
     def settled(
         self, desired: DesiredObject, current: RemoteObject
     ) -> tuple[DesiredObject, tuple[str, ...]]:
-        demoted = demoted_hosts(desired.fields.get("invites"), current.fields.get("invites"))
-        if not demoted:
+        fields, notes = as_prevail_holds(desired.fields, current.fields)
+        if not notes:
             return desired, ()
-        invites = [{**invite, "access_level": "participant"} if invite["email"] in demoted
-                   else invite for invite in desired.fields["invites"]]
-        notes = tuple(f"{desired.address}: {demoted_note(email)}" for email in demoted)
-        return replace(desired, fields={**desired.fields, "invites": invites}), notes
+        return replace(desired, fields=fields), tuple(f"{desired.address}: {n}" for n in notes)
 
     def created_id(self, body: Any) -> str | None:
         session = created_session(body)

@@ -1,10 +1,10 @@
 """For any declared objects, plan → apply → plan is empty against the sandbox.
 
-Whatever the servers normalise (Prevail's zone spellings, 12-hour times and host downgrade,
-Prospero's UTC instants, Previsto's removal of a `""` value, e-mails in any case) must come back
-equal to what was declared, or be said as a note: never planned again. Each example declares
-sessions, events and assignments under keys of its own on one sandbox, applies them through the
-engine, and plans again.
+Whatever the servers normalise (Prevail's zone spellings, 12-hour times to the minute and host
+downgrade, Prospero's UTC instants, Previsto's removal of a `""` value, e-mails in any case) must
+come back equal to what was declared, or be said as a note: never planned again. Each example
+declares sessions, events and assignments under keys of its own on one sandbox, applies them
+through the engine, and plans again.
 """
 
 from __future__ import annotations
@@ -42,7 +42,8 @@ INVITES = st.lists(
 DAYS = st.integers(min_value=0, max_value=200)
 SESSIONS = st.fixed_dictionaries(
     {"title": NAMES, "case": NAMES, "day": DAYS, "hour": st.integers(8, 17),
-     "minute": st.sampled_from([0, 15, 30, 45]), "time_zone": ZONES, "invites": INVITES},
+     "minute": st.sampled_from([0, 15, 30, 45]), "second": st.sampled_from([0, 0, 30]),
+     "time_zone": ZONES, "invites": INVITES},
     optional={"duration_hours": st.sampled_from([0.5, 1, 1.25, 2.5])},
 )
 OFFSETS = st.sampled_from(["Z", "+01:00", "-05:00", "+05:30"])
@@ -76,10 +77,11 @@ def document(declared: dict[str, Any], run: int) -> dict[str, Any]:
     """The YAML document declaring these objects under keys of this run."""
     sessions = []
     for n, item in enumerate(declared["sessions"]):
-        fields = {k: v for k, v in item.items() if k not in ("day", "hour", "minute")}
+        fields = {k: v for k, v in item.items() if k not in ("day", "hour", "minute", "second")}
         day = 1 + item["day"] % 28
         month = 3 + item["day"] // 28
-        fields["start"] = f"2027-{month:02d}-{day:02d}T{item['hour']:02d}:{item['minute']:02d}"
+        clock = f"{item['hour']:02d}:{item['minute']:02d}:{item['second']:02d}"
+        fields["start"] = f"2027-{month:02d}-{day:02d}T{clock}"
         sessions.append({"key": f"s-{run}-{n}", **fields})
     events = []
     for n, item in enumerate(declared["events"]):
