@@ -92,6 +92,8 @@ secrets = in_file("security/test_secrets.py")
 importer = in_file("engine/test_importer.py")
 refresh_cost = in_file("engine/test_refresh_cost.py")
 refresh_windows = in_file("engine/test_refresh_windows.py")
+convergence = in_file("e2e/test_convergence.py")
+converging = in_file("e2e/test_convergence_property.py")
 
 POINTS = (
     # -- the two rules for the clients ----------------------------------------------------------
@@ -244,8 +246,9 @@ POINTS = (
           prevail_docs("test_interpreter_is_a_string_of_languages")
           + session_fields("test_interpreter_names_languages_and_an_old_true_is_refused_clearly")
           + spellings("test_an_older_interpreter_false_is_sent_as_no_languages")),
-    Point(PREVAIL, "`invite_emails` is accepted as `invites`; the client sends `invites`",
-          prevail_docs("test_invite_emails_is_read_as_invites") + docs_prevail(
+    Point(PREVAIL, "`invite_emails` is accepted as `invites` (create and edit); client: `invites`",
+          prevail_docs("test_invite_emails_is_read_as_invites",
+                       "test_an_edit_takes_invite_emails_as_invites") + docs_prevail(
               "test_sessions_are_created_edited_and_cancelled_with_the_documented_calls")),
     Point(PREVAIL, "[model] a request has a `request_id`; the sandbox promotes it to scheduled",
           prevail_api("test_promote_schedules_a_request_as_a_session",
@@ -293,9 +296,11 @@ POINTS = (
           prevail_api("test_page_past_the_last_is_empty_with_the_same_pagy")),
     Point(PREVAIL, "[model] `?state=` filters", prevail_api("test_state_filter")
           + prevail_points("test_every_documented_state_is_a_state_and_filters_the_lists")),
-    Point(PREVAIL, "`?start_time=&end_time=` (epoch) limit the list to a time window",
+    Point(PREVAIL, "`?start_time=` keeps sessions starting after it, `?end_time=` ending before",
           prevail_api("test_time_window_uses_each_sessions_own_zone",
                       "test_time_window_finds_sessions_whose_local_day_is_not_utcs")
+          + prevail_docs("test_end_time_keeps_the_sessions_that_end_before_it")
+          + convergence("test_a_long_session_is_read_back_though_its_duration_is_not_declared")
           + prevail_docs("test_the_time_window_reads_astana_as_almaty")
           + refresh_windows("test_sessions_at_the_sandbox_windows_edges",
                             "test_sessions_at_the_docs_shaped_windows_edges")
@@ -335,6 +340,13 @@ POINTS = (
     Point(PREVAIL, "[model] marker `reconciler-key: <key>`, last line of additional_details",
           marker("test_prevail_keeps_the_key_on_the_last_line_and_the_scope_above_it",
                  "test_prevail_reads_a_marker_of_before_scopes_and_unmarked_text")),
+    Point(PREVAIL, "hosts: a host without a registered account is stored as a participant",
+          prevail_docs("test_a_host_without_a_registered_account_is_made_a_participant")
+          + client_prevail("test_the_docs_create_examples_are_read_back_as_declared_fields")),
+    Point(PREVAIL, "the client converges: a host held as a participant is said once, not re-sent",
+          convergence("test_a_host_without_an_account_is_said_once_not_planned_again",
+                      "test_the_docs_shaped_prevail_downgrades_a_host_and_the_plan_converges")
+          + converging("test_any_declared_objects_converge_after_one_apply")),
     Point(PREVAIL, "webhook: a signed JWT to `postback_url`; [model] posted on promotion",
           prevail_api("test_promote_posts_a_signed_session_to_the_postback_url",
                       "test_failed_postback_does_not_fail_the_promotion")),
@@ -436,6 +448,8 @@ POINTS = (
           prospero_api("test_create_many_events_in_order",
                        "test_bulk_create_takes_1_to_100_events")
           + docs_prospero("test_plan_apply_and_plan_again_speak_only_the_documented_api")),
+    Point(PROSPERO, "POST /events: an optional `notification` (one per bulk event), recorded",
+          prospero_points("test_a_create_may_ask_for_a_notification_which_is_recorded")),
     Point(PROSPERO, "[model] bulk create is all-or-nothing on validation errors",
           prospero_api("test_bulk_create_is_all_or_nothing")),
     Point(PROSPERO, "PATCH /events/{id}: RFC 7386 merge patch → 200 {event}", prospero_api(
@@ -551,10 +565,11 @@ POINTS = (
           previsto_api("test_an_assignment_has_every_contract_field",
                        "test_writable_properties_change_and_the_rest_stay",
                        "test_invalid_values_are_400_naming_the_property")),
-    Point(PREVISTO, "[model] `timestamp`: read-only, the last change", previsto_api(
-        "test_timestamp_moves_only_when_something_changes", "test_read_only_properties_are_400",
-        "test_sort_by_timestamp_desc_puts_the_last_changed_first",
-    )),
+    Point(PREVISTO, "`timestamp`: plan.executionTime's deprecated alias, not a last change",
+          previsto_api("test_timestamp_is_the_execution_time_and_no_write_moves_it",
+                       "test_read_only_properties_are_400",
+                       "test_sort_by_timestamp_desc_puts_the_latest_execution_first")
+          + client_previsto("test_the_client_never_reads_timestamp_as_a_last_change")),
     Point(PREVISTO, "metadata returned as `meta`; [model] an update takes `meta` or `metadata`",
           previsto_api("test_metadata_is_the_alias_of_meta",
                        "test_meta_and_metadata_together_are_400",
@@ -562,6 +577,12 @@ POINTS = (
     Point(PREVISTO, "[model] metadata keys merge",
           previsto_api("test_metadata_keys_merge_into_the_existing_ones")
           + acceptance("test_foreign_metadata_keys_survive")),
+    Point(PREVISTO, "[model] the emulator also has a replacing mode (null and \"\" not stored)",
+          previsto_api("test_in_replacing_mode_the_passed_meta_becomes_the_metadata")),
+    Point(PREVISTO, "the client sends the whole resulting `meta`: correct merged or replaced",
+          convergence("test_a_foreign_metadata_key_survives_a_merging_or_replacing_sandbox",
+                      "test_a_foreign_metadata_key_survives_a_merging_or_replacing_docs_server")
+          + docs_previsto("test_plan_apply_and_a_converged_plan_against_the_documented_api")),
     Point(PREVISTO, "[model] a key sent with `null` or `\"\"` is removed",
           previsto_api("test_a_key_sent_with_null_or_empty_is_removed")
           + docs_previsto("test_plan_apply_and_a_converged_plan_against_the_documented_api")),

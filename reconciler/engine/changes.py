@@ -210,7 +210,10 @@ def _update(
     *,
     adopting: bool = False,
 ) -> Change | None:
-    differing = field_changes(desired, current, merge_fields=provider.merge_fields)
+    # A value the server normalises (as its docs say) is compared as it holds it, and said.
+    compared, cannot_hold = provider.settled(desired, current)
+    found.warnings.extend(cannot_hold)
+    differing = field_changes(compared, current, merge_fields=provider.merge_fields)
     applied = [c for c in differing if c.name not in desired.ignore_changes]
     ignored = tuple(c for c in differing if c.name in desired.ignore_changes)
     # A selected but unmarked object (Previsto) is marked by adoption or by its first change.

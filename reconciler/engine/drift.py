@@ -28,7 +28,9 @@ def detect_drift(refreshed: Mapping[str, Refreshed]) -> DriftReport:
                     DriftItem(address=desired.address, status="missing", location=desired.location)
                 )
                 continue
-            differing = field_changes(desired, current, merge_fields=merge)
+            # A value the server normalises (as its docs say) is not drift: the plan says it.
+            compared, _ = side.provider.settled(desired, current)
+            differing = field_changes(compared, current, merge_fields=merge)
             if _protection_lifted(side, desired.protect, current):
                 # Anyone with API access can edit the mark; without it a later --prune of an
                 # undeclared object would go through. Reported, and a plan records it again.

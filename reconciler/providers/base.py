@@ -20,12 +20,7 @@ import httpx
 import orjson
 
 from reconciler.clock import current
-from reconciler.errors import (
-    PlanError,
-    ProviderError,
-    ResponseError,
-    ResponseLostError,
-)
+from reconciler.errors import PlanError, ProviderError, ResponseError, ResponseLostError
 from reconciler.model import (
     Action,
     Change,
@@ -89,6 +84,7 @@ class Provider(ABC):
         default: none, and one `find` per key);
       - `created_id(body)`: the id a create's answer holds;
       - `held_back(current)`: why an object cannot be changed through the API yet;
+      - `settled(desired, current)`: declared values compared as a normalising server holds them;
       - `batches` / `apply_batch` / `create_again`: several changes in one request (Prospero's
         bulk create and delete), and the creates sent again after their answers were lost;
       - `yaml_value`: a remote value as YAML writes it (`drift --write`);
@@ -237,6 +233,13 @@ class Provider(ABC):
         (a Prevail session request has no id to edit or cancel until staff schedule it).
         """
         return None
+
+    def settled(
+        self, desired: DesiredObject, current: RemoteObject
+    ) -> tuple[DesiredObject, tuple[str, ...]]:
+        """`desired` with each value the server normalises (as its docs say) as it holds it, and
+        a note per value that cannot hold (compared, never sent again); by default, as sent."""
+        return desired, ()
 
     def find_many(self, keys: Collection[str]) -> dict[str, RemoteObject]:
         """The managed objects with these keys that exist (after lost create answers); by

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any, Unpack
 
 import httpx
@@ -41,6 +42,7 @@ from reconciler.providers.prevail_mapping import (
     REQUEST_STATE,
     SESSION_STATE,
     Fallbacks,
+    as_prevail_holds,
     created_session,
     declared_fields,
     details_of,
@@ -190,14 +192,19 @@ class PrevailProvider(Provider):
 
     def read_back(self, desired: Sequence[DesiredObject]) -> list[RemoteObject]:
         # The written sessions' window only; `self.span` (the refresh's, which look-ups use)
-        # stays as it was.
+        # stays as it was. `end_time` keeps the sessions that *end* before it [doc]: a session
+        # whose duration is not declared may last any time Prevail holds, so the window then
+        # reaches as far as a refresh's.
         starts = [epoch_of(obj.fields.get("start")) for obj in desired]
+        hours = [obj.fields.get("duration_hours") for obj in desired]
         ends = [
-            start + float(obj.fields.get("duration_hours") or 0) * 3600 if start is not None
-            else None
-            for start, obj in zip(starts, desired, strict=True)
+            start + float(hour) * 3600 if start is not None and hour is not None else None
+            for start, hour in zip(starts, hours, strict=True)
         ]
-        span = written_span(starts, ends)
+        low, high = written_span(starts, ends)
+        if None in ends:
+            high = max(high, listing_span([], [])[1])
+        span = (low, high)
         found = [remote for remote in self.sessions.walk("sessions", self.remote, span)
                  if remote.state in LIVE_STATES]
         if any(item.via == "request" for item in desired):
@@ -337,6 +344,14 @@ class PrevailProvider(Provider):
 
     def held_back(self, current: RemoteObject) -> str | None:
         return None if current.remote_id else NO_ID_YET
+
+    def settled(
+        self, desired: DesiredObject, current: RemoteObject
+    ) -> tuple[DesiredObject, tuple[str, ...]]:
+        fields, notes = as_prevail_holds(desired.fields, current.fields)
+        if not notes:
+            return desired, ()
+        return replace(desired, fields=fields), tuple(f"{desired.address}: {n}" for n in notes)
 
     def created_id(self, body: Any) -> str | None:
         session = created_session(body)

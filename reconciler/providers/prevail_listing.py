@@ -1,12 +1,14 @@
 """Prevail's list walk: `pagy` pages of 1,000 over the documented `start_time`/`end_time` window.
 
 Refresh asks only for what starts in the span that can matter (`listing.listing_span`: the past
-is frozen): the docs say `?start_time=<epoch>&end_time=<epoch>` limits a list to a time window,
-not which instant of a session it reads. The client reads it as the session's start, and
-checks what comes back: a session starting well outside the window shows the server reads it
-otherwise, or not at all, and the rest of the run lists without it (a walk begun with it starts
-again, so nothing the window may have hidden is missed). A window refused with a 400 is
-dropped the same way.
+is frozen). Prevail's docs: `?start_time=<epoch>` keeps the sessions that start after it and
+`?end_time=<epoch>` those that *end* before it (start plus `estimated_duration`), without saying
+whether either bound is inclusive: every span has a day's slack at both ends, and reaches a
+century ahead (or, for a read-back of a session whose duration is not declared, as far), so
+neither edge nor a long session decides what is listed. The client checks what comes back: a
+session starting well before the window shows the server reads it otherwise, or not at all,
+and the rest of the run lists without it (a walk begun with it starts again, so nothing the
+window may have hidden is missed). A window refused with a 400 is dropped the same way.
 
 A list without `pagy` is read until a page adds nothing; a walk whose `count` changes between
 pages is walked again (at most twice). Pages are checked as `paging.PageCheck` says: with

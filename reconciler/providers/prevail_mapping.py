@@ -118,6 +118,57 @@ def normal_invites(items: Sequence[Any]) -> list[dict[str, str]]:
     return [invites[email] for email in sorted(invites)]
 
 
+def as_prevail_holds(
+    fields: Mapping[str, Any], held: Mapping[str, Any]
+) -> tuple[dict[str, Any], list[str]]:
+    """The declared fields with each value Prevail normalises as it holds it (given the session
+    as listed, `held`), and why each cannot hold: compared so, and never sent again."""
+    settled, notes = dict(fields), list[str]()
+    demoted = demoted_hosts(fields.get("invites"), held.get("invites"))
+    if demoted:
+        settled["invites"] = [{**invite, "access_level": "participant"}
+                              if invite["email"] in demoted else invite
+                              for invite in fields["invites"]]
+        notes.extend(demoted_note(email) for email in demoted)
+    minute = to_the_minute(fields.get("start"))
+    if minute != fields.get("start") and minute == held.get("start"):
+        settled["start"] = minute  # Prevail's 12-hour start_time has no seconds
+        notes.append(f"Prevail keeps a start to the minute: {minute} holds, not its seconds")
+    return settled, notes
+
+
+def demoted_hosts(wanted: Any, held: Any) -> list[str]:
+    """The declared hosts (normal invitees) that Prevail holds as participants.
+
+    Prevail's docs: "If a Host's email is not associated with a registered account, the API
+    ignores the value host and assigns access_level: participant". Such an invitee is that rule,
+    not an edit to revert: sending host again would change nothing, on every run. (No documented
+    call lists the organisation's members to ask first.)
+    """
+    if not isinstance(wanted, list) or not isinstance(held, list):
+        return []
+    levels = {invite["email"]: invite["access_level"] for invite in held}
+    return [invite["email"] for invite in wanted
+            if invite["access_level"] == "host" and levels.get(invite["email"]) == "participant"]
+
+
+def demoted_note(email: str) -> str:
+    """Why a declared host cannot hold, said once per plan instead of planning the edit."""
+    return (
+        f"Prevail stored {email} as participant, not host: not a member of the organisation "
+        "(Prevail makes a host without a registered account a participant); not sent again: "
+        "once they have an account, make them host in Prevail"
+    )
+
+
+def to_the_minute(start: Any) -> Any:
+    """A canonical UTC start (`…T13:00:30Z`) without its seconds, as Prevail's 12-hour
+    `start_time` holds it; anything else as it is."""
+    if isinstance(start, str) and len(start) == 20 and start.endswith("Z"):
+        return start[:17] + "00Z"
+    return start
+
+
 def read_page(body: Mapping[str, Any], collection: str, fallbacks: Fallbacks) -> Page | None:
     """The page's items and paging; None when the answer holds no `collection` list."""
     items = body.get(collection)

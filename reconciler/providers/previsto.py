@@ -1,10 +1,12 @@
-"""Previsto assignment metadata: Basic auth, zero-based pages, partial `PUT` of `meta`.
+"""Previsto assignment metadata: Basic auth, zero-based pages, `PUT` of the whole `meta`.
 
 Assignments exist already (Previsto generates them, or someone creates them by hand); a declared
 assignment `select`s exactly one, and the reconciler manages only metadata keys. It marks the
 assignment with three reserved keys: `reconciler_key` (our key), `reconciler_owned` (the keys we
 set, comma-separated), so a key removed from YAML is removed remotely while keys set by anyone
 else are never touched, and `reconciler_scope` (the scope mark: `team-a`, or `team-a (protected)`).
+Whether Previsto merges a passed `meta` or replaces the stored one is not documented, so a write
+sends the whole resulting object (`meta_call`): both kinds of server end with the same keys.
 
 Refresh costs what is declared and managed, not the account's history: this scope's marked
 assignments come from two lists filtered on the scope mark (`meta.reconciler_scope`, plain and
@@ -88,7 +90,9 @@ class PrevistoProvider(Provider):
         fields: dict[str, Any] = {}
         if "metadata" in declared.fields:
             metadata = declared.fields["metadata"] or {}
-            fields["metadata"] = {str(k): v for k, v in dict(metadata).items()}
+            # Previsto removes a key whose value is "" (as null): declared so, it means absent,
+            # or every plan would send it again.
+            fields["metadata"] = {str(k): None if v == "" else v for k, v in dict(metadata).items()}
         return self.desired_object(
             declared, fields, lookup=dict(declared.fields.get("select") or {})
         )
@@ -308,7 +312,9 @@ class PrevistoProvider(Provider):
             fields={"metadata": {k: v for k, v in meta.items() if k not in RESERVED}},
             owned=owned,
             state="managed" if marked else "unmarked",
-            updated_at=assignment.get("timestamp"),
+            # No documented field says when an assignment last changed: `timestamp` is a
+            # deprecated alias of plan.executionTime, a local execution time.
+            updated_at=None,
             scope=scope,
             protected=protected,
             created_at=assignment.get("createdDate"),
@@ -322,38 +328,47 @@ class PrevistoProvider(Provider):
     def update_plan(
         self, current: RemoteObject, desired: DesiredObject, changes: Sequence[FieldChange]
     ) -> UpdatePlan:
-        meta: dict[str, Any] = {}
+        edit: dict[str, Any] = {}
         for change in changes:
             if change.name == "metadata" and isinstance(change.after, Mapping):
-                meta.update(change.after)
+                edit.update(change.after)
         declared = desired.fields.get("metadata")
         owned = ",".join(sorted(declared)) if isinstance(declared, Mapping) else ""
         if current.state != "managed" or current.moved_from is not None:
-            meta[KEY_META] = desired.key
+            edit[KEY_META] = desired.key
         recorded = sorted(name.partition(".")[2] for name in current.owned or ())
         if current.state != "managed" or ",".join(recorded) != owned:
-            meta[OWNED_META] = owned or None
+            edit[OWNED_META] = owned or None
         if current.state != "managed" or self.marker_stale(current, desired):
             mark = self.mark(desired)
             if mark is not None:
-                meta[SCOPE_META] = mark
+                edit[SCOPE_META] = mark
         return UpdatePlan(
             action=Action.UPDATE,
-            requests=(
-                HttpCall(
-                    method="PUT", path=f"/assignments/{current.remote_id}", body={"meta": meta}
-                ),
-            ),
+            requests=(self.meta_call(current, edit),),
             reason="metadata differs from the configuration",
+        )
+
+    def meta_call(self, current: RemoteObject, edit: Mapping[str, Any]) -> HttpCall:
+        """The `PUT` that applies `edit` (None: remove the key) to `current`'s metadata.
+
+        Previsto's docs never say whether a passed `meta` merges into the stored one or
+        replaces it, so the body carries the whole resulting object: what was read, with the
+        edit applied and each removed key as `null`. A merging server and a replacing one then
+        hold the same metadata, and no other integration's key is lost either way.
+        """
+        meta: dict[str, Any] = {**read_meta(current), **edit}
+        return HttpCall(
+            method="PUT",
+            path=f"/assignments/{current.remote_id}",
+            body={"meta": {key: meta[key] for key in sorted(meta)}},
         )
 
     def removal_calls(self, current: RemoteObject) -> tuple[Action, tuple[HttpCall, ...]]:
         owned = sorted(name.partition(".")[2] for name in current.owned or ())
-        meta: dict[str, Any] = dict.fromkeys(owned)
-        meta.update(dict.fromkeys(RESERVED))
-        return Action.DELETE, (
-            HttpCall(method="PUT", path=f"/assignments/{current.remote_id}", body={"meta": meta}),
-        )
+        removed: dict[str, Any] = dict.fromkeys(owned)
+        removed.update(dict.fromkeys(RESERVED))
+        return Action.DELETE, (self.meta_call(current, removed),)
 
     # -- import and adoption ---------------------------------------------------------------------
 
@@ -385,13 +400,27 @@ class PrevistoProvider(Provider):
         mark = self.mark(desired)
         if mark is not None:
             meta[SCOPE_META] = mark
-        return (
-            HttpCall(method="PUT", path=f"/assignments/{current.remote_id}", body={"meta": meta}),
-        )
+        return (self.meta_call(current, meta),)
 
 
 def _marked_with(mark: str) -> Callable[[Assignment], bool]:
     return lambda assignment: _meta(assignment).get(SCOPE_META) == mark
+
+
+def read_meta(current: RemoteObject) -> dict[str, Any]:
+    """The whole metadata `current` was read with: every key but ours as listed, and our
+    reserved keys as its marker reads (a marker is read back to the same meaning)."""
+    meta = dict(current.fields.get("metadata") or {})
+    if current.state != "managed":
+        # Not ours yet: the reserved keys it may hold (another key's) are written anew or
+        # removed, never kept half.
+        return {**meta, **dict.fromkeys(RESERVED)}
+    meta[KEY_META] = current.key
+    owned = ",".join(sorted(name.partition(".")[2] for name in current.owned or ()))
+    meta[OWNED_META] = owned or None
+    if current.scope is not None:
+        meta[SCOPE_META] = scope_mark(current.scope, protected=current.protected)
+    return meta
 
 
 def _meta(assignment: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -6,7 +6,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from reconciler.sandbox.store import Store
 
@@ -27,6 +27,10 @@ class SandboxSettings:
     # The /_sandbox admin API (faults, request log, seeding helpers) is for tests and benchmarks.
     admin: bool = False
     seed: bool = True
+    # Previsto's docs never say whether a `meta` passed to an update merges into the stored
+    # metadata or replaces it: the emulator merges ("merge"), or replaces ("replace"), storing
+    # the passed object without its null and "" values.
+    previsto_meta_updates: Literal["merge", "replace"] = "merge"
 
 
 @dataclass(kw_only=True)

@@ -183,8 +183,8 @@ def test_unmanaged_objects_are_never_touched(examples_repo: Repo, cli: Run, http
 
 
 def test_foreign_metadata_keys_survive(repo: Repo, cli: Run):
-    """api-contract.md, Previsto — the reconciler manages metadata only; [model] metadata keys
-    merge."""
+    """api-contract.md, Previsto — the reconciler manages metadata only; a write sends the
+    whole resulting `meta`, so [model] merging keeps the keys others set."""
     repo.write(
         "a.yaml",
         "version: 1\nassignments:\n  - key: feb\n    select: {id: asgmt-Q8n2Lm4Rt7Vx1}\n"
@@ -206,7 +206,8 @@ def test_foreign_metadata_keys_survive(repo: Repo, cli: Run):
     (put,) = repo.writes()
     assert put.method == "PUT"
     assert put.body["meta"]["crew"] == "west"
-    assert "route" not in put.body["meta"]
+    # The whole resulting metadata, another's key as read: kept by a merging or replacing server.
+    assert put.body["meta"]["route"] == "R7"
     stored = repo.sandbox.store.get("previsto.assignments", "asgmt-Q8n2Lm4Rt7Vx1")
     assert stored is not None
     assert stored["meta"]["route"] == "R7"

@@ -109,8 +109,9 @@ def test_plan_apply_and_a_converged_plan_against_the_documented_api(
     """api-contract.md, Previsto — Pagination: the client asks for pages of 1000 and falls back
     to 100 once per run on a 400 naming `size` (logged at -v); it reads the bare array and
     `X-Total-Count` [doc] and needs no `Link` [model]. Auth: Basic with the key [doc]. Resources:
-    `PUT /assignments/{id}` a partial update of `meta` [doc]. Assignment: the docs' own example
-    payloads, with their local `executionTime`, are parsed and selected [doc]."""
+    `PUT /assignments/{id}` a partial update [doc], carrying the whole resulting `meta`.
+    Assignment: the docs' own example payloads, with their local `executionTime`, are parsed
+    and selected [doc]."""
     first = cli("-v", "plan", config, "--prune", "--detailed-exitcode", expect=2)
     assert walked(server) == WALK
     assert first.stderr.count(FALLBACK_LOG) == 1
@@ -132,8 +133,9 @@ def test_plan_apply_and_a_converged_plan_against_the_documented_api(
             "crew": "south", "reconciler_key": "reference-example", "reconciler_owned": "crew",
             "reconciler_scope": SCOPE,
         }},
+        # The whole resulting metadata: the key others set (`note`) is sent as it was read.
         f"/assignments/{retired}": {"meta": {
-            "crew": None, "reconciler_key": None, "reconciler_owned": None,
+            "crew": None, "note": "kept", "reconciler_key": None, "reconciler_owned": None,
             "reconciler_scope": None,
         }},
     }

@@ -62,8 +62,9 @@ def test_protecting_an_existing_assignment_is_one_marker_write(repo: Repo, cli: 
     assert "record protect: true on the object" in cli("plan", repo.root).stdout
     cli("apply", repo.root, "--auto-approve")
     assert [(w.method, w.path, w.body) for w in repo.writes()] == [
-        ("PUT", "/previsto/assignments/asgmt-klJ23j4L23j43",
-         {"meta": {"reconciler_scope": PROTECTED}}),
+        ("PUT", "/previsto/assignments/asgmt-klJ23j4L23j43",  # the whole resulting metadata
+         {"meta": {"crew": "north", "reconciler_key": "clean", "reconciler_owned": "crew",
+                   "reconciler_scope": PROTECTED}}),
     ]
     repo.forget_requests()
     cli("apply", repo.root, "--auto-approve")

@@ -157,7 +157,10 @@ def test_assignments_adopt_with_the_reserved_metadata_keys_only(repo: Repo, cli:
     writes = repo.writes()
     assert len(writes) == 5 and {w.method for w in writes} == {"PUT"}
     routed_write = next(w for w in writes if w.path.endswith("asgmt-Q8n2Lm4Rt7Vx1"))
+    # The whole resulting metadata (whether Previsto merges or replaces it): the keys as read,
+    # plus the reserved ones.
     assert routed_write.body == {"meta": {
+        "route": "R7",
         "reconciler_key": "window-cleaning-offices-and-canteen-2027-02-11",
         "reconciler_owned": "route",
         "reconciler_scope": "schedule",

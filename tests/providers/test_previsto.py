@@ -271,3 +271,22 @@ def test_an_assignment_whose_meta_is_not_an_object_is_read_as_having_none() -> N
     assert (found.remote_id, found.key, found.state) == ("asgmt-A", "k1", "unmarked")
     assert found.fields == {"metadata": {}}
     assert (unmanaged.remote_id, unmanaged.key) == ("asgmt-A", "assignment")
+
+
+def test_the_client_never_reads_timestamp_as_a_last_change(
+    serve_docs_previsto: ServeDocsPrevisto, previsto: Open
+) -> None:
+    """api-contract.md, Previsto — `timestamp` [doc] is the deprecated alias of
+    `plan.executionTime`, a local execution time, not a last-change stamp: nothing documented
+    tells when an assignment last changed, so a drift report names no last change for one."""
+    assignments = documented_assignments()
+    assignments[0]["timestamp"] = assignments[0]["plan"]["executionTime"]
+    assignments[0]["meta"] = {"reconciler_key": "docs-example", "reconciler_owned": "crew",
+                              "crew": "north"}
+    server = serve_docs_previsto(assignments)
+    provider = previsto(server.url)
+    [found] = [remote for remote in provider.list_all() if remote["id"] == DOCUMENTED_ID]
+    assert found["timestamp"] == assignments[0]["plan"]["executionTime"]
+    remote = provider.remote(found, "docs-example")
+    assert remote.state == "managed"
+    assert remote.updated_at is None

@@ -2,6 +2,8 @@
 
 - `POST /seed` with `{"sessions": [...], "session_requests": [...]}` bulk-inserts objects
   (see `seed.seed_bulk`) → 201 `{"sessions": [ids], "session_requests": [ids]}`.
+- `POST /members` with `{"emails": [...]}` registers accounts in the organisation (only a
+  registered account can be a host) → 200 `{"members": [every member's email, sorted]}`.
 - `POST /session_requests/{request_id}/promote` does what Prevail staff do: the pending request
   becomes a `scheduled` session; when the request has a `postback_url`, the session is POSTed
   there as `{"jwt_payload": <HS256 JWT of {"session", "exp", "slug"}>}` (best effort, 5 s)
@@ -39,6 +41,14 @@ def admin_routes(book: SessionBook, organisation: Organisation) -> list[Route]:
         body = await _json(request)
         return JSONResponse(seed_bulk(book, body), status_code=201)
 
+    async def members(request: Request) -> Response:
+        body = await _json(request)
+        emails = body.get("emails") if isinstance(body, dict) else None
+        if not isinstance(emails, list) or not all(isinstance(e, str) and e for e in emails):
+            note = "must be an array of email strings"
+            raise PrevailError(400, f"Bad request: emails {note}", {"emails": [note]})
+        return JSONResponse({"members": book.register(emails)})
+
     async def promote(request: Request) -> Response:
         session = book.promote(request.path_params["request_id"])
         postback = None
@@ -50,6 +60,7 @@ def admin_routes(book: SessionBook, organisation: Organisation) -> list[Route]:
 
     return [
         Route("/seed", guarded(seed), methods=["POST"]),
+        Route("/members", guarded(members), methods=["POST"]),
         Route("/session_requests/{request_id}/promote", guarded(promote), methods=["POST"]),
     ]
 

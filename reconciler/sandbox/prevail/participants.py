@@ -1,8 +1,8 @@
 """Who takes part in a session, as a create or edit body names them: invitees and the deponent.
 
 Invitees are emails or `{email, access_level}` objects (`host` or `participant`), under `invites`
-or, in a create body, the older docs' name `invite_emails`; the deponent is `{name, email, role}`
-with `role` one of `deponent` and `witness`, as Prevail's docs list them.
+or, in a create or edit body, the older docs' name `invite_emails`; the deponent is
+`{name, email, role}` with `role` one of `deponent` and `witness`, as Prevail's docs list them.
 """
 
 from __future__ import annotations

@@ -2,8 +2,10 @@
 
 Lists take `page` (1-based), `per_page` (default 100; above 1000 clamped to 1000), `state`, and
 a `start_time` / `end_time` window in Unix seconds; cancel takes `cancel_without_email`. A list
-page is read from the store with its `pagy` block; the window is each session's start instant in
-its own time zone.
+page is read from the store with its `pagy` block. As Prevail's docs say, `start_time` keeps the
+sessions that start at or after it (the start instant in the session's own time zone) and
+`end_time` those that end at or before it (the start plus `estimated_duration` hours; a session
+without a duration ends as it starts); the docs do not say whether the bounds are inclusive.
 """
 
 from __future__ import annotations
@@ -144,7 +146,7 @@ def run_listing(
                 for document in store.query(
                     collection, where=where, order_by=order_by, between={"start_date": days}
                 ).documents
-                if _in_window(start_instant(document), listing.window_start, listing.window_end)
+                if _in_window(document, listing.window_start, listing.window_end)
             ]
 
         key = (collection, repr(where), repr(order_by), listing.window_start, listing.window_end)
@@ -191,7 +193,11 @@ def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(iana)
 
 
-def _in_window(instant: float | None, start: float | None, end: float | None) -> bool:
+def _in_window(document: Document, start: float | None, end: float | None) -> bool:
+    """Starts at or after `start` and ends at or before `end` (None: no such bound)."""
+    instant = start_instant(document)
     if instant is None:
         return False
-    return (start is None or instant >= start) and (end is None or instant <= end)
+    hours = document.get("estimated_duration")
+    duration = float(hours) * 3600 if isinstance(hours, int | float) else 0.0
+    return (start is None or instant >= start) and (end is None or instant + duration <= end)

@@ -7,6 +7,12 @@ fault puts at the head of the session list. Both collections store the state as 
 session request shows it as `session_state`, the name Prevail's docs give it ("immediately after
 submission, `session_state` is assigned the value `initial`").
 
+Hosts [doc]: "If a Host's `email` is not associated with a registered account, the API ignores
+the value `host` and assigns `access_level: participant`": the organisation's registered members
+are the collection `prevail.members` (seeded, and extended through the admin API), and a create
+or an edit that names a non-member as host makes them a participant (an existing invitee keeps
+their level). Admin seeding stands for what the account holds already, and is taken as given.
+
 Life cycle: a self-service session starts `ready`; a request starts `initial` and becomes a
 `scheduled` session when promoted (the admin route stands in for Prevail staff); `scheduled` and
 `ready` sessions can be edited; `initial`, `scheduled` and `ready` ones can be canceled.
@@ -27,6 +33,7 @@ from reconciler.sandbox.store import Document, Store
 
 SESSIONS: Final = "prevail.sessions"
 SESSION_REQUESTS: Final = "prevail.session_requests"
+MEMBERS: Final = "prevail.members"  # registered accounts, by lower-case email
 SESSION_URL: Final = "https://sandbox.prevail.test/s/{id}"
 EDITABLE_STATES: Final = ("scheduled", "ready")
 CANCELABLE_STATES: Final = ("initial", "scheduled", "ready")
@@ -85,6 +92,17 @@ class SessionBook:
             raise _not_found(remote_session_id)
         return public(document)
 
+    def members(self) -> frozenset[str]:
+        """The lower-case emails of the organisation's registered accounts."""
+        return frozenset(document["email"] for document in self.store.query(MEMBERS).documents)
+
+    def register(self, emails: Iterable[str]) -> list[str]:
+        """Register accounts (idempotent); the organisation's members afterwards, sorted."""
+        known = self.members()
+        new = sorted({email.lower() for email in emails} - known)
+        self.store.insert_many(MEMBERS, [(email, {"email": email}) for email in new])
+        return sorted(known.union(new))
+
     def _order(self, collection: str) -> list[tuple[str, bool]]:
         # Ordering by a JSON field costs a sort per page, so only once churn has put objects at
         # the head; until then insertion order (creation order) is the primary key's order.
@@ -97,8 +115,11 @@ class SessionBook:
     def create(self, request: SessionRequest, *, self_service: bool) -> Document:
         """A self-service session (`ready`, ids assigned) or a pending request (`initial`)."""
         now = timestamp(self.clock())
+        members = self.members()
         if self_service:
-            document = session_document(request, state="ready", created_at=now)
+            document = session_document(
+                request, state="ready", created_at=now, members=members
+            )
             self.store.insert(SESSIONS, document["remote_session_id"], document)
         else:
             document = session_document(
@@ -107,6 +128,7 @@ class SessionBook:
                 created_at=now,
                 remote_session_id=None,
                 request_id=new_request_id(),
+                members=members,
             )
             self.store.insert(SESSION_REQUESTS, document["request_id"], document)
             return public_request(document)
@@ -131,7 +153,8 @@ class SessionBook:
         if before["state"] not in EDITABLE_STATES:
             note = f"is {before['state']}; only scheduled or ready sessions can be edited"
             raise PrevailError(422, f"Validation failed: the session {note}", {"state": [note]})
-        after = {**before, **edit.fields, "invites": add_invites(before["invites"], edit.invites)}
+        invites = add_invites(before["invites"], edit.invites, members=self.members())
+        after = {**before, **edit.fields, "invites": invites}
         if after != before:
             after["updated_at"] = timestamp(self.clock())
             self.store.replace(SESSIONS, remote_session_id, after)
@@ -207,8 +230,12 @@ def session_document(
     created_at: str,
     remote_session_id: str | None = "",
     request_id: str | None = None,
+    members: frozenset[str] | None = None,
 ) -> Document:
-    """The wire shape of a session built from a request (`remote_session_id=""`: a new id)."""
+    """The wire shape of a session built from a request (`remote_session_id=""`: a new id).
+
+    `members`: the registered accounts, of which only may be hosts (None: every invitee's
+    level as sent, for admin seeding)."""
     session_id = new_session_id() if remote_session_id == "" else remote_session_id
     remote = request.remote_session
     return {
@@ -224,7 +251,7 @@ def session_document(
         "transcript_status": "not_started",
         "session_url": None if session_id is None else SESSION_URL.format(id=session_id),
         "provider_specific_details": {},
-        "invites": add_invites([], request.invites),
+        "invites": add_invites([], request.invites, members=members),
         "deponent": request.deponent,
         "session_details": request.session_details,
         "postback_url": request.postback_url,
@@ -233,22 +260,31 @@ def session_document(
     }
 
 
-def add_invites(current: Iterable[dict[str, Any]], added: Iterable[Invite]) -> list[dict[str, Any]]:
+def add_invites(
+    current: Iterable[dict[str, Any]],
+    added: Iterable[Invite],
+    *,
+    members: frozenset[str] | None = None,
+) -> list[dict[str, Any]]:
     """Union by email (case-insensitive): nobody is removed; a stated access_level wins.
 
     A bare email (no access_level) keeps an existing invitee's level and makes a new one a
-    participant, so re-sending the invite list as plain emails never demotes a host.
+    participant, so re-sending the invite list as plain emails never demotes a host. `host`
+    for an email that is not one of `members` (when given) is ignored, as if not stated.
     """
     invites = [dict(invite) for invite in current]
     index = {invite["email"].lower(): invite for invite in invites}
     for invite in added:
+        level = invite.access_level
+        if level == "host" and members is not None and invite.email.lower() not in members:
+            level = None
         existing = index.get(invite.email.lower())
         if existing is None:
-            entry = {"email": invite.email, "access_level": invite.access_level or "participant"}
+            entry = {"email": invite.email, "access_level": level or "participant"}
             invites.append(entry)
             index[invite.email.lower()] = entry
-        elif invite.access_level is not None:
-            existing["access_level"] = invite.access_level
+        elif level is not None:
+            existing["access_level"] = level
     return invites
 
 

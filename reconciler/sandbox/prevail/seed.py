@@ -70,6 +70,17 @@ DEMO_SESSIONS: Final[tuple[dict[str, Any], ...]] = (
     },
 )
 
+# The demo organisation's registered accounts: only they can be hosts (Prevail makes any other
+# host a participant). The demo's and the examples' hosts are among them.
+DEMO_MEMBERS: Final = (
+    "counsel@alvarez-law.test",
+    "paralegal@chen-law.test",
+    "clerk@court.test",
+    "counsel@okafor-law.test",
+    "host@example.com",
+    "clerk@court.example",
+)
+
 DEMO_REQUEST: Final[dict[str, Any]] = {
     "request_id": "req_5eed000000000001",
     "session_state": "initial",
@@ -94,6 +105,7 @@ def seed_demo(book: SessionBook) -> None:
     with book.store.transaction():
         book.insert_sessions([session_from(entry, now=now) for entry in DEMO_SESSIONS])
         book.insert_requests([request_from(DEMO_REQUEST, now=now)])
+        book.register(DEMO_MEMBERS)
         book.store.set_setting(SEEDED_SETTING, now)
 
 

@@ -10,8 +10,8 @@ blank title) answer 422. `details` names each field as the session object names 
 Field facts from Prevail's docs: `remote_session.case` is required and `estimated_duration` is
 not (the docs' own create example leaves it out); `deponent.role` is `deponent` or `witness`;
 `session_details.interpreter` is a string naming the languages to interpret (`""` for none); an
-older revision of the docs names the invitee list `invite_emails` (`participants.py` reads
-invitees and the deponent).
+older revision of the docs names the invitee list `invite_emails`, in create and edit bodies
+alike (`participants.py` reads invitees and the deponent).
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ from reconciler.sandbox.prevail.participants import (
     Invite,
     deponent_of,
     invite_list,
-    invites_of,
 )
 from reconciler.sandbox.prevail.zones import iana_zone
 
@@ -51,7 +50,7 @@ REQUIRED_FIELDS: Final = frozenset({"title", "case", "start_date", "start_time",
 # create demands a case.
 SEEDED_REQUIRED: Final = REQUIRED_FIELDS - {"case"}
 START_FIELDS: Final = ("start_date", "start_time", "time_zone")
-EDITABLE_FIELDS: Final = (*REMOTE_SESSION_FIELDS, "invites")
+EDITABLE_FIELDS: Final = (*REMOTE_SESSION_FIELDS, "invites", "invite_emails")
 SESSION_REQUEST_FIELDS: Final = (
     "invites",
     "invite_emails",
@@ -177,7 +176,7 @@ def parse_edit(body: object) -> SessionEdit:
     )
     findings.unknown_fields(payload, EDITABLE_FIELDS, "remote_session.", hint=hint)
     fields = _remote_session(findings, payload, required=None)
-    invites = invites_of(findings, payload.get("invites"))
+    invites = invite_list(findings, payload)
     sent = [name for name in START_FIELDS if name in payload]
     if sent and len(sent) < len(START_FIELDS):
         for name in START_FIELDS:

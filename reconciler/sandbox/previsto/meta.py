@@ -1,9 +1,11 @@
 """Previsto metadata: the merge rules of a `meta` update and the documented limits.
 
 An update names only the keys it changes: a string sets the key, `null` or `""` removes it, and
-keys not named are kept. After merging an object may hold at most 20 keys, key names of 1 to 40
-characters and values of at most 500 characters; otherwise the whole update is refused (400, with
-`param` naming the offending key as `meta[<key>]`) and nothing is stored.
+keys not named are kept. (In the sandbox's replacing mode the passed object is merged into
+nothing: it becomes the metadata, without its `null` and `""` values.) After merging an object
+may hold at most 20 keys, key names of 1 to 40 characters and values of at most 500 characters;
+otherwise the whole update is refused (400, with `param` naming the offending key as
+`meta[<key>]`) and nothing is stored.
 """
 
 from __future__ import annotations

@@ -7,6 +7,10 @@ a partial one (`POST /assignments` after `creatable` has checked what a client m
 admin API as it is); `churn` puts a new assignment at the head of the list. Documents are stored
 in the wire shape, so a list is a slice of stored documents.
 
+`timestamp` is never a last-change stamp: on an assignment it is the deprecated alias of
+`plan.executionTime` (Previsto's 2019 reference: "Deprecated. Use plan.executionTime instead"),
+on contacts and agreements when the object was made; nothing tells when an object last changed.
+
 Ids are a prefix and letters and digits, as in Previsto's docs: `asgmt-` (13 after it),
 `cont-` (16), `agrmt-` (20); references to accounts are `acct-…`.
 """
@@ -34,6 +38,8 @@ METADATA_NAMES = ("meta", "metadata")
 # What Previsto's docs mark required when an assignment is created by hand.
 REQUIRED_ON_CREATE = ("contactId", "accountId", "location")
 SERVER_STAMPS = ("createdDate", "timestamp")
+# The assignment's deprecated alias of plan.executionTime (a local time, or null).
+EXECUTION_ALIAS = "timestamp"
 _ids = random.SystemRandom()
 
 
@@ -140,7 +146,7 @@ ASSIGNMENTS = Resource(
     properties={
         "id": Property(check=fields.reference("asgmt-", nullable=False), query="string"),
         "createdDate": Property(check=fields.server_stamp, query="string"),
-        "timestamp": Property(check=fields.server_stamp, query="string"),
+        EXECUTION_ALIAS: Property(check=fields.local_time(nullable=True), query="string"),
         "contactId": Property(check=_CONTACT_REF, query="string", creatable=True),
         "contactName": Property(
             check=fields.text(nullable=True, max_length=200), query="string", creatable=True
@@ -231,10 +237,13 @@ RESOURCES: dict[str, Resource] = {
 }
 
 
-def update(resource: Resource, current: Document, body: Any, *, now: str) -> Document:
+def update(
+    resource: Resource, current: Document, body: Any, *, replace_meta: bool = False
+) -> Document:
     """The object after a partial `PUT`: only the properties sent change.
 
-    `timestamp` moves to `now` only when something actually changed.
+    A `meta` sent merges into the stored metadata, or with `replace_meta` becomes it (its null
+    and "" values dropped). No stamp moves: Previsto documents none that tells a change.
     """
     if not isinstance(body, dict):
         raise bad_request("The request body must be a JSON object.")
@@ -251,14 +260,14 @@ def update(resource: Resource, current: Document, body: Any, *, now: str) -> Doc
         if not prop.writable:
             raise bad_request(f"'{name}' is read-only and cannot be updated.", param=name)
         if target == "meta":
-            changed["meta"] = merge_metadata(current.get("meta") or {}, value, param=name)
+            kept = {} if replace_meta else current.get("meta") or {}
+            changed["meta"] = merge_metadata(kept, value, param=name)
         else:
             changed[target] = prop.check(name, value)
     if changed == current:
         return current
     if resource.guard is not None:
         resource.guard(current, changed)
-    changed["timestamp"] = now
     return changed
 
 
@@ -283,6 +292,9 @@ def create(resource: Resource, partial: Any, *, param: str, now: str) -> Documen
             document[name] = now
         else:
             document[name] = _fresh(prop.default)
+    if resource is ASSIGNMENTS:
+        # The deprecated alias always reads as the execution time it names.
+        document[EXECUTION_ALIAS] = (document.get("plan") or {}).get("executionTime")
     return document
 
 

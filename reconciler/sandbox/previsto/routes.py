@@ -118,7 +118,8 @@ def _resource_routes(resource: Resource, context: SandboxContext) -> list[Route]
         if request.method != "PUT":
             return JSONResponse(current)
         body = parse_json_body(await request.body())
-        changed = update(resource, current, body, now=stamp(context.clock()))
+        replace_meta = context.settings.previsto_meta_updates == "replace"
+        changed = update(resource, current, body, replace_meta=replace_meta)
         if changed is not current:
             store.replace(resource.collection, current["id"], changed)
         return JSONResponse(changed)

@@ -3,9 +3,10 @@
 `parse_json_body` decodes a body (size, UTF-8, JSON, finite numbers). A check is
 `check(param, value) -> stored value`; it raises a 400 `PrevistoError` naming `param` (the name
 the client sent, e.g. `handledDate` or `assignments[3].plan.executionTime`). Server stamps
-(`createdDate`, `timestamp`) are UTC instants with milliseconds, so that a change within one
-second still moves `timestamp`. Planning times (`plan.executionTime`, `handledDate`) are local
-date-times to the minute without an offset, `2017-05-31T08:05`, as Previsto's docs show them.
+(`createdDate`; a contact's or agreement's `timestamp`) are UTC instants with milliseconds.
+Planning times (`plan.executionTime` and its deprecated alias, an assignment's `timestamp`;
+`handledDate`) are local date-times to the minute without an offset, `2017-05-31T08:05`, as
+Previsto's docs show them.
 """
 
 from __future__ import annotations

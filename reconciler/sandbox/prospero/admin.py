@@ -2,6 +2,8 @@
 
 - `POST /seed` with `{"events": [...]}` bulk-inserts wire events (see `seed.seed_bulk`)
   → 201 `{"ids": [...]}`.
+- `GET /notifications` → `{"notifications": [{"eventId", "notification"}, ...]}`: what creates
+  asked Prospero to e-mail, in creation order.
 - `POST /tokens/expire` with `{"token": "<access or refresh token>"}` makes that token expire now
   → 204 (404 when the token is unknown).
 """
@@ -40,7 +42,11 @@ def admin_routes(events: EventBook, tokens: Tokens) -> list[Any]:
             raise ProsperoError(404, "Token not found")
         return Response(status_code=204)
 
+    async def admin_notifications(request: Request) -> Response:
+        return JSONResponse({"notifications": events.notifications()})
+
     return [
         Route("/seed", guarded(admin_seed), methods=["POST"]),
+        Route("/notifications", guarded(admin_notifications), methods=["GET"]),
         Route("/tokens/expire", guarded(admin_expire_token), methods=["POST"]),
     ]

@@ -2,8 +2,10 @@
 
 Events live in `prospero.events` in their wire shape plus a private `_index` (see `queries`);
 deleted events move to `prospero.archive` with an `archivedAt` stamp; webhooks live in
-`prospero.webhooks`. The default list order is a `rank` handed out in creation order; `churn()`
-takes a rank below every other one so that the new event lands at the head of the list.
+`prospero.webhooks`; the `notification` a create asked for is recorded in
+`prospero.notifications` by event id (the emulator sends no e-mail). The default list order is
+a `rank` handed out in creation order; `churn()` takes a rank below every other one so that the
+new event lands at the head of the list.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from reconciler.sandbox.store import Document
 EVENTS = "prospero.events"
 ARCHIVE = "prospero.archive"
 WEBHOOKS = "prospero.webhooks"
+NOTIFICATIONS = "prospero.notifications"
 _NEXT_RANK = "prospero.rank.next"
 _HEAD_RANK = "prospero.rank.head"
 
@@ -87,11 +90,22 @@ class EventBook:
 
     # -- writes -----------------------------------------------------------------------------
 
-    def create(self, events: Sequence[ValidEvent]) -> list[Document]:
-        """Store validated events all together (one transaction), in the order given."""
+    def create(
+        self, events: Sequence[ValidEvent], notifications: Sequence[Document | None] = ()
+    ) -> list[Document]:
+        """Store validated events all together (one transaction), in the order given, and
+        record the notification each asked for (`notifications`: one per event, or none)."""
         with self.store.transaction():
             documents = self.insert(events)
+            asked = [(document["id"], {"eventId": document["id"], "notification": notification})
+                     for document, notification in zip(documents, notifications, strict=False)
+                     if notification is not None]
+            self.store.insert_many(NOTIFICATIONS, asked)
         return [public(document) for document in documents]
+
+    def notifications(self) -> list[Document]:
+        """The notifications creates asked for, in creation order."""
+        return self.store.query(NOTIFICATIONS).documents
 
     def update(self, event_id: str, patch: object) -> Document:
         """Apply an RFC 7386 merge patch, validate the result whole, stamp only real changes."""

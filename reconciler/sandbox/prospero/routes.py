@@ -8,6 +8,7 @@ for unknown paths, wrong methods and bugs.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -139,17 +140,26 @@ class Prospero:
     async def create_events(self, request: Request) -> Response:
         self.tokens.authenticate(request)
         body = await read_json(request)
-        if not isinstance(body, dict) or set(body) not in ({"event"}, {"events"}):
-            raise bad_request('body must be {"event": {...}} or {"events": [...]}')
+        # An optional `notification` asks Prospero to e-mail the participants [doc]: one beside
+        # a single event, or a `notifications` array holding one (or null) per bulk event.
+        shapes = ({"event"}, {"event", "notification"}, {"events"}, {"events", "notifications"})
+        if not isinstance(body, dict) or set(body) not in shapes:
+            raise bad_request('body must be {"event": {...}} or {"events": [...]}, each with '
+                              'an optional "notification" ("notifications": one per event)')
         if "event" in body:
-            (event,) = self.events.create([validate_event(body["event"])])
+            notification = _notification(body.get("notification"), "notification")
+            (event,) = self.events.create([validate_event(body["event"])], [notification])
             location = f"{request.scope.get('root_path', '')}/events/{event['id']}"
             return JSONResponse({"event": event}, status_code=201, headers={"Location": location})
         batch = body["events"]
         if not isinstance(batch, list) or not 1 <= len(batch) <= MAX_BULK:
             raise bad_request(f"events: must be an array of 1 to {MAX_BULK} events")
+        asked = body.get("notifications", [None] * len(batch))
+        if not isinstance(asked, list) or len(asked) != len(batch):
+            raise bad_request("notifications: must be an array with one entry (or null) per event")
         valid = [validate_event(item, where=f"events[{i}].") for i, item in enumerate(batch)]
-        return JSONResponse({"events": self.events.create(valid)}, status_code=201)
+        notifications = [_notification(item, f"notifications[{i}]") for i, item in enumerate(asked)]
+        return JSONResponse({"events": self.events.create(valid, notifications)}, status_code=201)
 
     async def patch_event(self, request: Request) -> Response:
         self.tokens.authenticate(request)
@@ -236,3 +246,10 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
     # Last resort (handlers are guarded): keep Prospero's shape even for a routing-level bug.
     logger.error("prospero emulator failed on %s %s: %r", request.method, request.url.path, exc)
     return error_response(ProsperoError(500, "Internal server error"))
+
+
+def _notification(value: Any, where: str) -> dict[str, Any] | None:
+    """An optional notification: an object (its content is Prospero's to read), or absent."""
+    if value is None or isinstance(value, dict):
+        return value
+    raise bad_request(f"{where}: must be an object")

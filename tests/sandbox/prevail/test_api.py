@@ -307,10 +307,11 @@ def test_optional_parts_may_be_left_out(http: httpx.Client) -> None:
 
 
 def test_duplicate_invites_are_merged_by_email(http: httpx.Client) -> None:
+    # clerk@court.test is one of the seeded organisation's registered members: a host holds.
     session = create(
-        http, invites=["a@firm.test", {"email": "A@firm.test", "access_level": "host"}]
+        http, invites=["clerk@court.test", {"email": "Clerk@court.test", "access_level": "host"}]
     )
-    assert session["invites"] == [{"email": "a@firm.test", "access_level": "host"}]
+    assert session["invites"] == [{"email": "clerk@court.test", "access_level": "host"}]
 
 
 @pytest.mark.parametrize(
@@ -829,7 +830,7 @@ def test_state_filter(http: httpx.Client) -> None:
 def test_time_window_uses_each_sessions_own_zone(http: httpx.Client) -> None:
     # 10:00 AM on 2027-03-15 is 14:00Z in New York (EDT) and 17:00Z in Los Angeles (PDT).
     """api-contract.md, Prevail — `?start_time=&end_time=` (epoch) limit the list to a time
-    window."""
+    window: the sessions that start after `start_time` and end before `end_time`."""
     new_york = create(
         http,
         remote_session=remote_session(
@@ -851,15 +852,18 @@ def test_time_window_uses_each_sessions_own_zone(http: httpx.Client) -> None:
         return [session["remote_session_id"] for session in body["sessions"]]
 
     ids = {new_york["remote_session_id"], los_angeles["remote_session_id"]}
-    # The seeded Alvarez deposition is also 2027-03-15 10:00 AM Eastern.
-    assert set(window(start_time=ny_start, end_time=ny_start)) == {
+    # `end_time` reads a session's end: both new sessions last 2.5 hours; the seeded Alvarez
+    # deposition is also 2027-03-15 10:00 AM Eastern, and lasts 3 hours.
+    ny_end, la_end = ny_start + 9000, la_start + 9000
+    assert set(window(start_time=ny_start, end_time=ny_start + 3 * 3600)) == {
         ALVAREZ,
         new_york["remote_session_id"],
     }
-    assert window(start_time=ny_start + 1, end_time=la_start) == [los_angeles["remote_session_id"]]
-    assert window(start_time=la_start + 1, end_time=la_start + 3600) == []
+    assert window(start_time=ny_start, end_time=ny_end) == [new_york["remote_session_id"]]
+    assert window(start_time=ny_start + 1, end_time=la_end) == [los_angeles["remote_session_id"]]
+    assert window(start_time=la_start + 1, end_time=la_end + 3600) == []
     assert ids <= set(window(start_time=ny_start - 60))
-    assert los_angeles["remote_session_id"] not in window(end_time=la_start - 1)
+    assert los_angeles["remote_session_id"] not in window(end_time=la_end - 1)
     assert window(start_time=la_start, end_time=ny_start) == []
 
 
@@ -879,9 +883,10 @@ def test_time_window_finds_sessions_whose_local_day_is_not_utcs(http: httpx.Clie
         return [s["remote_session_id"]
                 for s in list_all(http, start_time=start, end_time=end)["sessions"]]
 
-    assert window(ahead_start, ahead_start + 60) == [ahead["remote_session_id"]]
-    assert window(behind_start - 60, behind_start) == [behind["remote_session_id"]]
-    assert window(ahead_start + 1, behind_start - 1) == []
+    lasting = 9000  # each lasts 2.5 hours, and `end_time` reads a session's end
+    assert window(ahead_start, ahead_start + lasting) == [ahead["remote_session_id"]]
+    assert window(behind_start - 60, behind_start + lasting) == [behind["remote_session_id"]]
+    assert window(ahead_start + 1, behind_start + lasting - 1) == []
 
 
 def test_canceled_sessions_stay_in_lists(http: httpx.Client) -> None:

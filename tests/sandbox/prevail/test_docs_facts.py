@@ -135,3 +135,62 @@ def test_the_time_window_reads_astana_as_almaty(http: httpx.Client) -> None:
         headers=auth(),
     ).json()
     assert [s["time_zone"] for s in listed["sessions"]] == ["Astana"]
+
+
+def levels(session: dict[str, Any]) -> dict[str, str]:
+    return {invite["email"]: invite["access_level"] for invite in session["invites"]}
+
+
+def test_a_host_without_a_registered_account_is_made_a_participant(http: httpx.Client) -> None:
+    """api-contract.md, Prevail — Hosts: "If a Host's email is not associated with a registered
+    account, the API ignores the value host and assigns access_level: participant": the
+    emulator's members are a seeded list, extended through its admin API; an edit naming a
+    non-member as host leaves an invitee's level as it was."""
+    invites = [{"email": "host@example.com", "access_level": "host"},
+               {"email": "Stranger@example.com", "access_level": "host"}]
+    created = create(http, body(invites=invites)).json()["session"]
+    assert levels(created) == {"host@example.com": "host", "Stranger@example.com": "participant"}
+    session_id = created["remote_session_id"]
+
+    host = {"email": "new@example.com", "access_level": "host"}
+    newcomer = {"remote_session": {"invites": [host]}}
+    edited = http.patch(f"/prevail/sessions/{session_id}", json=newcomer, headers=auth())
+    assert levels(edited.json()["sessions"][0])["new@example.com"] == "participant"
+
+    registered = http.post("/_sandbox/prevail/members", json={"emails": ["New@example.com"]})
+    assert registered.status_code == 200, registered.text
+    assert "new@example.com" in registered.json()["members"]
+    edited = http.patch(f"/prevail/sessions/{session_id}", json=newcomer, headers=auth())
+    assert levels(edited.json()["sessions"][0])["new@example.com"] == "host"
+
+
+def test_an_edit_takes_invite_emails_as_invites(http: httpx.Client) -> None:
+    """api-contract.md, Prevail — Edit: the older docs' `invite_emails` is accepted in edit
+    bodies too, as a synonym of `invites` (never both)."""
+    session_id = create(http, body()).json()["session"]["remote_session_id"]
+    edit = {"remote_session": {"invite_emails": ["late@example.com"]}}
+    response = http.patch(f"/prevail/sessions/{session_id}", json=edit, headers=auth())
+    assert response.status_code == 200, response.text
+    assert levels(response.json()["sessions"][0])["late@example.com"] == "participant"
+    both = {"remote_session": {"invites": [], "invite_emails": []}}
+    refused = http.patch(f"/prevail/sessions/{session_id}", json=both, headers=auth())
+    assert refused.status_code == 400
+
+
+def test_end_time_keeps_the_sessions_that_end_before_it(http: httpx.Client) -> None:
+    """api-contract.md, Prevail — List: `?start_time` keeps the sessions that start after it and
+    `?end_time` those that *end* before it (start plus estimated_duration)."""
+    remote = {"start_date": "2027-02-01", "start_time": "10:00 AM", "time_zone": "UTC",
+              "estimated_duration": 3, "title": "Three hours"}
+    created = create(http, body(remote_session=remote)).json()["session"]
+    start = 1_801_476_000  # 2027-02-01T10:00:00Z
+
+    def listed(**window: int) -> bool:
+        answer = http.get("/prevail/sessions", params={"per_page": 1000, **window},
+                          headers=auth()).json()
+        return created["remote_session_id"] in {s["remote_session_id"] for s in answer["sessions"]}
+
+    assert listed(start_time=start, end_time=start + 3 * 3600)
+    assert not listed(start_time=start, end_time=start + 3600)  # it starts inside, ends after
+    assert not listed(start_time=start + 60, end_time=start + 4 * 3600)  # it starts before
+    assert listed(end_time=start + 3 * 3600 + 1)

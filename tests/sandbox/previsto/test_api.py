@@ -462,14 +462,17 @@ def test_sort_keys_repeat_and_ties_keep_creation_order(http: httpx.Client) -> No
     ]
 
 
-def test_sort_by_timestamp_desc_puts_the_last_changed_first(
+def test_sort_by_timestamp_desc_puts_the_latest_execution_first(
     http: httpx.Client, server_clock: Clock
 ) -> None:
-    """api-contract.md, Previsto — [model] `timestamp`: read-only, the last change."""
+    """api-contract.md, Previsto — `timestamp` [doc]: a deprecated alias of
+    `plan.executionTime`, not a last-change stamp: a write does not move an assignment up."""
     server_clock.now += 5
     put(http, "/assignments/asgmt-Gh5Rj2Lp6Wd9K", {"meta": {"touched": "yes"}})
-    response = get(http, "/assignments", params={"sort": "timestamp,desc"})
-    assert ids(response)[0] == "asgmt-Gh5Rj2Lp6Wd9K"
+    listed = get(http, "/assignments", params={"sort": "timestamp,desc"}).json()
+    times = [item["plan"]["executionTime"] for item in listed]
+    assert times == sorted(times, reverse=True)
+    assert [item["timestamp"] for item in listed] == times
 
 
 def test_sort_by_a_metadata_key(http: httpx.Client) -> None:
@@ -515,7 +518,8 @@ def test_an_assignment_has_every_contract_field(http: httpx.Client) -> None:
         "agreementId", "description", "amount", "duration", "workType"
     }
     assert len(assignment["location"]) == 2
-    assert assignment["createdDate"].endswith("Z") and assignment["timestamp"].endswith("Z")
+    assert assignment["createdDate"].endswith("Z")
+    assert assignment["timestamp"] == assignment["plan"]["executionTime"]  # a local time
 
 
 def test_the_seed_has_the_documented_metadata(http: httpx.Client) -> None:
@@ -574,6 +578,20 @@ def test_a_key_sent_with_null_or_empty_is_removed(http: httpx.Client, removal: A
     put(http, f"/assignments/{ROUTED}", {"meta": {"a": "1", "b": "2"}})
     response = put(http, f"/assignments/{ROUTED}", {"meta": {"a": removal, "route": removal}})
     assert response.json()["meta"] == {"b": "2"}
+
+
+@pytest.mark.parametrize(
+    "sandbox_settings", [SandboxSettings(admin=True, previsto_meta_updates="replace")],
+    indirect=True,
+)
+def test_in_replacing_mode_the_passed_meta_becomes_the_metadata(http: httpx.Client) -> None:
+    """api-contract.md, Previsto — Metadata: [model] the emulator also has a replacing mode (the
+    docs read literally: a passed parameter becomes the new value); a key sent as `null` or `""`
+    is not stored."""
+    response = put(http, f"/assignments/{ROUTED}", {"meta": {"a": "1", "b": None, "c": ""}})
+    assert response.status_code == 200, response.text
+    assert response.json()["meta"] == {"a": "1"}  # the seeded `route` key is gone
+    assert get(http, f"/assignments/{ROUTED}").json()["meta"] == {"a": "1"}
 
 
 def test_metadata_is_the_alias_of_meta(http: httpx.Client) -> None:
@@ -766,19 +784,19 @@ def test_a_body_over_one_mebibyte_is_400(http: httpx.Client) -> None:
     assert_error(put(http, f"/assignments/{FIRST}", body), 400)
 
 
-def test_timestamp_moves_only_when_something_changes(
+def test_timestamp_is_the_execution_time_and_no_write_moves_it(
     http: httpx.Client, server_clock: Clock
 ) -> None:
-    """api-contract.md, Previsto — [model] `timestamp`: read-only, the last change."""
-    before = get(http, f"/assignments/{ROUTED}").json()["timestamp"]
+    """api-contract.md, Previsto — `timestamp` [doc]: a deprecated alias of
+    `plan.executionTime` ("Deprecated. Use plan.executionTime instead"), a local execution
+    time: it is not a last-change stamp, and a write leaves it as it was."""
+    before = get(http, f"/assignments/{ROUTED}").json()
+    assert before["timestamp"] == before["plan"]["executionTime"] == "2027-02-11T09:00"
     server_clock.now += 1.5
-    for no_op in ({}, {"meta": {"route": "R7"}}, {"meta": {"absent": None}}, {"action": "None"}):
-        assert put(http, f"/assignments/{ROUTED}", no_op).json()["timestamp"] == before
     changed = put(http, f"/assignments/{ROUTED}", {"meta": {"route": "R8"}}).json()
-    assert changed["timestamp"] > before
-    assert changed["timestamp"] == "2027-01-15T08:00:01.500Z"
-    assert changed["createdDate"] < changed["timestamp"]
-    assert get(http, f"/assignments/{ROUTED}").json()["timestamp"] == changed["timestamp"]
+    assert changed["meta"] == {"route": "R8"}
+    assert changed["timestamp"] == before["timestamp"]
+    assert get(http, f"/assignments/{ROUTED}").json()["timestamp"] == "2027-02-11T09:00"
 
 
 def test_an_invoiced_assignment_keeps_its_action_but_takes_metadata(http: httpx.Client) -> None:
@@ -885,7 +903,8 @@ def test_admin_creates_assignments_with_defaults(http: httpx.Client, server_cloc
         "indicativeDateType": "Optimal",
     }
     assert first["contactName"] == "Acme Corp"  # resolved from the contact
-    assert first["createdDate"] == first["timestamp"] == "2027-01-15T08:00:00.000Z"
+    assert first["createdDate"] == "2027-01-15T08:00:00.000Z"
+    assert first["timestamp"] == "2027-05-01T09:00"  # the execution time's deprecated alias
     assert (first["action"], first["status"], first["tasks"]) == ("None", "None", [])
     assert second["id"] == "asgmt-Abcdefghijk12" and second["meta"] == {}
     assert ids(get(http, "/assignments"))[-2:] == [first["id"], "asgmt-Abcdefghijk12"]

@@ -35,3 +35,31 @@ def test_every_documented_event_type_registers_on_an_https_url(api: httpx.Client
     assert len(api.get("webhooks").json()["webhooks"]) == 1
     assert api.delete(f"webhooks/{webhook['id']}").status_code == 204
     assert api.get("webhooks").json()["webhooks"] == []
+
+
+EVENT = {"title": "Gala", "start": "2027-03-01T18:00:00Z", "end": "2027-03-01T22:00:00Z"}
+
+
+def test_a_create_may_ask_for_a_notification_which_is_recorded(
+    api: httpx.Client, sandbox_url: str
+) -> None:
+    """api-contract.md, Prospero — POST /events [doc]: either body may carry an optional
+    `notification` object (one per event in bulk) asking Prospero to e-mail the participants;
+    the emulator accepts and records it, and refuses one that is not an object."""
+    notice = {"subject": "You are invited", "message": "See you there."}
+    single = api.post("events", json={"event": EVENT, "notification": notice})
+    assert single.status_code == 201, single.text
+    bulk = api.post("events", json={"events": [EVENT, EVENT], "notifications": [None, notice]})
+    assert bulk.status_code == 201, bulk.text
+    first = single.json()["event"]["id"]
+    second = bulk.json()["events"][1]["id"]
+    recorded = httpx.get(f"{sandbox_url}/_sandbox/prospero/notifications").json()
+    assert recorded == {"notifications": [
+        {"eventId": first, "notification": notice},
+        {"eventId": second, "notification": notice},
+    ]}
+    refused = api.post("events", json={"event": EVENT, "notification": "yes"})
+    assert refused.status_code == 400
+    assert refused.json()["error"] == "notification: must be an object"
+    uneven = api.post("events", json={"events": [EVENT], "notifications": []})
+    assert uneven.status_code == 400
