@@ -43,11 +43,6 @@ T = TypeVar("T")  # what a list walk turns each listed item into
 _IGNORE_NONE: frozenset[str] = frozenset()  # shared by the objects that ignore no changes
 
 
-def as_sent(item: dict[str, Any]) -> dict[str, Any]:
-    """A list walk's conversion that keeps each item as the API sent it."""
-    return item
-
-
 log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, kw_only=True)
@@ -449,9 +444,3 @@ class Provider(ABC):
     def adopt_calls(self, current: RemoteObject, desired: DesiredObject) -> tuple[HttpCall, ...]:
         """The requests that mark `current` as managed under `desired.key`, and nothing else."""
         raise PlanError(self.adoption_refusal() or f"{self.kind} cannot be adopted")
-
-
-def expect(condition: bool, provider: str, endpoint: str, what: str) -> None:
-    """Refuse a response of an unexpected shape with a message naming the endpoint."""
-    if not condition:
-        raise ResponseError(provider, endpoint, f"unexpected response: {what}")

@@ -1,9 +1,9 @@
 """How a failed exchange reads as a typed error: what the transport raised, or the status an
 API answered, turned into the one-line `ProviderError` a user reads.
 
-The provider's HTTP choke point (`Provider.request`) asks these two functions; the messages
-never hold a URL's path or query (a token could travel there), only the provider, the endpoint
-and the host.
+The provider's HTTP choke point (`Provider.request`) asks two of these functions, and the list
+walks ask `expect` of each answer's shape; the messages never hold a URL's path or query (a
+token could travel there), only the provider, the endpoint and the host.
 """
 
 from __future__ import annotations
@@ -27,6 +27,12 @@ from reconciler.http import (
     TransferTooSlow,
     certificate_failure,
 )
+
+
+def expect(condition: bool, provider: str, endpoint: str, what: str) -> None:
+    """Refuse a response of an unexpected shape with a message naming the endpoint."""
+    if not condition:
+        raise ResponseError(provider, endpoint, f"unexpected response: {what}")
 
 
 def transport_failure(

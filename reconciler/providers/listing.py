@@ -33,7 +33,7 @@ from typing import Any, Generic, TypeVar
 
 from reconciler.errors import ResponseError
 from reconciler.instants import format_utc, now
-from reconciler.providers.base import expect
+from reconciler.providers.failures import expect
 from reconciler.providers.paging import PageCheck, WalkLimits, pages_for
 
 log = logging.getLogger(__name__)
@@ -323,6 +323,11 @@ class TolerantList:
         converted = convert(item)
         if converted is not None:
             kept[str(item["id"])] = converted
+
+
+def as_sent(item: dict[str, Any]) -> dict[str, Any]:
+    """A walk's conversion that keeps each item as the API sent it."""
+    return item
 
 
 def listing_span(starts: Iterable[float | None], ends: Iterable[float | None]) -> Span:

@@ -32,8 +32,8 @@ from reconciler.model import (
     ProviderSettings,
     RemoteObject,
 )
-from reconciler.providers.base import Provider, ProviderOptions, UpdatePlan, as_sent
-from reconciler.providers.listing import Span, epoch_of, listing_span, written_span
+from reconciler.providers.base import Provider, ProviderOptions, UpdatePlan
+from reconciler.providers.listing import Span, as_sent, epoch_of, listing_span, written_span
 from reconciler.providers.marker import read_scope_mark
 from reconciler.providers.prevail_auth import PrevailAuth
 from reconciler.providers.prevail_listing import SessionList

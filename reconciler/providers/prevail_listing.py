@@ -27,7 +27,8 @@ from typing import Any
 
 from reconciler.errors import ResponseError
 from reconciler.instants import iana_zone
-from reconciler.providers.base import Provider, T, expect
+from reconciler.providers.base import Provider, T
+from reconciler.providers.failures import expect
 from reconciler.providers.listing import SLACK, Span, instant_text, window_text
 from reconciler.providers.paging import PageCheck
 from reconciler.providers.prevail_mapping import Fallbacks, listed_wall_clock, read_page

@@ -23,7 +23,8 @@ from typing import Any
 import httpx
 
 from reconciler.errors import ResponseError
-from reconciler.providers.base import Provider, expect
+from reconciler.providers.base import Provider
+from reconciler.providers.failures import expect
 from reconciler.providers.paging import PageCheck, pages_for
 
 log = logging.getLogger(__name__)

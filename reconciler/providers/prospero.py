@@ -42,11 +42,11 @@ from reconciler.providers.base import (
     Provider,
     ProviderOptions,
     UpdatePlan,
-    as_sent,
 )
 from reconciler.providers.listing import (
     Span,
     TolerantList,
+    as_sent,
     epoch_of,
     listing_span,
     written_span,
