@@ -18,6 +18,7 @@ from reconciler.cli.common import (
     adopt_option,
     adopt_unscoped_option,
     base_ref_option,
+    examples,
     force_option,
     handle_errors,
     on_drift_choice,
@@ -53,7 +54,12 @@ from reconciler.render import render_text
 from reconciler.render.safe import visible
 
 
-@click.command()
+@click.command(epilog=examples(
+    "reconciler apply",
+    "reconciler apply schedules/london --base-ref origin/main",
+    "reconciler plan -o plan.json && reconciler apply plan.json",
+    "reconciler apply --sandbox --auto-approve examples",
+))
 @click.argument("path", default=Path("."), type=click.Path(exists=False, path_type=Path))
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
 @click.option("--parallelism", type=click.IntRange(1, 64), default=8, show_default=True)

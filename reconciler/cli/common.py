@@ -319,3 +319,8 @@ def _sandbox_settings(
 def close_all(providers: dict[str, Provider]) -> None:
     for provider in providers.values():
         provider.client.close()
+
+
+def examples(*lines: str) -> str:
+    """A command's help epilog: command lines to copy, kept as written (click's `\\b`)."""
+    return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)

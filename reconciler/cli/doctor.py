@@ -9,6 +9,7 @@ import click
 
 from reconciler.cli.common import (
     EXIT_ERROR,
+    examples,
     handle_errors,
     sandbox_db_option,
     sandbox_option,
@@ -19,7 +20,10 @@ from reconciler.render.safe import visible
 from reconciler.reports import Check
 
 
-@click.command()
+@click.command(epilog=examples(
+    "reconciler doctor",
+    "reconciler doctor schedules/london --format json",
+))
 @click.argument("path", default=Path("."), type=click.Path(exists=False, path_type=Path))
 @click.option(
     "--format",

@@ -10,6 +10,7 @@ import click
 
 from reconciler.cli.common import (
     PROGRESS,
+    examples,
     handle_errors,
     sandbox_db_option,
     sandbox_option,
@@ -21,7 +22,10 @@ from reconciler.local_files import write_text
 from reconciler.wording import counted
 
 
-@click.command("import")
+@click.command("import", epilog=examples(
+    "reconciler import --kind events --since 2027-01-01 -o events.yaml",
+    "reconciler apply --adopt",
+))
 @click.argument("path", default=Path("."), type=click.Path(exists=False, path_type=Path))
 @click.option("--kind", type=click.Choice(["events", "sessions", "assignments"]), required=True)
 @click.option(

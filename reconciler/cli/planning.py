@@ -16,6 +16,7 @@ from reconciler.cli.common import (
     adopt_unscoped_option,
     announce_pinned_clock,
     base_ref_option,
+    examples,
     format_option,
     handle_errors,
     on_drift_choice,
@@ -54,7 +55,10 @@ from reconciler.render.safe import visible
 from reconciler.reports import Direction, DriftReport
 
 
-@click.command()
+@click.command(epilog=examples(
+    "reconciler validate",
+    "reconciler validate schedules/*.yaml --format json",
+))
 @click.argument("paths", nargs=-1, type=click.Path(exists=False, path_type=Path))
 @click.option(
     "--format",
@@ -89,7 +93,12 @@ def validate(paths: tuple[Path, ...], output_format: str, use_sandbox: bool) -> 
     report(checks, output_format)
 
 
-@click.command()
+@click.command(epilog=examples(
+    "reconciler plan",
+    "reconciler plan schedules/london --target events.winter-gala",
+    "reconciler plan --format markdown --base-ref origin/main",
+    "reconciler plan --sandbox examples",
+))
 @click.argument("path", default=Path("."), type=click.Path(exists=False, path_type=Path))
 @plan_format_option
 @click.option(
@@ -235,7 +244,11 @@ def emit(the_plan: Plan, output_format: str, source: dict[str, Any]) -> None:
         click.echo(redact_secrets(text), nl=False)
 
 
-@click.command()
+@click.command(epilog=examples(
+    "reconciler drift",
+    "reconciler drift --base-ref origin/main",
+    "reconciler drift --write",
+))
 @click.argument("path", default=Path("."), type=click.Path(exists=False, path_type=Path))
 @format_option
 @click.option(

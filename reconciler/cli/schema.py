@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import click
 
+from reconciler.cli.common import examples
 from reconciler.config.schema import SCHEMA_FILE
 from reconciler.published import published_file
 
 
-@click.command()
+@click.command(epilog=examples(
+    "reconciler schema > reconciler.schema.json",
+))
 def schema() -> None:
     """Print the JSON Schema of the YAML format (for editors, CI checks and other tools).
 

@@ -6,10 +6,13 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli.common import SANDBOX_DB, handle_errors
+from reconciler.cli.common import SANDBOX_DB, examples, handle_errors
 
 
-@click.command()
+@click.command(epilog=examples(
+    "reconciler sandbox",
+    "reconciler sandbox --port 9000 --db :memory:",
+))
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(0, 65535), default=8787, show_default=True)
 @click.option(

@@ -75,3 +75,12 @@ def test_shell_completion_completes_commands_and_options():
 
     assert "plain,plan" in complete("reconciler pl")
     assert "plain,--format" in complete("reconciler plan --for")
+
+
+@pytest.mark.parametrize("command", ["validate", "plan", "apply", "drift", "doctor", "import",
+                                     "sandbox", "schema"])
+def test_every_command_s_help_ends_with_examples_of_itself(cli: Run, command: str):
+    shown = cli(command, "--help").stdout
+    examples = [line.strip() for line in shown.split("Examples:\n", 1)[1].splitlines()]
+    assert examples and all(line.startswith("reconciler ") for line in examples if line)
+    assert any(line.startswith(f"reconciler {command}") for line in examples)
