@@ -171,9 +171,13 @@ class Provider(ABC):
     def removal_calls(self, current: RemoteObject) -> tuple[Action, tuple[HttpCall, ...]]:
         """How a managed object no longer declared goes away (`--prune`): cancel or delete."""
 
-    def read_back(self, desired: Sequence[DesiredObject]) -> list[RemoteObject]:
-        """After a write: the live managed objects that may be `desired`'s twins, read as
-        narrowly as the API allows (by default, a refresh over them)."""
+    def read_back(
+        self, desired: Sequence[DesiredObject], *, also: Sequence[RemoteObject] = ()
+    ) -> list[RemoteObject]:
+        """The live managed objects that may be `desired`'s twins, read as narrowly as the API
+        allows (by default, a refresh over them): after a write, and before it. `also` are
+        objects as a plan last saw them, to be found where they were (an update moving an
+        object, a removal of one no longer declared)."""
         return self.refresh(desired)
 
     def silent_removal_calls(self, current: RemoteObject) -> tuple[Action, tuple[HttpCall, ...]]:

@@ -14,6 +14,7 @@ import httpx
 
 from reconciler.errors import (
     AuthenticationError,
+    PermissionDeniedError,
     ProviderError,
     ResponseError,
     ResponseLostError,
@@ -80,8 +81,11 @@ def status_failure(
             "changed); check base_url",
             status=status,
         )
-    if status in (401, 403):
+    if status == 401:
         return AuthenticationError(provider, f"{endpoint} answered {status}")
+    if status == 403:
+        # The credentials were read, and the operation refused: permission, not credentials.
+        return PermissionDeniedError(provider, f"{endpoint} answered 403 {message(response)}")
     if status >= 400:
         return ResponseError(provider, endpoint, f"{status} {message(response)}", status=status)
     return None

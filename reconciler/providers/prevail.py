@@ -188,14 +188,17 @@ class PrevailProvider(Provider):
             )
         return found
 
-    def read_back(self, desired: Sequence[DesiredObject]) -> list[RemoteObject]:
-        # The written sessions' window only; `self.span` (the refresh's, which look-ups use)
-        # stays as it was.
-        starts = [epoch_of(obj.fields.get("start")) for obj in desired]
+    def read_back(
+        self, desired: Sequence[DesiredObject], *, also: Sequence[RemoteObject] = ()
+    ) -> list[RemoteObject]:
+        # The written sessions' window only (and where `also` were); `self.span` (the
+        # refresh's, which look-ups use) stays as it was.
+        where = [obj.fields for obj in desired] + [remote.fields for remote in also]
+        starts = [epoch_of(fields.get("start")) for fields in where]
         ends = [
-            start + float(obj.fields.get("duration_hours") or 0) * 3600 if start is not None
+            start + float(fields.get("duration_hours") or 0) * 3600 if start is not None
             else None
-            for start, obj in zip(starts, desired, strict=True)
+            for start, fields in zip(starts, where, strict=True)
         ]
         span = written_span(starts, ends)
         found = [remote for remote in self.sessions.walk("sessions", self.remote, span)

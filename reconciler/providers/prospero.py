@@ -207,10 +207,14 @@ class ProsperoProvider(Provider):
         self.span = event_span(desired)
         return self.managed()
 
-    def read_back(self, desired: Sequence[DesiredObject]) -> list[RemoteObject]:
-        # The written events' window only; the refresh's span (from now on) stays as it was.
-        span = written_span((epoch_of(obj.fields.get("start")) for obj in desired),
-                            (epoch_of(obj.fields.get("end")) for obj in desired))
+    def read_back(
+        self, desired: Sequence[DesiredObject], *, also: Sequence[RemoteObject] = ()
+    ) -> list[RemoteObject]:
+        # The written events' window only (and where `also` were); the refresh's span (from now
+        # on) stays as it was.
+        where = [obj.fields for obj in desired] + [remote.fields for remote in also]
+        span = written_span((epoch_of(fields.get("start")) for fields in where),
+                            (epoch_of(fields.get("end")) for fields in where))
         return self.events.walk({f"customFields.{OWNER_FIELD}": OWNER}, self.remote, span)
 
     def managed(self) -> list[RemoteObject]:
