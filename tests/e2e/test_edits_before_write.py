@@ -242,3 +242,43 @@ def test_the_check_costs_one_list_request_per_kind_written(repo: Repo, cli: Run)
         extra.remove(path)
     assert sorted(extra) == ["/prevail/sessions", "/previsto/assignments", "/prospero/events"]
     assert json.dumps(extra)  # only list paths: no GET of one object
+
+
+def test_a_stale_saved_plan_names_the_object_and_field_that_moved(
+    repo: Repo, cli: Run, tmp_path: Path
+) -> None:
+    """The colleague's edit lands between `plan -o` and `apply plan.json`: the saved plan's own
+    staleness check refuses it (no second read is needed for that), naming what moved."""
+    applied(repo, cli, "events:\n" + event("e-one", "One", 5))
+    repo.write("objects.yaml", "version: 1\nevents:\n" + event("e-one", "One (ours)", 5))
+    plan_file = tmp_path / "plan.json"
+    cli("plan", repo.root, "-o", plan_file)
+    edit_event(repo, "e-one", title="One (colleague)")()
+    result = cli("apply", plan_file, "--auto-approve", expect=1)
+    assert "is stale" in result.stderr
+    assert "(events.e-one: title); nothing was sent" in result.stderr
+    assert repo.writes() == []
+
+
+def test_a_field_the_request_carries_along_counts_as_written(repo: Repo, cli: Run) -> None:
+    """api-contract.md, Prevail — Edit: to change any of start_date, start_time, time_zone, send
+    all three. The plan moves the session's start; a colleague changes its zone meanwhile: the
+    edit would send the planned zone over theirs, so it is a conflict, named."""
+    applied(repo, cli, "sessions:\n" + session("s-one", "One", 5))
+    moved = session("s-one", "One", 5).replace("T09:00", "T10:00")
+    repo.write("objects.yaml", "version: 1\nsessions:\n" + moved)
+
+    def colleague() -> None:
+        (stored,) = [
+            s
+            for s in repo.sandbox.store.query("prevail.sessions").documents
+            if "reconciler-key: s-one" in str(s.get("session_details"))
+        ]
+        ident = str(stored["remote_session_id"])
+        repo.sandbox.store.replace(
+            "prevail.sessions", ident, {**stored, "time_zone": "America/Chicago"}
+        )
+
+    result = cli("apply", repo.root, input=Terminal("yes\n", colleague), expect=1)
+    assert "sessions.s-one (time_zone)" in result.stderr
+    assert repo.writes() == []
