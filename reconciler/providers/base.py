@@ -19,6 +19,7 @@ import httpx
 import orjson
 
 from reconciler.errors import (
+    PermissionDeniedError,
     PlanError,
     ProviderError,
     ResponseError,
@@ -256,7 +257,7 @@ class Provider(ABC):
         except ResponseLostError as lost:
             return Outcome(change=change, ok=False, message=str(lost), lost=call)
         except ProviderError as error:
-            return Outcome(change=change, ok=False, message=str(error))
+            return failed(change, error)
         created = self.created_id(body)
         if created is None:
             # A success status without the object (`200 {}`, no body): it proves nothing was
@@ -313,7 +314,7 @@ class Provider(ABC):
                         continue  # already gone: a retried delete whose first answer was lost
                     raise
         except ProviderError as error:
-            return Outcome(change=change, ok=False, message=str(error))
+            return failed(change, error)
         return Outcome(change=change, ok=True, remote_id=remote_id)
 
     def created_id(self, body: Any) -> str | None:
@@ -442,6 +443,12 @@ class Provider(ABC):
     def adopt_calls(self, current: RemoteObject, desired: DesiredObject) -> tuple[HttpCall, ...]:
         """The requests that mark `current` as managed under `desired.key`, and nothing else."""
         raise PlanError(self.adoption_refusal() or f"{self.kind} cannot be adopted")
+
+
+def failed(change: Change, error: ProviderError) -> Outcome:
+    """The outcome of a change whose request failed with `error`."""
+    return Outcome(change=change, ok=False, message=str(error),
+                   denied=isinstance(error, PermissionDeniedError))
 
 
 def expect(condition: bool, provider: str, endpoint: str, what: str) -> None:

@@ -43,6 +43,7 @@ from reconciler.providers.base import (
     ProviderOptions,
     UpdatePlan,
     as_sent,
+    failed,
 )
 from reconciler.providers.listing import (
     Span,
@@ -324,7 +325,7 @@ class ProsperoProvider(Provider):
         except ResponseLostError as lost:
             return self._undecided(batch, calls, str(lost))
         except ProviderError as error:
-            return [Outcome(change=change, ok=False, message=str(error)) for change in batch]
+            return [failed(change, error) for change in batch]
         created = body.get("events") if isinstance(body, dict) else None
         if not isinstance(created, list) or len(created) != len(batch) or not all(
             isinstance(event, dict) for event in created
@@ -353,7 +354,7 @@ class ProsperoProvider(Provider):
         except ProviderError as error:
             status = error.status if isinstance(error, ResponseError) else None
             if status != 404 and not isinstance(error, ResponseLostError):
-                return [Outcome(change=change, ok=False, message=str(error)) for change in batch]
+                return [failed(change, error) for change in batch]
             # One of them is already gone (or the answer was lost): each on its own, where a
             # 404 means gone.
             log.info("prospero: DELETE /events of %d events failed (%s); deleting them one "

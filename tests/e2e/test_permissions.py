@@ -39,13 +39,18 @@ def test_a_read_only_prospero_user_is_denied_permission_at_apply_time(
 def test_a_read_only_previsto_key_is_denied_permission_at_apply_time(
     repo: Repo, cli: Run, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Previsto's key without rights: the metadata write is refused 403, named so."""
+    """Previsto's key without rights: the metadata write is refused 403, named so; the other
+    writes to Previsto would be refused alike, so they are not sent (not attempted)."""
     monkeypatch.setenv("PREVISTO_API_KEY", "sk_sandbox_readonly")
-    ident = next(a["id"] for a in repo.sandbox.store.query("previsto.assignments").documents)
+    idents = [a["id"] for a in repo.sandbox.store.query("previsto.assignments").documents][:3]
     repo.write(
-        "assignments.yaml", "version: 1\nassignments:\n" + assignment("a-one", ident, "north")
+        "assignments.yaml",
+        "version: 1\nassignments:\n"
+        + "".join(assignment(f"a-{n}", ident, "north") for n, ident in enumerate(idents)),
     )
-    result = cli("apply", repo.root, "--auto-approve", expect=1)
+    result = cli("apply", repo.root, "--auto-approve", "--parallelism", "1", expect=1)
     assert "permission denied by previsto: PUT /assignments/" in result.stdout
     assert "authentication failed" not in result.output
-    assert repo.writes() and all(w.status == 403 for w in repo.writes())
+    assert "Apply complete: 0 applied, 1 failed, 2 not attempted." in result.stdout
+    (refused,) = repo.writes()
+    assert refused.status == 403
