@@ -115,8 +115,8 @@ def check_before_write(
         more = f"; and {len(conflicts) - NAMED} more" if len(conflicts) > NAMED else ""
         refusal = (
             f"changed remotely after the plan was read, and the apply would overwrite it: "
-            f"{named}{more}; nothing was sent. Run apply again to review the new plan (or "
-            "apply with --on-drift keep to leave such edits as they are)"
+            f"{named}{more}; nothing was sent. Run apply again to review the new plan (with "
+            "--base-ref, --on-drift keep leaves such edits as they are)"
         )
     changes = tuple(
         sent for change in plan.changes if (sent := sending.get(id(change), change)) is not None
