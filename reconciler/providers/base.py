@@ -19,7 +19,6 @@ import httpx
 import orjson
 
 from reconciler.errors import (
-    PermissionDeniedError,
     PlanError,
     ProviderError,
     ResponseError,
@@ -36,7 +35,7 @@ from reconciler.model import (
     ProviderSettings,
     RemoteObject,
 )
-from reconciler.providers.failures import status_failure, transport_failure
+from reconciler.providers.failures import failed, status_failure, transport_failure
 from reconciler.providers.marker import scope_mark
 from reconciler.providers.paging import WalkLimits
 from reconciler.redaction import redact
@@ -175,10 +174,9 @@ class Provider(ABC):
     def read_back(
         self, desired: Sequence[DesiredObject], *, also: Sequence[RemoteObject] = ()
     ) -> list[RemoteObject]:
-        """The live managed objects that may be `desired`'s twins, read as narrowly as the API
-        allows (by default, a refresh over them): after a write, and before it. `also` are
-        objects as a plan last saw them, to be found where they were (an update moving an
-        object, a removal of one no longer declared)."""
+        """The live managed objects that may be `desired`'s twins (by default, a refresh over
+        them), and `also` (objects where a plan saw them), read as narrowly as the API allows:
+        after a write, and right before it."""
         return self.refresh(desired)
 
     def silent_removal_calls(self, current: RemoteObject) -> tuple[Action, tuple[HttpCall, ...]]:
@@ -443,12 +441,6 @@ class Provider(ABC):
     def adopt_calls(self, current: RemoteObject, desired: DesiredObject) -> tuple[HttpCall, ...]:
         """The requests that mark `current` as managed under `desired.key`, and nothing else."""
         raise PlanError(self.adoption_refusal() or f"{self.kind} cannot be adopted")
-
-
-def failed(change: Change, error: ProviderError) -> Outcome:
-    """The outcome of a change whose request failed with `error`."""
-    return Outcome(change=change, ok=False, message=str(error),
-                   denied=isinstance(error, PermissionDeniedError))
 
 
 def expect(condition: bool, provider: str, endpoint: str, what: str) -> None:

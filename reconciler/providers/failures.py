@@ -1,9 +1,10 @@
 """How a failed exchange reads as a typed error: what the transport raised, or the status an
 API answered, turned into the one-line `ProviderError` a user reads.
 
-The provider's HTTP choke point (`Provider.request`) asks these two functions; the messages
-never hold a URL's path or query (a token could travel there), only the provider, the endpoint
-and the host.
+The provider's HTTP choke point (`Provider.request`) asks `transport_failure` and
+`status_failure`, and `failed` makes a failed change's outcome of the error; the messages never
+hold a URL's path or query (a token could travel there), only the provider, the endpoint and
+the host.
 """
 
 from __future__ import annotations
@@ -28,6 +29,14 @@ from reconciler.http import (
     TransferTooSlow,
     certificate_failure,
 )
+from reconciler.model import Change, Outcome
+
+
+def failed(change: Change, error: ProviderError) -> Outcome:
+    """The outcome of a change whose request failed with `error` (`denied`: for want of
+    permission, which the provider's other writes would meet too)."""
+    return Outcome(change=change, ok=False, message=str(error),
+                   denied=isinstance(error, PermissionDeniedError))
 
 
 def transport_failure(

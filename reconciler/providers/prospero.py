@@ -43,8 +43,8 @@ from reconciler.providers.base import (
     ProviderOptions,
     UpdatePlan,
     as_sent,
-    failed,
 )
+from reconciler.providers.failures import failed
 from reconciler.providers.listing import (
     Span,
     TolerantList,
