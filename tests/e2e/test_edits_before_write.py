@@ -282,3 +282,20 @@ def test_a_field_the_request_carries_along_counts_as_written(repo: Repo, cli: Ru
     result = cli("apply", repo.root, input=Terminal("yes\n", colleague), expect=1)
     assert "sessions.s-one (time_zone)" in result.stderr
     assert repo.writes() == []
+
+
+def test_a_removal_whose_object_is_already_gone_is_left_out(repo: Repo, cli: Run) -> None:
+    """The colleague deleted the event the plan prunes: nothing of theirs is lost, the result is
+    the one confirmed, so the apply goes on without sending the delete, and says so."""
+    applied(repo, cli, "events:\n" + event("e-one", "One", 5) + event("e-two", "Two", 6))
+    repo.write("objects.yaml", "version: 1\nevents:\n" + event("e-one", "One", 5))
+
+    def colleague() -> None:
+        repo.sandbox.store.delete(EVENTS, str(stored_event(repo, "e-two")["id"]))
+
+    result = cli("apply", repo.root, "--prune", input=Terminal("yes\n", colleague))
+    assert "events.e-two: not sent: already gone when the apply was about to remove it" in (
+        result.stdout
+    )
+    assert "Nothing left to apply; nothing was changed." in result.stdout
+    assert repo.writes() == []
