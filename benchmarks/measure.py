@@ -120,6 +120,17 @@ class Traffic:
         path = LIST_PATHS[kind]
         return sum(1 for r in self.records if r["method"] == "GET" and r["path"] == path)
 
+    def lists_before_first_write(self, kind: str) -> int:
+        """The list requests of `kind` made before the command's first write (an apply's
+        refresh and its check before writing), in the order the sandbox received them."""
+        path = LIST_PATHS[kind]
+        count = 0
+        for r in self.records:
+            if r["method"] in WRITES and not r["path"].endswith("/auth/login"):
+                break
+            count += r["method"] == "GET" and r["path"] == path
+        return count
+
     def object_gets(self, kind: str) -> int:
         pattern = OBJECT_PATHS[kind]
         return sum(

@@ -253,6 +253,13 @@ def targets_table(results: Results) -> list[str]:
     ))
     lines.append(_row("converged apply = 0 writes", scale.converged_apply_writes,
                       _verdict(scale.converged_apply_writes == 0)))
+    if scale.pre_write_lists:
+        before = scale.pre_write_lists
+        lines.append(_row(
+            "check before the first write ≤ 1 list request per kind",
+            ", ".join(f"{kind} {before[kind]}" for kind in KINDS),
+            _verdict(all(count <= 1 for count in before.values())),
+        ))
     if scale.read_back_lists:
         extra = scale.read_back_lists
         lines.append(_row(

@@ -74,7 +74,10 @@ class ScaleResult:
     plans: list[PlanRun] = field(default_factory=list)
     writes: list[KindWrites] = field(default_factory=list)
     converged_apply_writes: int = -1
-    # List requests per kind the 1 % apply made beyond its plan's: the read-back of its writes.
+    # List requests per kind the 1 % apply made beyond its plan's: before its first write (the
+    # check that nothing it writes moved since the plan was read), and after its last (the
+    # read-back of its writes).
+    pre_write_lists: dict[str, int] = field(default_factory=dict)
     read_back_lists: dict[str, int] = field(default_factory=dict)
     creates: dict[str, Any] = field(default_factory=dict)
     hot_spots: dict[str, Any] = field(default_factory=dict)
@@ -241,8 +244,11 @@ def scale(n: int, work: Path, log: Log, *, new_events: int = 1000, profile: bool
         ), 0)
         engine_writes = {kind: len(seen.writes(kind)) for kind in KINDS}
         planned = next(p for p in result.plans if p.tool == "engine" and p.state == "1 % changed")
+        result.pre_write_lists = {
+            kind: seen.lists_before_first_write(kind) - planned.requests[kind] for kind in KINDS
+        }
         result.read_back_lists = {
-            kind: seen.lists(kind) - planned.requests[kind] for kind in KINDS
+            kind: seen.lists(kind) - seen.lists_before_first_write(kind) for kind in KINDS
         }
         _, seen = bench.run(measure.engine(
             "apply", changed, "--auto-approve", "--journal", work / "journal-again.jsonl"

@@ -3,13 +3,17 @@
     ReconcilerError                 one line for the user, exit code 1
     ├── ConfigError                 the YAML (issues carry FILE:LINE:COL)
     ├── ProviderError               an API answered in a way we cannot use
-    │   ├── AuthenticationError     "authentication failed for <provider>"
+    │   ├── AuthenticationError     "authentication failed for <provider>" (a 401)
+    │   ├── PermissionDeniedError   "permission denied" (a 403: the credentials are good, the key
+    │   │                           or user may not do this: read-only, or without a scope)
     │   ├── UnreachableError        connection refused, DNS, TLS, timeouts after retries
     │   │   └── ResponseLostError       a POST may have been applied but its answer was lost
     │   └── ResponseError           unexpected status or malformed body (names the endpoint)
     ├── PlanError                   the declared state cannot be planned (e.g. ambiguous select)
     ├── UnsafePlanError             a safety rail refused the plan (numbers and what to do)
-    ├── StalePlanError              a saved plan no longer matches the remote state
+    ├── StalePlanError              the remote state moved since the plan was read: a saved
+    │                               plan's objects, or an object edited while the plan waited
+    │                               for its confirmation (the check before the first write)
     ├── UntrustedPlanError          a saved plan is damaged, badly signed, made for another
     │                               configuration, or holds requests the configuration does not
     ├── LocalFileError              a file or folder this machine should write cannot be used
@@ -57,6 +61,18 @@ class AuthenticationError(ProviderError):
             provider,
             f"authentication failed for {provider}: {detail}; check its credentials in the "
             "providers block and the environment variables it names",
+        )
+
+
+class PermissionDeniedError(ProviderError):
+    """The API knew the credentials and refused the operation (403): re-entering them does not
+    help; write access does."""
+
+    def __init__(self, provider: str, detail: str) -> None:
+        super().__init__(
+            provider,
+            f"permission denied by {provider}: {detail} (the key or user may be read-only, or "
+            "lack a scope); give it the access it needs, or use credentials that have it",
         )
 
 

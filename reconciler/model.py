@@ -446,3 +446,5 @@ class Outcome:
     # The create request whose answer was lost: it may have landed, so the outcome is not
     # decided until apply has looked for the object (`engine.apply`).
     lost: HttpCall | None = None
+    # Refused for want of permission (403): the provider's other writes would be refused alike.
+    denied: bool = False

@@ -94,6 +94,7 @@ refresh_cost = in_file("engine/test_refresh_cost.py")
 refresh_windows = in_file("engine/test_refresh_windows.py")
 convergence = in_file("e2e/test_convergence.py")
 converging = in_file("e2e/test_convergence_property.py")
+permissions = in_file("e2e/test_permissions.py")
 
 POINTS = (
     # -- the two rules for the clients ----------------------------------------------------------
@@ -491,6 +492,13 @@ POINTS = (
         "test_unknown_paths_and_methods_answer_in_prospero_shape",
     ) + prospero_errors("test_a_bug_in_a_handler_still_answers_in_prospero_shape")
         + client_prospero("test_the_documented_error_body_names_what_went_wrong")),
+    Point(PROSPERO, "a user below an operation's level is denied (403): permission, not 401",
+          prospero_api("test_the_read_only_user_reads_and_is_denied_every_write")
+          + permissions("test_a_read_only_prospero_user_is_denied_permission_at_apply_time")
+          + doctor("test_a_read_only_prospero_user_differs_and_nothing_is_written")),
+    Point(PROSPERO, "every caller, doctor included, lists the documented window first",
+          doctor("test_docs_shaped_prospero_refusing_the_modelled_paging_is_listed_by_window_"
+                 "first")),
     Point(PROSPERO, "[model] 429 with `Retry-After` seconds, which the client honours",
           prospero_api("test_status_fault_answers_with_prospero_error_and_retry_after")
           + transport(
@@ -518,7 +526,9 @@ POINTS = (
         + acceptance("test_wrong_credentials_fail_cleanly_per_provider")),
     Point(PREVISTO, "a key without rights → 403", previsto_api(
         "test_the_read_only_key_cannot_write",
-    ) + previsto_docs("test_the_read_only_key_can_neither_create_nor_delete")),
+    ) + previsto_docs("test_the_read_only_key_can_neither_create_nor_delete")
+        + permissions("test_a_read_only_previsto_key_is_denied_permission_at_apply_time")
+        + doctor("test_a_403_to_the_probe_is_permission_denied_not_bad_credentials")),
     Point(PREVISTO, "[model] GET /assignments, GET and PUT /assignments/{id} (partial update)",
           previsto_api("test_writable_properties_change_and_the_rest_stay",
                        "test_an_unknown_id_is_404_with_param_id",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -43,11 +43,12 @@ from reconciler.engine.lock import accounts, apply_lock
 from reconciler.engine.origins import commit_of, declared_at_ref
 from reconciler.engine.plan import PlanOptions, build_plan, recheck_saved
 from reconciler.engine.planfile import PLAN_KEY_VARIABLE, SavedPlan, load_plan
+from reconciler.engine.prewrite import check_before_write
 from reconciler.engine.readback import ReadBack, read_back
 from reconciler.engine.safety import Rails, enforce
 from reconciler.engine.targets import outside, parse_targets
-from reconciler.errors import ReconcilerError, UnsafePlanError
-from reconciler.model import Action, Address
+from reconciler.errors import ReconcilerError, StalePlanError, UnsafePlanError
+from reconciler.model import Action, Address, Skipped
 from reconciler.providers import Outcome, Provider
 from reconciler.redaction import redact, redact_secrets
 from reconciler.render import render_text
@@ -222,6 +223,17 @@ def apply(
                 click.echo("Apply cancelled; nothing was changed.")
                 raise SystemExit(EXIT_ERROR)
         click.echo("")
+        # Right before the first write: what moved since the plan was read is not overwritten.
+        policy = saved.on_drift if saved is not None else DriftPolicy(
+            on_drift or DriftPolicy.REVERT.value)
+        checked_first = check_before_write(the_plan, result.refreshed, policy=policy)
+        print_left_out(checked_first.left_out)
+        if checked_first.refusal is not None:
+            raise StalePlanError(f"refusing to apply: {checked_first.refusal}")
+        the_plan = checked_first.plan
+        if not the_plan.has_changes:
+            click.echo("Nothing left to apply; nothing was changed.")
+            return
         report = apply_plan(
             the_plan,
             providers,
@@ -366,6 +378,12 @@ def print_outcome(outcome: Outcome) -> None:
         failed = (f"  ✗ {change.address}: {change.action.value} failed: "
                   f"{redact(outcome.message)}")
         click.echo(visible(failed))
+
+
+def print_left_out(left_out: Sequence[Skipped]) -> None:
+    """The changes the check before the first write left out, and why."""
+    for skipped in left_out:
+        click.echo(visible(f"  - {skipped.address}: not sent: {skipped.reason}"))
 
 
 def print_read_back(checked: ReadBack) -> None:

@@ -3,8 +3,10 @@
 Apply never re-plans: it sends exactly the requests the plan holds. Removals run before replaces,
 creates and updates (the order lives on `Action`), and a phase finishes before the next starts, so
 a replace's cancel lands before its new session. Within a phase, independent changes run
-concurrently (`parallelism`); a failure does not stop the others unless `fail_fast`. The run ends
-with every change in exactly one of: applied, failed (with the API's message), not attempted.
+concurrently (`parallelism`); a failure does not stop the others unless `fail_fast`, but a write
+refused for want of permission (403) stops that provider's: the rest would be refused alike. The
+run ends with every change in exactly one of: applied, failed (with the API's message), not
+attempted.
 
 A create whose answer was lost (a timeout, a dropped connection, a cut-off body, a 5xx that may
 follow a commit, a success without the object) may have landed, so its outcome is decided from
@@ -152,6 +154,9 @@ class _Run:
         self.journal = journal
         self.on_outcome = on_outcome
         self._lock = threading.Lock()
+        # Providers that refused a write for want of permission: their other writes would be
+        # refused alike, so they are not sent.
+        self.denied: set[str] = set()
 
     def phase(
         self, pool: ThreadPoolExecutor, phase: list[Change], providers: Mapping[str, Provider]
@@ -194,7 +199,7 @@ class _Run:
 
     def batch(self, provider: Provider, batch: list[Change]) -> list[Outcome]:
         """Send one batch (on a worker thread), journal it, and pass each outcome on."""
-        if self.stop.is_set():
+        if self.stop.is_set() or provider.name in self.denied:
             return []
         for change in batch:
             if self.journal:
@@ -205,6 +210,8 @@ class _Run:
             outcomes = provider.apply_batch(batch)
         except ReconcilerError as error:
             outcomes = [Outcome(change=change, ok=False, message=str(error)) for change in batch]
+        if any(outcome.denied for outcome in outcomes):
+            self.denied.add(provider.name)
         if any(outcome.lost is not None for outcome in outcomes):
             for outcome in outcomes:
                 if outcome.lost is not None and self.journal:

@@ -82,10 +82,12 @@ def match_derived(
         sealed = [address for address in planned if address not in unexpected]
         # Were the unexpected changes added after the plan was sealed? Then it was edited.
         if not unexpected or state_checksum(refreshed, sealed) != saved.plan.state_checksum:
+            moved = _moved_since(saved.plan, ours, refreshed)
+            where = f" ({_some(moved)})" if moved else ""
             raise StalePlanError(
                 f"{saved.path} is stale: the remote state of the objects it changes is not what "
-                f"it was when the plan was made; run {next_steps.command('plan')} again and review "
-                "the new plan"
+                f"it was when the plan was made{where}; nothing was sent; run "
+                f"{next_steps.command('plan')} again and review the new plan"
             )
     differences: list[str] = []
     seen: set[Address] = set()
@@ -117,6 +119,33 @@ def match_derived(
         changes=tuple(ours[address] for address in planned),
         warnings=tuple(warnings),
     )
+
+
+def _moved_since(
+    planned: Plan, ours: Mapping[Address, Change], refreshed: Mapping[str, Refreshed]
+) -> list[str]:
+    """Which planned objects moved remotely since the plan was made, and what of them, as far
+    as the plan file tells: the remote values it recorded of the fields it changes, the object
+    it named (a change of anything else shows in the checksum alone)."""
+    sides = {side.provider.kind: side for side in refreshed.values()}
+    moved = []
+    for change in planned.changes:
+        side = sides.get(change.address.kind)
+        remote = side.remote(change.address.key) if side is not None else None
+        if change.remote_id is None:
+            if remote is not None:
+                moved.append(f"{change.address}: an object with its key appeared")
+            continue
+        if remote is None or remote.remote_id != change.remote_id:
+            moved.append(f"{change.address}: deleted, or moved away")
+            continue
+        twin = ours.get(change.address)
+        now = {item.name: item.before for item in twin.fields} if twin is not None else {}
+        names = [item.name for item in change.fields
+                 if _json(item.before) != _json(now.get(item.name, remote.fields.get(item.name)))]
+        if names:  # a field the plan does not record moved otherwise: the checksum says so
+            moved.append(f"{change.address}: {', '.join(names)}")
+    return moved
 
 
 def _why_unexpected(address: Address, refreshed: Mapping[str, Refreshed]) -> str:

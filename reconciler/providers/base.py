@@ -32,7 +32,7 @@ from reconciler.model import (
     ProviderSettings,
     RemoteObject,
 )
-from reconciler.providers.failures import status_failure, transport_failure
+from reconciler.providers.failures import failed, status_failure, transport_failure
 from reconciler.providers.marker import scope_mark
 from reconciler.providers.paging import WalkLimits
 from reconciler.redaction import redact
@@ -166,9 +166,12 @@ class Provider(ABC):
     def removal_calls(self, current: RemoteObject) -> tuple[Action, tuple[HttpCall, ...]]:
         """How a managed object no longer declared goes away (`--prune`): cancel or delete."""
 
-    def read_back(self, desired: Sequence[DesiredObject]) -> list[RemoteObject]:
-        """After a write: the live managed objects that may be `desired`'s twins, read as
-        narrowly as the API allows (by default, a refresh over them)."""
+    def read_back(
+        self, desired: Sequence[DesiredObject], *, also: Sequence[RemoteObject] = ()
+    ) -> list[RemoteObject]:
+        """The live managed objects that may be `desired`'s twins (by default, a refresh over
+        them), and `also` (objects where a plan saw them), read as narrowly as the API allows:
+        after a write, and right before it."""
         return self.refresh(desired)
 
     def silent_removal_calls(self, current: RemoteObject) -> tuple[Action, tuple[HttpCall, ...]]:
@@ -256,7 +259,7 @@ class Provider(ABC):
         except ResponseLostError as lost:
             return Outcome(change=change, ok=False, message=str(lost), lost=call)
         except ProviderError as error:
-            return Outcome(change=change, ok=False, message=str(error))
+            return failed(change, error)
         created = self.created_id(body)
         if created is None:
             # A success status without the object (`200 {}`, no body): it proves nothing was
@@ -313,7 +316,7 @@ class Provider(ABC):
                         continue  # already gone: a retried delete whose first answer was lost
                     raise
         except ProviderError as error:
-            return Outcome(change=change, ok=False, message=str(error))
+            return failed(change, error)
         return Outcome(change=change, ok=True, remote_id=remote_id)
 
     def created_id(self, body: Any) -> str | None:

@@ -1,9 +1,10 @@
 """How a failed exchange reads as a typed error: what the transport raised, or the status an
 API answered, turned into the one-line `ProviderError` a user reads.
 
-The provider's HTTP choke point (`Provider.request`) asks two of these functions, and the list
-walks ask `expect` of each answer's shape; the messages never hold a URL's path or query (a
-token could travel there), only the provider, the endpoint and the host.
+The provider's HTTP choke point (`Provider.request`) asks `transport_failure` and
+`status_failure`, the list walks ask `expect` of each answer's shape, and `failed` makes a
+failed change's outcome of the error; the messages never hold a URL's path or query (a token
+could travel there), only the provider, the endpoint and the host.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import httpx
 
 from reconciler.errors import (
     AuthenticationError,
+    PermissionDeniedError,
     ProviderError,
     ResponseError,
     ResponseLostError,
@@ -27,6 +29,14 @@ from reconciler.http import (
     TransferTooSlow,
     certificate_failure,
 )
+from reconciler.model import Change, Outcome
+
+
+def failed(change: Change, error: ProviderError) -> Outcome:
+    """The outcome of a change whose request failed with `error` (`denied`: for want of
+    permission, which the provider's other writes would meet too)."""
+    return Outcome(change=change, ok=False, message=str(error),
+                   denied=isinstance(error, PermissionDeniedError))
 
 
 def expect(condition: bool, provider: str, endpoint: str, what: str) -> None:
@@ -86,8 +96,11 @@ def status_failure(
             "changed); check base_url",
             status=status,
         )
-    if status in (401, 403):
+    if status == 401:
         return AuthenticationError(provider, f"{endpoint} answered {status}")
+    if status == 403:
+        # The credentials were read, and the operation refused: permission, not credentials.
+        return PermissionDeniedError(provider, f"{endpoint} answered 403 {message(response)}")
     if status >= 400:
         return ResponseError(provider, endpoint, f"{status} {message(response)}", status=status)
     return None

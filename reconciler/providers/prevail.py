@@ -190,13 +190,16 @@ class PrevailProvider(Provider):
             )
         return found
 
-    def read_back(self, desired: Sequence[DesiredObject]) -> list[RemoteObject]:
-        # The written sessions' window only; `self.span` (the refresh's, which look-ups use)
-        # stays as it was. `end_time` keeps the sessions that *end* before it [doc]: a session
-        # whose duration is not declared may last any time Prevail holds, so the window then
-        # reaches as far as a refresh's.
-        starts = [epoch_of(obj.fields.get("start")) for obj in desired]
-        hours = [obj.fields.get("duration_hours") for obj in desired]
+    def read_back(
+        self, desired: Sequence[DesiredObject], *, also: Sequence[RemoteObject] = ()
+    ) -> list[RemoteObject]:
+        # The written sessions' window only (and where `also` were); `self.span` (the
+        # refresh's, which look-ups use) stays as it was. `end_time` keeps the sessions that
+        # *end* before it [doc]: a session whose duration is not declared may last any time
+        # Prevail holds, so the window then reaches as far as a refresh's.
+        where = [obj.fields for obj in desired] + [remote.fields for remote in also]
+        starts = [epoch_of(fields.get("start")) for fields in where]
+        hours = [fields.get("duration_hours") for fields in where]
         ends = [
             start + float(hour) * 3600 if start is not None and hour is not None else None
             for start, hour in zip(starts, hours, strict=True)

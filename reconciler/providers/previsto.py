@@ -110,13 +110,18 @@ class PrevistoProvider(Provider):
         assignments = self.list_all()
         return self.gather(desired, assignments, assignments)
 
-    def read_back(self, desired: Sequence[DesiredObject]) -> list[RemoteObject]:
+    def read_back(
+        self, desired: Sequence[DesiredObject], *, also: Sequence[RemoteObject] = ()
+    ) -> list[RemoteObject]:
         """The written assignments, by the scope marks they now carry alone (one filtered list
-        where none is protected); a refresh where the filter cannot be relied on."""
+        where none is protected), and `also`'s by the marks they carried; a refresh where the
+        filter cannot be relied on."""
         if not self.scoped_applies(desired):
             return self.refresh(desired)
         assert self.scope is not None
         marks = {scope_mark(self.scope, protected=item.protect) for item in desired}
+        marks |= {scope_mark(self.scope, protected=remote.protected) for remote in also
+                  if remote.scope == self.scope}
         managed: dict[str, Assignment] = {}
         for mark in sorted(marks):
             listed = self.filtered({f"meta.{SCOPE_META}": mark}, _marked_with(mark))

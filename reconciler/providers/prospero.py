@@ -43,6 +43,7 @@ from reconciler.providers.base import (
     ProviderOptions,
     UpdatePlan,
 )
+from reconciler.providers.failures import failed
 from reconciler.providers.listing import (
     Span,
     TolerantList,
@@ -209,10 +210,14 @@ class ProsperoProvider(Provider):
         self.span = event_span(desired)
         return self.managed()
 
-    def read_back(self, desired: Sequence[DesiredObject]) -> list[RemoteObject]:
-        # The written events' window only; the refresh's span (from now on) stays as it was.
-        span = written_span((epoch_of(obj.fields.get("start")) for obj in desired),
-                            (epoch_of(obj.fields.get("end")) for obj in desired))
+    def read_back(
+        self, desired: Sequence[DesiredObject], *, also: Sequence[RemoteObject] = ()
+    ) -> list[RemoteObject]:
+        # The written events' window only (and where `also` were); the refresh's span (from now
+        # on) stays as it was.
+        where = [obj.fields for obj in desired] + [remote.fields for remote in also]
+        span = written_span((epoch_of(fields.get("start")) for fields in where),
+                            (epoch_of(fields.get("end")) for fields in where))
         filters = {f"customFields.{OWNER_FIELD}": OWNER}
         if self.writing_since is not None:
             # As the docs advise for recent changes: one page, recently updated first.
@@ -345,7 +350,7 @@ class ProsperoProvider(Provider):
         except ResponseLostError as lost:
             return self._undecided(batch, calls, str(lost))
         except ProviderError as error:
-            return [Outcome(change=change, ok=False, message=str(error)) for change in batch]
+            return [failed(change, error) for change in batch]
         created = body.get("events") if isinstance(body, dict) else None
         if not isinstance(created, list) or len(created) != len(batch) or not all(
             isinstance(event, dict) for event in created
@@ -374,7 +379,7 @@ class ProsperoProvider(Provider):
         except ProviderError as error:
             status = error.status if isinstance(error, ResponseError) else None
             if status != 404 and not isinstance(error, ResponseLostError):
-                return [Outcome(change=change, ok=False, message=str(error)) for change in batch]
+                return [failed(change, error) for change in batch]
             # One of them is already gone (or the answer was lost): each on its own, where a
             # 404 means gone.
             log.info("prospero: DELETE /events of %d events failed (%s); deleting them one "

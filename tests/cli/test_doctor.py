@@ -206,3 +206,67 @@ sessions:
     assert all(c["ok"] for c in checks.values()), checks
     assert checks["request state"]["seen"] == "requests carry their state as session_state"
     assert docs_prevail.seen and not docs_prevail.writes()
+
+
+# -- write permission, learnt without writing --------------------------------------------------
+
+
+def test_a_read_only_prospero_user_differs_and_nothing_is_written(
+    repo: Repo, cli: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """api-contract.md, Prospero — Permissions [doc]: a user whose level is below what an
+    operation needs is denied; the sandbox models a read-only user, whose `whoami` shows its
+    scopes. Doctor says so (exit 1) without a write; Prevail and Previsto document no way to
+    ask, and their lines say it cannot be told."""
+    monkeypatch.setenv("PROSPERO_EMAIL", "readonly@prospero.test")
+    monkeypatch.setenv("PROSPERO_PASSWORD", "sandbox-prospero-readonly-password")
+    monkeypatch.setenv("PREVISTO_API_KEY", "sk_sandbox_readonly")
+    result = cli("doctor", repo.root, "--format", "json", expect=1)
+    checks = {(c["provider"], c["check"]): c for c in json.loads(result.stdout)["checks"]}
+    prospero = checks[("prospero", "write access")]
+    assert (prospero["ok"], prospero["required"]) == (False, True)
+    assert prospero["seen"].startswith("the user is read-only (default: read)")
+    for provider in ("prevail", "previsto"):
+        assert checks[(provider, "write access")]["seen"].startswith(
+            "cannot tell without writing"), checks[(provider, "write access")]
+    assert [name for name, c in checks.items() if not c["ok"] and c["required"]] == [
+        ("prospero", "write access")
+    ]
+    assert not repo.writes()
+
+
+def test_the_sandbox_user_may_write(repo: Repo, cli: Run) -> None:
+    result = cli("doctor", repo.root, "--format", "json")
+    (line,) = [c for c in json.loads(result.stdout)["checks"]
+               if (c["provider"], c["check"]) == ("prospero", "write access")]
+    assert (line["ok"], line["seen"]) == (True, "the user may write events (default: write)")
+
+
+def test_a_403_to_the_probe_is_permission_denied_not_bad_credentials(
+    repo: Repo, cli: Run
+) -> None:
+    """A key the API knows but refuses even a read (403) is named a permission refusal."""
+    repo.sandbox.faults.add(Fault(kind="status", status=403, path=r"^/previsto/account$",
+                                  method="GET", times=1))
+    result = cli("doctor", repo.root, expect=1)
+    (line,) = [line for line in result.stdout.splitlines() if "previsto" in line]
+    assert line.startswith("differs previsto  write access")
+    assert "permission denied by previsto: GET /account answered 403" in line
+    assert "authentication failed" not in result.stdout
+
+
+def test_docs_shaped_prospero_refusing_the_modelled_paging_is_listed_by_window_first(
+    docs_repo: DocsRepo, cli: Run
+) -> None:
+    """api-contract.md, Prospero: every caller, doctor included, lists the documented way
+    first (the window alone); a server that refuses limit/offset (400) is no fault: the client
+    lists by windows. Its whoami shows no scopes: write access cannot be told."""
+    docs_repo.server.strict_query = True
+    result = cli("doctor", docs_repo.root, "--format", "json")
+    checks = {c["check"]: c for c in json.loads(result.stdout)["checks"]}
+    assert checks["paging"]["seen"].startswith("limit/offset refused (400)")
+    assert checks["write access"]["seen"] == (
+        "cannot tell without writing: GET /auth/whoami shows no scopes for the user")
+    first, second = docs_repo.server.lists()
+    assert set(first.query) == {"window_start", "window_end"}
+    assert set(second.query) == {"window_start", "window_end", "limit", "offset"}

@@ -50,11 +50,15 @@ WALK = [
 # written assignments is protected), at the page size the run has settled on; its empty answer
 # proves nothing, so a walk.
 READ_BACK = [SCOPED[1], *WALK[len(SCOPED):]]
+# Right before the first write, the objects to be written are read again the same way (the
+# plain mark is the only one they carry), so that an edit made meanwhile is not overwritten.
+REREAD = READ_BACK
 
 
 def walked_with_read_back() -> list[tuple[str, str, str, int]]:
-    """An apply's GETs as `walked` shows them: the plan's walk, then the read-back's."""
-    return WALK[:4] + sorted(WALK[4:] + READ_BACK)
+    """An apply's GETs as `walked` shows them: the plan's walk, the re-read before the first
+    write, then the read-back's."""
+    return WALK[:4] + sorted(WALK[4:] + REREAD + READ_BACK)
 
 
 @pytest.fixture

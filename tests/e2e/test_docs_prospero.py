@@ -30,6 +30,11 @@ def read_back(start: str, end: str) -> tuple[str, str, dict[str, str], None]:
     return ("GET", "/events", {**MANAGED, "limit": "500", **window}, None)
 
 
+# Right before its first write, apply reads the objects it writes again, the same way (one list
+# over their window, and where the plan saw them), so that an edit made meanwhile is not lost.
+reread = read_back
+
+
 EVENTS = """version: 1
 events:
   - key: gala
@@ -101,6 +106,7 @@ def test_plan_apply_and_plan_again_speak_only_the_documented_api(
     fair = {"title": "Spring Fair", "start": "2027-02-02T10:00:00Z",
             "end": "2027-02-02T16:00:00Z", "customFields": marker("fair", "end,start,title")}
     assert split_once(server.calls()) == [
+        reread("2027-01-31T18:00:00Z", "2027-02-03T16:00:00Z"),
         ("POST", "/events", {}, {"events": [fair, gala]}),
         read_back("2027-01-31T18:00:00Z", "2027-02-03T16:00:00Z"),
     ]
@@ -112,6 +118,7 @@ def test_plan_apply_and_plan_again_speak_only_the_documented_api(
     applied = cli("apply", docs_repo.root, "--prune", "--auto-approve")
     assert "2 applied, 0 failed" in applied.stdout
     assert split_once(server.calls()) == [
+        reread("2027-01-31T18:00:00Z", "2027-02-03T16:00:00Z"),
         ("DELETE", "/events", {}, {"ids": [ids["fair"]]}),
         ("PATCH", f"/events/{ids['gala']}", {}, {"capacity": 250}),
         read_back("2027-01-31T18:00:00Z", "2027-02-02T23:00:00Z"),
@@ -191,9 +198,10 @@ def test_a_server_refusing_the_modelled_parameters_is_asked_with_the_window_alon
     server.strict_query = True
     docs_repo.write("events.yaml", EVENTS)
     cli("apply", docs_repo.root, "--auto-approve")
-    # The read-back after the create asks with the (written events') window alone too.
+    # The re-read before the create and the read-back after it ask with the (written events')
+    # window alone too.
     written = {"window_start": "2027-01-31T18:00:00Z", "window_end": "2027-02-03T16:00:00Z"}
-    assert [seen.query for seen in server.lists()] == [PROBE[2], WINDOW, written]
+    assert [seen.query for seen in server.lists()] == [PROBE[2], WINDOW, written, written]
     server.forget()
     result = cli("-v", "plan", docs_repo.root, "--detailed-exitcode", expect=0)
     assert "refused the modelled paging and filter" in result.stderr

@@ -56,8 +56,11 @@ def test_every_credential_printed_at_start_up_is_in_the_readme_and_works(
 
     assert set(prospero.values()) == {
         "sandbox@prospero.test", "sandbox-prospero-password", "sandbox-prospero-token",
-        "sandbox-prospero-refresh",
+        "sandbox-prospero-refresh", "readonly@prospero.test", "sandbox-prospero-readonly-password",
     }
+    read_only = http.post("/prospero/auth/login", json={
+        "email": "readonly@prospero.test", "password": "sandbox-prospero-readonly-password"})
+    assert read_only.status_code == 200
     login = http.post("/prospero/auth/login", json={
         "email": "sandbox@prospero.test", "password": "sandbox-prospero-password"})
     assert login.status_code == 200

@@ -1,4 +1,10 @@
-"""Prospero's cookie-based personal tokens: the sandbox account, login, refresh and token checks.
+"""Prospero's cookie-based personal tokens: the sandbox account, login, refresh and token checks,
+and what each user may do.
+
+Two users [model]: the sandbox user, who may write, and a read-only one. Prospero's docs limit
+access by the user's scopes (`entities.<type>.default`, then `entities.default`, then `default`)
+and deny an operation above the user's permission level: the emulator answers it 403. Each
+user's scopes and levels are [model], shown in the user `login` and `whoami` answer.
 
 Tokens are random opaque strings; the store keeps only their SHA-256 (as a real service keeps
 hashes), with kind and expiry, so a restart on the same `--db` file keeps every session. The
@@ -31,6 +37,21 @@ USER = {
     "orgId": ORG_ID,
 }
 PASSWORD = "sandbox-prospero-password"
+READ_ONLY_USER = {
+    "id": "5f0c8f6a-9b1d-11ef-8c3a-0242ac120002",
+    "email": "readonly@prospero.test",
+    "name": "Read-only User",
+    "orgId": ORG_ID,
+}
+READ_ONLY_PASSWORD = "sandbox-prospero-readonly-password"
+# Permission levels, lowest first, and each user's scopes [model].
+LEVELS = ("none", "read", "write", "admin")
+SCOPES: dict[str, dict[str, str]] = {
+    str(USER["id"]): {"default": "write"},
+    str(READ_ONLY_USER["id"]): {"default": "read"},
+}
+USERS = {str(user["id"]): user for user in (USER, READ_ONLY_USER)}
+PASSWORDS = {str(USER["id"]): PASSWORD, str(READ_ONLY_USER["id"]): READ_ONLY_PASSWORD}
 FIXED_ACCESS_TOKEN = "sandbox-prospero-token"
 FIXED_REFRESH_TOKEN = "sandbox-prospero-refresh"
 
@@ -44,7 +65,23 @@ def credentials() -> dict[str, str]:
         "password": PASSWORD,
         "access_token": FIXED_ACCESS_TOKEN,
         "refresh_token": FIXED_REFRESH_TOKEN,
+        "read_only_email": str(READ_ONLY_USER["email"]),
+        "read_only_password": READ_ONLY_PASSWORD,
     }
+
+
+def user_view(user_id: str) -> dict[str, Any]:
+    """The user as login and whoami answer it: the documented fields and [model] `scopes`."""
+    return {**USERS[user_id], "scopes": dict(SCOPES[user_id])}
+
+
+def level_for(user_id: str, entity: str) -> str:
+    """The user's permission level for an entity type, by the documented scope fallback."""
+    scopes = SCOPES[user_id]
+    for scope in (f"entities.{entity}.default", "entities.default", "default"):
+        if scope in scopes:
+            return scopes[scope]
+    return "none"
 
 
 def _digest(token: str) -> str:
@@ -64,7 +101,7 @@ class Tokens:
             if store.get(TOKENS, _digest(token)) is None:
                 store.insert(TOKENS, _digest(token), _token(kind, expires_at=None))
 
-    def issue(self, kind: TokenKind) -> str:
+    def issue(self, kind: TokenKind, user_id: str = str(USER["id"])) -> str:
         settings = self.context.settings
         ttl = (
             settings.prospero_access_token_ttl
@@ -73,7 +110,9 @@ class Tokens:
         )
         token = secrets.token_urlsafe(32)
         expires_at = self.context.clock() + ttl
-        self.context.store.insert(TOKENS, _digest(token), _token(kind, expires_at=expires_at))
+        self.context.store.insert(
+            TOKENS, _digest(token), _token(kind, expires_at=expires_at, user_id=user_id)
+        )
         return token
 
     def expire(self, token: str) -> bool:
@@ -105,20 +144,44 @@ class Tokens:
         for name in ("email", "password"):
             if not isinstance(body.get(name), str):
                 raise ProsperoError(400, f"{name}: is required and must be a string")
-        email_ok = body["email"].strip().casefold() == str(USER["email"]).casefold()
+        email = body["email"].strip().casefold()
+        found = [key for key, user in USERS.items() if str(user["email"]).casefold() == email]
+        user_id = found[0] if found else str(USER["id"])
         password_ok = hmac.compare_digest(
-            body["password"].encode("utf-8", errors="surrogatepass"), PASSWORD.encode()
+            body["password"].encode("utf-8", errors="surrogatepass"), PASSWORDS[user_id].encode()
         )
-        if not (email_ok and password_ok):
+        if not (found and password_ok):
             raise ProsperoError(401, "Invalid email or password")
-        return dict(USER), self.issue("access"), self.issue("refresh")
+        return user_view(user_id), self.issue("access", user_id), self.issue("refresh", user_id)
 
-    def refresh(self, request: Request) -> str:
-        """A new access token for a valid `refresh_token` cookie; 400 otherwise, as documented."""
+    def refresh(self, request: Request) -> tuple[dict[str, Any], str]:
+        """The user and a new access token for a valid `refresh_token` cookie; 400 otherwise,
+        as documented."""
         token = request.cookies.get(REFRESH_COOKIE)
         if not token or not self._valid(token, "refresh"):
             raise ProsperoError(400, _REFRESH_FAILED)
-        return self.issue("access")
+        user_id = self._user_id(token)
+        return user_view(user_id), self.issue("access", user_id)
+
+    def authorize(self, request: Request, *, entity: str, needs: str) -> dict[str, Any]:
+        """The user behind the access token, if their level for `entity` reaches `needs`; a
+        user below it is denied (403): a permission refusal, not bad credentials."""
+        user = self.authenticate(request)
+        level = level_for(str(user["id"]), entity)
+        if LEVELS.index(level) < LEVELS.index(needs):
+            raise ProsperoError(
+                403,
+                f"Insufficient permissions: your level for entities.{entity} is {level}, this "
+                f"operation needs {needs}",
+            )
+        return user
+
+    def _user_id(self, token: str) -> str:
+        """Whose token it is (the fixed sandbox tokens, and tokens stored before there were
+        two users, are the sandbox user's)."""
+        stored = self.context.store.get(TOKENS, _digest(token)) or {}
+        user_id = str(stored.get("userId") or USER["id"])
+        return user_id if user_id in USERS else str(USER["id"])
 
     def authenticate(self, request: Request) -> dict[str, Any]:
         """The user behind the access token (Bearer header first, then the cookie); else 401."""
@@ -137,7 +200,7 @@ class Tokens:
             raise _unauthorized("Invalid access token", token=True)
         if not valid:
             raise _unauthorized("Access token expired", token=True)
-        return dict(USER)
+        return user_view(self._user_id(token))
 
 
 def set_token_cookies(
@@ -160,8 +223,10 @@ def set_token_cookies(
         )
 
 
-def _token(kind: str, *, expires_at: float | None) -> dict[str, Any]:
-    return {"kind": kind, "userId": USER["id"], "expiresAt": expires_at}
+def _token(
+    kind: str, *, expires_at: float | None, user_id: str = str(USER["id"])
+) -> dict[str, Any]:
+    return {"kind": kind, "userId": user_id, "expiresAt": expires_at}
 
 
 def _unauthorized(message: str, *, token: bool) -> ProsperoError:

@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from reconciler.sandbox.context import Emulator, SandboxContext
 from reconciler.sandbox.prospero.admin import admin_routes
-from reconciler.sandbox.prospero.auth import USER, Tokens, credentials, set_token_cookies
+from reconciler.sandbox.prospero.auth import Tokens, credentials, set_token_cookies
 from reconciler.sandbox.prospero.errors import (
     ProsperoError,
     bad_request,
@@ -109,8 +109,8 @@ class Prospero:
         return response
 
     async def refresh(self, request: Request) -> Response:
-        access = self.tokens.refresh(request)
-        response = JSONResponse({"user": dict(USER)})
+        user, access = self.tokens.refresh(request)
+        response = JSONResponse({"user": user})
         set_token_cookies(response, request, self.context, access=access)
         return response
 
@@ -138,7 +138,7 @@ class Prospero:
         return JSONResponse({"event": public(self.events.get(request.path_params["id"]))})
 
     async def create_events(self, request: Request) -> Response:
-        self.tokens.authenticate(request)
+        self.tokens.authorize(request, entity="events", needs="write")
         body = await read_json(request)
         # An optional `notification` asks Prospero to e-mail the participants [doc]: one beside
         # a single event, or a `notifications` array holding one (or null) per bulk event.
@@ -162,18 +162,18 @@ class Prospero:
         return JSONResponse({"events": self.events.create(valid, notifications)}, status_code=201)
 
     async def patch_event(self, request: Request) -> Response:
-        self.tokens.authenticate(request)
+        self.tokens.authorize(request, entity="events", needs="write")
         patch = await read_json(request, accept=MERGE_PATCH)
         return JSONResponse({"event": self.events.update(request.path_params["id"], patch)})
 
     async def delete_event(self, request: Request) -> Response:
         # [model] only: the documented removal is the bulk `DELETE /events` below.
-        self.tokens.authenticate(request)
+        self.tokens.authorize(request, entity="events", needs="write")
         self.events.archive([request.path_params["id"]])
         return Response(status_code=204)
 
     async def delete_events(self, request: Request) -> Response:
-        self.tokens.authenticate(request)
+        self.tokens.authorize(request, entity="events", needs="write")
         body = await read_json(request)
         if not isinstance(body, dict) or set(body) != {"ids"}:
             raise bad_request('body must be {"ids": [...]}')
@@ -196,7 +196,7 @@ class Prospero:
         return JSONResponse({"webhooks": page.documents, "total": page.total})
 
     async def create_webhook(self, request: Request) -> Response:
-        self.tokens.authenticate(request)
+        self.tokens.authorize(request, entity="webhooks", needs="write")
         body = await read_json(request)
         if not isinstance(body, dict):
             raise bad_request('body must be {"url": ..., "events": [...]}')
@@ -214,7 +214,7 @@ class Prospero:
         return JSONResponse({"webhook": webhook}, status_code=201)
 
     async def delete_webhook(self, request: Request) -> Response:
-        self.tokens.authenticate(request)
+        self.tokens.authorize(request, entity="webhooks", needs="write")
         webhook_id = request.path_params["id"]
         if not self.context.store.delete(WEBHOOKS, webhook_id):
             raise ProsperoError(404, f"Webhook not found: {webhook_id}")

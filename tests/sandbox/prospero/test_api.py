@@ -180,7 +180,33 @@ def test_whoami_with_bearer_and_with_cookie(anonymous: httpx.Client) -> None:
     by_cookie = anonymous.get("auth/whoami", headers={"Cookie": f"access_token={TOKEN}"})
     assert by_header.status_code == by_cookie.status_code == 200
     assert by_header.json() == by_cookie.json()
-    assert set(by_header.json()["user"]) == {"id", "email", "name", "orgId"}
+    assert set(by_header.json()["user"]) == {"id", "email", "name", "orgId", "scopes"}
+    assert by_header.json()["user"]["scopes"] == {"default": "write"}
+
+
+def test_the_read_only_user_reads_and_is_denied_every_write(anonymous: httpx.Client) -> None:
+    """api-contract.md, Prospero — Permissions: a user whose level is below what an operation
+    needs is denied: 403 (permission), not 401 (credentials). The emulator's read-only user
+    lists events and is refused creates, updates and deletes; its `whoami` shows its scopes."""
+    login = anonymous.post("auth/login", json={"email": "readonly@prospero.test",
+                                               "password": "sandbox-prospero-readonly-password"})
+    assert login.status_code == 200
+    assert login.json()["user"]["scopes"] == {"default": "read"}
+    assert anonymous.get("auth/whoami").json() == login.json()
+    events = anonymous.get("events")
+    assert events.status_code == 200
+    some = events.json()["events"][0]["id"]
+    event = {"title": "T", "start": "2030-01-01T10:00:00Z", "end": "2030-01-01T11:00:00Z"}
+    for response in (
+        anonymous.post("events", json={"event": event}),
+        anonymous.patch(f"events/{some}", json={"title": "U"}),
+        anonymous.request("DELETE", "events", json={"ids": [some]}),
+    ):
+        assert response.status_code == 403
+        assert response.json() == {"status": 403, "error": "Insufficient permissions: your "
+                                   "level for entities.events is read, this operation needs "
+                                   "write"}
+    assert anonymous.get(f"events/{some}").json()["event"]["title"] != "U"
 
 
 PROTECTED = [
