@@ -128,9 +128,11 @@ class PrevistoProvider(Provider):
             if listed is None:
                 return self.refresh(desired)
             managed.update((item["id"], item) for item in listed)
-        if not all(settled(item, managed) for item in desired):
-            # A write that did not hold, or a server that answers the filter with nothing: only
-            # a walk is sure.
+        if not all(settled(item, managed) for item in desired) or any(
+            remote.remote_id not in managed for remote in also
+        ):
+            # A write that did not hold, an object the filter no longer answers, or a server
+            # that answers the filter with nothing: only a walk is sure.
             assignments = self.list_all()
             return self.gather(desired, assignments, assignments)
         marked = list(managed.values())
