@@ -312,6 +312,11 @@ class Change:
     # as declared (or the remote's), and the object's start even when the start is unchanged.
     time_zone: str | None = None
     starts_at: str | None = None
+    # The whole object for readers of the plan (policies, the JSON plan): its fields as found
+    # remotely (None: not there yet) and as they will be once applied (None: it goes). Not
+    # compared: they follow from the remote state the checksum seals and from `fields`.
+    before: Mapping[str, Any] | None = field(default=None, compare=False)
+    after: Mapping[str, Any] | None = field(default=None, compare=False)
 
     @property
     def sort_key(self) -> tuple[int, str, str]:
@@ -328,9 +333,11 @@ class Change:
             "remote_id": self.remote_id,
             "fields": [change.to_json() for change in self.fields],
             "requests": [call.to_json() for call in self.requests],
+            "before": dict(self.before) if self.before is not None else None,
+            "after": dict(self.after) if self.after is not None else None,
+            # None: the plan was made without --base-ref, so why is not known.
+            "origin": self.origin.value if self.origin is not None else None,
         }
-        if self.origin is not None:
-            out["origin"] = self.origin.value
         if self.drift_fields:
             out["drift_fields"] = list(self.drift_fields)
         if self.ignored:
@@ -368,7 +375,17 @@ class Change:
             note=data.get("note"),
             time_zone=data.get("time_zone"),
             starts_at=data.get("starts_at"),
+            before=_object_or_none(data.get("before")),
+            after=_object_or_none(data.get("after")),
         )
+
+
+def _object_or_none(value: Any) -> Mapping[str, Any] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise TypeError(f"expected an object or null, found {value!r}")
+    return value
 
 
 @dataclass(frozen=True)

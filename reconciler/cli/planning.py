@@ -45,6 +45,7 @@ from reconciler.model import Address, Plan
 from reconciler.redaction import redact_json, redact_secrets
 from reconciler.render import plan_document, render_markdown, render_text
 from reconciler.render.drift import drift_document, render_drift_markdown, render_drift_text
+from reconciler.render.json import audited
 from reconciler.render.safe import visible
 
 
@@ -178,7 +179,7 @@ def emit(the_plan: Plan, output_format: str, source: dict[str, Any]) -> None:
     # Remote values are shown as the server sent them: none may show a credential of the run.
     # Only the registered secrets are masked, since a header-like shape in a title is the user's.
     if output_format == "json":
-        document = plan_document(the_plan, source=source)
+        document = audited(plan_document(the_plan, source=source))
         click.echo(redact_json(document, shapes=False, indent=2))
     elif output_format == "markdown":
         click.echo(redact_secrets(render_markdown(the_plan)), nl=False)

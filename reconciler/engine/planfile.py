@@ -27,7 +27,7 @@ from reconciler.engine.fingerprint import Fingerprint
 from reconciler.errors import UntrustedPlanError
 from reconciler.local_files import write_text
 from reconciler.model import Address, Change, Plan, Skipped
-from reconciler.render.json import FORMAT_VERSION, plan_document
+from reconciler.render.json import FORMAT_VERSION, audited, plan_document
 
 PLAN_KEY_VARIABLE = "RECONCILER_PLAN_KEY"
 # A plan's values come from the configuration, which nests at most MAX_DEPTH levels, wrapped in
@@ -73,7 +73,7 @@ def save_plan(
     document["configuration"] = fingerprint.to_json()
     if key is not None:
         document["signature"] = _signature(document, key)
-    write_text(path, json.dumps(document, indent=2, sort_keys=False) + "\n",
+    write_text(path, json.dumps(audited(document), indent=2, sort_keys=False) + "\n",
                what="the plan file", fix="choose another -o")
 
 
