@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, NamedTuple
 
+from reconciler.findings import Finding
+
 # The declared kinds, in file order, and the provider that serves each.
 KINDS = ("sessions", "events", "assignments")
 PROVIDER_OF = {"sessions": "prevail", "events": "prospero", "assignments": "previsto"}
@@ -312,9 +314,8 @@ class Change:
     # as declared (or the remote's), and the object's start even when the start is unchanged.
     time_zone: str | None = None
     starts_at: str | None = None
-    # The whole object for readers of the plan (policies, the JSON plan): its fields as found
-    # remotely (None: not there yet) and as they will be once applied (None: it goes). Not
-    # compared: they follow from the remote state the checksum seals and from `fields`.
+    # The whole object for the plan's readers, as found (None: new) and once applied (None: it
+    # goes); derived again on apply, never read back from a saved plan, and not compared.
     before: Mapping[str, Any] | None = field(default=None, compare=False)
     after: Mapping[str, Any] | None = field(default=None, compare=False)
 
@@ -375,17 +376,7 @@ class Change:
             note=data.get("note"),
             time_zone=data.get("time_zone"),
             starts_at=data.get("starts_at"),
-            before=_object_or_none(data.get("before")),
-            after=_object_or_none(data.get("after")),
         )
-
-
-def _object_or_none(value: Any) -> Mapping[str, Any] | None:
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        raise TypeError(f"expected an object or null, found {value!r}")
-    return value
 
 
 @dataclass(frozen=True)
@@ -413,6 +404,10 @@ class Plan:
     scope: ScopeReport | None = None
     # Keys that several live objects carry in this scope (their extras are planned for removal).
     duplicates: tuple[Duplicate, ...] = ()
+    # What the team's policies found (`reconciler.policy`), evaluated when the plan was made.
+    findings: tuple[Finding, ...] = ()
+    # The policy folders that were evaluated, as given (a saved plan's apply evaluates them again).
+    policy_sets: tuple[str, ...] = ()
 
     @property
     def has_changes(self) -> bool:

@@ -19,6 +19,9 @@ from reconciler.cli.common import (
     handle_errors,
     on_drift_choice,
     plan_format_option,
+    policy_context,
+    policy_option,
+    policy_sets,
     prune_option,
     sandbox_db_option,
     sandbox_option,
@@ -108,6 +111,7 @@ def validate(paths: tuple[Path, ...], output_format: str, use_sandbox: bool) -> 
 @adopt_option
 @adopt_unscoped_option
 @target_option
+@policy_option
 @handle_errors
 def plan(
     path: Path,
@@ -124,6 +128,7 @@ def plan(
     adopt: bool,
     adopt_unscoped: bool,
     targets: tuple[str, ...],
+    policy_folders: tuple[Path, ...],
 ) -> None:
     """Show the minimal calls that bring the remote schedule to the state declared in PATH."""
     addresses = parse_targets(targets)
@@ -146,6 +151,8 @@ def plan(
             on_drift=policy,
             base_declared=base_declared,
             targets=addresses,
+            policies=policy_sets(state, map(str, policy_folders)),
+            policy_context=policy_context(state, base_ref=base_ref),
         )
         result = build_plan(state, providers, options)
         fingerprint = configuration_fingerprint(state, providers, sandbox=use_sandbox)
@@ -164,6 +171,9 @@ def plan(
         "on_drift": policy.value,
         "base_ref": base_ref,
         "base_commit": base_commit,
+        # Folders named on the command line: `apply plan.json` judges the plan by them again
+        # (the configuration's own `policies:` are read from the configuration).
+        "policies": [str(folder) for folder in policy_folders],
     }
     if out is not None:
         save_plan(the_plan, out, source=source, fingerprint=fingerprint, key=key)

@@ -76,6 +76,8 @@ class DesiredState:
     # Each file's name below the configuration's path -> sha256 of its bytes: what a saved plan's
     # configuration fingerprint covers, independent of where the configuration sits.
     file_digests: Mapping[str, str] = field(default_factory=dict)
+    # The policy folders `policies:` names, each relative to the file that names it.
+    policies: tuple[str, ...] = ()
 
 
 def load(
@@ -192,6 +194,12 @@ def _load_texts(
         series=series,
         working_hours=working_hours,
         scope=declared_scope(files) or derived_scope(root, environ),
+        policies=tuple(
+            (Path(file.name).parent / entry).as_posix()
+            for file in files
+            for entry in file.document.get("policies") or ()
+            if isinstance(entry, str)
+        ),
     )
 
 

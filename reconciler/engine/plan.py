@@ -1,6 +1,7 @@
 """The one plan pipeline, for `plan`, `apply`, a saved plan and the Action alike, and the seal.
 
     refresh ─▶ changes ─▶ adoptions ─▶ targets ─▶ origins ─▶ drift policy ─▶ checks ─▶ rails ─▶ seal
+                                                                                      ─▶ policies
 
 The changes come with the recurring series' warnings (a start the rule does not produce, a
 series with no occurrence within its horizon), which the configuration alone decides.
@@ -41,6 +42,7 @@ from reconciler.engine.scheduling import checked_plan
 from reconciler.engine.targets import restrict
 from reconciler.engine.verify import check_configuration, check_confined, match_derived
 from reconciler.model import Address, Plan
+from reconciler.policy import PolicyContext, PolicySet, judge
 from reconciler.providers.base import Provider
 
 
@@ -59,6 +61,9 @@ class PlanOptions:
     base_declared: Mapping[Address, Mapping[str, Any]] | None = None
     # `--target`: only these objects (or series) are planned; empty means all.
     targets: tuple[Address, ...] = ()
+    # The team's policy sets and what they are told of the run; judged on the sealed plan.
+    policies: tuple[PolicySet, ...] = ()
+    policy_context: PolicyContext | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -109,6 +114,8 @@ def recheck_saved(
     fingerprint: Fingerprint,
     rails: Rails,
     read_base: Callable[[str], Mapping[Address, Mapping[str, Any]] | None],
+    policies: tuple[PolicySet, ...] = (),
+    policy_context: PolicyContext | None = None,
 ) -> PlanResult:
     """A saved plan verified against the configuration and the live state, then guarded again.
 
@@ -127,6 +134,8 @@ def recheck_saved(
         rails=rails,
         on_drift=saved.on_drift,
         base_declared=read_base(saved.base_commit) if saved.base_commit else None,
+        policies=policies,
+        policy_context=policy_context,
     )
     require_base(options.on_drift, has_base=options.base_declared is not None)
     refreshed = refresh_all(state, providers)
@@ -141,8 +150,17 @@ def _guarded(plan: Plan, refreshed: Mapping[str, Refreshed], options: PlanOption
     providers = {side.provider.name: side.provider for side in refreshed.values()}
     check_confined(guarded, providers, what="the plan")
     refusal = drift_refusal(guarded) if options.on_drift is DriftPolicy.FAIL else None
+    sealed = seal(guarded, refreshed)
+    if options.policies and options.policy_context is not None:
+        # On exactly what apply would send: a saved plan is judged on its derived changes,
+        # never on what its file says (findings included).
+        sealed = replace(
+            sealed,
+            findings=judge(sealed, options.policies, options.policy_context),
+            policy_sets=tuple(policy_set.folder for policy_set in options.policies),
+        )
     return PlanResult(
-        plan=seal(guarded, refreshed),
+        plan=sealed,
         refreshed=refreshed,
         violations=tuple(violations),
         drift_refusal=refusal,

@@ -53,6 +53,8 @@ class SavedPlan:
     base_commit: str | None
     fingerprint: Fingerprint
     signed: bool
+    # The policy folders named on the command line when it was made (judged again on apply).
+    policies: tuple[str, ...] = ()
 
 
 def plan_key(environ: Mapping[str, str]) -> bytes | None:
@@ -135,6 +137,7 @@ def load_plan(path: Path, *, key: bytes | None) -> SavedPlan:
             base_commit=_text(base_commit) if base_commit is not None else None,
             fingerprint=fingerprint,
             signed=signature is not None,
+            policies=tuple(_text(folder) for folder in source.get("policies") or ()),
         )
     except (AttributeError, KeyError, TypeError, ValueError) as error:
         raise UntrustedPlanError(f"{path}: the plan file is damaged ({error!r})") from None

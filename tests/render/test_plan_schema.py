@@ -119,5 +119,5 @@ def test_fields_added_later_within_version_1_keep_a_plan_valid(repo: Repo, cli: 
     repo.write("schedule.yaml", SCHEDULE.format(capacity=200))
     document = planned(repo, cli)
     document["changes"][0]["moved_from"] = "sessions.old-key"  # type: ignore[index]
-    document["policy"] = {"findings": []}
+    document["windows"] = {"next_opening": None}
     assert schema_problems(document) == []
