@@ -200,6 +200,7 @@ def apply(
                 targets=addresses,
                 policies=policies,
                 policy_context=policy_context(state, base_ref=base_ref),
+                windows=state.windows,
             )
             result = build_plan(state, providers, options)
         the_plan, violations = result.plan, list(result.violations)

@@ -153,6 +153,7 @@ def plan(
             targets=addresses,
             policies=policy_sets(state, map(str, policy_folders)),
             policy_context=policy_context(state, base_ref=base_ref),
+            windows=state.windows,
         )
         result = build_plan(state, providers, options)
         fingerprint = configuration_fingerprint(state, providers, sandbox=use_sandbox)

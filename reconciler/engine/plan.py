@@ -25,6 +25,7 @@ from typing import Any
 
 from reconciler.config import DesiredState
 from reconciler.config.recurrence import series_notes
+from reconciler.config.windows import ChangeWindow
 from reconciler.engine.adoption import plan_adoptions
 from reconciler.engine.changes import plan_changes
 from reconciler.engine.drift_policy import (
@@ -43,6 +44,7 @@ from reconciler.engine.targets import restrict
 from reconciler.engine.verify import check_configuration, check_confined, match_derived
 from reconciler.model import Address, Plan
 from reconciler.policy import PolicyContext, PolicySet, judge
+from reconciler.policy.windows import window_findings
 from reconciler.providers.base import Provider
 
 
@@ -64,6 +66,7 @@ class PlanOptions:
     # The team's policy sets and what they are told of the run; judged on the sealed plan.
     policies: tuple[PolicySet, ...] = ()
     policy_context: PolicyContext | None = None
+    windows: tuple[ChangeWindow, ...] = ()  # when apply may write; judged with the policies
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -136,6 +139,7 @@ def recheck_saved(
         base_declared=read_base(saved.base_commit) if saved.base_commit else None,
         policies=policies,
         policy_context=policy_context,
+        windows=state.windows,
     )
     require_base(options.on_drift, has_base=options.base_declared is not None)
     refreshed = refresh_all(state, providers)
@@ -151,12 +155,15 @@ def _guarded(plan: Plan, refreshed: Mapping[str, Refreshed], options: PlanOption
     check_confined(guarded, providers, what="the plan")
     refusal = drift_refusal(guarded) if options.on_drift is DriftPolicy.FAIL else None
     sealed = seal(guarded, refreshed)
-    if options.policies and options.policy_context is not None:
+    context = options.policy_context
+    if context is not None and (options.policies or options.windows):
         # On exactly what apply would send: a saved plan is judged on its derived changes,
         # never on what its file says (findings included).
+        findings = judge(sealed, options.policies, context)
+        closed = window_findings(sealed, options.windows, scope=context.scope, now=context.now)
         sealed = replace(
             sealed,
-            findings=judge(sealed, options.policies, options.policy_context),
+            findings=(*closed, *findings),
             policy_sets=tuple(policy_set.folder for policy_set in options.policies),
         )
     return PlanResult(
