@@ -19,7 +19,7 @@ to an expression (no function of ours is registered).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +27,7 @@ import cel
 
 from reconciler.findings import Finding, PolicyLevel
 
+CHECK_EVERY = 256  # changes judged between two looks at the time budget
 LONGEST_EXPRESSION = 2000  # characters: a condition is a line or two, never a program
 ACTIONS = frozenset({"create", "update", "replace", "cancel", "delete"})
 KINDS = frozenset({"sessions", "events", "assignments"})
@@ -84,16 +85,20 @@ class Rule:
         changes: Sequence[Mapping[str, Any]],
         plan: Mapping[str, Any],
         context: Mapping[str, Any],
+        out_of_time: Callable[[], bool] = lambda: False,
     ) -> list[Finding]:
         """The findings of this rule over the plan's changes (documents of the JSON plan);
-        a rule per plan sees `plan`, the plan's header (`plan_header`)."""
+        a rule per plan sees `plan`, the plan's header (`plan_header`). `out_of_time` is asked
+        every CHECK_EVERY changes: the rules' time budget holds within one rule too."""
         if self.per_plan:
             assert self.deny is not None
             variables = {"plan": plan, "context": context}
             return [self._finding(None)] if _true(self.deny.program, variables, self.name) else []
         found: list[Finding] = []
         counted = 0
-        for change in changes:
+        for number, change in enumerate(changes):
+            if number % CHECK_EVERY == 0 and out_of_time():
+                raise EvaluationError(f"rule {self.name} ran out of the rules' time budget")
             if not self.matches(change):
                 continue
             if self.when is not None and not self.when.holds(change, context):

@@ -143,7 +143,9 @@ def judge(plan: Plan, sets: Iterable[PolicySet], context: PolicyContext) -> tupl
                 )
                 break
             try:
-                found += rule.judge(changes, header, variables)
+                found += rule.judge(
+                    changes, header, variables, out_of_time=lambda: clock.monotonic() > deadline
+                )
             except EvaluationError as error:
                 found.append(
                     Finding(

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from reconciler import clock as product_clock
 from tests.fixtures.clock import FakeClock
 from tests.fixtures.repo import Repo, Run
 from tests.policy.conftest import EXAMPLE_POLICIES, policy_folder
@@ -209,3 +210,19 @@ def test_a_rule_that_passes_lets_apply_write(repo: Repo, cli: Run) -> None:
     repo.write("schedule.yaml", CIVIL)
     cli("apply", repo.root, "--auto-approve", "--policy", EXAMPLE_POLICIES)
     assert [r.method for r in repo.writes()] == ["POST"]
+
+
+class SlowRules(FakeClock):
+    """The test's clock, on which every look at the time finds ten more seconds gone: rules
+    that would take minutes on a slow machine."""
+
+    def monotonic(self) -> float:
+        self.advance(10)
+        return super().monotonic()
+
+
+def test_rules_that_outlive_their_time_budget_refuse(repo: Repo, cli: Run) -> None:
+    repo.write("schedule.yaml", CIVIL)
+    with product_clock.installed(SlowRules()):
+        result = cli("apply", repo.root, "--auto-approve", "--policy", EXAMPLE_POLICIES, expect=1)
+    refused(result.output, repo, "ran out of the rules' time budget")
