@@ -21,11 +21,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import cel
+from typing import TYPE_CHECKING, Any
 
 from reconciler.findings import Finding, PolicyLevel
+
+if TYPE_CHECKING:
+    import cel
 
 CHECK_EVERY = 256  # changes judged between two looks at the time budget
 LONGEST_EXPRESSION = 2000  # characters: a condition is a line or two, never a program
@@ -182,7 +183,9 @@ def local_times(change: Mapping[str, Any]) -> dict[str, Any]:
 def _wall_clock(clocks: Mapping[str, str] | None) -> dict[str, Any] | None:
     if not clocks:
         return None
-    local = clocks["local"]  # 2027-03-02T07:30:00-05:00
+    local = clocks["local"]  # 2027-03-02T07:30:00-05:00, or an all-day object's 2027-03-02
+    if len(local) == 10:
+        return {"date": local, "hour": 0, "minute": 0, "time": "00:00", "offset": None}
     return {
         "date": local[:10],
         "hour": int(local[11:13]),
@@ -289,6 +292,9 @@ def _compiled(text: Any, rule: str, what: str) -> cel.Program | None:
         raise RuleError(f"rule {rule}: {what} is a CEL expression")
     if len(text) > LONGEST_EXPRESSION:
         raise RuleError(f"rule {rule}: {what} is longer than {LONGEST_EXPRESSION} characters")
+    # Only a configuration with rules pays for CEL (its package also loads a REPL's libraries).
+    import cel
+
     try:
         return cel.compile(text)
     except ValueError as error:

@@ -18,8 +18,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from reconciler.clock import current
 from reconciler.config.discovery import POLICY_SUFFIXES
 from reconciler.findings import Finding, PolicyLevel
@@ -79,7 +77,7 @@ def load_set(folder: Path, *, shown: str | None = None) -> PolicySet:
                 rules.append(parse_rule(entry))
             for entry in document.get("commands") or []:
                 commands.append(parse_command(entry, file.parent))
-        except (OSError, yaml.YAMLError, ValueError, AttributeError) as error:
+        except (OSError, ValueError, AttributeError) as error:
             problems.append(f"{where}: {_first_line(error)}")
     if not rules and not commands and not problems:
         problems.append(
@@ -96,9 +94,14 @@ def load_set(folder: Path, *, shown: str | None = None) -> PolicySet:
 
 
 def _read(file: Path) -> Mapping[str, Any]:
+    import yaml  # only runs with policies read it
+
     if file.stat().st_size > LARGEST_FILE:
         raise ValueError(f"larger than {LARGEST_FILE // 1024} KiB")
-    document = yaml.safe_load(file.read_text(encoding="utf-8"))
+    try:
+        document = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise ValueError(f"not YAML: {error}") from None
     if not isinstance(document, Mapping):
         raise ValueError("a policy file is a mapping with rules: and/or commands:")
     unknown = set(document) - {"rules", "commands"}

@@ -82,6 +82,14 @@ def _times(change: Change) -> dict[str, Any] | None:
     """The object's start and end in UTC and on the wall clock of its zone (UTC without one)."""
     if not change.starts_at:
         return None
+    if _is_date(change.starts_at):  # an all-day object: its dates are the same on every clock
+        fields = change.after if change.after is not None else change.before
+        end = (fields or {}).get("end")
+        return {
+            "time_zone": change.time_zone,
+            "start": {"utc": change.starts_at, "local": change.starts_at},
+            "end": {"utc": end, "local": end} if isinstance(end, str) and _is_date(end) else None,
+        }
     zone = zone_or_utc(change.time_zone)
     start = _instant(change.starts_at)
     end = _end(change, start)
@@ -106,6 +114,10 @@ def _end(change: Change, start: datetime) -> datetime | None:
     except (ValueError, OverflowError):
         return None  # a remote value the API let through: shown as it is elsewhere
     return None
+
+
+def _is_date(text: str) -> bool:
+    return len(text) == 10  # YYYY-MM-DD: canonical instants always carry a time
 
 
 def _instant(text: str) -> datetime:

@@ -121,3 +121,20 @@ def test_fields_added_later_within_version_1_keep_a_plan_valid(repo: Repo, cli: 
     document["changes"][0]["moved_from"] = "sessions.old-key"  # type: ignore[index]
     document["windows"] = {"next_opening": None}
     assert schema_problems(document) == []
+
+
+def test_an_all_day_event_gives_its_dates_as_its_times(repo: Repo, cli: Run) -> None:
+    repo.write(
+        "schedule.yaml",
+        """version: 1
+events:
+  - key: offsite
+    title: Offsite
+    start: 2027-04-17
+    end: 2027-04-18
+    all_day: true
+""",
+    )
+    (change,) = planned(repo, cli)["changes"]  # type: ignore[misc]
+    assert change["times"]["start"] == {"utc": "2027-04-17", "local": "2027-04-17"}
+    assert schema_problems(planned(repo, cli)) == []
