@@ -24,14 +24,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from reconciler.findings import Finding, PolicyLevel
+from reconciler.model import KINDS as DECLARED_KINDS
+from reconciler.model import Action
 
 if TYPE_CHECKING:
     import cel
 
 CHECK_EVERY = 256  # changes judged between two looks at the time budget
 LONGEST_EXPRESSION = 2000  # characters: a condition is a line or two, never a program
-ACTIONS = frozenset({"create", "update", "replace", "cancel", "delete"})
-KINDS = frozenset({"sessions", "events", "assignments"})
+ACTIONS = frozenset(action.value for action in Action)
+KINDS = frozenset(DECLARED_KINDS)
 
 
 class RuleError(ValueError):
