@@ -31,7 +31,8 @@ class Clock:
 
     def sleep(self, seconds: float, *, why: str = "") -> None:
         """Wait `seconds` (nothing for zero or less); `why` names the wait for whoever records
-        waits (`retry`, `retry-after`, `pacing`, `lost-create`, `lock`, `interrupted`)."""
+        waits (`retry`, `retry-after`, `pacing`, `lost-create`, `lock`, `interrupted`,
+        `policy-command`)."""
         if seconds > 0:
             # The product's one real sleep: every other wait reaches it through `current()`,
             # which a test replaces.

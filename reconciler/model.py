@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, NamedTuple
 
+from reconciler.findings import Finding
+
 # The declared kinds, in file order, and the provider that serves each.
 KINDS = ("sessions", "events", "assignments")
 PROVIDER_OF = {"sessions": "prevail", "events": "prospero", "assignments": "previsto"}
@@ -320,6 +322,10 @@ class Change:
     starts_at: str | None = None
     # A rename: the address the remote object carries (its marker's key) before this change.
     moved_from: Address | None = None
+    # The whole object for the plan's readers, as found (None: new) and once applied (None: it
+    # goes); derived again on apply, never read back from a saved plan, and not compared.
+    before: Mapping[str, Any] | None = field(default=None, compare=False)
+    after: Mapping[str, Any] | None = field(default=None, compare=False)
 
     @property
     def sort_key(self) -> tuple[int, str, str]:
@@ -336,9 +342,11 @@ class Change:
             "remote_id": self.remote_id,
             "fields": [change.to_json() for change in self.fields],
             "requests": [call.to_json() for call in self.requests],
+            "before": dict(self.before) if self.before is not None else None,
+            "after": dict(self.after) if self.after is not None else None,
+            # None: the plan was made without --base-ref, so why is not known.
+            "origin": self.origin.value if self.origin is not None else None,
         }
-        if self.origin is not None:
-            out["origin"] = self.origin.value
         if self.drift_fields:
             out["drift_fields"] = list(self.drift_fields)
         if self.ignored:
@@ -408,6 +416,10 @@ class Plan:
     scope: ScopeReport | None = None
     # Keys that several live objects carry in this scope (their extras are planned for removal).
     duplicates: tuple[Duplicate, ...] = ()
+    # What the team's policies found (`reconciler.policy`), evaluated when the plan was made.
+    findings: tuple[Finding, ...] = ()
+    # The policy folders that were evaluated, as given (a saved plan's apply evaluates them again).
+    policy_sets: tuple[str, ...] = ()
 
     @property
     def has_changes(self) -> bool:

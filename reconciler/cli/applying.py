@@ -22,6 +22,9 @@ from reconciler.cli.common import (
     force_option,
     handle_errors,
     on_drift_choice,
+    policy_context,
+    policy_option,
+    policy_sets,
     prune_option,
     sandbox_db_option,
     sandbox_option,
@@ -48,6 +51,7 @@ from reconciler.engine.readback import ReadBack, read_back
 from reconciler.engine.safety import Rails, enforce
 from reconciler.engine.targets import outside, parse_targets
 from reconciler.errors import ReconcilerError, StalePlanError, UnsafePlanError
+from reconciler.findings import Finding, refusals
 from reconciler.model import Action, Address, Skipped
 from reconciler.providers import Outcome, Provider
 from reconciler.redaction import redact, redact_secrets
@@ -103,6 +107,7 @@ from reconciler.render.safe import visible
 @adopt_option
 @adopt_unscoped_option
 @target_option
+@policy_option
 @handle_errors
 def apply(
     path: Path,
@@ -123,6 +128,7 @@ def apply(
     adopt: bool,
     adopt_unscoped: bool,
     targets: tuple[str, ...],
+    policy_folders: tuple[Path, ...],
 ) -> None:
     """Plan PATH and make exactly the planned calls; or apply a saved plan file (JSON)."""
     addresses = parse_targets(targets)
@@ -172,6 +178,11 @@ def apply(
         settle_interrupted(journal, window=create_timeout + settle_time,
                            on_wait=announce_interrupted(journal))
         rails = Rails(force=force, threshold_percent=max_change_percent)
+        # The configuration's policies, the saved plan's and this command's: judged again on
+        # what will be sent, whatever the saved file says it found.
+        policies = policy_sets(
+            state, saved.policies if saved is not None else (), map(str, policy_folders)
+        )
         if saved is not None:
             result = recheck_saved(
                 saved,
@@ -180,6 +191,8 @@ def apply(
                 fingerprint=configuration_fingerprint(state, providers, sandbox=use_sandbox),
                 rails=rails,
                 read_base=_base_reader(saved, providers),
+                policies=policies,
+                policy_context=policy_context(state, base_ref=base_ref),
             )
         else:
             base_commit = commit_of(path, base_ref) if base_ref else None
@@ -197,6 +210,9 @@ def apply(
                 on_drift=DriftPolicy(on_drift or DriftPolicy.REVERT.value),
                 base_declared=base_declared,
                 targets=addresses,
+                policies=policies,
+                policy_context=policy_context(state, base_ref=base_ref),
+                windows=state.windows,
             )
             result = build_plan(state, providers, options)
         the_plan, violations = result.plan, list(result.violations)
@@ -206,6 +222,7 @@ def apply(
             redact_secrets(render_text(the_plan, color=use_color(), max_value=value_limit())),
             nl=False,
         )
+        refuse_by_policy(refusals(the_plan.findings))
         enforce(violations, force=force)
         if result.drift_refusal is not None:
             raise UnsafePlanError(f"refusing to apply: {result.drift_refusal}")
@@ -274,6 +291,17 @@ def announce_interrupted(journal: Path) -> Callable[[int, float], None]:
         )
 
     return announce
+
+
+def refuse_by_policy(mandatory: tuple[Finding, ...]) -> None:
+    """A mandatory policy finding stops apply before any write; nothing overrides it."""
+    if mandatory:
+        shown = "; ".join(str(finding) for finding in mandatory[:5])
+        more = f" (and {len(mandatory) - 5} more)" if len(mandatory) > 5 else ""
+        raise UnsafePlanError(
+            f"refusing to apply: {shown}{more}. Mandatory policies are not overridden by "
+            "--force: change the configuration or the policy"
+        )
 
 
 def announce_wait(path: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +15,7 @@ import click
 
 from reconciler import redaction
 from reconciler.cli.progress import Progress
-from reconciler.clock import Deadline
+from reconciler.clock import Deadline, current
 from reconciler.config import DesiredState, load
 from reconciler.config.settings import ACCOUNT_SETTINGS
 from reconciler.engine import next_steps
@@ -26,6 +26,7 @@ from reconciler.http import RetryPolicy
 from reconciler.instants import NOW_VARIABLE, pin_reason, pinned_clock_allowed, pinned_now
 from reconciler.local_files import STATE_FOLDER
 from reconciler.model import ProviderSettings
+from reconciler.policy import PolicyContext, PolicySet, load_set
 from reconciler.providers import Provider, build_providers
 from reconciler.render.safe import visible
 from reconciler.render.values import MAX_VALUE
@@ -178,6 +179,14 @@ target_option = click.option(
 force_option = click.option(
     "--force", is_flag=True, help="Apply despite the safety rails (mass changes, short notice)."
 )
+policy_option = click.option(
+    "--policy",
+    "policy_folders",
+    multiple=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Judge the plan by the policy files in this folder (repeatable); with the "
+    "configuration's `policies:`. A mandatory finding refuses apply, whatever --force says.",
+)
 threshold_option = click.option(
     "--max-change-percent",
     type=click.FloatRange(0, 100),
@@ -324,3 +333,23 @@ def close_all(providers: dict[str, Provider]) -> None:
 def examples(*lines: str) -> str:
     """A command's help epilog: command lines to copy, kept as written (click's `\\b`)."""
     return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
+def policy_sets(state: DesiredState, *folders: Iterable[str]) -> tuple[PolicySet, ...]:
+    """The configuration's policy sets, then the named ones, each folder loaded once."""
+    named = dict.fromkeys([*state.policies, *(str(f) for group in folders for f in group)])
+    return tuple(load_set(Path(folder), shown=folder) for folder in named)
+
+
+def policy_context(state: DesiredState, *, base_ref: str | None) -> PolicyContext:
+    """What policies are told of this run: the scope, the clock's now, the base ref and, in
+    the Action on a pull request, its author."""
+    from reconciler.github.publish import pull_request  # the event payload, when there is one
+
+    pull = pull_request(os.environ)
+    return PolicyContext(
+        scope=state.scope.name if state.scope is not None else None,
+        now=pinned_now() or current().utcnow(),
+        base_ref=base_ref,
+        author=pull.author if pull is not None else None,
+    )

@@ -21,6 +21,9 @@ from reconciler.cli.common import (
     handle_errors,
     on_drift_choice,
     plan_format_option,
+    policy_context,
+    policy_option,
+    policy_sets,
     prune_option,
     sandbox_db_option,
     sandbox_option,
@@ -51,6 +54,7 @@ from reconciler.model import Address, DesiredObject, Plan, RemoteObject
 from reconciler.redaction import redact_json, redact_secrets
 from reconciler.render import plan_document, render_markdown, render_text
 from reconciler.render.drift import drift_document, render_drift_markdown, render_drift_text
+from reconciler.render.json import audited
 from reconciler.render.safe import visible
 from reconciler.reports import Direction, DriftReport
 
@@ -129,6 +133,7 @@ def validate(paths: tuple[Path, ...], output_format: str, use_sandbox: bool) -> 
 @adopt_option
 @adopt_unscoped_option
 @target_option
+@policy_option
 @handle_errors
 def plan(
     path: Path,
@@ -146,6 +151,7 @@ def plan(
     adopt: bool,
     adopt_unscoped: bool,
     targets: tuple[str, ...],
+    policy_folders: tuple[Path, ...],
 ) -> None:
     """Show the minimal calls that bring the remote schedule to the state declared in PATH."""
     addresses = parse_targets(targets)
@@ -168,6 +174,9 @@ def plan(
             on_drift=policy,
             base_declared=base_declared,
             targets=addresses,
+            policies=policy_sets(state, map(str, policy_folders)),
+            policy_context=policy_context(state, base_ref=base_ref),
+            windows=state.windows,
         )
         result = build_plan(state, providers, options)
         fingerprint = configuration_fingerprint(state, providers, sandbox=use_sandbox)
@@ -188,6 +197,9 @@ def plan(
         "on_drift": policy.value,
         "base_ref": base_ref,
         "base_commit": base_commit,
+        # Folders named on the command line: `apply plan.json` judges the plan by them again
+        # (the configuration's own `policies:` are read from the configuration).
+        "policies": [str(folder) for folder in policy_folders],
     }
     if out is not None:
         save_plan(the_plan, out, source=source, fingerprint=fingerprint, key=key)
@@ -231,7 +243,7 @@ def emit(the_plan: Plan, output_format: str, source: dict[str, Any]) -> None:
     # Remote values are shown as the server sent them: none may show a credential of the run.
     # Only the registered secrets are masked, since a header-like shape in a title is the user's.
     if output_format == "json":
-        document = plan_document(the_plan, source=source)
+        document = audited(plan_document(the_plan, source=source))
         click.echo(redact_json(document, shapes=False, indent=2))
     elif output_format == "markdown":
         click.echo(redact_secrets(render_markdown(the_plan)), nl=False)

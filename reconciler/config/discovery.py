@@ -23,6 +23,8 @@ from reconciler.errors import ReconcilerError
 from reconciler.model import ConfigIssue, Location
 
 SUFFIXES = (".yaml", ".yml")
+# Policy files (`reconciler.policy`) may sit beside the configuration; they are never read as it.
+POLICY_SUFFIXES = (".policy.yaml", ".policy.yml")
 LIMIT_VARIABLE = "RECONCILER_MAX_CONFIG_MB"
 # A 30,000-object schedule is about 6 MB of YAML: 20 MB per file is three times the largest
 # configuration measured, and five such files (100 MB) bound what one run holds in memory
@@ -64,7 +66,12 @@ def whole_file(name: str, message: str) -> ConfigIssue:
 
 
 def is_config_name(name: str) -> bool:
-    return not name.startswith(".") and name.lower().endswith(SUFFIXES)
+    lowered = name.lower()
+    return (
+        not name.startswith(".")
+        and lowered.endswith(SUFFIXES)
+        and not lowered.endswith(POLICY_SUFFIXES)
+    )
 
 
 def discover(root: Path) -> tuple[list[Path], list[ConfigIssue]]:

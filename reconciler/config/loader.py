@@ -32,6 +32,8 @@ from reconciler.config.schema import schema_issues
 from reconciler.config.scope import declared_scope, derived_scope
 from reconciler.config.settings import merge_providers, resolve_references
 from reconciler.config.validation import plan_refusals
+from reconciler.config.windows import ChangeWindow
+from reconciler.config.windows import collect as collect_windows
 from reconciler.config.working_hours import WorkingHours, collect
 from reconciler.config.yaml import JsonPath, parse_yaml
 from reconciler.errors import ConfigError, ReconcilerError
@@ -81,6 +83,9 @@ class DesiredState:
     file_digests: Mapping[str, str] = field(default_factory=dict)
     # Where messages about a run go (`notifications:`); URLs resolved only with the providers'.
     notifications: tuple[NotificationTarget, ...] = ()
+    # The policy folders `policies:` names, each relative to the file that names it.
+    policies: tuple[str, ...] = ()
+    windows: tuple[ChangeWindow, ...] = ()  # when apply may write (`windows:`)
 
 
 def load(
@@ -187,6 +192,7 @@ def _load_texts(
                                                             issues))
             if resolve_providers else None,
         )
+        windows = collect_windows([(file.document, file.source) for file in files], issues)
     # What plan would refuse later, found here for every command alike (validate included).
     issues.extend(
         plan_refusals(files, providers, objects, series, providers_required=providers_required)
@@ -204,6 +210,13 @@ def _load_texts(
         working_hours=working_hours,
         scope=declared_scope(files) or derived_scope(root, environ),
         notifications=notifications,
+        windows=windows,
+        policies=tuple(
+            (Path(file.name).parent / entry).as_posix()
+            for file in files
+            for entry in file.document.get("policies") or ()
+            if isinstance(entry, str)
+        ),
     )
 
 

@@ -77,7 +77,7 @@ def plan_adoptions(plan: Plan, refreshed: Mapping[str, Refreshed], *, adopt: boo
                 "and the next plan updates them"
             )
         changes.append(
-            _adoption(change, provider, provider.adopt_calls(found, desired), found.remote_id)
+            _adoption(change, provider, provider.adopt_calls(found, desired), found)
         )
     if adopt:
         changes.extend(_unmarked(sides, {change.address for change in changes}))
@@ -110,13 +110,14 @@ def _unmarked(sides: Mapping[str, Refreshed], planned: set[Any]) -> list[Change]
                 reason="",
                 location=desired.location,
             )
-            found.append(_adoption(template, side.provider, calls, current.remote_id))
+            found.append(_adoption(template, side.provider, calls, current))
     return found
 
 
 def _adoption(
-    change: Change, provider: Provider, calls: tuple[Any, ...], remote_id: str
+    change: Change, provider: Provider, calls: tuple[Any, ...], found: RemoteObject
 ) -> Change:
+    remote_id = found.remote_id
     what = SINGULAR.get(provider.kind, "object")
     return replace(
         change,
@@ -126,6 +127,8 @@ def _adoption(
         requests=calls,
         remote_id=remote_id,
         note=ADOPT_NOTE,
+        before=found.fields,
+        after=found.fields,  # only the marker changes
     )
 
 

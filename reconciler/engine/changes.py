@@ -199,6 +199,7 @@ def _create(provider: Provider, desired: DesiredObject) -> Change:
         note="request" if desired.via == "request" else None,
         time_zone=desired.time_zone,
         starts_at=desired.starts_at,
+        after=desired.fields,
     )
 
 
@@ -255,6 +256,8 @@ def _update(
         time_zone=desired.time_zone,
         starts_at=desired.starts_at,
         moved_from=Address(current.kind, current.moved_from) if current.moved_from else None,
+        before=current.fields,
+        after={**current.fields, **{change.name: change.after for change in applied}},
     )
 
 
@@ -317,6 +320,7 @@ def _removal(
         remote_id=current.remote_id,
         time_zone=current.fields.get("time_zone"),
         starts_at=current.starts_at,
+        before=current.fields,
     )
 
 
@@ -341,6 +345,7 @@ def duplicate_removal(
         remote_id=extra.remote_id,
         time_zone=extra.fields.get("time_zone"),
         starts_at=extra.starts_at,
+        before=extra.fields,
     )
 
 

@@ -1,6 +1,7 @@
 """The one plan pipeline, for `plan`, `apply`, a saved plan and the Action alike, and the seal.
 
     refresh ─▶ changes ─▶ adoptions ─▶ targets ─▶ origins ─▶ drift policy ─▶ checks ─▶ rails ─▶ seal
+                                                                                      ─▶ policies
 
 The changes come with the recurring series' warnings (a start the rule does not produce, a
 series with no occurrence within its horizon), which the configuration alone decides.
@@ -24,6 +25,7 @@ from typing import Any
 
 from reconciler.config import DesiredState
 from reconciler.config.recurrence import series_notes
+from reconciler.config.windows import ChangeWindow
 from reconciler.engine.adoption import plan_adoptions
 from reconciler.engine.changes import plan_changes
 from reconciler.engine.drift_policy import (
@@ -41,6 +43,8 @@ from reconciler.engine.scheduling import checked_plan
 from reconciler.engine.targets import require_known, restrict
 from reconciler.engine.verify import check_configuration, check_confined, match_derived
 from reconciler.model import Address, Plan
+from reconciler.policy import PolicyContext, PolicySet, judge
+from reconciler.policy.windows import window_findings
 from reconciler.providers.base import Provider
 
 
@@ -59,6 +63,10 @@ class PlanOptions:
     base_declared: Mapping[Address, Mapping[str, Any]] | None = None
     # `--target`: only these objects (or series) are planned; empty means all.
     targets: tuple[Address, ...] = ()
+    # The team's policy sets and what they are told of the run; judged on the sealed plan.
+    policies: tuple[PolicySet, ...] = ()
+    policy_context: PolicyContext | None = None
+    windows: tuple[ChangeWindow, ...] = ()  # when apply may write; judged with the policies
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -110,6 +118,8 @@ def recheck_saved(
     fingerprint: Fingerprint,
     rails: Rails,
     read_base: Callable[[str], Mapping[Address, Mapping[str, Any]] | None],
+    policies: tuple[PolicySet, ...] = (),
+    policy_context: PolicyContext | None = None,
 ) -> PlanResult:
     """A saved plan verified against the configuration and the live state, then guarded again.
 
@@ -128,6 +138,9 @@ def recheck_saved(
         rails=rails,
         on_drift=saved.on_drift,
         base_declared=read_base(saved.base_commit) if saved.base_commit else None,
+        policies=policies,
+        policy_context=policy_context,
+        windows=state.windows,
     )
     require_base(options.on_drift, has_base=options.base_declared is not None)
     refreshed = refresh_all(state, providers)
@@ -142,8 +155,20 @@ def _guarded(plan: Plan, refreshed: Mapping[str, Refreshed], options: PlanOption
     providers = {side.provider.name: side.provider for side in refreshed.values()}
     check_confined(guarded, providers, what="the plan")
     refusal = drift_refusal(guarded) if options.on_drift is DriftPolicy.FAIL else None
+    sealed = seal(guarded, refreshed)
+    context = options.policy_context
+    if context is not None and (options.policies or options.windows):
+        # On exactly what apply would send: a saved plan is judged on its derived changes,
+        # never on what its file says (findings included).
+        findings = judge(sealed, options.policies, context)
+        closed = window_findings(sealed, options.windows, scope=context.scope, now=context.now)
+        sealed = replace(
+            sealed,
+            findings=(*closed, *findings),
+            policy_sets=tuple(policy_set.folder for policy_set in options.policies),
+        )
     return PlanResult(
-        plan=seal(guarded, refreshed),
+        plan=sealed,
         refreshed=refreshed,
         violations=tuple(violations),
         drift_refusal=refusal,

@@ -27,7 +27,7 @@ from reconciler.engine.fingerprint import Fingerprint
 from reconciler.errors import UntrustedPlanError
 from reconciler.local_files import write_text
 from reconciler.model import Address, Change, Plan, Skipped
-from reconciler.render.json import FORMAT_VERSION, plan_document
+from reconciler.render.json import FORMAT_VERSION, audited, plan_document
 
 PLAN_KEY_VARIABLE = "RECONCILER_PLAN_KEY"
 # A plan's values come from the configuration, which nests at most MAX_DEPTH levels, wrapped in
@@ -53,6 +53,8 @@ class SavedPlan:
     base_commit: str | None
     fingerprint: Fingerprint
     signed: bool
+    # The policy folders named on the command line when it was made (judged again on apply).
+    policies: tuple[str, ...] = ()
 
 
 def plan_key(environ: Mapping[str, str]) -> bytes | None:
@@ -73,7 +75,7 @@ def save_plan(
     document["configuration"] = fingerprint.to_json()
     if key is not None:
         document["signature"] = _signature(document, key)
-    write_text(path, json.dumps(document, indent=2, sort_keys=False) + "\n",
+    write_text(path, json.dumps(audited(document), indent=2, sort_keys=False) + "\n",
                what="the plan file", fix="choose another -o")
 
 
@@ -135,6 +137,7 @@ def load_plan(path: Path, *, key: bytes | None) -> SavedPlan:
             base_commit=_text(base_commit) if base_commit is not None else None,
             fingerprint=fingerprint,
             signed=signature is not None,
+            policies=tuple(_text(folder) for folder in source.get("policies") or ()),
         )
     except (AttributeError, KeyError, TypeError, ValueError) as error:
         raise UntrustedPlanError(f"{path}: the plan file is damaged ({error!r})") from None

@@ -30,6 +30,7 @@ class PullRequest:
     repository: str  # "owner/name"
     number: int
     head_sha: str | None = None
+    author: str | None = None  # the login that opened it (policies' context)
 
 
 @dataclass(frozen=True, kw_only=True)

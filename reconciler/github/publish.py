@@ -62,6 +62,22 @@ def duplicate_annotations(report: RunReport) -> list[str]:
     return [workflow_command("warning", text, title=title) for text in found]
 
 
+def policy_annotations(
+    findings: Iterable[Mapping[str, object]], *, command: str, secrets: Iterable[str] = ()
+) -> list[str]:
+    """The team's policy findings: an error annotation for a mandatory one (apply refuses the
+    plan), a warning for an advisory one."""
+    secrets = list(secrets)
+    lines = []
+    for item in findings:
+        level = "mandatory" if item.get("level") == "mandatory" else "advisory"
+        where = f"{item.get('address')}: " if item.get("address") else ""
+        text = redact(f"{level} policy {item.get('rule')}: {where}{item.get('message')}", secrets)
+        name = "error" if level == "mandatory" else "warning"
+        lines.append(workflow_command(name, text, title=f"reconciler {command}: policy"))
+    return lines
+
+
 # -- publish -----------------------------------------------------------------------------------
 
 
@@ -101,7 +117,13 @@ def pull_request(environ: Mapping[str, str]) -> PullRequest | None:
     if not repository:
         return None
     head = pull.get("head") or {}
-    return PullRequest(repository=repository, number=pull["number"], head_sha=head.get("sha"))
+    author = (pull.get("user") or {}).get("login")
+    return PullRequest(
+        repository=repository,
+        number=pull["number"],
+        head_sha=head.get("sha"),
+        author=author if isinstance(author, str) else None,
+    )
 
 
 def comment_body(markdown: str, *, environ: Mapping[str, str], pull: PullRequest,
@@ -140,6 +162,7 @@ def publish(
         workspace=workspace,
     )
     lines += duplicate_annotations(report)
+    lines += policy_annotations(report.findings, command=report.command, secrets=secrets)
     if report.failed and not lines:
         lines.append(workflow_command(
             "error", f"reconciler {report.command} failed (exit {report.exitcode}); see the log",

@@ -69,6 +69,15 @@ class RunReport:
         return [text for text in listed if isinstance(text, str)]
 
     @property
+    def findings(self) -> list[dict[str, Any]]:
+        """The policy findings in the plan the command wrote (`policy.findings`)."""
+        policy = (self.document or {}).get("policy")
+        listed = policy.get("findings") if isinstance(policy, dict) else None
+        if not isinstance(listed, list):
+            return []
+        return [item for item in listed if isinstance(item, dict)]
+
+    @property
     def counts(self) -> Counts:
         return Counts.from_document(self.document)
 

@@ -9,6 +9,7 @@ cut to GitHub's limit loses whole rows, never half of one.
 
 from __future__ import annotations
 
+from reconciler.findings import PolicyLevel
 from reconciler.model import Action, Plan
 from reconciler.render.headline import headline
 from reconciler.render.safe import markdown_code, markdown_text, visible_lines
@@ -44,6 +45,7 @@ def render_markdown(plan: Plan, *, title: str = "reconciler plan") -> str:
         lines += [f"**{headline(plan)}**", "", summary_line(plan), ""]
     scope = [f"> {markdown_text(line)}" for line in scope_lines(plan)]
     lines += [*scope, ""] if scope else []
+    lines += _findings(plan)
     lines += _notes(plan)
     if not plan.changes:
         lines.append(f"✅ {NO_CHANGES}")
@@ -90,6 +92,18 @@ def render_markdown(plan: Plan, *, title: str = "reconciler plan") -> str:
     lines.append("</details>")
     # One line per row: a newline in a value would end a table row or a quote early.
     return visible_lines(lines) + "\n"
+
+
+def _findings(plan: Plan) -> list[str]:
+    """What the team's policies found: never folded, a mandatory one refuses apply."""
+    lines = [
+        f"> {'⛔' if finding.level is PolicyLevel.MANDATORY else '⚠️'} **{finding.level.value}** "
+        f"policy {markdown_code(finding.rule)}"
+        + (f" on {markdown_code(finding.address)}" if finding.address else "")
+        + f": {markdown_text(finding.message)}"
+        for finding in plan.findings
+    ]
+    return [*lines, ""] if lines else []
 
 
 def _notes(plan: Plan) -> list[str]:

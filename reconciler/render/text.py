@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from reconciler.findings import PolicyLevel
 from reconciler.model import Action, Change, Plan
 from reconciler.render.safe import visible
 from reconciler.render.times import describe_field, group_changes
@@ -50,6 +51,9 @@ def render_text(plan: Plan, *, color: bool = False, max_value: int | None = None
     lines += [paint(line, "yellow") for line in duplicate_lines(plan)]
     for warning in plan.warnings:
         lines.append(paint(f"Warning: {warning}", "yellow"))
+    for finding in plan.findings:
+        refuses = finding.level is PolicyLevel.MANDATORY
+        lines.append(paint(f"Policy: {finding}", "red" if refuses else "yellow", bold=refuses))
     for skipped in plan.skipped:
         lines.append(paint(f"Skipped {skipped.address}: {skipped.reason}", "yellow"))
     if lines:

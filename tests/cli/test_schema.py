@@ -10,13 +10,16 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.config.discovery import is_config_name
 from reconciler.config.schema import schema
 from tests.fixtures.repo import Run
 
 ROOT = Path(__file__).resolve().parents[2]
+# The configuration's files (policy files beside them are not configuration).
 EXAMPLES = sorted(
     path for path in (ROOT / "examples").rglob("*.yaml")
-    if not any(part.startswith(".") for part in path.relative_to(ROOT / "examples").parts)
+    if is_config_name(path.name)
+    and not any(part.startswith(".") for part in path.relative_to(ROOT / "examples").parts)
 )
 CHECK_JSONSCHEMA = Path(sys.executable).parent / "check-jsonschema"
 

@@ -67,3 +67,28 @@ def test_on_drift_fail_refuses_an_apply_that_would_revert_a_remote_edit(push_run
     assert kept.outputs["exitcode"] == "0", kept.stdout
     (change,) = json.loads(Path(kept.outputs["plan-file"]).read_text(encoding="utf-8"))["changes"]
     assert change["requests"][0]["body"] == {"capacity": 14}
+
+
+def test_the_policy_input_annotates_findings_and_refuses_the_apply(push_runner: Runner):
+    """A mandatory finding is an error annotation on the plan, and the apply writes nothing."""
+    folder = push_runner.workspace / "policies"
+    folder.mkdir()
+    (folder / "rooms.policy.yaml").write_text(
+        """rules:
+  - name: big-rooms-only
+    level: mandatory
+    kinds: [events]
+    deny: change.after.capacity < 20
+    message: book a room for 20 or more
+""",
+        encoding="utf-8",
+    )
+    planned = push_runner.run({"command": "plan", "policy": "policies"})
+    assert planned.outputs["exitcode"] == "2", planned.stderr
+    assert (
+        "::error title=reconciler plan%3A policy::mandatory policy big-rooms-only: "
+        "events.board-dinner: book a room for 20 or more"
+    ) in planned.stdout
+    applied = push_runner.run({"command": "apply", "policy": "policies"})
+    assert applied.outputs["exitcode"] == "1"
+    assert "refusing to apply: mandatory policy big-rooms-only" in applied.stdout

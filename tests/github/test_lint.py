@@ -104,7 +104,8 @@ def test_the_action_is_composite_with_the_documented_interface():
     action = load_action()
     assert action["runs"]["using"] == "composite"
     assert list(action["inputs"]) == [
-        "command", "path", "args", "base-ref", "on-drift", "plan-key", "plan-artifact", "comment",
+        "command", "path", "args", "base-ref", "on-drift", "policy", "plan-key", "plan-artifact",
+        "comment",
         "fail-on-changes", "github-token", "python-version",
     ]
     assert action["inputs"]["fail-on-changes"]["default"] == "false"

@@ -236,7 +236,9 @@ def test_the_pull_request_comes_from_the_event_payload(tmp_path: Path):
     environ = {"GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": str(PULL_REQUEST_EVENT),
                "GITHUB_REPOSITORY": REPOSITORY}
     assert pull_request(environ) == PullRequest(
-        repository=REPOSITORY, number=PR_NUMBER, head_sha="9f2c4e1b7a3d5c8e0f6a1b2c3d4e5f60718293a4"
+        repository=REPOSITORY, number=PR_NUMBER,
+        head_sha="9f2c4e1b7a3d5c8e0f6a1b2c3d4e5f60718293a4",
+        author="paralegal-pat",  # the policies' context names who opened it
     )
     assert pull_request({**environ, "GITHUB_EVENT_NAME": "push"}) is None
     published = publish(RunReport(command="plan", exitcode=0, markdown="x"),
