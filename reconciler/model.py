@@ -3,8 +3,8 @@
 The config stage makes `DeclaredObject`s (with their `Location`s and `ConfigIssue`s) and
 `ProviderSettings`; providers turn those and API documents into `DesiredObject`s and
 `RemoteObject`s; diff and plan compare and arrange them into a `Plan` of `Change`s; renderers, the
-plan file and apply read them, and apply reports each change's `Outcome` (drift's and doctor's
-reports are `reports.py`'s). Field values
+plan file and apply read them (apply's `Outcome` of each change, drift's and doctor's reports
+are `reports.py`'s). Field values
 are JSON-ready and *canonical* (instants in UTC, IANA zone names), so that equality is semantic
 equality.
 """
@@ -347,20 +347,16 @@ class Change:
             # None: the plan was made without --base-ref, so why is not known.
             "origin": self.origin.value if self.origin is not None else None,
         }
-        if self.drift_fields:
-            out["drift_fields"] = list(self.drift_fields)
-        if self.ignored:
-            out["ignored"] = [change.to_json() for change in self.ignored]
-        if self.location is not None:
-            out["location"] = str(self.location)
-        if self.note:
-            out["note"] = self.note
-        if self.time_zone:
-            out["time_zone"] = self.time_zone
-        if self.starts_at:
-            out["starts_at"] = self.starts_at
-        if self.moved_from is not None:
-            out["moved_from"] = str(self.moved_from)
+        optional = {  # written only when set
+            "drift_fields": list(self.drift_fields),
+            "ignored": [change.to_json() for change in self.ignored],
+            "location": str(self.location) if self.location is not None else None,
+            "note": self.note,
+            "time_zone": self.time_zone,
+            "starts_at": self.starts_at,
+            "moved_from": str(self.moved_from) if self.moved_from is not None else None,
+        }
+        out.update((name, value) for name, value in optional.items() if value)
         return out
 
     @classmethod
@@ -443,20 +439,3 @@ class Plan:
             f"Plan(create={counts['create']}, update={counts['update']}, "
             f"replace={counts['replace']}, delete={counts['delete']})"
         )
-
-
-@dataclass(frozen=True, kw_only=True)
-class Outcome:
-    """What happened to one change when apply sent its requests."""
-
-    change: Change
-    ok: bool
-    message: str = ""
-    remote_id: str | None = None
-    # True when a lost response was recovered by finding the object the request created.
-    adopted: bool = False
-    # The create request whose answer was lost: it may have landed, so the outcome is not
-    # decided until apply has looked for the object (`engine.apply`).
-    lost: HttpCall | None = None
-    # Refused for want of permission (403): the provider's other writes would be refused alike.
-    denied: bool = False

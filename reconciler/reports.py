@@ -1,7 +1,8 @@
-"""What a run reports besides the Plan: the drift report and `reconciler doctor`'s checks.
+"""What a run reports besides the Plan: each change's outcome in apply, the drift report and
+`reconciler doctor`'s checks.
 
-Plain frozen values like `model.py`'s, which they are built from; kept apart because only
-`drift` and `doctor` (and their renderers) read them, while every stage reads the model.
+Plain frozen values like `model.py`'s, which they are built from; kept apart because only apply,
+`drift` and `doctor` (and what reports them) read them, while every stage reads the model.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from reconciler.model import Address, FieldChange, Location
+from reconciler.model import Address, Change, FieldChange, HttpCall, Location
 
 # -- doctor --------------------------------------------------------------------------------------
 
@@ -112,3 +113,23 @@ class DriftReport:
         return sum(
             1 for item in self.items if item.status == "drifted" and direction in item.moved()
         )
+
+
+# -- apply ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Outcome:
+    """What happened to one change when apply sent its requests."""
+
+    change: Change
+    ok: bool
+    message: str = ""
+    remote_id: str | None = None
+    # True when a lost response was recovered by finding the object the request created.
+    adopted: bool = False
+    # The create request whose answer was lost: it may have landed, so the outcome is not
+    # decided until apply has looked for the object (`engine.apply`).
+    lost: HttpCall | None = None
+    # Refused for want of permission (403): the provider's other writes would be refused alike.
+    denied: bool = False

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -37,8 +37,14 @@ from reconciler.cli.common import (
     value_limit,
 )
 from reconciler.cli.notifying import notifying
+from reconciler.cli.outcomes import (
+    OutcomePrinter,
+    print_left_out,
+    print_read_back,
+    print_report,
+)
 from reconciler.engine import next_steps
-from reconciler.engine.apply import SETTLE_TIME, ApplyReport, Journal, apply_plan
+from reconciler.engine.apply import SETTLE_TIME, Journal, apply_plan
 from reconciler.engine.drift_policy import DriftPolicy
 from reconciler.engine.fingerprint import configuration_fingerprint
 from reconciler.engine.interrupted import settle_interrupted
@@ -52,11 +58,10 @@ from reconciler.engine.safety import Rails, enforce
 from reconciler.engine.targets import outside, parse_targets
 from reconciler.errors import ReconcilerError, StalePlanError, UnsafePlanError
 from reconciler.findings import Finding, refusals
-from reconciler.model import Action, Address, Skipped
-from reconciler.providers import Outcome, Provider
+from reconciler.model import Address
+from reconciler.providers import Provider
 from reconciler.redaction import redact, redact_secrets
 from reconciler.render import render_text
-from reconciler.render.safe import visible
 
 
 @click.command(epilog=examples(
@@ -366,91 +371,3 @@ def _base_reader(
             return None
 
     return read
-
-
-PAST = {
-    Action.CREATE: "created",
-    Action.UPDATE: "updated",
-    Action.REPLACE: "replaced",
-    Action.CANCEL: "cancelled",
-    Action.DELETE: "deleted",
-}
-
-
-class OutcomePrinter:
-    """Prints each outcome as it lands, with the progress line below it on a terminal."""
-
-    def __init__(self, *, total: int) -> None:
-        self.total = total
-        self.done = 0
-
-    def __call__(self, outcome: Outcome) -> None:
-        self.done += 1
-        PROGRESS.finish()
-        print_outcome(outcome)
-        PROGRESS.applied(self.done, self.total, outcome)
-
-
-def print_outcome(outcome: Outcome) -> None:
-    change = outcome.change
-    if outcome.ok:
-        ident = f" (id {outcome.remote_id})" if outcome.remote_id else ""
-        adopted = " (found after a lost response)" if outcome.adopted else ""
-        # With a base ref: say which reverted fields were edits made outside git.
-        drift = f"; reverted remote edits to {', '.join(change.drift_fields)}" if (
-            change.drift_fields
-        ) else ""
-        click.echo(visible(f"  ✓ {change.address}: {PAST[change.action]}{ident}{adopted}{drift}"))
-    else:
-        # The message may repeat a server's answer, and some repeat the request's credentials.
-        failed = (f"  ✗ {change.address}: {change.action.value} failed: "
-                  f"{redact(outcome.message)}")
-        click.echo(visible(failed))
-
-
-def print_left_out(left_out: Sequence[Skipped]) -> None:
-    """The changes the check before the first write left out, and why."""
-    for skipped in left_out:
-        click.echo(visible(f"  - {skipped.address}: not sent: {skipped.reason}"))
-
-
-def print_read_back(checked: ReadBack) -> None:
-    """What reading back the writes found, when there was anything to say."""
-    for outcome in checked.removed:
-        extra = outcome.change
-        if outcome.ok:
-            click.echo(visible(f"  ✓ {extra.address}: a duplicate made by a lost response was "
-                               f"removed ({PAST[extra.action]} without notification)"))
-        else:
-            click.echo(visible(f"  ✗ {extra.address}: removing a duplicate this run made "
-                               f"failed: {outcome.message}"))
-    for item in checked.unverified:
-        click.echo(visible(f"  ? {item.change.address}: unverified: {item.reason}"))
-    if checked.verified or checked.unverified or checked.removed:
-        removed = sum(1 for outcome in checked.removed if outcome.ok)
-        click.echo(
-            f"Read back: {len(checked.verified)} verified, {len(checked.unverified)} "
-            f"unverified, {removed} duplicate{'s' if removed != 1 else ''} removed."
-        )
-    if not checked.ok:
-        click.echo(f"Run {next_steps.command('plan')} to see what the remote state holds now.")
-
-
-def print_report(report: ApplyReport) -> None:
-    click.echo("")
-    click.echo(
-        f"Apply complete: {len(report.applied)} applied, {len(report.failed)} failed, "
-        f"{len(report.not_attempted)} not attempted."
-    )
-    # A journal that failed leaves the table as the only whole record of the run.
-    if not report.ok:
-        click.echo("")
-        click.echo(f"  {'object':<40} {'action':<8} result")
-        for outcome in report.outcomes:
-            result = "applied" if outcome.ok else f"failed: {redact(outcome.message)}"
-            change = outcome.change
-            click.echo(visible(f"  {change.address!s:<40} {change.action.value:<8} {result}"))
-        for change in report.not_attempted:
-            click.echo(f"  {change.address!s:<40} {change.action.value:<8} not attempted")
-        click.echo("")
-        click.echo(f"Run {next_steps.command('apply')} again to converge once the cause is fixed.")

@@ -7,8 +7,8 @@ import threading
 
 import click
 
-from reconciler.model import Outcome
 from reconciler.providers.base import Provider
+from reconciler.reports import Outcome
 
 
 class Progress:

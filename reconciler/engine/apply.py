@@ -35,9 +35,10 @@ from reconciler import clock
 from reconciler.engine import next_steps
 from reconciler.errors import LocalFileError, ProviderError, ReconcilerError
 from reconciler.local_files import append_text
-from reconciler.model import Change, Outcome, Plan, RemoteObject
+from reconciler.model import Change, Plan, RemoteObject
 from reconciler.providers.base import Provider
 from reconciler.redaction import redact_json
+from reconciler.reports import Outcome
 
 log = logging.getLogger(__name__)
 

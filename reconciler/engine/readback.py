@@ -26,8 +26,9 @@ from reconciler.engine.apply import ApplyReport, Journal
 from reconciler.engine.changes import duplicate_removal, plan_changes
 from reconciler.engine.refresh import Refreshed, by_scope
 from reconciler.errors import ReconcilerError
-from reconciler.model import Action, Change, Outcome, RemoteObject, duplicate_key
+from reconciler.model import Action, Change, RemoteObject, duplicate_key
 from reconciler.providers.base import Provider
+from reconciler.reports import Outcome
 
 log = logging.getLogger(__name__)
 

@@ -26,14 +26,14 @@ from pathlib import Path
 from reconciler.config import DesiredState
 from reconciler.config.notifications import NotificationTarget
 from reconciler.errors import ReconcilerError
-from reconciler.model import Change, Outcome, Plan
+from reconciler.model import Change, Plan
 from reconciler.notify import triggers
 from reconciler.notify.delivery import deliver
 from reconciler.notify.memory import Memory
 from reconciler.notify.message import compose
 from reconciler.notify.triggers import Event, Trigger
 from reconciler.redaction import redact, register_secrets
-from reconciler.reports import DriftReport
+from reconciler.reports import DriftReport, Outcome
 
 logger = logging.getLogger(__name__)
 

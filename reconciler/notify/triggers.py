@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from reconciler.model import Change, Duplicate, Outcome, Plan, duplicate_key
+from reconciler.model import Change, Duplicate, Plan, duplicate_key
 from reconciler.render.headline import phrases, summary, verb
-from reconciler.reports import DriftItem, DriftReport
+from reconciler.reports import DriftItem, DriftReport, Outcome
 
 # How many object lines a message lists before it counts the rest: a chat message is read at a
 # glance, and the run's log has the whole story.

@@ -12,12 +12,13 @@ from reconciler.clock import Deadline
 from reconciler.config import DesiredState
 from reconciler.errors import ReconcilerError
 from reconciler.http import RetryPolicy, build_client
-from reconciler.model import PROVIDER_OF, Outcome, ProviderSettings
+from reconciler.model import PROVIDER_OF, ProviderSettings
 from reconciler.providers.base import Provider, UpdatePlan
 from reconciler.providers.paging import WalkLimits
 from reconciler.providers.prevail import PrevailProvider
 from reconciler.providers.previsto import PrevistoProvider
 from reconciler.providers.prospero import ProsperoProvider
+from reconciler.reports import Outcome
 
 __all__ = ["PROVIDERS", "Outcome", "Provider", "UpdatePlan", "WalkLimits", "build_providers"]
 

@@ -28,7 +28,6 @@ from reconciler.model import (
     DesiredObject,
     FieldChange,
     HttpCall,
-    Outcome,
     ProviderSettings,
     RemoteObject,
 )
@@ -36,6 +35,7 @@ from reconciler.providers.failures import failed, status_failure, transport_fail
 from reconciler.providers.marker import scope_mark
 from reconciler.providers.paging import WalkLimits
 from reconciler.redaction import redact
+from reconciler.reports import Outcome
 
 T = TypeVar("T")  # what a list walk turns each listed item into
 

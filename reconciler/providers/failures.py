@@ -29,7 +29,8 @@ from reconciler.http import (
     TransferTooSlow,
     certificate_failure,
 )
-from reconciler.model import Change, Outcome
+from reconciler.model import Change
+from reconciler.reports import Outcome
 
 
 def failed(change: Change, error: ProviderError) -> Outcome:

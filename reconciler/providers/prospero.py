@@ -34,7 +34,6 @@ from reconciler.model import (
     DesiredObject,
     FieldChange,
     HttpCall,
-    Outcome,
     ProviderSettings,
     RemoteObject,
 )
@@ -55,6 +54,7 @@ from reconciler.providers.listing import (
 from reconciler.providers.marker import read_scope_mark
 from reconciler.providers.prospero_auth import ProsperoAuth
 from reconciler.providers.recent import WriteStamps, recently_updated
+from reconciler.reports import Outcome
 
 log = logging.getLogger(__name__)
 
