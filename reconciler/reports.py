@@ -1,5 +1,7 @@
 """What a run reports besides the Plan: each change's outcome in apply, the drift report and
-`reconciler doctor`'s checks.
+`reconciler doctor`'s checks; and how counts read in what the tool prints (`counted`: `1
+session`, `2 sessions`, never `1 sessions` or `change(s)`; and one spelling of the past of
+cancel, `cancelled`, while Prevail's API spells the state `canceled`, kept as the API sends it).
 
 Plain frozen values like `model.py`'s, which they are built from; kept apart because only apply,
 `drift` and `doctor` (and what reports them) read them, while every stage reads the model.
@@ -13,6 +15,31 @@ from enum import StrEnum
 from typing import Any
 
 from reconciler.model import Address, Change, FieldChange, HttpCall, Location
+
+# -- counts in words ---------------------------------------------------------------------------
+
+# A kind (as the configuration names it) and the other nouns counted in messages, singular.
+SINGULAR = {
+    "sessions": "session",
+    "events": "event",
+    "assignments": "assignment",
+    "changes": "change",
+    "requests": "request",
+    "objects": "object",
+    "problems": "problem",
+    "files": "file",
+    "values": "value",
+    "secret values": "secret value",
+    "zone spellings": "zone spelling",
+}
+
+
+def counted(count: int, plural: str) -> str:
+    """`1 session`, `0 sessions`, `1,200 events`: the count, and the noun that agrees with it
+    (`plural` as the configuration or the message names many)."""
+    noun = SINGULAR.get(plural, plural) if count == 1 else plural
+    return f"{count:,} {noun}"
+
 
 # -- doctor --------------------------------------------------------------------------------------
 

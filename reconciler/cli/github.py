@@ -31,7 +31,7 @@ from reconciler.github.runner import (
     write_outputs,
 )
 from reconciler.redaction import MIN_SECRET_LENGTH
-from reconciler.wording import counted
+from reconciler.reports import counted
 
 # Options the Action sets itself; a second value in `args` would silently win over them.
 RESERVED = frozenset(

@@ -19,7 +19,7 @@ from reconciler.cli.common import (
 from reconciler.engine import next_steps
 from reconciler.engine.importer import import_objects, parse_filters
 from reconciler.local_files import write_text
-from reconciler.wording import counted
+from reconciler.reports import counted
 
 
 @click.command("import", epilog=examples(

@@ -20,7 +20,7 @@ from reconciler.config import DesiredState, load
 from reconciler.errors import ConfigError, ReconcilerError
 from reconciler.model import ConfigIssue
 from reconciler.render.safe import visible
-from reconciler.wording import counted
+from reconciler.reports import counted
 
 FORMAT_VERSION = 1
 

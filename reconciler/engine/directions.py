@@ -25,8 +25,7 @@ from reconciler.engine.worktree import Declared, GitMissing, Repository
 from reconciler.errors import ConfigError
 from reconciler.model import Address
 from reconciler.providers.base import Provider
-from reconciler.reports import Direction, DriftItem, DriftReport
-from reconciler.wording import counted
+from reconciler.reports import Direction, DriftItem, DriftReport, counted
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -22,7 +22,7 @@ from reconciler.engine.worktree import GitMissing, Repository
 from reconciler.errors import ConfigError, ReconcilerError
 from reconciler.model import Action, Address, Change, Origin, Plan
 from reconciler.providers.base import Provider
-from reconciler.wording import counted
+from reconciler.reports import counted
 
 # The actions whose fields set an existing object's values (a create or removal has no remote
 # value to keep).

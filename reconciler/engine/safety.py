@@ -27,7 +27,7 @@ from reconciler.errors import UnsafePlanError
 from reconciler.instants import format_utc, from_utc
 from reconciler.instants import now as current_time
 from reconciler.model import Action, Address, Change, DesiredObject, Plan, Skipped
-from reconciler.wording import counted
+from reconciler.reports import counted
 
 SHORT_NOTICE = timedelta(hours=24)
 PROTECTED_ON_OBJECT = (

@@ -26,7 +26,7 @@ from reconciler.errors import StalePlanError, UntrustedPlanError
 from reconciler.http import path_outside_base
 from reconciler.model import Address, Change, HttpCall, Plan
 from reconciler.providers.base import Provider
-from reconciler.wording import counted
+from reconciler.reports import counted
 
 # Differences named in a refusal before the rest are counted; a shown path is cut to this.
 NAMED = 3

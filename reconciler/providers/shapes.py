@@ -17,8 +17,7 @@ from reconciler.instants import format_utc, iana_zone
 from reconciler.providers.base import Provider
 from reconciler.providers.prevail_listing import PAGE_MAX
 from reconciler.providers.previsto_listing import PAGE_DOCUMENTED, PAGE_LARGE
-from reconciler.reports import Check
-from reconciler.wording import counted
+from reconciler.reports import Check, counted
 
 UTC_INSTANT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?Z$")
 LOCAL_MINUTE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d$")

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from reconciler.model import Plan
-from reconciler.wording import counted
+from reconciler.reports import counted
 
 # How long a value may be on a terminal before the rest is left out. Only the text renderer
 # shortens, and only for a terminal: a reviewer reading the Markdown or JSON plan must see every

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from reconciler.cli import main
-from reconciler.wording import counted
+from reconciler.reports import counted
 from tests.fixtures.faults import event, session
 from tests.fixtures.repo import Repo, Run
 
