@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Collection, Mapping, Sequence
-from functools import lru_cache
+from datetime import datetime
 from typing import Any, Unpack
 
 import httpx
@@ -53,7 +53,24 @@ from reconciler.providers.listing import (
 )
 from reconciler.providers.marker import read_scope_mark
 from reconciler.providers.prospero_auth import ProsperoAuth
-from reconciler.providers.recent import WriteStamps, recently_updated
+from reconciler.providers.prospero_wire import (
+    KEY_FIELD,
+    OWNED_FIELD,
+    OWNER,
+    OWNER_FIELD,
+    RESERVED,
+    SCOPE_FIELD,
+    STATUS,
+    STATUS_NAME,
+    WIRE,
+    owned_fields_set,
+)
+from reconciler.providers.recent import (
+    WriteStamps,
+    answered_at,
+    changed_since,
+    recently_updated,
+)
 from reconciler.reports import Outcome
 
 log = logging.getLogger(__name__)
@@ -62,36 +79,7 @@ PAGE_MAX = 500
 BULK_MAX = 100
 MERGE_PATCH = "application/merge-patch+json"
 
-KEY_FIELD = "reconciler_key"
-OWNER_FIELD = "managed_by"
-OWNED_FIELD = "reconciler_fields"
-SCOPE_FIELD = "reconciler_scope"
-OWNER = "reconciler"
-RESERVED = frozenset({KEY_FIELD, OWNER_FIELD, OWNED_FIELD, SCOPE_FIELD})
-
-# YAML field → wire field. `time_zone` is not sent: it only says how to read naive times.
-WIRE = {
-    "title": "title",
-    "details": "details",
-    "start": "start",
-    "end": "end",
-    "all_day": "allDay",
-    "is_draft": "isDraft",
-    "flagged": "flagged",
-    "location": "location",
-    "status": "status",
-    "capacity": "capacity",
-    "custom_fields": "customFields",
-}
 BULK_ACTIONS = frozenset({Action.CREATE, Action.DELETE})
-STATUS = {"confirmed": 0, "tentative": 1, "cancelled": 2}
-STATUS_NAME = {number: name for name, number in STATUS.items()}
-
-
-@lru_cache(maxsize=1024)
-def owned_fields_set(text: str) -> frozenset[str]:
-    """One shared set per distinct owned-fields text: 10,000 events mostly own the same fields."""
-    return frozenset(part for part in text.split(",") if part)
 
 
 class ProsperoProvider(Provider):
@@ -118,6 +106,7 @@ class ProsperoProvider(Provider):
         )
         self.span: Span | None = None  # the last refresh's listing span
         self.write_stamps = WriteStamps()  # how far back the read-back reads
+        self.first_answer: datetime | None = None  # when the run's first list was answered
 
     @property
     def account(self) -> str:
@@ -219,14 +208,19 @@ class ProsperoProvider(Provider):
         span = written_span((epoch_of(fields.get("start")) for fields in where),
                             (epoch_of(fields.get("end")) for fields in where))
         filters = {f"customFields.{OWNER_FIELD}": OWNER}
+        # As the docs advise for recent changes: one page, recently updated first.
+        recent = None
         if self.writing_since is not None:
-            # As the docs advise for recent changes: one page, recently updated first.
             reach = self.write_stamps.reach(self.writing_since)
-            recent = recently_updated(self.events, filters, self.remote, span, reach=reach,
-                                      keys=[obj.key for obj in desired])
-            if recent is not None:
-                return recent
-        return self.events.walk(filters, self.remote, span)
+            # Not windowed: a written event moved meanwhile is found wherever it went.
+            recent = recently_updated(self.events, filters, self.remote, self.span or span,
+                                      reach=reach, keys=[obj.key for obj in desired])
+        elif self.first_answer is not None and {o.key for o in also} <= {o.key for o in desired}:
+            # Before the writes: what moved since the plan, anywhere it may have moved to. A
+            # removal (undeclared) reads the window: only a walk shows an event deleted since.
+            recent = changed_since(self.events, filters, self.remote, self.span or span,
+                                   reach=self.first_answer, seen=also)
+        return recent if recent is not None else self.events.walk(filters, self.remote, span)
 
     def managed(self) -> list[RemoteObject]:
         """Every marked event in the listing span (the last refresh's), of every scope and
@@ -236,7 +230,9 @@ class ProsperoProvider(Provider):
 
     def get(self, path: str, params: Mapping[str, str]) -> httpx.Response:
         self.list_requests += 1
-        return self.request("GET", path, params=params)
+        response = self.request("GET", path, params=params)
+        self.first_answer = self.first_answer or answered_at(response)
+        return response
 
     def find(self, key: str) -> RemoteObject | None:
         filters = {f"customFields.{KEY_FIELD}": key}

@@ -15,6 +15,12 @@ nothing and the caller walks the window as any refresh does. It counts only when
 - every written key is among what was read.
 An object not found here is never taken as missing: only the full walk says so.
 
+Before the first write, the same order tells what moved since the plan read the account
+(`changed_since`): what was updated after the plan's first list answer is on the first page,
+and every other object the plan saw is as the plan saw it, so the check before the writes costs
+one list request too. (An object deleted meanwhile is not listed, and reads as unchanged: the
+write to it then fails, 404, and says so.)
+
 How far back is "the run's first write" is the server's own word where it gave it: the oldest
 `lastUpdatedAt` its answers to the writes carried (`WriteStamps`). Where an answer was lost, a
 create's object may have landed earlier than every stamp seen, so the reach is our clock's first
@@ -24,11 +30,15 @@ write less a generous slack for the two clocks' disagreement.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 
+import httpx
+
+from reconciler.clock import current
 from reconciler.model import RemoteObject
 from reconciler.providers.listing import Span, TolerantList
 from reconciler.providers.paging import pages_for
@@ -36,6 +46,9 @@ from reconciler.providers.paging import pages_for
 log = logging.getLogger(__name__)
 
 ORDER = "lastUpdatedAt:desc"
+# A server's answer is stamped after it read its data: an edit up to this long before the `Date`
+# of the plan's first answer may not be in it.
+ANSWER_MARGIN = timedelta(minutes=1)
 # Our clock and the server's may disagree: what changed this long before the first write still
 # counts as recent, so a server a little ahead or behind is read far enough back.
 CLOCK_SLACK = timedelta(minutes=15)
@@ -66,6 +79,35 @@ class WriteStamps:
         if self.lost or self.oldest is None:
             return first_write - CLOCK_SLACK
         return self.oldest
+
+
+def answered_at(response: httpx.Response) -> datetime:
+    """When the server answered, less a margin, by its `Date` header (the clock its stamps are
+    on); by ours less the clock slack where it sends none."""
+    try:
+        stamped = parsedate_to_datetime(response.headers["date"])
+    except (KeyError, TypeError, ValueError):
+        return current().utcnow() - CLOCK_SLACK
+    return stamped - ANSWER_MARGIN if stamped.tzinfo is not None else stamped.replace(
+        tzinfo=UTC) - ANSWER_MARGIN
+
+
+def changed_since(
+    events: TolerantList,
+    filters: Mapping[str, str],
+    convert: Callable[[dict[str, Any]], RemoteObject | None],
+    span: Span,
+    *,
+    reach: datetime,
+    seen: Sequence[RemoteObject],
+) -> list[RemoteObject] | None:
+    """The objects over `span` updated since `reach`, and each of `seen` (the plan's view) that
+    was not, as it was seen; None when the answer does not show the order honoured."""
+    recent = recently_updated(events, filters, convert, span, reach=reach, keys=())
+    if recent is None:
+        return None
+    listed = {remote.remote_id for remote in recent}
+    return [*recent, *(remote for remote in seen if remote.remote_id not in listed)]
 
 
 def recently_updated(

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,7 +20,7 @@ from reconciler.engine.apply import SETTLE_TIME
 from reconciler.sandbox.context import RequestRecord
 from reconciler.sandbox.faults import Fault
 from tests.fixtures.clock import FakeClock
-from tests.fixtures.faults import event, session
+from tests.fixtures.faults import event, many_events, session
 from tests.fixtures.loopback import LoopbackServers
 from tests.fixtures.repo import SCOPE, Repo, Run
 from tests.fixtures.scopes import live_per_key
@@ -109,32 +108,25 @@ def test_a_converged_apply_reads_nothing_back(repo: Repo, cli: Run) -> None:
     assert len(repo.lists("/prospero/events")) == 1  # the plan's refresh, no read-back
 
 
-def _many_events(count: int, *, renamed: frozenset[int] = frozenset()) -> str:
-    """`count` managed events an hour apart from July 2027 on; those in `renamed` retitled."""
-    lines = ["version: 1\nevents:\n"]
-    for index in range(count):
-        start = datetime(2027, 7, 1, tzinfo=UTC) + timedelta(hours=index)
-        title = f"Event {index}" + (" moved" if index in renamed else "")
-        lines.append(
-            f"  - key: e-{index}\n    title: {title}\n    start: {start:%Y-%m-%dT%H:%M:%SZ}\n"
-            f"    end: {start + timedelta(minutes=30):%Y-%m-%dT%H:%M:%SZ}\n"
-        )
-    return "".join(lines)
-
-
 def _first_and_last_of_700_changed(
-    repo: Repo, cli: Run, clock: FakeClock
+    repo: Repo, cli: Run, clock: FakeClock, *, before_writes: bool = False
 ) -> list[RequestRecord]:
     """Apply 700 events (a window of two of Prospero's pages of 500), then, an hour later, a
-    change to the first and the last: the list requests made after the last write."""
-    repo.write("objects.yaml", _many_events(700))
+    change to the first and the last: the list requests made after the last write (or, with
+    `before_writes`, those between the plan's refresh and the first write)."""
+    repo.write("objects.yaml", many_events(700))
     cli("apply", repo.root, "--auto-approve")
     clock.advance(3600)  # an hour later, as a review would take
-    repo.write("objects.yaml", _many_events(700, renamed=frozenset({0, 699})))
+    repo.write("objects.yaml", many_events(700, renamed=frozenset({0, 699})))
     repo.forget_requests()
     result = cli("apply", repo.root, "--auto-approve")
     assert "Read back: 2 verified, 0 unverified, 0 duplicates removed." in result.stdout
     requests = repo.requests()
+    if before_writes:
+        first_write = min(i for i, r in enumerate(requests) if r.method == "PATCH")
+        lists = [r for r in requests[:first_write] if r.method == "GET"
+                 and r.path == "/prospero/events"]
+        return lists[2:]  # after the refresh's two pages
     last_write = max(i for i, r in enumerate(requests) if r.method == "PATCH")
     return [r for r in requests[last_write:] if r.method == "GET"
             and r.path == "/prospero/events"]
@@ -146,6 +138,15 @@ def test_writes_spread_over_more_than_a_page_are_read_back_in_one_list(
     read_back = _first_and_last_of_700_changed(repo, cli, clock)
     assert len(read_back) == 1  # recently updated first: one page holds both writes
     assert "order=lastUpdatedAt%3Adesc" in read_back[0].query
+
+
+def test_the_check_before_the_writes_reads_what_moved_since_the_plan_in_one_list(
+    repo: Repo, cli: Run, clock: FakeClock
+) -> None:
+    # The plan's refresh walked both pages; what moved since is recently updated first.
+    checked = _first_and_last_of_700_changed(repo, cli, clock, before_writes=True)
+    assert len(checked) == 1
+    assert "order=lastUpdatedAt%3Adesc" in checked[0].query
 
 
 class IgnoresOrder:
