@@ -71,6 +71,10 @@ def _altered(n: int, variant: str) -> bool:
 
 # The benchmark configuration's scope: the seeded objects are its own, marked as it marks them.
 STACK = "bench"
+# When the seeded events last changed: an account's events were mostly last edited long before a
+# run (a stamp of "now" would make every seeded event look just edited to a run that reads what
+# changed recently).
+LAST_EDITED = "2026-01-05T09:00:00Z"
 
 
 def session_seed(n: int) -> dict[str, Any]:
@@ -96,6 +100,8 @@ def event_seed(n: int, *, key: str | None = None) -> dict[str, Any]:
     day = _day(n)
     return {
         "title": f"Event {n}",
+        "createdAt": LAST_EDITED,
+        "lastUpdatedAt": LAST_EDITED,
         "start": f"{day}T17:00:00Z",
         "end": f"{day}T19:00:00Z",
         "status": 0,
