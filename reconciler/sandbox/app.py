@@ -8,7 +8,6 @@ serves `/_sandbox/...`: the request log, the faults, and each emulator's seeding
 from __future__ import annotations
 
 import json
-from email.utils import formatdate
 from typing import Any
 
 from starlette.applications import Starlette
@@ -164,10 +163,6 @@ class _Recorder:
         async def capture(message: Message) -> None:
             if message["type"] == "http.response.start":
                 record.status = int(message["status"])
-                # The `Date` of a real server is read off the clock its stamps come from.
-                stamped = formatdate(self.sandbox.context.clock(), usegmt=True).encode()
-                message = {**message, "headers": [*message.get("headers", ()),
-                                                  (b"date", stamped)]}
             if deferred:
                 captured.append(message)
             else:

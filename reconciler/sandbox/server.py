@@ -24,8 +24,6 @@ def _config(
         log_level="warning" if quiet else "info",
         access_log=not quiet,
         lifespan="off",
-        # The sandbox dates its answers by its own clock (which tests drive), as its stamps are.
-        date_header=False,
         # Keep-alive long enough that a client reuses its connections across a whole run.
         timeout_keep_alive=30,
     )

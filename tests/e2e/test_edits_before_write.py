@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from tests.fixtures.clock import FakeClock
-from tests.fixtures.faults import assignment, event, many_events, session
+from tests.fixtures.faults import assignment, backdate_events, event, many_events, session
 from tests.fixtures.repo import Repo, Run
 
 EVENTS = "prospero.events"
@@ -322,6 +322,7 @@ def test_a_colleague_moving_an_event_far_away_is_seen_among_hundreds(
     and refuses."""
     repo.write("objects.yaml", many_events(700))
     cli("apply", repo.root, "--auto-approve")
+    backdate_events(repo)
     clock.advance(3600)
     first = "start: 2027-07-01T00:00:00Z\n    end: 2027-07-01T00:30:00Z"
     assert many_events(700).count(first) == 1
@@ -346,6 +347,7 @@ def test_an_event_moved_far_away_after_the_plan_is_still_read_back(
     the event where it went and verifies the title."""
     repo.write("objects.yaml", many_events(700))
     cli("apply", repo.root, "--auto-approve")
+    backdate_events(repo)
     clock.advance(3600)
     repo.write("objects.yaml", many_events(700, renamed=frozenset({0})))
 

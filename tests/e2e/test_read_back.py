@@ -20,7 +20,7 @@ from reconciler.engine.apply import SETTLE_TIME
 from reconciler.sandbox.context import RequestRecord
 from reconciler.sandbox.faults import Fault
 from tests.fixtures.clock import FakeClock
-from tests.fixtures.faults import event, many_events, session
+from tests.fixtures.faults import backdate_events, event, many_events, session
 from tests.fixtures.loopback import LoopbackServers
 from tests.fixtures.repo import SCOPE, Repo, Run
 from tests.fixtures.scopes import live_per_key
@@ -116,6 +116,7 @@ def _first_and_last_of_700_changed(
     `before_writes`, those between the plan's refresh and the first write)."""
     repo.write("objects.yaml", many_events(700))
     cli("apply", repo.root, "--auto-approve")
+    backdate_events(repo)  # as an account's: last edited long before this run
     clock.advance(3600)  # an hour later, as a review would take
     repo.write("objects.yaml", many_events(700, renamed=frozenset({0, 699})))
     repo.forget_requests()
