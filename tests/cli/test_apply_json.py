@@ -12,6 +12,7 @@ from click.testing import Result
 
 from reconciler.cli.apply_json import SCHEMA_ID
 from reconciler.sandbox.faults import Fault
+from tests.e2e.test_edits_before_write import Terminal
 from tests.fixtures.faults import FAST, event
 from tests.fixtures.repo import SANDBOX_ENV, Repo, Run
 
@@ -153,3 +154,32 @@ def test_nothing_to_do_is_an_empty_document_with_exit_0(repo: Repo, cli: Run) ->
     document = document_of(cli("apply", repo.root, "--auto-approve", "--format", "json"))
     assert document["changes"] == [] and document["exit_code"] == 0
     assert document["results"] == {"applied": 0, "failed": 0, "not attempted": 0, "left out": 0}
+
+
+def test_a_removal_found_already_gone_before_the_first_write_is_left_out(
+    repo: Repo, cli: Run
+) -> None:
+    """A colleague deletes the event the plan prunes while the plan is read; the confirmation
+    question goes to stderr with the rest of the text."""
+    repo.write("e.yaml", events("Gala", count=2))
+    cli("apply", repo.root, "--auto-approve")
+    repo.write("e.yaml", events("Gala", count=1) + event("p-2", "Gala two", 5))
+
+    def colleague() -> None:
+        page = repo.sandbox.store.query(
+            "prospero.events", where={"customFields.reconciler_key": "p-1"}
+        )
+        repo.sandbox.store.delete("prospero.events", str(page.documents[0]["id"]))
+
+    result = cli(
+        "apply", repo.root, "--prune", "--format", "json", input=Terminal("yes\n", colleague)
+    )
+    document = document_of(result)
+    assert results(document) == {
+        "events.p-1": ("delete", "left out"),
+        "events.p-2": ("create", "applied"),
+    }
+    (left_out,) = [c for c in document["changes"] if c["result"] == "left out"]
+    assert "already gone" in left_out["message"]
+    assert document["results"]["left out"] == 1 and document["exit_code"] == 0
+    assert "Apply these changes?" in result.stderr

@@ -58,3 +58,36 @@ def test_a_short_apply_prints_no_progress_line(repo: Repo, cli: Run) -> None:
     repo.write("e.yaml", many_events(3))
     result = cli("apply", repo.root, "--auto-approve")
     assert "Still" not in result.stderr
+
+
+class SlowPages:
+    """The sandbox, answering each page of Prospero's event list `PAGE_TIME` seconds later on
+    the test's clock."""
+
+    def __init__(self, app: ASGIApp, *, clock: FakeClock) -> None:
+        self.app, self.clock = app, clock
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (scope["type"], scope["method"], scope["path"]) == ("http", "GET", "/prospero/events"):
+            self.clock.advance(PAGE_TIME)
+        await self.app(scope, receive, send)
+
+
+PAGE_TIME = 6.0
+
+
+def test_a_slow_refresh_says_how_many_objects_it_has_read(
+    repo: Repo, cli: Run, clock: FakeClock, loopback: LoopbackServers
+) -> None:
+    repo.write("e.yaml", many_events(1200))  # three pages of 500
+    cli("apply", repo.root, "--auto-approve")
+    loopback.serve("sandbox", SlowPages(repo.sandbox.app, clock=clock))
+    result = cli("plan", repo.root)
+    lines = [line for line in result.stderr.splitlines() if line.startswith("Still")]
+    assert lines, result.stderr
+    assert all(
+        re.fullmatch(
+            r"Still refreshing: (\w+ [\d,]+, )*prospero [\d,]+ objects read \[\d+s elapsed\]", line
+        )
+        for line in lines
+    ), lines
