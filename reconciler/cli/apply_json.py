@@ -26,6 +26,7 @@ from reconciler.engine.readback import ReadBack
 from reconciler.errors import ReconcilerError
 from reconciler.model import Plan, Skipped
 from reconciler.redaction import redact_json
+from reconciler.render.json import audited
 
 FORMAT_VERSION = 1
 SCHEMA_ID = "https://raw.githubusercontent.com/reconciler/reconciler/main/schemas/apply.schema.json"
@@ -94,7 +95,7 @@ def json_output(enabled: bool) -> Iterator[ApplyRecord]:
         error = raised
         raise
     finally:
-        document = apply_document(record, error=error)
+        document = audited(apply_document(record, error=error), schema="apply.schema.json")
         click.echo(redact_json(document, indent=2), file=machine)
 
 

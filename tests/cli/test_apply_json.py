@@ -148,6 +148,17 @@ def test_a_message_that_repeats_the_credentials_is_redacted(repo: Repo, cli: Run
         assert secret not in result.stdout
 
 
+def test_every_apply_result_is_audited_against_the_schema(
+    repo: Repo, cli: Run, plan_schema_audit: Path
+) -> None:
+    """The suite's audit hook sees each result the CLI prints (in the Action's child processes
+    too), so any test that makes one fails on a document the schema refuses."""
+    repo.write("e.yaml", events("Gala"))
+    cli("apply", repo.root, "--auto-approve", "--format", "json")
+    lines = plan_schema_audit.read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line) for line in lines] == [{"schema": "apply.schema.json", "problems": []}]
+
+
 def test_nothing_to_do_is_an_empty_document_with_exit_0(repo: Repo, cli: Run) -> None:
     repo.write("e.yaml", events("Gala"))
     cli("apply", repo.root, "--auto-approve")
