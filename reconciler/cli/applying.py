@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from reconciler.cli.apply_json import json_format_option, recorded
 from reconciler.cli.common import (
     EXIT_ERROR,
     ON_DRIFT_HELP,
@@ -69,6 +70,7 @@ from reconciler.render import render_text
     "reconciler apply schedules/london --base-ref origin/main",
     "reconciler plan -o plan.json && reconciler apply plan.json",
     "reconciler apply --sandbox --auto-approve examples",
+    "reconciler apply --auto-approve --format json > result.json",
 ))
 @click.argument("path", default=Path("."), type=click.Path(exists=False, path_type=Path))
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
@@ -114,6 +116,7 @@ from reconciler.render import render_text
 @target_option
 @policy_option
 @handle_errors
+@json_format_option
 def apply(
     path: Path,
     auto_approve: bool,
@@ -137,6 +140,7 @@ def apply(
 ) -> None:
     """Plan PATH and make exactly the planned calls; or apply a saved plan file (JSON)."""
     addresses = parse_targets(targets)
+    record = recorded()  # what `--format json` reports
     saved: SavedPlan | None = None
     if path.is_file() and path.suffix == ".json":
         # Before the configuration is read: a badly signed file goes no further.
@@ -221,6 +225,7 @@ def apply(
             )
             result = build_plan(state, providers, options)
         the_plan, violations = result.plan, list(result.violations)
+        record.plan = the_plan
         notices.planned(the_plan)
         PROGRESS.finish()
         click.echo(
@@ -249,6 +254,7 @@ def apply(
         policy = saved.on_drift if saved is not None else DriftPolicy(
             on_drift or DriftPolicy.REVERT.value)
         checked_first = check_before_write(the_plan, result.refreshed, policy=policy)
+        record.left_out = checked_first.left_out
         print_left_out(checked_first.left_out)
         if checked_first.refusal is not None:
             raise StalePlanError(f"refusing to apply: {checked_first.refusal}")
@@ -265,6 +271,7 @@ def apply(
             on_outcome=OutcomePrinter(total=len(the_plan.changes)),
             settle_time=settle_time,
         )
+        record.report = report
         PROGRESS.finish()
         # Inside the lock: no other apply of the scope writes while this one reads back. Not
         # after a journal failure: the read-back may write (a duplicate's removal).
@@ -275,6 +282,7 @@ def apply(
             adopt_unscoped=saved.adopt_unscoped if saved is not None else adopt_unscoped,
             journal=written,
         ) if report.journal_failure is None else ReadBack()
+        record.read_back = checked
         notices.applied(report.outcomes, report.not_attempted, unverified=len(checked.unverified))
     print_report(report)
     print_read_back(checked)

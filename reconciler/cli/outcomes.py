@@ -26,11 +26,12 @@ PAST = {
 
 
 class OutcomePrinter:
-    """Prints each outcome as it lands, with the progress line below it on a terminal."""
+    """Prints each outcome as it lands, with progress on stderr (see `cli.progress`)."""
 
     def __init__(self, *, total: int) -> None:
         self.total = total
         self.done = 0
+        PROGRESS.applying()  # made right before the first request
 
     def __call__(self, outcome: Outcome) -> None:
         self.done += 1

@@ -19,6 +19,7 @@ from reconciler.model import Change, Plan
 FORMAT_VERSION = 1
 # Set by test suites only (see `audited`): a file that collects the schema check of every plan.
 AUDIT_VARIABLE = "RECONCILER_PLAN_SCHEMA_AUDIT"
+PLAN_SCHEMA = "plan.schema.json"
 SCHEMA_ID = "https://raw.githubusercontent.com/reconciler/reconciler/main/schemas/plan.schema.json"
 
 
@@ -132,32 +133,34 @@ def _both_clocks(moment: datetime, zone: tzinfo) -> dict[str, str]:
     return {"utc": format_utc(moment), "local": moment.astimezone(zone).isoformat()}
 
 
-def audited(document: dict[str, Any]) -> dict[str, Any]:
-    """`document`, once checked against the published schema when a test suite asks.
+def audited(document: dict[str, Any], *, schema: str = PLAN_SCHEMA) -> dict[str, Any]:
+    """`document`, once checked against the published `schema` when a test suite asks.
 
-    A suite sets `AUDIT_VARIABLE` to a file: every plan the CLI prints or saves (in process or
-    in a child process, such as the Action's steps) is validated and its problems appended
-    there, one JSON line per plan, for the suite to fail on. Unset, this does nothing.
+    A suite sets `AUDIT_VARIABLE` to a file: every plan the CLI prints or saves, and every
+    result `apply --format json` prints (in process or in a child process, such as the Action's
+    steps), is validated and its problems appended there, one JSON line per document, for the
+    suite to fail on. Unset, this does nothing.
     """
     log = os.environ.get(AUDIT_VARIABLE)
     if log:
+        problems = schema_problems(document, schema=schema)
         with open(log, "a", encoding="utf-8") as handle:
-            handle.write(json.dumps({"problems": schema_problems(document)}) + "\n")
+            handle.write(json.dumps({"schema": schema, "problems": problems}) + "\n")
     return document
 
 
-def schema_problems(document: Any) -> list[str]:
-    """What in `document` the published plan schema refuses (`[]`: a valid plan)."""
+def schema_problems(document: Any, *, schema: str = PLAN_SCHEMA) -> list[str]:
+    """What in `document` the published `schema` refuses (`[]`: a valid plan)."""
     return [
         f"/{'/'.join(str(part) for part in error.instance_path)}: {error.message}"
-        for error in _plan_validator().iter_errors(document)
+        for error in _validator(schema).iter_errors(document)
     ]
 
 
 @cache
-def _plan_validator() -> Any:
+def _validator(schema: str) -> Any:
     import jsonschema_rs  # loaded for audits and policies only
 
     from reconciler.published import load_published
 
-    return jsonschema_rs.Draft202012Validator(load_published("plan.schema.json"))
+    return jsonschema_rs.Draft202012Validator(load_published(schema))

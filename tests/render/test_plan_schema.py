@@ -73,7 +73,7 @@ def test_each_change_carries_before_after_origin_scope_and_its_times_on_both_clo
     assert event["times"]["end"]["utc"] == "2027-01-15T22:00:00Z"
     # The autouse audit saw this plan and found it valid.
     lines = plan_schema_audit.read_text(encoding="utf-8").splitlines()
-    assert [json.loads(line) for line in lines] == [{"problems": []}]
+    assert [json.loads(line) for line in lines] == [{"schema": "plan.schema.json", "problems": []}]
 
 
 def test_an_update_shows_the_whole_object_before_and_after(
