@@ -88,8 +88,7 @@ def answered_at(response: httpx.Response) -> datetime:
         stamped = parsedate_to_datetime(response.headers["date"])
     except (KeyError, TypeError, ValueError):
         return current().utcnow() - CLOCK_SLACK
-    return stamped - ANSWER_MARGIN if stamped.tzinfo is not None else stamped.replace(
-        tzinfo=UTC) - ANSWER_MARGIN
+    return (stamped if stamped.tzinfo is not None else stamped.replace(tzinfo=UTC)) - ANSWER_MARGIN
 
 
 def changed_since(

@@ -12,9 +12,9 @@ from click.testing import Result
 
 from reconciler.cli.apply_json import SCHEMA_ID
 from reconciler.sandbox.faults import Fault
-from tests.e2e.test_edits_before_write import Terminal
 from tests.fixtures.faults import FAST, event
 from tests.fixtures.repo import SANDBOX_ENV, Repo, Run
+from tests.fixtures.terminal import Terminal
 
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schemas" / "apply.schema.json"
 

@@ -7,7 +7,6 @@ the colleague's edit is made in the sandbox's store, then `yes` is typed.
 
 from __future__ import annotations
 
-import io
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -18,39 +17,9 @@ import httpx
 from tests.fixtures.clock import FakeClock
 from tests.fixtures.faults import assignment, backdate_events, event, many_events, session
 from tests.fixtures.repo import Repo, Run
+from tests.fixtures.terminal import Terminal
 
 EVENTS = "prospero.events"
-
-
-class Terminal(io.BytesIO):
-    """A terminal where the answer is typed only after `meanwhile` ran (the colleague's edit,
-    made while the person reads the plan)."""
-
-    def __init__(self, answer: str, meanwhile: Callable[[], None]) -> None:
-        super().__init__(answer.encode())
-        self.meanwhile: Callable[[], None] | None = meanwhile
-
-    def isatty(self) -> bool:
-        return True
-
-    def _typed(self) -> None:
-        if self.meanwhile is not None:
-            edit, self.meanwhile = self.meanwhile, None
-            edit()
-
-    def read(self, size: int | None = -1) -> bytes:
-        if size != 0:
-            self._typed()
-        return super().read(size)
-
-    def read1(self, size: int = -1) -> bytes:
-        if size != 0:
-            self._typed()
-        return super().read1(size)
-
-    def readline(self, size: int | None = -1) -> bytes:
-        self._typed()
-        return super().readline(size)
 
 
 def stored_event(repo: Repo, key: str) -> dict[str, Any]:
