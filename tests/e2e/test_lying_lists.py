@@ -47,11 +47,11 @@ def managed_events(repo: DocsRepo, count: int) -> None:
 
 def errors(stderr: str) -> list[str]:
     """The errors a run printed (besides them: the note that the clock is pinned, the warning
-    of an API's first retry, and what the test's own server, in this process, logs of a client
-    that hung up)."""
+    of an API's first retry, the progress lines of a slow refresh away from a terminal, and
+    what the test's own server, in this process, logs of a client that hung up)."""
     return [line for line in stderr.splitlines()
             if not line.startswith(("Note: ", "WARNING reconciler.transport: ",
-                                    "WARNING asyncio: "))]
+                                    "WARNING asyncio: ", "Still refreshing: "))]
 
 
 def refused(cli: Run, root: Path, *options: str) -> str:
