@@ -44,6 +44,7 @@ from reconciler.cli.outcomes import (
     print_read_back,
     print_report,
 )
+from reconciler.cli.shaping import Shaping, check_saved_options
 from reconciler.engine import next_steps
 from reconciler.engine.apply import SETTLE_TIME, Journal, apply_plan
 from reconciler.engine.drift_policy import DriftPolicy
@@ -91,7 +92,7 @@ from reconciler.render import render_text
     "--on-drift",
     type=on_drift_choice,
     default=None,
-    help=ON_DRIFT_HELP + " Default: revert; a saved plan keeps the policy it was made with.",
+    help=ON_DRIFT_HELP + " A saved plan keeps the policy it was made with.",
 )
 @sandbox_option
 @sandbox_db_option
@@ -123,18 +124,18 @@ def apply(
     parallelism: int,
     fail_fast: bool,
     journal: Path,
-    prune: bool,
+    prune: bool | None,
     force: bool,
-    max_change_percent: float,
+    max_change_percent: float | None,
     base_ref: str | None,
     on_drift: str | None,
     use_sandbox: bool,
     sandbox_db: Path,
     lock_timeout: float,
     settle_time: float,
-    strict: bool,
-    adopt: bool,
-    adopt_unscoped: bool,
+    strict: bool | None,
+    adopt: bool | None,
+    adopt_unscoped: bool | None,
     targets: tuple[str, ...],
     policy_folders: tuple[Path, ...],
 ) -> None:
@@ -152,13 +153,13 @@ def apply(
                 "is not checked",
                 err=True,
             )
-        _check_saved_options(
+        check_saved_options(
             saved,
             on_drift=on_drift,
-            base_ref=base_ref,
-            flags={"prune": prune, "adopt": adopt, "adopt-unscoped": adopt_unscoped,
-                   "strict": strict},
+            switches={"prune": prune, "adopt": adopt, "adopt-unscoped": adopt_unscoped,
+                      "strict": strict},
         )
+        _check_saved_base(saved, base_ref=base_ref)
         if addresses and (stray := outside(saved.plan, addresses)):
             raise ReconcilerError(
                 f"{path} changes {', '.join(stray[:5])}{', ...' if len(stray) > 5 else ''}, "
@@ -186,7 +187,10 @@ def apply(
             providers) else 0.0
         settle_interrupted(journal, window=create_timeout + settle_time,
                            on_wait=announce_interrupted(journal))
-        rails = Rails(force=force, threshold_percent=max_change_percent)
+        shaping = Shaping.of(state.defaults, prune=prune, adopt=adopt,
+                             adopt_unscoped=adopt_unscoped, strict=strict, on_drift=on_drift,
+                             max_change_percent=max_change_percent)
+        rails = Rails(force=force, threshold_percent=shaping.max_change_percent)
         # The configuration's policies, the saved plan's and this command's: judged again on
         # what will be sent, whatever the saved file says it found.
         policies = policy_sets(
@@ -211,12 +215,12 @@ def apply(
                 if base_commit else None
             )
             options = PlanOptions(
-                prune=prune,
-                adopt=adopt,
-                adopt_unscoped=adopt_unscoped,
-                strict=strict,
+                prune=shaping.prune,
+                adopt=shaping.adopt,
+                adopt_unscoped=shaping.adopt_unscoped,
+                strict=shaping.strict,
                 rails=replace(rails, base_protected=frozenset(protected_at_base)),
-                on_drift=DriftPolicy(on_drift or DriftPolicy.REVERT.value),
+                on_drift=shaping.on_drift,
                 base_declared=base_declared,
                 targets=addresses,
                 policies=policies,
@@ -251,8 +255,7 @@ def apply(
                 raise SystemExit(EXIT_ERROR)
         click.echo("")
         # Right before the first write: what moved since the plan was read is not overwritten.
-        policy = saved.on_drift if saved is not None else DriftPolicy(
-            on_drift or DriftPolicy.REVERT.value)
+        policy = saved.on_drift if saved is not None else shaping.on_drift
         checked_first = check_before_write(the_plan, result.refreshed, policy=policy)
         record.left_out = checked_first.left_out
         print_left_out(checked_first.left_out)
@@ -279,7 +282,7 @@ def apply(
             state,
             providers,
             report,
-            adopt_unscoped=saved.adopt_unscoped if saved is not None else adopt_unscoped,
+            adopt_unscoped=saved.adopt_unscoped if saved is not None else shaping.adopt_unscoped,
             journal=written,
         ) if report.journal_failure is None else ReadBack()
         record.read_back = checked
@@ -335,23 +338,8 @@ def saved_options(saved: SavedPlan) -> list[tuple[str, str | None]]:
     return options
 
 
-def _check_saved_options(
-    saved: SavedPlan, *, on_drift: str | None, base_ref: str | None, flags: Mapping[str, bool]
-) -> None:
-    """A saved plan is applied with the options it was reviewed with; say so if asked otherwise
-    (as Terraform refuses options that would change a saved plan) rather than drop them."""
-    made_with = {"prune": saved.prune, "adopt": saved.adopt,
-                 "adopt-unscoped": saved.adopt_unscoped, "strict": saved.strict}
-    for flag, asked in flags.items():
-        if asked and not made_with[flag]:
-            raise ReconcilerError(
-                f"{saved.path} was made without --{flag}; make the plan again with --{flag}"
-            )
-    if on_drift is not None and DriftPolicy(on_drift) is not saved.on_drift:
-        raise ReconcilerError(
-            f"{saved.path} was made with --on-drift {saved.on_drift.value}, not {on_drift}; "
-            f"make the plan again with --on-drift {on_drift}"
-        )
+def _check_saved_base(saved: SavedPlan, *, base_ref: str | None) -> None:
+    """A --base-ref given to apply must name the commit the saved plan was labelled against."""
     if base_ref is not None and (
         saved.base_commit is None or commit_of(saved.config_path, base_ref) != saved.base_commit
     ):

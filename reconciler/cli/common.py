@@ -92,6 +92,8 @@ def invocation_of(context: click.Context) -> next_steps.Invocation:
         if param.is_flag:
             if value is True:
                 options.append((flag, None))
+            elif value is False and param.secondary_opts:  # `--no-prune` over `defaults:`
+                options.append((max(param.secondary_opts, key=len), None))
         elif param.multiple:
             options += [(flag, str(each)) for each in value or ()]
         elif value is not None:
@@ -190,19 +192,25 @@ policy_option = click.option(
 threshold_option = click.option(
     "--max-change-percent",
     type=click.FloatRange(0, 100),
-    default=30.0,
-    show_default=True,
-    help="Refuse cancels/deletes or updates of more than this share of a kind's managed objects.",
+    default=None,
+    help="Refuse cancels/deletes or updates of more than this share of a kind's managed objects "
+    "(default: `defaults: max_change_percent` in the YAML, else 30).",
 )
 prune_option = click.option(
-    "--prune", is_flag=True, help="Cancel/delete managed objects that are no longer declared."
+    "--prune/--no-prune",
+    default=None,
+    help="Cancel/delete managed objects that are no longer declared (default: `defaults: "
+    "prune` in the YAML, else off).",
 )
 strict_option = click.option(
-    "--strict", is_flag=True, help="Scheduling-check warnings are errors (exit 1)."
+    "--strict/--no-strict",
+    default=None,
+    help="Scheduling-check warnings are errors, exit 1 (default: `defaults: strict`, else off).",
 )
 ON_DRIFT_HELP = (
     "Fields edited remotely that git did not change since --base-ref: revert them, keep them, "
-    "or fail (keep and fail need --base-ref)."
+    "or fail (keep and fail need --base-ref). Default: `defaults: on_drift` in the YAML, else "
+    "revert."
 )
 on_drift_choice = click.Choice([policy.value for policy in DriftPolicy])
 base_ref_option = click.option(
@@ -211,16 +219,18 @@ base_ref_option = click.option(
     help="Label each change `config` (changed since REF) or `drift` (remote edited outside git).",
 )
 adopt_option = click.option(
-    "--adopt",
-    is_flag=True,
-    help="Mark imported objects (entries with remote_id) as managed instead of skipping them.",
+    "--adopt/--no-adopt",
+    default=None,
+    help="Mark imported objects (entries with remote_id) as managed instead of skipping them "
+    "(default: `defaults: adopt`, else off).",
 )
 
 adopt_unscoped_option = click.option(
-    "--adopt-unscoped",
-    is_flag=True,
+    "--adopt-unscoped/--no-adopt-unscoped",
+    default=None,
     help="Take objects managed before scopes existed, and declared here, into this "
-    "configuration's scope (one marker write each; Prevail sessions are scheduled anew).",
+    "configuration's scope (one marker write each; Prevail sessions are scheduled anew; "
+    "default: `defaults: adopt_unscoped`, else off).",
 )
 
 

@@ -36,11 +36,11 @@ from reconciler.cli.common import (
     value_limit,
 )
 from reconciler.cli.notifying import notifying
+from reconciler.cli.shaping import Shaping
 from reconciler.config import DesiredState
 from reconciler.engine import next_steps
 from reconciler.engine.directions import GitRecord, read_record, with_directions
 from reconciler.engine.drift import detect_drift
-from reconciler.engine.drift_policy import DriftPolicy
 from reconciler.engine.fingerprint import configuration_fingerprint
 from reconciler.engine.origins import commit_of, declared_at_ref
 from reconciler.engine.plan import PlanOptions, PlanResult, build_plan
@@ -120,13 +120,7 @@ def validate(paths: tuple[Path, ...], output_format: str, use_sandbox: bool) -> 
 @prune_option
 @threshold_option
 @base_ref_option
-@click.option(
-    "--on-drift",
-    type=on_drift_choice,
-    default=DriftPolicy.REVERT.value,
-    show_default=True,
-    help=ON_DRIFT_HELP,
-)
+@click.option("--on-drift", type=on_drift_choice, default=None, help=ON_DRIFT_HELP)
 @sandbox_option
 @sandbox_db_option
 @strict_option
@@ -141,23 +135,25 @@ def plan(
     out: Path | None,
     calendar_out: Path | None,
     detailed_exitcode: bool,
-    prune: bool,
-    max_change_percent: float,
+    prune: bool | None,
+    max_change_percent: float | None,
     base_ref: str | None,
-    on_drift: str,
+    on_drift: str | None,
     use_sandbox: bool,
     sandbox_db: Path,
-    strict: bool,
-    adopt: bool,
-    adopt_unscoped: bool,
+    strict: bool | None,
+    adopt: bool | None,
+    adopt_unscoped: bool | None,
     targets: tuple[str, ...],
     policy_folders: tuple[Path, ...],
 ) -> None:
     """Show the minimal calls that bring the remote schedule to the state declared in PATH."""
     addresses = parse_targets(targets)
     key = signing_key()
-    policy = DriftPolicy(on_drift)
     with target(path, use_sandbox=use_sandbox, sandbox_db=sandbox_db) as (state, providers):
+        shaping = Shaping.of(state.defaults, prune=prune, adopt=adopt,
+                             adopt_unscoped=adopt_unscoped, strict=strict, on_drift=on_drift,
+                             max_change_percent=max_change_percent)
         base_commit = commit_of(path, base_ref) if base_ref else None
         protected_at_base: set[Address] = set()
         base_declared = (
@@ -165,13 +161,13 @@ def plan(
             if base_commit else None
         )
         options = PlanOptions(
-            prune=prune,
-            adopt=adopt,
-            adopt_unscoped=adopt_unscoped,
-            strict=strict,
-            rails=Rails(threshold_percent=max_change_percent,
+            prune=shaping.prune,
+            adopt=shaping.adopt,
+            adopt_unscoped=shaping.adopt_unscoped,
+            strict=shaping.strict,
+            rails=Rails(threshold_percent=shaping.max_change_percent,
                         base_protected=frozenset(protected_at_base)),
-            on_drift=policy,
+            on_drift=shaping.on_drift,
             base_declared=base_declared,
             targets=addresses,
             policies=policy_sets(state, map(str, policy_folders)),
@@ -190,11 +186,8 @@ def plan(
     source = {
         "path": str(path),
         "sandbox": use_sandbox,
-        "prune": prune,
-        "adopt": adopt,
-        "adopt_unscoped": adopt_unscoped,
-        "strict": strict,
-        "on_drift": policy.value,
+        # In effect: each flag given, else the configuration's `defaults:`.
+        **shaping.source(),
         "base_ref": base_ref,
         "base_commit": base_commit,
         # Folders named on the command line: `apply plan.json` judges the plan by them again

@@ -26,6 +26,8 @@ from reconciler.config.document import ConfigFile
 from reconciler.config.hints import hint_budget
 from reconciler.config.notifications import NotificationTarget
 from reconciler.config.notifications import collect as collect_notifications
+from reconciler.config.plan_defaults import PlanDefaults
+from reconciler.config.plan_defaults import collect as collect_defaults
 from reconciler.config.recurrence import Series, expand_series
 from reconciler.config.renames import Claim, claims, rename_issues
 from reconciler.config.schema import schema_issues
@@ -86,6 +88,8 @@ class DesiredState:
     # The policy folders `policies:` names, each relative to the file that names it.
     policies: tuple[str, ...] = ()
     windows: tuple[ChangeWindow, ...] = ()  # when apply may write (`windows:`)
+    # The options plan and apply are made with, where no flag says otherwise (`defaults:`).
+    defaults: PlanDefaults = field(default_factory=PlanDefaults)
 
 
 def load(
@@ -193,6 +197,9 @@ def _load_texts(
             if resolve_providers else None,
         )
         windows = collect_windows([(file.document, file.source) for file in files], issues)
+        defaults = collect_defaults(
+            [(file.document, file.source, file.clean) for file in files], issues
+        )
     # What plan would refuse later, found here for every command alike (validate included).
     issues.extend(
         plan_refusals(files, providers, objects, series, providers_required=providers_required)
@@ -211,6 +218,7 @@ def _load_texts(
         scope=declared_scope(files) or derived_scope(root, environ),
         notifications=notifications,
         windows=windows,
+        defaults=defaults,
         policies=tuple(
             (Path(file.name).parent / entry).as_posix()
             for file in files

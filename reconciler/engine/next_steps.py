@@ -31,6 +31,11 @@ SHAPING = frozenset(
         "--adopt-unscoped",
         "--strict",
         "--max-change-percent",
+        # Each one's negation, which turns off an option the configuration's `defaults:` sets.
+        "--no-prune",
+        "--no-adopt",
+        "--no-adopt-unscoped",
+        "--no-strict",
     }
 )
 # Options given once per value, as many times as the run gave them.

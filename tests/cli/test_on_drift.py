@@ -137,7 +137,7 @@ def test_a_saved_plan_keeps_the_policy_it_was_reviewed_with(repo: Repo, cli: Run
     ]
 
     refused = cli("apply", saved, "--auto-approve", "--on-drift", "revert", expect=1)
-    assert "was made with --on-drift keep, not revert" in refused.stderr
+    assert "plan had --on-drift keep, apply has --on-drift revert" in refused.stderr
     repo.forget_requests()
     cli("apply", saved, "--auto-approve")
     assert patches(repo) == [{"capacity": 250}]

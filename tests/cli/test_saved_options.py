@@ -24,7 +24,10 @@ def test_an_option_the_plan_was_made_without_is_refused(repo: Repo, cli: Run, fl
     repo.forget_requests()
 
     refused = cli("apply", saved, "--auto-approve", flag, expect=1)
-    assert f"was made without {flag}; make the plan again with {flag}" in refused.stderr
+    assert (
+        f"the plan job and the apply job pass different options: plan had none, apply has "
+        f"{flag}; put shared options in providers.yaml's defaults: block"
+    ) in refused.stderr
     assert repo.requests() == []
 
 

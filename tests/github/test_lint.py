@@ -5,6 +5,7 @@ privilege, applies never overlapping)."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -59,6 +60,46 @@ def test_actionlint_passes_the_workflows_as_published():
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+# A commented alternative: a `with:` key written out in a comment, to uncomment as it is.
+COMMENTED_KEY = re.compile(r"^(?P<indent>\s*)# (?P<entry>[a-z][a-z0-9_-]*: \S.*)$", re.MULTILINE)
+
+
+def test_every_commented_alternative_uncommented_still_passes(tmp_path: Path):
+    """Uncommenting what a workflow offers in a comment gives a workflow that actionlint and
+    GitHub's workflow schema accept (no duplicate key, no unknown input)."""
+    (tmp_path / ".git").mkdir()
+    shutil.copy(ACTION, tmp_path / "action.yml")
+    target = tmp_path / ".github" / "workflows"
+    target.mkdir(parents=True)
+    for path in WORKFLOWS:
+        text = path.read_text(encoding="utf-8").replace(PUBLISHED, "./")
+        (target / path.name).write_text(
+            COMMENTED_KEY.sub(r"\g<indent>\g<entry>", text), encoding="utf-8"
+        )
+    uncommented = [str(target / path.name) for path in WORKFLOWS]
+    done = run(tool("actionlint"), "-oneline", *uncommented, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    done = run(tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows",
+               *uncommented)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_shape_of_a_commented_alternative_is_recognised(tmp_path: Path):
+    """The uncommenting above finds a commented `with:` key: the duplicate `args` that the
+    apply workflow once suggested fails actionlint."""
+    (tmp_path / ".git").mkdir()
+    shutil.copy(ACTION, tmp_path / "action.yml")
+    target = tmp_path / ".github" / "workflows"
+    target.mkdir(parents=True)
+    text = (ROOT / "examples/.github/workflows/apply.yml").read_text(encoding="utf-8")
+    suggested = text.replace(PUBLISHED, "./").replace(
+        "          base-ref:", "          # args: --prune\n          base-ref:", 1)
+    (target / "apply.yml").write_text(COMMENTED_KEY.sub(r"\g<indent>\g<entry>", suggested))
+    done = run(tool("actionlint"), "-oneline", str(target / "apply.yml"), cwd=tmp_path)
+    assert done.returncode != 0
+    assert '"args" is duplicated' in done.stdout + done.stderr
+
+
 def test_actionlint_checks_the_workflows_against_this_action(tmp_path: Path):
     """With `uses: ./`, actionlint reads action.yml: every `with:` input and every output the
     workflows read must exist."""
@@ -109,7 +150,8 @@ def test_the_action_is_composite_with_the_documented_interface():
         "fail-on-changes", "github-token", "python-version",
     ]
     assert action["inputs"]["fail-on-changes"]["default"] == "false"
-    assert action["inputs"]["on-drift"]["default"] == "revert"
+    # Empty: providers.yaml's `defaults:` decide, for the plan job and the apply job alike.
+    assert action["inputs"]["on-drift"]["default"] == ""
     assert action["inputs"]["plan-key"]["default"] == ""
     assert action["inputs"]["github-token"]["default"] == "${{ github.token }}"
     assert {"exitcode", "has_changes", "creates", "updates", "deletes", "plan-file",
@@ -187,7 +229,10 @@ def test_the_triggers_and_the_loop_from_review_to_apply():
     assert applied["with"]["plan-artifact"] == (
         "${{ github.event_name == 'push' && format('reconciler-plan-{0}', matrix.name) || '' }}")
     assert applied["with"]["plan-key"] == planned["with"]["plan-key"]
-    assert applied["with"]["on-drift"] == planned["with"]["on-drift"]
+    # The options a plan is made with come from providers.yaml's `defaults:`, which both jobs
+    # read: neither job passes its own.
+    assert "on-drift" not in applied["with"] and "on-drift" not in planned["with"]
+    assert "args" not in planned["with"]
     # `force` exists only as a person's explicit choice on a manual run.
     force = apply["on"]["workflow_dispatch"]["inputs"]["force"]
     assert (force["type"], force["default"]) == ("boolean", False)

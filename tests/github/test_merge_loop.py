@@ -241,3 +241,42 @@ def test_a_plan_the_rail_refuses_goes_through_only_by_a_dispatch_with_force(
     assert done.count("| ✅ applied |") == 4
     assert "Planned afresh from this commit (not reviewed on a pull request)" in done
     assert "<details><summary>The plan</summary>" in done
+
+
+SHARED_FIX = (
+    "the plan job and the apply job pass different options: plan had none, apply has --prune; "
+    "put shared options in providers.yaml's defaults: block"
+)
+
+
+def test_an_apply_job_given_an_option_the_plan_job_lacked_names_the_fix(
+    runner: Runner, push_runner: Runner, fake_github: FakeGitHub, london: Path, sandbox
+):
+    reviewed_plan(runner, push_runner, fake_github)
+    sandbox.requests.clear()
+
+    refused = apply(push_runner, args="--prune")
+    assert not refused.ok
+    errors = refused.commands("error")
+    assert any(SHARED_FIX in line for line in errors), errors
+    assert not any("reviewed-plan.json" in line for line in errors), errors
+    assert sandbox.requests.snapshot() == []  # refused before the configuration was read
+
+
+def test_options_in_defaults_reach_the_plan_job_and_the_apply_job_alike(
+    runner: Runner, push_runner: Runner, fake_github: FakeGitHub, london: Path, sandbox
+):
+    providers = london / "providers.yaml"
+    providers.write_text(
+        providers.read_text(encoding="utf-8") + "defaults:\n  prune: true\n  strict: true\n",
+        encoding="utf-8",
+    )
+    plan_file = reviewed_plan(runner, push_runner, fake_github)
+    source = json.loads(plan_file.read_text(encoding="utf-8"))["source"]
+    assert (source["prune"], source["strict"]) == (True, True)
+
+    applied = apply(push_runner, args="--prune")  # the same option as the plan's: accepted
+    assert applied.ok, applied.stderr + applied.stdout
+    writes = [(r.method, r.path) for r in sandbox.requests.snapshot()
+              if r.method != "GET" and not r.path.endswith("/auth/login")]
+    assert writes[-1:] == [("POST", "/prospero/events")]
