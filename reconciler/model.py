@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, NamedTuple
 
-from reconciler.conflicts import Conflicts
-from reconciler.findings import Finding
+from reconciler.findings import Conflicts, Finding
 
 # The declared kinds, in file order, and the provider that serves each.
 KINDS = ("sessions", "events", "assignments")

@@ -13,10 +13,9 @@ overlaps another neither resolves nor introduces anything.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
-from reconciler.conflicts import Booked, Conflicts, Overlap
 from reconciler.engine.refresh import Refreshed
 from reconciler.engine.scheduling import (
     Booking,
@@ -25,6 +24,7 @@ from reconciler.engine.scheduling import (
     place_of,
     session_span,
 )
+from reconciler.findings import Booked, Conflicts, Overlap
 from reconciler.instants import format_utc
 from reconciler.model import Plan
 
@@ -87,7 +87,7 @@ def _schedule_after(plan: Plan, now: Mapping[str, Entry]) -> dict[str, Entry]:
     return after
 
 
-def _overlaps(entries: Any) -> dict[OverlapKey, Overlap]:
+def _overlaps(entries: Iterable[Entry]) -> dict[OverlapKey, Overlap]:
     """Every overlap of one schedule, per person and per place, each found by a sweep by start."""
     booked: dict[tuple[str, str], list[tuple[Booking, Entry, str]]] = {}
     names: dict[tuple[str, str], str] = {}
