@@ -7,8 +7,8 @@ scheduling checks' rules (a person, by email, in two overlapping sessions; two e
 location that overlap, cancelled ones not counted); an overlap only after is introduced, one only
 before is resolved, and one in both (even if one of its objects moves) is neither.
 
-Each object keeps its identity across a rename (the address it had), so renaming an object that
-overlaps another neither resolves nor introduces anything.
+Each object keeps its identity across a rename (refresh files it under its declared key), so
+renaming an object that overlaps another neither resolves nor introduces anything.
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ CHECKED = ("sessions", "events")
 class Entry(NamedTuple):
     """A managed object as one side of the comparison sees it."""
 
-    identity: str  # its address before the plan (a rename keeps it)
-    address: str  # its address as that side shows it
+    identity: str  # its address once refreshed (a renamed object's declared one, on both sides)
+    address: str  # its address as that side shows it (before a rename: the key it carries)
     kind: str
     fields: Mapping[str, Any]
 
@@ -59,15 +59,14 @@ def _schedule_now(plan: Plan, refreshed: Mapping[str, Refreshed]) -> dict[str, E
     for side in refreshed.values():
         if side.provider.kind in CHECKED:
             for current in side.current.values():
-                address = str(current.address)
-                now[address] = Entry(address, address, current.kind, current.fields)
+                # Refresh files a renamed object under its declared key; it carries the old one.
+                identity = str(current.address)
+                shown = f"{current.kind}.{current.moved_from}" if current.moved_from else identity
+                now[identity] = Entry(identity, shown, current.kind, current.fields)
     for change in plan.changes:
         # What the plan takes over (adoptions of unscoped objects, duplicates): as found.
-        # (A rename's object is already there, under the address it carries now.)
         address, found = str(change.address), change.before
-        if found is None or change.moved_from is not None or address in now:
-            continue
-        if change.address.kind in CHECKED:
+        if found is not None and address not in now and change.address.kind in CHECKED:
             now[address] = Entry(address, address, change.address.kind, found)
     return now
 
@@ -77,13 +76,11 @@ def _schedule_after(plan: Plan, now: Mapping[str, Entry]) -> dict[str, Entry]:
     for change in plan.changes:
         if change.address.kind not in CHECKED:
             continue
-        identity = str(change.moved_from or change.address)
+        address = str(change.address)
         if change.after is None:
-            after.pop(identity, None)
+            after.pop(address, None)
         else:
-            after[identity] = Entry(
-                identity, str(change.address), change.address.kind, change.after
-            )
+            after[address] = Entry(address, address, change.address.kind, change.after)
     return after
 
 

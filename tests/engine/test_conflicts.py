@@ -171,3 +171,16 @@ def test_an_event_moved_onto_another_at_one_location(repo: Repo, cli: Run) -> No
         "UTC, location) overlaps events.rehearsal (Fri 2027-01-15 21:30-Sat 2027-01-16 02:00 "
         "UTC, location)"
     ) in text
+
+
+def test_a_rename_alone_neither_introduces_nor_resolves(repo: Repo, cli: Run) -> None:
+    """The renamed (and moved) session is the same object: its overlap is the one there
+    before, under its new address."""
+    _applied(repo, cli, "10:30")
+    renamed = PREP.format(start="10:45").replace(
+        "key: okafor-prep\n", "key: okafor-preparation\n    previous_keys: [okafor-prep]\n"
+    )
+    repo.write("prep.yaml", renamed)
+    document = json.loads(cli("plan", repo.root, "--format", "json").stdout)
+    assert [change["moved_from"] for change in document["changes"]] == ["sessions.okafor-prep"]
+    assert document["conflicts"] == {"introduced": [], "resolved": []}
