@@ -42,6 +42,24 @@ class Entry(NamedTuple):
 
 # (subject, name's key, the two identities, sorted): one overlap, whatever its objects' times.
 OverlapKey = tuple[str, str, str, str]
+Slot = tuple[Booking, Entry, str]  # a booking, its object, and the subject's role there
+
+
+class Found(NamedTuple):
+    """An overlap as the sweep finds it; described (times in words) only if it is reported."""
+
+    subject: str
+    name: str
+    first: Slot
+    second: Slot
+
+    def described(self) -> Overlap:
+        return Overlap(
+            subject=self.subject,
+            name=self.name,
+            first=_booked(self.first[0], self.first[2]),
+            second=_booked(self.second[0], self.second[2]),
+        )
 
 
 def plan_conflicts(plan: Plan, refreshed: Mapping[str, Refreshed]) -> Conflicts:
@@ -49,9 +67,15 @@ def plan_conflicts(plan: Plan, refreshed: Mapping[str, Refreshed]) -> Conflicts:
     after = _schedule_after(plan, before)
     then, later = _overlaps(before.values()), _overlaps(after.values())
     return Conflicts(
-        introduced=tuple(overlap for key, overlap in later.items() if key not in then),
-        resolved=tuple(overlap for key, overlap in then.items() if key not in later),
+        introduced=_described(found for key, found in later.items() if key not in then),
+        resolved=_described(found for key, found in then.items() if key not in later),
     )
+
+
+def _described(found: Iterable[Found]) -> tuple[Overlap, ...]:
+    """In order of the earlier object's start, then person or place."""
+    ordered = sorted(found, key=lambda f: (f.first[0].begin, f.subject, f.name, f.first[0].address))
+    return tuple(overlap.described() for overlap in ordered)
 
 
 def _schedule_now(plan: Plan, refreshed: Mapping[str, Refreshed]) -> dict[str, Entry]:
@@ -84,9 +108,9 @@ def _schedule_after(plan: Plan, now: Mapping[str, Entry]) -> dict[str, Entry]:
     return after
 
 
-def _overlaps(entries: Iterable[Entry]) -> dict[OverlapKey, Overlap]:
+def _overlaps(entries: Iterable[Entry]) -> dict[OverlapKey, Found]:
     """Every overlap of one schedule, per person and per place, each found by a sweep by start."""
-    booked: dict[tuple[str, str], list[tuple[Booking, Entry, str]]] = {}
+    booked: dict[tuple[str, str], list[Slot]] = {}
     names: dict[tuple[str, str], str] = {}
     for entry in entries:
         if entry.fields.get("status") == "cancelled":
@@ -99,17 +123,13 @@ def _overlaps(entries: Iterable[Entry]) -> dict[OverlapKey, Overlap]:
         for subject, key, name, role in _subjects(entry):
             booked.setdefault((subject, key), []).append((booking, entry, role))
             names.setdefault((subject, key), name)
-    found: dict[OverlapKey, Overlap] = {}
+    found: dict[OverlapKey, Found] = {}
     for (subject, key), bookings in booked.items():
-        for (first, one, role_one), (second, other, role_other) in _sweep(bookings):
-            pair = sorted((one.identity, other.identity))
-            found[(subject, key, pair[0], pair[1])] = Overlap(
-                subject=subject,
-                name=names[(subject, key)],
-                first=_booked(first, role_one),
-                second=_booked(second, role_other),
-            )
-    return dict(sorted(found.items(), key=lambda item: (item[1].first.start, item[0])))
+        for first, second in _sweep(bookings):
+            one, other = first[1].identity, second[1].identity
+            pair = (one, other) if one < other else (other, one)
+            found[(subject, key, *pair)] = Found(subject, names[(subject, key)], first, second)
+    return found
 
 
 def _subjects(entry: Entry) -> Iterator[tuple[str, str, str, str]]:
@@ -128,12 +148,12 @@ def _subjects(entry: Entry) -> Iterator[tuple[str, str, str, str]]:
 
 
 def _sweep(
-    bookings: list[tuple[Booking, Entry, str]],
-) -> Iterator[tuple[tuple[Booking, Entry, str], tuple[Booking, Entry, str]]]:
+    bookings: list[Slot],
+) -> Iterator[tuple[Slot, Slot]]:
     """Pairs that overlap (touching ends do not), the earlier first: one pass sorted by start,
     keeping only the bookings still running."""
     ordered = sorted(bookings, key=lambda item: (item[0].begin, item[0].end, item[1].identity))
-    running: list[tuple[Booking, Entry, str]] = []
+    running: list[Slot] = []
     for item in ordered:
         running = [other for other in running if other[0].end > item[0].begin]
         for other in running:
