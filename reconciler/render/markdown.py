@@ -132,17 +132,20 @@ def _notes(plan: Plan) -> list[str]:
 
 
 def _conflicts(plan: Plan) -> list[str]:
-    """The overlaps the plan introduces or resolves: never folded, a reviewer weighs each."""
+    """The overlaps the plan introduces or resolves: the count always on screen, the list
+    folded when it is long."""
     conflicts = plan.conflicts
     if not conflicts:
         return []
-    return [
-        f"**Conflicts:** the plan {conflicts.summary()}.",
-        "",
+    listed = [
         *(f"- 🔴 introduces {markdown_text(str(o))}" for o in conflicts.introduced),
         *(f"- 🟢 resolves {markdown_text(str(o))}" for o in conflicts.resolved),
-        "",
     ]
+    summary = f"**Conflicts:** the plan {conflicts.summary()}."
+    if len(listed) <= FOLD_NOTES:
+        return [summary, "", *listed, ""]
+    return [summary, "", "<details><summary>Each overlap</summary>", "", *listed, "",
+            "</details>", ""]
 
 
 def _series(plan: Plan) -> list[str]:

@@ -184,3 +184,26 @@ def test_a_rename_alone_neither_introduces_nor_resolves(repo: Repo, cli: Run) ->
     document = json.loads(cli("plan", repo.root, "--format", "json").stdout)
     assert [change["moved_from"] for change in document["changes"]] == ["sessions.okafor-prep"]
     assert document["conflicts"] == {"introduced": [], "resolved": []}
+
+
+def test_many_overlaps_fold_in_markdown_under_their_count(repo: Repo, cli: Run) -> None:
+    """Six sessions moved onto the deposition: the count stays on screen, the list folds."""
+    sessions = "".join(
+        f"""  - key: prep-{index}
+    title: Preparation {index}
+    case: 2027-CV-0142
+    start: 2027-03-02T{{start}}
+    time_zone: America/New_York
+    duration_hours: 1
+    deponent: {{{{name: M. Okafor, email: counsel@example.com}}}}
+"""
+        for index in range(6)
+    )
+    repo.write("depositions.yaml", DEPOSITION)
+    repo.write("prep.yaml", ("version: 1\nsessions:\n" + sessions).format(start="12:00"))
+    cli("apply", repo.root, "--auto-approve")
+    repo.write("prep.yaml", ("version: 1\nsessions:\n" + sessions).format(start="10:00"))
+    markdown = cli("plan", repo.root, "--format", "markdown").stdout
+    summary = "**Conflicts:** the plan introduces 6 overlaps, resolves 0."
+    assert f"{summary}\n\n<details><summary>Each overlap</summary>\n" in markdown
+    assert markdown.count("- 🔴 introduces person counsel@example.com") == 6
