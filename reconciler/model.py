@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, NamedTuple
 
-from reconciler.findings import Finding
+from reconciler.findings import Conflicts, Finding
 
 # The declared kinds, in file order, and the provider that serves each.
 KINDS = ("sessions", "events", "assignments")
@@ -416,6 +416,8 @@ class Plan:
     findings: tuple[Finding, ...] = ()
     # The policy folders that were evaluated, as given (a saved plan's apply evaluates them again).
     policy_sets: tuple[str, ...] = ()
+    # Overlaps (same person or place) that only the applied or only the current schedule has.
+    conflicts: Conflicts = field(default_factory=Conflicts)
 
     @property
     def has_changes(self) -> bool:

@@ -4,7 +4,9 @@
                                                                                       ─▶ policies
 
 The changes come with the recurring series' warnings (a start the rule does not produce, a
-series with no occurrence within its horizon), which the configuration alone decides.
+series with no occurrence within its horizon), which the configuration alone decides. After
+the checks, the schedule now and after the apply are compared: the overlaps the plan introduces
+or resolves (`engine.conflicts`).
 
 Each pass takes the plan and returns a new one; none computes the checksum. `seal` does, once,
 over the changes that survived every pass: the checksum covers the remote state of every object
@@ -28,6 +30,7 @@ from reconciler.config.recurrence import series_notes
 from reconciler.config.windows import ChangeWindow
 from reconciler.engine.adoption import plan_adoptions
 from reconciler.engine.changes import plan_changes
+from reconciler.engine.conflicts import plan_conflicts
 from reconciler.engine.drift_policy import (
     DriftPolicy,
     drift_refusal,
@@ -107,7 +110,8 @@ def derive(state: DesiredState, refreshed: Mapping[str, Refreshed], options: Pla
         plan = label_origins(plan, refreshed, options.base_declared)
     if options.on_drift is DriftPolicy.KEEP:
         plan = keep_remote_edits(plan, refreshed)
-    return checked_plan(plan, refreshed, state.working_hours, strict=options.strict)
+    plan = checked_plan(plan, refreshed, state.working_hours, strict=options.strict)
+    return replace(plan, conflicts=plan_conflicts(plan, refreshed))
 
 
 def recheck_saved(

@@ -105,10 +105,10 @@ def check_schedule(
     """Every finding, errors first, each in file order."""
     sides = {side.provider.kind: side for side in refreshed.values()}
     leaving = {str(c.address) for c in plan.changes if c.action.is_removal}
-    sessions = list(_bookings(sides.get("sessions"), leaving, _session_span))
+    sessions = list(_bookings(sides.get("sessions"), leaving, session_span))
     events = [
         booking
-        for booking in _bookings(sides.get("events"), leaving, _event_span)
+        for booking in _bookings(sides.get("events"), leaving, event_span)
         if booking.fields.get("status") != "cancelled"
     ]
     findings = [
@@ -155,7 +155,7 @@ def _double_bookings(sessions: Sequence[Booking]) -> Iterator[Finding]:
 def _shared_locations(events: Sequence[Booking]) -> Iterator[Finding]:
     by_place: dict[tuple[str, str], list[Booking]] = {}
     for event in events:
-        place = _place(event.fields.get("location"))
+        place = place_of(event.fields.get("location"))
         if place is not None:
             by_place.setdefault(place, []).append(event)
     for place, booked in sorted(by_place.items()):
@@ -230,7 +230,7 @@ def _bookings(
             yield Booking(str(current.address), *span, zone, None, current.fields)
 
 
-def _session_span(fields: Mapping[str, Any]) -> Span | None:
+def session_span(fields: Mapping[str, Any]) -> Span | None:
     start = _instant(fields.get("start"))
     if start is None:
         return None
@@ -240,7 +240,7 @@ def _session_span(fields: Mapping[str, Any]) -> Span | None:
     return start, start + hours(float(length))
 
 
-def _event_span(fields: Mapping[str, Any]) -> Span | None:
+def event_span(fields: Mapping[str, Any]) -> Span | None:
     start, end = _instant(fields.get("start")), _instant(fields.get("end"))
     if start is None:
         return None
@@ -270,18 +270,24 @@ def _is_day(value: Any) -> bool:
 
 
 def _participants(fields: Mapping[str, Any]) -> set[str]:
-    emails = {
-        str(invite.get("email")).lower()
+    return set(participant_roles(fields))
+
+
+def participant_roles(fields: Mapping[str, Any]) -> dict[str, str]:
+    """Each participant's email (lower case) and role: deponent, host or invitee."""
+    roles = {
+        str(invite.get("email")).lower(): "host" if invite.get("access_level") == "host"
+        else "invitee"
         for invite in fields.get("invites") or []
         if isinstance(invite, Mapping) and invite.get("email")
     }
     deponent = fields.get("deponent")
     if isinstance(deponent, Mapping) and isinstance(deponent.get("email"), str):
-        emails.add(deponent["email"].lower())
-    return emails
+        roles[deponent["email"].lower()] = "deponent"
+    return roles
 
 
-def _place(location: Any) -> tuple[str, str] | None:
+def place_of(location: Any) -> tuple[str, str] | None:
     if not isinstance(location, Mapping):
         return None
     name = " ".join(str(location.get("name") or "").split()).casefold()

@@ -40,6 +40,7 @@ h1 { font-size: 1.4rem; margin-bottom: .25rem; }
 .headline { font-size: 1.15rem; font-weight: 600; }
 .counts, .note { color: #59636e; }
 ul.warnings li { color: #7d4e00; }
+.introduced { color: #cf222e; } .resolved { color: #1a7f37; }
 table { border-collapse: collapse; width: 100%; margin-top: 1rem; }
 th, td { border-bottom: 1px solid #d1d9e0; padding: .35rem .5rem; text-align: left;
          vertical-align: top; }
@@ -84,6 +85,7 @@ def render_html(plan: Plan, *, title: str = "reconciler plan") -> str:
               for s in plan.skipped]
     if notes:
         parts += ['<ul class="warnings">', *notes, "</ul>"]
+    parts += _conflicts(plan)
     if not plan.changes:
         parts.append(f"<p>{_text(NO_CHANGES)}</p>")
     else:
@@ -92,6 +94,17 @@ def render_html(plan: Plan, *, title: str = "reconciler plan") -> str:
     parts.append(f'<p class="note">reconciler {escape(__version__)}</p>')
     parts += ["</body>", "</html>"]
     return "\n".join(parts) + "\n"
+
+
+def _conflicts(plan: Plan) -> list[str]:
+    """The overlaps the plan introduces (red) and resolves (green), one per line."""
+    conflicts = plan.conflicts
+    if not conflicts:
+        return []
+    rows = [f'<li class="introduced">introduces {_text(str(o))}</li>' for o in conflicts.introduced]
+    rows += [f'<li class="resolved">resolves {_text(str(o))}</li>' for o in conflicts.resolved]
+    summary = f"Conflicts: the plan {conflicts.summary()}."
+    return [f'<p class="conflicts"><strong>{_text(summary)}</strong></p>', "<ul>", *rows, "</ul>"]
 
 
 def _text(text: str) -> str:

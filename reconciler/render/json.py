@@ -41,6 +41,8 @@ def plan_document(plan: Plan, *, source: dict[str, Any] | None = None) -> dict[s
         "series": dict(plan.series_sizes),
         "scope": plan.scope.to_json() if plan.scope is not None else None,
         "duplicates": [duplicate.to_json() for duplicate in plan.duplicates],
+        # The overlaps (same person or place) the apply would introduce or resolve.
+        "conflicts": plan.conflicts.to_json(),
         # Judged when the plan was made; `apply plan.json` judges the changes again.
         "policy": {
             "sets": list(plan.policy_sets),

@@ -47,6 +47,7 @@ def render_markdown(plan: Plan, *, title: str = "reconciler plan") -> str:
     lines += [*scope, ""] if scope else []
     lines += _findings(plan)
     lines += _notes(plan)
+    lines += _conflicts(plan)
     if not plan.changes:
         lines.append(f"✅ {NO_CHANGES}")
         return visible_lines(lines) + "\n"
@@ -128,6 +129,23 @@ def _notes(plan: Plan) -> list[str]:
     ]
     summary = ", ".join(part for part in counted if part)
     return [f"<details><summary>⚠️ {summary}</summary>", "", *notes, "", "</details>", ""]
+
+
+def _conflicts(plan: Plan) -> list[str]:
+    """The overlaps the plan introduces or resolves: the count always on screen, the list
+    folded when it is long."""
+    conflicts = plan.conflicts
+    if not conflicts:
+        return []
+    listed = [
+        *(f"- 🔴 introduces {markdown_text(str(o))}" for o in conflicts.introduced),
+        *(f"- 🟢 resolves {markdown_text(str(o))}" for o in conflicts.resolved),
+    ]
+    summary = f"**Conflicts:** the plan {conflicts.summary()}."
+    if len(listed) <= FOLD_NOTES:
+        return [summary, "", *listed, ""]
+    return [summary, "", "<details><summary>Each overlap</summary>", "", *listed, "",
+            "</details>", ""]
 
 
 def _series(plan: Plan) -> list[str]:

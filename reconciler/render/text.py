@@ -71,6 +71,11 @@ def render_text(plan: Plan, *, color: bool = False, max_value: int | None = None
             lines.extend(_change_lines(change, paint, partial(show, limit=max_value)))
             lines.append("")
     lines.append(paint(summary_line(plan), bold=True))
+    if plan.conflicts:
+        # Introduced overlaps in red (like a removal: they need a look), resolved in green.
+        head, *listed = plan.conflicts.lines()
+        lines += ["", paint(head, "red" if plan.conflicts.introduced else "green", bold=True)]
+        lines += [paint(line, "red" if line.startswith("  +") else "green") for line in listed]
     if plan.warnings:
         # Again below the changes, as Terraform does: above a long plan they scroll away.
         lines.append("")
