@@ -17,6 +17,7 @@ The wait is measured on the product's clock (`reconciler.clock`), polling the ch
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -71,6 +72,7 @@ class Command:
                 stdout=stdout,
                 stderr=subprocess.DEVNULL,
                 cwd=self.folder,
+                env=command_environment(),
             )
             deadline = clock.monotonic() + self.timeout
             while process.poll() is None:
@@ -87,6 +89,16 @@ class Command:
             level=PolicyLevel.MANDATORY,
             message=f"policy command failed, so the plan is refused: {what}",
         )
+
+
+# What a policy command may see of the run's environment: enough to find and run programs, and no
+# credential (the providers' keys and passwords, a notification URL, the plan key, a token).
+# A policy folder may arrive in a pull request: a command from it must not be able to read them.
+PASSED_ON = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TEMP", "TMP", "SYSTEMROOT")
+
+
+def command_environment() -> dict[str, str]:
+    return {name: os.environ[name] for name in PASSED_ON if name in os.environ}
 
 
 def _read(handle: IO[bytes]) -> bytes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -260,3 +261,32 @@ def test_in_the_action_findings_become_error_and_warning_annotations() -> None:
         "sessions.a: too early",
         "::warning title=reconciler plan%3A policy::advisory policy capacity: small room",
     ]
+
+
+def test_a_command_sees_no_credential_of_the_run(
+    repo: Repo, cli: Run, tmp_path: Path, processes_run: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A policy folder may come in a pull request: its commands run without the run's
+    credentials in their environment (the providers' keys, tokens, the plan key)."""
+    monkeypatch.setenv("GITHUB_TOKEN", "ghs_not_for_policies")
+    assert "PREVISTO_API_KEY" in os.environ  # the configuration's own, set for the run
+    folder = policy_folder(
+        tmp_path,
+        "snoop",
+        f"""commands:
+  - name: snoop
+    run: [{sys.executable}, snoop.py]
+""",
+    )
+    (folder / "snoop.py").write_text(
+        "import json, os, sys\n"
+        "seen = sorted(name for name in os.environ if 'KEY' in name or 'TOKEN' in name)\n"
+        "print(json.dumps([{'rule': 'snoop', 'level': 'advisory', 'address': None,\n"
+        "                   'message': ' '.join(seen) or 'nothing'}]))\n",
+        encoding="utf-8",
+    )
+    repo.write("schedule.yaml", SCHEDULE.format(invitees=10))
+    document = json.loads(cli("plan", repo.root, "--format", "json", "--policy", folder).stdout)
+    assert [f["message"] for f in document["policy"]["findings"]] == ["nothing"]
+
