@@ -189,3 +189,15 @@ def test_a_bad_reviewer_zone_is_refused_at_its_file_and_line(
     assert f"providers.yaml:{line}:" in refused.stderr
     assert says in refused.stderr
     assert "Traceback" not in refused.stderr
+
+
+def test_review_in_two_files_or_one_zone_twice_is_refused(repo: Repo, cli: Run):
+    line = review(repo, "Europe/London\n    - Europe/Belfast")  # Belfast: London's link in tzdata
+    refused = cli("validate", repo.root, expect=1).stderr
+    assert (f'providers.yaml:{line + 1}:7: review.timezones[1]: "Europe/Belfast" is the same zone '
+            'as "Europe/London" (Europe/London); list it once') in refused
+
+    repo.write("events.yaml", EVENT + "review:\n  timezones: [Asia/Tokyo]\n")
+    refused = cli("validate", repo.root, expect=1).stderr
+    assert "providers.yaml:" in refused and "review is configured twice (first at" in refused
+    assert "events.yaml:7:1" in refused  # the first, named in the refusal of the second
