@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -201,7 +201,7 @@ def plan(
     if output_format == "ics" and calendar is not None:
         click.echo(calendar, nl=False)
     else:
-        emit(the_plan, output_format, source)
+        emit(the_plan, output_format, source, review_zones=state.review.timezones)
     with notifying("plan", state) as notices:
         notices.planned(the_plan, refusals=refusals)
     if out is not None and output_format == "text":
@@ -232,18 +232,24 @@ def schedule_calendar(result: PlanResult, state: DesiredState) -> str:
     return render_ics(result.plan, schedule, stamp=now())
 
 
-def emit(the_plan: Plan, output_format: str, source: dict[str, Any]) -> None:
+def emit(
+    the_plan: Plan,
+    output_format: str,
+    source: dict[str, Any],
+    *,
+    review_zones: Sequence[str] = (),
+) -> None:
     # Remote values are shown as the server sent them: none may show a credential of the run.
     # Only the registered secrets are masked, since a header-like shape in a title is the user's.
     if output_format == "json":
         document = audited(plan_document(the_plan, source=source))
         click.echo(redact_json(document, shapes=False, indent=2))
     elif output_format == "markdown":
-        click.echo(redact_secrets(render_markdown(the_plan)), nl=False)
+        click.echo(redact_secrets(render_markdown(the_plan, review_zones=review_zones)), nl=False)
     elif output_format == "html":
         from reconciler.render.html import render_html  # only this format needs the page
 
-        click.echo(redact_secrets(render_html(the_plan)), nl=False)
+        click.echo(redact_secrets(render_html(the_plan, review_zones=review_zones)), nl=False)
     else:
         text = render_text(the_plan, color=use_color(), max_value=value_limit())
         click.echo(redact_secrets(text), nl=False)

@@ -30,6 +30,8 @@ from reconciler.config.plan_defaults import PlanDefaults
 from reconciler.config.plan_defaults import collect as collect_defaults
 from reconciler.config.recurrence import Series, expand_series
 from reconciler.config.renames import Claim, claims, rename_issues
+from reconciler.config.review import Review
+from reconciler.config.review import collect as collect_review
 from reconciler.config.schema import schema_issues
 from reconciler.config.scope import declared_scope, derived_scope
 from reconciler.config.settings import merge_providers, resolve_references
@@ -90,6 +92,7 @@ class DesiredState:
     windows: tuple[ChangeWindow, ...] = ()  # when apply may write (`windows:`)
     # The options plan and apply are made with, where no flag says otherwise (`defaults:`).
     defaults: PlanDefaults = field(default_factory=PlanDefaults)
+    review: Review = field(default_factory=Review)  # the reviewers' zones (`review:`)
 
 
 def load(
@@ -200,6 +203,9 @@ def _load_texts(
         defaults = collect_defaults(
             [(file.document, file.source, file.clean) for file in files], issues
         )
+        review = collect_review(
+            [(file.document, file.source, file.clean) for file in files], issues
+        )
     # What plan would refuse later, found here for every command alike (validate included).
     issues.extend(
         plan_refusals(files, providers, objects, series, providers_required=providers_required)
@@ -219,6 +225,7 @@ def _load_texts(
         notifications=notifications,
         windows=windows,
         defaults=defaults,
+        review=review,
         policies=tuple(
             (Path(file.name).parent / entry).as_posix()
             for file in files

@@ -10,6 +10,7 @@ saying how many it left out (the JSON plan holds them all).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from html import escape
 
@@ -18,7 +19,7 @@ from reconciler.model import Action, Change, Plan
 from reconciler.render.headline import headline, verb
 from reconciler.render.safe import visible
 from reconciler.render.timeline import Bar, Side, Timeline, left_out_note, timeline
-from reconciler.render.times import describe_field
+from reconciler.render.times import describe_field, time_columns, title_of, when, zone_label
 from reconciler.render.values import (
     NO_CHANGES,
     duplicate_lines,
@@ -61,7 +62,10 @@ AXIS_HEIGHT = 28
 TICKS = 6
 
 
-def render_html(plan: Plan, *, title: str = "reconciler plan") -> str:
+def render_html(
+    plan: Plan, *, title: str = "reconciler plan", review_zones: Sequence[str] = ()
+) -> str:
+    """The plan as a page; each of `review_zones` adds a column of the changes' times."""
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en">',
@@ -89,8 +93,9 @@ def render_html(plan: Plan, *, title: str = "reconciler plan") -> str:
     if not plan.changes:
         parts.append(f"<p>{_text(NO_CHANGES)}</p>")
     else:
-        parts += _chart(timeline(plan, limit=HTML_CHART_CHANGES))
-        parts += _table(plan)
+        chart = timeline(plan, limit=HTML_CHART_CHANGES)
+        parts += _chart(chart)
+        parts += _table(plan, time_columns(chart.table_zone(plan.changes), review_zones))
     parts.append(f'<p class="note">reconciler {escape(__version__)}</p>')
     parts += ["</body>", "</html>"]
     return "\n".join(parts) + "\n"
@@ -115,15 +120,16 @@ def _text(text: str) -> str:
 # -- the table -------------------------------------------------------------------------------------
 
 
-def _table(plan: Plan) -> list[str]:
+def _table(plan: Plan, zones: list[str | None]) -> list[str]:
     shown = plan.changes[:HTML_TABLE_CHANGES]
+    headings = "".join(f"<th>time ({_text(zone_label(zone))})</th>" for zone in zones[1:])
     rows = [
         "<table>",
-        "<thead><tr><th>change</th><th>object</th><th>fields (before → after)</th>"
-        "<th>reason</th></tr></thead>",
+        "<thead><tr><th>change</th><th>object</th><th>time (its own zone)</th>"
+        f"{headings}<th>fields (before → after)</th><th>reason</th></tr></thead>",
         "<tbody>",
     ]
-    rows += [_row(change) for change in shown]
+    rows += [_row(change, zones) for change in shown]
     rows += ["</tbody>", "</table>"]
     left_out = len(plan.changes) - len(shown)
     if left_out:
@@ -135,15 +141,18 @@ def _table(plan: Plan) -> list[str]:
     return rows
 
 
-def _row(change: Change) -> str:
+def _row(change: Change, zones: list[str | None]) -> str:
     action = change.action.value
     fields = "\n".join(_field_line(change, index) for index in range(len(change.fields)))
     reason = change.reason + (f" ({change.note})" if change.note else "")
     moved = (f" (moved from <code>{_text(str(change.moved_from))}</code>)"
              if change.moved_from else "")
+    named = title_of(change)
+    label = f"<code>{_text(str(change.address))}</code>" + (f" ({_text(named)})" if named else "")
+    times = "".join(f"<td>{_text(when(change, zone)) or '—'}</td>" for zone in zones)
     return (
         f'<tr><td class="{action}">{escape(verb(change))}</td>'
-        f"<td><code>{_text(str(change.address))}</code>{moved}</td>"
+        f"<td>{label}{moved}</td>{times}"
         f"<td><pre>{fields}</pre></td>"
         f"<td>{_text(reason)}</td></tr>"
     )
@@ -194,9 +203,9 @@ def _chart(chart: Timeline) -> list[str]:
         label = moment.astimezone(chart.tz).strftime("%Y-%m-%d %H:%M")
         anchor = "start" if tick == 0 else "end" if tick == TICKS else "middle"
         svg.append(f'<text x="{left:.1f}" y="14" text-anchor="{anchor}">{label}</text>')
-    for number, (address, bars) in enumerate(rows.items()):
+    for number, bars in enumerate(rows.values()):
         top = AXIS_HEIGHT + ROW_HEIGHT * number
-        svg.append(f'<text x="0" y="{top + 15}"><title>{_text(address)}</title>'
+        svg.append(f'<text x="0" y="{top + 15}"><title>{_text(bars[0].label)}</title>'
                    f"{_text(_short(bars[0].label))}</text>")
         for bar in bars:
             svg.append(_shape(bar, x(bar.start), x(bar.end) if bar.end else None, top, chart))

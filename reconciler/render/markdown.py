@@ -9,12 +9,27 @@ cut to GitHub's limit loses whole rows, never half of one.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from reconciler.findings import PolicyLevel
 from reconciler.model import Action, Plan
 from reconciler.render.headline import headline
 from reconciler.render.safe import markdown_code, markdown_text, visible_lines
-from reconciler.render.timeline import MERMAID_CHANGES, left_out_note, mermaid_gantt, timeline
-from reconciler.render.times import describe_field, group_changes
+from reconciler.render.timeline import (
+    MERMAID_CHANGES,
+    Timeline,
+    left_out_note,
+    mermaid_gantt,
+    timeline,
+)
+from reconciler.render.times import (
+    describe_field,
+    group_changes,
+    time_columns,
+    title_of,
+    when,
+    zone_label,
+)
 from reconciler.render.values import (
     NO_CHANGES,
     duplicate_lines,
@@ -39,7 +54,10 @@ FOLD_CHANGES = 10
 FOLD_NOTES = 5
 
 
-def render_markdown(plan: Plan, *, title: str = "reconciler plan") -> str:
+def render_markdown(
+    plan: Plan, *, title: str = "reconciler plan", review_zones: Sequence[str] = ()
+) -> str:
+    """The plan in Markdown; each of `review_zones` adds a column of the changes' times."""
     lines = [MARKER, f"### {title}", ""]
     if plan.changes:
         lines += [f"**{headline(plan)}**", "", summary_line(plan), ""]
@@ -52,12 +70,16 @@ def render_markdown(plan: Plan, *, title: str = "reconciler plan") -> str:
         lines.append(f"✅ {NO_CHANGES}")
         return visible_lines(lines) + "\n"
     lines += _series(plan)
-    lines += _timeline(plan)
+    chart = timeline(plan, limit=MERMAID_CHANGES)
+    lines += _timeline(chart)
     big = len(plan.changes) > FOLD_CHANGES
     if big:
         lines += [f"<details><summary>All {len(plan.changes):,} changes</summary>", ""]
-    lines.append("| | object | origin | fields | reason |")
-    lines.append("|---|---|---|---|---|")
+    zones = time_columns(chart.table_zone(plan.changes), review_zones)
+    headings = ["time (its own zone)", *(f"time ({zone_label(zone)})" for zone in zones[1:])]
+    lines.append(f"| | object | {' | '.join(markdown_text(h) for h in headings)} "
+                 "| origin | fields | reason |")
+    lines.append("|---|---|" + "---|" * len(zones) + "---|---|---|")
     for change in plan.changes:
         fields = ", ".join(
             markdown_code(field.name) + (" (drift)" if field.name in change.drift_fields else "")
@@ -67,9 +89,11 @@ def render_markdown(plan: Plan, *, title: str = "reconciler plan") -> str:
         reason = markdown_text(change.reason + (f" ({change.note})" if change.note else ""))
         moved = (f" (moved from {markdown_code(str(change.moved_from))})"
                  if change.moved_from else "")
+        named = title_of(change)
+        label = markdown_code(str(change.address)) + (f" ({markdown_text(named)})" if named else "")
+        times = " | ".join(markdown_text(when(change, zone)) or "—" for zone in zones)
         lines.append(
-            f"| {ICON[change.action]} | {markdown_code(str(change.address))}{moved} | {origin} | "
-            f"{fields} | {reason} |"
+            f"| {ICON[change.action]} | {label}{moved} | {times} | {origin} | {fields} | {reason} |"
         )
     lines.append("")
     if big:
@@ -161,8 +185,7 @@ def _series(plan: Plan) -> list[str]:
             "</details>", ""]
 
 
-def _timeline(plan: Plan) -> list[str]:
-    chart = timeline(plan, limit=MERMAID_CHANGES)
+def _timeline(chart: Timeline) -> list[str]:
     lines = mermaid_gantt(chart)
     if not lines:
         return []

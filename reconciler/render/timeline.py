@@ -14,14 +14,14 @@ a statement of its own, open a comment or directive, or carry HTML.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from enum import StrEnum
 
 from reconciler.instants import canonical_zone, hours, parse_instant, zone_or_utc
 from reconciler.model import Action, Change, FieldChange, Plan
-from reconciler.render.times import reschedules
+from reconciler.render.times import object_label, reschedules, zone_label
 
 UTC_ZONE = "Etc/UTC"
 # How many changes a Mermaid chart draws: a comment has room for a readable chart, not for a
@@ -78,9 +78,15 @@ class Timeline:
     def zone_label(self) -> str:
         """The zone as the YAML spells it, with its IANA name beside it where they differ
         (`UTC`, the chart's zone when the objects share none, is shown as it is)."""
-        canonical = _zone_name(self.zone)
-        plain = canonical in (self.zone, UTC_ZONE)
-        return self.zone if plain else f"{self.zone} ({canonical})"
+        return zone_label(self.zone)
+
+    def table_zone(self, changes: Iterable[Change]) -> str | None:
+        """The chart's zone when the table must show it beside each object's own (the objects
+        are in more than one zone, so the chart is in UTC); None when their own is the chart's."""
+        if not self.bars:
+            return None
+        own = {_zone_name(change.time_zone or UTC_ZONE) for change in changes}
+        return None if own <= {_zone_name(self.zone)} else self.zone
 
 
 def timeline(plan: Plan, *, limit: int | None = None) -> Timeline:
@@ -103,7 +109,7 @@ def timeline(plan: Plan, *, limit: int | None = None) -> Timeline:
 def change_bars(change: Change) -> tuple[Bar, ...]:
     """The bars of one change (none when it does not move, create or remove anything)."""
     fields = {field.name: field for field in change.fields}
-    label = _label(change)
+    label = object_label(change)
     zone = change.time_zone
     if change.action is Action.CREATE:
         start = _instant(_after(fields, "start") or change.starts_at, zone)
@@ -150,7 +156,7 @@ MARKS = {Side.BEFORE: "◦", Side.AFTER: "●"}
 # `"` or backtick, no braces or brackets (directives, links), no line breaks.
 _LABEL_UNSAFE = re.compile(r"[^\w .,()/+@'-]")
 _SPACES = re.compile(r"\s+")
-LABEL_LENGTH = 48
+LABEL_LENGTH = 80  # the address and the title beside it
 
 
 def mermaid_label(text: str) -> str:
@@ -215,15 +221,6 @@ def left_out_note(chart: Timeline, *, where: str) -> str | None:
 
 
 # -- helpers ---------------------------------------------------------------------------------------
-
-
-def _label(change: Change) -> str:
-    for field in change.fields:
-        if field.name == "title":
-            text = field.after if field.after is not None else field.before
-            if isinstance(text, str) and text.strip():
-                return text
-    return change.address.key
 
 
 def _before(fields: Mapping[str, FieldChange], name: str) -> str | None:

@@ -129,6 +129,85 @@ def series_summary(changes: Sequence[Change], size: int | None) -> str:
     return head + "; ".join(rest)
 
 
+# -- the object and its time, as the tables and the charts show them ----------------------------
+
+
+def object_label(change: Change) -> str:
+    """`sessions.smith-deposition (Deposition of J. Smith)`: the address, the title beside it
+    (the address alone when the plan knows no title), the same in every table and chart."""
+    title = title_of(change)
+    return f"{change.address} ({title})" if title else str(change.address)
+
+
+def time_columns(chart_zone: str | None, review_zones: Sequence[str]) -> list[str | None]:
+    """The zones of a table's time columns: the object's own (None) first, then the chart's
+    where it differs from the objects' own, then each reviewer's (each zone once)."""
+    columns: list[str | None] = [None]
+    seen: set[str] = set()
+    for zone in (chart_zone, *review_zones):
+        if zone is None:
+            continue
+        try:
+            canonical = canonical_zone(zone)
+        except KeyError:
+            canonical = zone
+        if canonical not in seen:
+            seen.add(canonical)
+            columns.append(zone)
+    return columns
+
+
+def when(change: Change, zone: str | None = None) -> str:
+    """Where the change puts the object in time, on one clock: `Tue 2026-06-02 09:00 → 10:00`
+    (a move), `Tue 2026-06-02 09:00` (a create, an update in place, a removal: the time it
+    leaves); "" when the object has no time. `zone` None: the object's own, named after the
+    time; a reviewer's zone is the column's heading, so it is not repeated."""
+    before, after = _placed(change)
+    if before is None and after is None:
+        return ""
+    own_before, own_after = _zones(change)
+    old = _clock(before, zone or own_before) if before else None
+    new = _clock(after, zone or own_after) if after else None
+    if old is None or new is None or old == new:
+        shown = old or new or ""
+    else:
+        same_day = old[:14] == new[:14] and len(new) > 10
+        shown = f"{old} → {new[15:] if same_day else new}"
+    timed = not any(_is_date(value) for value in (before, after) if value)
+    return f"{shown} {zone_label(own_after or own_before)}" if zone is None and timed else shown
+
+
+def _placed(change: Change) -> tuple[str | None, str | None]:
+    """The object's start before and after the change (None on the side where it is not)."""
+    before, after = _field_before(change, "start"), _field_after(change, "start")
+    if change.action is Action.CREATE:
+        return None, after or change.starts_at
+    if change.action.is_removal:
+        return change.starts_at or before, None
+    return before or change.starts_at, after or change.starts_at
+
+
+def _clock(value: str, zone: str | None) -> str:
+    """`Tue 2026-06-02 09:00` in the zone (UTC without one); an all-day date as it is."""
+    if _is_date(value):
+        return value
+    return local(value, zone).strftime(WHEN)
+
+
+def title_of(change: Change) -> str | None:
+    """The object's title, from the change or the whole object (None when the plan has none)."""
+    for field in change.fields:
+        if field.name == "title":
+            text = field.after if field.after is not None else field.before
+            if isinstance(text, str) and text.strip():
+                return text
+    for whole in (change.after, change.before):
+        text = whole.get("title") if whole else None
+        if isinstance(text, str) and text.strip():
+            return text
+    return None
+
+
 # -- fields ----------------------------------------------------------------------------------------
 
 
@@ -140,8 +219,8 @@ def _instant_field(change: Change, field: FieldChange) -> str | None:
             return None  # all-day dates: nothing to convert
         return move(before, after, zone_before, zone_after)
     value, zone = (after, zone_after) if after is not None else (before, zone_before)
-    if not isinstance(value, str) or _is_date(value) or zone is None:
-        return None  # no zone to show it in: the canonical UTC value says it
+    if not isinstance(value, str) or _is_date(value):
+        return None  # all-day dates and non-times: the value says it
     shown = f"{local(value, zone).strftime(WHEN)} {_name(zone)}"
     return shown if after is not None else f"{shown} → null"
 
@@ -231,7 +310,19 @@ def reschedules(change: Change) -> bool:
 
 
 def _name(zone: str | None) -> str:
-    return zone or "UTC"
+    return zone_label(zone)
+
+
+def zone_label(zone: str | None) -> str:
+    """A zone as the YAML spells it, with its IANA name beside it where they differ
+    (`Eastern Time (US & Canada) (America/New_York)`); `UTC` where no zone is declared."""
+    if not zone:
+        return "UTC"
+    try:
+        canonical = canonical_zone(zone)
+    except KeyError:
+        return zone
+    return zone if canonical in (zone, "Etc/UTC") else f"{zone} ({canonical})"
 
 
 def _same_zone(left: str | None, right: str | None) -> bool:

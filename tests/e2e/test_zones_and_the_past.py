@@ -155,7 +155,7 @@ def test_the_plan_shows_the_zone_as_written_with_its_iana_name_beside_it(
     session(repo, zone=zone)
     text = cli("plan", repo.root).stdout
     assert f"+ time_zone      = {shown}\n" in text
-    assert f"+ start          = Mon 2027-07-05 10:00 {zone}\n" in text
+    assert f"+ start          = Mon 2027-07-05 10:00 {zone} (America/New_York)\n" in text
     markdown = cli("plan", repo.root, "--format", "markdown").stdout
     assert f"+ time_zone: {shown}\n" in markdown
     # The timeline reads in the zone as written too, its IANA name beside it.

@@ -249,7 +249,8 @@ def test_base_ref_labels_the_pull_requests_own_changes(runner: Runner, push_runn
 
     result = plan(runner, run_id="9100000013", **{"base-ref": "main"})
     assert result.ok, result.stderr
-    assert "| ✏️ update | `events.board-dinner` | config | `capacity` |" in result.summary
+    assert ("| ✏️ update | `events.board-dinner` (Board dinner) | Tue 2027-05-04 18:00 UTC | config "
+            "| `capacity` |") in result.summary
 
 
 def test_bad_args_are_refused_before_any_call(runner: Runner, fake_github: FakeGitHub):

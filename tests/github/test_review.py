@@ -14,7 +14,8 @@ CHART = [
     "    dateFormat YYYY-MM-DD HH:mm",
     "    axisFormat %b %d %H:%M",
     "    section Created",
-    "    ● Board dinner :active, created1, 2027-05-04 18:00, 2027-05-04 21:00",
+    "    ● events.board-dinner (Board dinner) :active, created1, 2027-05-04 18:00, "
+    "2027-05-04 21:00",
     "```",
 ]
 

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from reconciler.model import Action, Address, Change, FieldChange, Plan
-from reconciler.render.timeline import mermaid_gantt, mermaid_label, timeline
+from reconciler.render.timeline import LABEL_LENGTH, mermaid_gantt, mermaid_label, timeline
 from tests.fixtures.repo import Repo, Run
 
 # Statements the gantt lexer reads at the start of a line (case-insensitive), and the characters
@@ -109,19 +109,21 @@ def test_moves_creations_and_cancellations_are_charted_before_and_after(repo: Re
     )
     chart = gantt(markdown)
     assert "title Schedule changes, times in America/New_York" in markdown
+    smith = "sessions.smith-deposition (Deposition of J. Smith)"  # the address, the title beside
     assert chart["Rescheduled, before and after"] == [
-        {"name": "smith-deposition", "tags": "done", "start": "2027-03-02 09:00",
+        {"name": smith, "tags": "done", "start": "2027-03-02 09:00",
          "end": "2027-03-02 11:00", "side": "before"},
-        {"name": "smith-deposition", "tags": "active", "start": "2027-03-02 11:00",
+        {"name": smith, "tags": "active", "start": "2027-03-02 11:00",
          "end": "2027-03-02 14:00", "side": "after"},
     ]
     assert chart["Created"] == [
-        {"name": "Harbour dinner", "tags": "active", "start": "2027-03-03 18:00",
+        {"name": "events.dinner (Harbour dinner)", "tags": "active", "start": "2027-03-03 18:00",
          "end": "2027-03-03 21:00", "side": "after"},
     ]
     # A deletion carries only its start: a point in time, not an invented length.
     assert chart["Cancelled or deleted"] == [
-        {"name": "gala", "tags": "crit,milestone", "start": "2027-03-05 18:00", "end": "0d",
+        {"name": "events.gala (Winter Gala)", "tags": "crit,milestone",
+         "start": "2027-03-05 18:00", "end": "0d",
          "side": "before"},
     ]
 
@@ -147,8 +149,9 @@ def test_titles_are_user_text_and_cannot_inject_statements_or_html(repo: Repo, c
     chart = gantt(markdown)
     names = [task["name"] for task in chart["Created"]]
     assert len(names) == len(HOSTILE) + 1
-    assert "Title IX hearing" in names and "click call href" in names
-    assert "Réunion 会議 script alert(1) /script" in names
+    assert "events.title-ix (Title IX hearing)" in names
+    assert "events.click (click call href)" in names
+    assert "events.script (Réunion 会議 script alert(1) /script )" in names
     # Outside the chart, the titles stay inside the diff's code block: the only fences are the
     # chart's and the diff's, and no raw tag is outside a code block.
     assert [line for line in markdown.splitlines() if line.startswith("```")] == [
@@ -172,7 +175,7 @@ def test_a_label_keeps_only_harmless_characters(text: str):
     label = mermaid_label(text)
     assert label and not UNSAFE & set(label)
     assert re.fullmatch(r"[\w .,()/+@'…-]+", label)
-    assert len(label) <= 48
+    assert len(label) <= LABEL_LENGTH
 
 
 def create(n: int) -> Change:
