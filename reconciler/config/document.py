@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
 from reconciler.config.yaml import JsonPath, SourceMap
+from reconciler.model import ConfigIssue
+
+# Whether a path has no issue yet: the checks that read a section skip a flawed path, whose
+# issue the schema has already said.
+Clean = Callable[[JsonPath], bool]
+# What a section's reader gets of each file: its document, where each value is, and `Clean`.
+FileView = tuple[Mapping[str, Any], SourceMap, Clean]
 
 # The flawed paths as a tree of their parts: a path is a prefix of some flawed path exactly when
 # it can be walked from the root.
@@ -58,3 +65,21 @@ def path_tree(paths: frozenset[JsonPath]) -> PathTree:
         for part in path:
             node = node.setdefault(part, {})
     return root
+
+
+def one_section(
+    files: Sequence[FileView], section: str, issues: list[ConfigIssue], *, twice: str
+) -> Iterator[tuple[Mapping[str, Any], SourceMap, Clean]]:
+    """The `section` block of the one file that has it (with that file's source and `Clean`);
+    the same section in a later file is an issue, `twice` saying so (`{first}`: where the first
+    one is)."""
+    first = None
+    for document, source, clean in files:
+        block = document.get(section)
+        if not isinstance(block, Mapping):
+            continue
+        if first is not None:
+            issues.append(source.issue((section,), twice.format(first=first)))
+            continue
+        first = source.at((section,))
+        yield block, source, clean

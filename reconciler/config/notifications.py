@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from reconciler.config.document import FileView, one_section
 from reconciler.config.yaml import JsonPath, SourceMap
 from reconciler.model import ConfigIssue, Location
 
@@ -37,7 +37,6 @@ TRIGGERS = (
 # shorter parts ("hooks", "api") are words every output holds.
 TOKEN_LENGTH = 8
 
-Clean = Callable[[JsonPath], bool]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -59,27 +58,15 @@ class NotificationTarget:
 
 
 def collect(
-    files: Sequence[tuple[Mapping[str, Any], SourceMap, Clean]],
+    files: Sequence[FileView],
     issues: list[ConfigIssue],
     resolve: Callable[[str, JsonPath, SourceMap], str | None] | None,
 ) -> tuple[NotificationTarget, ...]:
     """The targets of the one file that has a `notifications` section. `resolve` completes a
     `${NAME}` reference from the environment (None: leave every URL unresolved)."""
     found: list[NotificationTarget] = []
-    first_at: Location | None = None
-    for document, source, clean in files:
-        block = document.get(SECTION)
-        if not isinstance(block, Mapping):
-            continue
-        if first_at is not None:
-            issues.append(
-                source.issue(
-                    (SECTION,),
-                    f"notifications are configured twice (first at {first_at}); keep one",
-                )
-            )
-            continue
-        first_at = source.at((SECTION,))
+    twice = "notifications are configured twice (first at {first}); keep one"
+    for block, source, clean in one_section(files, SECTION, issues, twice=twice):
         for name, entry in block.items():
             path: JsonPath = (SECTION, name)
             if not clean(path) or not isinstance(entry, Mapping):

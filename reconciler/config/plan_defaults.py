@@ -17,11 +17,11 @@ says what is wrong with a key or value, at its file and line; this module reads 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.config.yaml import JsonPath, SourceMap
+from reconciler.config.document import FileView, one_section
 from reconciler.model import ConfigIssue, Location
 
 SECTION = "defaults"
@@ -30,7 +30,6 @@ ON_DRIFT = "revert"
 MAX_CHANGE_PERCENT = 30.0
 SWITCHES = ("prune", "adopt", "adopt_unscoped", "strict")
 
-Clean = Callable[[JsonPath], bool]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -47,23 +46,13 @@ class PlanDefaults:
 
 
 def collect(
-    files: Sequence[tuple[Mapping[str, Any], SourceMap, Clean]], issues: list[ConfigIssue]
+    files: Sequence[FileView], issues: list[ConfigIssue]
 ) -> PlanDefaults:
     """The `defaults:` of the one file that has them (a second one is an issue)."""
     found = PlanDefaults()
-    for document, source, clean in files:
-        block = document.get(SECTION)
-        if not isinstance(block, Mapping):
-            continue
-        if found.location is not None:
-            issues.append(
-                source.issue(
-                    (SECTION,),
-                    f"defaults are set twice (first at {found.location}); keep one, so that "
-                    "plan and apply read the same options",
-                )
-            )
-            continue
+    twice = ("defaults are set twice (first at {first}); keep one, so that plan and apply read "
+             "the same options")
+    for block, source, clean in one_section(files, SECTION, issues, twice=twice):
         values: dict[str, Any] = {}
         for name, value in block.items():
             if not clean((SECTION, name)):

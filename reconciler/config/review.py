@@ -12,10 +12,10 @@ The schema says what is wrong with the shape; this module reads the zones.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
+from reconciler.config.document import FileView, one_section
 from reconciler.config.fixed_zones import refusal
 from reconciler.config.yaml import JsonPath, SourceMap
 from reconciler.instants import canonical_zone
@@ -23,7 +23,6 @@ from reconciler.model import ConfigIssue, Location
 
 SECTION = "review"
 
-Clean = Callable[[JsonPath], bool]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -35,20 +34,12 @@ class Review:
 
 
 def collect(
-    files: Sequence[tuple[Mapping[str, Any], SourceMap, Clean]], issues: list[ConfigIssue]
+    files: Sequence[FileView], issues: list[ConfigIssue]
 ) -> Review:
     """The `review:` of the one file that has it (a second one is an issue)."""
     found = Review()
-    for document, source, clean in files:
-        block = document.get(SECTION)
-        if not isinstance(block, Mapping):
-            continue
-        if found.location is not None:
-            issues.append(
-                source.issue((SECTION,), f"review is configured twice (first at "
-                             f"{found.location}); keep one")
-            )
-            continue
+    twice = "review is configured twice (first at {first}); keep one"
+    for block, source, clean in one_section(files, SECTION, issues, twice=twice):
         zones = block.get("timezones")
         listed = zones if isinstance(zones, list) and clean((SECTION, "timezones")) else []
         kept: list[str] = []

@@ -11,11 +11,12 @@ Zones are compared canonically, so hours given for `US/Eastern` apply to session
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from reconciler.config.document import FileView
 from reconciler.config.fixed_zones import refusal
 from reconciler.config.yaml import JsonPath, SourceMap
 from reconciler.instants import canonical_zone
@@ -49,11 +50,10 @@ class WorkingHours:
         return f"{days} {_clock(self.start_minute)}-{_clock(self.end_minute)} {self.zone}"
 
 
-Clean = Callable[[JsonPath], bool]
 
 
 def collect(
-    files: Sequence[tuple[Mapping[str, Any], SourceMap, Clean]], issues: list[ConfigIssue]
+    files: Sequence[FileView], issues: list[ConfigIssue]
 ) -> dict[str, WorkingHours]:
     """Working hours by canonical zone, from the one file that has a `checks` section."""
     found: dict[str, WorkingHours] = {}
