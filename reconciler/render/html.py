@@ -22,6 +22,7 @@ from reconciler.render.timeline import (
     Bar,
     Section,
     Side,
+    TickStep,
     Timeline,
     delta_label,
     left_out_note,
@@ -76,7 +77,7 @@ DELTA_ROOM = 90  # right of the plot, where a move's size is written beside its 
 # space between two labels (a label that would come closer is dropped).
 CHARACTER_WIDTH = 7.0
 TICK_GAP = 12.0
-_CLOCK_SAMPLE = "Jan 01 00:00"  # the widest tick label
+_WIDEST = datetime(2027, 12, 31, 23, 59)  # its labels are as wide as any (two-digit everything)
 
 
 def render_html(
@@ -258,7 +259,10 @@ def _axis(chart: Timeline, first: datetime, last: datetime,
           x: Callable[[datetime], float], height: int) -> list[str]:
     """Grid lines at round times in the chart's zone, and the labels that fit."""
     room = CHART_WIDTH - LABEL_WIDTH - DELTA_ROOM
-    most = int(room // (_label_width(_CLOCK_SAMPLE) + TICK_GAP))
+
+    def most(step: TickStep) -> int:
+        return int(room // (_label_width(_WIDEST.strftime(step.label)) + TICK_GAP))
+
     step, ticks = round_ticks(first, last, chart.tz, most)
     lines = [f'<line class="axis" x1="{x(tick):.1f}" y1="{AXIS_HEIGHT - 6}" '
              f'x2="{x(tick):.1f}" y2="{height}"/>' for tick in ticks]

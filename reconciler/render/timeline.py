@@ -14,7 +14,7 @@ a statement of its own, open a comment or directive, or carry HTML.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
@@ -241,25 +241,27 @@ class TickStep:
 _CLOCK = "%b %d %H:%M"
 TICK_STEPS = (
     *(TickStep(minutes=minutes, label=_CLOCK) for minutes in (15, 30, 60, 120, 180, 360, 720)),
-    TickStep(days=1, label="%a %b %d"),
-    TickStep(days=7, label="%a %b %d"),  # Mondays
+    TickStep(days=1, label="%b %d"),
+    TickStep(days=7, label="%b %d"),  # Mondays
     TickStep(months=1, label="%b %Y"),
     TickStep(months=3, label="%b %Y"),
     TickStep(months=12, label="%Y"),
 )
 
 
-def tick_step(span: timedelta, most: int) -> TickStep:
-    """The shortest round step that puts at most `most` ticks on `span`."""
-    return next((step for step in TICK_STEPS if span / step.length <= most), TICK_STEPS[-1])
+def tick_step(span: timedelta, most: Callable[[TickStep], int]) -> TickStep:
+    """The shortest round step that puts at most `most(step)` ticks on `span` (how many fit
+    depends on how wide the step's labels are)."""
+    return next((step for step in TICK_STEPS if span / step.length <= max(most(step), 1)),
+                TICK_STEPS[-1])
 
 
-def round_ticks(first: datetime, last: datetime, tz: tzinfo, most: int
+def round_ticks(first: datetime, last: datetime, tz: tzinfo, most: Callable[[TickStep], int]
                 ) -> tuple[TickStep, list[datetime]]:
     """Ticks between two instants at round wall-clock times of `tz` (every 15 minutes, hour,
     6 hours, midnight, Monday, first of the month...), the step chosen so there are at most
-    `most`. A wall time a DST change skips is not a tick (it never shows on a clock)."""
-    step = tick_step(last - first, max(most, 1))
+    `most(step)`. A wall time a DST change skips is not a tick (it never shows on a clock)."""
+    step = tick_step(last - first, most)
     ticks: list[datetime] = []
     day = first.astimezone(tz).date() - timedelta(days=1)
     end = last.astimezone(tz).date() + timedelta(days=1)

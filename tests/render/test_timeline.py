@@ -221,9 +221,10 @@ NEW_YORK = ZoneInfo("America/New_York")
 
 
 def ticks_over(first: str, last: str, most: int = 8) -> list[datetime]:
+    """The ticks over a span when `most` labels of any step fit."""
     start = datetime.fromisoformat(first).replace(tzinfo=NEW_YORK)
     end = datetime.fromisoformat(last).replace(tzinfo=NEW_YORK)
-    step, ticks = round_ticks(start, end, NEW_YORK, most)
+    step, ticks = round_ticks(start, end, NEW_YORK, lambda _: most)
     assert 2 <= len(ticks) <= most, (step, ticks)
     assert all(start <= tick <= end for tick in ticks)
     return [tick.astimezone(NEW_YORK) for tick in ticks]
