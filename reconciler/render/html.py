@@ -219,9 +219,9 @@ def _chart(chart: Timeline) -> list[str]:
         top = AXIS_HEIGHT + ROW_HEIGHT * number
         svg.append(f'<text x="0" y="{top + 15}"><title>{_text(bars[0].label)}</title>'
                    f"{_text(_short(bars[0].label))}</text>")
-        svg += _move(bars, x, top)
         for bar in bars:
             svg.append(_shape(bar, x(bar.start), x(bar.end) if bar.end else None, top, chart))
+        svg += _move(bars, x, top)  # over the dots, so a short move's arrow still shows
     svg.append("</svg>")
     caption = (f"Times in {chart.zone_label}. Grey: before; blue: after (an arrow joins a move's "
                "before and after, its size beside it); red: cancelled or deleted.")
