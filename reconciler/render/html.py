@@ -268,8 +268,8 @@ def _axis(chart: Timeline, first: datetime, last: datetime,
              f'x2="{x(tick):.1f}" y2="{height}"/>' for tick in ticks]
     labels = tick_labels([(x(tick), tick.astimezone(chart.tz).strftime(step.label))
                           for tick in ticks], left=LABEL_WIDTH, right=CHART_WIDTH)
-    lines += [f'<text class="tick" x="{centre:.1f}" y="14" text-anchor="middle">{label}</text>'
-              for centre, label in labels]
+    lines += [f'<text class="tick" x="{centre:.1f}" y="14" text-anchor="middle">'
+              f"{_text(label)}</text>" for centre, label in labels]
     return lines
 
 
