@@ -10,7 +10,7 @@ saying how many it left out (the JSON plan holds them all).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from html import escape
 
@@ -18,7 +18,17 @@ from reconciler import __version__
 from reconciler.model import Action, Change, Plan
 from reconciler.render.headline import headline, verb
 from reconciler.render.safe import visible
-from reconciler.render.timeline import Bar, Side, Timeline, left_out_note, timeline
+from reconciler.render.timeline import (
+    Bar,
+    Section,
+    Side,
+    TickStep,
+    Timeline,
+    delta_label,
+    left_out_note,
+    round_ticks,
+    timeline,
+)
 from reconciler.render.times import describe_field, time_columns, title_of, when, zone_label
 from reconciler.render.values import (
     NO_CHANGES,
@@ -49,17 +59,25 @@ code, pre { font: 13px/1.4 ui-monospace, monospace; }
 pre { white-space: pre-wrap; overflow-wrap: anywhere; margin: 0; }
 .create { color: #1a7f37; } .update { color: #9a6700; } .replace { color: #8250df; }
 .cancel, .delete { color: #cf222e; }
-svg { display: block; margin-top: 1rem; }
+svg { display: block; margin-top: 1rem; width: 100%; height: auto; }
 svg text { font: 12px system-ui, sans-serif; fill: #1f2328; }
 svg .axis { stroke: #d1d9e0; }
 svg .before { fill: #afb8c1; } svg .after { fill: #0969da; } svg .removed { fill: #cf222e; }
+svg circle.before { fill: #fff; stroke: #8c959f; stroke-width: 2; }
+svg line.move { stroke: #0969da; stroke-width: 1.5; } svg path.move { fill: #0969da; }
+svg text.delta { fill: #0969da; font-weight: 600; }
 """
 
 CHART_WIDTH = 960
 LABEL_WIDTH = 300
 ROW_HEIGHT = 22
 AXIS_HEIGHT = 28
-TICKS = 6
+DELTA_ROOM = 90  # right of the plot, where a move's size is written beside its arrow
+# Tick labels: an estimate of a character's width at the chart's 12px font, and the least
+# space between two labels (a label that would come closer is dropped).
+CHARACTER_WIDTH = 7.0
+TICK_GAP = 12.0
+_WIDEST = datetime(2027, 12, 31, 23, 59)  # its labels are as wide as any (two-digit everything)
 
 
 def render_html(
@@ -184,33 +202,29 @@ def _chart(chart: Timeline) -> list[str]:
     span = max(last - first, timedelta(hours=1))
     first -= span / 50  # a margin, so no point sits on the edge
     span += span / 25
-    width = CHART_WIDTH - LABEL_WIDTH
+    width = CHART_WIDTH - LABEL_WIDTH - DELTA_ROOM
 
     def x(moment: datetime) -> float:
         return LABEL_WIDTH + width * ((moment - first) / span)
 
     height = AXIS_HEIGHT + ROW_HEIGHT * len(rows)
+    # No fixed size: the viewBox scales to the page's width (CSS gives the height).
     svg = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{CHART_WIDTH}" height="{height}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="100%" '
         f'viewBox="0 0 {CHART_WIDTH} {height}" role="img" '
         f'aria-label="{_text("Schedule changes, times in " + chart.zone_label)}">'
     ]
-    for tick in range(TICKS + 1):
-        moment = first + span * tick / TICKS
-        left = x(moment)
-        svg.append(f'<line class="axis" x1="{left:.1f}" y1="{AXIS_HEIGHT - 6}" '
-                   f'x2="{left:.1f}" y2="{height}"/>')
-        label = moment.astimezone(chart.tz).strftime("%Y-%m-%d %H:%M")
-        anchor = "start" if tick == 0 else "end" if tick == TICKS else "middle"
-        svg.append(f'<text x="{left:.1f}" y="14" text-anchor="{anchor}">{label}</text>')
+    svg += _axis(chart, first, first + span, x, height)
     for number, bars in enumerate(rows.values()):
         top = AXIS_HEIGHT + ROW_HEIGHT * number
         svg.append(f'<text x="0" y="{top + 15}"><title>{_text(bars[0].label)}</title>'
                    f"{_text(_short(bars[0].label))}</text>")
         for bar in bars:
             svg.append(_shape(bar, x(bar.start), x(bar.end) if bar.end else None, top, chart))
+        svg += _move(bars, x, top)  # over the dots, so a short move's arrow still shows
     svg.append("</svg>")
-    caption = f"Times in {chart.zone_label}. Grey: before; blue: after; red: cancelled or deleted."
+    caption = (f"Times in {chart.zone_label}. Grey: before; blue: after (an arrow joins a move's "
+               "before and after, its size beside it); red: cancelled or deleted.")
     note = left_out_note(chart, where="in the table")
     return [
         "<figure>",
@@ -221,6 +235,63 @@ def _chart(chart: Timeline) -> list[str]:
     ]
 
 
+def tick_labels(
+    ticks: Sequence[tuple[float, str]], *, left: float, right: float
+) -> list[tuple[float, str]]:
+    """The tick labels (centre x, text) that fit: each inside [left, right] and at least
+    TICK_GAP pixels clear of the one kept before it; the others are dropped, the ends included."""
+    kept: list[tuple[float, str]] = []
+    for centre, text in ticks:
+        half = _label_width(text) / 2
+        if centre - half < left or centre + half > right:
+            continue
+        if kept and centre - half < kept[-1][0] + _label_width(kept[-1][1]) / 2 + TICK_GAP:
+            continue
+        kept.append((centre, text))
+    return kept
+
+
+def _label_width(text: str) -> float:
+    return len(text) * CHARACTER_WIDTH
+
+
+def _axis(chart: Timeline, first: datetime, last: datetime,
+          x: Callable[[datetime], float], height: int) -> list[str]:
+    """Grid lines at round times in the chart's zone, and the labels that fit."""
+    room = CHART_WIDTH - LABEL_WIDTH - DELTA_ROOM
+
+    def most(step: TickStep) -> int:
+        return int(room // (_label_width(_WIDEST.strftime(step.label)) + TICK_GAP))
+
+    step, ticks = round_ticks(first, last, chart.tz, most)
+    lines = [f'<line class="axis" x1="{x(tick):.1f}" y1="{AXIS_HEIGHT - 6}" '
+             f'x2="{x(tick):.1f}" y2="{height}"/>' for tick in ticks]
+    labels = tick_labels([(x(tick), tick.astimezone(chart.tz).strftime(step.label))
+                          for tick in ticks], left=LABEL_WIDTH, right=CHART_WIDTH)
+    lines += [f'<text class="tick" x="{centre:.1f}" y="14" text-anchor="middle">'
+              f"{_text(label)}</text>" for centre, label in labels]
+    return lines
+
+
+def _move(bars: list[Bar], x: Callable[[datetime], float], top: int) -> list[str]:
+    """A move's arrow from where it starts before to where it starts after, with its size: a
+    30-minute move on a month's chart is a few pixels, the label says how far it goes."""
+    before = next((bar for bar in bars if bar.side is Side.BEFORE), None)
+    after = next((bar for bar in bars if bar.side is Side.AFTER), None)
+    if before is None or after is None or before.start == after.start:
+        return []
+    start, end, middle = x(before.start), x(after.start), top + ROW_HEIGHT / 2
+    head = -5 if end >= start else 5  # the arrowhead points the way the object moves
+    ends = [x(bar.end) for bar in bars if bar.end] + [start, end]
+    label_at = max(ends) + 8
+    return [
+        f'<line class="move" x1="{start:.1f}" y1="{middle:.1f}" x2="{end:.1f}" y2="{middle:.1f}"/>',
+        f'<path class="move" d="M{end:.1f} {middle:.1f} l{head} -4 l0 8 z"/>',
+        f'<text class="delta" x="{label_at:.1f}" y="{top + 15}">'
+        f"{delta_label(before.start, after.start)}</text>",
+    ]
+
+
 def _shape(bar: Bar, left: float, right: float | None, top: int, chart: Timeline) -> str:
     css = "removed" if bar.removed else bar.side.value
     start = bar.start.astimezone(chart.tz).strftime("%a %Y-%m-%d %H:%M")
@@ -228,10 +299,18 @@ def _shape(bar: Bar, left: float, right: float | None, top: int, chart: Timeline
     side = "before" if bar.side is Side.BEFORE else "after"
     tip = f"<title>{_text(f'{bar.label} ({side}): {start}{end} {chart.zone_label}')}</title>"
     if right is None or right - left < 3:
+        # The before is a ring and the after a dot inside it: both show where they overlap.
         middle = top + ROW_HEIGHT / 2
-        return (f'<circle class="{css}" cx="{left:.1f}" cy="{middle:.1f}" r="5">{tip}</circle>')
-    return (f'<rect class="{css}" x="{left:.1f}" y="{top + 4}" width="{right - left:.1f}" '
-            f'height="{ROW_HEIGHT - 8}" rx="3">{tip}</rect>')
+        radius = 6 if bar.side is Side.BEFORE else 4
+        return (f'<circle class="{css}" cx="{left:.1f}" cy="{middle:.1f}" r="{radius}">'
+                f"{tip}</circle>")
+    # A move's before and after bars share the row: before in its upper half, after below.
+    shared = bar.section in (Section.MOVED, Section.REPLACED)
+    half = (ROW_HEIGHT - 6) / 2
+    y = top + 3 + (half if shared and bar.side is Side.AFTER else 0)
+    tall = half if shared else ROW_HEIGHT - 6
+    return (f'<rect class="{css}" x="{left:.1f}" y="{y:.1f}" width="{right - left:.1f}" '
+            f'height="{tall:.1f}" rx="2">{tip}</rect>')
 
 
 def _short(label: str, length: int = 42) -> str:

@@ -14,9 +14,9 @@ a statement of its own, open a comment or directive, or carry HTML.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 
 from reconciler.instants import canonical_zone, hours, parse_instant, zone_or_utc
@@ -218,6 +218,84 @@ def left_out_note(chart: Timeline, *, where: str) -> str | None:
         f"The chart shows the first {chart.charted:,} of {total:,} changes in time; the other "
         f"{chart.left_out:,} are {where}."
     )
+
+
+# -- the axis of a drawn chart --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class TickStep:
+    """A round interval between ticks: minutes that divide a day, whole days, or months."""
+
+    minutes: int = 0
+    days: int = 0
+    months: int = 0
+    label: str  # strftime of a tick's label
+
+    @property
+    def length(self) -> timedelta:
+        """The step's nominal length (a month counts 30 days), to choose a step for a span."""
+        return timedelta(minutes=self.minutes, days=self.days + 30 * self.months)
+
+
+_CLOCK = "%b %d %H:%M"
+TICK_STEPS = (
+    *(TickStep(minutes=minutes, label=_CLOCK) for minutes in (15, 30, 60, 120, 180, 360, 720)),
+    TickStep(days=1, label="%b %d"),
+    TickStep(days=7, label="%b %d"),  # Mondays
+    TickStep(months=1, label="%b %Y"),
+    TickStep(months=3, label="%b %Y"),
+    TickStep(months=12, label="%Y"),
+)
+
+
+def tick_step(span: timedelta, most: Callable[[TickStep], int]) -> TickStep:
+    """The shortest round step that puts at most `most(step)` ticks on `span` (how many fit
+    depends on how wide the step's labels are)."""
+    return next((step for step in TICK_STEPS if span / step.length <= max(most(step), 1)),
+                TICK_STEPS[-1])
+
+
+def round_ticks(first: datetime, last: datetime, tz: tzinfo, most: Callable[[TickStep], int]
+                ) -> tuple[TickStep, list[datetime]]:
+    """Ticks between two instants at round wall-clock times of `tz` (every 15 minutes, hour,
+    6 hours, midnight, Monday, first of the month...), the step chosen so there are at most
+    `most(step)`. A wall time a DST change skips is not a tick (it never shows on a clock)."""
+    step = tick_step(last - first, most)
+    ticks: list[datetime] = []
+    day = first.astimezone(tz).date() - timedelta(days=1)
+    end = last.astimezone(tz).date() + timedelta(days=1)
+    while day <= end:
+        for wall in _round_times(step, day):
+            moment = datetime.combine(day, wall, tzinfo=tz)
+            shown = moment.astimezone(UTC).astimezone(tz)
+            if shown.replace(tzinfo=None) == moment.replace(tzinfo=None) and (
+                first <= moment <= last
+            ):
+                ticks.append(moment)
+        day += timedelta(days=1)
+    return step, ticks
+
+
+def _round_times(step: TickStep, day: date) -> list[time]:
+    if step.minutes:
+        return [time(minute // 60, minute % 60) for minute in range(0, 24 * 60, step.minutes)]
+    if step.days == 7:
+        return [time()] if day.weekday() == 0 else []
+    if step.days:
+        return [time()]
+    return [time()] if day.day == 1 and (day.month - 1) % step.months == 0 else []
+
+
+def delta_label(before: datetime, after: datetime) -> str:
+    """How far a move goes, signed, in days, hours and minutes: `+30m`, `-2h`, `+1d 3h`."""
+    moved = after - before
+    sign = "-" if moved < timedelta(0) else "+"
+    minutes = int(abs(moved).total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    parts = [f"{value}{unit}" for value, unit in ((days, "d"), (rest // 60, "h"), (rest % 60, "m"))
+             if value]
+    return sign + " ".join(parts) if parts else "±0m"
 
 
 # -- helpers ---------------------------------------------------------------------------------------

@@ -3,16 +3,24 @@ a real headless browser where one is installed."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from html.parser import HTMLParser
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
 
 from reconciler.model import Action, Address, Change, Duplicate, FieldChange, Plan, ScopeReport
 from reconciler.render import render_text
-from reconciler.render.html import HTML_TABLE_CHANGES, render_html
+from reconciler.render.html import (
+    CHARACTER_WIDTH,
+    HTML_TABLE_CHANGES,
+    TICK_GAP,
+    render_html,
+    tick_labels,
+)
 from tests.fixtures.repo import Repo, Run
 
 VOID = {"meta", "br", "hr", "img", "input", "link"}
@@ -30,6 +38,8 @@ class Page(HTMLParser):
         self.tags: list[tuple[str, dict[str, str | None]]] = []
         self.text: list[str] = []
         self.open: list[str] = []
+        # Each SVG <text>: its attributes and what it says.
+        self.labels: list[tuple[dict[str, str | None], str]] = []
         self.feed(text)
         self.close()
 
@@ -47,6 +57,12 @@ class Page(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         self.text.append(data)
+        if self.open and self.open[-1] == "text":
+            attrs = next(attrs for tag, attrs in reversed(self.tags) if tag == "text")
+            self.labels.append((attrs, data))
+
+    def of_class(self, tag: str, css: str) -> list[dict[str, str | None]]:
+        return [attrs for name, attrs in self.tags if name == tag and attrs.get("class") == css]
 
     def count(self, tag: str) -> int:
         return sum(1 for name, _ in self.tags if name == tag)
@@ -135,6 +151,84 @@ def test_the_page_names_the_scope_and_the_duplicates_as_the_text_plan_does():
     ]
     for line in header:
         assert line in text
+
+
+def moved(key: str, before: str, after: str) -> Change:
+    return Change(address=Address("events", key), provider="prospero", action=Action.UPDATE,
+                  reason="start differs", time_zone="America/New_York",
+                  fields=(FieldChange("start", before, after),))
+
+
+def created(key: str, start: str) -> Change:
+    return Change(address=Address("events", key), provider="prospero", action=Action.CREATE,
+                  reason="declared but not found remotely", time_zone="America/New_York",
+                  fields=(FieldChange("title", None, key), FieldChange("start", None, start)))
+
+
+def chart_page(*changes: Change) -> Page:
+    page = Page(render_html(Plan(changes=changes, state_checksum="0")))
+    check_self_contained(page)
+    return page
+
+
+def tick_texts(page: Page) -> list[tuple[float, str]]:
+    return [(float(attrs["x"] or 0), text) for attrs, text in page.labels
+            if attrs.get("class") == "tick"]
+
+
+def test_a_30_minute_move_on_a_weeks_chart_gets_an_arrow_and_its_size():
+    page = chart_page(
+        moved("gala", "2027-03-02T14:00:00Z", "2027-03-02T14:30:00Z"),
+        moved("dinner", "2027-03-09T23:00:00Z", "2027-03-08T21:00:00Z"),
+        created("launch", "2027-03-05T15:00:00Z"),
+    )
+    arrows = page.of_class("line", "move")
+    assert len(arrows) == 2  # one per move; a creation has none
+    # The gala's arrow goes right, a few pixels, on the gala's row: the size says how far.
+    gala = arrows[0]
+    assert 0 < float(gala["x2"] or 0) - float(gala["x1"] or 0) < 10
+    assert gala["y1"] == gala["y2"]
+    deltas = [text for attrs, text in page.labels if attrs.get("class") == "delta"]
+    assert deltas == ["+30m", "-1d 2h"]
+    # Before and after share one row per object: three objects, three row labels.
+    rows = [text for attrs, text in page.labels if attrs.get("x") == "0"]
+    assert len(rows) == 3
+
+
+def test_the_chart_scales_to_the_page_with_no_fixed_width():
+    page = chart_page(moved("gala", "2027-03-02T14:00:00Z", "2027-03-02T14:30:00Z"))
+    [svg] = [attrs for tag, attrs in page.tags if tag == "svg"]
+    assert svg["viewbox"] and svg["viewbox"].startswith("0 0 ")
+    assert svg.get("width") == "100%" and "height" not in svg
+
+
+SPANS = [
+    # (a move's before and after, UTC; the ticks' labels at New York's round times)
+    ("2027-03-02T04:13:00Z", "2027-03-02T05:45:00Z", r"Mar 0[12] (23|00|01):(00|15|30|45)"),
+    ("2027-03-02T04:13:00Z", "2027-03-03T06:45:00Z", r"Mar 0[1-3] (00|06|12|18):00"),
+    ("2027-03-02T04:13:00Z", "2027-03-09T06:45:00Z", r"Mar 0\d"),
+    ("2027-01-17T04:13:00Z", "2027-09-02T06:45:00Z", r"(Feb|Mar|Apr|May|Jun|Jul|Aug|Sep) 2027"),
+]
+
+
+@pytest.mark.parametrize(("before", "after", "label"), SPANS)
+def test_ticks_are_round_times_and_their_labels_never_collide(before: str, after: str, label: str):
+    ticks = tick_texts(chart_page(moved("gala", before, after)))
+    assert len(ticks) >= 2
+    assert all(re.fullmatch(label, text) for _, text in ticks), ticks
+    gaps = [b - a for (a, _), (b, _) in pairwise(ticks)]
+    widths = max(len(text) for _, text in ticks) * CHARACTER_WIDTH
+    assert min(gaps) >= widths + TICK_GAP, ticks
+
+
+def test_labels_that_would_collide_or_cross_the_edges_are_dropped():
+    crowded = [(330.0, "Mar 02 00:00"), (350.0, "Mar 02 00:15"), (380.0, "Mar 02 00:30"),
+               (450.0, "Mar 02 00:45"), (500.0, "Mar 02 01:00"), (560.0, "Mar 02 01:15"),
+               (930.0, "Mar 02 01:30")]
+    kept = tick_labels(crowded, left=300, right=960)  # each label is about 84 pixels wide
+    # The first would reach left of the plot and the last past its right edge: both go, and
+    # so do the two that would come closer than the gap to the label before them.
+    assert [x for x, _ in kept] == [350.0, 450.0, 560.0]
 
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome",

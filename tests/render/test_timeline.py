@@ -5,12 +5,21 @@ directive or HTML can be smuggled in through them)."""
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from reconciler.model import Action, Address, Change, FieldChange, Plan
-from reconciler.render.timeline import LABEL_LENGTH, mermaid_gantt, mermaid_label, timeline
+from reconciler.render.timeline import (
+    LABEL_LENGTH,
+    delta_label,
+    mermaid_gantt,
+    mermaid_label,
+    round_ticks,
+    timeline,
+)
 from tests.fixtures.repo import Repo, Run
 
 # Statements the gantt lexer reads at the start of a line (case-insensitive), and the characters
@@ -206,3 +215,54 @@ def test_changes_that_move_nothing_in_time_are_not_charted():
                       fields=(FieldChange("title", "Gala", "Winter Gala"),),
                       starts_at="2027-01-15T17:00:00Z")
     assert mermaid_gantt(timeline(Plan(changes=(retitled,), state_checksum="0"))) == []
+
+
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def ticks_over(first: str, last: str, most: int = 8) -> list[datetime]:
+    """The ticks over a span when `most` labels of any step fit."""
+    start = datetime.fromisoformat(first).replace(tzinfo=NEW_YORK)
+    end = datetime.fromisoformat(last).replace(tzinfo=NEW_YORK)
+    step, ticks = round_ticks(start, end, NEW_YORK, lambda _: most)
+    assert 2 <= len(ticks) <= most, (step, ticks)
+    assert all(start <= tick <= end for tick in ticks)
+    return [tick.astimezone(NEW_YORK) for tick in ticks]
+
+
+def test_ticks_fall_at_round_quarter_hours_on_a_short_span():
+    ticks = ticks_over("2027-03-02T23:13", "2027-03-03T01:45")
+    assert [f"{tick:%H:%M}" for tick in ticks] == ["23:30", "00:00", "00:30", "01:00", "01:30"]
+
+
+def test_ticks_fall_on_round_hours_in_the_charts_zone_on_a_day():
+    ticks = ticks_over("2027-03-02T07:41", "2027-03-03T06:02", most=5)
+    assert all(tick.minute == 0 and tick.hour % 6 == 0 for tick in ticks)
+    assert [f"{tick:%d %H}" for tick in ticks] == ["02 12", "02 18", "03 00", "03 06"]
+
+
+def test_ticks_fall_at_midnight_or_on_mondays_over_days_and_weeks():
+    days = ticks_over("2027-03-02T13:13", "2027-03-08T01:45")
+    assert [f"{tick:%d %H:%M}" for tick in days] == [f"{d:02d} 00:00" for d in range(3, 9)]
+    # Across the DST change (March 14) a midnight is still a midnight in New York.
+    weeks = ticks_over("2027-03-02T13:13", "2027-04-20T01:45")
+    assert all(f"{tick:%a %H:%M}" == "Mon 00:00" for tick in weeks)
+    assert [tick.day for tick in weeks] == [8, 15, 22, 29, 5, 12, 19]
+
+
+def test_ticks_fall_on_the_first_of_a_month_over_months():
+    months = ticks_over("2027-01-17T13:13", "2027-08-09T01:45")
+    assert [f"{tick:%m-%d %H:%M}" for tick in months] == [
+        f"{m:02d}-01 00:00" for m in range(2, 9)]
+    years = ticks_over("2025-01-17T13:13", "2026-11-09T01:45")
+    assert [f"{tick:%Y-%m-%d}" for tick in years] == [
+        "2025-04-01", "2025-07-01", "2025-10-01", "2026-01-01", "2026-04-01", "2026-07-01",
+        "2026-10-01"]
+
+
+def test_a_move_is_labelled_by_how_far_it_goes():
+    at = datetime(2027, 3, 2, 9, tzinfo=NEW_YORK)
+    assert delta_label(at, at + timedelta(minutes=30)) == "+30m"
+    assert delta_label(at, at - timedelta(hours=2)) == "-2h"
+    assert delta_label(at, at + timedelta(days=1, hours=3)) == "+1d 3h"
+    assert delta_label(at, at + timedelta(days=2, minutes=5)) == "+2d 5m"
