@@ -12,27 +12,10 @@ import httpx
 import jwt
 import jwt.warnings
 
+from tests.fixtures.configs import SMITH_SCHEDULE
 from tests.fixtures.repo import Repo, Run
 
-SCHEDULE = """version: 1
-
-# Depositions for the Smith matter.
-sessions:
-  - key: smith-depo
-    title: Deposition of J. Smith   # as agreed with opposing counsel
-    case: 2027-CV-0142
-    start: 2027-03-02T09:00
-    time_zone: America/New_York
-    duration_hours: 1.5
-    invites: [counsel@example.com]
-
-events:
-  - key: gala
-    title: Winter Gala
-    start: 2027-01-15T18:00:00+01:00
-    end: 2027-01-15T23:00:00+01:00
-    capacity: {capacity}   # the venue's limit
-"""
+SCHEDULE = SMITH_SCHEDULE
 
 
 def git(root: Path, *args: str) -> str:

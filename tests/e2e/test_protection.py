@@ -4,9 +4,7 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from tests.fixtures.faults import assignment, event, session
 from tests.fixtures.repo import SCOPE, Repo, Run
@@ -168,13 +166,11 @@ def test_a_mark_stripped_remotely_does_not_let_prune_remove_what_the_base_ref_pr
     root = repo.root
     repo.write("e.yaml", "version: 1\nevents:\n" + event("gala", "Gala", 1)
                + "    protect: true\n" + event("other", "Other", 2))
-    git(root, "init", "-q", "-b", "main")
-    git(root, "add", ".")
-    git(root, "commit", "-q", "-m", "base")
+    repo.commit_all("base")
     cli("apply", root, "--auto-approve")
-    git(root, "checkout", "-q", "-b", "pr")
+    repo.git("checkout", "-q", "-b", "pr")
     repo.write("e.yaml", "version: 1\nevents:\n" + event("other", "Other", 2))
-    git(root, "commit", "-q", "-am", "drop the gala entry")
+    repo.git("commit", "-q", "-am", "drop the gala entry")
     [gala] = [e for e in repo.sandbox.store.query("prospero.events").documents
               if (e.get("customFields") or {}).get("reconciler_key") == "gala"]
     fields = {**gala["customFields"], "reconciler_scope": SCOPE}
@@ -214,11 +210,3 @@ def test_an_event_whose_scope_mark_was_changed_by_hand_is_not_created_again(
     cli("apply", repo.root, "--auto-approve")
     assert live_per_key(repo)[("prospero.events", SCOPE, "gala")] == 1
     assert live_per_key(repo)[("prospero.events", "team-x", "gala")] == 1
-
-
-def git(root: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-        cwd=root, capture_output=True, text=True, check=True,
-    )
-    return done.stdout.strip()

@@ -9,26 +9,12 @@ import jsonschema
 import pytest
 
 from reconciler.render.json import SCHEMA_ID, schema_problems
+from tests.fixtures.configs import SMITH_SCHEDULE
 from tests.fixtures.repo import SCOPE, Repo, Run
 
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schemas" / "plan.schema.json"
 
-SCHEDULE = """version: 1
-sessions:
-  - key: smith-depo
-    title: Deposition of J. Smith
-    case: 2027-CV-0142
-    start: 2027-03-02T09:00
-    time_zone: America/New_York
-    duration_hours: 1.5
-    invites: [counsel@example.com]
-events:
-  - key: gala
-    title: Winter Gala
-    start: 2027-01-15T18:00:00+01:00
-    end: 2027-01-15T23:00:00+01:00
-    capacity: {capacity}
-"""
+SCHEDULE = SMITH_SCHEDULE
 
 
 def planned(repo: Repo, cli: Run, *extra: str) -> dict[str, object]:
