@@ -44,6 +44,7 @@ from reconciler.transport import (
     RetryAfterExceeded,
     RetryPolicy,
     TransferTooSlow,
+    budget_for,
     certificate_failure,
     pacer_for,
     pacing_store,
@@ -279,6 +280,7 @@ def build_client(
         rate_window=rate_window,
         limits=limits,
         deadline=deadline,
+        budget=budget_for(credential),
     )
     return httpx.Client(
         base_url=origin,

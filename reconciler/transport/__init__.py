@@ -18,6 +18,9 @@ policy lives in one place:
 - **Pacing** (pyrate-limiter's GCRA, one even slot per request): a provider with a documented
   rate limit (Previsto: 120 requests/minute per key) is paced a little under it, so the limit is
   met without provoking a 429 and without waiting longer than it must.
+- **A retry budget per credential** (`budget.py`): the retries of every client of one key, in
+  the process, stay within a fifth of its requests (at least ten a minute); past that a request
+  fails with what it met instead of adding to a failing API's load.
 - A certificate that fails verification is never retried: it will not become valid in a second.
 - **Bounded answers** (`ResponseLimits`): a body is read as it streams in and given up past
   `max_bytes` (`ResponseTooLarge`, never retried: the same answer would come again), or when,
@@ -32,6 +35,7 @@ policy lives in one place:
 from __future__ import annotations
 
 from reconciler.transport.answers import certificate_failure, retry_after
+from reconciler.transport.budget import RetryBudget, budget_for
 from reconciler.transport.pacing import PACING_SHARE, Pacer, pacer_for, pacing_store
 from reconciler.transport.policy import (
     DeadlineExceeded,
@@ -53,8 +57,10 @@ __all__ = [
     "ResponseLost",
     "ResponseTooLarge",
     "RetryAfterExceeded",
+    "RetryBudget",
     "RetryPolicy",
     "TransferTooSlow",
+    "budget_for",
     "certificate_failure",
     "pacer_for",
     "pacing_store",

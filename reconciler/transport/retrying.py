@@ -21,6 +21,7 @@ from tenacity import (
 from reconciler.clock import Clock, Deadline
 from reconciler.clock import current as current_clock
 from reconciler.transport.answers import certificate_failure, retry_after
+from reconciler.transport.budget import RetryBudget
 from reconciler.transport.pacing import Pacer
 from reconciler.transport.policy import (
     IDEMPOTENT,
@@ -99,8 +100,10 @@ class ResilientTransport(httpx.BaseTransport):
         rate_window: float | None = None,
         limits: ResponseLimits | None = None,
         deadline: Deadline | None = None,
+        budget: RetryBudget | None = None,
     ) -> None:
         self.inner = inner
+        self.budget = budget
         self.limits = limits or ResponseLimits()
         self.deadline = deadline
         self.provider = provider
@@ -115,6 +118,7 @@ class ResilientTransport(httpx.BaseTransport):
         )
         self.retries = 0
         self.rate_limited = 0
+        self.budget_refusals = 0
         self._pause_lock = threading.Lock()
         self._resume_at = 0.0  # the clock's monotonic() before which the server asked for quiet
         self._paused_for = 0.0  # how long that pause was, as the server asked (seconds)
@@ -127,6 +131,8 @@ class ResilientTransport(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         self._check_deadline(request, "not sent")
         self._honour_pause(request)
+        if self.budget is not None:
+            self.budget.sent()
         progress = _Progress()
         retrying = Retrying(
             sleep=functools.partial(self._sleep, request),
@@ -298,6 +304,21 @@ class ResilientTransport(httpx.BaseTransport):
                 self._resume_at, self._paused_for = until, seconds
 
     def _stop(self, progress: _Progress, state: RetryCallState) -> bool:
+        if self._out_of_attempts(progress, state):
+            return True
+        error = state.outcome.exception() if state.outcome else None
+        invited = isinstance(error, _Retry) and (error.asked is not None or error.throttled)
+        if invited or self.budget is None or self.budget.withdraw():
+            return False
+        # The key's retries are spent: sending this one again would add to a failing API's
+        # load for every configuration that uses the key.
+        self.budget_refusals += 1
+        level = logging.WARNING if self.budget_refusals == 1 else logging.INFO
+        log.log(level, "%s: not retrying after %s: the retry budget of this key is spent (%s)",
+                self.provider, error, self.budget.spent())
+        return True
+
+    def _out_of_attempts(self, progress: _Progress, state: RetryCallState) -> bool:
         if state.attempt_number < self.policy.attempts:
             return False
         if self.policy.attempts <= 1:
