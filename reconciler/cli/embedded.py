@@ -13,8 +13,18 @@ from reconciler.config.settings import SECRET_SETTINGS
 from reconciler.errors import ReconcilerError
 from reconciler.local_files import make_folder, refuse_link
 from reconciler.model import Location, ProviderSettings
-from reconciler.sandbox import SandboxSettings, create_app
-from reconciler.sandbox.server import running
+
+try:
+    from reconciler.sandbox import SandboxSettings, create_app
+    from reconciler.sandbox.server import running
+except ModuleNotFoundError as missing:
+    # The container image leaves the emulators out: it talks to real accounts only.
+    if not (missing.name or "").startswith("reconciler.sandbox"):
+        raise
+    raise ReconcilerError(
+        "this installation has no sandbox (the container image leaves it out); run "
+        "--sandbox and `reconciler sandbox` from a pip install of reconciler instead"
+    ) from None
 
 # Which of an emulator's published credentials a provider setting takes.
 SETTING_NAMES = {
