@@ -32,7 +32,9 @@ from reconciler.render.timeline import (
 from reconciler.render.times import describe_field, time_columns, title_of, when, zone_label
 from reconciler.render.values import (
     NO_CHANGES,
+    drift_mark,
     duplicate_lines,
+    origin_word,
     scope_lines,
     show,
     summary_line,
@@ -144,7 +146,7 @@ def _table(plan: Plan, zones: list[str | None]) -> list[str]:
     rows = [
         "<table>",
         "<thead><tr><th>change</th><th>object</th><th>time (its own zone)</th>"
-        f"{headings}<th>fields (before → after)</th><th>reason</th></tr></thead>",
+        f"{headings}<th>origin</th><th>fields (before → after)</th><th>reason</th></tr></thead>",
         "<tbody>",
     ]
     rows += [_row(change, zones) for change in shown]
@@ -171,6 +173,7 @@ def _row(change: Change, zones: list[str | None]) -> str:
     return (
         f'<tr><td class="{action}">{escape(verb(change))}</td>'
         f"<td>{label}{moved}</td>{times}"
+        f'<td class="origin">{escape(origin_word(change))}</td>'
         f"<td><pre>{fields}</pre></td>"
         f"<td>{_text(reason)}</td></tr>"
     )
@@ -179,12 +182,13 @@ def _row(change: Change, zones: list[str | None]) -> str:
 def _field_line(change: Change, index: int) -> str:
     field = change.fields[index]
     shown = describe_field(change, field)  # times in the object's zone, moves, DST
+    name = field.name + drift_mark(change, field.name)
     if change.action is Action.CREATE:
-        text = f"+ {field.name}: {shown or show(field.after)}"
+        text = f"+ {name}: {shown or show(field.after)}"
     elif shown is not None:
-        text = f"~ {field.name}: {shown}"
+        text = f"~ {name}: {shown}"
     else:
-        text = f"~ {field.name}: {show(field.before)} → {show(field.after)}"
+        text = f"~ {name}: {show(field.before)} → {show(field.after)}"
     return _text(text)
 
 

@@ -10,6 +10,7 @@ from html.parser import HTMLParser
 from itertools import pairwise
 from pathlib import Path
 
+import httpx
 import pytest
 
 from reconciler.model import Action, Address, Change, Duplicate, FieldChange, Plan, ScopeReport
@@ -27,6 +28,7 @@ VOID = {"meta", "br", "hr", "img", "input", "link"}
 # Elements and attributes through which a page runs code or reaches elsewhere.
 FETCHING = {"script", "link", "img", "iframe", "object", "embed", "audio", "video", "source",
             "base", "form", "image", "use", "foreignobject"}
+PROSPERO_TOKEN = {"Authorization": "Bearer sandbox-prospero-token"}
 HOSTILE = "<script>alert('x')</script> & \"quoted\" <img src=x onerror=alert(1)>"
 
 
@@ -151,6 +153,78 @@ def test_the_page_names_the_scope_and_the_duplicates_as_the_text_plan_does():
     ]
     for line in header:
         assert line in text
+
+
+class Table(HTMLParser):
+    """The page's table of changes: each row's cells by their headings."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.headings: list[str] = []
+        self.rows: list[list[str]] = []
+        self.cell: list[str] | None = None
+        self.feed(text)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "tr":
+            self.rows.append([])
+        elif tag in ("th", "td"):
+            self.cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("th", "td") and self.cell is not None:
+            (self.headings if tag == "th" else self.rows[-1]).append("".join(self.cell))
+            self.cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self.cell is not None:
+            self.cell.append(data)
+
+    def by_object(self) -> dict[str, dict[str, str]]:
+        """Each change's cells by heading, keyed by its address (the object cell's first word)."""
+        cells = [dict(zip(self.headings, row, strict=True)) for row in self.rows if row]
+        return {row["object"].split()[0]: row for row in cells}
+
+
+def markdown_origins(markdown: str) -> dict[str, str]:
+    """The Markdown table's origin column, by address."""
+    lines = [line.strip("|").split("|") for line in markdown.splitlines() if line.startswith("| ")]
+    headings = [cell.strip() for cell in lines[0]]
+    rows = [dict(zip(headings, (cell.strip() for cell in line), strict=True)) for line in lines[1:]]
+    return {row["object"].split("`")[1]: row["origin"] for row in rows}
+
+
+def test_the_origin_column_says_config_or_drift_as_the_markdown_plan_does(
+    repo: Repo, cli: Run, http: httpx.Client
+):
+    events = repo.write("events.yaml", EVENTS.format(title="Gala"))
+    repo.commit_all("base")
+    cli("apply", repo.root, "--auto-approve")
+    # This change moves the dinner; meanwhile someone moves the gala in Prospero itself.
+    events.write_text(EVENTS.format(title="Gala").replace("T19:00", "T20:00"), encoding="utf-8")
+    listed = http.get("/prospero/events", headers=PROSPERO_TOKEN).json()["events"]
+    [gala] = [event for event in listed if event["title"] == "Gala"]
+    moved_away = http.patch(f"/prospero/events/{gala['id']}", headers=PROSPERO_TOKEN,
+                            json={"start": "2027-01-15T17:30:00Z", "end": "2027-01-15T22:30:00Z"})
+    assert moved_away.status_code == 200, moved_away.text
+
+    page = cli("plan", repo.root, "--base-ref", "HEAD", "--format", "html").stdout
+    check_self_contained(Page(page))
+    table = Table(page)
+    assert table.headings[:4] == ["change", "object", "time (its own zone)", "origin"]
+    rows = table.by_object()
+    assert {address: row["origin"] for address, row in rows.items()} == {
+        "events.gala": "drift", "events.dinner": "config"}
+    # The same words as the Markdown plan's column, and the same mark on a drifted field.
+    markdown = cli("plan", repo.root, "--base-ref", "HEAD", "--format", "markdown").stdout
+    assert markdown_origins(markdown) == {"events.gala": "drift", "events.dinner": "config"}
+    assert "~ start (drift): " in rows["events.gala"]["fields (before → after)"]
+    assert "~ start: " in rows["events.dinner"]["fields (before → after)"]
+
+    # Without a base ref the origin is not known, and the column says so.
+    unknown = Table(cli("plan", repo.root, "--format", "html").stdout).by_object()
+    assert {row["origin"] for row in unknown.values()} == {"—"}
 
 
 def moved(key: str, before: str, after: str) -> Change:
