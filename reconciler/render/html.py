@@ -61,7 +61,8 @@ code, pre { font: 13px/1.4 ui-monospace, monospace; }
 pre { white-space: pre-wrap; overflow-wrap: anywhere; margin: 0; }
 .create { color: #1a7f37; } .update { color: #9a6700; } .replace { color: #8250df; }
 .cancel, .delete { color: #cf222e; }
-svg { display: block; margin-top: 1rem; width: 100%; height: auto; }
+figure { margin: 1rem 0; } figcaption { margin-top: .5rem; }
+svg { display: block; width: 100%; height: auto; }
 svg text { font: 12px system-ui, sans-serif; fill: #1f2328; }
 svg .axis { stroke: #d1d9e0; }
 svg .before { fill: #afb8c1; } svg .after { fill: #0969da; } svg .removed { fill: #cf222e; }
