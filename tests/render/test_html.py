@@ -1,17 +1,19 @@
 """`plan --format html`: one self-contained page, parsed in every run (html.parser) and opened in
-a real headless browser where one is installed."""
+a real headless browser where one is installed, which also takes the documentation's screenshot
+through its script."""
 
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
+import sys
 from html.parser import HTMLParser
 from itertools import pairwise
 from pathlib import Path
 
 import httpx
 import pytest
+from PIL import Image
 
 from reconciler.model import Action, Address, Change, Duplicate, FieldChange, Plan, ScopeReport
 from reconciler.render import render_text
@@ -22,6 +24,7 @@ from reconciler.render.html import (
     render_html,
     tick_labels,
 )
+from scripts import screenshot_plan
 from tests.fixtures.repo import Repo, Run
 
 VOID = {"meta", "br", "hr", "img", "input", "link"}
@@ -305,26 +308,17 @@ def test_labels_that_would_collide_or_cross_the_edges_are_dropped():
     assert [x for x, _ in kept] == [350.0, 450.0, 560.0]
 
 
-BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome",
-            "headless_shell")
-
-
-def browser() -> str | None:
-    return next((found for name in BROWSERS if (found := shutil.which(name))), None)
-
-
 def test_a_headless_browser_renders_the_page(repo: Repo, cli: Run, tmp_path: Path):
-    binary = browser()
+    binary = screenshot_plan.find_browser(None)
     if binary is None:
-        pytest.skip(f"no headless browser installed (looked for {', '.join(BROWSERS)} on PATH); "
-                    "the page is still parsed by html.parser in the other tests")
+        looked = ", ".join(screenshot_plan.BROWSERS)
+        pytest.skip(f"no headless browser installed (looked for {looked} on PATH; "
+                    "scripts/test-browser installs one); html.parser reads the page elsewhere")
     page_file = tmp_path / "plan.html"
     page_file.write_text(hostile_page(repo, cli), encoding="utf-8")
-    # The flags keep Chromium off the network (no background fetches, updates or sync).
     dumped = subprocess.run(
-        [binary, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", page_file.as_uri()],
+        [binary, *screenshot_plan.CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
+         "--dump-dom", page_file.as_uri()],
         capture_output=True, text=True, timeout=120, check=True,
     ).stdout
     rendered = Page(dumped)
@@ -332,3 +326,40 @@ def test_a_headless_browser_renders_the_page(repo: Repo, cli: Run, tmp_path: Pat
     assert rendered.count("tr") == 3
     assert rendered.count("script") == 0
     assert HOSTILE in "".join(rendered.text)
+
+
+# The chart's blue (the after dots, a move's arrow and delta) and the before rings' grey.
+AFTER_BLUE = (0x09, 0x69, 0xDA)
+BEFORE_GREY = (0x8C, 0x95, 0x9F)
+
+
+def test_the_docs_screenshot_is_made_by_its_script_in_a_headless_browser(tmp_path: Path):
+    png, page = tmp_path / "plan.png", tmp_path / "plan.html"
+    made = subprocess.run(
+        [sys.executable, screenshot_plan.__file__, "--output", png, "--html", page],
+        capture_output=True, text=True, timeout=600, check=False,
+    )
+    if made.returncode == screenshot_plan.NO_BROWSER:
+        pytest.skip(made.stderr.strip())
+    assert made.returncode == 0, made.stderr
+    # The page the browser was given: the pull request's plan, two moves and seven creates.
+    shown = Page(page.read_text(encoding="utf-8"))
+    check_self_contained(shown)
+    assert len(shown.of_class("line", "move")) == 2  # one arrow per moved object
+    deltas = sorted(text for attrs, text in shown.labels if attrs.get("class") == "delta")
+    assert deltas == ["-30m", "-7d"]
+    origins = Table(page.read_text(encoding="utf-8")).by_object()
+    assert {origins["events.winter-gala"]["origin"], origins["sessions.smith-deposition"][
+        "origin"]} == {"drift", "config"}
+    # What the browser drew: a PNG of the window's size, with text and the chart's colours.
+    size = (screenshot_plan.WIDTH, screenshot_plan.HEIGHT)
+    with Image.open(png) as image:
+        assert image.format == "PNG"
+        assert image.size == size
+        colours = image.convert("RGB").getcolors(maxcolors=size[0] * size[1])
+    assert colours is not None
+    assert len(colours) > 100, len(colours)  # anti-aliased text, not a blank or flat page
+    counts = {colour: count for count, colour in colours}
+    background = max(counts.values())
+    assert background < 0.99 * size[0] * size[1]
+    assert counts.get(AFTER_BLUE, 0) > 100 and counts.get(BEFORE_GREY, 0) > 10
