@@ -98,8 +98,11 @@ def move_events_in_prospero(db: Path) -> None:
                                                      headers=PROSPERO_TOKEN, timeout=30) as api:
             events = api.get("/events").raise_for_status().json()["events"]
             for title, (start, end) in MOVES.items():
-                [event] = [event for event in events if event["title"] == title]
-                api.patch(f"/events/{event['id']}", json={"start": start, "end": end},
+                found = [event for event in events if event["title"] == title]
+                if len(found) != 1:
+                    raise StepFailed(f"expected one event titled {title!r} in examples/ to move, "
+                                     f"found {len(found)}")
+                api.patch(f"/events/{found[0]['id']}", json={"start": start, "end": end},
                           headers={"Content-Type": "application/merge-patch+json"}
                           ).raise_for_status()
     finally:

@@ -363,3 +363,6 @@ def test_the_docs_screenshot_is_made_by_its_script_in_a_headless_browser(tmp_pat
     background = max(counts.values())
     assert background < 0.99 * size[0] * size[1]
     assert counts.get(AFTER_BLUE, 0) > 100 and counts.get(BEFORE_GREY, 0) > 10
+    # The copy in the documentation is one the script made.
+    with Image.open(screenshot_plan.DEFAULT_OUTPUT) as published:
+        assert (published.format, published.size) == ("PNG", size)
