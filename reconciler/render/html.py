@@ -32,7 +32,9 @@ from reconciler.render.timeline import (
 from reconciler.render.times import describe_field, time_columns, title_of, when, zone_label
 from reconciler.render.values import (
     NO_CHANGES,
+    drift_mark,
     duplicate_lines,
+    origin_word,
     scope_lines,
     show,
     summary_line,
@@ -59,7 +61,8 @@ code, pre { font: 13px/1.4 ui-monospace, monospace; }
 pre { white-space: pre-wrap; overflow-wrap: anywhere; margin: 0; }
 .create { color: #1a7f37; } .update { color: #9a6700; } .replace { color: #8250df; }
 .cancel, .delete { color: #cf222e; }
-svg { display: block; margin-top: 1rem; width: 100%; height: auto; }
+figure { margin: 1rem 0; } figcaption { margin-top: .5rem; }
+svg { display: block; width: 100%; height: auto; }
 svg text { font: 12px system-ui, sans-serif; fill: #1f2328; }
 svg .axis { stroke: #d1d9e0; }
 svg .before { fill: #afb8c1; } svg .after { fill: #0969da; } svg .removed { fill: #cf222e; }
@@ -144,7 +147,7 @@ def _table(plan: Plan, zones: list[str | None]) -> list[str]:
     rows = [
         "<table>",
         "<thead><tr><th>change</th><th>object</th><th>time (its own zone)</th>"
-        f"{headings}<th>fields (before → after)</th><th>reason</th></tr></thead>",
+        f"{headings}<th>origin</th><th>fields (before → after)</th><th>reason</th></tr></thead>",
         "<tbody>",
     ]
     rows += [_row(change, zones) for change in shown]
@@ -171,6 +174,7 @@ def _row(change: Change, zones: list[str | None]) -> str:
     return (
         f'<tr><td class="{action}">{escape(verb(change))}</td>'
         f"<td>{label}{moved}</td>{times}"
+        f'<td class="origin">{escape(origin_word(change))}</td>'
         f"<td><pre>{fields}</pre></td>"
         f"<td>{_text(reason)}</td></tr>"
     )
@@ -179,12 +183,13 @@ def _row(change: Change, zones: list[str | None]) -> str:
 def _field_line(change: Change, index: int) -> str:
     field = change.fields[index]
     shown = describe_field(change, field)  # times in the object's zone, moves, DST
+    name = field.name + drift_mark(change, field.name)
     if change.action is Action.CREATE:
-        text = f"+ {field.name}: {shown or show(field.after)}"
+        text = f"+ {name}: {shown or show(field.after)}"
     elif shown is not None:
-        text = f"~ {field.name}: {shown}"
+        text = f"~ {name}: {shown}"
     else:
-        text = f"~ {field.name}: {show(field.before)} → {show(field.after)}"
+        text = f"~ {name}: {show(field.before)} → {show(field.after)}"
     return _text(text)
 
 

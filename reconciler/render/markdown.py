@@ -32,7 +32,9 @@ from reconciler.render.times import (
 )
 from reconciler.render.values import (
     NO_CHANGES,
+    drift_mark,
     duplicate_lines,
+    origin_word,
     scope_lines,
     show,
     summary_line,
@@ -82,10 +84,9 @@ def render_markdown(
     lines.append("|---|---|" + "---|" * len(zones) + "---|---|---|")
     for change in plan.changes:
         fields = ", ".join(
-            markdown_code(field.name) + (" (drift)" if field.name in change.drift_fields else "")
-            for field in change.fields
+            markdown_code(field.name) + drift_mark(change, field.name) for field in change.fields
         ) or "—"
-        origin = change.origin.value if change.origin else "—"
+        origin = origin_word(change)
         reason = markdown_text(change.reason + (f" ({change.note})" if change.note else ""))
         moved = (f" (moved from {markdown_code(str(change.moved_from))})"
                  if change.moved_from else "")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from reconciler.model import Plan
+from reconciler.model import Change, Plan
 from reconciler.reports import counted
 
 # How long a value may be on a terminal before the rest is left out. Only the text renderer
@@ -31,6 +31,18 @@ def summary_line(plan: Plan) -> str:
         f"Plan: {counts['create'] + counts['replace']:,} to create, {counts['update']:,} to "
         f"update, {counts['delete'] + counts['replace']:,} to cancel/delete."
     )
+
+
+def origin_word(change: Change) -> str:
+    """The Markdown and HTML plans' origin column: `config` (the configuration changed the
+    object), `drift` (it reverts an edit made in the account), `—` (no base ref to tell)."""
+    return change.origin.value if change.origin is not None else "—"
+
+
+def drift_mark(change: Change, name: str) -> str:
+    """What the Markdown and HTML plans write beside a changed field's name: ` (drift)` when
+    its change reverts a remote edit."""
+    return " (drift)" if name in change.drift_fields else ""
 
 
 NO_CHANGES = "No changes. The remote schedule matches the configuration."

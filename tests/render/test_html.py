@@ -1,16 +1,19 @@
 """`plan --format html`: one self-contained page, parsed in every run (html.parser) and opened in
-a real headless browser where one is installed."""
+a real headless browser where one is installed, which also takes the documentation's screenshot
+through its script."""
 
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
+import sys
 from html.parser import HTMLParser
 from itertools import pairwise
 from pathlib import Path
 
+import httpx
 import pytest
+from PIL import Image
 
 from reconciler.model import Action, Address, Change, Duplicate, FieldChange, Plan, ScopeReport
 from reconciler.render import render_text
@@ -21,12 +24,14 @@ from reconciler.render.html import (
     render_html,
     tick_labels,
 )
+from scripts import screenshot_plan
 from tests.fixtures.repo import Repo, Run
 
 VOID = {"meta", "br", "hr", "img", "input", "link"}
 # Elements and attributes through which a page runs code or reaches elsewhere.
 FETCHING = {"script", "link", "img", "iframe", "object", "embed", "audio", "video", "source",
             "base", "form", "image", "use", "foreignobject"}
+PROSPERO_TOKEN = {"Authorization": "Bearer sandbox-prospero-token"}
 HOSTILE = "<script>alert('x')</script> & \"quoted\" <img src=x onerror=alert(1)>"
 
 
@@ -153,6 +158,78 @@ def test_the_page_names_the_scope_and_the_duplicates_as_the_text_plan_does():
         assert line in text
 
 
+class Table(HTMLParser):
+    """The page's table of changes: each row's cells by their headings."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.headings: list[str] = []
+        self.rows: list[list[str]] = []
+        self.cell: list[str] | None = None
+        self.feed(text)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "tr":
+            self.rows.append([])
+        elif tag in ("th", "td"):
+            self.cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("th", "td") and self.cell is not None:
+            (self.headings if tag == "th" else self.rows[-1]).append("".join(self.cell))
+            self.cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self.cell is not None:
+            self.cell.append(data)
+
+    def by_object(self) -> dict[str, dict[str, str]]:
+        """Each change's cells by heading, keyed by its address (the object cell's first word)."""
+        cells = [dict(zip(self.headings, row, strict=True)) for row in self.rows if row]
+        return {row["object"].split()[0]: row for row in cells}
+
+
+def markdown_origins(markdown: str) -> dict[str, str]:
+    """The Markdown table's origin column, by address."""
+    lines = [line.strip("|").split("|") for line in markdown.splitlines() if line.startswith("| ")]
+    headings = [cell.strip() for cell in lines[0]]
+    rows = [dict(zip(headings, (cell.strip() for cell in line), strict=True)) for line in lines[1:]]
+    return {row["object"].split("`")[1]: row["origin"] for row in rows}
+
+
+def test_the_origin_column_says_config_or_drift_as_the_markdown_plan_does(
+    repo: Repo, cli: Run, http: httpx.Client
+):
+    events = repo.write("events.yaml", EVENTS.format(title="Gala"))
+    repo.commit_all("base")
+    cli("apply", repo.root, "--auto-approve")
+    # This change moves the dinner; meanwhile someone moves the gala in Prospero itself.
+    events.write_text(EVENTS.format(title="Gala").replace("T19:00", "T20:00"), encoding="utf-8")
+    listed = http.get("/prospero/events", headers=PROSPERO_TOKEN).json()["events"]
+    [gala] = [event for event in listed if event["title"] == "Gala"]
+    moved_away = http.patch(f"/prospero/events/{gala['id']}", headers=PROSPERO_TOKEN,
+                            json={"start": "2027-01-15T17:30:00Z", "end": "2027-01-15T22:30:00Z"})
+    assert moved_away.status_code == 200, moved_away.text
+
+    page = cli("plan", repo.root, "--base-ref", "HEAD", "--format", "html").stdout
+    check_self_contained(Page(page))
+    table = Table(page)
+    assert table.headings[:4] == ["change", "object", "time (its own zone)", "origin"]
+    rows = table.by_object()
+    assert {address: row["origin"] for address, row in rows.items()} == {
+        "events.gala": "drift", "events.dinner": "config"}
+    # The same words as the Markdown plan's column, and the same mark on a drifted field.
+    markdown = cli("plan", repo.root, "--base-ref", "HEAD", "--format", "markdown").stdout
+    assert markdown_origins(markdown) == {"events.gala": "drift", "events.dinner": "config"}
+    assert "~ start (drift): " in rows["events.gala"]["fields (before → after)"]
+    assert "~ start: " in rows["events.dinner"]["fields (before → after)"]
+
+    # Without a base ref the origin is not known, and the column says so.
+    unknown = Table(cli("plan", repo.root, "--format", "html").stdout).by_object()
+    assert {row["origin"] for row in unknown.values()} == {"—"}
+
+
 def moved(key: str, before: str, after: str) -> Change:
     return Change(address=Address("events", key), provider="prospero", action=Action.UPDATE,
                   reason="start differs", time_zone="America/New_York",
@@ -231,26 +308,17 @@ def test_labels_that_would_collide_or_cross_the_edges_are_dropped():
     assert [x for x, _ in kept] == [350.0, 450.0, 560.0]
 
 
-BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome",
-            "headless_shell")
-
-
-def browser() -> str | None:
-    return next((found for name in BROWSERS if (found := shutil.which(name))), None)
-
-
 def test_a_headless_browser_renders_the_page(repo: Repo, cli: Run, tmp_path: Path):
-    binary = browser()
+    binary = screenshot_plan.find_browser(None)
     if binary is None:
-        pytest.skip(f"no headless browser installed (looked for {', '.join(BROWSERS)} on PATH); "
-                    "the page is still parsed by html.parser in the other tests")
+        looked = ", ".join(screenshot_plan.BROWSERS)
+        pytest.skip(f"no headless browser installed (looked for {looked} on PATH; "
+                    "scripts/test-browser installs one); html.parser reads the page elsewhere")
     page_file = tmp_path / "plan.html"
     page_file.write_text(hostile_page(repo, cli), encoding="utf-8")
-    # The flags keep Chromium off the network (no background fetches, updates or sync).
     dumped = subprocess.run(
-        [binary, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", page_file.as_uri()],
+        [binary, *screenshot_plan.CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
+         "--dump-dom", page_file.as_uri()],
         capture_output=True, text=True, timeout=120, check=True,
     ).stdout
     rendered = Page(dumped)
@@ -258,3 +326,43 @@ def test_a_headless_browser_renders_the_page(repo: Repo, cli: Run, tmp_path: Pat
     assert rendered.count("tr") == 3
     assert rendered.count("script") == 0
     assert HOSTILE in "".join(rendered.text)
+
+
+# The chart's blue (the after dots, a move's arrow and delta) and the before rings' grey.
+AFTER_BLUE = (0x09, 0x69, 0xDA)
+BEFORE_GREY = (0x8C, 0x95, 0x9F)
+
+
+def test_the_docs_screenshot_is_made_by_its_script_in_a_headless_browser(tmp_path: Path):
+    png, page = tmp_path / "plan.png", tmp_path / "plan.html"
+    made = subprocess.run(
+        [sys.executable, screenshot_plan.__file__, "--output", png, "--html", page],
+        capture_output=True, text=True, timeout=600, check=False,
+    )
+    if made.returncode == screenshot_plan.NO_BROWSER:
+        pytest.skip(made.stderr.strip())
+    assert made.returncode == 0, made.stderr
+    # The page the browser was given: the pull request's plan, two moves and seven creates.
+    shown = Page(page.read_text(encoding="utf-8"))
+    check_self_contained(shown)
+    assert len(shown.of_class("line", "move")) == 2  # one arrow per moved object
+    deltas = sorted(text for attrs, text in shown.labels if attrs.get("class") == "delta")
+    assert deltas == ["-30m", "-7d"]
+    origins = Table(page.read_text(encoding="utf-8")).by_object()
+    assert {origins["events.winter-gala"]["origin"], origins["sessions.smith-deposition"][
+        "origin"]} == {"drift", "config"}
+    # What the browser drew: a PNG of the window's size, with text and the chart's colours.
+    size = (screenshot_plan.WIDTH, screenshot_plan.HEIGHT)
+    with Image.open(png) as image:
+        assert image.format == "PNG"
+        assert image.size == size
+        colours = image.convert("RGB").getcolors(maxcolors=size[0] * size[1])
+    assert colours is not None
+    assert len(colours) > 100, len(colours)  # anti-aliased text, not a blank or flat page
+    counts = {colour: count for count, colour in colours}
+    background = max(counts.values())
+    assert background < 0.99 * size[0] * size[1]
+    assert counts.get(AFTER_BLUE, 0) > 100 and counts.get(BEFORE_GREY, 0) > 10
+    # The copy in the documentation is one the script made.
+    with Image.open(screenshot_plan.DEFAULT_OUTPUT) as published:
+        assert (published.format, published.size) == ("PNG", size)
