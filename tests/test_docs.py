@@ -7,6 +7,7 @@ command; these tests check what the build cannot: that the generators leave noth
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import re
 from collections.abc import Iterator
@@ -116,3 +117,39 @@ def test_the_yaml_reference_names_every_field_the_schema_defines(references: Mod
     assert {"stack", "rrule", "previous_keys", "max_change_percent", "timezones"} <= fields
     assert {name for name in fields if f"**`{name}`**" not in page} == set()
     assert page.startswith("# YAML reference\n")
+
+
+def message_texts() -> str:
+    """Every string the client side can say, an f-string's values as NUL (no text matches one)."""
+    texts = []
+    for path in (ROOT / "reconciler").rglob("*.py"):
+        if "sandbox" in path.relative_to(ROOT).parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                texts.append(node.value)
+            elif isinstance(node, ast.JoinedStr):
+                texts.append("".join(part.value if isinstance(part, ast.Constant) else "\0"
+                                     for part in node.values))
+    return "\n".join(texts)
+
+
+# Where a documented message has a part the code fills in or composes: placeholders (`<...>`,
+# `…`), numbers, quoted names, addresses and environment variables, and the joints (`: `, `; `,
+# `, `, parentheses) at which the code puts one message together from several.
+VARIABLE_PARTS = (r"<[^>]+>|…|\.\.\.|\d[\d.,]*|\"[^\"]*\"|'[^']*'|RECONCILER_[A-Z_]+"
+                  r"|\b[a-z]+\.[a-z-]+\b|: |; |, | \(|\) ")
+
+
+def test_every_message_troubleshooting_quotes_is_one_the_code_says():
+    """Each fixed stretch of 20 characters or more of a message the troubleshooting page lists
+    is in the code's strings, so a reworded error cannot leave its entry behind."""
+    page = (DOCS / "troubleshooting.md").read_text(encoding="utf-8")
+    said = message_texts()
+    quoted = [message for row in page.splitlines() if row.startswith("| `")
+              for message in re.findall(r"`([^`]+)`", row.split(" | ")[0])]
+    stretches = [stretch.strip() for message in quoted
+                 for stretch in re.split(VARIABLE_PARTS, message)]
+    checked = [stretch for stretch in stretches if len(stretch) >= 20]
+    assert len(quoted) >= 30 and len(checked) >= 40
+    assert [stretch for stretch in checked if stretch not in said] == []
