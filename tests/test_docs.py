@@ -153,3 +153,21 @@ def test_every_message_troubleshooting_quotes_is_one_the_code_says():
     checked = [stretch for stretch in stretches if len(stretch) >= 20]
     assert len(quoted) >= 30 and len(checked) >= 40
     assert [stretch for stretch in checked if stretch not in said] == []
+
+
+def whole_configurations() -> list[tuple[str, str]]:
+    """Every YAML example in the README and the docs that is a whole file (`version: 1` first)."""
+    pages = [README, *sorted(DOCS.rglob("*.md"))]
+    return [(page.relative_to(ROOT).as_posix(), block) for page in pages
+            for block in re.findall(r"```yaml\n(.*?)```", page.read_text(encoding="utf-8"), re.S)
+            if block.startswith("version: 1\n")]
+
+
+@pytest.mark.parametrize(("page", "example"), whole_configurations())
+def test_every_whole_configuration_the_docs_show_is_valid(
+    page: str, example: str, cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    for name in re.findall(r"\$\{(\w+)\}", example):
+        monkeypatch.setenv(name, "set-by-the-test")
+    (tmp_path / "example.yaml").write_text(example, encoding="utf-8")
+    assert cli("validate", tmp_path / "example.yaml").stdout.startswith("Valid: ")
