@@ -46,6 +46,8 @@ def test_ci_runs_the_readme_test_command_exactly_and_it_builds_the_site_strictly
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").rstrip("\n").splitlines()[-1]
     assert ci == tests
     assert " && .venv/bin/mkdocs build --strict && .venv/bin/pytest " in tests
+    started = shell_blocks((DOCS / "getting-started.md").read_text(encoding="utf-8"))
+    assert demo in started and tests in started
 
 
 def test_the_readme_is_a_front_door_whose_links_into_the_docs_resolve():
