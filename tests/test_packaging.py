@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # otherwise reuse, and leave, build/ in the checkout).
 NOT_SOURCE = shutil.ignore_patterns(
     ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".*_cache", ".hypothesis",
-    ".reconciler",
+    ".reconciler", "site",
 )
 
 

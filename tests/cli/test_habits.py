@@ -66,7 +66,8 @@ def test_the_state_folder_is_ignored_by_git_from_its_creation(
 
 
 def test_shell_completion_completes_commands_and_options():
-    """The README's completion line: click's own, through the environment variable."""
+    """The completion lines of the command-line guide: click's own, through the environment
+    variable."""
     def complete(words: str) -> list[str]:
         env = {"_RECONCILER_COMPLETE": "bash_complete", "COMP_WORDS": words,
                "COMP_CWORD": str(len(words.split()) - 1)}

@@ -165,7 +165,7 @@ def deposition(key: str, day: int, hour: str) -> str:
     )
 
 
-def test_the_readme_example_three_sessions_rescheduled_one_cancelled(
+def test_the_notifications_guide_example_three_sessions_rescheduled_one_cancelled(
     repo: Repo, cli: Run, inbox: Inbox, monkeypatch
 ):
     keys = ["smith", "jones", "okafor", "lee"]

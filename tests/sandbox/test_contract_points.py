@@ -20,7 +20,9 @@ from reconciler.sandbox.server import running
 from tests.fixtures.faults import unmanaged_snapshot
 from tests.fixtures.repo import EXAMPLES, SANDBOX_ENV, Repo, Run
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+ROOT = Path(__file__).resolve().parents[2]
+# The README's tour and the sandbox's page in the documentation both list the credentials.
+CREDENTIAL_PAGES = (ROOT / "README.md", ROOT / "docs" / "guides" / "sandbox.md")
 PLAN_SUMMARY = re.compile(r"Plan: (\d+) to create, (\d+) to update, (\d+) to cancel/delete\.")
 EVENT = {"event": {"title": "Kept?", "start": "2027-01-01T10:00:00Z",
                    "end": "2027-01-01T11:00:00Z"}}
@@ -41,12 +43,14 @@ def test_every_credential_printed_at_start_up_is_in_the_readme_and_works(
 ) -> None:
     """api-contract.md, The sandbox: fixed credentials, printed at start-up and documented in the
     README (Prevail `sandbox-co`/`sandbox-prevail-key`, Prospero's user, password, access and
-    refresh tokens, Previsto `sk_sandbox`); each one is accepted by its emulator."""
-    readme = README.read_text(encoding="utf-8")
+    refresh tokens, Previsto `sk_sandbox`), and on the sandbox's documentation page; each one is
+    accepted by its emulator."""
     printed = {name: emulator.credentials for name, emulator in sandbox.emulators.items()}
-    missing = [value for values in printed.values() for value in values.values()
-               if f"`{value}`" not in readme]
-    assert missing == []
+    for page in CREDENTIAL_PAGES:
+        text = page.read_text(encoding="utf-8")
+        missing = [value for values in printed.values() for value in values.values()
+                   if f"`{value}`" not in text]
+        assert missing == [], page.name
 
     prevail, prospero, previsto = printed["prevail"], printed["prospero"], printed["previsto"]
     assert (prevail["company_id"], prevail["api_key"]) == ("sandbox-co", "sandbox-prevail-key")
