@@ -17,7 +17,7 @@ import math
 import random
 import threading
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
@@ -87,6 +87,8 @@ class Outbox:
         self._lock = threading.Lock()
         self._faults = DeliveryFaults()
         self._draws = random.Random(self._faults.seed)
+        # Told after each enqueue, so a running worker sends at once instead of at its next look.
+        self.on_enqueue: list[Callable[[], None]] = []
 
     # -- faults -----------------------------------------------------------------------------
 
@@ -113,6 +115,9 @@ class Outbox:
             for hook in webhooks:
                 copies.extend(self._copies(kind, event, hook, at=at))
         self.store.insert_many(DELIVERIES, copies)
+        if copies:
+            for listener in self.on_enqueue:
+                listener()
 
     def _copies(
         self, kind: str, event: Document, hook: Document, *, at: float

@@ -14,6 +14,7 @@ without waiting.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -29,7 +30,8 @@ logger = logging.getLogger(__name__)
 USER_AGENT = "Prospero-Webhooks/1.0"
 # [doc] the receiver must answer within 5 seconds, or the delivery has failed.
 ANSWER_WITHIN = 5.0
-# Real seconds between two looks of the background worker at the outbox.
+# Real seconds between two looks of the background worker at the outbox when nothing new was
+# enqueued (retries and delayed deliveries fall due with time alone).
 WORKER_POLL = 0.25
 
 
@@ -45,6 +47,8 @@ class Deliverer:
         self.context = context
         # Made on first use, inside the event loop that serves the sandbox.
         self._one_pass: asyncio.Lock | None = None
+        self._worker: tuple[asyncio.AbstractEventLoop, asyncio.Event] | None = None
+        outbox.on_enqueue.append(self._wake)
 
     async def deliver_due(self) -> list[Document]:
         """Send every delivery due now; the attempts made, in the order they were made."""
@@ -64,12 +68,27 @@ class Deliverer:
 
     async def run(self) -> None:
         """Deliver whatever falls due, until cancelled (the app's shutdown)."""
-        while True:
-            try:
-                await self.deliver_due()
-            except Exception:  # the worker must outlive one bad pass; the next one retries
-                logger.exception("prospero webhook deliveries failed")
-            await asyncio.sleep(WORKER_POLL)
+        woken = asyncio.Event()
+        self._worker = (asyncio.get_running_loop(), woken)
+        try:
+            while True:
+                woken.clear()
+                try:
+                    await self.deliver_due()
+                except Exception:  # the worker outlives one bad pass; the next one retries
+                    logger.exception("prospero webhook deliveries failed")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(woken.wait(), WORKER_POLL)
+        finally:
+            self._worker = None
+
+    def _wake(self) -> None:
+        """Something was enqueued (on any thread): let a running worker look now."""
+        worker = self._worker
+        if worker is not None:
+            loop, woken = worker
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile (shutdown)
+                loop.call_soon_threadsafe(woken.set)
 
     async def _attempt(
         self, client: httpx.AsyncClient, key: str, copy: Document
