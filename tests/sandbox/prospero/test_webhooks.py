@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import jsonschema
 import pytest
+import yaml
 
 from reconciler.sandbox import SandboxSettings, create_app
 from reconciler.sandbox.app import Sandbox
@@ -28,6 +30,7 @@ AUTH = {"Authorization": "Bearer sandbox-prospero-token"}
 TYPES = ["event.created", "event.updated", "event.deleted"]
 EVENT = {"title": "Gala", "start": "2027-03-01T18:00:00Z", "end": "2027-03-01T22:00:00Z"}
 DELIVERY_ID = re.compile(r"whd_[0-9a-f]{32}")
+SPEC = Path(__file__).resolve().parents[3] / "schemas" / "api" / "prospero.openapi.yaml"
 
 
 @pytest.fixture
@@ -122,6 +125,40 @@ def test_creates_and_bulk_deletes_deliver_created_and_deleted_with_the_last_stat
         ("event.deleted", last),
     ]
     assert len({body["id"] for body in webhook_receiver.bodies}) == 3
+
+
+def test_every_delivery_is_described_by_the_spec_webhooks(
+    api: httpx.Client, http: httpx.Client, webhook_receiver: WebhookReceiver
+) -> None:
+    """Each delivered body validates against the request body of the OpenAPI `webhooks`
+    entry for its type, and carries the User-Agent the spec names."""
+    spec = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
+    register(api, webhook_receiver.url)
+    created = api.post("events", json={"event": {**EVENT, "customFields": {"k": 1}}})
+    event_id = created.json()["event"]["id"]
+    api.patch(f"events/{event_id}", json={"location": {"name": "Hall"}})
+    api.delete(f"events/{event_id}")
+    pump(http)
+    entries = {
+        "event.created": "eventCreated",
+        "event.updated": "eventUpdated",
+        "event.deleted": "eventDeleted",
+    }
+    assert sorted(body["type"] for body in webhook_receiver.bodies) == sorted(entries)
+    for delivery in webhook_receiver.received:
+        operation = spec["webhooks"][entries[delivery.body["type"]]]["post"]
+        schema = operation["requestBody"]["content"]["application/json"]["schema"]
+        validator = jsonschema.Draft202012Validator({**schema, "components": spec["components"]})
+        assert list(validator.iter_errors(delivery.body)) == []
+        [agent] = operation["parameters"]
+        assert delivery.headers["user-agent"] == agent["schema"]["const"]
+    wrong_type = {**webhook_receiver.bodies[0], "type": "event.updated"}
+    first_schema = spec["webhooks"]["eventCreated"]["post"]["requestBody"]["content"]
+    assert list(
+        jsonschema.Draft202012Validator(
+            {**first_schema["application/json"]["schema"], "components": spec["components"]}
+        ).iter_errors(wrong_type)
+    )
 
 
 def test_a_webhook_registered_for_deletions_only_gets_no_creates_or_updates(
