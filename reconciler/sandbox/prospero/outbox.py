@@ -114,10 +114,11 @@ class Outbox:
         for event in events:
             for hook in webhooks:
                 copies.extend(self._copies(kind, event, hook, at=at))
+        if not copies:
+            return  # no write at all: a write would expire the store's remembered list answers
         self.store.insert_many(DELIVERIES, copies)
-        if copies:
-            for listener in self.on_enqueue:
-                listener()
+        for listener in self.on_enqueue:
+            listener()
 
     def _copies(
         self, kind: str, event: Document, hook: Document, *, at: float

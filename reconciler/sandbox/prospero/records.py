@@ -65,10 +65,11 @@ def is_uuid1(value: object) -> bool:
 class EventBook:
     """The org's events and archive in the shared store."""
 
-    def __init__(self, context: SandboxContext, *, outbox: Outbox) -> None:
+    def __init__(self, context: SandboxContext, *, outbox: Outbox | None = None) -> None:
         self.context = context
         self.store = context.store
-        self.outbox = outbox
+        # The emulator shares its outbox with its deliverer; seeding alone has its own.
+        self.outbox = outbox or Outbox(context)
 
     def now(self) -> str:
         return timestamp(self.context.clock())
