@@ -42,8 +42,9 @@ class DeliveryFaults:
 
     `drop`: the fraction of deliveries lost entirely (never sent, never retried: the sender
     believes it succeeded); `duplicate`: the fraction sent twice (two copies with one id, each
-    retried on its own); `reorder`: due deliveries are sent in shuffled order; `delay`: extra
-    seconds on the sandbox clock before a new delivery is due; `seed`: seeds every draw.
+    retried on its own); `reorder`: the deliveries due together in one pass are sent in shuffled
+    order (with `delay`, more of them fall due together); `delay`: extra seconds on the sandbox
+    clock before a new delivery is due; `seed`: seeds every draw.
     """
 
     drop: float = 0.0
