@@ -21,8 +21,9 @@ if TYPE_CHECKING:  # imported as a plugin below, so that pytest rewrites its ass
 # Fixtures every package shares: the product's clock, whose waits are recorded instead of spent
 # (autouse), servers on loopback kept for the session, a YAML repository on
 # the sandbox and the CLI (`repo`, `cli`), the Action's fake GitHub and simulated runner, and
-# Prevail, Prospero and Previsto servers shaped exactly as their public docs show, and the
-# check of every JSON plan written against the published schema (autouse).
+# Prevail, Prospero and Previsto servers shaped exactly as their public docs show, the
+# check of every JSON plan written against the published schema (autouse), and a receiver of
+# Prospero's webhook deliveries.
 pytest_plugins = [
     "tests.fixtures.clock",
     "tests.fixtures.loopback",
@@ -32,6 +33,7 @@ pytest_plugins = [
     "tests.fixtures.docs_prospero",
     "tests.fixtures.docs_previsto",
     "tests.fixtures.plan_schema",
+    "tests.fixtures.webhook_receiver",
 ]
 
 _real_connect = socket.socket.connect

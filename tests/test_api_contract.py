@@ -60,6 +60,8 @@ prevail_docs = in_file("sandbox/prevail/test_docs_facts.py")
 prevail_points = in_file("sandbox/prevail/test_contract_points.py")
 prospero_api = in_file("sandbox/prospero/test_api.py")
 prospero_points = in_file("sandbox/prospero/test_contract_points.py")
+prospero_webhooks = in_file("sandbox/prospero/test_webhooks.py")
+prospero_webhook_faults = in_file("sandbox/prospero/test_webhook_faults.py")
 previsto_api = in_file("sandbox/previsto/test_api.py")
 previsto_docs = in_file("sandbox/previsto/test_documented.py")
 previsto_points = in_file("sandbox/previsto/test_contract_points.py")
@@ -511,7 +513,21 @@ POINTS = (
                         "test_during_a_refused_pause_apply_sends_nothing_more_and_says_so")),
     Point(PROSPERO, "webhooks: event.created/updated/deleted to HTTPS; [model] POST /webhooks",
           prospero_points("test_every_documented_event_type_registers_on_an_https_url")
-          + prospero_api("test_register_list_and_remove_webhooks", "test_webhook_validation"),
+          + prospero_api("test_register_list_and_remove_webhooks", "test_webhook_validation")
+          + prospero_webhooks(
+              "test_a_patch_delivers_one_event_updated_with_the_documented_body",
+              "test_creates_and_bulk_deletes_deliver_created_and_deleted_with_the_last_state",
+              "test_a_webhook_registered_for_deletions_only_gets_no_creates_or_updates",
+              "test_out_of_band_edits_through_the_admin_api_are_delivered",
+              "test_a_receiver_answering_500_is_retried_after_1_min_1_h_and_6_h_then_given_up",
+              "test_a_receiver_slower_than_5_s_has_failed_and_gets_the_retry",
+              "test_loopback_receivers_may_be_plain_http_but_public_ones_may_not")
+          + prospero_webhook_faults(
+              "test_dropped_deliveries_are_never_sent_nor_retried",
+              "test_duplicated_deliveries_arrive_twice_with_one_id",
+              "test_reordered_deliveries_arrive_shuffled",
+              "test_delayed_deliveries_fall_due_that_much_later_on_the_sandbox_clock",
+              "test_the_same_seed_gives_the_same_run"),
           ("prospero POST /webhooks", "prospero GET /webhooks", "prospero DELETE /webhooks/{id}")),
     # -- Previsto -------------------------------------------------------------------------------
     Point(PREVISTO, "auth: HTTP Basic, the key as username, an empty password", previsto_api(

@@ -2,12 +2,17 @@
 
 A thin ASGI middleware in front of them records every request (the request log that tests and
 benchmarks count) and fires the injectable faults of `faults.py`. With `admin=True` the app also
-serves `/_sandbox/...`: the request log, the faults, and each emulator's seeding helpers.
+serves `/_sandbox/...`: the request log, the faults, and each emulator's seeding helpers. The
+app's lifespan runs the emulators' background tasks (Prospero's webhook deliveries) when the
+server asks for it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
@@ -51,9 +56,25 @@ class Sandbox:
             Starlette(
                 routes=routes,
                 exception_handlers={404: self._not_found, 405: self._not_found},
+                lifespan=self._lifespan,
             ),
             sandbox=self,
         )
+
+    @asynccontextmanager
+    async def _lifespan(self, app: object) -> AsyncIterator[None]:
+        """Run every emulator's background tasks while the app is served."""
+        tasks = [
+            asyncio.create_task(task(), name=f"sandbox-{name}")
+            for name, emulator in self.emulators.items()
+            for task in emulator.background
+        ]
+        try:
+            yield
+        finally:
+            for running_task in tasks:
+                running_task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _not_found(self, request: Request, error: Exception) -> Response:
         """Paths no mount matches still answer in the provider's own error shape."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -90,7 +90,8 @@ class Emulator:
     `error_body(status, message)` renders the provider's own error body (used for injected
     faults); `churn()` adds one unmanaged object at the head of its main list (the `churn`
     fault); `admin_routes` are mounted under `/_sandbox/<name>` when the admin API is on;
-    `credentials` are printed by `reconciler sandbox` at start-up.
+    `credentials` are printed by `reconciler sandbox` at start-up; `background` are the tasks a
+    served app runs for as long as it lives (webhook deliveries), started by its lifespan.
     """
 
     name: str
@@ -99,3 +100,4 @@ class Emulator:
     churn: Callable[[], None]
     admin_routes: list[Any]
     credentials: dict[str, str]
+    background: tuple[Callable[[], Coroutine[Any, Any, None]], ...] = ()

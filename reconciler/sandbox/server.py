@@ -1,4 +1,8 @@
-"""Serving the sandbox with uvicorn: in the foreground (`reconciler sandbox`) or on a thread."""
+"""Serving the sandbox with uvicorn: in the foreground (`reconciler sandbox`) or on a thread.
+
+In the foreground the app's lifespan runs its background tasks (webhook deliveries); on a
+thread (tests, `--sandbox` runs) only when asked, since tests deliver by the admin API's pump.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ from reconciler.sandbox.app import Sandbox
 
 
 def _config(
-    sandbox: Sandbox | ASGIApp, host: str, port: int, *, quiet: bool
+    sandbox: Sandbox | ASGIApp, host: str, port: int, *, quiet: bool, background: bool
 ) -> uvicorn.Config:
     return uvicorn.Config(
         sandbox.app if isinstance(sandbox, Sandbox) else sandbox,
@@ -23,7 +27,7 @@ def _config(
         port=port,
         log_level="warning" if quiet else "info",
         access_log=not quiet,
-        lifespan="off",
+        lifespan="on" if background else "off",
         # Keep-alive long enough that a client reuses its connections across a whole run.
         timeout_keep_alive=30,
     )
@@ -51,7 +55,8 @@ def serve(sandbox: Sandbox, listener: socket.socket) -> None:
     """Serve on a bound socket until Ctrl-C (uvicorn handles SIGINT/SIGTERM and shuts down
     cleanly)."""
     host, port = listener.getsockname()[:2]
-    uvicorn.Server(_config(sandbox, host, port, quiet=False)).run(sockets=[listener])
+    config = _config(sandbox, host, port, quiet=False, background=True)
+    uvicorn.Server(config).run(sockets=[listener])
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -61,10 +66,17 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 @contextmanager
-def running(sandbox: Sandbox | ASGIApp, *, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
-    """Serve on a background thread on loopback; yields the origin (`http://127.0.0.1:PORT`)."""
+def running(
+    sandbox: Sandbox | ASGIApp,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    background: bool = False,
+) -> Iterator[str]:
+    """Serve on a background thread on loopback; yields the origin (`http://127.0.0.1:PORT`).
+    `background`: also run the app's background tasks (its lifespan)."""
     port = port or free_port(host)
-    server = uvicorn.Server(_config(sandbox, host, port, quiet=True))
+    server = uvicorn.Server(_config(sandbox, host, port, quiet=True, background=background))
     thread = threading.Thread(target=server.run, name="reconciler-sandbox", daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

@@ -2,7 +2,8 @@
 
 Events live in `prospero.events` in their wire shape plus a private `_index` (see `queries`);
 deleted events move to `prospero.archive` with an `archivedAt` stamp; webhooks live in
-`prospero.webhooks`; the `notification` a create asked for is recorded in
+`prospero.webhooks`, and every write hands its changed events to the webhook outbox in the same
+transaction (`announce`); the `notification` a create asked for is recorded in
 `prospero.notifications` by event id (the emulator sends no e-mail). The default list order is
 a `rank` handed out in creation order; `churn()` takes a rank below every other one so that the
 new event lands at the head of the list.
@@ -16,6 +17,7 @@ from collections.abc import Sequence
 from reconciler.sandbox.context import SandboxContext
 from reconciler.sandbox.prospero.auth import ORG_ID
 from reconciler.sandbox.prospero.errors import ProsperoError
+from reconciler.sandbox.prospero.outbox import Outbox
 from reconciler.sandbox.prospero.patching import apply_merge_patch
 from reconciler.sandbox.prospero.queries import (
     INDEX,
@@ -34,7 +36,6 @@ from reconciler.sandbox.store import Document
 
 EVENTS = "prospero.events"
 ARCHIVE = "prospero.archive"
-WEBHOOKS = "prospero.webhooks"
 NOTIFICATIONS = "prospero.notifications"
 _NEXT_RANK = "prospero.rank.next"
 _HEAD_RANK = "prospero.rank.head"
@@ -64,9 +65,11 @@ def is_uuid1(value: object) -> bool:
 class EventBook:
     """The org's events and archive in the shared store."""
 
-    def __init__(self, context: SandboxContext) -> None:
+    def __init__(self, context: SandboxContext, *, outbox: Outbox | None = None) -> None:
         self.context = context
         self.store = context.store
+        # The emulator shares its outbox with its deliverer; seeding alone has its own.
+        self.outbox = outbox or Outbox(context)
 
     def now(self) -> str:
         return timestamp(self.context.clock())
@@ -97,6 +100,7 @@ class EventBook:
         record the notification each asked for (`notifications`: one per event, or none)."""
         with self.store.transaction():
             documents = self.insert(events)
+            self.announce("event.created", documents)
             asked = [(document["id"], {"eventId": document["id"], "notification": notification})
                      for document, notification in zip(documents, notifications, strict=False)
                      if notification is not None]
@@ -122,14 +126,18 @@ class EventBook:
             updated=self.now(),
             rank=int(current[INDEX]["rank"]),
         )
-        self.store.replace(EVENTS, event_id, document)
+        with self.store.transaction():
+            self.store.replace(EVENTS, event_id, document)
+            self.announce("event.updated", [document])
         return public(document)
 
     def archive(self, event_ids: Sequence[str]) -> None:
-        """Move events to the archive, all or none: any unknown id → 404 and nothing moves."""
+        """Move events to the archive, all or none: any unknown id → 404 and nothing moves.
+        Each deletion is announced with the event's last state before it."""
         documents = [self.get(event_id) for event_id in dict.fromkeys(event_ids)]
         with self.store.transaction():
             self.move_to_archive(documents)
+            self.announce("event.deleted", documents)
 
     def churn(self) -> None:
         """Add one unmanaged event ahead of every other in the default order (the churn fault)."""
@@ -147,8 +155,13 @@ class EventBook:
             self.store.set_setting(_HEAD_RANK, str(rank))
             document = event_document(event, event_id=new_id(), created=now, updated=now, rank=rank)
             self.store.insert(EVENTS, str(document["id"]), document)
+            self.announce("event.created", [document])
 
     # -- building blocks of the writes above and of seeding ----------------------------------
+
+    def announce(self, kind: str, documents: Sequence[Document]) -> None:
+        """Hand changed events to the webhook outbox; callers hold the change's transaction."""
+        self.outbox.enqueue(kind, [public(doc) for doc in documents], at=self.context.clock())
 
     def insert(self, events: Sequence[ValidEvent]) -> list[Document]:
         """New events, new ids; callers hold a transaction: ranks and documents land together."""

@@ -1,8 +1,8 @@
 """The Prospero emulator's HTTP surface: its routes and app, and how the emulator is assembled.
 
-Routes for health, auth, events and the small webhook registry. Every answer that is not a
-success is Prospero's `{"status": <int>, "error": "<message>"}` with the same HTTP status, even
-for unknown paths, wrong methods and bugs.
+Routes for health, auth, events and the webhook registry (`outbox` and `webhooks` deliver).
+Every answer that is not a success is Prospero's `{"status": <int>, "error": "<message>"}` with
+the same HTTP status, even for unknown paths, wrong methods and bugs.
 """
 
 from __future__ import annotations
@@ -26,13 +26,14 @@ from reconciler.sandbox.prospero.errors import (
     error_response,
     guarded,
 )
+from reconciler.sandbox.prospero.outbox import WEBHOOKS, Outbox
 from reconciler.sandbox.prospero.queries import (
     PAGING,
     parse_event_query,
     parse_paging,
     single_values,
 )
-from reconciler.sandbox.prospero.records import WEBHOOKS, EventBook, new_id, public
+from reconciler.sandbox.prospero.records import EventBook, new_id, public
 from reconciler.sandbox.prospero.seed import seed_demo
 from reconciler.sandbox.prospero.validation import (
     MERGE_PATCH,
@@ -41,6 +42,7 @@ from reconciler.sandbox.prospero.validation import (
     webhook_types,
     webhook_url,
 )
+from reconciler.sandbox.prospero.webhooks import Deliverer
 
 NAME = "prospero"
 MAX_BULK = 100
@@ -49,7 +51,8 @@ logger = logging.getLogger(__name__)
 
 
 def build(context: SandboxContext) -> Emulator:
-    """Assemble the emulator; the account always exists, demo events only when seeding is on."""
+    """Assemble the emulator; the account always exists, demo events only when seeding is on.
+    A served sandbox runs the webhook deliverer in the background."""
     prospero = Prospero(context)
     prospero.tokens.ensure_fixed()
     if context.settings.seed:
@@ -59,8 +62,9 @@ def build(context: SandboxContext) -> Emulator:
         app=prospero.app(),
         error_body=error_body,
         churn=prospero.events.churn,
-        admin_routes=admin_routes(prospero.events, prospero.tokens),
+        admin_routes=admin_routes(prospero.events, prospero.tokens, prospero.deliverer),
         credentials=credentials(),
+        background=(prospero.deliverer.run,),
     )
 
 
@@ -70,7 +74,9 @@ class Prospero:
     def __init__(self, context: SandboxContext) -> None:
         self.context = context
         self.tokens = Tokens(context)
-        self.events = EventBook(context)
+        self.outbox = Outbox(context)
+        self.events = EventBook(context, outbox=self.outbox)
+        self.deliverer = Deliverer(self.outbox, context)
 
     def app(self) -> Starlette:
         routes = [

@@ -94,16 +94,14 @@ def seed_bulk(events: EventBook, items: object) -> list[str]:
     try:
         with events.store.transaction():
             ranks = events.reserve_ranks(len(prepared))
-            events.store.insert_many(
-                EVENTS,
-                [
-                    (event_id, event_document(event, event_id=event_id, created=created,
-                                              updated=updated, rank=rank))
-                    for (event, event_id, created, updated), rank in zip(
-                        prepared, ranks, strict=True
-                    )
-                ],
-            )
+            documents = [
+                event_document(event, event_id=event_id, created=created, updated=updated,
+                               rank=rank)
+                for (event, event_id, created, updated), rank in zip(prepared, ranks, strict=True)
+            ]
+            events.store.insert_many(EVENTS, [(str(doc["id"]), doc) for doc in documents])
+            # Seeding is a change made outside the API (the web UI, an import): it is announced.
+            events.announce("event.created", documents)
     except sqlite3.IntegrityError:
         raise ProsperoError(409, "events: an id is given twice or already exists") from None
     return [event_id for _, event_id, _, _ in prepared]

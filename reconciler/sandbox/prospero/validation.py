@@ -8,6 +8,7 @@ url and event types) or a `ProsperoError` carrying the status and message Prospe
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import math
 import re
@@ -254,12 +255,25 @@ def webhook_url(value: object) -> str:
     try:
         parts = urlsplit(value)
         secure = parts.scheme == "https" and bool(parts.hostname)
+        # [model] The sandbox also delivers over plain http to a receiver on this machine, as
+        # webhook tools' local forwarders do; Prospero itself reaches public HTTPS only.
+        local = parts.scheme == "http" and _is_loopback(parts.hostname)
     except ValueError:
-        secure = False
-    # Prospero delivers only to public HTTPS endpoints.
-    if not secure:
-        raise bad_request("url: must be an absolute https:// URL")
+        secure = local = False
+    if not (secure or local):
+        raise bad_request("url: must be an absolute https:// URL (or http:// on a loopback host)")
     return value
+
+
+def _is_loopback(host: str | None) -> bool:
+    if host is None:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def webhook_types(value: object) -> list[str]:
