@@ -4,6 +4,10 @@
 cookies; every request sends the access token in `Cookie`; `GET /auth/refresh` with the refresh
 token gives a new access token. Tokens issued during a run are registered for redaction, like
 the configured secrets.
+
+A token this process obtained is renewed a few minutes before its documented hour is up (on the
+injected clock), so a long-running `watch` does not meet a 401 and send its request twice every
+hour; a 401 is still answered by one renewal and one retry, for a server whose tokens end sooner.
 """
 
 from __future__ import annotations
@@ -13,8 +17,13 @@ from collections.abc import Generator, Mapping
 
 import httpx
 
+from reconciler import clock
 from reconciler.errors import AuthenticationError
 from reconciler.redaction import register_secrets
+
+# [doc] an access token lasts one hour; it is renewed this long before that.
+ACCESS_TOKEN_LIFE = 3600.0
+RENEW_AHEAD = 300.0
 
 
 class ProsperoAuth(httpx.Auth):
@@ -34,17 +43,27 @@ class ProsperoAuth(httpx.Auth):
         self.access_token: str | None = settings.get("access_token")
         self.base = settings.get("base_url", "").rstrip("/")
         self._obtaining = threading.Lock()
+        # When this process obtained the access token (the clock's monotonic()); None for one
+        # given in the settings, whose age is unknown.
+        self.obtained_at: float | None = None
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         token = self.access_token
-        if token is None:
-            token = yield from self._token_replacing(None)
+        if token is None or self._ageing():
+            token = yield from self._token_replacing(token)
         request.headers["Cookie"] = f"access_token={token}"
         response = yield request
         if response.status_code == 401 and (self.refresh_token or self.password):
             token = yield from self._token_replacing(token)
             request.headers["Cookie"] = f"access_token={token}"
             yield request
+
+    def _ageing(self) -> bool:
+        """The token this process obtained is near the end of its documented hour."""
+        if self.obtained_at is None or not (self.refresh_token or self.password):
+            return False
+        age = clock.current().monotonic() - self.obtained_at
+        return age >= ACCESS_TOKEN_LIFE - RENEW_AHEAD
 
     def _token_replacing(
         self, stale: str | None
@@ -71,6 +90,7 @@ class ProsperoAuth(httpx.Auth):
             )
             if response.status_code == 200 and response.cookies.get("access_token"):
                 self.access_token = response.cookies["access_token"]
+                self.obtained_at = clock.current().monotonic()
                 register_secrets([self.access_token])
                 return
             if not self.password:
@@ -85,6 +105,7 @@ class ProsperoAuth(httpx.Auth):
                     "prospero", f"POST /auth/login answered {response.status_code}"
                 )
             self.access_token = token
+            self.obtained_at = clock.current().monotonic()
             self.refresh_token = response.cookies.get("refresh_token") or self.refresh_token
             # Issued now, so no configuration names them: redacted like the configured secrets.
             register_secrets([token, self.refresh_token or ""])
