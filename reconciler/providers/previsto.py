@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from functools import lru_cache
 from typing import Any, Unpack
@@ -40,13 +39,12 @@ from reconciler.model import (
 )
 from reconciler.providers.base import Provider, ProviderOptions, UpdatePlan
 from reconciler.providers.marker import read_scope_mark, scope_mark
-from reconciler.providers.previsto_listing import READ_AHEAD, Assignment, AssignmentList
+from reconciler.providers.previsto_listing import Assignment, AssignmentList
 from reconciler.providers.previsto_select import (
     SelectIndex,
+    read_selects,
     select_filters,
-    select_text,
     settled,
-    value_of,
 )
 from reconciler.redaction import register_secrets
 
@@ -77,6 +75,10 @@ class PrevistoProvider(Provider):
         # True once an answer shows the server ignores or misreads a list filter: the rest of
         # the run walks.
         self.filters_ignored = False
+        # Whether the scope's protected mark answered anything at this provider's last refresh
+        # (None: not asked yet), so that a long-running watch's sweeps list it only while it
+        # matters: one list per sweep, not two.
+        self.protected_found: bool | None = None
 
     @staticmethod
     def auth(settings: ProviderSettings) -> httpx.Auth:
@@ -179,13 +181,19 @@ class PrevistoProvider(Provider):
         protected) and the declared selects they leave unsettled; None when only a walk can be
         complete (nothing shows the server reads the metadata filter, or it did not)."""
         assert self.scope is not None
-        marks = {scope_mark(self.scope, protected=flag) for flag in (False, True)}
+        # The protected mark is listed on a first refresh, while something declared is
+        # protected, or while the last one found it. Otherwise only this scope's own applies
+        # could have written it, and a select they left unsettled is still read below.
+        protected = self.protected_found is not False or any(i.protect for i in desired)
+        marks = {scope_mark(self.scope, protected=flag) for flag in {False, protected}}
         managed: dict[str, Assignment] = {}
         for mark in sorted(marks):
             listed = self.filtered({f"meta.{SCOPE_META}": mark}, _marked_with(mark))
             if listed is None:
                 return None
             managed.update((item["id"], item) for item in listed)
+            if mark != self.scope:
+                self.protected_found = bool(listed)
         if desired and not managed:
             # An empty answer cannot tell "nothing marked yet" from a server that does not read
             # the [model] metadata filter: only a walk is sure (a first run, or all new).
@@ -206,29 +214,17 @@ class PrevistoProvider(Provider):
             if unsettled and (left is None or left <= len(unsettled)):
                 assignments = self.assignments.walk(first=first)
                 return self.gather(desired, assignments, assignments)
-        reads = self.read_selects(unsettled)
+        reads = read_selects(self.filtered, unsettled)
         if reads is None:
             return None
         for read in reads:
             pool.update((item["id"], item) for item in read)
         if not self.unmarked_here(list(pool.values()), managed, marks):
             return None
+        protected_mark = scope_mark(self.scope, protected=True)
+        if any(_meta(item).get(SCOPE_META) == protected_mark for item in pool.values()):
+            self.protected_found = True  # a select found one: the next refresh lists them
         return self.gather(desired, list(pool.values()), list(managed.values()))
-
-    def read_selects(self, unsettled: Sequence[DesiredObject]) -> list[list[Assignment]] | None:
-        """Every assignment each unsettled select's properties match (a `date` is left to
-        `resolve`), a few requests at a time; None if the server ignored a filter."""
-
-        def read(item: DesiredObject) -> list[Assignment] | None:
-            wanted = select_filters(item)
-            return self.filtered(wanted, lambda found: all(
-                value_of(found, name) == value for name, value in select_text(item).items()
-                if name != "date"
-            ))
-
-        with ThreadPoolExecutor(READ_AHEAD, thread_name_prefix="previsto-read") as pool:
-            reads = list(pool.map(read, unsettled))
-        return None if any(found is None for found in reads) else [r for r in reads if r]
 
     def filtered(
         self, filters: Mapping[str, str], honoured: Callable[[Assignment], bool]

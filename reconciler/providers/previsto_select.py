@@ -4,11 +4,12 @@ a scan each."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from reconciler.model import DesiredObject
-from reconciler.providers.previsto_listing import Assignment
+from reconciler.providers.previsto_listing import READ_AHEAD, Assignment
 
 # `select` filter names (YAML) → assignment properties; `date` is plan.executionTime's day.
 SELECT_FIELDS = {
@@ -75,3 +76,24 @@ def value_of(assignment: Mapping[str, Any], name: str) -> str:
         when = plan.get("executionTime") if isinstance(plan, Mapping) else None
         return when[:10] if isinstance(when, str) else ""
     return str(assignment.get(SELECT_FIELDS.get(name, name)))
+
+
+# A filtered list: the assignments a filter answers, or None when the server showed it ignores it.
+Filtered = Callable[[Mapping[str, str], Callable[[Assignment], bool]], list[Assignment] | None]
+
+
+def read_selects(
+    filtered: Filtered, unsettled: Sequence[DesiredObject]
+) -> list[list[Assignment]] | None:
+    """Every assignment each unsettled select's properties match (a `date` is left to
+    `resolve`), a few requests at a time; None if the server ignored a filter."""
+
+    def read(item: DesiredObject) -> list[Assignment] | None:
+        return filtered(select_filters(item), lambda found: all(
+            value_of(found, name) == value for name, value in select_text(item).items()
+            if name != "date"
+        ))
+
+    with ThreadPoolExecutor(READ_AHEAD, thread_name_prefix="previsto-read") as pool:
+        reads = list(pool.map(read, unsettled))
+    return None if any(found is None for found in reads) else [r for r in reads if r]
