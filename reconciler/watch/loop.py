@@ -1,0 +1,278 @@
+"""The watch loop: deliveries in, re-reads and sweeps out, drift reported or put back.
+
+    receiver thread ──receive()──▶ inbox ─┐
+                                          ├─ step(): route to scopes ─▶ debounce ─▶ re-read window
+    injected clock ──────────────────────▶┘          sweep every scope when due ─▶ drift
+                                                     drift ─▶ stream + notify (once) ─▶ revert?
+
+Everything but `receive` runs on the loop's one thread, which owns the scopes' snapshots; the
+receiver only records a delivery and returns, so Prospero hears 200 at once. Every wait is on
+`reconciler.clock`: a test drives `step()` and moves the fake clock, and `run()` sleeps on it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from reconciler import clock
+from reconciler.engine.drift_policy import DriftPolicy
+from reconciler.errors import ReconcilerError
+from reconciler.model import Address
+from reconciler.notify import RunNotices
+from reconciler.providers.listing import instant_text
+from reconciler.redaction import redact
+from reconciler.reports import DriftReport
+from reconciler.watch.debounce import Debouncer, ReRead
+from reconciler.watch.deliveries import Delivery, SeenDeliveries
+from reconciler.watch.events import REVERTIBLE, Emit, drift_record, record
+from reconciler.watch.metrics import WatchMetrics
+from reconciler.watch.revert import ApplySettings, revert
+from reconciler.watch.scope import WatchedScope
+from reconciler.watch.windows import affected_span, events_side
+
+log = logging.getLogger(__name__)
+
+SWEEP_INTERVAL = 15 * 60.0
+# The longest the loop sleeps between looks at its inbox (and at a stop asked for).
+TICK = 1.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class WatchSettings:
+    sweep_interval: float = SWEEP_INTERVAL
+    apply: ApplySettings
+    notify: bool = True  # send the configurations' notifications (drift-detected)
+
+
+class Watcher:
+    """The long-running loop over a set of scopes."""
+
+    def __init__(
+        self,
+        scopes: Sequence[WatchedScope],
+        *,
+        settings: WatchSettings,
+        emit: Emit,
+        metrics: WatchMetrics | None = None,
+        debouncer: Debouncer | None = None,
+    ) -> None:
+        self.scopes = {scope.name: scope for scope in scopes}
+        self.settings = settings
+        self.emit = emit
+        self.metrics = metrics or WatchMetrics()
+        self.debouncer = debouncer or Debouncer()
+        self.seen = SeenDeliveries()
+        self.stopping = threading.Event()
+        self._inbox: deque[tuple[float, Delivery]] = deque()
+        self._lock = threading.Lock()
+        self.next_sweep: float | None = None  # None: at once
+
+    # -- the receiver's side (any thread) ------------------------------------------------------
+
+    def receive(self, delivery: Delivery) -> Literal["accepted", "duplicate"]:
+        """Record a delivery for the loop; nothing else is done on the caller's thread."""
+        with self._lock:
+            if delivery.id is not None and not self.seen.first_time(delivery.id):
+                self.metrics.webhooks_duplicate.labels(provider="prospero").inc()
+                return "duplicate"
+            self.metrics.webhooks_received.labels(provider="prospero").inc()
+            self._inbox.append((clock.current().monotonic(), delivery))
+        return "accepted"
+
+    @property
+    def ready(self) -> bool:
+        """Every scope swept once, and no scope's credentials refused since."""
+        return all(
+            scope.baseline is not None and not scope.credentials_refused
+            for scope in self.scopes.values()
+        )
+
+    def stop(self) -> None:
+        """Take no more work: the loop ends once what it is doing is done."""
+        self.stopping.set()
+
+    # -- the loop's thread ---------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Step until `stop`; between steps, sleep on the injected clock."""
+        while not self.stopping.is_set():
+            self.step()
+            if self.stopping.is_set():
+                break
+            clock.current().sleep(self._pause(), why="watch")
+
+    def step(self) -> None:
+        """Do what is due now: a sweep, the deliveries received, the re-reads whose quiet time
+        has passed."""
+        ticking = clock.current()
+        if self.next_sweep is None or ticking.monotonic() >= self.next_sweep:
+            self.sweep_all()
+            self.next_sweep = ticking.monotonic() + self.settings.sweep_interval
+        self._route_inbox()
+        for due in self.debouncer.due(ticking.monotonic()):
+            if self.stopping.is_set():
+                return
+            self._reread(due)
+
+    def sweep_all(self) -> None:
+        for scope in self.scopes.values():
+            if self.stopping.is_set():
+                return
+            self.sweep(scope)
+
+    def sweep(self, scope: WatchedScope) -> None:
+        started = clock.current().monotonic()
+        try:
+            report = scope.sweep()
+        except Exception as error:  # a long-running loop outlives one failed sweep
+            self._failed(scope, "sweep", error)
+            return
+        finally:
+            self.metrics.sweep_duration.labels(scope=scope.name).observe(
+                clock.current().monotonic() - started
+            )
+        scope.failure = None
+        self.emit(
+            record(
+                "sweep.done",
+                scope=scope.name,
+                drift=len([item for item in report.items if item.status != "ignored"]),
+            )
+        )
+        self._drift(scope, report, via="sweep")
+        self.metrics.ready.set(1 if self.ready else 0)
+
+    def _route_inbox(self) -> None:
+        with self._lock:
+            taken = list(self._inbox)
+            self._inbox.clear()
+        for at, delivery in taken:
+            watching = [scope for scope in self.scopes.values() if scope.watches_events]
+            if delivery.event is None:
+                # Unreadable: a hint all the same, for the whole window of every events scope.
+                for scope in watching:
+                    self.debouncer.ask(scope.name, None, at=at)
+                continue
+            for scope in watching:
+                side = events_side(scope.snapshot)
+                if side is None:
+                    self.debouncer.ask(scope.name, None, at=at)
+                    continue
+                concerned, span = affected_span(side, delivery.event)
+                if concerned:
+                    self.debouncer.ask(scope.name, span, at=at)
+
+    def _reread(self, due: ReRead) -> None:
+        scope = self.scopes[due.scope]
+        try:
+            report = scope.reread_events(due.span)
+        except Exception as error:
+            self._failed(scope, "reread", error)
+            return
+        if report is None:
+            return  # not swept yet: the first sweep reads everything
+        self.metrics.rereads.labels(scope=scope.name).inc()
+        self.emit(
+            record(
+                "reread.done",
+                scope=scope.name,
+                deliveries=due.deliveries,
+                window=None if due.span is None else _window(due.span),
+            )
+        )
+        self._drift(scope, report, via="webhook")
+
+    def _drift(self, scope: WatchedScope, report: DriftReport, *, via: str) -> None:
+        """Tell what is new in `report`, once; then, under `revert`, put it back."""
+        new, resolved = scope.ledger.news(report)
+        for item in new:
+            self.metrics.drift_found.labels(scope=scope.name, status=item.status).inc()
+            self.emit(drift_record(scope.name, item, via=via))
+        for address in resolved:
+            self.emit(record("drift.resolved", scope=scope.name, address=str(address)))
+        if new and self.settings.notify:
+            self._notify(scope, DriftReport(items=tuple(new)))
+        first = scope.baseline is None
+        scope.settle_baseline(report)
+        if first or scope.policy is not DriftPolicy.REVERT:
+            return
+        baseline = scope.baseline or set()
+        wanted = [
+            item.address
+            for item in new
+            if item.status in REVERTIBLE and item.address not in baseline
+        ]
+        if wanted and not self.stopping.is_set():
+            self._revert(scope, wanted)
+
+    def _revert(self, scope: WatchedScope, targets: list[Address]) -> None:
+        try:
+            done = revert(
+                scope.state,
+                scope.providers,
+                targets,
+                options=scope.plan_options,
+                settings=self.settings.apply,
+            )
+        except Exception as error:
+            self._failed(scope, "revert", error)
+            return
+        shown = [str(address) for address in targets]
+        if done.refused is not None:
+            self.emit(
+                record(
+                    "revert.refused", scope=scope.name, addresses=shown, reason=redact(done.refused)
+                )
+            )
+            return
+        self.metrics.reverted.labels(scope=scope.name).inc(len(done.applied))
+        self.emit(
+            record(
+                "drift.reverted" if done.ok else "revert.failed",
+                scope=scope.name,
+                applied=[str(outcome.change.address) for outcome in done.applied],
+                failed=[
+                    {"address": str(outcome.change.address), "message": redact(outcome.message)}
+                    for outcome in done.failed
+                ],
+                unverified=done.unverified,
+                notes=[redact(note) for note in done.notes],
+            )
+        )
+        # What was written is read again at once, so that the next delivery's window and the
+        # drift told start from it.
+        self.sweep(scope)
+
+    def _notify(self, scope: WatchedScope, report: DriftReport) -> None:
+        notices = RunNotices("watch", scope.state)
+        notices.drifted(report)
+        for line in notices.send():
+            self.emit(record("notify.failed", scope=scope.name, message=redact(line)))
+
+    def _failed(self, scope: WatchedScope, stage: str, error: Exception) -> None:
+        self.metrics.failures.labels(scope=scope.name, stage=stage).inc()
+        if isinstance(error, ReconcilerError):
+            scope.failure = error
+            message = redact(str(error))
+        else:
+            log.debug("%s of %s failed", stage, scope.name, exc_info=error)
+            message = f"internal error ({type(error).__name__}); run with --debug for details"
+        self.emit(record(f"{stage}.failed", scope=scope.name, message=message))
+        self.metrics.ready.set(1 if self.ready else 0)
+
+    def _pause(self) -> float:
+        now = clock.current().monotonic()
+        moments = [
+            moment for moment in (self.next_sweep, self.debouncer.next_due()) if moment is not None
+        ]
+        soonest = min(moments, default=now + TICK)
+        return max(0.0, min(TICK, soonest - now))
+
+
+def _window(span: tuple[float, float]) -> list[str]:
+    return [instant_text(span[0]), instant_text(span[1])]
