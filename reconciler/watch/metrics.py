@@ -87,6 +87,10 @@ class WatchMetrics:
             registry=self.registry,
         )
 
+        # Shown at zero from the start, so that a rate over them has a first point.
+        for counter in (self.webhooks_received, self.webhooks_duplicate, self.webhooks_rejected):
+            counter.labels(provider="prospero")
+
     def answered(self, api: str, status: int) -> None:
         """One request to `api` answered with `status` (a transport failure counts as 0)."""
         self.requests.labels(api=api).inc()
