@@ -76,8 +76,9 @@ class Watched:
             "/prospero/events", params={"customFields.reconciler_key": key}, headers=BEARER
         ).json()["events"]
         (found,) = listed
-        return dict(self.http.get(f"/prospero/events/{found['id']}", headers=BEARER)
-                    .json()["event"])
+        return dict(
+            self.http.get(f"/prospero/events/{found['id']}", headers=BEARER).json()["event"]
+        )
 
     def colleague_edits(self, key: str, **changes: Any) -> dict[str, Any]:
         """An edit made in Prospero's web UI: the event as it is afterwards."""
@@ -86,9 +87,15 @@ class Watched:
         assert answer.status_code == 200, answer.text
         return dict(answer.json()["event"])
 
-    def deliver(self, event: dict[str, Any] | None = None, *, kind: str = "event.updated",
-                delivery_id: str | None = None, token: str = TOKEN,
-                body: bytes | None = None) -> httpx.Response:
+    def deliver(
+        self,
+        event: dict[str, Any] | None = None,
+        *,
+        kind: str = "event.updated",
+        delivery_id: str | None = None,
+        token: str = TOKEN,
+        body: bytes | None = None,
+    ) -> httpx.Response:
         """POST a delivery to the receiver as Prospero does (real HTTP, on loopback)."""
         delivery_id = delivery_id or str(uuid.uuid1())
         self.sent.append(delivery_id)
@@ -126,8 +133,12 @@ def on_drift() -> str:
 
 @pytest.fixture
 def watching(
-    events_repo: Repo, loopback: LoopbackServers, clock: FakeClock, tmp_path: Path,
-    http: httpx.Client, on_drift: str,
+    events_repo: Repo,
+    loopback: LoopbackServers,
+    clock: FakeClock,
+    tmp_path: Path,
+    http: httpx.Client,
+    on_drift: str,
 ) -> Iterator[Watched]:
     metrics = WatchMetrics()
     events: list[dict[str, Any]] = []
@@ -141,5 +152,12 @@ def watching(
             metrics=metrics,
         )
         origin = loopback.serve("watch", receiver_app(watcher, token=TOKEN))
-        yield Watched(watcher=watcher, events=events, origin=origin, repo=events_repo,
-                      clock=clock, journal=journal, http=http)
+        yield Watched(
+            watcher=watcher,
+            events=events,
+            origin=origin,
+            repo=events_repo,
+            clock=clock,
+            journal=journal,
+            http=http,
+        )

@@ -36,9 +36,7 @@ def test_metrics_count_deliveries_drift_requests_and_sweeps(watching: Watched):
     assert metric(text, 'reconciler_webhooks_received_total{provider="prospero"}') == 1
     assert metric(text, 'reconciler_webhooks_duplicate_total{provider="prospero"}') == 1
     assert metric(text, 'reconciler_webhooks_rejected_total{provider="prospero"}') == 1
-    assert metric(
-        text, 'reconciler_drift_found_total{scope="schedule",status="drifted"}'
-    ) == 1
+    assert metric(text, 'reconciler_drift_found_total{scope="schedule",status="drifted"}') == 1
     assert metric(text, 'reconciler_sweep_duration_seconds_count{scope="schedule"}') == 1
     # Every request the watcher's client sent: the login, the sweep's list, the re-read's.
     assert metric(text, 'reconciler_api_requests_total{api="prospero"}') == 3

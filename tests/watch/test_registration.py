@@ -23,8 +23,7 @@ def test_a_restart_reuses_the_registration_it_made(watching: Watched):
     assert first["webhook_id"] == second["webhook_id"]
     listed = watching.http.get("/prospero/webhooks", headers=BEARER).json()["webhooks"]
     assert [(hook["url"], sorted(hook["events"])) for hook in listed] == [
-        (f"{PUBLIC}/hooks/prospero/{TOKEN}",
-         ["event.created", "event.deleted", "event.updated"])
+        (f"{PUBLIC}/hooks/prospero/{TOKEN}", ["event.created", "event.deleted", "event.updated"])
     ]
     posts = [r for r in watching.repo.writes() if r.path.endswith("/webhooks")]
     assert len(posts) == 1

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from reconciler.sandbox.faults import Fault
 from tests.watch.conftest import Watched
 
 
@@ -69,3 +70,30 @@ def test_a_moved_event_is_put_back_where_it_was_declared(watching: Watched):
     watching.step()
     (patch,) = watching.repo.writes()
     assert patch.body == {"start": "2027-03-10T18:00:00Z", "end": "2027-03-10T23:00:00Z"}
+
+
+def test_a_stop_asked_while_a_revert_is_in_flight_lets_it_finish_and_journal_it(
+    watching: Watched,
+):
+    watching.step()
+    event = watching.colleague_edits("gala", capacity=120)
+    # The PATCH is refused once with a Retry-After; SIGTERM's stop arrives during that wait.
+    watching.repo.sandbox.faults.add(
+        Fault(kind="status", path="^/prospero/events/", method="PATCH", status=429, retry_after=2)
+    )
+    watching.clock.on_sleep = lambda _: watching.watcher.stop()
+    watching.deliver(event)
+    watching.clock.advance(5)
+
+    watching.watcher.run()  # returns once the work in hand is done
+
+    assert watching.clock.waits_for("retry") == [2.0]  # the Retry-After, exactly
+    assert watching.event("gala")["capacity"] == 200
+    outcomes = [json.loads(line) for line in watching.journal.read_text().splitlines()]
+    assert [entry["event"] for entry in outcomes if entry.get("address") == "events.gala"][-2:] == [
+        "applied",
+        "verified",
+    ]
+    assert [reverted["applied"] for reverted in watching.of("drift.reverted")] == [["events.gala"]]
+    metrics = watching.watcher.metrics.exposition().decode()
+    assert 'reconciler_api_rate_limited_total{api="prospero"} 1.0' in metrics
