@@ -1,6 +1,7 @@
 """`watch`: read the configurations once, then keep them watched until stopped.
 
-Exit codes: 0 when stopped by SIGTERM or SIGINT (after the work in hand is finished); 1 when it
+Exit codes: 0 when stopped by SIGTERM or SIGINT (after the work in hand is finished; SIGHUP reads
+the configurations again and goes on); 1 when it
 cannot start (a configuration with problems, a port in use, a webhook token missing or too
 short). Drift never ends the process: it is reported on the event stream.
 """
@@ -14,8 +15,8 @@ import os
 import re
 import secrets
 import signal
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -64,6 +65,8 @@ TOKEN_VARIABLE = "RECONCILER_WEBHOOK_TOKEN"
 # A path segment, long enough not to be guessed (Flux asks for a random token too).
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9._~-]{16,}")
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+# Read the configurations again (where the platform has it).
+RELOAD_SIGNAL = getattr(signal, "SIGHUP", None)
 
 
 @click.command(
@@ -155,8 +158,8 @@ def watch(
     Prospero's webhooks trigger a re-read of the affected window at once; a sweep re-reads every
     scope at --sweep-interval. Drift is reported once on the event stream (and to the
     configuration's notifications); with --on-drift revert it is put back through the same plan,
-    lock and journal as `reconciler apply`. The YAML is read once, at start: a change in git is
-    applied through a reviewed plan, never by `watch`.
+    lock and journal as `reconciler apply`. The YAML is read at start and on SIGHUP only: a
+    change in git is applied through a reviewed plan, never by `watch`.
     """
     token = webhook_token(public_url)
     emit = stream(log_format)
@@ -164,48 +167,76 @@ def watch(
         for handler in logging.getLogger().handlers:
             handler.setFormatter(JsonLogFormatter())
     metrics = WatchMetrics()
-    with ExitStack() as stack:
-        scopes = [
-            stack.enter_context(watched(path, on_drift=on_drift, metrics=metrics))
-            for path in paths or (Path("."),)
-        ]
+    folders = paths or (Path("."),)
+    scopes = load_scopes(folders, on_drift=on_drift, metrics=metrics)
+    watcher = Watcher(
+        scopes,
+        settings=WatchSettings(
+            sweep_interval=sweep_interval,
+            apply=ApplySettings(
+                journal=journal, lock_timeout=lock_timeout, settle_time=SETTLE_TIME
+            ),
+        ),
+        emit=emit,
+        metrics=metrics,
+        debouncer=Debouncer(quiet=debounce),
+        reload=lambda: load_scopes(folders, on_drift=on_drift, metrics=metrics),
+    )
+    names = [scope.name for scope in scopes]
+    try:
+        listener = bind(host, port)
+        with serving(receiver_app(watcher, token=token), listener) as origin:
+            emit(
+                record(
+                    "watch.started",
+                    scopes=names,
+                    listening=masked_hook_url(origin),
+                    sweep_interval=sweep_interval,
+                    on_drift={scope.name: scope.policy.value for scope in scopes},
+                )
+            )
+            register_all(scopes, public_url=public_url, token=token, emit=emit)
+            with stop_signals(watcher):
+                watcher.run()
+    finally:
+        for scope in watcher.scopes.values():
+            scope.close()
+    emit(record("watch.stopped", scopes=names))
+
+
+def load_scopes(
+    paths: Sequence[Path], *, on_drift: str | None, metrics: WatchMetrics
+) -> list[WatchedScope]:
+    """Every configuration loaded, each its own scope; all or none (a failure closes those
+    already built)."""
+    scopes: list[WatchedScope] = []
+    try:
+        for path in paths:
+            scopes.append(load_scope(path, on_drift=on_drift, metrics=metrics))
         names = [scope.name for scope in scopes]
         if len(set(names)) != len(names):
             raise ReconcilerError(
-                f"two configurations have the same scope ({', '.join(sorted(names))}): give each "
-                "its own `providers.stack` (or folder name) so that their objects stay apart"
+                f"two configurations have the same scope ({', '.join(sorted(names))}): give "
+                "each its own `providers.stack` (or folder name) so that their objects stay apart"
             )
-        watcher = Watcher(
-            scopes,
-            settings=WatchSettings(
-                sweep_interval=sweep_interval,
-                apply=ApplySettings(
-                    journal=journal, lock_timeout=lock_timeout, settle_time=SETTLE_TIME
-                ),
-            ),
-            emit=emit,
-            metrics=metrics,
-            debouncer=Debouncer(quiet=debounce),
-        )
-        listener = bind(host, port)
-        origin = stack.enter_context(serving(receiver_app(watcher, token=token), listener))
-        emit(
-            record(
-                "watch.started",
-                scopes=names,
-                listening=masked_hook_url(origin),
-                sweep_interval=sweep_interval,
-                on_drift={scope.name: scope.policy.value for scope in scopes},
-            )
-        )
-        register_all(scopes, public_url=public_url, token=token, emit=emit)
-        with stop_signals(watcher):
-            watcher.run()
-    emit(record("watch.stopped", scopes=names))
+    except BaseException:
+        for scope in scopes:
+            scope.close()
+        raise
+    return scopes
 
 
 @contextmanager
 def watched(path: Path, *, on_drift: str | None, metrics: WatchMetrics) -> Iterator[WatchedScope]:
+    """One configuration watched for the length of the block."""
+    scope = load_scope(path, on_drift=on_drift, metrics=metrics)
+    try:
+        yield scope
+    finally:
+        scope.close()
+
+
+def load_scope(path: Path, *, on_drift: str | None, metrics: WatchMetrics) -> WatchedScope:
     """One configuration loaded and its providers built, for the life of the process (no run
     deadline: each request keeps its own timeouts and retries)."""
     state = load(path)
@@ -225,7 +256,7 @@ def watched(path: Path, *, on_drift: str | None, metrics: WatchMetrics) -> Itera
         on_drift=on_drift,
         max_change_percent=None,
     )
-    scope = WatchedScope(
+    return WatchedScope(
         name=state.scope.name if state.scope is not None else "default",
         path=path,
         state=state,
@@ -242,10 +273,6 @@ def watched(path: Path, *, on_drift: str | None, metrics: WatchMetrics) -> Itera
             windows=state.windows,
         ),
     )
-    try:
-        yield scope
-    finally:
-        scope.close()
 
 
 def webhook_token(public_url: str | None) -> str:
@@ -306,12 +333,18 @@ class JsonLogFormatter(logging.Formatter):
 @contextmanager
 def stop_signals(watcher: Watcher) -> Iterator[None]:
     """SIGTERM and SIGINT stop the watcher (the work in hand is finished, then the process
-    exits 0); the handlers before are put back after."""
+    exits 0), SIGHUP has it read the configurations again; the handlers before are put back
+    after."""
 
     def stop(signum: int, _: FrameType | None) -> None:
         watcher.stop()
 
+    def reload(signum: int, _: FrameType | None) -> None:
+        watcher.ask_reload()
+
     before = {number: signal.signal(number, stop) for number in STOP_SIGNALS}
+    if RELOAD_SIGNAL is not None:
+        before[RELOAD_SIGNAL] = signal.signal(RELOAD_SIGNAL, reload)
     try:
         yield
     finally:

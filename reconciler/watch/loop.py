@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -60,8 +60,11 @@ class Watcher:
         emit: Emit,
         metrics: WatchMetrics | None = None,
         debouncer: Debouncer | None = None,
+        reload: Callable[[], list[WatchedScope]] | None = None,
     ) -> None:
         self.scopes = {scope.name: scope for scope in scopes}
+        self.reload = reload
+        self.reload_asked = threading.Event()
         self.settings = settings
         self.emit = emit
         self.metrics = metrics or WatchMetrics()
@@ -92,6 +95,10 @@ class Watcher:
             for scope in self.scopes.values()
         )
 
+    def ask_reload(self) -> None:
+        """Read the configurations again at the next step (SIGHUP)."""
+        self.reload_asked.set()
+
     def stop(self) -> None:
         """Take no more work: the loop ends once what it is doing is done."""
         self.stopping.set()
@@ -110,6 +117,9 @@ class Watcher:
         """Do what is due now: a sweep, the deliveries received, the re-reads whose quiet time
         has passed."""
         ticking = clock.current()
+        if self.reload_asked.is_set():
+            self.reload_asked.clear()
+            self._reload()
         if self.next_sweep is None or ticking.monotonic() >= self.next_sweep:
             self.sweep_all()
             self.next_sweep = ticking.monotonic() + self.settings.sweep_interval
@@ -247,6 +257,33 @@ class Watcher:
         # What was written is read again at once, so that the next delivery's window and the
         # drift told start from it.
         self.sweep(scope)
+
+    def _reload(self) -> None:
+        """The configurations read again: what they declare from now on is the reference, and
+        the first sweep after it a new baseline (what differs then may be a change made in git
+        and not applied: it is reported, never reverted). Drift already told is not told
+        again. A configuration that does not load leaves the ones before in place."""
+        if self.reload is None:
+            return
+        try:
+            scopes = self.reload()
+        except Exception as error:
+            message = (
+                redact(str(error))
+                if isinstance(error, ReconcilerError)
+                else (f"internal error ({type(error).__name__})")
+            )
+            self.emit(record("reload.failed", message=message))
+            return
+        before = self.scopes
+        for scope in scopes:
+            if scope.name in before:
+                scope.ledger = before[scope.name].ledger
+        self.scopes = {scope.name: scope for scope in scopes}
+        for scope in before.values():
+            scope.close()
+        self.next_sweep = None
+        self.emit(record("config.reloaded", scopes=sorted(self.scopes)))
 
     def _notify(self, scope: WatchedScope, report: DriftReport) -> None:
         notices = RunNotices("watch", scope.state)

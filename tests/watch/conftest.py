@@ -161,3 +161,5 @@ def watching(
             journal=journal,
             http=http,
         )
+        for current in watcher.scopes.values():  # those a reload made
+            current.close()

@@ -7,8 +7,9 @@ import json
 
 import pytest
 
+from reconciler.cli.watching import load_scopes
 from reconciler.sandbox.faults import Fault
-from tests.watch.conftest import Watched
+from tests.watch.conftest import SCHEDULE, Watched
 
 
 @pytest.fixture
@@ -97,3 +98,35 @@ def test_a_stop_asked_while_a_revert_is_in_flight_lets_it_finish_and_journal_it(
     assert [reverted["applied"] for reverted in watching.of("drift.reverted")] == [["events.gala"]]
     metrics = watching.watcher.metrics.exposition().decode()
     assert 'reconciler_api_rate_limited_total{api="prospero"} 1.0' in metrics
+
+
+def test_a_configuration_read_again_is_never_applied_by_watch(watching: Watched):
+    watching.step()
+    # A change made in git and not applied yet, then SIGHUP.
+    watching.repo.write("schedule.yaml", SCHEDULE.replace("capacity: 200", "capacity: 250"))
+    metrics = watching.watcher.metrics
+    watching.watcher.reload = lambda: load_scopes(
+        [watching.repo.root], on_drift="revert", metrics=metrics
+    )
+    watching.watcher.ask_reload()
+    watching.step()
+
+    assert [event["event"] for event in watching.events][-3:] == [
+        "config.reloaded",
+        "sweep.done",
+        "drift.found",
+    ]
+    (found,) = watching.of("drift.found")
+    assert found["fields"] == [
+        {"field": "capacity", "remote": 200, "declared": 250, "direction": "remote"}
+    ]
+    assert watching.repo.writes() == [], "the change reaches the schedule through apply only"
+
+    # From then on the new declaration is the reference: a colleague's edit is put back to it.
+    event = watching.colleague_edits("brunch", title="Brunch")
+    watching.repo.forget_requests()
+    watching.deliver(event)
+    watching.clock.advance(5)
+    watching.step()
+    (patch,) = watching.repo.writes()
+    assert patch.body == {"title": "Spring Brunch"}
