@@ -74,6 +74,8 @@ class Watcher:
         self._inbox: deque[tuple[float, Delivery]] = deque()
         self._lock = threading.Lock()
         self.next_sweep: float | None = None  # None: at once
+        # By scope: drifted objects whose revert failed, tried again at the next sweep.
+        self.unreverted: dict[str, set[Address]] = {}
 
     # -- the receiver's side (any thread) ------------------------------------------------------
 
@@ -135,7 +137,8 @@ class Watcher:
                 return
             self.sweep(scope)
 
-    def sweep(self, scope: WatchedScope) -> None:
+    def sweep(self, scope: WatchedScope, *, retry: bool = True) -> None:
+        """Refresh one scope and handle its drift; `retry`: revert again what failed to be."""
         started = clock.current().monotonic()
         try:
             report = scope.sweep()
@@ -154,7 +157,7 @@ class Watcher:
                 drift=len([item for item in report.items if item.status != "ignored"]),
             )
         )
-        self._drift(scope, report, via="sweep")
+        self._drift(scope, report, via="sweep", retry=retry)
         self.metrics.ready.set(1 if self.ready else 0)
 
     def _route_inbox(self) -> None:
@@ -197,8 +200,11 @@ class Watcher:
         )
         self._drift(scope, report, via="webhook")
 
-    def _drift(self, scope: WatchedScope, report: DriftReport, *, via: str) -> None:
-        """Tell what is new in `report`, once; then, under `revert`, put it back."""
+    def _drift(
+        self, scope: WatchedScope, report: DriftReport, *, via: str, retry: bool = False
+    ) -> None:
+        """Tell what is new in `report`, once; then, under `revert`, put it back (and, with
+        `retry`, what a revert failed to put back before)."""
         new, resolved = scope.ledger.news(report)
         for item in new:
             self.metrics.drift_found.labels(scope=scope.name, status=item.status).inc()
@@ -212,11 +218,17 @@ class Watcher:
         if first or scope.policy is not DriftPolicy.REVERT:
             return
         baseline = scope.baseline or set()
-        wanted = [
-            item.address
-            for item in new
-            if item.status in REVERTIBLE and item.address not in baseline
-        ]
+        again = self.unreverted.get(scope.name, set()) if retry else set()
+        told_now = {item.address for item in new}
+        wanted = sorted(
+            {
+                item.address
+                for item in report.items
+                if item.status in REVERTIBLE
+                and item.address not in baseline
+                and (item.address in told_now or item.address in again)
+            }
+        )
         if wanted and not self.stopping.is_set():
             self._revert(scope, wanted)
 
@@ -230,8 +242,10 @@ class Watcher:
                 settings=self.settings.apply,
             )
         except Exception as error:
+            self.unreverted[scope.name] = set(targets)
             self._failed(scope, "revert", error)
             return
+        self.unreverted[scope.name] = {outcome.change.address for outcome in done.failed}
         shown = [str(address) for address in targets]
         if done.refused is not None:
             self.emit(
@@ -255,8 +269,8 @@ class Watcher:
             )
         )
         # What was written is read again at once, so that the next delivery's window and the
-        # drift told start from it.
-        self.sweep(scope)
+        # drift told start from it; what failed is tried again at the next sweep, not now.
+        self.sweep(scope, retry=False)
 
     def _reload(self) -> None:
         """The configurations read again: what they declare from now on is the reference, and

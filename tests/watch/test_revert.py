@@ -130,3 +130,23 @@ def test_a_configuration_read_again_is_never_applied_by_watch(watching: Watched)
     watching.step()
     (patch,) = watching.repo.writes()
     assert patch.body == {"title": "Spring Brunch"}
+
+
+def test_a_revert_that_failed_is_tried_again_at_the_next_sweep(watching: Watched):
+    watching.step()
+    event = watching.colleague_edits("gala", capacity=120)
+    watching.repo.sandbox.faults.add(
+        Fault(kind="status", path="^/prospero/events/", method="PATCH", status=422)
+    )
+    watching.deliver(event)
+    watching.clock.advance(5)
+    watching.step()
+    (failed,) = watching.of("revert.failed")
+    assert [entry["address"] for entry in failed["failed"]] == ["events.gala"]
+    assert watching.event("gala")["capacity"] == 120
+
+    watching.clock.advance(900)
+    watching.step()
+    assert [done["applied"] for done in watching.of("drift.reverted")] == [["events.gala"]]
+    assert watching.event("gala")["capacity"] == 200
+    assert len(watching.of("drift.found")) == 1, "told once, however many tries"
