@@ -25,7 +25,6 @@ import click
 
 from reconciler import redaction
 from reconciler.cli.common import (
-    ON_DRIFT_HELP,
     STATE_DIRECTORY,
     examples,
     handle_errors,
@@ -49,6 +48,7 @@ from reconciler.watch import (
     SWEEP_INTERVAL,
     ApplySettings,
     Debouncer,
+    Emit,
     WatchedScope,
     Watcher,
     WatchMetrics,
@@ -116,8 +116,9 @@ RELOAD_SIGNAL = getattr(signal, "SIGHUP", None)
     "--on-drift",
     type=on_drift_choice,
     default=None,
-    help="What to do with remote edits: revert puts them back through apply; keep "
-    "and fail only report them. " + ON_DRIFT_HELP.split(". ", 1)[1],
+    help="What to do with remote edits: revert puts them back through apply's plan, lock and "
+    "journal; keep and fail only report them. Default: `defaults: on_drift` in the YAML, else "
+    "revert.",
 )
 @click.option(
     "--log-format",
@@ -295,7 +296,7 @@ def webhook_token(public_url: str | None) -> str:
     return token
 
 
-def stream(log_format: str) -> Any:
+def stream(log_format: str) -> Emit:
     """Where the event stream goes: stdout, as JSON lines or as text lines."""
 
     def emit(event: dict[str, Any]) -> None:
