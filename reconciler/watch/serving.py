@@ -50,6 +50,8 @@ def serving(app: ASGIApp, listener: socket.socket) -> Iterator[str]:
     config = uvicorn.Config(
         app,
         log_level="warning",
+        # Its records go through the process' handlers (JSON with --log-format json).
+        log_config=None,
         access_log=False,
         lifespan="off",
         timeout_graceful_shutdown=int(STOP_WITHIN),

@@ -8,6 +8,7 @@ import signal
 
 import pytest
 
+from reconciler.sandbox.faults import Fault
 from tests.fixtures.clock import FakeClock
 from tests.fixtures.repo import Repo, Run
 from tests.watch.conftest import TOKEN
@@ -17,7 +18,8 @@ def terminate_on_first_wait(clock: FakeClock) -> None:
     """SIGTERM arrives while the loop waits for its next piece of work."""
 
     def send(_: float) -> None:
-        os.kill(os.getpid(), signal.SIGTERM)
+        if clock.reasons[-1] == "watch":  # not a retry's wait
+            os.kill(os.getpid(), signal.SIGTERM)
 
     clock.on_sleep = send
 
@@ -80,3 +82,26 @@ def test_help_shows_examples(cli: Run):
     shown = cli("watch", "--help").stdout
     assert "Examples:" in shown
     assert "reconciler watch schedules/london" in shown
+
+
+def test_json_logs_are_one_object_a_line_and_never_show_the_token(
+    events_repo: Repo, cli: Run, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("RECONCILER_WEBHOOK_TOKEN", TOKEN)
+    # The sweep's list is refused once: the retry is logged as a warning.
+    events_repo.sandbox.faults.add(
+        Fault(kind="status", path="^/prospero/events$", method="GET", status=429, retry_after=1)
+    )
+    terminate_on_first_wait(clock)
+
+    result = cli("watch", events_repo.root, "--port", "0", "--log-format", "json")
+
+    logs = [json.loads(line) for line in result.stderr.splitlines()]
+    (retry,) = [entry for entry in logs if "Retry-After" in entry["message"]]
+    assert (retry["level"], retry["logger"]) == ("warning", "reconciler.transport")
+    assert clock.waits_for("retry") == [1.0]
+    assert TOKEN not in result.output + result.stderr
+    assert [json.loads(line)["event"] for line in result.stdout.splitlines()][-2:] == [
+        "sweep.done",
+        "watch.stopped",
+    ]

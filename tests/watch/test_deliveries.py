@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs
 
-from tests.watch.conftest import Watched
+from tests.watch.conftest import BEARER, Watched
 
 
 def moved(watching: Watched) -> dict:
@@ -166,3 +166,19 @@ def test_drift_undone_remotely_is_told_as_resolved(watching: Watched):
     watching.step()
     (resolved,) = watching.of("drift.resolved")
     assert resolved["address"] == "events.brunch"
+
+
+def test_a_deleted_event_is_found_missing_from_its_window(watching: Watched):
+    watching.step()
+    last = watching.event("gala")
+    deleted = watching.http.request(
+        "DELETE", "/prospero/events", json={"ids": [last["id"]]}, headers=BEARER
+    )
+    assert deleted.status_code == 204
+    watching.repo.forget_requests()
+    watching.deliver(last, kind="event.deleted")
+    watching.clock.advance(5)
+    watching.step()
+    assert len(watching.event_lists()) == 1
+    (found,) = watching.of("drift.found")
+    assert (found["address"], found["status"]) == ("events.gala", "missing")
