@@ -181,7 +181,9 @@ class Watcher:
                     self.debouncer.ask(scope.name, span, at=at)
 
     def _reread(self, due: ReRead) -> None:
-        scope = self.scopes[due.scope]
+        scope = self.scopes.get(due.scope)
+        if scope is None:
+            return  # gone with a reload
         try:
             report = scope.reread_events(due.span)
         except Exception as error:
@@ -233,6 +235,29 @@ class Watcher:
             self._revert(scope, wanted)
 
     def _revert(self, scope: WatchedScope, targets: list[Address]) -> None:
+        failure: str | None = None
+        try:
+            # An apply of a merged change is not drift to undo: the YAML it came from is
+            # read again first, and an object it declares otherwise is left as it is.
+            moved_on = scope.declared_anew(targets)
+        except ReconcilerError as error:
+            moved_on, failure = list(targets), redact(str(error))
+        if moved_on:
+            reason = failure or (
+                f"the configuration at {scope.path} declares {', '.join(map(str, moved_on))} "
+                "otherwise than when watch read it: send SIGHUP (or restart) to read it again"
+            )
+            self.emit(
+                record(
+                    "revert.refused",
+                    scope=scope.name,
+                    addresses=[str(address) for address in targets],
+                    reason=reason,
+                )
+            )
+            targets = [address for address in targets if address not in moved_on]
+            if not targets:
+                return
         try:
             done = revert(
                 scope.state,

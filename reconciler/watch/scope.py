@@ -9,10 +9,12 @@ change made in git and not applied yet: it is reported, and never reverted (`bas
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from reconciler.config import DesiredState
+from reconciler.config import DesiredState, load
 from reconciler.engine.drift import detect_drift
 from reconciler.engine.drift_policy import DriftPolicy
 from reconciler.engine.plan import PlanOptions
@@ -75,6 +77,28 @@ class WatchedScope:
         else:
             self.baseline &= found
 
+    def declared_anew(self, addresses: Iterable[Address]) -> list[Address]:
+        """Of `addresses`, those the configuration on disk now declares otherwise than when it
+        was read: a change merged since, which a revert to the old declaration would undo."""
+        fresh = load(self.path)
+        return [
+            address
+            for address in addresses
+            if _declared(self.state, self.providers, address)
+            != _declared(fresh, self.providers, address)
+        ]
+
     def close(self) -> None:
         for provider in self.providers.values():
             provider.client.close()
+
+
+def _declared(
+    state: DesiredState, providers: Mapping[str, Provider], address: Address
+) -> Mapping[str, Any] | None:
+    """The canonical declared fields of `address` in `state` (None: not declared)."""
+    provider = next((p for p in providers.values() if p.kind == address.kind), None)
+    for declared in state.objects.get(address.kind, ()):
+        if declared.key == address.key and provider is not None:
+            return provider.canonical(declared).fields
+    return None

@@ -150,3 +150,21 @@ def test_a_revert_that_failed_is_tried_again_at_the_next_sweep(watching: Watched
     assert [done["applied"] for done in watching.of("drift.reverted")] == [["events.gala"]]
     assert watching.event("gala")["capacity"] == 200
     assert len(watching.of("drift.found")) == 1, "told once, however many tries"
+
+
+def test_an_object_the_yaml_on_disk_now_declares_otherwise_is_not_reverted(watching: Watched):
+    """A merged change applied by CI before watch read it again is not undone."""
+    watching.step()
+    watching.repo.write("schedule.yaml", SCHEDULE.replace("capacity: 200", "capacity: 120"))
+    event = watching.colleague_edits("gala", capacity=120)  # as CI's apply of the merge does
+    watching.repo.forget_requests()
+    watching.deliver(event)
+    watching.clock.advance(5)
+    watching.step()
+
+    assert watching.repo.writes() == []
+    (refused,) = watching.of("revert.refused")
+    assert refused["addresses"] == ["events.gala"]
+    assert "declares events.gala otherwise than when watch read it: send SIGHUP" in (
+        refused["reason"]
+    )
