@@ -165,6 +165,6 @@ def test_an_object_the_yaml_on_disk_now_declares_otherwise_is_not_reverted(watch
     assert watching.repo.writes() == []
     (refused,) = watching.of("revert.refused")
     assert refused["addresses"] == ["events.gala"]
-    assert "declares events.gala otherwise than when watch read it: send SIGHUP" in (
-        refused["reason"]
+    assert (
+        "declares events.gala otherwise than when watch read it: send SIGHUP" in (refused["reason"])
     )
