@@ -24,6 +24,7 @@ from reconciler.watch import (
 from tests.fixtures.clock import FakeClock
 from tests.fixtures.loopback import LoopbackServers
 from tests.fixtures.repo import Repo, Run
+from tests.notify.conftest import inbox  # noqa: F401  (a notification endpoint, shared)
 
 TOKEN = "hook-token-0123456789abcdef"
 SWEEP = 900.0
