@@ -40,6 +40,9 @@ log = logging.getLogger(__name__)
 SWEEP_INTERVAL = 15 * 60.0
 # The longest the loop sleeps between looks at its inbox (and at a stop asked for).
 TICK = 1.0
+# Deliveries held for the loop at most: past it (a storm while a long sweep runs) they are
+# not kept one by one; every events scope is read whole instead, which covers them all.
+INBOX_LIMIT = 10_000
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -72,6 +75,7 @@ class Watcher:
         self.seen = SeenDeliveries()
         self.stopping = threading.Event()
         self._inbox: deque[tuple[float, Delivery]] = deque()
+        self._overflowed_at: float | None = None
         self._lock = threading.Lock()
         self.next_sweep: float | None = None  # None: at once
         # By scope: drifted objects whose revert failed, tried again at the next sweep.
@@ -86,8 +90,21 @@ class Watcher:
                 self.metrics.webhooks_duplicate.labels(provider="prospero").inc()
                 return "duplicate"
             self.metrics.webhooks_received.labels(provider="prospero").inc()
-            self._inbox.append((clock.current().monotonic(), delivery))
+            now = clock.current().monotonic()
+            if len(self._inbox) >= INBOX_LIMIT:
+                self._inbox.clear()
+                self._overflowed_at = now
+            if self._overflowed_at is not None:
+                self._overflowed_at = now
+            else:
+                self._inbox.append((now, delivery))
         return "accepted"
+
+    @property
+    def waiting(self) -> int:
+        """Deliveries held for the loop (at most INBOX_LIMIT)."""
+        with self._lock:
+            return len(self._inbox)
 
     @property
     def ready(self) -> bool:
@@ -164,6 +181,9 @@ class Watcher:
         with self._lock:
             taken = list(self._inbox)
             self._inbox.clear()
+            overflowed_at, self._overflowed_at = self._overflowed_at, None
+        if overflowed_at is not None:
+            taken = [(overflowed_at, Delivery(id=None))]
         for at, delivery in taken:
             watching = [scope for scope in self.scopes.values() if scope.watches_events]
             if delivery.event is None:

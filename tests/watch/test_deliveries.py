@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs
 
+import pytest
+
+from reconciler.watch import loop
 from tests.watch.conftest import BEARER, Watched
 
 
@@ -182,3 +185,20 @@ def test_a_deleted_event_is_found_missing_from_its_window(watching: Watched):
     assert len(watching.event_lists()) == 1
     (found,) = watching.of("drift.found")
     assert (found["address"], found["status"]) == ("events.gala", "missing")
+
+
+def test_a_storm_past_the_inbox_limit_is_held_as_one_whole_read(
+    watching: Watched, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(loop, "INBOX_LIMIT", 3)
+    watching.step()
+    event = moved(watching)
+    for _ in range(10):
+        assert watching.deliver(event).status_code == 200
+    assert watching.watcher.waiting == 0, "past the limit, none is kept one by one"
+    watching.clock.advance(5)
+    watching.step()
+    (done,) = watching.of("reread.done")
+    assert done["window"] is None
+    assert len(watching.event_lists()) == 1
+    assert [found["address"] for found in watching.of("drift.found")] == ["events.gala"]
