@@ -271,7 +271,7 @@ class Watcher:
                 record(
                     "revert.refused",
                     scope=scope.name,
-                    addresses=[str(address) for address in targets],
+                    addresses=[str(address) for address in moved_on],
                     reason=reason,
                 )
             )
