@@ -26,7 +26,9 @@ def register_all(
     for scope in scopes:
         provider = scope.providers.get("prospero")
         if isinstance(provider, ProsperoProvider):
-            accounts.setdefault((str(provider.client.base_url), provider.account), provider)
+            accounts.setdefault(
+                (str(provider.client.base_url).rstrip("/"), provider.account), provider
+            )
     for (base_url, _), provider in sorted(accounts.items()):
         if public_url is None:
             emit(
