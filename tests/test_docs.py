@@ -95,7 +95,9 @@ def test_the_cli_reference_shows_every_command_option_and_example(references: Mo
         missing = {option for option in options_of(main.get_command(root, name))
                    if option not in section}
         assert missing == set(), name
-        assert re.search(rf"Examples:\n\s+reconciler {name}", section), name
+        # An example may set the environment first (`NAME=$(...) reconciler watch ...`).
+        environment = r"(?:\w+=(?:\$\([^)]*\)|\S+) )*"
+        assert re.search(rf"Examples:\n\s+{environment}reconciler {name}", section), name
     assert options_of(main) <= set(re.findall(r"--?[\w-]+", sections[0]))
 
 

@@ -2,7 +2,8 @@
 
 Exit codes (as Terraform and `kubectl diff`): 0 success; 1 error (a usage error too); with
 `plan --detailed-exitcode`, 2 when changes exist; `drift` 0 in sync, 2 drift, 1 error; `apply` 0
-when everything planned was applied, 1 otherwise.
+when everything planned was applied, 1 otherwise; `watch` 0 when stopped by SIGTERM or SIGINT, 1
+when it cannot start.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ COMMANDS = {
     "import": "reconciler.cli.importing:import_command",
     "schema": "reconciler.cli.schema:schema",
     "github": "reconciler.cli.github:github",
+    "watch": "reconciler.cli.watching:watch",
 }
 
 
