@@ -78,3 +78,24 @@ def test_an_installation_without_the_sandbox_says_so(
     monkeypatch.delitem(sys.modules, "reconciler.cli.embedded", raising=False)
     result = cli("plan", "--sandbox", repo.root, expect=1)
     assert "this installation has no sandbox" in result.output
+
+
+def test_the_commands_the_image_and_the_manifest_run_are_ones_watch_accepts() -> None:
+    """The image's CMD and the Deployment's args parse as `reconciler watch` options."""
+    import json
+
+    from reconciler.cli import main
+
+    command = next(line for line in final_stage() if line.startswith("CMD "))
+    deployment = manifests()[0]
+    watch = next(c for c in deployment["spec"]["template"]["spec"]["containers"]
+                 if c["name"] == "watch")
+    for args in (json.loads(command[len("CMD "):]), watch["args"]):
+        assert args[0] == "watch"
+        context = main.make_context("reconciler", list(args))
+        name, sub, rest = main.resolve_command(context, list(args))
+        assert name == "watch" and sub is not None
+        parsed = sub.make_context("watch", rest, parent=context)
+        assert parsed.params["host"] == "0.0.0.0"
+        assert parsed.params["port"] == 8080
+        assert [str(path) for path in parsed.params["paths"]] == [args[-1]]
