@@ -118,7 +118,7 @@ RELOAD_SIGNAL = getattr(signal, "SIGHUP", None)
     default=None,
     help="What to do with remote edits: revert puts them back through apply's plan, lock and "
     "journal; keep and fail only report them. Default: `defaults: on_drift` in the YAML, else "
-    "revert.",
+    "keep (a colleague's edit is never undone unasked).",
 )
 @click.option(
     "--log-format",
@@ -248,6 +248,11 @@ def load_scope(path: Path, *, on_drift: str | None, metrics: WatchMetrics) -> Wa
     providers = build_providers(state, **options)
     for name, provider in providers.items():
         meter(provider.client, functools.partial(metrics.answered, name))
+    if on_drift is None and "on_drift" not in state.defaults.written:
+        # Unlike apply, which a person runs after reading the plan's drift lines, watch acts
+        # unattended: putting a colleague's edit back is asked for, never assumed (Argo CD's
+        # self-heal is opt-in too).
+        on_drift = DriftPolicy.KEEP.value
     shaping = Shaping.of(
         state.defaults,
         prune=None,

@@ -43,6 +43,7 @@ class PlanDefaults:
     on_drift: str = ON_DRIFT
     max_change_percent: float = MAX_CHANGE_PERCENT
     location: Location | None = None  # where `defaults:` is written, if anywhere
+    written: frozenset[str] = frozenset()  # the options `defaults:` names itself
 
 
 def collect(
@@ -62,5 +63,5 @@ def collect(
                 values[name] = value
             elif name == "max_change_percent" and isinstance(value, int | float):
                 values[name] = float(value)  # the schema has refused true and false
-        found = PlanDefaults(location=source.at((SECTION,)), **values)
+        found = PlanDefaults(location=source.at((SECTION,)), written=frozenset(values), **values)
     return found

@@ -42,7 +42,7 @@ def test_sigterm_stops_watch_once_its_work_is_done_and_it_exits_0(
     ]
     started = records[0]
     assert started["scopes"] == ["schedule"]
-    assert started["on_drift"] == {"schedule": "revert"}
+    assert started["on_drift"] == {"schedule": "keep"}  # unattended: report, never undo unasked
     assert started["listening"].endswith("/hooks/prospero/<token>")
     assert TOKEN not in result.output
     assert clock.waits_for("watch"), "the loop waited on the injected clock"
@@ -105,3 +105,24 @@ def test_json_logs_are_one_object_a_line_and_never_show_the_token(
         "sweep.done",
         "watch.stopped",
     ]
+
+
+def test_watch_puts_drift_back_only_where_the_configuration_or_the_flag_asks(
+    events_repo: Repo
+) -> None:
+    """`defaults: on_drift: revert` in the YAML (or `--on-drift revert`) makes watch self-heal;
+    without either it reports and keeps the colleague's edit."""
+    from reconciler.cli.watching import load_scope
+    from reconciler.engine.drift_policy import DriftPolicy
+    from reconciler.watch import WatchMetrics
+
+    def policy(flag: str | None) -> DriftPolicy:
+        scope = load_scope(events_repo.root, on_drift=flag, metrics=WatchMetrics())
+        scope.close()
+        return scope.policy
+
+    assert policy(None) is DriftPolicy.KEEP
+    assert policy("revert") is DriftPolicy.REVERT
+    events_repo.write("defaults.yaml", "version: 1\ndefaults:\n  on_drift: revert\n")
+    assert policy(None) is DriftPolicy.REVERT
+    assert policy("fail") is DriftPolicy.FAIL
