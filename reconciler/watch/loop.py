@@ -12,6 +12,7 @@ receiver only records a delivery and returns, so Prospero hears 200 at once. Eve
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from collections import deque
@@ -153,6 +154,11 @@ class Watcher:
             if self.stopping.is_set():
                 return
             self.sweep(scope)
+        # Every request leaves reference cycles (httpx's requests and responses) that only a
+        # full collection frees, and a process that lives for weeks reaches one rarely: without
+        # this its memory grows for hours before it settles (measured: 65 to 260 MiB in an hour
+        # of compressed time). A sweep is the loop's natural pause.
+        gc.collect()
 
     def sweep(self, scope: WatchedScope, *, retry: bool = True) -> None:
         """Refresh one scope and handle its drift; `retry`: revert again what failed to be."""
