@@ -35,6 +35,7 @@ import json
 import logging
 import re
 import threading
+from collections import deque
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -64,6 +65,9 @@ MASK = "***"
 # Actions). A short secret is still removed where it is known to stand as a value: by the shapes
 # below (header values, JWTs, URL user-info) and, in text for people, as a whole quoted value.
 MIN_SECRET_LENGTH = 4
+# Issued tokens kept for redaction: a Prevail JWT lives minutes and a Prospero access token an
+# hour, so the last 64 cover every token still valid and many long expired.
+ISSUED_KEPT = 64
 
 _QUOTED = r"""'(?:\\.|[^'\\])*'|"(?:\\.|[^"\\])*\""""
 _HEADER = r"(?:proxy-)?authorization|(?:set-)?cookie"
@@ -170,16 +174,26 @@ class RedactingFilter(logging.Filter):
         # The forms and the pattern over them, replaced together in one assignment: a thread
         # redacting meanwhile sees the old pair or the new one, never a mix.
         self._registered: tuple[frozenset[str], re.Pattern[str] | None] = (frozenset(), None)
+        self._configured: frozenset[str] = frozenset()
+        self._issued: deque[frozenset[str]] = deque(maxlen=ISSUED_KEPT)
         self.add(secrets)
 
-    def add(self, secrets: Iterable[str]) -> None:
-        """Redact these values from now on (shorter than `MIN_SECRET_LENGTH`: by shape only)."""
-        forms = _maskable_forms(secrets)
+    def add(self, secrets: Iterable[str], *, issued: bool = False) -> None:
+        """Redact these values from now on (shorter than `MIN_SECRET_LENGTH`: by shape only).
+
+        `issued`: tokens a server handed out (access tokens, minted JWTs), each of which
+        replaces the one before within hours. Only the last `ISSUED_KEPT` are kept, so that a
+        process that lives for weeks does not redact with a pattern of every token it ever
+        held; the configured secrets are kept for the life of the process."""
+        forms = frozenset(_maskable_forms(secrets))
         with self._lock:
-            known = self._registered[0]
-            if forms <= known:
+            if forms <= self._registered[0]:
                 return
-            known |= forms
+            if issued:
+                self._issued.append(forms)
+            else:
+                self._configured |= forms
+            known = self._configured.union(*self._issued)
             self._registered = (known, re.compile(_any_of(known)))
 
     def holds_secret(self, text: str) -> bool:
@@ -232,9 +246,10 @@ def _installed() -> list[RedactingFilter]:
     return list(found.values())
 
 
-def register_secrets(secrets: Iterable[str]) -> None:
+def register_secrets(secrets: Iterable[str], *, issued: bool = False) -> None:
     """Redact these values from every record the installed filters see from now on, and from
-    what `redact`, `redact_secrets` and `redact_json` return.
+    what `redact`, `redact_secrets` and `redact_json` return; `issued`: tokens a server
+    handed out, of which the latest `ISSUED_KEPT` are kept (`RedactingFilter.add`).
 
     A no-op when no filter is installed (a library caller that configures its own logging).
     """
@@ -242,7 +257,7 @@ def register_secrets(secrets: Iterable[str]) -> None:
     if not values:
         return
     for redactor in _installed():
-        redactor.add(values)
+        redactor.add(values, issued=issued)
 
 
 def redact(text: str) -> str:

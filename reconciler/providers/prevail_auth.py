@@ -46,7 +46,7 @@ class PrevailAuth(httpx.Auth):
                     )
                 # Minted here, so no configuration names it: before it is sent, so that an
                 # error body repeating it is redacted like the key it was signed with.
-                register_secrets([self._token])
+                register_secrets([self._token], issued=True)
             return self._token
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:

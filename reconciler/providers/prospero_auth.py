@@ -91,7 +91,7 @@ class ProsperoAuth(httpx.Auth):
             if response.status_code == 200 and response.cookies.get("access_token"):
                 self.access_token = response.cookies["access_token"]
                 self.obtained_at = clock.current().monotonic()
-                register_secrets([self.access_token])
+                register_secrets([self.access_token], issued=True)
                 return
             if not self.password:
                 raise AuthenticationError("prospero", "the refresh token was not accepted")
@@ -107,7 +107,9 @@ class ProsperoAuth(httpx.Auth):
             self.access_token = token
             self.obtained_at = clock.current().monotonic()
             self.refresh_token = response.cookies.get("refresh_token") or self.refresh_token
-            # Issued now, so no configuration names them: redacted like the configured secrets.
-            register_secrets([token, self.refresh_token or ""])
+            # Issued now, so no configuration names them: redacted like the configured secrets
+            # (the hour-long access token among the latest issued, the refresh token for good).
+            register_secrets([token], issued=True)
+            register_secrets([self.refresh_token or ""])
             return
         raise AuthenticationError("prospero", "no email/password or refresh token configured")

@@ -26,6 +26,7 @@ import pytest
 from reconciler.errors import ReconcilerError
 from reconciler.http import check_base_url
 from reconciler.redaction import (
+    ISSUED_KEPT,
     MASK,
     RedactingFilter,
     install,
@@ -286,6 +287,21 @@ def test_tracebacks_are_redacted():
     assert "Traceback" in text and "RuntimeError" in text
     assert "pw@" not in text and "secret-value-9" not in text
     assert text.count(MASK) == 4  # the message and the exception's text, two of each
+
+
+def test_a_long_running_process_keeps_the_latest_issued_tokens_and_every_configured_secret():
+    """A watch that mints a token every few minutes for weeks redacts with a bounded pattern:
+    the latest issued tokens and every configured secret, never every token it ever held."""
+    redactor = RedactingFilter(["configured-api-key"])
+    tokens = [f"issued-token-{n:04d}" for n in range(ISSUED_KEPT * 3)]
+    for token in tokens:
+        redactor.add([token], issued=True)
+    latest = tokens[-ISSUED_KEPT:]
+    assert redactor.redact(" ".join(["configured-api-key", *latest])) == " ".join(
+        [MASK] * (1 + ISSUED_KEPT)
+    )
+    assert not redactor.holds_secret(tokens[0])  # long expired, and no longer in the pattern
+    assert redactor.holds_secret("configured-api-key")
 
 
 def test_arguments_are_rendered_once_and_frozen():
