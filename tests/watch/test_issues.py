@@ -5,13 +5,20 @@ a comment once in sync; a GitHub failure told on the stream, never the end of th
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 
 from reconciler.github.rest import api_client
+from reconciler.reports import DriftReport
 from reconciler.watch import IssuesApi
+from reconciler.watch.issues import issue_body, issue_marker
 from tests.fixtures.clock import FakeClock
 from tests.fixtures.fake_github import Call, FakeGitHub, serving
 from tests.fixtures.repo import Repo, Run
@@ -24,6 +31,7 @@ LABEL = "reconciler-drift"
 # The configuration is the top of its repository: the workflow's matrix names it ".".
 TITLE = "Schedule drift in .: the remote differs from the repository"
 MARKER = '<!-- reconciler-drift-issue path="." -->'
+DRIFT_WORKFLOW = Path(__file__).parents[2] / "examples" / ".github" / "workflows" / "drift.yml"
 
 
 @pytest.fixture
@@ -262,3 +270,58 @@ def test_watch_command_refuses_github_issues_without_a_token_or_with_a_bad_repos
     monkeypatch.setenv("GITHUB_TOKEN", GITHUB_TOKEN)
     bad = cli("watch", events_repo.root, "--port", "0", "--github-issues", "schedules", expect=1)
     assert "--github-issues takes the repository as OWNER/REPO" in bad.output
+
+
+def find_step_script() -> str:
+    document = yaml.safe_load(DRIFT_WORKFLOW.read_text(encoding="utf-8"))
+    (step,) = [
+        step
+        for job in document["jobs"].values()
+        for step in job["steps"]
+        if step.get("id") == "issue"
+    ]
+    return str(step["run"])
+
+
+@pytest.mark.skipif(shutil.which("jq") is None, reason="jq (on GitHub's runners) is not installed")
+@pytest.mark.parametrize("folder", [".", "schedules/new york", "schedules/zürich+bern"])
+def test_the_drift_workflow_finds_the_issue_watch_keeps_by_its_hidden_line(
+    tmp_path: Path, folder: str
+):
+    """The workflow's look-up and watch agree: an issue watch opened (its title since renamed)
+    is the one the workflow edits or closes, and the line the workflow writes is watch's."""
+    listing = [
+        {
+            "number": 7,
+            "title": "someone renamed it",
+            "body": issue_body(folder, DriftReport(items=())),
+        },
+        {"number": 3, "title": "Schedule drift in elsewhere: the remote differs", "body": ""},
+    ]
+    (tmp_path / "issues.json").write_text(json.dumps(listing), encoding="utf-8")
+    gh = tmp_path / "bin" / "gh"
+    gh.parent.mkdir()
+    gh.write_text('#!/bin/sh\ncat "$ISSUES_JSON"\n', encoding="utf-8")
+    gh.chmod(0o755)
+    output = tmp_path / "output"
+    output.write_text("", encoding="utf-8")
+
+    done = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", find_step_script()],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={
+            "PATH": f"{gh.parent}:{os.environ['PATH']}",
+            "GITHUB_OUTPUT": str(output),
+            "GITHUB_REPOSITORY": REPOSITORY,
+            "ISSUES_JSON": str(tmp_path / "issues.json"),
+            "LABEL": LABEL,
+            "FOLDER": folder,
+            "TITLE": f"Schedule drift in {folder}: the remote differs from the repository",
+        },
+    )
+
+    assert done.returncode == 0, done.stderr
+    outputs = dict(line.split("=", 1) for line in output.read_text().splitlines())
+    assert outputs == {"marker": issue_marker(folder).line(), "number": "7"}
