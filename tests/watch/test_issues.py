@@ -185,6 +185,19 @@ def test_an_issue_already_showing_the_drift_is_not_written_again(
     assert issue["state"] == "open"
 
 
+@pytest.mark.parametrize("on_drift", ["revert"])
+def test_under_revert_drift_put_back_opens_no_issue(watching: Watched, fake_github: FakeGitHub):
+    watching.step()
+    watching.colleague_edits("gala", capacity=90)
+
+    sweep(watching)
+
+    assert watching.of("drift.reverted"), watching.events
+    assert watching.event("gala")["capacity"] == 200
+    assert fake_github.writes() == []
+    assert fake_github.issues.get(REPOSITORY, []) == []
+
+
 @pytest.mark.parametrize(
     ("status", "shown"), [(500, "answered 500: Server Error"), (401, "answered 401")]
 )
@@ -260,6 +273,8 @@ def test_watch_command_keeps_the_issue_and_never_prints_the_token(
 def test_watch_command_refuses_github_issues_without_a_token_or_with_a_bad_repository(
     events_repo: Repo, cli: Run, monkeypatch: pytest.MonkeyPatch
 ):
+    shown = cli("watch", "--help").output
+    assert "--github-issues OWNER/REPO" in shown and "GITHUB_TOKEN" in shown
     monkeypatch.delenv("GITHUB_TOKEN", raising=False)
     no_token = cli(
         "watch", events_repo.root, "--port", "0", "--github-issues", REPOSITORY, expect=1
