@@ -40,6 +40,7 @@ from reconciler.engine.drift_policy import DriftPolicy
 from reconciler.engine.plan import PlanOptions
 from reconciler.engine.safety import Rails
 from reconciler.errors import ReconcilerError
+from reconciler.github.rest import DEFAULT_API_URL, api_client
 from reconciler.providers import build_providers
 from reconciler.redaction import redact_json
 from reconciler.render.safe import visible
@@ -48,7 +49,9 @@ from reconciler.watch import (
     SWEEP_INTERVAL,
     ApplySettings,
     Debouncer,
+    DriftIssues,
     Emit,
+    IssuesApi,
     WatchedScope,
     Watcher,
     WatchMetrics,
@@ -62,6 +65,7 @@ from reconciler.watch.debounce import QUIET
 from reconciler.watch.serving import bind, serving
 
 TOKEN_VARIABLE = "RECONCILER_WEBHOOK_TOKEN"
+REPOSITORY_PATTERN = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 # A path segment, long enough not to be guessed (Flux asks for a random token too).
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9._~-]{16,}")
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
@@ -74,6 +78,7 @@ RELOAD_SIGNAL = getattr(signal, "SIGHUP", None)
         "RECONCILER_WEBHOOK_TOKEN=$(openssl rand -hex 24) reconciler watch schedules/london",
         "reconciler watch schedules/* --public-url https://watch.example.com --log-format json",
         "reconciler watch . --sweep-interval 300 --on-drift revert",
+        'GITHUB_TOKEN=... reconciler watch schedules/* --github-issues "$GITHUB_REPOSITORY"',
     )
 )
 @click.argument("paths", nargs=-1, type=click.Path(exists=False, path_type=Path))
@@ -141,6 +146,14 @@ RELOAD_SIGNAL = getattr(signal, "SIGHUP", None)
     show_default=True,
     help="Seconds a revert waits for an apply of the same scope to finish.",
 )
+@click.option(
+    "--github-issues",
+    metavar="OWNER/REPO",
+    help="Keep one drift issue per configuration in this repository, as the example drift "
+    "workflow does (label reconciler-drift; the same issue, so both can run): opened on drift, "
+    "edited as it changes, closed with a comment once in sync. The token is read from "
+    "GITHUB_TOKEN (issues: write), the API from GITHUB_API_URL (default api.github.com).",
+)
 @handle_errors
 def watch(
     paths: tuple[Path, ...],
@@ -153,6 +166,7 @@ def watch(
     log_format: str,
     journal: Path,
     lock_timeout: float,
+    github_issues: str | None,
 ) -> None:
     """Watch the configurations at each PATH for drift until stopped (SIGTERM, Ctrl-C).
 
@@ -168,8 +182,14 @@ def watch(
         for handler in logging.getLogger().handlers:
             handler.setFormatter(JsonLogFormatter())
     metrics = WatchMetrics()
+    issues = None if github_issues is None else drift_issues(github_issues, emit=emit)
     folders = paths or (Path("."),)
-    scopes = load_scopes(folders, on_drift=on_drift, metrics=metrics)
+    try:
+        scopes = load_scopes(folders, on_drift=on_drift, metrics=metrics)
+    except BaseException:
+        if issues is not None:
+            issues.api.close()
+        raise
     watcher = Watcher(
         scopes,
         settings=WatchSettings(
@@ -182,6 +202,7 @@ def watch(
         metrics=metrics,
         debouncer=Debouncer(quiet=debounce),
         reload=lambda: load_scopes(folders, on_drift=on_drift, metrics=metrics),
+        issues=issues,
     )
     names = [scope.name for scope in scopes]
     try:
@@ -202,7 +223,28 @@ def watch(
     finally:
         for scope in watcher.scopes.values():
             scope.close()
+        if issues is not None:
+            issues.api.close()
     emit(record("watch.stopped", scopes=names))
+
+
+def drift_issues(repository: str, *, emit: Emit) -> DriftIssues:
+    """The drift issues kept in `repository`, through a client built as the Action builds its
+    own: the token from GITHUB_TOKEN (never shown), the API at GITHUB_API_URL."""
+    if not REPOSITORY_PATTERN.fullmatch(repository):
+        raise ReconcilerError(
+            f"--github-issues takes the repository as OWNER/REPO, not {repository!r} "
+            '(in a workflow: --github-issues "$GITHUB_REPOSITORY")'
+        )
+    token = os.environ.get("GITHUB_TOKEN", "")
+    if not token:
+        raise ReconcilerError(
+            "--github-issues needs a token in GITHUB_TOKEN that may write issues "
+            "(`issues: write` in a workflow, or a fine-grained token with Issues: write)"
+        )
+    redaction.register_secrets([token])
+    client = api_client(token=token, api_url=os.environ.get("GITHUB_API_URL") or DEFAULT_API_URL)
+    return DriftIssues(api=IssuesApi(client=client, repository=repository), emit=emit)
 
 
 def load_scopes(

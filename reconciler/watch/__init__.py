@@ -8,6 +8,7 @@
     loop.py          the loop: sweeps, re-reads, drift reported once or put back
     revert.py        `--on-drift revert` through the engine's plan and apply
     registration.py  the webhook registered with Prospero (or a URL to register by hand)
+    issues.py        each scope's drift issue on GitHub, kept as the drift workflow keeps it
     events.py        the event stream's records
     metrics.py       the Prometheus counters
     serving.py       uvicorn on a thread, the signals left to the loop
@@ -20,6 +21,7 @@ from __future__ import annotations
 from reconciler.watch.debounce import Debouncer
 from reconciler.watch.deliveries import Delivery, read_delivery
 from reconciler.watch.events import Emit, record
+from reconciler.watch.issues import DriftIssues, IssuesApi
 from reconciler.watch.loop import SWEEP_INTERVAL, Watcher, WatchSettings
 from reconciler.watch.metrics import WatchMetrics
 from reconciler.watch.receiver import hook_url, masked_hook_url, receiver_app
@@ -32,7 +34,9 @@ __all__ = [
     "ApplySettings",
     "Debouncer",
     "Delivery",
+    "DriftIssues",
     "Emit",
+    "IssuesApi",
     "WatchMetrics",
     "WatchSettings",
     "WatchedScope",

@@ -31,6 +31,7 @@ from reconciler.reports import DriftReport
 from reconciler.watch.debounce import Debouncer, ReRead
 from reconciler.watch.deliveries import Delivery, SeenDeliveries
 from reconciler.watch.events import REVERTIBLE, Emit, drift_record, record
+from reconciler.watch.issues import DriftIssues
 from reconciler.watch.metrics import WatchMetrics
 from reconciler.watch.revert import ApplySettings, revert
 from reconciler.watch.scope import WatchedScope
@@ -65,10 +66,12 @@ class Watcher:
         metrics: WatchMetrics | None = None,
         debouncer: Debouncer | None = None,
         reload: Callable[[], list[WatchedScope]] | None = None,
+        issues: DriftIssues | None = None,
     ) -> None:
         self.scopes = {scope.name: scope for scope in scopes}
         self.reload = reload
         self.reload_asked = threading.Event()
+        self.issues = issues
         self.settings = settings
         self.emit = emit
         self.metrics = metrics or WatchMetrics()
@@ -244,6 +247,7 @@ class Watcher:
         first = scope.baseline is None
         scope.settle_baseline(report)
         if first or scope.policy is not DriftPolicy.REVERT:
+            self._keep_issue(scope, report)
             return
         baseline = scope.baseline or set()
         again = self.unreverted.get(scope.name, set()) if retry else set()
@@ -258,9 +262,18 @@ class Watcher:
             }
         )
         if wanted and not self.stopping.is_set():
-            self._revert(scope, wanted)
+            self._revert(scope, wanted, report)
+        else:
+            self._keep_issue(scope, report)
 
-    def _revert(self, scope: WatchedScope, targets: list[Address]) -> None:
+    def _keep_issue(self, scope: WatchedScope, report: DriftReport) -> None:
+        """The scope's drift issue shows `report` (where GitHub issues are kept)."""
+        if self.issues is not None:
+            self.issues.update(scope.name, scope.path, report)
+
+    def _revert(self, scope: WatchedScope, targets: list[Address], report: DriftReport) -> None:
+        """Put `targets` back; the sweep after it keeps the drift issue, and where no sweep
+        follows (nothing written) the issue shows `report`."""
         failure: str | None = None
         try:
             # An apply of a merged change is not drift to undo: the YAML it came from is
@@ -283,6 +296,7 @@ class Watcher:
             )
             targets = [address for address in targets if address not in moved_on]
             if not targets:
+                self._keep_issue(scope, report)
                 return
         try:
             done = revert(
@@ -295,6 +309,7 @@ class Watcher:
         except Exception as error:
             self.unreverted[scope.name] = set(targets)
             self._failed(scope, "revert", error)
+            self._keep_issue(scope, report)
             return
         self.unreverted[scope.name] = {outcome.change.address for outcome in done.failed}
         shown = [str(address) for address in targets]
@@ -304,6 +319,7 @@ class Watcher:
                     "revert.refused", scope=scope.name, addresses=shown, reason=redact(done.refused)
                 )
             )
+            self._keep_issue(scope, report)
             return
         self.metrics.reverted.labels(scope=scope.name).inc(len(done.applied))
         self.emit(

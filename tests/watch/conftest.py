@@ -16,6 +16,8 @@ import pytest
 from reconciler.cli.watching import watched
 from reconciler.watch import (
     ApplySettings,
+    DriftIssues,
+    IssuesApi,
     Watcher,
     WatchMetrics,
     WatchSettings,
@@ -133,6 +135,13 @@ def on_drift() -> str:
 
 
 @pytest.fixture
+def issues_api() -> IssuesApi | None:
+    """Where the watcher keeps its drift issues (None: it keeps none; a test module may
+    override it)."""
+    return None
+
+
+@pytest.fixture
 def watching(
     events_repo: Repo,
     loopback: LoopbackServers,
@@ -140,6 +149,7 @@ def watching(
     tmp_path: Path,
     http: httpx.Client,
     on_drift: str,
+    issues_api: IssuesApi | None,
 ) -> Iterator[Watched]:
     metrics = WatchMetrics()
     events: list[dict[str, Any]] = []
@@ -151,6 +161,7 @@ def watching(
             settings=WatchSettings(sweep_interval=SWEEP, apply=ApplySettings(journal=journal)),
             emit=events.append,
             metrics=metrics,
+            issues=None if issues_api is None else DriftIssues(api=issues_api, emit=events.append),
         )
         origin = loopback.serve("watch", receiver_app(watcher, token=TOKEN))
         yield Watched(
