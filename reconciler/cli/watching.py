@@ -40,7 +40,7 @@ from reconciler.engine.drift_policy import DriftPolicy
 from reconciler.engine.plan import PlanOptions
 from reconciler.engine.safety import Rails
 from reconciler.errors import ReconcilerError
-from reconciler.github.rest import DEFAULT_API_URL, api_client
+from reconciler.github.rest import DEFAULT_API_URL, RestApi, api_client
 from reconciler.providers import build_providers
 from reconciler.redaction import redact_json
 from reconciler.render.safe import visible
@@ -244,7 +244,7 @@ def drift_issues(repository: str, *, emit: Emit) -> DriftIssues:
         )
     redaction.register_secrets([token])
     client = api_client(token=token, api_url=os.environ.get("GITHUB_API_URL") or DEFAULT_API_URL)
-    return DriftIssues(api=IssuesApi(client=client, repository=repository), emit=emit)
+    return DriftIssues(api=IssuesApi(rest=RestApi(client=client), repository=repository), emit=emit)
 
 
 def load_scopes(

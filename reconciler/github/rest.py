@@ -58,6 +58,9 @@ class RestApi:
     def __init__(self, *, client: httpx.Client) -> None:
         self._client = client
 
+    def close(self) -> None:
+        self._client.close()
+
     def call(self, method: str, url: str, *, json: Any = None,
              params: dict[str, Any] | None = None) -> Any:
         """The call's JSON answer."""

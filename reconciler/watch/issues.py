@@ -21,8 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from reconciler.github.comments import Marker, config_label
 from reconciler.github.rest import GitHubApiError, RestApi
 from reconciler.redaction import redact, redact_secrets
@@ -83,21 +81,20 @@ class Issue:
         )
 
 
-class IssuesApi(RestApi):
-    """The issues of one repository; retries are the client's."""
+class IssuesApi:
+    """The issues of one repository, through the Action's REST client (retries are its)."""
 
-    def __init__(self, *, client: httpx.Client, repository: str) -> None:
-        super().__init__(client=client)
+    def __init__(self, *, rest: RestApi, repository: str) -> None:
+        self.rest = rest
         self.repository = repository
-        self.client = client
 
     def close(self) -> None:
-        self.client.close()
+        self.rest.close()
 
     def find(self, folder: str) -> Issue | None:
         """The oldest open drift issue of `folder`: by its marker, else by its title."""
         marker, title = issue_marker(folder), issue_title(folder)
-        for item in self.pages(
+        for item in self.rest.pages(
             f"/repos/{self.repository}/issues",
             params={"labels": LABEL, "state": "open", "direction": "asc"},
         ):
@@ -110,7 +107,7 @@ class IssuesApi(RestApi):
 
     def create(self, folder: str, body: str) -> Issue:
         return Issue.from_json(
-            self.call(
+            self.rest.call(
                 "POST",
                 f"/repos/{self.repository}/issues",
                 json={"title": issue_title(folder), "body": body, "labels": [LABEL]},
@@ -119,16 +116,18 @@ class IssuesApi(RestApi):
 
     def edit(self, number: int, body: str) -> Issue:
         return Issue.from_json(
-            self.call("PATCH", f"/repos/{self.repository}/issues/{number}", json={"body": body})
+            self.rest.call(
+                "PATCH", f"/repos/{self.repository}/issues/{number}", json={"body": body}
+            )
         )
 
     def close_issue(self, number: int, comment: str) -> None:
         """Say why, then close as completed (the comment first: a closed issue that says
         nothing would be the worse half to be left with)."""
-        self.call(
+        self.rest.call(
             "POST", f"/repos/{self.repository}/issues/{number}/comments", json={"body": comment}
         )
-        self.call(
+        self.rest.call(
             "PATCH",
             f"/repos/{self.repository}/issues/{number}",
             json={"state": "closed", "state_reason": "completed"},

@@ -15,7 +15,7 @@ import httpx
 import pytest
 import yaml
 
-from reconciler.github.rest import api_client
+from reconciler.github.rest import RestApi, api_client
 from reconciler.reports import DriftReport
 from reconciler.watch import IssuesApi
 from reconciler.watch.issues import issue_body, issue_marker
@@ -44,7 +44,7 @@ def fake_github() -> Iterator[FakeGitHub]:
 def issues_api(fake_github: FakeGitHub, events_repo: Repo) -> Iterator[IssuesApi]:
     events_repo.commit_all("the schedule")  # the configuration lives in a git repository
     with api_client(token=GITHUB_TOKEN, api_url=fake_github.origin, retry_delay=0) as client:
-        yield IssuesApi(client=client, repository=REPOSITORY)
+        yield IssuesApi(rest=RestApi(client=client), repository=REPOSITORY)
 
 
 def issue_calls(fake: FakeGitHub) -> list[Call]:
