@@ -3,6 +3,7 @@
     receiver thread ──receive()──▶ inbox ─┐
                                           ├─ step(): route to scopes ─▶ debounce ─▶ re-read window
     injected clock ──────────────────────▶┘          sweep every scope when due ─▶ drift
+    receiver thread ──receive_postback()── verified ─▶ debounce ─▶ re-read the scope's sessions
                                                      drift ─▶ stream + notify (once) ─▶ revert?
 
 Everything but `receive` runs on the loop's one thread, which owns the scopes' snapshots; the
