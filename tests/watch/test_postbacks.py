@@ -15,10 +15,12 @@ import httpx
 import pytest
 
 from reconciler.cli.watching import watched
+from reconciler.sandbox import SandboxSettings, create_app
 from reconciler.sandbox.prevail.auth import SANDBOX_ORGANISATION, Organisation, sign
 from reconciler.watch import ApplySettings, Watcher, WatchMetrics, WatchSettings, receiver_app
 from reconciler.watch.serving import bind, serving
 from tests.fixtures.clock import FakeClock
+from tests.fixtures.loopback import LoopbackServers
 from tests.fixtures.repo import Repo, Run
 from tests.watch.test_receiver import metric
 
@@ -237,3 +239,30 @@ def test_a_changed_postback_url_plans_nothing_for_existing_sessions(
     )
     shown = cli("plan", requests_repo.root, "--detailed-exitcode").output
     assert "No changes" in shown
+
+
+def test_a_sandbox_run_needs_no_token_and_sends_no_postback_url(
+    requests_repo: Repo,
+    cli: Run,
+    tmp_path: Path,
+    loopback: LoopbackServers,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+):
+    """`--sandbox` reads no environment: the postback URL, whose token comes from it, is left
+    out of the requests instead of being sent unresolved."""
+    monkeypatch.delenv("RECONCILER_WEBHOOK_TOKEN")
+    db = tmp_path / "sandbox.db"
+    cli("apply", requests_repo.root, "--auto-approve", "--sandbox", "--sandbox-db", db)
+    embedded = create_app(SandboxSettings(db_path=str(db)))
+    embedded.context.clock = clock.time
+    origin = loopback.serve("embedded-sandbox", embedded.app)
+    claims = {"exp": int(clock.time()) + 300, "slug": SANDBOX_ORGANISATION.company_id}
+    bearer = {"Authorization": f"Bearer {sign(claims, SANDBOX_ORGANISATION)}"}
+    listed = httpx.get(f"{origin}/prevail/session_requests", headers=bearer).json()
+    (okafor,) = [
+        request
+        for request in listed["session_requests"]
+        if request["session_details"]["additional_details"].endswith("reconciler-key: okafor")
+    ]
+    assert okafor["postback_url"] is None
