@@ -266,3 +266,21 @@ def test_a_sandbox_run_needs_no_token_and_sends_no_postback_url(
         if request["session_details"]["additional_details"].endswith("reconciler-key: okafor")
     ]
     assert okafor["postback_url"] is None
+
+
+def test_a_body_without_a_verifiable_jwt_is_ignored_the_same_way(postbacks: Postbacks):
+    unsigned = "eyJhbGciOiJub25lIn0.eyJzbHVnIjoic2FuZGJveC1jbyJ9."  # alg none
+    with httpx.Client(base_url=postbacks.origin, timeout=10) as client:
+        answers = [
+            client.post(f"/hooks/prevail/{TOKEN}", content=b"not json"),
+            client.post(f"/hooks/prevail/{TOKEN}", json={"session": {"title": "x"}}),
+            client.post(f"/hooks/prevail/{TOKEN}", json={"jwt_payload": unsigned}),
+        ]
+    assert [answer.status_code for answer in answers] == [200, 200, 200]
+
+    postbacks.clock.advance(5)
+    postbacks.watcher.step()
+
+    assert postbacks.repo.requests() == []
+    (rejected,) = postbacks.of("webhook.rejected")
+    assert rejected["count"] == 3
