@@ -222,11 +222,21 @@ def test_a_postback_to_a_wrong_token_is_not_found(postbacks: Postbacks):
     assert postbacks.of("reread.done") == []
 
 
-def test_the_postback_url_never_appears_in_a_plan(requests_repo: Repo, cli: Run):
+def test_the_postback_url_never_appears_in_a_plan(requests_repo: Repo, cli: Run, tmp_path: Path):
+    """Printed, saved or applied: the request is planned without the URL, which is added only
+    as it is sent."""
     for output in ("text", "json", "markdown"):
         shown = cli("plan", requests_repo.root, "--format", output).output
         assert "sessions.okafor" in shown
         assert TOKEN not in shown and "/hooks/prevail/" not in shown
+    saved = tmp_path / "plan.json"
+    cli("plan", requests_repo.root, "-o", saved)
+    applied = cli("apply", saved, "--auto-approve").output
+    for shown in (saved.read_text(encoding="utf-8"), applied):
+        assert "sessions.okafor" in shown
+        assert TOKEN not in shown and "/hooks/prevail/" not in shown
+    (created,) = [record.body for record in requests_repo.writes()]
+    assert TOKEN in created["session_request"]["postback_url"]
 
 
 def test_a_changed_postback_url_plans_nothing_for_existing_sessions(
