@@ -2,7 +2,8 @@
 
 A secret setting (`SECRET_SETTINGS`) must be written as a `${NAME}` reference, never a literal;
 `${NAME}` reads the environment when the configuration is loaded, and the resolved secret values
-ride in `ProviderSettings.secrets` so that every output can redact them. The Action's masking
+ride in `ProviderSettings.secrets` so that every output can redact them (with the token-length
+parts of a secret-bearing URL setting, `SECRET_URL_SETTINGS`). The Action's masking
 reads the same references through `secret_variables`, with the same reader as `load`.
 """
 
