@@ -17,7 +17,7 @@ from reconciler import redaction
 from reconciler.cli.progress import Progress
 from reconciler.clock import Deadline, current
 from reconciler.config import DesiredState, load
-from reconciler.config.settings import ACCOUNT_SETTINGS
+from reconciler.config.settings import ACCOUNT_SETTINGS, SECRET_URL_SETTINGS
 from reconciler.engine import next_steps
 from reconciler.engine.drift_policy import DriftPolicy
 from reconciler.engine.planfile import plan_key
@@ -323,7 +323,9 @@ def _sandbox_settings(
         extra = {
             k: v
             for k, v in (declared.settings if declared else {}).items()
-            if k not in ACCOUNT_SETTINGS
+            # A --sandbox run reads no environment, so a postback URL (whose token comes from
+            # it) is left unresolved: not sent.
+            if k not in ACCOUNT_SETTINGS | SECRET_URL_SETTINGS
         }
         settings[name] = ProviderSettings(
             name=name,

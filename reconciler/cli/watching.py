@@ -107,8 +107,8 @@ RELOAD_SIGNAL = getattr(signal, "SIGHUP", None)
     type=click.FloatRange(1, 86400),
     default=SWEEP_INTERVAL,
     show_default=True,
-    help="Seconds between full re-reads of every scope (Prevail "
-    "and Previsto have no webhooks; a lost delivery is caught here).",
+    help="Seconds between full re-reads of every scope (Previsto has no webhooks and "
+    "Prevail posts back only scheduled requests; a lost delivery is caught here).",
 )
 @click.option(
     "--debounce",
@@ -170,8 +170,9 @@ def watch(
 ) -> None:
     """Watch the configurations at each PATH for drift until stopped (SIGTERM, Ctrl-C).
 
-    Prospero's webhooks trigger a re-read of the affected window at once; a sweep re-reads every
-    scope at --sweep-interval. Drift is reported once on the event stream (and to the
+    Prospero's webhooks trigger a re-read of the affected window at once, Prevail's postbacks
+    (providers.prevail.postback_url: URL/hooks/prevail/TOKEN) one of the sessions; a sweep
+    re-reads every scope at --sweep-interval. Drift is reported once on the event stream (and to the
     configuration's notifications); with --on-drift revert it is put back through the same plan,
     lock and journal as `reconciler apply`. The YAML is read at start and on SIGHUP only: a
     change in git is applied through a reviewed plan, never by `watch`.

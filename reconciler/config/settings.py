@@ -2,7 +2,8 @@
 
 A secret setting (`SECRET_SETTINGS`) must be written as a `${NAME}` reference, never a literal;
 `${NAME}` reads the environment when the configuration is loaded, and the resolved secret values
-ride in `ProviderSettings.secrets` so that every output can redact them. The Action's masking
+ride in `ProviderSettings.secrets` so that every output can redact them (with the token-length
+parts of a secret-bearing URL setting, `SECRET_URL_SETTINGS`). The Action's masking
 reads the same references through `secret_variables`, with the same reader as `load`.
 """
 
@@ -16,6 +17,7 @@ from typing import Any
 
 from reconciler.config.discovery import ReadLimits, discover, read_all
 from reconciler.config.document import ConfigFile
+from reconciler.config.notifications import url_secrets
 from reconciler.config.schema import LITERAL_SECRET
 from reconciler.config.yaml import JsonPath, SourceMap, parse_yaml
 from reconciler.errors import ReconcilerError
@@ -24,6 +26,10 @@ from reconciler.model import KINDS, PROVIDER_OF, ConfigIssue, Location, Provider
 from reconciler.redaction import USERINFO_REFUSED, has_userinfo
 
 SECRET_SETTINGS = frozenset({"api_key", "password", "refresh_token"})
+# URL settings whose path may carry a secret (Prevail's `postback_url` holds the watch's hook
+# token): `${NAME}` is allowed but not required, and the resolved URL and its token-length
+# parts are redacted as a secret's are. Checked as a base URL is (https, or http to loopback).
+SECRET_URL_SETTINGS = frozenset({"postback_url"})
 # The settings that say which account is used: `--sandbox` replaces all of them with its own.
 ACCOUNT_SETTINGS = SECRET_SETTINGS | {"base_url", "company_id", "email"}
 # The scope's name in the providers block (`config.scope` reads it); not a provider.
@@ -87,11 +93,12 @@ def _provider(
             continue
         if not isinstance(value, str):
             continue
-        if setting == "base_url" and has_userinfo(value):
+        checked_url = setting == "base_url" or setting in SECRET_URL_SETTINGS
+        if checked_url and has_userinfo(value):
             # Never echo the value: its user-info is a password outside the secret settings.
             issues.append(file.source.issue(path, USERINFO_REFUSED))
             continue
-        if setting == "base_url" and not REFERENCE.search(value):
+        if checked_url and not REFERENCE.search(value):
             # The transport's own rule, here with the file and line: even unresolved, a literal
             # URL that the transport would refuse is a mistake in the file.
             problem = base_url_problem(value)
@@ -107,7 +114,7 @@ def _provider(
         resolved = resolve_references(value, path, file.source, environ, issues)
         if resolved is None:
             continue
-        if setting == "base_url":
+        if checked_url:
             # The same rule for a URL completed from the environment (user-info included).
             problem = base_url_problem(resolved)
             if problem is not None:
@@ -116,6 +123,8 @@ def _provider(
         settings[setting] = resolved
         if setting in SECRET_SETTINGS:
             secrets.add(resolved)
+        elif setting in SECRET_URL_SETTINGS:
+            secrets.update(url_secrets(resolved))
     return ProviderSettings(
         name=name,
         settings=settings,
@@ -188,8 +197,8 @@ def require_providers(
 
 
 def secret_variables(path: Path) -> list[str]:
-    """Names of the environment variables that secret settings and notification URLs read
-    (`${NAME}`), in file order.
+    """Names of the environment variables that secret settings, secret-bearing URL settings and
+    notification URLs read (`${NAME}`), in file order.
 
     Read with the loader's own discovery and YAML reader, and tolerant: a file that does not
     parse gives no names (`reconciler` itself reports it), the others still do.
@@ -223,7 +232,7 @@ def secret_variables(path: Path) -> list[str]:
         for settings in block.values():
             if not isinstance(settings, dict):
                 continue
-            for setting in sorted(SECRET_SETTINGS & settings.keys()):
+            for setting in sorted((SECRET_SETTINGS | SECRET_URL_SETTINGS) & settings.keys()):
                 value = settings[setting]
                 if isinstance(value, str):
                     names.extend(REFERENCE.findall(value))

@@ -57,9 +57,7 @@ def refresh_all(
     """Canonicalise and refresh every provider, their list walks running side by side."""
 
     def one(provider: Provider) -> Refreshed:
-        declared = state.objects.get(provider.kind, ())
-        desired = {obj.key: provider.canonical(obj) for obj in declared}
-        return by_scope(provider, desired, provider.refresh(list(desired.values())))
+        return refresh_provider(state, provider)
 
     if not providers:
         return {}
@@ -71,6 +69,13 @@ def refresh_all(
             for name, provider in providers.items()
         }
         return {name: future.result() for name, future in futures.items()}
+
+
+def refresh_provider(state: DesiredState, provider: Provider) -> Refreshed:
+    """Canonicalise and refresh one provider's kind (`watch` reads one kind again at a time)."""
+    declared = state.objects.get(provider.kind, ())
+    desired = {obj.key: provider.canonical(obj) for obj in declared}
+    return by_scope(provider, desired, provider.refresh(list(desired.values())))
 
 
 def by_scope(

@@ -10,6 +10,7 @@ import httpx
 
 from reconciler.clock import Deadline
 from reconciler.config import DesiredState
+from reconciler.config.settings import SECRET_SETTINGS
 from reconciler.errors import ReconcilerError
 from reconciler.http import RetryPolicy, build_client
 from reconciler.model import PROVIDER_OF, ProviderSettings
@@ -37,7 +38,9 @@ def credential_digest(name: str, settings: ProviderSettings) -> str:
     A digest of the base URL and the secret settings (the key), so two configurations that use
     one key share one limit, and the secret itself never reaches the pacing store.
     """
-    identity = json.dumps([name, settings.settings.get("base_url", ""), sorted(settings.secrets)])
+    # The credentials only: other redacted values (a postback URL's token) name no key.
+    keys = sorted(value for key, value in settings.settings.items() if key in SECRET_SETTINGS)
+    identity = json.dumps([name, settings.settings.get("base_url", ""), keys])
     return hashlib.sha256(identity.encode()).hexdigest()[:24]
 
 

@@ -54,11 +54,10 @@ from reconciler.providers.prevail_mapping import (
     state_of,
     wall_clock_text,
 )
+from reconciler.providers.prevail_marker import join_marker, split_marker
 
 log = logging.getLogger(__name__)
 
-MARKER = "reconciler-key: "
-SCOPE_MARKER = "reconciler-scope: "
 # YAML fields Prevail can change with PATCH /sessions/{id}.
 EDITABLE = frozenset({"title", "case", "start", "time_zone", "duration_hours", "invites"})
 LIVE_STATES = frozenset({"initial", "scheduled", "ready", "active"})
@@ -104,6 +103,11 @@ class PrevailProvider(Provider):
     @property
     def default_via(self) -> str:
         return self.settings.settings.get("default_via", "direct")
+
+    def send(self, call: HttpCall) -> Any:
+        # The provider's postback URL carries a token (the watch's hook): like the credentials,
+        # it joins a request only as it is sent, so no plan, printed or saved, holds it.
+        return super().send(with_postback(call, self.settings.settings.get("postback_url")))
 
     # -- mapping ---------------------------------------------------------------------------------
 
@@ -404,26 +408,19 @@ class PrevailProvider(Provider):
         )
 
 
-def split_marker(text: Any) -> tuple[str | None, str | None, str | None]:
-    """(user text, key, scope mark) from additional_details that may end with our marker.
-
-    The key is on the last line; the scope mark, when the marker has one, on the line above.
-    """
-    if not isinstance(text, str):
-        return (None, None, None)
-    head, _, last = text.rstrip("\n").rpartition("\n")
-    if not last.startswith(MARKER):
-        return (text, None, None)
-    key = last[len(MARKER) :].strip()
-    above, _, line = head.rpartition("\n")
-    if not line.startswith(SCOPE_MARKER):
-        return (head if head else None, key, None)
-    return (above if above else None, key, line[len(SCOPE_MARKER) :].strip())
-
-
-def join_marker(text: Any, key: str, mark: str | None) -> str:
-    marker = MARKER + key if mark is None else f"{SCOPE_MARKER}{mark}\n{MARKER}{key}"
-    return f"{text}\n{marker}" if isinstance(text, str) and text else marker
+def with_postback(call: HttpCall, url: str | None) -> HttpCall:
+    """`call` with `url` as its postback_url when it creates a session request that names
+    none (a self-service session is scheduled at once: Prevail has nothing to post back)."""
+    body = call.body
+    request = body.get("session_request") if isinstance(body, Mapping) else None
+    if (
+        not url
+        or (call.method, call.path) != ("POST", "/session_requests")
+        or not isinstance(request, Mapping)
+        or request.get("postback_url")
+    ):
+        return call
+    return replace(call, body={**body, "session_request": {**request, "postback_url": url}})
 
 
 def session_span(desired: Sequence[DesiredObject]) -> Span:

@@ -1,8 +1,10 @@
 """`reconciler watch`: the long-running loop over one or more configurations.
 
-    receiver.py      the ASGI app: Prospero's deliveries, /healthz, /readyz, /metrics
+    receiver.py      the ASGI app: Prospero's deliveries, Prevail's postbacks, /healthz,
+                     /readyz, /metrics
     deliveries.py    a delivery's body read, repeats recognised (bounded, on the clock)
-    debounce.py      deliveries for one scope coalesced into one re-read
+    postbacks.py     a postback's JWT read and verified with a scope's Prevail key
+    debounce.py      deliveries (and postbacks) for one scope and kind coalesced into one re-read
     windows.py       the window a delivery asks to read again, folded into the snapshot
     scope.py         one configuration: declared state (read once), snapshot, drift told
     loop.py          the loop: sweeps, re-reads, drift reported once or put back

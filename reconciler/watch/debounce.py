@@ -1,9 +1,10 @@
-"""Coalescing re-reads: deliveries for one scope within the quiet time become one read.
+"""Coalescing re-reads: deliveries for one scope (and kind) within the quiet time become one read.
 
 Prospero sends one delivery per change, and a colleague dragging an event about sends several
 in a few seconds. Each scope keeps the union of the windows its deliveries asked for; the read
 is made once no delivery for it has come for `quiet` seconds (on the injected clock), or once
-the first has waited `longest`, so that a steady stream cannot put it off for ever.
+the first has waited `longest`, so that a steady stream cannot put it off for ever. Each kind
+of a scope waits apart: Prospero's deliveries ask for events, Prevail's postbacks for sessions.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ LONGEST = 30.0
 
 # The epoch seconds a re-read covers; None: the scope's whole window.
 Span = tuple[float, float]
+# What Prospero's deliveries ask to read again.
+EVENTS = "events"
 
 
 @dataclass(kw_only=True)
@@ -44,11 +47,12 @@ class Pending:
 @dataclass(frozen=True, kw_only=True)
 class ReRead:
     """A re-read that is due: the scope, the window (None: the whole one), how many
-    deliveries it answers."""
+    deliveries it answers, and the kind it reads."""
 
     scope: str
     span: Span | None
     deliveries: int
+    kind: str = EVENTS
 
 
 class Debouncer:
@@ -57,16 +61,16 @@ class Debouncer:
     def __init__(self, *, quiet: float = QUIET, longest: float = LONGEST) -> None:
         self.quiet = quiet
         self.longest = max(longest, quiet)
-        self._pending: dict[str, Pending] = {}
+        self._pending: dict[tuple[str, str], Pending] = {}
         self._lock = threading.Lock()
 
-    def ask(self, scope: str, span: Span | None, *, at: float) -> None:
-        """A delivery at `at` (monotonic seconds) asks to read `span` of `scope` again (None:
-        its whole window)."""
+    def ask(self, scope: str, span: Span | None, *, at: float, kind: str = EVENTS) -> None:
+        """A delivery at `at` (monotonic seconds) asks to read `span` of `scope`'s `kind`
+        again (None: its whole window)."""
         with self._lock:
-            pending = self._pending.get(scope)
+            pending = self._pending.get((scope, kind))
             if pending is None:
-                self._pending[scope] = Pending(
+                self._pending[(scope, kind)] = Pending(
                     first_at=at, last_at=at, span=span, whole=span is None
                 )
             else:
@@ -76,18 +80,19 @@ class Debouncer:
         """The re-reads whose quiet time (or longest wait) has passed by `now`, taken off."""
         with self._lock:
             ready = [
-                scope
-                for scope, pending in self._pending.items()
+                asked
+                for asked, pending in self._pending.items()
                 if now - pending.last_at >= self.quiet or now - pending.first_at >= self.longest
             ]
-            taken = [(scope, self._pending.pop(scope)) for scope in ready]
+            taken = [(asked, self._pending.pop(asked)) for asked in ready]
         return [
             ReRead(
                 scope=scope,
                 span=None if pending.whole else pending.span,
                 deliveries=pending.deliveries,
+                kind=kind,
             )
-            for scope, pending in taken
+            for (scope, kind), pending in taken
         ]
 
     def next_due(self) -> float | None:

@@ -3,6 +3,7 @@
     receiver thread ──receive()──▶ inbox ─┐
                                           ├─ step(): route to scopes ─▶ debounce ─▶ re-read window
     injected clock ──────────────────────▶┘          sweep every scope when due ─▶ drift
+    receiver thread ──receive_postback()── verified ─▶ debounce ─▶ re-read the scope's sessions
                                                      drift ─▶ stream + notify (once) ─▶ revert?
 
 Everything but `receive` runs on the loop's one thread, which owns the scopes' snapshots; the
@@ -28,13 +29,14 @@ from reconciler.notify import RunNotices
 from reconciler.providers.listing import instant_text
 from reconciler.redaction import redact
 from reconciler.reports import DriftReport
-from reconciler.watch.debounce import Debouncer, ReRead
+from reconciler.watch.debounce import EVENTS, Debouncer, ReRead
 from reconciler.watch.deliveries import Delivery, SeenDeliveries
 from reconciler.watch.events import REVERTIBLE, Emit, drift_record, record
 from reconciler.watch.issues import DriftIssues
 from reconciler.watch.metrics import WatchMetrics
+from reconciler.watch.postbacks import verified
 from reconciler.watch.revert import ApplySettings, revert
-from reconciler.watch.scope import WatchedScope
+from reconciler.watch.scope import SESSIONS, WatchedScope
 from reconciler.watch.windows import affected_span, events_side
 
 log = logging.getLogger(__name__)
@@ -80,6 +82,7 @@ class Watcher:
         self.stopping = threading.Event()
         self._inbox: deque[tuple[float, Delivery]] = deque()
         self._overflowed_at: float | None = None
+        self._postbacks_rejected = 0  # since the loop last told of them
         self._lock = threading.Lock()
         self.next_sweep: float | None = None  # None: at once
         # By scope: drifted objects whose revert failed, tried again at the next sweep.
@@ -103,6 +106,27 @@ class Watcher:
             else:
                 self._inbox.append((now, delivery))
         return "accepted"
+
+    def receive_postback(self, token: str | None) -> None:
+        """A Prevail postback's JWT (None: the body held none): every scope whose Prevail key
+        verifies it has its sessions read again (debounced); one that none verifies, or that
+        has expired, is counted, told on the stream by the loop, and dropped."""
+        now = clock.current().monotonic()
+        signed_for = [
+            scope.name
+            for scope in list(self.scopes.values())
+            if token is not None
+            and (key := scope.postback_key()) is not None
+            and verified(token, key)
+        ]
+        with self._lock:
+            if not signed_for:
+                self.metrics.webhooks_rejected.labels(provider="prevail").inc()
+                self._postbacks_rejected += 1
+                return
+            self.metrics.webhooks_received.labels(provider="prevail").inc()
+        for name in signed_for:
+            self.debouncer.ask(name, None, at=now, kind=SESSIONS)
 
     @property
     def waiting(self) -> int:
@@ -147,6 +171,7 @@ class Watcher:
             self.sweep_all()
             self.next_sweep = ticking.monotonic() + self.settings.sweep_interval
         self._route_inbox()
+        self._tell_rejected()
         for due in self.debouncer.due(ticking.monotonic()):
             if self.stopping.is_set():
                 return
@@ -209,12 +234,22 @@ class Watcher:
                 if concerned:
                     self.debouncer.ask(scope.name, span, at=at)
 
+    def _tell_rejected(self) -> None:
+        with self._lock:
+            rejected, self._postbacks_rejected = self._postbacks_rejected, 0
+        if rejected:
+            reason = "not signed with the Prevail key of a watched configuration, or expired"
+            self.emit(record("webhook.rejected", api="prevail", count=rejected, reason=reason))
+
     def _reread(self, due: ReRead) -> None:
         scope = self.scopes.get(due.scope)
         if scope is None:
             return  # gone with a reload
         try:
-            report = scope.reread_events(due.span)
+            if due.kind == EVENTS:
+                report = scope.reread_events(due.span)
+            else:
+                report = scope.reread_kind(due.kind)
         except Exception as error:
             self._failed(scope, "reread", error)
             return
@@ -225,6 +260,7 @@ class Watcher:
             record(
                 "reread.done",
                 scope=scope.name,
+                kind=due.kind,
                 deliveries=due.deliveries,
                 window=None if due.span is None else _window(due.span),
             )

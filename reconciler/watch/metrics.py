@@ -45,7 +45,8 @@ class WatchMetrics:
         )
         self.webhooks_rejected = Counter(
             "reconciler_webhooks_rejected",
-            "Requests to a webhook path with a wrong token.",
+            "Requests to a webhook path with a wrong token; Prevail postbacks no watched key "
+            "verifies (or expired).",
             ["provider"],
             registry=self.registry,
         )
@@ -101,6 +102,8 @@ class WatchMetrics:
         # Shown at zero from the start, so that a rate over them has a first point.
         for counter in (self.webhooks_received, self.webhooks_duplicate, self.webhooks_rejected):
             counter.labels(provider="prospero")
+        for counter in (self.webhooks_received, self.webhooks_rejected):
+            counter.labels(provider="prevail")
 
     def answered(self, api: str, status: int) -> None:
         """One request to `api` answered with `status` (a transport failure counts as 0)."""

@@ -1,13 +1,16 @@
-"""The HTTP side of `watch`: Prospero's deliveries, health, readiness and metrics.
+"""The HTTP side of `watch`: Prospero's deliveries, Prevail's postbacks, health, readiness and
+metrics.
 
     POST /hooks/prospero/<token>   a delivery: 200 at once, the work queued (wrong token: 404)
+    POST /hooks/prevail/<token>    a postback: 200 at once, verified, the sessions re-read
     GET  /healthz                  the process answers
     GET  /readyz                   configurations loaded, first sweep done, credentials valid
     GET  /metrics                  Prometheus' text format
 
 The token in the path is the receiver's secret (as Flux's receivers derive their path from
 one): compared in constant time, and a wrong one is answered as any unknown path is, so the
-endpoint cannot be probed. Nothing here logs a request line, which would show the token.
+endpoint cannot be probed. Nothing here logs a request line, which would show the token. A
+postback's answer is the same whether its JWT verified or not: the sender learns nothing.
 """
 
 from __future__ import annotations
@@ -22,8 +25,10 @@ from starlette.routing import Route
 from reconciler.watch.deliveries import read_delivery
 from reconciler.watch.loop import Watcher
 from reconciler.watch.metrics import CONTENT_TYPE_LATEST
+from reconciler.watch.postbacks import read_postback
 
 HOOK_PATH = "/hooks/prospero/"
+POSTBACK_PATH = "/hooks/prevail/"
 # A delivery carries one event; anything far larger is not one (and is not read into memory).
 LARGEST_DELIVERY = 1024 * 1024
 
@@ -32,18 +37,32 @@ def receiver_app(watcher: Watcher, *, token: str) -> Starlette:
     """The ASGI app that feeds `watcher`; `token` is the secret the hook's path must carry."""
     expected = token.encode()
 
-    async def hook(request: Request) -> Response:
+    async def body_of(request: Request, provider: str) -> bytes | Response:
+        """The request's body, or the answer to give instead (a wrong token, too large)."""
         given = request.path_params["token"].encode()
         if not hmac.compare_digest(given, expected):
-            watcher.metrics.webhooks_rejected.labels(provider="prospero").inc()
+            watcher.metrics.webhooks_rejected.labels(provider=provider).inc()
             return PlainTextResponse("Not Found", status_code=404)
         body = bytearray()
         async for chunk in request.stream():
             body += chunk
             if len(body) > LARGEST_DELIVERY:
                 return JSONResponse({"error": "delivery too large"}, status_code=413)
-        outcome = watcher.receive(read_delivery(bytes(body)))
+        return bytes(body)
+
+    async def hook(request: Request) -> Response:
+        body = await body_of(request, "prospero")
+        if isinstance(body, Response):
+            return body
+        outcome = watcher.receive(read_delivery(body))
         return JSONResponse({"status": outcome})
+
+    async def postback(request: Request) -> Response:
+        body = await body_of(request, "prevail")
+        if isinstance(body, Response):
+            return body
+        watcher.receive_postback(read_postback(body))
+        return JSONResponse({"status": "accepted"})
 
     async def healthz(_: Request) -> Response:
         return PlainTextResponse("ok")
@@ -64,6 +83,7 @@ def receiver_app(watcher: Watcher, *, token: str) -> Starlette:
     return Starlette(
         routes=[
             Route(HOOK_PATH + "{token}", hook, methods=["POST"]),
+            Route(POSTBACK_PATH + "{token}", postback, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route("/metrics", metrics, methods=["GET"]),

@@ -18,7 +18,7 @@ from reconciler.config import DesiredState, load
 from reconciler.engine.drift import detect_drift
 from reconciler.engine.drift_policy import DriftPolicy
 from reconciler.engine.plan import PlanOptions
-from reconciler.engine.refresh import Refreshed, refresh_all
+from reconciler.engine.refresh import Refreshed, refresh_all, refresh_provider
 from reconciler.errors import AuthenticationError, PermissionDeniedError, ReconcilerError
 from reconciler.model import Address
 from reconciler.providers.base import Provider
@@ -26,6 +26,9 @@ from reconciler.reports import DriftReport
 from reconciler.watch.debounce import Span
 from reconciler.watch.events import REPORTED, DriftLedger
 from reconciler.watch.windows import events_side, reread
+
+# The kind Prevail's postbacks ask to read again.
+SESSIONS = "sessions"
 
 
 @dataclass(kw_only=True)
@@ -56,6 +59,21 @@ class WatchedScope:
     def sweep(self) -> DriftReport:
         """Refresh every kind (as `reconciler drift` does) and compare with the declared."""
         self.snapshot = refresh_all(self.state, self.providers)
+        return detect_drift(self.snapshot)
+
+    def postback_key(self) -> str | None:
+        """The key Prevail signs this scope's postbacks with (None: no Prevail here)."""
+        provider = next((p for p in self.providers.values() if p.kind == SESSIONS), None)
+        key = provider.settings.settings.get("api_key") if provider is not None else None
+        return key or None
+
+    def reread_kind(self, kind: str) -> DriftReport | None:
+        """Refresh `kind` alone, as a sweep refreshes it, and compare the snapshot with the
+        declared; None when the scope has not been swept yet or holds no such kind."""
+        name = next((n for n, side in self.snapshot.items() if side.provider.kind == kind), None)
+        if name is None:
+            return None
+        self.snapshot[name] = refresh_provider(self.state, self.providers[name])
         return detect_drift(self.snapshot)
 
     def reread_events(self, span: Span | None) -> DriftReport | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from reconciler.providers.marker import read_scope_mark, scope_mark
-from reconciler.providers.prevail import join_marker, split_marker
+from reconciler.providers.prevail_marker import join_marker, split_marker
 
 
 @pytest.mark.parametrize(("scope", "protected"), [("team-a", False), ("acme/cal/x", True)])

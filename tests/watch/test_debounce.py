@@ -67,3 +67,12 @@ def test_a_body_that_is_not_a_prospero_delivery_names_no_event():
         b'{"id": "d-2", "type": "event.deleted", "data": {"event": {"id": "e-1"}}}'
     )
     assert (good.id, good.type, dict(good.event or {})) == ("d-2", "event.deleted", {"id": "e-1"})
+
+
+def test_a_scopes_sessions_and_events_wait_apart():
+    debouncer = Debouncer(quiet=5)
+    debouncer.ask("london", (0.0, 1.0), at=0)
+    debouncer.ask("london", None, at=1, kind="sessions")
+    events, sessions = sorted(debouncer.due(10), key=lambda due: due.kind)
+    assert (events.kind, events.span, events.deliveries) == ("events", (0.0, 1.0), 1)
+    assert (sessions.kind, sessions.span, sessions.deliveries) == ("sessions", None, 1)
