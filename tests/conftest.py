@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
+from hypothesis import settings
 
 from reconciler.sandbox import SandboxSettings, create_app
 from reconciler.sandbox.app import Sandbox
@@ -35,6 +37,13 @@ pytest_plugins = [
     "tests.fixtures.plan_schema",
     "tests.fixtures.webhook_receiver",
 ]
+
+# The suite is a gate: it draws the same examples on every run, so that CI passes or fails on
+# the code, not on the draw. `HYPOTHESIS_PROFILE=explore` draws anew each run, to look for
+# edge cases; one it finds is pinned with `@example` before it is fixed.
+settings.register_profile("gate", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "gate"))
 
 _real_connect = socket.socket.connect
 
