@@ -26,7 +26,6 @@ import random
 import resource
 import statistics
 import tempfile
-import threading
 import time
 from collections import Counter
 from contextlib import ExitStack
@@ -60,37 +59,6 @@ TOKEN = "benchmark-hook-token-0123456789"
 KIND_OF = {"sessions": "sessions", "events": "events", "assignments": "assignments",
            "auth": "auth"}
 BEARER = {"Authorization": "Bearer sandbox-prospero-token"}
-
-
-class SimulatedClock(product_clock.Clock):
-    """Virtual time that moves by the benchmark's ticks and by the product's own waits."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._elapsed = 0.0
-        self._monotonic_origin = time.monotonic()
-        self._epoch_origin = time.time()
-
-    def monotonic(self) -> float:
-        with self._lock:
-            return self._monotonic_origin + self._elapsed
-
-    def time(self) -> float:
-        with self._lock:
-            return self._epoch_origin + self._elapsed
-
-    def sleep(self, seconds: float, *, why: str = "") -> None:
-        self.advance(max(0.0, seconds))
-        time.sleep(0)
-
-    def advance(self, seconds: float) -> None:
-        with self._lock:
-            self._elapsed += seconds
-
-    @property
-    def elapsed(self) -> float:
-        with self._lock:
-            return self._elapsed
 
 
 def schedule(origin: str, events: int, assignment_ids: list[str]) -> tuple[str, str]:
@@ -145,7 +113,7 @@ def storm_faults(sandbox: Sandbox) -> None:
 def measure(
     *, events: int, minutes: int, sweep: float, storm: bool, history: int, seed: int = 7
 ) -> dict[str, Any]:
-    sim = SimulatedClock()
+    sim = product_clock.VirtualClock()
     rng = random.Random(seed)
     records: list[tuple[float, dict[str, Any]]] = []
     with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:

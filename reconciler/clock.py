@@ -11,6 +11,7 @@ must wait on the same clock as the thread that started them.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,6 +41,42 @@ class Clock:
 
     def utcnow(self) -> datetime:
         return datetime.fromtimestamp(self.time(), UTC)
+
+
+class VirtualClock(Clock):
+    """Time that moves only when it is waited on or advanced (thread-safe): a benchmark's hour
+    of compressed time, a test's instant waits. `monotonic()` and `time()` start from the
+    machine's own and move together."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._elapsed = 0.0
+        self._monotonic_origin = time.monotonic()
+        self._epoch_origin = time.time()
+
+    def monotonic(self) -> float:
+        with self._lock:
+            return self._monotonic_origin + self._elapsed
+
+    def time(self) -> float:
+        with self._lock:
+            return self._epoch_origin + self._elapsed
+
+    def sleep(self, seconds: float, *, why: str = "") -> None:
+        self.advance(max(0.0, seconds))
+        # Let other threads (an apply's workers, a served sandbox) run, as a real wait would.
+        time.sleep(0)
+
+    def advance(self, seconds: float) -> None:
+        """Let `seconds` pass without anyone waiting (another party's time)."""
+        with self._lock:
+            self._elapsed += seconds
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds this clock has moved since it was made."""
+        with self._lock:
+            return self._elapsed
 
 
 SYSTEM_CLOCK = Clock()
