@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from unittest.mock import patch
 
 import httpx
 
@@ -126,8 +127,9 @@ def in_watch(scopes: int, updates: int, rate: int) -> dict[str, float]:
     records: list[dict[str, object]] = []
     with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        os.environ["XDG_CACHE_HOME"] = str(root / "cache")
-        os.environ["PREVISTO_API_KEY"] = PREVISTO_KEY
+        stack.enter_context(patch.dict(os.environ, {
+            "XDG_CACHE_HOME": str(root / "cache"), "PREVISTO_API_KEY": PREVISTO_KEY,
+        }))
         sandbox = Sandbox(SandboxSettings(admin=True, previsto_requests_per_minute=rate,
                                           db_path=str(root / "sandbox.db")))
         origin = stack.enter_context(running(sandbox))

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import random
 import resource
 import statistics
@@ -32,6 +33,7 @@ from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import httpx
 from click.testing import CliRunner
@@ -148,8 +150,7 @@ def measure(
         if applied.exit_code != 0:
             raise RuntimeError(f"the first apply failed: {applied.output}")
         metrics = WatchMetrics()
-        for name, value in env.items():
-            stack.enter_context(_environment(name, value))
+        stack.enter_context(patch.dict(os.environ, env))  # the configuration's ${NAME}s
         scope = stack.enter_context(
             watched(folder, on_drift="revert" if storm else "keep", metrics=metrics)
         )
@@ -284,27 +285,6 @@ def current_rss_mib() -> float:
     except OSError:
         pass
     return float("nan")
-
-
-class _environment:
-    """An environment variable set for the life of the watch (the configuration's ${NAME}s)."""
-
-    def __init__(self, name: str, value: str) -> None:
-        self.name, self.value = name, value
-
-    def __enter__(self) -> None:
-        import os
-
-        self.before = os.environ.get(self.name)
-        os.environ[self.name] = self.value
-
-    def __exit__(self, *_: object) -> None:
-        import os
-
-        if self.before is None:
-            os.environ.pop(self.name, None)
-        else:
-            os.environ[self.name] = self.before
 
 
 def main() -> None:

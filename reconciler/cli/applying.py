@@ -15,13 +15,14 @@ from reconciler.cli.common import (
     EXIT_ERROR,
     ON_DRIFT_HELP,
     PROGRESS,
-    STATE_DIRECTORY,
     adopt_option,
     adopt_unscoped_option,
     base_ref_option,
     examples,
     force_option,
     handle_errors,
+    journal_option,
+    lock_timeout_option,
     on_drift_choice,
     policy_context,
     policy_option,
@@ -77,13 +78,7 @@ from reconciler.render import render_text
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
 @click.option("--parallelism", type=click.IntRange(1, 64), default=8, show_default=True)
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failed change.")
-@click.option(
-    "--journal",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=STATE_DIRECTORY / "journal.jsonl",
-    show_default=True,
-    help="Where each write is recorded.",
-)
+@journal_option
 @prune_option
 @force_option
 @threshold_option
@@ -96,13 +91,7 @@ from reconciler.render import render_text
 )
 @sandbox_option
 @sandbox_db_option
-@click.option(
-    "--lock-timeout",
-    type=click.FloatRange(0),
-    default=60.0,
-    show_default=True,
-    help="Seconds to wait for another apply of the same scope on this machine to finish.",
-)
+@lock_timeout_option
 @click.option(
     "--settle-time",
     type=click.FloatRange(0, 3600),

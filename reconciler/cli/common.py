@@ -202,6 +202,22 @@ prune_option = click.option(
     help="Cancel/delete managed objects that are no longer declared (default: `defaults: "
     "prune` in the YAML, else off).",
 )
+# Apply and watch's reverts keep one journal and wait for one lock: the defaults live here once,
+# so that a create one of them left in flight is found by the other.
+journal_option = click.option(
+    "--journal",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=STATE_DIRECTORY / "journal.jsonl",
+    show_default=True,
+    help="Where each write is recorded (the next apply reads it for creates left in flight).",
+)
+lock_timeout_option = click.option(
+    "--lock-timeout",
+    type=click.FloatRange(0),
+    default=60.0,
+    show_default=True,
+    help="Seconds to wait for another apply of the same scope on this machine to finish.",
+)
 strict_option = click.option(
     "--strict/--no-strict",
     default=None,

@@ -25,9 +25,10 @@ import click
 
 from reconciler import redaction
 from reconciler.cli.common import (
-    STATE_DIRECTORY,
     examples,
     handle_errors,
+    journal_option,
+    lock_timeout_option,
     on_drift_choice,
     policy_context,
     policy_sets,
@@ -132,20 +133,8 @@ RELOAD_SIGNAL = getattr(signal, "SIGHUP", None)
     show_default=True,
     help="json: the event stream as JSON lines on stdout, and logs as JSON lines on stderr.",
 )
-@click.option(
-    "--journal",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=STATE_DIRECTORY / "journal.jsonl",
-    show_default=True,
-    help="Where each write a revert makes is recorded (apply's journal).",
-)
-@click.option(
-    "--lock-timeout",
-    type=click.FloatRange(0),
-    default=60.0,
-    show_default=True,
-    help="Seconds a revert waits for an apply of the same scope to finish.",
-)
+@journal_option
+@lock_timeout_option
 @click.option(
     "--github-issues",
     metavar="OWNER/REPO",
